@@ -1,0 +1,697 @@
+"""The inventory model: typed, immutable records of an AI-agent rollout.
+
+An inventory describes who runs which plugin (teams), what each plugin can call
+(connectors and their tools), and what those calls can reach (systems, their
+datasets with record counts and column classifications, and the people they
+hold). See ``docs/inventory-format.md`` for the file format and DOMAIN.md D3.
+
+Every record is a frozen pydantic model with keyword-only construction. Files
+are validated once, at the boundary (:mod:`blastradius.loader`); code past it
+trusts these objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from enum import StrEnum
+from functools import cached_property
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
+
+__all__ = [
+    "Access",
+    "ActionClass",
+    "Audit",
+    "Classification",
+    "Column",
+    "Connector",
+    "ConnectorPolicy",
+    "Dataset",
+    "Governance",
+    "GovernedConnector",
+    "HIGH_IMPACT_ACTIONS",
+    "Inventory",
+    "Origin",
+    "OutputDestination",
+    "PeopleGroup",
+    "PeopleKind",
+    "Plugin",
+    "PluginConnector",
+    "PluginKillSwitch",
+    "PluginUsers",
+    "Reversibility",
+    "Revocation",
+    "ReviewTier",
+    "SENSITIVE_CLASSIFICATIONS",
+    "Skill",
+    "System",
+    "Team",
+    "Tool",
+    "WRITE_ACTIONS",
+]
+
+
+# ---------------------------------------------------------------------------
+# Vocabulary
+# ---------------------------------------------------------------------------
+
+
+class ActionClass(StrEnum):
+    """What one tool call does (DOMAIN.md D2).
+
+    ``unknown`` is allowed so that a draft inventory can say so; analyses treat
+    it conservatively, never as harmless.
+    """
+
+    READ = "read"
+    WRITE = "write"
+    SEND = "send"
+    DELETE = "delete"
+    PAY = "pay"
+    SIGN = "sign"
+    SHARE = "share"
+    EXECUTE = "execute"
+    UNKNOWN = "unknown"
+
+
+#: Actions that change something outside the agent: everything but ``read``.
+WRITE_ACTIONS = frozenset(a for a in ActionClass if a is not ActionClass.READ)
+
+#: Actions the seeds single out for a human gate (D4): send, delete, pay, sign,
+#: plus sharing, code execution and anything unknown. Bulk ``write`` is
+#: high-impact too, decided by its fan-out.
+HIGH_IMPACT_ACTIONS = frozenset(
+    {
+        ActionClass.SEND,
+        ActionClass.DELETE,
+        ActionClass.PAY,
+        ActionClass.SIGN,
+        ActionClass.SHARE,
+        ActionClass.EXECUTE,
+        ActionClass.UNKNOWN,
+    }
+)
+
+
+class Access(StrEnum):
+    """What a connector's credentials allow on its system."""
+
+    READ_ONLY = "read-only"
+    READ_WRITE = "read-write"
+
+
+class Reversibility(StrEnum):
+    """Whether a tool's effect can be undone (D2)."""
+
+    IMMEDIATE = "immediate"
+    SOFT_DELETE = "soft-delete"
+    STAGED = "staged"
+
+
+class Classification(StrEnum):
+    """Sensitivity of a column or a dataset, least sensitive first."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    CONFIDENTIAL = "confidential"
+    FINANCIAL = "financial"
+    PII = "pii"
+    HEALTH = "health"
+    CREDENTIALS = "credentials"
+
+    @property
+    def rank(self) -> int:
+        return _CLASSIFICATION_RANK[self]
+
+
+_CLASSIFICATION_RANK = {c: i for i, c in enumerate(Classification)}
+
+#: Classifications whose exposure is a data-leakage incident (D5).
+SENSITIVE_CLASSIFICATIONS = frozenset(
+    {
+        Classification.CONFIDENTIAL,
+        Classification.FINANCIAL,
+        Classification.PII,
+        Classification.HEALTH,
+        Classification.CREDENTIALS,
+    }
+)
+
+
+class PeopleKind(StrEnum):
+    """Who a people group is."""
+
+    CUSTOMERS = "customers"
+    CONTACTS = "contacts"
+    EMPLOYEES = "employees"
+    CANDIDATES = "candidates"
+    PARTNERS = "partners"
+    SUPPLIERS = "suppliers"
+    PATIENTS = "patients"
+    PUBLIC = "public"
+    OTHER = "other"
+
+
+class OutputDestination(StrEnum):
+    """Where a plugin's output goes."""
+
+    INTERNAL = "internal"
+    EXTERNAL = "external"
+
+
+ReviewTier = Literal[1, 2, 3]
+
+Id = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$"),
+    Field(description="Identifier: letters, digits, '-' and '_', starting with a letter or digit."),
+]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Text = Annotated[str, StringConstraints(max_length=10_000)]
+Count = Annotated[StrictInt, Field(ge=0)]
+PositiveCount = Annotated[StrictInt, Field(ge=1)]
+Rate = Annotated[StrictFloat, Field(ge=0)]
+Seconds = Annotated[StrictFloat, Field(ge=0)]
+
+#: A tool reference used in plugin approval/block lists: an action class
+#: (``send``), a tool of a connector (``email.send_campaign``) or every tool of
+#: a connector (``email.*``).
+Selector = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=300, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.(\*|[^\s.][^\s]*))?$"),
+    Field(
+        description=(
+            "An action class (e.g. 'send'), 'CONNECTOR.TOOL' (e.g. 'email.send_campaign'), "
+            "or 'CONNECTOR.*' for every tool of a connector."
+        )
+    ),
+]
+
+
+class Record(BaseModel):
+    """Base of every inventory record: frozen, strict about unknown keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False, populate_by_name=True)
+
+
+# ---------------------------------------------------------------------------
+# Systems, datasets, people
+# ---------------------------------------------------------------------------
+
+
+class Column(Record):
+    """One column of a dataset with its classification."""
+
+    name: Name
+    classification: Classification
+
+
+def _columns_from_mapping(value: Any) -> Any:
+    """Accept ``{column: classification}`` as well as a list of columns."""
+    if isinstance(value, Mapping):
+        return [{"name": k, "classification": v} for k, v in value.items()]
+    return value
+
+
+_COLUMNS_SCHEMA = {
+    "description": (
+        "Column classifications: a mapping column -> classification, "
+        "or a list of {name, classification}."
+    ),
+    "anyOf": [
+        {
+            "type": "object",
+            "additionalProperties": {"enum": [c.value for c in Classification]},
+        },
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "classification": {"enum": [c.value for c in Classification]},
+                },
+                "required": ["name", "classification"],
+                "additionalProperties": False,
+            },
+        },
+    ],
+}
+
+
+class Dataset(Record):
+    """A table (or collection) in a system, with its size and classifications."""
+
+    id: Id
+    system: Id | None = Field(
+        default=None, description="System holding it; implied when nested under a system."
+    )
+    table: Name | None = Field(
+        default=None, description="Name connector scopes use (allowed_tables); defaults to the id."
+    )
+    name: Name | None = None
+    description: Text | None = None
+    records: Count | None = Field(
+        default=None, description="Number of records (rows). Missing means unknown: treated conservatively."
+    )
+    classification: Classification | None = Field(
+        default=None,
+        description="Classification of the dataset as a whole; defaults to its most sensitive column, else internal.",
+    )
+    columns: Annotated[tuple[Column, ...], WithJsonSchema(_COLUMNS_SCHEMA)] = ()
+
+    _normalise_columns = field_validator("columns", mode="before")(_columns_from_mapping)
+
+    @property
+    def table_name(self) -> str:
+        return self.table or self.id
+
+    def effective_classification(self, denied_columns: frozenset[str] = frozenset()) -> Classification:
+        """Most sensitive classification still readable once ``denied_columns`` are masked.
+
+        The declared dataset ``classification`` is a floor (masking columns of a
+        confidential table leaves it confidential); without one, the visible
+        columns decide, and a dataset described by neither counts as internal.
+        """
+        visible = [c.classification for c in self.columns if c.name not in denied_columns]
+        if self.classification is not None:
+            visible.append(self.classification)
+        if not visible:
+            return Classification.INTERNAL
+        return max(visible, key=lambda c: c.rank)
+
+    def fully_masked(self, denied_columns: frozenset[str]) -> bool:
+        """True when every described column is denied, so nothing of it is readable."""
+        return bool(self.columns) and all(c.name in denied_columns for c in self.columns)
+
+
+class PeopleGroup(Record):
+    """People a system holds and an agent could contact or expose (customers, contacts, ...)."""
+
+    id: Id
+    system: Id | None = Field(default=None, description="System holding them; implied when nested under a system.")
+    kind: PeopleKind
+    name: Name | None = None
+    description: Text | None = None
+    count: Count | None = Field(default=None, description="How many people. Missing means unknown.")
+    dataset: Id | None = Field(
+        default=None, description="Dataset holding their records, if any: reading it exposes them."
+    )
+    external: StrictBool | None = Field(
+        default=None, description="Outside the organisation; defaults to true for every kind but employees."
+    )
+
+    @property
+    def is_external(self) -> bool:
+        if self.external is not None:
+            return self.external
+        return self.kind is not PeopleKind.EMPLOYEES
+
+
+class System(Record):
+    """A system of record an agent reaches through connectors (CRM, warehouse, mail ...)."""
+
+    id: Id
+    name: Name | None = None
+    kind: Name | None = Field(default=None, description="What it is, e.g. crm, warehouse, email, hris.")
+    description: Text | None = None
+    owner: Name | None = None
+    datasets: tuple[Dataset, ...] = Field(default=(), description="Datasets may be nested here or listed at top level.")
+    people: tuple[PeopleGroup, ...] = Field(default=(), description="People groups may be nested here or listed at top level.")
+
+
+# ---------------------------------------------------------------------------
+# Connectors and tools
+# ---------------------------------------------------------------------------
+
+
+class Tool(Record):
+    """One tool a connector exposes (an MCP tool), with what a call does."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\s]+$")]
+    action: ActionClass
+    description: Text | None = None
+    reversibility: Reversibility = Field(
+        default=Reversibility.IMMEDIATE,
+        description="immediate, or soft-delete/staged when the effect can be undone.",
+    )
+    fan_out: PositiveCount = Field(default=1, description="Records or recipients one call touches at most.")
+    leaves_org: StrictBool | None = Field(
+        default=None, description="Its effect or data leaves the organisation; defaults to the connector's."
+    )
+    targets: tuple[Name, ...] | None = Field(
+        default=None,
+        description="Tables or people-group ids of the system it acts on; all of them when omitted.",
+    )
+    untrusted_content: StrictBool = Field(
+        default=False, description="Returns content from outside (inbound email, web pages, external tickets)."
+    )
+
+
+class Audit(Record):
+    """Per-action audit logging and anomaly alerts of a connector (D6, D9 step 5)."""
+
+    log_every_query: StrictBool = False
+    alert_if_rows_returned_over: PositiveCount | None = None
+    alert_if_sends_over: PositiveCount | None = Field(
+        default=None, description="Alert when one call sends to more recipients than this."
+    )
+
+
+class Revocation(Record):
+    """How fast a connector's access can be revoked or frozen (the kill switch, D9 step 6)."""
+
+    can_revoke: StrictBool
+    time_to_revoke_seconds: Seconds | None = None
+
+
+class _ConnectorScope(Record):
+    """Fields shared by a connector definition and a D6 connector policy."""
+
+    access: Access | None = None
+    allowed_tables: tuple[Name, ...] | None = Field(
+        default=None, description="Tables the connector may touch; every table of the system when omitted."
+    )
+    denied_columns: tuple[Name, ...] = ()
+    row_limit: PositiveCount | None = Field(default=None, description="Most rows one query returns.")
+    requires_approval: StrictBool = Field(
+        default=False, description="Every call through this connector needs a human approval."
+    )
+    audit: Audit | None = None
+    tier: ReviewTier | None = Field(default=None, description="Governance tier (D7).")
+    approved_by: Name | None = None
+    approved_on: dt.date | None = None
+
+
+class ConnectorPolicy(_ConnectorScope):
+    """A least-privilege connector policy in the shape of DOMAIN.md D6.
+
+    A file holding exactly this shape is part of an inventory: its fields are
+    merged into the connector with id ``connector``.
+    """
+
+    connector: Id
+
+
+class Connector(_ConnectorScope):
+    """A connector (MCP server) reaching one system, with its tools and scope."""
+
+    id: Id
+    name: Name | None = None
+    description: Text | None = None
+    system: Id | None = Field(default=None, description="The system it reaches. Missing means unknown.")
+    tools: tuple[Tool, ...] = ()
+    leaves_org: StrictBool = Field(default=False, description="Data or actions through it leave the organisation.")
+    revocation: Revocation | None = None
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.access is Access.READ_ONLY
+
+    def tool(self, name: str) -> Tool | None:
+        return next((t for t in self.tools if t.name == name), None)
+
+
+# ---------------------------------------------------------------------------
+# Teams and plugins
+# ---------------------------------------------------------------------------
+
+
+class Team(Record):
+    """A team or department, with its headcount."""
+
+    id: Id
+    name: Name | None = None
+    department: Name | None = Field(
+        default=None, description="Department it belongs to; the team is its own department when omitted."
+    )
+    headcount: Count
+    description: Text | None = None
+
+    @property
+    def department_name(self) -> str:
+        return self.department or self.id
+
+
+class PluginUsers(Record):
+    """Who in a team runs a plugin, and how often."""
+
+    team: Id
+    users: Count | None = Field(default=None, description="People of the team who use it; the whole team when omitted.")
+    runs_per_user_per_day: Rate = 1.0
+
+
+class PluginConnector(Record):
+    """A connector a plugin uses, optionally restricted to some of its tools."""
+
+    connector: Id
+    tools: tuple[Name, ...] | None = Field(default=None, description="Tools it may call; all when omitted.")
+
+
+def _connector_ref(value: Any) -> Any:
+    return [{"connector": v} if isinstance(v, str) else v for v in value] if isinstance(value, list | tuple) else value
+
+
+def _skill_ref(value: Any) -> Any:
+    return [{"name": v} if isinstance(v, str) else v for v in value] if isinstance(value, list | tuple) else value
+
+
+class Skill(Record):
+    """A skill packaged with a plugin."""
+
+    name: Name
+    description: Text | None = None
+
+
+class PluginKillSwitch(Record):
+    """Whether a plugin can be paused for all users, and how fast (D9 step 6)."""
+
+    can_pause: StrictBool
+    time_to_pause_seconds: Seconds | None = None
+    rehearsed_on: dt.date | None = None
+
+
+class Plugin(Record):
+    """A plugin (agent) wired to connectors, run by teams."""
+
+    id: Id
+    name: Name | None = None
+    description: Text | None = None
+    owner: Id = Field(description="Team that owns the plugin.")
+    users: tuple[PluginUsers, ...] = ()
+    connectors: Annotated[
+        tuple[PluginConnector, ...],
+        WithJsonSchema(
+            {
+                "type": "array",
+                "description": "Connector ids, or {connector, tools} to allow only some tools.",
+                "items": {
+                    "anyOf": [
+                        {"type": "string"},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "connector": {"type": "string"},
+                                "tools": {"type": "array", "items": {"type": "string"}},
+                            },
+                            "required": ["connector"],
+                            "additionalProperties": False,
+                        },
+                    ]
+                },
+            }
+        ),
+    ] = ()
+    requires_approval: tuple[Selector, ...] = Field(
+        default=(), description="Actions that need a human approval before they run."
+    )
+    blocked: tuple[Selector, ...] = Field(default=(), description="Actions the plugin must never run.")
+    output: OutputDestination = Field(
+        default=OutputDestination.INTERNAL, description="Where its output goes: internal, or external (leaves the org)."
+    )
+    output_audience: Count | None = Field(
+        default=None, description="People who typically read one output (forwarding included)."
+    )
+    review_tier: ReviewTier | None = Field(default=None, description="Declared review tier of its output (D7).")
+    skills: Annotated[
+        tuple[Skill, ...],
+        WithJsonSchema(
+            {
+                "type": "array",
+                "items": {
+                    "anyOf": [
+                        {"type": "string"},
+                        {
+                            "type": "object",
+                            "properties": {"name": {"type": "string"}, "description": {"type": "string"}},
+                            "required": ["name"],
+                            "additionalProperties": False,
+                        },
+                    ]
+                },
+            }
+        ),
+    ] = ()
+    kill_switch: PluginKillSwitch | None = None
+
+    _normalise_connectors = field_validator("connectors", mode="before")(_connector_ref)
+    _normalise_skills = field_validator("skills", mode="before")(_skill_ref)
+
+    @property
+    def connector_ids(self) -> tuple[str, ...]:
+        return tuple(c.connector for c in self.connectors)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+# ---------------------------------------------------------------------------
+# Governance (D7)
+# ---------------------------------------------------------------------------
+
+
+class GovernedConnector(Record):
+    """A governance config's entry for a connector, merged with its definition by id."""
+
+    access: Access | None = None
+    tier: ReviewTier | None = None
+    approved_by: Name | None = None
+    approved_on: dt.date | None = None
+
+
+class ReviewTierRule(Record):
+    rule: Text
+    control: Text
+
+
+class GovernanceAudit(Record):
+    log: tuple[Name, ...] = ()
+
+
+class Governance(Record):
+    """The governance config in the shape of DOMAIN.md D7, plus a re-review cadence."""
+
+    connectors: dict[Id, GovernedConnector] = Field(default_factory=dict)
+    review_tiers: dict[Literal["1", "2", "3"], ReviewTierRule] = Field(default_factory=dict)
+    prohibited: tuple[Text, ...] = ()
+    audit: GovernanceAudit | None = None
+    re_review_days: PositiveCount = Field(default=90, description="Approvals older than this are stale (quarterly).")
+    approved_destinations: tuple[Name, ...] = Field(
+        default=(), description="Destinations approved for exporting PII."
+    )
+
+
+# ---------------------------------------------------------------------------
+# The inventory
+# ---------------------------------------------------------------------------
+
+
+class Origin(Record):
+    """Where a record was declared: file and key path inside it."""
+
+    file: str
+    path: str
+
+
+class Inventory(BaseModel):
+    """A validated inventory: every record, cross-checked, with where it came from.
+
+    Build one with :func:`blastradius.load_inventory`. Lists are tuples in a
+    stable order (by id), so results do not depend on how files were split.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    teams: tuple[Team, ...] = ()
+    plugins: tuple[Plugin, ...] = ()
+    connectors: tuple[Connector, ...] = ()
+    systems: tuple[System, ...] = ()
+    datasets: tuple[Dataset, ...] = ()
+    people: tuple[PeopleGroup, ...] = ()
+    governance: Governance = Field(default_factory=Governance)
+    origins: Mapping[tuple[str, str], Origin] = Field(default_factory=lambda: MappingProxyType({}))
+    source: str | None = None
+
+    # Lookups -----------------------------------------------------------------
+
+    @cached_property
+    def team_by_id(self) -> Mapping[str, Team]:
+        return MappingProxyType({t.id: t for t in self.teams})
+
+    @cached_property
+    def plugin_by_id(self) -> Mapping[str, Plugin]:
+        return MappingProxyType({p.id: p for p in self.plugins})
+
+    @cached_property
+    def connector_by_id(self) -> Mapping[str, Connector]:
+        return MappingProxyType({c.id: c for c in self.connectors})
+
+    @cached_property
+    def system_by_id(self) -> Mapping[str, System]:
+        return MappingProxyType({s.id: s for s in self.systems})
+
+    @cached_property
+    def dataset_by_id(self) -> Mapping[str, Dataset]:
+        return MappingProxyType({d.id: d for d in self.datasets})
+
+    @cached_property
+    def people_by_id(self) -> Mapping[str, PeopleGroup]:
+        return MappingProxyType({p.id: p for p in self.people})
+
+    @cached_property
+    def datasets_by_system(self) -> Mapping[str, tuple[Dataset, ...]]:
+        out: dict[str, list[Dataset]] = {}
+        for d in self.datasets:
+            out.setdefault(d.system or "", []).append(d)
+        return MappingProxyType({k: tuple(v) for k, v in out.items()})
+
+    @cached_property
+    def people_by_system(self) -> Mapping[str, tuple[PeopleGroup, ...]]:
+        out: dict[str, list[PeopleGroup]] = {}
+        for p in self.people:
+            out.setdefault(p.system or "", []).append(p)
+        return MappingProxyType({k: tuple(v) for k, v in out.items()})
+
+    def origin(self, kind: str, id: str) -> Origin | None:
+        """Where record ``id`` of ``kind`` (``plugin``, ``connector`` ...) was declared."""
+        return self.origins.get((kind, id))
+
+    def replace(self, **changes: Any) -> Inventory:
+        """A copy with some collections replaced (used by what-if levers)."""
+        return self.model_copy(update=changes)
+
+    # Summary -----------------------------------------------------------------
+
+    def summary(self) -> dict[str, int]:
+        """Counts a reader checks first: teams, people, plugins, connectors, systems, records, people reachable.
+
+        ``records_unknown`` and ``people_groups_unknown`` count datasets and
+        people groups whose size is not given (so the totals are lower bounds).
+        """
+        return {
+            "teams": len(self.teams),
+            "people": sum(t.headcount for t in self.teams),
+            "plugins": len(self.plugins),
+            "connectors": len(self.connectors),
+            "tools": sum(len(c.tools) for c in self.connectors),
+            "systems": len(self.systems),
+            "datasets": len(self.datasets),
+            "records": sum(d.records or 0 for d in self.datasets),
+            "records_unknown": sum(d.records is None for d in self.datasets),
+            "people_reachable": sum(p.count or 0 for p in self.people),
+            "people_groups_unknown": sum(p.count is None for p in self.people),
+        }
