@@ -19,6 +19,8 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
+from blastradius.errors import Problem
+
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -594,6 +596,14 @@ class Governance(Record):
         default=(), description="Destinations approved for exporting PII."
     )
 
+    @field_validator("review_tiers", mode="before")
+    @classmethod
+    def _tier_keys_as_text(cls, value: Any) -> Any:
+        # YAML reads `1:` as an integer key; the D7 shape writes "1".
+        if isinstance(value, Mapping):
+            return {str(k) if isinstance(k, int) and not isinstance(k, bool) else k: v for k, v in value.items()}
+        return value
+
 
 # ---------------------------------------------------------------------------
 # The inventory
@@ -614,7 +624,7 @@ class Inventory(BaseModel):
     stable order (by id), so results do not depend on how files were split.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     teams: tuple[Team, ...] = ()
     plugins: tuple[Plugin, ...] = ()
@@ -624,6 +634,9 @@ class Inventory(BaseModel):
     people: tuple[PeopleGroup, ...] = ()
     governance: Governance = Field(default_factory=Governance)
     origins: Mapping[tuple[str, str], Origin] = Field(default_factory=lambda: MappingProxyType({}))
+    warnings: tuple[Problem, ...] = Field(
+        default=(), description="Problems that do not stop loading (e.g. a connector with no system)."
+    )
     source: str | None = None
 
     # Lookups -----------------------------------------------------------------

@@ -1,0 +1,991 @@
+"""Read an inventory directory into a validated :class:`~blastradius.model.Inventory`.
+
+The boundary of the toolkit: files are parsed (YAML with a safe loader only,
+JSON, CSV), each record is validated with the pydantic model, records from
+every file are merged (D6 connector policies and D7 governance entries into
+connector definitions, by id) and cross-checked. Every problem found is
+collected; if there is any, one :class:`~blastradius.errors.InventoryError`
+lists them all with file, line, key path, what is wrong and a hint.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType, UnionType
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from blastradius.errors import InventoryError, Problem
+from blastradius.model import (
+    ActionClass,
+    Connector,
+    ConnectorPolicy,
+    Dataset,
+    Governance,
+    GovernedConnector,
+    Inventory,
+    Origin,
+    PeopleGroup,
+    Plugin,
+    System,
+    Team,
+)
+
+__all__ = ["INVENTORY_SUFFIXES", "SECTIONS", "load_inventory", "read_document"]
+
+#: File suffixes read as inventory files; anything else in the directory is ignored.
+INVENTORY_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
+
+#: Top-level sections of an inventory document and the record each list holds.
+SECTIONS: Mapping[str, type[BaseModel]] = MappingProxyType(
+    {
+        "teams": Team,
+        "plugins": Plugin,
+        "connectors": Connector,
+        "systems": System,
+        "datasets": Dataset,
+        "people": PeopleGroup,
+        "policies": ConnectorPolicy,
+    }
+)
+_DOCUMENT_KEYS = (*SECTIONS, "governance")
+_GOVERNANCE_ONLY_KEYS = frozenset(Governance.model_fields) - {"connectors", "audit"}
+_CSV_SECTIONS = ("datasets", "people", "teams")
+_KIND_OF_SECTION = {
+    "teams": "team",
+    "plugins": "plugin",
+    "connectors": "connector",
+    "systems": "system",
+    "datasets": "dataset",
+    "people": "people",
+}
+
+try:  # the C parser is several times faster on large inventories
+    _BaseSafeLoader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _BaseSafeLoader = yaml.SafeLoader
+
+
+class _StrictSafeLoader(_BaseSafeLoader):  # type: ignore[misc, valid-type]
+    """Safe YAML loader that rejects a key given twice in one mapping."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+        except TypeError:  # unhashable key; the base constructor reports it
+            break
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                f"found key {key!r} twice (first on line {seen[key].start_mark.line + 1})",
+                key_node.start_mark,
+            )
+        seen[key] = key_node
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+# ---------------------------------------------------------------------------
+# Key paths and line numbers
+# ---------------------------------------------------------------------------
+
+
+def _format_path(parts: Iterable[Any]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and part and all(ch.isalnum() or ch in "_-" for ch in part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{json.dumps(str(part))}]"
+    return out
+
+
+def _join(*parts: str) -> str:
+    """Join key-path pieces: ``_join('plugins[0]', 'users[1]', 'team')`` -> ``plugins[0].users[1].team``."""
+    out = ""
+    for part in parts:
+        if not part:
+            continue
+        out += part if not out or part.startswith("[") else "." + part
+    return out
+
+
+def _yaml_line_index(text: str) -> dict[str, int]:
+    """Map every key path of a YAML/JSON text to the 1-based line it starts on."""
+    index: dict[str, int] = {}
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return index
+
+    def walk(node: yaml.Node, parts: tuple) -> None:
+        index.setdefault(_format_path(parts), node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                child = (*parts, key)
+                index[_format_path(child)] = key_node.start_mark.line + 1
+                walk(value_node, child)
+                index[_format_path(child)] = key_node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*parts, i))
+
+    if root is not None:
+        walk(root, ())
+    return index
+
+
+# ---------------------------------------------------------------------------
+# Reading files
+# ---------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class _Document:
+    """One parsed file: its data, and how to find a key path's line in it."""
+
+    file: Path
+    data: Any
+    text: str = ""
+    csv_lines: dict[int, int] = field(default_factory=dict)
+    _lines: dict[str, int] | None = None
+
+    def line_of(self, path: str) -> int | None:
+        if self.file.suffix == ".csv":
+            section, _, rest = path.partition("[")
+            if rest:
+                row = int(rest.split("]", 1)[0])
+                return self.csv_lines.get(row)
+            return 1
+        if self._lines is None:
+            self._lines = _yaml_line_index(self.text)
+        probe = path
+        while probe:
+            if probe in self._lines:
+                return self._lines[probe]
+            cut = max(probe.rfind("."), probe.rfind("["))
+            probe = probe[:cut] if cut > 0 else ""
+        return None
+
+
+def read_document(file: Path) -> _Document:
+    """Parse one inventory file; raise :class:`InventoryError` naming the file if it cannot be read."""
+    file = Path(file)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise InventoryError([Problem(file=file, path="", message=f"cannot read file: {exc.strerror or exc}")]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InventoryError(
+            [Problem(file=file, path="", message=f"not UTF-8 text (byte {exc.start})", hint="save the file as UTF-8")]
+        ) from None
+    suffix = file.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(file, text)
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InventoryError(
+                [Problem(file=file, path="", line=exc.lineno, message=f"invalid JSON: {exc.msg} (column {exc.colno})")]
+            ) from None
+        except RecursionError:
+            raise InventoryError([Problem(file=file, path="", message="invalid JSON: nested too deeply")]) from None
+        return _Document(file=file, data=data, text=text)
+    try:
+        data = yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a safe loader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = " ".join(s for s in (exc.context, exc.problem) if s)
+        raise InventoryError(
+            [
+                Problem(
+                    file=file,
+                    path="",
+                    line=mark.line + 1 if mark else None,
+                    message=f"invalid YAML: {what}" + (f" (column {mark.column + 1})" if mark else ""),
+                    hint="check indentation, colons and quotes on that line",
+                )
+            ]
+        ) from None
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        raise InventoryError([Problem(file=file, path="", message=f"invalid YAML: {exc}")]) from None
+    return _Document(file=file, data=data, text=text)
+
+
+def _csv_section(file: Path) -> str | None:
+    stem = file.name.lower()
+    return next((s for s in _CSV_SECTIONS if stem.startswith(s)), None)
+
+
+def _csv_field_types(model: type[BaseModel]) -> dict[str, set[str]]:
+    """JSON types each field of ``model`` accepts, read off its JSON Schema."""
+    schema = model.model_json_schema()
+    out: dict[str, set[str]] = {}
+    for name, prop in schema.get("properties", {}).items():
+        options = prop.get("anyOf", [prop])
+        out[name] = {o.get("type", "object") for o in options}
+    return out
+
+
+def _csv_value(text: str, types: set[str], column: str) -> Any:
+    """Turn one CSV cell into the value its field expects (a bad cell stays text, for the validator to report)."""
+    if column == "columns":
+        pairs = {}
+        for item in filter(None, (s.strip() for s in text.split(";"))):
+            name, sep, cls = item.partition(":")
+            pairs[name.strip()] = cls.strip() if sep else ""
+        return pairs
+    if "integer" in types:
+        try:
+            return int(text.replace("_", "").replace(",", ""))
+        except ValueError:
+            return text
+    if "number" in types:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    if "boolean" in types:
+        return {"true": True, "yes": True, "false": False, "no": False}.get(text.lower(), text)
+    if "array" in types:
+        return [s.strip() for s in text.split(";") if s.strip()]
+    return text
+
+
+def _read_csv(file: Path, text: str) -> _Document:
+    section = _csv_section(file)
+    if section is None:
+        raise InventoryError(
+            [
+                Problem(
+                    file=file,
+                    path="",
+                    message="a CSV file must hold one table: datasets, people or teams",
+                    hint="name it datasets*.csv, people*.csv or teams*.csv",
+                )
+            ]
+        )
+    model = SECTIONS[section]
+    types = _csv_field_types(model)
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise InventoryError([Problem(file=file, path="", line=1, message="empty CSV file: no header row")]) from None
+    except csv.Error as exc:
+        raise InventoryError([Problem(file=file, path="", line=1, message=f"invalid CSV: {exc}")]) from None
+    problems: list[Problem] = []
+    rows: list[dict[str, Any]] = []
+    lines: dict[int, int] = {}
+    try:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            index = len(rows)
+            lines[index] = reader.line_num
+            if len(values) > len(header):
+                problems.append(
+                    Problem(
+                        file=file,
+                        path=f"{section}[{index}]",
+                        line=reader.line_num,
+                        message=f"row has {len(values)} cells but the header has {len(header)}",
+                        hint="quote cells that contain commas",
+                    )
+                )
+            row = {
+                col: _csv_value(val.strip(), types.get(col, {"string"}), col)
+                for col, val in zip(header, values, strict=False)
+                if col and val.strip() != ""
+            }
+            rows.append(row)
+    except csv.Error as exc:
+        problems.append(Problem(file=file, path="", line=reader.line_num, message=f"invalid CSV: {exc}"))
+    if problems:
+        raise InventoryError(problems)
+    return _Document(file=file, data={section: rows}, csv_lines=lines)
+
+
+def _inventory_files(root: Path) -> list[Path]:
+    if not root.exists():
+        raise InventoryError(
+            [Problem(file=root, path="", message="no such file or directory", hint="give the inventory directory")],
+            source=root,
+        )
+    if root.is_file():
+        return [root]
+    files = sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in INVENTORY_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+    if not files:
+        raise InventoryError(
+            [
+                Problem(
+                    file=root,
+                    path="",
+                    message="no inventory files found (*.yaml, *.yml, *.json, *.csv)",
+                    hint="point at the directory that holds the inventory, e.g. inventories/acme",
+                )
+            ],
+            source=root,
+        )
+    return files
+
+
+# ---------------------------------------------------------------------------
+# Validation errors -> problems
+# ---------------------------------------------------------------------------
+
+
+def _suggest(word: Any, choices: Iterable[str]) -> str | None:
+    if not isinstance(word, str):
+        return None
+    choices = list(choices)
+    matches = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in choices}
+        if word.lower() in lowered:
+            matches = [lowered[word.lower()]]
+    return f"did you mean '{matches[0]}'?" if matches else None
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """Candidate model/element types of an annotation (through Annotated, Optional, unions)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, UnionType):
+        return [t for arg in typing.get_args(annotation) for t in _unwrap(arg)]
+    return [annotation]
+
+
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model that the location ``loc`` inside ``model`` points into."""
+    current: Any = model
+    for part in loc:
+        candidates = _unwrap(current)
+        nxt = None
+        for cand in candidates:
+            origin = typing.get_origin(cand)
+            if isinstance(part, str) and isinstance(cand, type) and issubclass(cand, BaseModel):
+                info = cand.model_fields.get(part)
+                if info is not None:
+                    nxt = info.annotation
+                    break
+            elif isinstance(part, int) and origin in (tuple, list):
+                nxt = typing.get_args(cand)[0]
+                break
+            elif isinstance(part, str) and origin is dict:
+                nxt = typing.get_args(cand)[1]
+                break
+        if nxt is None:
+            return None
+        current = nxt
+    for cand in _unwrap(current):
+        if isinstance(cand, type) and issubclass(cand, BaseModel):
+            return cand
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _problems_from_validation(
+    exc: ValidationError, model: type[BaseModel], file: Path, prefix: tuple
+) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "[key]"))))
+        kind = err["type"]
+        value = err.get("input")
+        hint = None
+        if kind == "extra_forbidden":
+            parent = _model_at(model, loc[:-1])
+            message = f"unknown key '{loc[-1]}'"
+            if parent is not None:
+                hint = _suggest(loc[-1], parent.model_fields) or "allowed keys: " + ", ".join(parent.model_fields)
+        elif kind == "missing":
+            message = f"missing required key '{loc[-1]}'"
+        elif kind in ("enum", "literal_error"):
+            expected = err.get("ctx", {}).get("expected", "")
+            message = f"{_short(value)} is not allowed here; expected {expected}"
+            hint = _suggest(value, [s.strip(" '") for s in expected.replace(" or ", ",").split(",")])
+        elif kind == "greater_than_equal" and err.get("ctx", {}).get("ge") == 0:
+            message = f"must not be negative, got {_short(value)}"
+            hint = "counts and rates are zero or more"
+        elif kind == "string_pattern_mismatch" and loc and loc[-1] in ("id", "system", "owner", "team", "connector", "dataset"):
+            message = f"{_short(value)} is not a valid id"
+            hint = "use letters, digits, '-' and '_' only, e.g. 'finance-warehouse'"
+        elif kind == "model_type" or kind == "dict_type":
+            message = f"expected a mapping of keys, got {_short(value)}"
+        else:
+            text = err["msg"]
+            text = text[:1].lower() + text[1:]
+            message = f"{text}, got {_short(value)}" if "input" in err else text
+        problems.append(Problem(file=file, path=_format_path((*prefix, *loc)), message=message, hint=hint))
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# Collecting records from documents
+# ---------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class _Collected:
+    """Validated records of all files, each with where it came from."""
+
+    records: dict[str, list[tuple[Any, Origin]]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
+    #: ids of records that failed validation: references to them are not reported again
+    failed_ids: set[str] = field(default_factory=set)
+    governance: list[tuple[Governance, Origin]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _validate(model: type[BaseModel], raw: Any, file: Path, prefix: tuple, out: _Collected) -> Any | None:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        out.problems.extend(_problems_from_validation(exc, model, file, prefix))
+        return None
+
+
+def _is_policy(data: Mapping) -> bool:
+    return "connector" in data and not isinstance(data.get("connectors"), list)
+
+
+def _is_governance(data: Mapping) -> bool:
+    keys = set(map(str, data))
+    inventory_sections = keys & (set(SECTIONS) - {"connectors"})
+    return not inventory_sections and (isinstance(data.get("connectors"), dict) or bool(keys & _GOVERNANCE_ONLY_KEYS))
+
+
+def _collect_document(doc: _Document, out: _Collected) -> None:
+    file, data = doc.file, doc.data
+    if data is None or data == {}:
+        out.problems.append(
+            Problem(file=file, path="", message="empty file", hint="add a section such as 'plugins:' or remove the file")
+        )
+        return
+    if not isinstance(data, dict):
+        out.problems.append(
+            Problem(
+                file=file,
+                path="",
+                message=f"not an inventory: the top level is a {type(data).__name__}, not a mapping",
+                hint="start the file with a section such as 'plugins:' or 'connectors:'",
+            )
+        )
+        return
+    if _is_policy(data):
+        policy = _validate(ConnectorPolicy, data, file, (), out)
+        if policy is not None:
+            out.records["policies"].append((policy, Origin(file=str(file), path="")))
+        return
+    if _is_governance(data):
+        gov = _validate(Governance, data, file, (), out)
+        if gov is not None:
+            out.governance.append((gov, Origin(file=str(file), path="")))
+        return
+    known = [k for k in data if k in _DOCUMENT_KEYS]
+    unknown = [k for k in data if k not in _DOCUMENT_KEYS]
+    if not known:
+        out.problems.append(
+            Problem(
+                file=file,
+                path="",
+                message="not an inventory: top-level keys "
+                + ", ".join(repr(k) for k in unknown)
+                + " are none of the inventory sections",
+                hint=(_suggest(unknown[0], _DOCUMENT_KEYS) if len(unknown) == 1 else None)
+                or "an inventory file holds any of: " + ", ".join(_DOCUMENT_KEYS),
+            )
+        )
+        return
+    for key in unknown:
+        out.problems.append(
+            Problem(
+                file=file,
+                path=_format_path((key,)),
+                message=f"unknown section '{key}'",
+                hint=_suggest(key, _DOCUMENT_KEYS) or "sections are: " + ", ".join(_DOCUMENT_KEYS),
+            )
+        )
+    for section in known:
+        value = data[section]
+        if section == "governance":
+            gov = _validate(Governance, value, file, ("governance",), out)
+            if gov is not None:
+                out.governance.append((gov, Origin(file=str(file), path="governance")))
+            continue
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            out.problems.append(
+                Problem(
+                    file=file,
+                    path=section,
+                    message=f"'{section}' must be a list of records, got {type(value).__name__}",
+                    hint=f"write each entry on its own line starting with '- ' under '{section}:'",
+                )
+            )
+            continue
+        model = SECTIONS[section]
+        for i, raw in enumerate(value):
+            record = _validate(model, raw, file, (section, i), out)
+            if record is None:
+                out.failed_ids.update(_ids_in(raw))
+                continue
+            origin = Origin(file=str(file), path=_format_path((section, i)))
+            out.records[section].append((record, origin))
+            if isinstance(record, System):
+                _collect_nested(record, origin, out)
+
+
+def _ids_in(raw: Any) -> set[str]:
+    """The ids a record that failed validation meant to declare (its own and nested ones)."""
+    if not isinstance(raw, dict):
+        return set()
+    ids = {raw["id"]} if isinstance(raw.get("id"), str) else set()
+    for key in ("datasets", "people"):
+        if isinstance(raw.get(key), list):
+            for item in raw[key]:
+                ids |= _ids_in(item)
+    return ids
+
+
+def _collect_nested(system: System, origin: Origin, out: _Collected) -> None:
+    """Datasets and people nested under a system belong to it."""
+    for section, items in (("datasets", system.datasets), ("people", system.people)):
+        for i, item in enumerate(items):
+            path = f"{origin.path}.{section}[{i}]"
+            if item.system is not None and item.system != system.id:
+                out.problems.append(
+                    Problem(
+                        file=Path(origin.file),
+                        path=f"{path}.system",
+                        message=f"nested under system '{system.id}' but says system '{item.system}'",
+                        hint="remove 'system' from nested entries, or move the entry",
+                    )
+                )
+                continue
+            out.records[section].append((item.model_copy(update={"system": system.id}), Origin(file=origin.file, path=path)))
+
+
+# ---------------------------------------------------------------------------
+# Merging and cross-checking
+# ---------------------------------------------------------------------------
+
+
+class _Checker:
+    """Cross-file checks on collected records; appends problems."""
+
+    def __init__(self, collected: _Collected, documents: Mapping[str, _Document]):
+        self.c = collected
+        self.problems = collected.problems
+        self.warnings: list[Problem] = []
+        self.documents = documents
+
+    def problem(self, origin: Origin, key: str, message: str, hint: str | None = None, *, warning: bool = False) -> None:
+        path = _join(origin.path, key)
+        target = self.warnings if warning else self.problems
+        target.append(Problem(file=Path(origin.file), path=path, message=message, hint=hint))
+
+    def unique(self, section: str) -> dict[str, tuple[Any, Origin]]:
+        seen: dict[str, tuple[Any, Origin]] = {}
+        for record, origin in self.c.records[section]:
+            if record.id in seen:
+                first = seen[record.id][1]
+                self.problem(
+                    origin,
+                    "id",
+                    f"duplicate {_KIND_OF_SECTION[section]} id '{record.id}'",
+                    f"first defined at {first.file}: {first.path}; ids must be unique",
+                )
+                continue
+            seen[record.id] = (record, origin)
+        return seen
+
+    def ref(self, origin: Origin, key: str, value: str, known: Mapping[str, Any], what: str) -> bool:
+        if value in known:
+            return True
+        if value in self.c.failed_ids:
+            return False  # its own definition is already reported as invalid
+        hint = _suggest(value, known) or (f"known {what}s: " + ", ".join(sorted(known)[:12]) if known else f"no {what}s are defined")
+        self.problem(origin, key, f"unknown {what} '{value}'", hint)
+        return False
+
+
+def _merge_into_connectors(
+    connectors: dict[str, tuple[Connector, Origin]],
+    updates: Iterable[tuple[str, BaseModel, Origin, str]],
+    check: _Checker,
+    field_origin: dict[tuple[str, str], Origin],
+) -> None:
+    """Merge policy/governance fields into connector definitions; conflicts are problems."""
+    for conn_id, update, origin, key in updates:
+        if conn_id not in connectors:
+            check.ref(origin, key, conn_id, connectors, "connector")
+            continue
+        connector, conn_origin = connectors[conn_id]
+        changes = {}
+        for name in update.model_fields_set - {"connector"}:
+            value = getattr(update, name)
+            current = getattr(connector, name)
+            if name in connector.model_fields_set and current != value:
+                check.problem(
+                    origin,
+                    _join(key, name),
+                    f"conflicts with connector '{conn_id}': {_short(_plain(value))} here, "
+                    f"{_short(_plain(current))} at {field_origin.get((conn_id, name), conn_origin).file}",
+                    "set it in one place only",
+                )
+                continue
+            changes[name] = value
+            field_origin[(conn_id, name)] = Origin(file=origin.file, path=_join(origin.path, key, name))
+        merged = connector.model_copy(update=changes)
+        # keep track of what is now set, so a later conflicting source is caught
+        merged.__pydantic_fields_set__.update(changes)
+        connectors[conn_id] = (merged, conn_origin)
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump(mode="json", exclude_unset=True) if isinstance(value, BaseModel) else getattr(value, "value", value)
+
+
+def _parse_selector(selector: str) -> tuple[str | None, str]:
+    """Split a selector: ``email.send_campaign`` -> ('email', 'send_campaign'); ``send`` -> (None, 'send')."""
+    if "." in selector:
+        conn, _, tool = selector.partition(".")
+        return conn, tool
+    return None, selector
+
+
+def _check_plugins(
+    plugins: dict[str, tuple[Plugin, Origin]],
+    teams: Mapping[str, tuple[Team, Origin]],
+    connectors: Mapping[str, tuple[Connector, Origin]],
+    check: _Checker,
+) -> None:
+    actions = {a.value for a in ActionClass}
+    for plugin, origin in plugins.values():
+        check.ref(origin, "owner", plugin.owner, teams, "team")
+        seen_teams: set[str] = set()
+        for i, use in enumerate(plugin.users):
+            if use.team in seen_teams:
+                check.problem(origin, f"users[{i}].team", f"team '{use.team}' listed twice", "merge the two entries")
+            seen_teams.add(use.team)
+            if check.ref(origin, f"users[{i}].team", use.team, teams, "team"):
+                headcount = teams[use.team][0].headcount
+                if use.users is not None and use.users > headcount:
+                    check.problem(
+                        origin,
+                        f"users[{i}].users",
+                        f"{use.users} users but team '{use.team}' has a headcount of {headcount}",
+                        "lower the users or raise the team's headcount",
+                    )
+        used: dict[str, Connector] = {}
+        for i, pc in enumerate(plugin.connectors):
+            if pc.connector in used:
+                check.problem(origin, f"connectors[{i}]", f"connector '{pc.connector}' listed twice", "list it once")
+                continue
+            if not check.ref(origin, f"connectors[{i}].connector" if pc.tools is not None else f"connectors[{i}]",
+                             pc.connector, connectors, "connector"):
+                continue
+            conn = connectors[pc.connector][0]
+            used[pc.connector] = conn
+            for j, tool in enumerate(pc.tools or ()):
+                if conn.tool(tool) is None:
+                    check.problem(
+                        origin,
+                        f"connectors[{i}].tools[{j}]",
+                        f"connector '{conn.id}' has no tool '{tool}'",
+                        _suggest(tool, [t.name for t in conn.tools]),
+                    )
+        for key in ("requires_approval", "blocked"):
+            for i, selector in enumerate(getattr(plugin, key)):
+                conn_id, rest = _parse_selector(selector)
+                if conn_id is None:
+                    if rest not in actions:
+                        check.problem(
+                            origin,
+                            f"{key}[{i}]",
+                            f"'{selector}' is neither an action class nor CONNECTOR.TOOL",
+                            _suggest(rest, [*actions, *used]) or "action classes: " + ", ".join(sorted(actions)),
+                        )
+                    continue
+                if conn_id not in used:
+                    check.problem(
+                        origin,
+                        f"{key}[{i}]",
+                        f"plugin '{plugin.id}' does not use connector '{conn_id}'",
+                        _suggest(conn_id, used) or "name one of the plugin's connectors",
+                    )
+                    continue
+                if rest != "*" and used[conn_id].tool(rest) is None:
+                    check.problem(
+                        origin,
+                        f"{key}[{i}]",
+                        f"connector '{conn_id}' has no tool '{rest}'",
+                        _suggest(rest, [t.name for t in used[conn_id].tools]),
+                    )
+
+
+def _check_connectors(
+    connectors: Mapping[str, tuple[Connector, Origin]],
+    systems: Mapping[str, tuple[System, Origin]],
+    datasets_by_system: Mapping[str, list[Dataset]],
+    people_by_system: Mapping[str, list[PeopleGroup]],
+    field_origin: Mapping[tuple[str, str], Origin],
+    check: _Checker,
+) -> None:
+    for conn, origin in connectors.values():
+        if conn.access is None:
+            check.problem(
+                origin,
+                "access",
+                f"connector '{conn.id}' has no access level",
+                "set access: read-only or read-write (here, in its policy or in the governance config)",
+            )
+        names = [t.name for t in conn.tools]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                check.problem(origin, f"tools[{i}].name", f"tool '{name}' defined twice in connector '{conn.id}'")
+        threshold = conn.audit.alert_if_rows_returned_over if conn.audit else None
+        if threshold is not None and conn.row_limit is not None and threshold > conn.row_limit:
+            where = field_origin.get((conn.id, "audit"), Origin(file=origin.file, path=_join(origin.path, "audit")))
+            check.problems.append(
+                Problem(
+                    file=Path(where.file),
+                    path=_join(where.path, "alert_if_rows_returned_over"),
+                    message=f"alert threshold {threshold:,} is above the row limit {conn.row_limit:,}, so the alert can never fire",
+                    hint=f"set it below {conn.row_limit:,}, e.g. {conn.row_limit // 2:,}",
+                )
+            )
+        if conn.system is None:
+            check.problem(
+                origin, "system", f"connector '{conn.id}' names no system: its reach is unknown", "add system: ID", warning=True
+            )
+            continue
+        if not check.ref(origin, "system", conn.system, systems, "system"):
+            continue
+        tables = {d.table_name for d in datasets_by_system.get(conn.system, [])}
+        people_ids = {p.id for p in people_by_system.get(conn.system, [])}
+        for i, table in enumerate(conn.allowed_tables or ()):
+            if table not in tables:
+                where = field_origin.get((conn.id, "allowed_tables"), Origin(file=origin.file, path=_join(origin.path, "allowed_tables")))
+                check.problems.append(
+                    Problem(
+                        file=Path(where.file),
+                        path=_join(where.path, f"[{i}]"),
+                        message=f"system '{conn.system}' has no table '{table}'",
+                        hint=_suggest(table, tables) or "add the dataset to the inventory, or fix the name",
+                    )
+                )
+        columns = {c.name for d in datasets_by_system.get(conn.system, []) for c in d.columns}
+        for i, col in enumerate(conn.denied_columns):
+            if columns and col not in columns:
+                where = field_origin.get((conn.id, "denied_columns"), Origin(file=origin.file, path=_join(origin.path, "denied_columns")))
+                check.warnings.append(
+                    Problem(
+                        file=Path(where.file),
+                        path=_join(where.path, f"[{i}]"),
+                        message=f"no dataset of system '{conn.system}' has a column '{col}': denying it masks nothing",
+                        hint=_suggest(col, columns),
+                    )
+                )
+        for i, tool in enumerate(conn.tools):
+            for j, target in enumerate(tool.targets or ()):
+                if target not in tables and target not in people_ids:
+                    check.problem(
+                        origin,
+                        f"tools[{i}].targets[{j}]",
+                        f"'{target}' is neither a table nor a people group of system '{conn.system}'",
+                        _suggest(target, tables | people_ids),
+                    )
+
+
+def _check_data(
+    datasets: Mapping[str, tuple[Dataset, Origin]],
+    people: Mapping[str, tuple[PeopleGroup, Origin]],
+    systems: Mapping[str, tuple[System, Origin]],
+    check: _Checker,
+) -> None:
+    tables: dict[tuple[str, str], Origin] = {}
+    for ds, origin in datasets.values():
+        if ds.system is None:
+            check.problem(origin, "system", f"dataset '{ds.id}' names no system", "add system: ID, or nest it under its system")
+        elif check.ref(origin, "system", ds.system, systems, "system"):
+            key = (ds.system, ds.table_name)
+            if key in tables:
+                check.problem(
+                    origin,
+                    "table",
+                    f"system '{ds.system}' already has a table '{ds.table_name}'",
+                    f"first at {tables[key].file}: {tables[key].path}",
+                )
+            tables[key] = origin
+        col_names = [c.name for c in ds.columns]
+        for i, name in enumerate(col_names):
+            if name in col_names[:i]:
+                check.problem(origin, f"columns[{i}]", f"column '{name}' listed twice")
+    for group, origin in people.values():
+        if group.system is None:
+            check.problem(origin, "system", f"people group '{group.id}' names no system", "add system: ID, or nest it under its system")
+        else:
+            check.ref(origin, "system", group.system, systems, "system")
+        if group.dataset is not None:
+            check.ref(origin, "dataset", group.dataset, datasets, "dataset")
+
+
+# ---------------------------------------------------------------------------
+# The entry point
+# ---------------------------------------------------------------------------
+
+
+def load_inventory(path: str | Path) -> Inventory:
+    """Load, validate and cross-check the inventory at ``path`` (a directory or one file).
+
+    Parameters
+    ----------
+    path : str or Path
+        Directory of ``.yaml``/``.yml``/``.json``/``.csv`` files (read
+        recursively, hidden files ignored), or a single file.
+
+    Returns
+    -------
+    Inventory
+        Immutable, with records sorted by id and the origin of each.
+
+    Raises
+    ------
+    InventoryError
+        Listing every problem found, each with file, line, key path and hint.
+
+    Examples
+    --------
+    >>> inv = load_inventory("inventories/acme")
+    >>> inv.summary()["people"] >= 4000
+    True
+    """
+    root = Path(path)
+    files = _inventory_files(root)
+    collected = _Collected()
+    documents: dict[str, _Document] = {}
+    for file in files:
+        try:
+            doc = read_document(file)
+        except InventoryError as exc:
+            collected.problems.extend(exc.problems)
+            continue
+        documents[str(file)] = doc
+        _collect_document(doc, collected)
+
+    check = _Checker(collected, documents)
+    teams = check.unique("teams")
+    systems = check.unique("systems")
+    datasets = check.unique("datasets")
+    people = check.unique("people")
+    connectors = check.unique("connectors")
+    plugins = check.unique("plugins")
+
+    field_origin: dict[tuple[str, str], Origin] = {}
+    policies = [(p.connector, p, o, "") for p, o in collected.records["policies"]]
+    policy_ids = [p for p, *_ in policies]
+    for i, conn_id in enumerate(policy_ids):
+        if conn_id in policy_ids[:i]:
+            check.problem(policies[i][2], "connector", f"second policy for connector '{conn_id}'", "keep one policy per connector")
+    _merge_into_connectors(connectors, policies, check, field_origin)
+
+    if len(collected.governance) > 1:
+        first = collected.governance[0][1]
+        for _, origin in collected.governance[1:]:
+            check.problem(origin, "", "a second governance config", f"the first is in {first.file}; keep one")
+    governance, gov_origin = collected.governance[0] if collected.governance else (Governance(), None)
+    if gov_origin is not None:
+        _merge_into_connectors(
+            connectors,
+            [
+                (cid, GovernedConnector.model_validate(entry.model_dump(exclude_unset=True)), gov_origin, _format_path(("connectors", cid)))
+                for cid, entry in governance.connectors.items()
+            ],
+            check,
+            field_origin,
+        )
+
+    datasets_by_system: dict[str, list[Dataset]] = {}
+    for ds, _ in datasets.values():
+        datasets_by_system.setdefault(ds.system or "", []).append(ds)
+    people_by_system: dict[str, list[PeopleGroup]] = {}
+    for group, _ in people.values():
+        people_by_system.setdefault(group.system or "", []).append(group)
+
+    _check_data(datasets, people, systems, check)
+    _check_connectors(connectors, systems, datasets_by_system, people_by_system, field_origin, check)
+    _check_plugins(plugins, teams, connectors, check)
+
+    def located(problems: list[Problem]) -> list[Problem]:
+        out = []
+        for p in problems:
+            doc = documents.get(str(p.file)) if p.file is not None else None
+            if p.line is None and doc is not None:
+                p = Problem(file=p.file, path=p.path, message=p.message, hint=p.hint, line=doc.line_of(p.path))
+            out.append(p)
+        return sorted(out, key=lambda p: (str(p.file), p.line or 0))
+
+    if collected.problems:
+        raise InventoryError(located(collected.problems), source=root)
+
+    origins = {}
+    for section, records in (("team", teams), ("plugin", plugins), ("connector", connectors), ("system", systems),
+                             ("dataset", datasets), ("people", people)):
+        for rid, (_, origin) in records.items():
+            origins[(section, rid)] = origin
+    for (cid, name), origin in field_origin.items():
+        origins[(f"connector.{name}", cid)] = origin
+
+    def ordered(records: Mapping[str, tuple[Any, Origin]]) -> tuple:
+        return tuple(records[k][0] for k in sorted(records))
+
+    return Inventory(
+        teams=ordered(teams),
+        plugins=ordered(plugins),
+        connectors=ordered(connectors),
+        systems=tuple(s.model_copy(update={"datasets": (), "people": ()}) for s in ordered(systems)),
+        datasets=ordered(datasets),
+        people=ordered(people),
+        governance=governance,
+        origins=MappingProxyType(origins),
+        warnings=tuple(located(check.warnings)),
+        source=str(root),
+    )
+
+
