@@ -372,6 +372,8 @@ def _suggest(word: Any, choices: Iterable[str]) -> str | None:
         lowered = {c.lower(): c for c in choices}
         if word.lower() in lowered:
             matches = [lowered[word.lower()]]
+        else:  # 'crm' for 'crm-main': one is the start of the other
+            matches = sorted((c for c in choices if word and (c.startswith(word) or word.startswith(c))), key=len)[:1]
     return f"did you mean '{matches[0]}'?" if matches else None
 
 
@@ -773,7 +775,7 @@ def _check_connectors(
                 origin,
                 "access",
                 f"connector '{conn.id}' has no access level",
-                "set access: read-only or read-write (here, in its policy or in the governance config)",
+                "set access: read-only or read-write here, in its policy file or in the governance config",
             )
         names = [t.name for t in conn.tools]
         for i, name in enumerate(names):
@@ -922,7 +924,11 @@ def load_inventory(path: str | Path) -> Inventory:
     policy_ids = [p for p, *_ in policies]
     for i, conn_id in enumerate(policy_ids):
         if conn_id in policy_ids[:i]:
-            check.problem(policies[i][2], "connector", f"second policy for connector '{conn_id}'", "keep one policy per connector")
+            first = policies[policy_ids.index(conn_id)][2]
+            check.problem(
+                policies[i][2], "connector", f"second policy for connector '{conn_id}'",
+                f"the first is in {first.file}; keep one policy per connector",
+            )
     _merge_into_connectors(connectors, policies, check, field_origin)
 
     if len(collected.governance) > 1:
