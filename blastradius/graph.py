@@ -231,7 +231,7 @@ def reach_by_action(G: nx.DiGraph, plugin: str, *, include_gated: bool = True) -
             datasets=frozenset(acc["datasets"]),
             people_groups=frozenset(acc["people"]),
             connectors=frozenset(acc["connectors"]),
-            unknown_records=sum(s.records is None for s in scopes),
+            unknown_records=sum(not s.size_known for s in scopes),
             unknown_people=sum(g.count is None for g in groups),
         )
     return out

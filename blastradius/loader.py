@@ -468,6 +468,12 @@ class _Collected:
     records: dict[str, list[tuple[Any, Origin]]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
     #: ids of records that failed validation: references to them are not reported again
     failed_ids: set[str] = field(default_factory=set)
+    #: keys dropped from records that were salvaged for cross-checks: (section, id) -> keys
+    dropped: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+
+    def lacks(self, section: str, id: str, key: str) -> bool:
+        """Was ``key`` of a record dropped because it was invalid (so checks that need it are skipped)?"""
+        return key in self.dropped.get((section, id), ())
     governance: list[tuple[Governance, Origin]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -562,14 +568,36 @@ def _collect_document(doc: _Document, out: _Collected) -> None:
             continue
         model = SECTIONS[section]
         for i, raw in enumerate(value):
-            record = _validate(model, raw, file, (section, i), out)
-            if record is None:
+            try:
+                record = model.model_validate(raw)
+            except ValidationError as exc:
+                out.problems.extend(_problems_from_validation(exc, model, file, (section, i), ))
                 out.failed_ids.update(_ids_in(raw))
-                continue
+                record = _salvage(model, raw, exc)
+                if record is None:
+                    continue
+                # keep checking its references; the inventory is invalid already
+                out.dropped[(section, record.id)] = frozenset(_bad_keys(exc))
+                out.failed_ids.discard(record.id)
             origin = Origin(file=str(file), path=_format_path((section, i)))
             out.records[section].append((record, origin))
             if isinstance(record, System):
                 _collect_nested(record, origin, out)
+
+
+def _bad_keys(exc: ValidationError) -> set[str]:
+    return {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+
+
+def _salvage(model: type[BaseModel], raw: Any, exc: ValidationError) -> BaseModel | None:
+    """The record without its invalid keys, if that is valid: its other references can still be checked."""
+    bad = _bad_keys(exc)
+    if not isinstance(raw, dict) or not bad or any(e["type"] == "missing" for e in exc.errors()):
+        return None
+    try:
+        return model.model_validate({k: v for k, v in raw.items() if str(k) not in bad})
+    except ValidationError:
+        return None
 
 
 def _ids_in(raw: Any) -> set[str]:
@@ -724,6 +752,8 @@ def _check_plugins(
                 continue
             conn = connectors[pc.connector][0]
             used[pc.connector] = conn
+            if check.c.lacks("connectors", conn.id, "tools"):
+                continue  # its tools are invalid and reported already
             for j, tool in enumerate(pc.tools or ()):
                 if conn.tool(tool) is None:
                     check.problem(
@@ -744,6 +774,8 @@ def _check_plugins(
                             _suggest(rest, [*actions, *used]) or "action classes: " + ", ".join(sorted(actions)),
                         )
                     continue
+                if check.c.lacks("plugins", plugin.id, "connectors") or check.c.lacks("connectors", conn_id, "tools"):
+                    continue  # what it would be checked against is invalid and reported already
                 if conn_id not in used:
                     check.problem(
                         origin,
@@ -770,7 +802,7 @@ def _check_connectors(
     check: _Checker,
 ) -> None:
     for conn, origin in connectors.values():
-        if conn.access is None:
+        if conn.access is None and not check.c.lacks("connectors", conn.id, "access"):
             check.problem(
                 origin,
                 "access",
@@ -844,7 +876,8 @@ def _check_data(
     tables: dict[tuple[str, str], Origin] = {}
     for ds, origin in datasets.values():
         if ds.system is None:
-            check.problem(origin, "system", f"dataset '{ds.id}' names no system", "add system: ID, or nest it under its system")
+            if not check.c.lacks("datasets", ds.id, "system"):
+                check.problem(origin, "system", f"dataset '{ds.id}' names no system", "add system: ID, or nest it under its system")
         elif check.ref(origin, "system", ds.system, systems, "system"):
             key = (ds.system, ds.table_name)
             if key in tables:
@@ -861,7 +894,8 @@ def _check_data(
                 check.problem(origin, f"columns[{i}]", f"column '{name}' listed twice")
     for group, origin in people.values():
         if group.system is None:
-            check.problem(origin, "system", f"people group '{group.id}' names no system", "add system: ID, or nest it under its system")
+            if not check.c.lacks("people", group.id, "system"):
+                check.problem(origin, "system", f"people group '{group.id}' names no system", "add system: ID, or nest it under its system")
         else:
             check.ref(origin, "system", group.system, systems, "system")
         if group.dataset is not None:

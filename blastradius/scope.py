@@ -86,12 +86,14 @@ def tool_status(plugin: Plugin, connector: Connector, tool: Tool) -> tuple[ToolS
 class DatasetScope:
     """One dataset as a tool sees it through a connector's scope.
 
-    ``records`` is what one call can touch (capped by the row limit for reads),
-    ``None`` when the dataset's size is unknown.
+    ``records`` is what one call can touch (capped by the row limit for reads).
+    When the dataset's size is unknown, ``size_known`` is False and ``records``
+    is the row limit that bounds a read, or None when nothing bounds it.
     """
 
     dataset: str
     records: int | None
+    size_known: bool
     classification: Classification
     masked_columns: tuple[str, ...]
 
@@ -142,6 +144,7 @@ def datasets_in_scope(connector: Connector, tool: Tool, datasets: Iterable[Datas
             DatasetScope(
                 dataset=ds.id,
                 records=records,
+                size_known=ds.records is not None,
                 classification=ds.effective_classification(denied),
                 masked_columns=tuple(c.name for c in ds.columns if c.name in denied),
             )

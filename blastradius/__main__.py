@@ -1,0 +1,7 @@
+"""``python -m blastradius`` runs the command line."""
+
+import sys
+
+from blastradius.cli import main
+
+sys.exit(main())

@@ -1,0 +1,145 @@
+"""The command line as a user meets it: exit codes, summaries, and errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import networkx as nx
+import pytest
+import yaml
+
+from blastradius.cli import main
+from conftest import ACME, ROOT
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    """Run the installed console script, as a user would."""
+    exe = Path(sys.executable).with_name("blastradius")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_validate_acme_prints_a_summary() -> None:
+    result = run("validate", "inventories/acme")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "inventories/acme: valid inventory" in out
+    for label in ("teams", "people", "plugins", "connectors", "systems", "records", "people reachable"):
+        assert f"  {label}" in out
+    assert "4,000" in out
+
+
+def test_validate_json_summary(capsys) -> None:
+    assert main(["validate", str(ACME), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["valid"] is True and data["summary"]["people"] == 4_000
+
+
+def _break_acme(tmp_path: Path) -> Path:
+    """A copy of the example with a key typo, a dangling connector id, a string for a number and a YAML error."""
+    copy = shutil.copytree(ACME, tmp_path / "acme")
+    teams = copy / "teams.yaml"
+    teams.write_text(teams.read_text().replace("headcount: 140", "headcont: 140", 1))
+    finance = copy / "plugins" / "finance.yaml"
+    text = finance.read_text()
+    text = text.replace("      - finance-warehouse\n", "      - finance-warehuose\n", 1)
+    text = text.replace("users: 120\n", "users: a hundred and twenty\n", 1)
+    finance.write_text(text)
+    (copy / "plugins" / "legal.yaml").write_text((copy / "plugins" / "legal.yaml").read_text() + "\n  - id: [oops\n")
+    return copy
+
+
+def test_a_broken_copy_lists_every_problem_with_exit_1_and_no_traceback(tmp_path: Path) -> None:
+    broken = _break_acme(tmp_path)
+    result = run("validate", str(broken))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    err = result.stderr
+    assert "problems in inventory" in err
+    assert "teams.yaml:8: teams[0].headcont: unknown key 'headcont' (did you mean 'headcount'?)" in err
+    assert "unknown connector 'finance-warehuose' (did you mean 'finance-warehouse'?)" in err
+    assert "finance.yaml:9: plugins[0].users[0].users: input should be a valid integer, got 'a hundred and twenty'" in err
+    assert "legal.yaml:" in err and "invalid YAML" in err
+    # the input is left as it was
+    assert "headcont: 140" in (broken / "teams.yaml").read_text()
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run("validate").returncode == 2
+    assert run("frobnicate").returncode == 2
+    assert run().returncode == 2
+
+
+def test_help_explains_each_command() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("validate", "graph", "schema"):
+        assert command in result.stdout
+    assert "blastradius validate inventories/acme" in result.stdout
+    assert "Exit 0 if valid" in run("validate", "--help").stdout
+
+
+def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
+    result = run("validate", str(tmp_path / "nope"))
+    assert result.returncode == 1
+    assert "no such file or directory" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_graph_writes_graphml_and_json(tmp_path: Path) -> None:
+    result = run("graph", "inventories/acme", "--out", str(tmp_path / "out" / "acme.graphml"))
+    assert result.returncode == 0, result.stderr
+    G = nx.read_graphml(tmp_path / "out" / "acme.graphml")
+    assert G.nodes["plugin:forecast-rollup"]["kind"] == "plugin"
+    assert run("graph", "inventories/acme", "--out", str(tmp_path / "acme.json")).returncode == 0
+    assert json.loads((tmp_path / "acme.json").read_text())["directed"] is True
+    stdout = run("graph", "inventories/acme")
+    assert json.loads(stdout.stdout)["nodes"]
+
+
+def test_graph_refuses_to_write_into_the_inventory(tmp_path: Path) -> None:
+    copy = shutil.copytree(ACME, tmp_path / "acme")
+    result = run("graph", str(copy), "--out", str(copy / "graph.json"))
+    assert result.returncode == 1
+    assert "refusing to write" in result.stderr
+    assert not (copy / "graph.json").exists()
+    bad = run("graph", "inventories/acme", "--out", str(tmp_path / "g.png"))
+    assert bad.returncode == 1 and "use a .graphml or .json file name" in bad.stderr
+
+
+def test_schema_validates_every_example_file() -> None:
+    result = run("schema")
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    checked = 0
+    for path in sorted((ROOT / "inventories").rglob("*")):
+        if path.suffix in (".yaml", ".yml"):
+            # YAML reads dates as dates; an editor's schema check sees the text
+            data = json.loads(json.dumps(yaml.safe_load(path.read_text()), default=str))
+        elif path.suffix == ".json":
+            data = json.loads(path.read_text())
+        else:
+            continue
+        errors = list(validator.iter_errors(data))
+        assert not errors, f"{path}: {errors[0].message[:200]}"
+        checked += 1
+    assert checked >= 10
+
+
+def test_schema_rejects_a_typo() -> None:
+    schema = json.loads(run("schema").stdout)
+    validator = jsonschema.Draft202012Validator(schema)
+    assert not validator.is_valid({"teams": [{"id": "x", "headcont": 3}]})
+    assert validator.is_valid({"teams": [{"id": "x", "headcount": 3}]})
+
+
+def test_the_module_runs_without_the_console_script() -> None:
+    result = subprocess.run([sys.executable, "-m", "blastradius", "--version"], capture_output=True, text=True,
+                            cwd=ROOT, env={**os.environ}, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("blastradius ")
