@@ -188,7 +188,7 @@ def reach_by_action(G: nx.DiGraph, plugin: str, *, include_gated: bool = True) -
     --------
     >>> from blastradius import load_inventory
     >>> G = build_graph(load_inventory("inventories/acme"))
-    >>> reach = reach_by_action(G, "finance-analyst")
+    >>> reach = reach_by_action(G, "forecast-rollup")
     >>> reach[ActionClass.READ].records > 0
     True
     """
