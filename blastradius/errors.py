@@ -7,10 +7,13 @@ toolkit's errors and nothing else.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-__all__ = ["BlastRadiusError", "InventoryError", "Problem"]
+__all__ = ["BlastRadiusError", "ConfigError", "InputError", "InventoryError", "Problem", "suggest"]
 
 
 class BlastRadiusError(Exception):
@@ -57,12 +60,14 @@ class Problem:
         return text
 
 
-class InventoryError(BlastRadiusError):
-    """An inventory could not be loaded; ``problems`` lists every problem found.
+class InputError(BlastRadiusError):
+    """An input file is invalid; ``problems`` lists every problem found.
 
     The message names each problem's file, line, key path, what is wrong and,
     where one helps, how to fix it.
     """
+
+    what = "input"
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...], *, source: Path | None = None):
         self.problems = tuple(problems)
@@ -71,7 +76,40 @@ class InventoryError(BlastRadiusError):
 
     def _render(self) -> str:
         n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} in inventory"
+        head = f"{n} problem{'s' if n != 1 else ''} in {self.what}"
         if self.source is not None:
             head += f" {self.source}"
         return head + ":\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+class InventoryError(InputError):
+    """An inventory could not be loaded; ``problems`` lists every problem found."""
+
+    what = "inventory"
+
+
+class ConfigError(InputError):
+    """A settings file (scoring weights, assumptions) is invalid; ``problems`` says where."""
+
+    what = "settings file"
+
+
+def suggest(word: Any, choices: Iterable[str]) -> str | None:
+    """A "did you mean 'x'?" hint for ``word`` among ``choices``, or None.
+
+    Examples
+    --------
+    >>> suggest("finance-warehous", ["crm", "finance-warehouse"])
+    "did you mean 'finance-warehouse'?"
+    """
+    if not isinstance(word, str):
+        return None
+    choices = list(choices)
+    matches = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in choices}
+        if word.lower() in lowered:
+            matches = [lowered[word.lower()]]
+        else:  # 'crm' for 'crm-main': one is the start of the other
+            matches = sorted((c for c in choices if word and (c.startswith(word) or word.startswith(c))), key=len)[:1]
+    return f"did you mean '{matches[0]}'?" if matches else None

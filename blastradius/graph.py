@@ -10,7 +10,6 @@ are module-level functions of the graph returning plain values.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,9 +18,9 @@ from typing import Any
 
 import networkx as nx
 
-from blastradius.errors import BlastRadiusError
+from blastradius.errors import BlastRadiusError, suggest
 from blastradius.model import ActionClass, Connector, Dataset, Inventory, PeopleGroup
-from blastradius.scope import ToolStatus, datasets_in_scope, people_in_scope, tool_status
+from blastradius.scope import ToolStatus, tool_reach, tool_status
 
 __all__ = [
     "Reach",
@@ -165,10 +164,8 @@ class Reach:
 def _check_node(G: nx.DiGraph, kind: str, id: str) -> str:
     key = node_key(kind, id)
     if key not in G or G.nodes[key]["kind"] != kind:
-        known = sorted(d["id"] for _, d in G.nodes(data=True) if d["kind"] == kind)
-        close = difflib.get_close_matches(id, known, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise BlastRadiusError(f"no {kind} '{id}' in the inventory{hint}")
+        hint = suggest(id, sorted(d["id"] for _, d in G.nodes(data=True) if d["kind"] == kind))
+        raise BlastRadiusError(f"no {kind} '{id}' in the inventory" + (f"; {hint}" if hint else ""))
     return key
 
 
@@ -211,12 +208,12 @@ def reach_by_action(G: nx.DiGraph, plugin: str, *, include_gated: bool = True) -
             action = tool.action
             acc = per_action.setdefault(action, {"datasets": {}, "people": {}, "connectors": set()})
             acc["connectors"].add(conn.id)
-            scoped = datasets_in_scope(conn, tool, datasets)
-            for s in scoped:
+            reach = tool_reach(conn, tool, datasets, people)
+            for s in reach.datasets:
                 prev = acc["datasets"].get(s.dataset)
                 if prev is None or _more(s.records, prev.records):
                     acc["datasets"][s.dataset] = s
-            for group in people_in_scope(tool, people, (s.dataset for s in scoped)):
+            for group in reach.people:
                 acc["people"][group.id] = group
     out = {}
     for action, acc in sorted(per_action.items()):

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from blastradius.errors import InventoryError, Problem
+from blastradius.errors import ConfigError, InventoryError, Problem, suggest
 from blastradius.model import (
     ActionClass,
     Connector,
@@ -40,9 +40,9 @@ from blastradius.model import (
     Team,
 )
 
-__all__ = ["INVENTORY_SUFFIXES", "SECTIONS", "load_inventory", "read_document"]
+__all__ = ["INVENTORY_SUFFIXES", "SECTIONS", "load_inventory", "read_document", "read_settings"]
 
-#: File suffixes read as inventory files; anything else in the directory is ignored.
+#: File suffixes read as inventory files; anything else (and `*.schema.json`, hidden files) is ignored.
 INVENTORY_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
 
 #: Top-level sections of an inventory document and the record each list holds.
@@ -341,6 +341,7 @@ def _inventory_files(root: Path) -> list[Path]:
         for p in root.rglob("*")
         if p.is_file()
         and p.suffix.lower() in INVENTORY_SUFFIXES
+        and not p.name.lower().endswith(".schema.json")
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
     if not files:
@@ -361,20 +362,6 @@ def _inventory_files(root: Path) -> list[Path]:
 # ---------------------------------------------------------------------------
 # Validation errors -> problems
 # ---------------------------------------------------------------------------
-
-
-def _suggest(word: Any, choices: Iterable[str]) -> str | None:
-    if not isinstance(word, str):
-        return None
-    choices = list(choices)
-    matches = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    if not matches:
-        lowered = {c.lower(): c for c in choices}
-        if word.lower() in lowered:
-            matches = [lowered[word.lower()]]
-        else:  # 'crm' for 'crm-main': one is the start of the other
-            matches = sorted((c for c in choices if word and (c.startswith(word) or word.startswith(c))), key=len)[:1]
-    return f"did you mean '{matches[0]}'?" if matches else None
 
 
 def _unwrap(annotation: Any) -> list[Any]:
@@ -433,13 +420,13 @@ def _problems_from_validation(
             parent = _model_at(model, loc[:-1])
             message = f"unknown key '{loc[-1]}'"
             if parent is not None:
-                hint = _suggest(loc[-1], parent.model_fields) or "allowed keys: " + ", ".join(parent.model_fields)
+                hint = suggest(loc[-1], parent.model_fields) or "allowed keys: " + ", ".join(parent.model_fields)
         elif kind == "missing":
             message = f"missing required key '{loc[-1]}'"
         elif kind in ("enum", "literal_error"):
             expected = err.get("ctx", {}).get("expected", "")
             message = f"{_short(value)} is not allowed here; expected {expected}"
-            hint = _suggest(value, [s.strip(" '") for s in expected.replace(" or ", ",").split(",")])
+            hint = suggest(value, [s.strip(" '") for s in expected.replace(" or ", ",").split(",")])
         elif kind == "greater_than_equal" and err.get("ctx", {}).get("ge") == 0:
             message = f"must not be negative, got {_short(value)}"
             hint = "counts and rates are zero or more"
@@ -533,7 +520,7 @@ def _collect_document(doc: _Document, out: _Collected) -> None:
                 message="not an inventory: top-level keys "
                 + ", ".join(repr(k) for k in unknown)
                 + " are none of the inventory sections",
-                hint=(_suggest(unknown[0], _DOCUMENT_KEYS) if len(unknown) == 1 else None)
+                hint=(suggest(unknown[0], _DOCUMENT_KEYS) if len(unknown) == 1 else None)
                 or "an inventory file holds any of: " + ", ".join(_DOCUMENT_KEYS),
             )
         )
@@ -544,7 +531,7 @@ def _collect_document(doc: _Document, out: _Collected) -> None:
                 file=file,
                 path=_format_path((key,)),
                 message=f"unknown section '{key}'",
-                hint=_suggest(key, _DOCUMENT_KEYS) or "sections are: " + ", ".join(_DOCUMENT_KEYS),
+                hint=suggest(key, _DOCUMENT_KEYS) or "sections are: " + ", ".join(_DOCUMENT_KEYS),
             )
         )
     for section in known:
@@ -577,7 +564,7 @@ def _collect_document(doc: _Document, out: _Collected) -> None:
                 if record is None:
                     continue
                 # keep checking its references; the inventory is invalid already
-                out.dropped[(section, record.id)] = frozenset(_bad_keys(exc))
+                out.dropped[(section, record.id)] = frozenset(_bad_keys(exc, model))
                 out.failed_ids.discard(record.id)
             origin = Origin(file=str(file), path=_format_path((section, i)))
             out.records[section].append((record, origin))
@@ -585,8 +572,14 @@ def _collect_document(doc: _Document, out: _Collected) -> None:
                 _collect_nested(record, origin, out)
 
 
-def _bad_keys(exc: ValidationError) -> set[str]:
-    return {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+def _bad_keys(exc: ValidationError, model: type[BaseModel] | None = None) -> set[str]:
+    """Top-level keys with an error, plus the field a misspelt key was meant to be ('acess' -> 'access')."""
+    keys = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+    if model is not None:
+        for e in exc.errors():
+            if e["type"] == "extra_forbidden" and len(e["loc"]) == 1 and isinstance(e["loc"][0], str):
+                keys |= set(difflib.get_close_matches(e["loc"][0], model.model_fields, n=1, cutoff=0.6))
+    return keys
 
 
 def _salvage(model: type[BaseModel], raw: Any, exc: ValidationError) -> BaseModel | None:
@@ -669,7 +662,7 @@ class _Checker:
             return True
         if value in self.c.failed_ids:
             return False  # its own definition is already reported as invalid
-        hint = _suggest(value, known) or (f"known {what}s: " + ", ".join(sorted(known)[:12]) if known else f"no {what}s are defined")
+        hint = suggest(value, known) or (f"known {what}s: " + ", ".join(sorted(known)[:12]) if known else f"no {what}s are defined")
         self.problem(origin, key, f"unknown {what} '{value}'", hint)
         return False
 
@@ -760,7 +753,7 @@ def _check_plugins(
                         origin,
                         f"connectors[{i}].tools[{j}]",
                         f"connector '{conn.id}' has no tool '{tool}'",
-                        _suggest(tool, [t.name for t in conn.tools]),
+                        suggest(tool, [t.name for t in conn.tools]),
                     )
         for key in ("requires_approval", "blocked"):
             for i, selector in enumerate(getattr(plugin, key)):
@@ -771,7 +764,7 @@ def _check_plugins(
                             origin,
                             f"{key}[{i}]",
                             f"'{selector}' is neither an action class nor CONNECTOR.TOOL",
-                            _suggest(rest, [*actions, *used]) or "action classes: " + ", ".join(sorted(actions)),
+                            suggest(rest, [*actions, *used]) or "action classes: " + ", ".join(sorted(actions)),
                         )
                     continue
                 if check.c.lacks("plugins", plugin.id, "connectors") or check.c.lacks("connectors", conn_id, "tools"):
@@ -781,7 +774,7 @@ def _check_plugins(
                         origin,
                         f"{key}[{i}]",
                         f"plugin '{plugin.id}' does not use connector '{conn_id}'",
-                        _suggest(conn_id, used) or "name one of the plugin's connectors",
+                        suggest(conn_id, used) or "name one of the plugin's connectors",
                     )
                     continue
                 if rest != "*" and used[conn_id].tool(rest) is None:
@@ -789,7 +782,7 @@ def _check_plugins(
                         origin,
                         f"{key}[{i}]",
                         f"connector '{conn_id}' has no tool '{rest}'",
-                        _suggest(rest, [t.name for t in used[conn_id].tools]),
+                        suggest(rest, [t.name for t in used[conn_id].tools]),
                     )
 
 
@@ -841,7 +834,7 @@ def _check_connectors(
                         file=Path(where.file),
                         path=_join(where.path, f"[{i}]"),
                         message=f"system '{conn.system}' has no table '{table}'",
-                        hint=_suggest(table, tables) or "add the dataset to the inventory, or fix the name",
+                        hint=suggest(table, tables) or "add the dataset to the inventory, or fix the name",
                     )
                 )
         columns = {c.name for d in datasets_by_system.get(conn.system, []) for c in d.columns}
@@ -853,7 +846,7 @@ def _check_connectors(
                         file=Path(where.file),
                         path=_join(where.path, f"[{i}]"),
                         message=f"no dataset of system '{conn.system}' has a column '{col}': denying it masks nothing",
-                        hint=_suggest(col, columns),
+                        hint=suggest(col, columns),
                     )
                 )
         for i, tool in enumerate(conn.tools):
@@ -863,7 +856,7 @@ def _check_connectors(
                         origin,
                         f"tools[{i}].targets[{j}]",
                         f"'{target}' is neither a table nor a people group of system '{conn.system}'",
-                        _suggest(target, tables | people_ids),
+                        suggest(target, tables | people_ids),
                     )
 
 
@@ -1029,3 +1022,45 @@ def load_inventory(path: str | Path) -> Inventory:
     )
 
 
+
+
+def read_settings(path: str | Path, model: type[BaseModel], *, defaults: Mapping[str, Any] | None = None) -> BaseModel:
+    """Read one YAML/JSON settings file into ``model``, over ``defaults`` (keys left out keep them).
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem with file, line, key path and hint.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError([Problem(file=file, path="", message="no such file")])
+    try:
+        doc = read_document(file)
+    except InventoryError as exc:
+        raise ConfigError(exc.problems) from None
+    data = doc.data if doc.data is not None else {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            [Problem(file=file, path="", line=1, message=f"expected a mapping of settings, got a {type(data).__name__}")]
+        )
+    merged = deep_merge(dict(defaults or {}), data)
+    try:
+        return model.model_validate(merged)
+    except ValidationError as exc:
+        problems = _problems_from_validation(exc, model, file, ())
+        raise ConfigError(
+            [Problem(file=p.file, path=p.path, message=p.message, hint=p.hint, line=doc.line_of(p.path)) for p in problems]
+        ) from None
+
+
+def deep_merge(base: dict[str, Any], override: Mapping[Any, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` laid over it, mappings merged key by key (neither is changed)."""
+    out = dict(base)
+    for key, value in override.items():
+        key = str(key) if isinstance(key, int) and not isinstance(key, bool) else key
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out

@@ -27,9 +27,11 @@ from blastradius.model import (
 
 __all__ = [
     "DatasetScope",
+    "ToolReach",
     "ToolStatus",
-    "people_in_scope",
     "datasets_in_scope",
+    "people_in_scope",
+    "tool_reach",
     "tool_status",
 ]
 
@@ -165,3 +167,25 @@ def people_in_scope(
     if tool.action in (ActionClass.SEND, ActionClass.SHARE):
         return [g for g in people if _targeted(tool, g.id)]
     return [g for g in people if g.dataset is not None and g.dataset in reachable]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolReach:
+    """Everything one tool of a connector touches: datasets (as scoped) and people groups."""
+
+    datasets: tuple[DatasetScope, ...]
+    people: tuple[PeopleGroup, ...]
+
+
+def tool_reach(
+    connector: Connector, tool: Tool, datasets: Iterable[Dataset], people: Iterable[PeopleGroup]
+) -> ToolReach:
+    """What ``tool`` touches among the ``datasets`` and ``people`` of the connector's system.
+
+    A tool that cannot act on a read-only connector touches nothing.
+    """
+    if tool.action is not ActionClass.READ and connector.is_read_only:
+        return ToolReach(datasets=(), people=())
+    scoped = datasets_in_scope(connector, tool, datasets)
+    groups = people_in_scope(tool, people, (s.dataset for s in scoped))
+    return ToolReach(datasets=tuple(scoped), people=tuple(groups))

@@ -401,3 +401,18 @@ def test_hidden_files_and_other_suffixes_are_ignored(mini: Path) -> None:
     (mini / ".git").mkdir()
     (mini / ".git" / "x.json").write_text("{")
     assert load_inventory(mini).summary()["plugins"] == 2
+
+
+def test_a_schema_file_beside_the_inventory_is_not_read_as_part_of_it(mini: Path) -> None:
+    (mini / "inventory.schema.json").write_text('{"$schema": "https://json-schema.org/draft/2020-12/schema"}')
+    assert load_inventory(mini).summary()["plugins"] == 2
+
+
+def test_a_misspelt_key_is_one_problem_not_two(tmp_path: Path) -> None:
+    files = mini_inventory()
+    conn = files["connectors.yaml"]["connectors"][1]
+    conn["acess"] = conn.pop("access")
+    with pytest.raises(InventoryError) as info:
+        load_inventory(write_inventory(tmp_path, files))
+    assert len(info.value.problems) == 1
+    assert "unknown key 'acess' (did you mean 'access'?)" in str(info.value)

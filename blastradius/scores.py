@@ -1,0 +1,484 @@
+"""Blast-radius scores: capability × reach × autonomy per action, summed per plugin (D1, D2, D5).
+
+For every plugin, its actions are grouped by connector and action class (two
+read tools of one connector touching the same tables are one way to read, not
+two). Each action gets
+
+- a **capability**: the impact weight of its action class, raised for high
+  fan-out and for effects that leave the organisation, lowered for
+  soft-delete/staged effects;
+- a **reach**: the records and people it can touch after the connector's scope,
+  on a log scale (``log10(1 + weighted records) + log10(1 + weighted people)``);
+- an **autonomy**: 1 with no human in the loop, the gate's miss rate when a
+  human approves each call, 0 when blocked.
+
+Non-read actions make up the *wrong action* class; reads of sensitive data
+make up *data leakage*, scaled by the plugin's way out; the plugin's output,
+by its audience and review tier, makes up *wrong output*. The blast radius is
+their sum. Every number comes from :class:`Weights` (``data/weights.yaml``),
+never from code; docs/scoring.md explains them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import Field, StrictFloat, field_validator
+
+from blastradius.errors import BlastRadiusError, suggest
+from blastradius.loader import deep_merge, read_settings
+from blastradius.model import (
+    HIGH_IMPACT_ACTIONS,
+    SENSITIVE_CLASSIFICATIONS,
+    ActionClass,
+    Classification,
+    Connector,
+    Inventory,
+    OutputDestination,
+    Plugin,
+    Record,
+    Reversibility,
+    Tool,
+)
+from blastradius.scope import DatasetScope, ToolStatus, tool_reach, tool_status
+
+__all__ = [
+    "ActionScore",
+    "FAILURE_CLASSES",
+    "OutputScore",
+    "PluginScore",
+    "Weights",
+    "action_scores",
+    "default_weights",
+    "is_high_impact",
+    "load_weights",
+    "score_plugin",
+    "score_plugins",
+]
+
+#: The failure classes of DOMAIN.md D5 that a single run can cause.
+FAILURE_CLASSES = ("wrong_action", "data_leakage", "wrong_output")
+
+Weight = Annotated[StrictFloat, Field(ge=0)]
+Probability = Annotated[StrictFloat, Field(ge=0, le=1)]
+
+
+class Weights(Record):
+    """Every number the score uses; defaults in ``blastradius/data/weights.yaml``."""
+
+    action_weights: dict[ActionClass, Weight]
+    reversibility: dict[Reversibility, Weight]
+    fan_out_slope: Weight
+    leaves_org: Weight
+    bulk_write_fan_out: Annotated[int, Field(ge=1)]
+    classification_weights: dict[Classification, Weight]
+    people_weights: dict[Literal["external", "internal"], Weight]
+    unknown_dataset_records: Annotated[int, Field(ge=0)]
+    unknown_people_count: Annotated[int, Field(ge=0)]
+    unknown_output_audience: Annotated[int, Field(ge=0)]
+    gate_miss_rate: Probability
+    review_miss_rate: dict[Literal["none", "1", "2", "3"], Probability]
+    leak_internal_factor: Probability
+    output_weight: Weight
+    output_external: Weight
+
+    @field_validator("action_weights", "reversibility", "classification_weights", "people_weights", "review_miss_rate")
+    @classmethod
+    def _complete(cls, value: dict, info: Any) -> dict:
+        expected = {
+            "action_weights": set(ActionClass),
+            "reversibility": set(Reversibility),
+            "classification_weights": set(Classification),
+            "people_weights": {"external", "internal"},
+            "review_miss_rate": {"none", "1", "2", "3"},
+        }[info.field_name]
+        missing = expected - set(value)
+        if missing:
+            raise ValueError("missing " + ", ".join(sorted(str(getattr(m, "value", m)) for m in missing)))
+        return value
+
+    def review_miss(self, tier: int | None) -> float:
+        return self.review_miss_rate["none" if tier is None else str(tier)]
+
+
+_WEIGHTS_FILE = "weights.yaml"
+
+
+@cache
+def _default_weights_data() -> dict[str, Any]:
+    text = resources.files("blastradius.data").joinpath(_WEIGHTS_FILE).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    data["review_miss_rate"] = {str(k): v for k, v in data["review_miss_rate"].items()}
+    return data
+
+
+@cache
+def default_weights() -> Weights:
+    """The documented default weights (``blastradius/data/weights.yaml``)."""
+    return Weights.model_validate(_default_weights_data())
+
+
+def load_weights(source: str | Path | Mapping[str, Any] | Weights | None = None) -> Weights:
+    """Weights from a YAML/JSON file or a mapping, over the defaults (keys left out keep them).
+
+    Raises
+    ------
+    ConfigError
+        When the file is invalid, with file, line and key path of each problem.
+
+    Examples
+    --------
+    >>> load_weights({"gate_miss_rate": 0.2}).gate_miss_rate
+    0.2
+    >>> load_weights().action_weights[ActionClass.PAY]
+    8.0
+    """
+    if source is None:
+        return default_weights()
+    if isinstance(source, Weights):
+        return source
+    if isinstance(source, Mapping):
+        return Weights.model_validate(deep_merge(_default_weights_data(), source))
+    return read_settings(source, Weights, defaults=_default_weights_data())  # type: ignore[return-value]
+
+
+def is_high_impact(tool: Tool, weights: Weights) -> bool:
+    """Send, delete, pay, sign, share, execute, unknown, and writes whose fan-out makes them bulk (D4)."""
+    if tool.action in HIGH_IMPACT_ACTIONS:
+        return True
+    return tool.action is ActionClass.WRITE and tool.fan_out >= weights.bulk_write_fan_out
+
+
+# ---------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionScore:
+    """One action of a plugin: an action class through one connector, with its three factors.
+
+    ``status`` is that of its least restricted tool; ``autonomy`` for reads
+    includes the plugin's way out (see module docs). Records and people
+    include conservative stand-ins for unknown sizes, counted in ``unknowns``.
+    """
+
+    plugin: str
+    connector: str
+    system: str | None
+    action: ActionClass
+    tools: tuple[str, ...]
+    status: ToolStatus
+    reason: str
+    failure_class: str
+    capability: float
+    reach_records: int
+    reach_people: int
+    sensitive_records: int
+    external_people: int
+    reach: float
+    autonomy: float
+    blast_radius: float
+    high_impact: bool
+    irreversible: bool
+    leaves_org: bool
+    fan_out: int
+    datasets: tuple[DatasetScope, ...] = ()
+    people_groups: tuple[str, ...] = ()
+    unknowns: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputScore:
+    """The plugin's output as a failure path: who reads it and who reviews it first."""
+
+    plugin: str
+    destination: OutputDestination
+    audience: int
+    audience_known: bool
+    review_tier: int | None
+    capability: float
+    reach: float
+    autonomy: float
+    blast_radius: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class PluginScore:
+    """All of one plugin's actions and output, with the totals per failure class."""
+
+    plugin: str
+    actions: tuple[ActionScore, ...]
+    output: OutputScore
+    way_out: str
+    by_class: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def blast_radius(self) -> float:
+        return sum(self.by_class.values())
+
+
+# ---------------------------------------------------------------------------
+# Scoring
+# ---------------------------------------------------------------------------
+
+
+def _log_reach(records: float, people: float) -> float:
+    return math.log10(1 + records) + math.log10(1 + people)
+
+
+def _capability(tool: Tool, connector: Connector, weights: Weights) -> float:
+    base = weights.action_weights[tool.action]
+    if tool.action is ActionClass.READ:
+        return base
+    base *= weights.reversibility[tool.reversibility]
+    base *= 1 + weights.fan_out_slope * math.log10(tool.fan_out)
+    leaves = connector.leaves_org if tool.leaves_org is None else tool.leaves_org
+    return base * (weights.leaves_org if leaves else 1.0)
+
+
+def _autonomy(status: ToolStatus, weights: Weights) -> float:
+    return {ToolStatus.UNGATED: 1.0, ToolStatus.GATED: weights.gate_miss_rate}.get(status, 0.0)
+
+
+_STATUS_ORDER = (ToolStatus.UNGATED, ToolStatus.GATED, ToolStatus.BLOCKED, ToolStatus.UNUSABLE)
+
+
+class _Scorer:
+    """Scores plugins of one inventory; caches what does not depend on the plugin."""
+
+    def __init__(self, inventory: Inventory, weights: Weights):
+        self.inv = inventory
+        self.w = weights
+        self._reach: dict[tuple[str, str], Any] = {}
+
+    def reach(self, connector: Connector, tool: Tool):
+        key = (connector.id, tool.name)
+        if key not in self._reach:
+            system = connector.system or ""
+            self._reach[key] = tool_reach(
+                connector, tool, self.inv.datasets_by_system.get(system, ()), self.inv.people_by_system.get(system, ())
+            )
+        return self._reach[key]
+
+    def way_out(self, plugin: Plugin, tools: Iterable[tuple[Connector, Tool, ToolStatus]]) -> tuple[float, str]:
+        """Autonomy of the plugin's most open channel to the outside, and what it is."""
+        best, why = self.w.leak_internal_factor, "no channel out of the organisation"
+        if plugin.output is OutputDestination.EXTERNAL:
+            miss = self.w.review_miss(plugin.review_tier)
+            if miss > best or why.startswith("no"):
+                best, why = miss, f"output leaves the organisation (review tier {plugin.review_tier or 'none'})"
+        for conn, tool, status in tools:
+            leaves = conn.leaves_org if tool.leaves_org is None else tool.leaves_org
+            outward = tool.action in (ActionClass.SEND, ActionClass.SHARE) or (leaves and tool.action is not ActionClass.READ)
+            if not outward or status not in (ToolStatus.UNGATED, ToolStatus.GATED):
+                continue
+            a = _autonomy(status, self.w)
+            if a > best or why.startswith("no"):
+                best, why = a, f"{conn.id}.{tool.name} ({status.value})"
+        return best, why
+
+    def plugin(self, plugin: Plugin) -> PluginScore:
+        inv, w = self.inv, self.w
+        tools = []
+        for pc in plugin.connectors:
+            conn = inv.connector_by_id[pc.connector]
+            for tool in conn.tools:
+                status, reason = tool_status(plugin, conn, tool)
+                tools.append((conn, tool, status, reason))
+        exfil, way_out = self.way_out(plugin, ((c, t, s) for c, t, s, _ in tools))
+
+        groups: dict[tuple[str, ActionClass], list] = {}
+        for item in tools:
+            groups.setdefault((item[0].id, item[1].action), []).append(item)
+
+        actions = []
+        for (conn_id, action), items in groups.items():
+            conn = items[0][0]
+            usable = [i for i in items if i[2] in (ToolStatus.UNGATED, ToolStatus.GATED)]
+            status, reason = min(((i[2], i[3]) for i in items), key=lambda sr: _STATUS_ORDER.index(sr[0]))
+            datasets: dict[str, DatasetScope] = {}
+            people = {}
+            for c, t, _, _ in usable:
+                r = self.reach(c, t)
+                for s in r.datasets:
+                    if s.dataset not in datasets or (s.records or 0) > (datasets[s.dataset].records or 0):
+                        datasets[s.dataset] = s
+                for g in r.people:
+                    people[g.id] = g
+            unknowns = sum(not s.size_known for s in datasets.values()) + sum(g.count is None for g in people.values())
+            records = {d: (s.records if s.records is not None else w.unknown_dataset_records) for d, s in datasets.items()}
+            sensitive = {d: n for d, n in records.items() if datasets[d].sensitive}
+            counts = {g: (p.count if p.count is not None else w.unknown_people_count) for g, p in people.items()}
+            external = {g: n for g, n in counts.items() if people[g].is_external}
+            weighted_people = sum(
+                n * w.people_weights["external" if people[g].is_external else "internal"] for g, n in counts.items()
+            )
+            capability = max((_capability(t, c, w) for c, t, _, _ in usable), default=0.0)
+            autonomy = max((_autonomy(s, w) for _, _, s, _ in usable), default=0.0)
+            if action is ActionClass.READ:
+                failure = "data_leakage"
+                weighted = sum(n * w.classification_weights[datasets[d].classification] for d, n in sensitive.items())
+                reach = _log_reach(weighted, weighted_people)
+                autonomy *= exfil
+            else:
+                failure = "wrong_action"
+                weighted = sum(n * w.classification_weights[datasets[d].classification] for d, n in records.items())
+                reach = _log_reach(weighted, weighted_people)
+            actions.append(
+                ActionScore(
+                    plugin=plugin.id,
+                    connector=conn_id,
+                    system=conn.system,
+                    action=action,
+                    tools=tuple(t.name for _, t, _, _ in items),
+                    status=status,
+                    reason=reason,
+                    failure_class=failure,
+                    capability=capability,
+                    reach_records=sum(records.values()),
+                    reach_people=sum(counts.values()),
+                    sensitive_records=sum(sensitive.values()),
+                    external_people=sum(external.values()),
+                    reach=reach,
+                    autonomy=autonomy,
+                    blast_radius=capability * reach * autonomy,
+                    high_impact=any(is_high_impact(t, w) for _, t, _, _ in usable),
+                    irreversible=any(t.reversibility is Reversibility.IMMEDIATE for _, t, _, _ in usable)
+                    and action is not ActionClass.READ,
+                    leaves_org=any((c.leaves_org if t.leaves_org is None else t.leaves_org) for c, t, _, _ in usable),
+                    fan_out=max((t.fan_out for _, t, _, _ in usable), default=0),
+                    datasets=tuple(sorted(datasets.values(), key=lambda s: s.dataset)),
+                    people_groups=tuple(sorted(people)),
+                    unknowns=unknowns,
+                )
+            )
+        actions.sort(key=lambda a: (a.connector, a.action.value))
+        output = self.output(plugin)
+        by_class = {c: 0.0 for c in FAILURE_CLASSES}
+        for a in actions:
+            by_class[a.failure_class] += a.blast_radius
+        by_class["wrong_output"] += output.blast_radius
+        return PluginScore(plugin=plugin.id, actions=tuple(actions), output=output, way_out=way_out, by_class=by_class)
+
+    def output(self, plugin: Plugin) -> OutputScore:
+        w = self.w
+        external = plugin.output is OutputDestination.EXTERNAL
+        audience = plugin.output_audience if plugin.output_audience is not None else w.unknown_output_audience
+        capability = w.output_weight * (w.output_external if external else 1.0)
+        reach = math.log10(1 + audience)
+        autonomy = w.review_miss(plugin.review_tier)
+        return OutputScore(
+            plugin=plugin.id,
+            destination=plugin.output,
+            audience=audience,
+            audience_known=plugin.output_audience is not None,
+            review_tier=plugin.review_tier,
+            capability=capability,
+            reach=reach,
+            autonomy=autonomy,
+            blast_radius=capability * reach * autonomy,
+        )
+
+
+def score_plugin(inventory: Inventory, plugin: str, weights: Weights | Mapping | str | Path | None = None) -> PluginScore:
+    """Every action of one plugin with its three factors, and its totals per failure class."""
+    if plugin not in inventory.plugin_by_id:
+        hint = suggest(plugin, inventory.plugin_by_id)
+        raise BlastRadiusError(f"no plugin '{plugin}' in the inventory" + (f"; {hint}" if hint else ""))
+    return _Scorer(inventory, load_weights(weights)).plugin(inventory.plugin_by_id[plugin])
+
+
+def action_scores(inventory: Inventory, weights: Weights | Mapping | str | Path | None = None) -> list[PluginScore]:
+    """:class:`PluginScore` of every plugin, in inventory order."""
+    scorer = _Scorer(inventory, load_weights(weights))
+    return [scorer.plugin(p) for p in inventory.plugins]
+
+
+#: Columns of :func:`score_plugins`, in order.
+SCORE_COLUMNS = (
+    "plugin", "owner", "department", "capability", "reach_records", "reach_people", "autonomy", "blast_radius",
+    "wrong_action", "data_leakage", "wrong_output", "sensitive_records", "external_people",
+    "ungated_high_impact", "gated_actions", "blocked_actions", "way_out", "unknowns", "users", "runs_per_day",
+)
+
+
+def score_plugins(inventory: Inventory, weights: Weights | Mapping | str | Path | None = None) -> pd.DataFrame:
+    """One row per plugin: the three factors, the blast radius and its breakdown, highest first.
+
+    Columns
+    -------
+    capability
+        Highest capability among the plugin's usable actions.
+    reach_records, reach_people
+        Distinct records (one query's worth for reads) and people its usable
+        actions can touch, after connector scopes; unknown sizes count at
+        their conservative stand-in and are counted in ``unknowns``.
+    autonomy
+        Capability-weighted share of its actions that run with no human
+        (1 ungated, gate miss rate gated, 0 blocked).
+    blast_radius
+        ``wrong_action + data_leakage + wrong_output``: each the sum of
+        capability × reach × autonomy of its actions (and output).
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> df = score_plugins(load_inventory("inventories/acme"))
+    >>> list(df.columns[:8])
+    ['plugin', 'owner', 'department', 'capability', 'reach_records', 'reach_people', 'autonomy', 'blast_radius']
+    """
+    w = load_weights(weights)
+    rows = []
+    for ps in action_scores(inventory, w):
+        plugin = inventory.plugin_by_id[ps.plugin]
+        owner = inventory.team_by_id.get(plugin.owner)
+        usable = [a for a in ps.actions if a.status in (ToolStatus.UNGATED, ToolStatus.GATED)]
+        scopes: dict[str, DatasetScope] = {}
+        for a in usable:
+            for s in a.datasets:
+                if s.dataset not in scopes or (s.records or 0) > (scopes[s.dataset].records or 0):
+                    scopes[s.dataset] = s
+        records = {d: (s.records if s.records is not None else w.unknown_dataset_records) for d, s in scopes.items()}
+        groups = {g: inventory.people_by_id[g] for a in usable for g in a.people_groups}
+        people = {g: (p.count if p.count is not None else w.unknown_people_count) for g, p in groups.items()}
+        weighted = [a for a in ps.actions if a.status is not ToolStatus.UNUSABLE and a.capability > 0]
+        cap_sum = sum(a.capability for a in weighted)
+        autonomy = sum(a.capability * _autonomy(a.status, w) for a in weighted) / cap_sum if cap_sum else 0.0
+        usage = [(inventory.team_by_id[u.team].headcount if u.users is None else u.users, u) for u in plugin.users]
+        rows.append(
+            {
+                "plugin": ps.plugin,
+                "owner": plugin.owner,
+                "department": owner.department_name if owner else plugin.owner,
+                "capability": max((a.capability for a in usable), default=0.0),
+                "reach_records": sum(records.values()),
+                "reach_people": sum(people.values()),
+                "autonomy": autonomy,
+                "blast_radius": ps.blast_radius,
+                **ps.by_class,
+                "sensitive_records": sum(n for d, n in records.items() if scopes[d].sensitive),
+                "external_people": sum(n for g, n in people.items() if groups[g].is_external),
+                "ungated_high_impact": sum(a.high_impact and a.status is ToolStatus.UNGATED for a in ps.actions),
+                "gated_actions": sum(a.status is ToolStatus.GATED for a in ps.actions),
+                "blocked_actions": sum(a.status is ToolStatus.BLOCKED for a in ps.actions),
+                "way_out": ps.way_out,
+                "unknowns": sum(not s.size_known for s in scopes.values())
+                + sum(g.count is None for g in groups.values())
+                + (0 if ps.output.audience_known else 1),
+                "users": sum(n for n, _ in usage),
+                "runs_per_day": sum(n * u.runs_per_user_per_day for n, u in usage),
+            }
+        )
+    df = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
+    df = df.sort_values(["blast_radius", "plugin"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+    df.index = pd.RangeIndex(1, len(df) + 1, name="rank")
+    return df
