@@ -14,6 +14,7 @@ import csv
 import difflib
 import io
 import json
+import re
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -402,6 +403,10 @@ def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     return None
 
 
+#: Location parts pydantic adds for its own validators, not keys of the file.
+_INTERNAL_LOC = re.compile(r"^function-(before|after|wrap|plain)\[")
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -412,17 +417,19 @@ def _problems_from_validation(
 ) -> list[Problem]:
     problems = []
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "[key]"))))
         kind = err["type"]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and _INTERNAL_LOC.match(p)))
+        if loc and loc[-1] == "[key]" and kind != "extra_forbidden":
+            loc = loc[:-1]  # the error is about a mapping key, reported at that key
         value = err.get("input")
         hint = None
         if kind == "extra_forbidden":
             parent = _model_at(model, loc[:-1])
-            message = f"unknown key '{loc[-1]}'"
-            if parent is not None:
+            message = f"unknown key '{loc[-1] if loc else ''}'"
+            if parent is not None and loc:
                 hint = suggest(loc[-1], parent.model_fields) or "allowed keys: " + ", ".join(parent.model_fields)
         elif kind == "missing":
-            message = f"missing required key '{loc[-1]}'"
+            message = f"missing required key '{loc[-1] if loc else ''}'"
         elif kind in ("enum", "literal_error"):
             expected = err.get("ctx", {}).get("expected", "")
             message = f"{_short(value)} is not allowed here; expected {expected}"

@@ -28,7 +28,7 @@ scalars = st.one_of(
     st.sampled_from(["read", "send", "read-only", "read-write", "finance", "crm", "email.send", "2026-01-01", "pii"]),
     st.text(max_size=12),
 )
-keys = st.one_of(st.sampled_from(FIELD_NAMES), st.text(max_size=8))
+keys = st.one_of(st.sampled_from([*FIELD_NAMES, "[key]", "function-before[x]"]), st.text(max_size=8))
 documents = st.recursive(
     scalars,
     lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=5)),
