@@ -610,6 +610,9 @@ class Governance(Record):
 # ---------------------------------------------------------------------------
 
 
+_SORTED_FIELDS = frozenset({"teams", "plugins", "connectors", "systems", "datasets", "people"})
+
+
 class Origin(Record):
     """Where a record was declared: file and key path inside it."""
 
@@ -684,8 +687,20 @@ class Inventory(BaseModel):
         return self.origins.get((kind, id))
 
     def replace(self, **changes: Any) -> Inventory:
-        """A copy with some collections replaced (used by what-if levers)."""
-        return self.model_copy(update=changes)
+        """A copy with some fields replaced (what-if levers use it); lookups are rebuilt, not copied.
+
+        Collections are kept sorted by id, so a changed inventory compares and
+        scores like one loaded from files.
+        """
+        unknown = set(changes) - set(type(self).model_fields)
+        if unknown:
+            raise TypeError(f"Inventory has no field {', '.join(sorted(unknown))}")
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        for name, value in changes.items():
+            if name in _SORTED_FIELDS:
+                value = tuple(sorted(value, key=lambda r: r.id))
+            fields[name] = value
+        return type(self).model_construct(**fields)
 
     # Summary -----------------------------------------------------------------
 

@@ -55,6 +55,7 @@ __all__ = [
     "FAILURE_CLASSES",
     "OutputScore",
     "PluginScore",
+    "Scorer",
     "Weights",
     "action_scores",
     "default_weights",
@@ -89,8 +90,12 @@ class Weights(Record):
     leak_internal_factor: Probability
     output_weight: Weight
     output_external: Weight
+    lever_cost: dict[Literal["autonomy", "reach", "capability"], Annotated[StrictFloat, Field(gt=0)]]
+    recommended_row_limit: Annotated[int, Field(ge=1)]
 
-    @field_validator("action_weights", "reversibility", "classification_weights", "people_weights", "review_miss_rate")
+    @field_validator(
+        "action_weights", "reversibility", "classification_weights", "people_weights", "review_miss_rate", "lever_cost"
+    )
     @classmethod
     def _complete(cls, value: dict, info: Any) -> dict:
         expected = {
@@ -99,6 +104,7 @@ class Weights(Record):
             "classification_weights": set(Classification),
             "people_weights": {"external", "internal"},
             "review_miss_rate": {"none", "1", "2", "3"},
+            "lever_cost": {"autonomy", "reach", "capability"},
         }[info.field_name]
         missing = expected - set(value)
         if missing:
@@ -166,7 +172,9 @@ def is_high_impact(tool: Tool, weights: Weights) -> bool:
 class ActionScore:
     """One action of a plugin: an action class through one connector, with its three factors.
 
-    ``status`` is that of its least restricted tool; ``autonomy`` for reads
+    ``tools`` are the ones it can use (``unavailable_tools`` are blocked, not
+    given, or need write access the connector lacks). ``status`` is that of its
+    least restricted tool; ``autonomy`` for reads
     includes the plugin's way out (see module docs). Records and people
     include conservative stand-ins for unknown sizes, counted in ``unknowns``.
     """
@@ -176,6 +184,7 @@ class ActionScore:
     system: str | None
     action: ActionClass
     tools: tuple[str, ...]
+    unavailable_tools: tuple[str, ...]
     status: ToolStatus
     reason: str
     failure_class: str
@@ -252,8 +261,12 @@ def _autonomy(status: ToolStatus, weights: Weights) -> float:
 _STATUS_ORDER = (ToolStatus.UNGATED, ToolStatus.GATED, ToolStatus.BLOCKED, ToolStatus.UNUSABLE)
 
 
-class _Scorer:
-    """Scores plugins of one inventory; caches what does not depend on the plugin."""
+class Scorer:
+    """Scores plugins of one inventory; caches what does not depend on the plugin (reach per tool).
+
+    ``Scorer(inventory, weights).plugin(plugin)`` is :func:`score_plugin`
+    without re-validating weights or recomputing shared reach.
+    """
 
     def __init__(self, inventory: Inventory, weights: Weights):
         self.inv = inventory
@@ -339,7 +352,8 @@ class _Scorer:
                     connector=conn_id,
                     system=conn.system,
                     action=action,
-                    tools=tuple(t.name for _, t, _, _ in items),
+                    tools=tuple(t.name for _, t, _, _ in usable),
+                    unavailable_tools=tuple(t.name for _, t, st, _ in items if st not in (ToolStatus.UNGATED, ToolStatus.GATED)),
                     status=status,
                     reason=reason,
                     failure_class=failure,
@@ -394,12 +408,12 @@ def score_plugin(inventory: Inventory, plugin: str, weights: Weights | Mapping |
     if plugin not in inventory.plugin_by_id:
         hint = suggest(plugin, inventory.plugin_by_id)
         raise BlastRadiusError(f"no plugin '{plugin}' in the inventory" + (f"; {hint}" if hint else ""))
-    return _Scorer(inventory, load_weights(weights)).plugin(inventory.plugin_by_id[plugin])
+    return Scorer(inventory, load_weights(weights)).plugin(inventory.plugin_by_id[plugin])
 
 
 def action_scores(inventory: Inventory, weights: Weights | Mapping | str | Path | None = None) -> list[PluginScore]:
     """:class:`PluginScore` of every plugin, in inventory order."""
-    scorer = _Scorer(inventory, load_weights(weights))
+    scorer = Scorer(inventory, load_weights(weights))
     return [scorer.plugin(p) for p in inventory.plugins]
 
 

@@ -1,0 +1,625 @@
+"""Containment levers as what-ifs, and the recommendation of which to pull first (D2, D9).
+
+Each lever is a pure function ``Inventory -> Inventory``: it returns a changed
+copy and never touches the original. :func:`access_changes` compares two
+inventories and lists what each plugin lost (tools that stop working or now
+need a human, data no longer reachable or capped); it also refuses a change
+that *adds* access. :func:`recommend` proposes levers for an inventory, checks
+each removes access and adds none, and ranks them by blast radius removed per
+unit of cost, where lowering autonomy costs least and removing capability most,
+as the seeds advise.
+
+Examples
+--------
+>>> from blastradius import load_inventory
+>>> from blastradius.scores import score_plugins
+>>> inv = load_inventory("inventories/acme")
+>>> gated = with_approval_gate(inv, "ap-autopilot", "pay")
+>>> before = score_plugins(inv).set_index("plugin").blast_radius["ap-autopilot"]
+>>> after = score_plugins(gated).set_index("plugin").blast_radius["ap-autopilot"]
+>>> after < before
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from blastradius.errors import BlastRadiusError, suggest
+from blastradius.model import (
+    SENSITIVE_CLASSIFICATIONS,
+    Access,
+    ActionClass,
+    Classification,
+    Connector,
+    Inventory,
+    Plugin,
+    PluginConnector,
+)
+from blastradius.scope import ToolStatus, tool_reach, tool_status
+from blastradius.scores import Weights, Scorer, is_high_impact, load_weights
+
+__all__ = [
+    "AccessChange",
+    "Lever",
+    "LeverKind",
+    "WidenedAccessError",
+    "access_changes",
+    "candidate_levers",
+    "recommend",
+    "with_allowed_tables",
+    "with_approval_gate",
+    "with_connector_split",
+    "with_denied_columns",
+    "with_read_only",
+    "with_row_limit",
+    "with_tool_blocked",
+    "without_connector",
+]
+
+
+class WidenedAccessError(BlastRadiusError):
+    """A proposed change would give some plugin access it did not have."""
+
+
+# ---------------------------------------------------------------------------
+# The levers: pure functions returning a changed inventory
+# ---------------------------------------------------------------------------
+
+
+def _plugin(inv: Inventory, plugin: str) -> Plugin:
+    if plugin not in inv.plugin_by_id:
+        hint = suggest(plugin, inv.plugin_by_id)
+        raise BlastRadiusError(f"no plugin '{plugin}' in the inventory" + (f"; {hint}" if hint else ""))
+    return inv.plugin_by_id[plugin]
+
+
+def _connector(inv: Inventory, connector: str) -> Connector:
+    if connector not in inv.connector_by_id:
+        hint = suggest(connector, inv.connector_by_id)
+        raise BlastRadiusError(f"no connector '{connector}' in the inventory" + (f"; {hint}" if hint else ""))
+    return inv.connector_by_id[connector]
+
+
+def _check_selector(inv: Inventory, plugin: Plugin, selector: str) -> None:
+    conn_id, _, tool = selector.partition(".")
+    if not tool:
+        if selector not in {a.value for a in ActionClass}:
+            raise BlastRadiusError(f"'{selector}' is neither an action class nor CONNECTOR.TOOL")
+        return
+    if conn_id not in plugin.connector_ids:
+        raise BlastRadiusError(f"plugin '{plugin.id}' does not use connector '{conn_id}'")
+    if tool != "*" and _connector(inv, conn_id).tool(tool) is None:
+        raise BlastRadiusError(f"connector '{conn_id}' has no tool '{tool}'")
+
+
+def _with_plugin(inv: Inventory, plugin: Plugin) -> Inventory:
+    return inv.replace(plugins=[plugin if p.id == plugin.id else p for p in inv.plugins])
+
+
+def _with_connector(inv: Inventory, connector: Connector) -> Inventory:
+    return inv.replace(connectors=[connector if c.id == connector.id else c for c in inv.connectors])
+
+
+def with_approval_gate(inv: Inventory, plugin: str, selector: str) -> Inventory:
+    """``plugin`` needs a human approval for ``selector`` (an action class, ``conn.tool`` or ``conn.*``)."""
+    p = _plugin(inv, plugin)
+    _check_selector(inv, p, selector)
+    if selector in p.requires_approval:
+        return inv
+    return _with_plugin(inv, p.model_copy(update={"requires_approval": (*p.requires_approval, selector)}))
+
+
+def with_tool_blocked(inv: Inventory, plugin: str, selector: str) -> Inventory:
+    """``plugin`` may never call ``selector`` (an action class, ``conn.tool`` or ``conn.*``)."""
+    p = _plugin(inv, plugin)
+    _check_selector(inv, p, selector)
+    if selector in p.blocked:
+        return inv
+    return _with_plugin(inv, p.model_copy(update={"blocked": (*p.blocked, selector)}))
+
+
+def with_read_only(inv: Inventory, connector: str) -> Inventory:
+    """``connector`` can only read, for every plugin that uses it."""
+    return _with_connector(inv, _connector(inv, connector).model_copy(update={"access": Access.READ_ONLY}))
+
+
+def with_allowed_tables(inv: Inventory, connector: str, tables: list[str] | tuple[str, ...]) -> Inventory:
+    """``connector`` may touch only ``tables`` (intersected with any allow-list it has)."""
+    c = _connector(inv, connector)
+    keep = tuple(t for t in tables if c.allowed_tables is None or t in c.allowed_tables)
+    return _with_connector(inv, c.model_copy(update={"allowed_tables": keep}))
+
+
+def with_denied_columns(inv: Inventory, connector: str, columns: list[str] | tuple[str, ...]) -> Inventory:
+    """``connector`` masks ``columns`` as well as those it already denies."""
+    c = _connector(inv, connector)
+    denied = tuple(dict.fromkeys((*c.denied_columns, *columns)))
+    return _with_connector(inv, c.model_copy(update={"denied_columns": denied}))
+
+
+def with_row_limit(inv: Inventory, connector: str, limit: int) -> Inventory:
+    """One query through ``connector`` returns at most ``limit`` rows (a lower existing limit stays)."""
+    if limit < 1:
+        raise BlastRadiusError(f"a row limit must be at least 1, got {limit}")
+    c = _connector(inv, connector)
+    limit = min(limit, c.row_limit) if c.row_limit is not None else limit
+    return _with_connector(inv, c.model_copy(update={"row_limit": limit}))
+
+
+def without_connector(inv: Inventory, plugin: str, connector: str) -> Inventory:
+    """``plugin`` no longer uses ``connector`` (and its gates and blocks on it go too)."""
+    p = _plugin(inv, plugin)
+    if connector not in p.connector_ids:
+        raise BlastRadiusError(f"plugin '{plugin}' does not use connector '{connector}'")
+    prefix = connector + "."
+    return _with_plugin(
+        inv,
+        p.model_copy(
+            update={
+                "connectors": tuple(c for c in p.connectors if c.connector != connector),
+                "requires_approval": tuple(s for s in p.requires_approval if not s.startswith(prefix)),
+                "blocked": tuple(s for s in p.blocked if not s.startswith(prefix)),
+            }
+        ),
+    )
+
+
+def _department(inv: Inventory, plugin: Plugin) -> str:
+    team = inv.team_by_id.get(plugin.owner)
+    return team.department_name if team else plugin.owner
+
+
+def with_connector_split(inv: Inventory, connector: str) -> Inventory:
+    """Split a connector shared across departments into one copy per department.
+
+    Each copy (``CONNECTOR-DEPARTMENT``) exposes only the tools that
+    department's plugins can call, and is read-only when none of them writes;
+    each plugin is rewired to its department's copy. Every copy can then be
+    scoped, approved and revoked on its own, and a fault in one department's
+    copy no longer reaches the others'.
+    """
+    c = _connector(inv, connector)
+    users = [p for p in inv.plugins if connector in p.connector_ids]
+    departments = sorted({_department(inv, p) for p in users})
+    if len(departments) < 2:
+        raise BlastRadiusError(f"connector '{connector}' is used by one department only: nothing to split")
+    new_connectors = [x for x in inv.connectors if x.id != connector]
+    taken = set(inv.connector_by_id)
+    rename: dict[str, str] = {}
+    for dept in departments:
+        new_id = f"{connector}-{dept}"
+        while new_id in taken:
+            new_id += "-split"
+        taken.add(new_id)
+        rename[dept] = new_id
+        plugins = [p for p in users if _department(inv, p) == dept]
+        used = {
+            t.name
+            for p in plugins
+            for t in c.tools
+            if tool_status(p, c, t)[0] in (ToolStatus.UNGATED, ToolStatus.GATED)
+        }
+        tools = tuple(t for t in c.tools if t.name in used)
+        writes = any(t.action is not ActionClass.READ for t in tools)
+        new_connectors.append(
+            c.model_copy(
+                update={
+                    "id": new_id,
+                    "name": f"{c.name or c.id} ({dept})",
+                    "tools": tools,
+                    "access": c.access if writes else Access.READ_ONLY,
+                }
+            )
+        )
+    new_plugins = []
+    for p in inv.plugins:
+        if connector not in p.connector_ids:
+            new_plugins.append(p)
+            continue
+        new_id = rename[_department(inv, p)]
+
+        def moved(selector: str, new_id: str = new_id) -> str:
+            return new_id + selector[len(connector):] if selector.startswith(connector + ".") else selector
+
+        new_plugins.append(
+            p.model_copy(
+                update={
+                    "connectors": tuple(
+                        PluginConnector(connector=new_id, tools=pc.tools) if pc.connector == connector else pc
+                        for pc in p.connectors
+                    ),
+                    "requires_approval": tuple(moved(s) for s in p.requires_approval),
+                    "blocked": tuple(moved(s) for s in p.blocked),
+                }
+            )
+        )
+    return inv.replace(connectors=new_connectors, plugins=new_plugins)
+
+
+# ---------------------------------------------------------------------------
+# What a change costs, and whether it only removes access
+# ---------------------------------------------------------------------------
+
+
+_STATUS_RANK = {ToolStatus.UNGATED: 0, ToolStatus.GATED: 1, ToolStatus.BLOCKED: 2, ToolStatus.UNUSABLE: 2}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessChange:
+    """One thing a plugin can no longer do freely, or (if ``widens``) can now do."""
+
+    plugin: str
+    what: str  # "needs a human", "stops working", "loses data", "capped", "masked", "loses people"
+    detail: str
+    widens: bool = False
+
+
+def _access_map(inv: Inventory, plugin: Plugin) -> tuple[dict, dict, dict]:
+    """(system, tool) -> status; (system, tool, dataset) -> (records, classification rank); (system, tool) -> people."""
+    status: dict[tuple, ToolStatus] = {}
+    data: dict[tuple, tuple[int, int]] = {}
+    people: dict[tuple, set[str]] = {}
+    for pc in plugin.connectors:
+        conn = inv.connector_by_id[pc.connector]
+        sys_id = conn.system or f"?{conn.id}"
+        for tool in conn.tools:
+            st, _ = tool_status(plugin, conn, tool)
+            key = (sys_id, tool.name)
+            if key not in status or _STATUS_RANK[st] < _STATUS_RANK[status[key]]:
+                status[key] = st
+            if st not in (ToolStatus.UNGATED, ToolStatus.GATED):
+                continue
+            reach = tool_reach(
+                conn, tool, inv.datasets_by_system.get(conn.system or "", ()), inv.people_by_system.get(conn.system or "", ())
+            )
+            for s in reach.datasets:
+                dkey = (*key, s.dataset)
+                value = (s.records if s.records is not None else 10**18, s.classification.rank)
+                old = data.get(dkey)
+                data[dkey] = value if old is None else (max(old[0], value[0]), max(old[1], value[1]))
+            people.setdefault(key, set()).update(g.id for g in reach.people)
+    return status, data, people
+
+
+def access_changes(before: Inventory, after: Inventory, plugins: list[str] | None = None) -> list[AccessChange]:
+    """What each plugin loses (and gains, flagged ``widens``) between two inventories.
+
+    Tools are matched by system and tool name, so a connector split or rename
+    compares like for like.
+    """
+    changes: list[AccessChange] = []
+    ids = plugins if plugins is not None else [p.id for p in before.plugins]
+    for pid in ids:
+        old_p, new_p = before.plugin_by_id.get(pid), after.plugin_by_id.get(pid)
+        if old_p is None:
+            continue
+        if new_p is None:
+            changes.append(AccessChange(plugin=pid, what="stops working", detail="the plugin is removed"))
+            continue
+        s0, d0, p0 = _access_map(before, old_p)
+        s1, d1, p1 = _access_map(after, new_p)
+        for key in sorted(set(s0) | set(s1)):
+            a, b = s0.get(key, ToolStatus.BLOCKED), s1.get(key, ToolStatus.BLOCKED)
+            if _STATUS_RANK[b] > _STATUS_RANK[a]:
+                what = "needs a human" if b is ToolStatus.GATED else "stops working"
+                changes.append(AccessChange(plugin=pid, what=what, detail=key[1]))
+            elif _STATUS_RANK[b] < _STATUS_RANK[a]:
+                changes.append(AccessChange(plugin=pid, what=f"now {b.value}", detail=key[1], widens=True))
+        for key in sorted(set(d0) | set(d1)):
+            if s1.get(key[:2]) not in (ToolStatus.UNGATED, ToolStatus.GATED):
+                continue  # covered by the tool's own change
+            old, new = d0.get(key), d1.get(key)
+            name = f"{key[1]} on {before.dataset_by_id[key[2]].table_name if key[2] in before.dataset_by_id else key[2]}"
+            if old is None:
+                changes.append(AccessChange(plugin=pid, what="gains data", detail=name, widens=True))
+            elif new is None:
+                changes.append(AccessChange(plugin=pid, what="loses data", detail=name))
+            else:
+                if new[0] < old[0]:
+                    changes.append(AccessChange(plugin=pid, what="capped", detail=f"{name}: at most {new[0]:,} rows"))
+                elif new[0] > old[0]:
+                    changes.append(AccessChange(plugin=pid, what="more rows", detail=name, widens=True))
+                if new[1] < old[1]:
+                    changes.append(AccessChange(plugin=pid, what="masked", detail=f"{name}: sensitive columns hidden"))
+                elif new[1] > old[1]:
+                    changes.append(AccessChange(plugin=pid, what="more sensitive", detail=name, widens=True))
+        for key in sorted(set(p0) | set(p1)):
+            if s1.get(key) not in (ToolStatus.UNGATED, ToolStatus.GATED):
+                continue
+            lost, gained = p0.get(key, set()) - p1.get(key, set()), p1.get(key, set()) - p0.get(key, set())
+            if lost:
+                changes.append(AccessChange(plugin=pid, what="loses people", detail=f"{key[1]}: {', '.join(sorted(lost))}"))
+            if gained:
+                changes.append(AccessChange(plugin=pid, what="gains people", detail=f"{key[1]}: {', '.join(sorted(gained))}", widens=True))
+    return changes
+
+
+def _summarise(changes: list[AccessChange], *, name_plugins: bool) -> str:
+    """'release_payment_batch needs a human; 2 tools stop working (…)' — what a lever costs in use."""
+    if not changes:
+        return "nothing the plugins use changes"
+    groups: dict[str, list[str]] = {}
+    for c in changes:
+        groups.setdefault(c.what, [])
+        item = f"{c.plugin}: {c.detail}" if name_plugins else c.detail
+        if item not in groups[c.what]:
+            groups[c.what].append(item)
+    parts = []
+    for what in ("needs a human", "stops working", "loses data", "capped", "masked", "loses people"):
+        items = groups.get(what)
+        if not items:
+            continue
+        shown = ", ".join(items[:3]) + (f" and {len(items) - 3} more" if len(items) > 3 else "")
+        label = {
+            "needs a human": "now need a human",
+            "stops working": "stop working",
+            "loses data": "lose tables",
+            "capped": "are row-capped",
+            "masked": "are masked",
+            "loses people": "lose recipients",
+        }[what]
+        parts.append(f"{len(items)} {label}: {shown}")
+    return "; ".join(parts)
+
+
+# ---------------------------------------------------------------------------
+# Candidate levers and the recommendation
+# ---------------------------------------------------------------------------
+
+
+class LeverKind(StrEnum):
+    """Which factor a lever lowers; the cheapest (autonomy) comes first (D2: autonomy is the cheapest lever)."""
+
+    GATE = "gate"  # autonomy
+    ROW_LIMIT = "row-limit"  # reach
+    DENY_COLUMNS = "deny-columns"  # reach
+    RESTRICT_TABLES = "restrict-tables"  # reach
+    SPLIT_CONNECTOR = "split-connector"  # reach
+    READ_ONLY = "read-only"  # capability
+    BLOCK = "block"  # capability
+    REMOVE_CONNECTOR = "remove-connector"  # capability
+
+    @property
+    def factor(self) -> str:
+        if self is LeverKind.GATE:
+            return "autonomy"
+        if self in (LeverKind.READ_ONLY, LeverKind.BLOCK, LeverKind.REMOVE_CONNECTOR):
+            return "capability"
+        return "reach"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lever:
+    """A proposed change: what it does, to what, and the function that applies it."""
+
+    kind: LeverKind
+    target: str  # the plugin or connector it changes
+    description: str
+    plugins: tuple[str, ...]  # plugins it affects
+    apply: Callable[[Inventory], Inventory] = field(compare=False, repr=False)
+
+
+_PERSONAL = {Classification.PII, Classification.HEALTH, Classification.CREDENTIALS}
+
+
+def candidate_levers(inventory: Inventory, weights: Weights | None = None) -> list[Lever]:
+    """Every lever worth trying on ``inventory``: gates and blocks per plugin, scope changes per connector."""
+    w = load_weights(weights)
+    inv = inventory
+    scorer = Scorer(inv, w)
+    levers: list[Lever] = []
+    users_of: dict[str, list[str]] = {}
+    for p in inv.plugins:
+        for cid in p.connector_ids:
+            users_of.setdefault(cid, []).append(p.id)
+
+    for p in inv.plugins:
+        ps = scorer.plugin(p)
+        for a in ps.actions:
+            if a.action is ActionClass.READ or not a.tools:
+                continue
+            conn = inv.connector_by_id[a.connector]
+            ungated = [t for t in a.tools if tool_status(p, conn, conn.tool(t))[0] is ToolStatus.UNGATED]
+            high = [t for t in ungated if is_high_impact(conn.tool(t), w)]
+            if high:
+                selectors = tuple(f"{conn.id}.{t}" for t in high)
+                levers.append(
+                    Lever(
+                        kind=LeverKind.GATE,
+                        target=p.id,
+                        description=f"require approval on {p.id} for {a.action.value} via {', '.join(selectors)}",
+                        plugins=(p.id,),
+                        apply=lambda inv, pid=p.id, sel=selectors: _apply_all(inv, with_approval_gate, pid, sel),
+                    )
+                )
+            selectors = tuple(f"{conn.id}.{t}" for t in a.tools)
+            levers.append(
+                Lever(
+                    kind=LeverKind.BLOCK,
+                    target=p.id,
+                    description=f"block {a.action.value} on {p.id} via {', '.join(selectors)}",
+                    plugins=(p.id,),
+                    apply=lambda inv, pid=p.id, sel=selectors: _apply_all(inv, with_tool_blocked, pid, sel),
+                )
+            )
+        for cid in p.connector_ids:
+            levers.append(
+                Lever(
+                    kind=LeverKind.REMOVE_CONNECTOR,
+                    target=p.id,
+                    description=f"remove connector {cid} from {p.id}",
+                    plugins=(p.id,),
+                    apply=lambda inv, pid=p.id, c=cid: without_connector(inv, pid, c),
+                )
+            )
+
+    for conn in inv.connectors:
+        plugins = tuple(users_of.get(conn.id, ()))
+        if not plugins:
+            continue
+        datasets = inv.datasets_by_system.get(conn.system or "", ())
+        reads = any(t.action is ActionClass.READ for t in conn.tools)
+        if conn.access is Access.READ_WRITE and any(t.action is not ActionClass.READ for t in conn.tools):
+            levers.append(
+                Lever(
+                    kind=LeverKind.READ_ONLY,
+                    target=conn.id,
+                    description=f"make {conn.id} read-only",
+                    plugins=plugins,
+                    apply=lambda inv, c=conn.id: with_read_only(inv, c),
+                )
+            )
+        if reads and conn.row_limit is None and datasets:
+            limit = w.recommended_row_limit
+            levers.append(
+                Lever(
+                    kind=LeverKind.ROW_LIMIT,
+                    target=conn.id,
+                    description=f"limit {conn.id} to {limit:,} rows per query",
+                    plugins=plugins,
+                    apply=lambda inv, c=conn.id, n=limit: with_row_limit(inv, c, n),
+                )
+            )
+        personal = sorted(
+            {col.name for d in datasets for col in d.columns if col.classification in _PERSONAL}
+            - set(conn.denied_columns)
+        )
+        if reads and personal:
+            levers.append(
+                Lever(
+                    kind=LeverKind.DENY_COLUMNS,
+                    target=conn.id,
+                    description=f"mask personal columns on {conn.id}: {', '.join(personal)}",
+                    plugins=plugins,
+                    apply=lambda inv, c=conn.id, cols=tuple(personal): with_denied_columns(inv, c, cols),
+                )
+            )
+        allowed = [d for d in datasets if conn.allowed_tables is None or d.table_name in conn.allowed_tables]
+        denied = frozenset(conn.denied_columns)
+        low = [d.table_name for d in allowed if d.effective_classification(denied) not in SENSITIVE_CLASSIFICATIONS]
+        if low and len(low) < len(allowed):
+            levers.append(
+                Lever(
+                    kind=LeverKind.RESTRICT_TABLES,
+                    target=conn.id,
+                    description=f"allow {conn.id} only its non-sensitive tables: {', '.join(low[:5])}"
+                    + (f" and {len(low) - 5} more" if len(low) > 5 else ""),
+                    plugins=plugins,
+                    apply=lambda inv, c=conn.id, t=tuple(low): with_allowed_tables(inv, c, t),
+                )
+            )
+        departments = {_department(inv, inv.plugin_by_id[pid]) for pid in plugins}
+        if len(departments) >= 2:
+            levers.append(
+                Lever(
+                    kind=LeverKind.SPLIT_CONNECTOR,
+                    target=conn.id,
+                    description=f"split {conn.id} into one connector per department ({', '.join(sorted(departments))})",
+                    plugins=plugins,
+                    apply=lambda inv, c=conn.id: with_connector_split(inv, c),
+                )
+            )
+    return levers
+
+
+def _apply_all(inv: Inventory, fn: Callable[..., Inventory], plugin: str, selectors: tuple[str, ...]) -> Inventory:
+    for selector in selectors:
+        inv = fn(inv, plugin, selector)
+    return inv
+
+
+#: Columns of :func:`recommend`.
+RECOMMEND_COLUMNS = (
+    "lever", "kind", "factor", "target", "plugins", "before", "after", "reduction", "reduction_pct",
+    "cost_weight", "value", "cost",
+)
+
+
+def recommend(
+    inventory: Inventory,
+    weights: Weights | Mapping | str | Path | None = None,
+    *,
+    plugin: str | None = None,
+    min_reduction_pct: float = 1.0,
+) -> pd.DataFrame:
+    """Levers ranked by blast radius removed per unit of cost, each with before → after and what it costs.
+
+    Parameters
+    ----------
+    inventory : Inventory
+    weights : Weights, mapping or path, optional
+        Scoring weights; ``lever_cost`` in them prices each factor.
+    plugin : str, optional
+        Rank levers for this plugin: ``before``/``after`` are its blast radius.
+        Otherwise the whole inventory's (the sum over plugins).
+    min_reduction_pct : float
+        Leave out levers that remove less than this share of ``before``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per lever, best first: ``value`` is ``reduction / cost_weight``.
+        Every lever has been checked to remove access and add none.
+
+    Raises
+    ------
+    WidenedAccessError
+        If a lever would widen some plugin's access (a defect, never expected).
+    """
+    w = load_weights(weights)
+    if plugin is not None:
+        _plugin(inventory, plugin)
+    base = Scorer(inventory, w)
+    base_scores = {p.id: base.plugin(p).blast_radius for p in inventory.plugins}
+    before_total = base_scores[plugin] if plugin else sum(base_scores.values())
+    rows = []
+    for lever in candidate_levers(inventory, w):
+        if plugin is not None and plugin not in lever.plugins:
+            continue
+        after_inv = lever.apply(inventory)
+        changes = access_changes(inventory, after_inv, list(lever.plugins))
+        widened = [c for c in changes if c.widens]
+        if widened:
+            raise WidenedAccessError(
+                f"lever '{lever.description}' would widen access: "
+                + "; ".join(f"{c.plugin}: {c.what} {c.detail}" for c in widened[:5])
+            )
+        scorer = Scorer(after_inv, w)
+        after_scores = dict(base_scores)
+        for pid in lever.plugins:
+            after_scores[pid] = scorer.plugin(after_inv.plugin_by_id[pid]).blast_radius
+        after_total = after_scores[plugin] if plugin else sum(after_scores.values())
+        reduction = before_total - after_total
+        if before_total <= 0 or reduction / before_total * 100 < min_reduction_pct:
+            continue
+        cost_weight = w.lever_cost[lever.kind.factor]
+        rows.append(
+            {
+                "lever": lever.description,
+                "kind": lever.kind.value,
+                "factor": lever.kind.factor,
+                "target": lever.target,
+                "plugins": ", ".join(lever.plugins),
+                "before": before_total,
+                "after": after_total,
+                "reduction": reduction,
+                "reduction_pct": 100 * reduction / before_total,
+                "cost_weight": cost_weight,
+                "value": reduction / cost_weight,
+                "cost": _summarise(changes, name_plugins=len(lever.plugins) > 1),
+            }
+        )
+    df = pd.DataFrame(rows, columns=list(RECOMMEND_COLUMNS))
+    order = {f: i for i, f in enumerate(("autonomy", "reach", "capability"))}
+    df["_factor"] = df["factor"].map(order)
+    df = df.sort_values(["value", "_factor", "lever"], ascending=[False, True, True], kind="mergesort")
+    df = df.drop(columns="_factor").reset_index(drop=True)
+    df.index = pd.RangeIndex(1, len(df) + 1, name="rank")
+    return df
