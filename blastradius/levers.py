@@ -17,7 +17,7 @@ Examples
 >>> gated = with_approval_gate(inv, "ap-autopilot", "pay")
 >>> before = score_plugins(inv).set_index("plugin").blast_radius["ap-autopilot"]
 >>> after = score_plugins(gated).set_index("plugin").blast_radius["ap-autopilot"]
->>> after < before
+>>> bool(after < before)
 True
 """
 
