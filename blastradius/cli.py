@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from blastradius import __version__
-from blastradius.errors import BlastRadiusError, InventoryError
+from blastradius.errors import BlastRadiusError
 from blastradius.graph import build_graph, to_node_link, write_graph
 from blastradius.loader import load_inventory
 from blastradius.model import Inventory
 from blastradius.schema import inventory_schema
+from blastradius.textout import frame_to_json, text_table
 
 __all__ = ["main"]
 
@@ -89,6 +90,92 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+_SCORE_FORMATS = {
+    "capability": ".1f", "reach_records": ",d", "reach_people": ",d", "autonomy": ".2f", "blast_radius": ".1f",
+    "wrong_action": ".1f", "data_leakage": ".1f", "wrong_output": ".1f",
+}
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from blastradius.scores import score_plugins
+
+    inv = load_inventory(args.inventory)
+    df = score_plugins(inv, args.weights)
+    if args.format == "json":
+        print(frame_to_json(df.reset_index()))
+    elif args.format == "csv":
+        sys.stdout.write(df.to_csv())
+    else:
+        print(
+            text_table(
+                df,
+                ["plugin", "capability", "reach_records", "reach_people", "autonomy", "blast_radius",
+                 "wrong_action", "data_leakage", "wrong_output", "ungated_high_impact", "unknowns"],
+                formats=_SCORE_FORMATS,
+                headers={"reach_records": "records", "reach_people": "people", "blast_radius": "blast radius",
+                         "wrong_action": "wrong action", "data_leakage": "leakage", "wrong_output": "wrong output",
+                         "ungated_high_impact": "ungated high-impact"},
+            )
+        )
+        unknown = int(df["unknowns"].sum())
+        print(
+            "\nblast radius = wrong action + leakage + wrong output, each a sum of capability × reach × autonomy "
+            "(docs/scoring.md)."
+        )
+        if unknown:
+            print(f"{unknown} unknown size(s) are counted at conservative stand-ins (column 'unknowns').")
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from blastradius.explain import explain_plugin, format_explanation
+
+    inv = load_inventory(args.inventory)
+    explanation = explain_plugin(inv, args.plugin, args.weights)
+    if args.format == "json":
+        from dataclasses import asdict
+
+        print(json.dumps(asdict(explanation), indent=2, default=str))
+    else:
+        print(format_explanation(inv, explanation))
+    return 0
+
+
+def _cmd_recommend(args: argparse.Namespace) -> int:
+    from blastradius.levers import recommend, recommendations
+
+    inv = load_inventory(args.inventory)
+    if args.plugin:
+        df = recommend(inv, args.weights, plugin=args.plugin, min_reduction_pct=args.min_reduction).head(args.top)
+    else:
+        df = recommendations(inv, args.weights, top=args.top, per_plugin=args.per_plugin,
+                             min_reduction_pct=args.min_reduction)
+    if args.format == "json":
+        print(frame_to_json(df.reset_index()))
+        return 0
+    if args.format == "csv":
+        sys.stdout.write(df.to_csv())
+        return 0
+    if df.empty:
+        print("No lever removes at least {:.0f}% of the blast radius.".format(args.min_reduction))
+        return 0
+    print("Levers ranked by blast radius removed per unit of cost (a gate costs 1, a scope 2, taking a tool away 4).")
+    for scope, group in df.groupby("scope", sort=False):
+        first = group.iloc[0]
+        title = "Whole inventory" if scope == "overall" else f"Plugin {scope}"
+        print(f"\n{title}: blast radius {first['before']:.1f}")
+        print(
+            text_table(
+                group,
+                ["lever", "factor", "after", "reduction_pct", "cost"],
+                formats={"after": ".1f", "reduction_pct": ".0f"},
+                headers={"after": "after", "reduction_pct": "-%", "cost": "what it costs"},
+                max_width={"lever": 80, "cost": 100},
+            )
+        )
+    return 0
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     print(json.dumps(inventory_schema(), indent=2))
     return 0
@@ -121,6 +208,49 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="FILE", help="output file: *.graphml or *.json")
     p.set_defaults(func=_cmd_graph)
 
+    weights_help = "scoring weights file (YAML/JSON) over the defaults; see docs/scoring.md"
+
+    p = sub.add_parser(
+        "score",
+        help="blast radius of every plugin: capability x reach x autonomy",
+        description="Score every plugin: if one run goes wrong, how far can the damage reach? Prints the three "
+        "factors, the blast radius and its breakdown by failure class, highest first.",
+    )
+    p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
+    p.add_argument("--weights", type=Path, metavar="FILE", help=weights_help)
+    p.set_defaults(func=_cmd_score)
+
+    p = sub.add_parser(
+        "explain",
+        help="where one plugin's blast radius comes from, in words",
+        description="Explain one plugin's score: each path plugin -> connector -> tool -> system -> data/people "
+        "with its share, and the approval prompt a person sees for every gated action.",
+    )
+    p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    p.add_argument("plugin", metavar="PLUGIN", help="plugin id")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--weights", type=Path, metavar="FILE", help=weights_help)
+    p.set_defaults(func=_cmd_explain)
+
+    p = sub.add_parser(
+        "recommend",
+        help="which controls shrink the blast radius most, cheapest first",
+        description="Try every containment lever (approval gates, read-only, row limits, masked columns, "
+        "allowed tables, blocked tools, removed or split connectors), check each removes access and adds none, "
+        "and rank them overall and per plugin by blast radius removed per unit of cost, with before -> after "
+        "and what each costs in use.",
+    )
+    p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    p.add_argument("--plugin", metavar="PLUGIN", help="rank levers for this plugin only")
+    p.add_argument("--top", type=int, default=15, metavar="N", help="levers in the overall ranking (default: 15)")
+    p.add_argument("--per-plugin", type=int, default=3, metavar="K", help="levers per plugin (default: 3)")
+    p.add_argument("--min-reduction", type=float, default=1.0, metavar="PCT",
+                   help="leave out levers removing less than PCT%% (default: 1)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
+    p.add_argument("--weights", type=Path, metavar="FILE", help=weights_help)
+    p.set_defaults(func=_cmd_recommend)
+
     p = sub.add_parser(
         "schema",
         help="print the JSON Schema of inventory files (for editor validation)",
@@ -138,9 +268,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except InventoryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     except BlastRadiusError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -51,8 +51,11 @@ __all__ = [
     "LeverKind",
     "WidenedAccessError",
     "access_changes",
+    "LeverResult",
     "candidate_levers",
+    "evaluate_levers",
     "recommend",
+    "recommendations",
     "with_allowed_tables",
     "with_approval_gate",
     "with_connector_split",
@@ -434,7 +437,7 @@ def candidate_levers(inventory: Inventory, weights: Weights | None = None) -> li
                     Lever(
                         kind=LeverKind.GATE,
                         target=p.id,
-                        description=f"require approval on {p.id} for {a.action.value} via {', '.join(selectors)}",
+                        description=f"gate {a.action.value} on {p.id}: {', '.join(selectors)}",
                         plugins=(p.id,),
                         apply=lambda inv, pid=p.id, sel=selectors: _apply_all(inv, with_approval_gate, pid, sel),
                     )
@@ -444,7 +447,7 @@ def candidate_levers(inventory: Inventory, weights: Weights | None = None) -> li
                 Lever(
                     kind=LeverKind.BLOCK,
                     target=p.id,
-                    description=f"block {a.action.value} on {p.id} via {', '.join(selectors)}",
+                    description=f"block {a.action.value} on {p.id}: {', '.join(selectors)}",
                     plugins=(p.id,),
                     apply=lambda inv, pid=p.id, sel=selectors: _apply_all(inv, with_tool_blocked, pid, sel),
                 )
@@ -537,9 +540,96 @@ def _apply_all(inv: Inventory, fn: Callable[..., Inventory], plugin: str, select
 
 #: Columns of :func:`recommend`.
 RECOMMEND_COLUMNS = (
-    "lever", "kind", "factor", "target", "plugins", "before", "after", "reduction", "reduction_pct",
+    "scope", "lever", "kind", "factor", "target", "plugins", "before", "after", "reduction", "reduction_pct",
     "cost_weight", "value", "cost",
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeverResult:
+    """A lever tried on an inventory: the blast radius of each plugin it affects, before and after."""
+
+    lever: Lever
+    before: Mapping[str, float]
+    after: Mapping[str, float]
+    changes: tuple[AccessChange, ...]
+
+
+def evaluate_levers(inventory: Inventory, weights: Weights | Mapping | str | Path | None = None) -> list[LeverResult]:
+    """Apply every candidate lever once and rescore the plugins it affects.
+
+    Raises
+    ------
+    WidenedAccessError
+        If a lever would widen some plugin's access (a defect, never expected).
+    """
+    w = load_weights(weights)
+    base = Scorer(inventory, w)
+    base_scores = {p.id: base.plugin(p).blast_radius for p in inventory.plugins}
+    results = []
+    for lever in candidate_levers(inventory, w):
+        after_inv = lever.apply(inventory)
+        changes = access_changes(inventory, after_inv, list(lever.plugins))
+        widened = [c for c in changes if c.widens]
+        if widened:
+            raise WidenedAccessError(
+                f"lever '{lever.description}' would widen access: "
+                + "; ".join(f"{c.plugin}: {c.what} {c.detail}" for c in widened[:5])
+            )
+        scorer = Scorer(after_inv, w)
+        results.append(
+            LeverResult(
+                lever=lever,
+                before={pid: base_scores[pid] for pid in lever.plugins},
+                after={pid: scorer.plugin(after_inv.plugin_by_id[pid]).blast_radius for pid in lever.plugins},
+                changes=tuple(changes),
+            )
+        )
+    return results
+
+
+def _ranked(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=list(RECOMMEND_COLUMNS))
+    order = {f: i for i, f in enumerate(("autonomy", "reach", "capability"))}
+    df["_factor"] = df["factor"].map(order)
+    df = df.sort_values(["value", "_factor", "lever"], ascending=[False, True, True], kind="mergesort")
+    df = df.drop(columns="_factor").reset_index(drop=True)
+    df.index = pd.RangeIndex(1, len(df) + 1, name="rank")
+    return df
+
+
+def _rows(
+    results: list[LeverResult], scope: str, before_total: float, w: Weights, min_reduction_pct: float
+) -> list[dict]:
+    rows = []
+    for r in results:
+        if scope == "overall":
+            reduction = sum(r.before.values()) - sum(r.after.values())
+        elif scope in r.before:
+            reduction = r.before[scope] - r.after[scope]
+        else:
+            continue
+        if before_total <= 0 or reduction / before_total * 100 < min_reduction_pct:
+            continue
+        cost_weight = w.lever_cost[r.lever.kind.factor]
+        rows.append(
+            {
+                "scope": scope,
+                "lever": r.lever.description,
+                "kind": r.lever.kind.value,
+                "factor": r.lever.kind.factor,
+                "target": r.lever.target,
+                "plugins": ", ".join(r.lever.plugins),
+                "before": before_total,
+                "after": before_total - reduction,
+                "reduction": reduction,
+                "reduction_pct": 100 * reduction / before_total,
+                "cost_weight": cost_weight,
+                "value": reduction / cost_weight,
+                "cost": _summarise(list(r.changes), name_plugins=len(r.lever.plugins) > 1),
+            }
+        )
+    return rows
 
 
 def recommend(
@@ -548,6 +638,7 @@ def recommend(
     *,
     plugin: str | None = None,
     min_reduction_pct: float = 1.0,
+    results: list[LeverResult] | None = None,
 ) -> pd.DataFrame:
     """Levers ranked by blast radius removed per unit of cost, each with before → after and what it costs.
 
@@ -561,65 +652,53 @@ def recommend(
         Otherwise the whole inventory's (the sum over plugins).
     min_reduction_pct : float
         Leave out levers that remove less than this share of ``before``.
+    results : list of LeverResult, optional
+        Levers already evaluated by :func:`evaluate_levers` (to rank several ways without re-scoring).
 
     Returns
     -------
     pandas.DataFrame
-        One row per lever, best first: ``value`` is ``reduction / cost_weight``.
-        Every lever has been checked to remove access and add none.
-
-    Raises
-    ------
-    WidenedAccessError
-        If a lever would widen some plugin's access (a defect, never expected).
+        One row per lever, best first: ``value`` is ``reduction / cost_weight``
+        (lowering autonomy is cheapest, removing capability dearest). Every
+        lever has been checked to remove access and add none.
     """
     w = load_weights(weights)
     if plugin is not None:
         _plugin(inventory, plugin)
+    results = evaluate_levers(inventory, w) if results is None else results
     base = Scorer(inventory, w)
-    base_scores = {p.id: base.plugin(p).blast_radius for p in inventory.plugins}
-    before_total = base_scores[plugin] if plugin else sum(base_scores.values())
-    rows = []
-    for lever in candidate_levers(inventory, w):
-        if plugin is not None and plugin not in lever.plugins:
-            continue
-        after_inv = lever.apply(inventory)
-        changes = access_changes(inventory, after_inv, list(lever.plugins))
-        widened = [c for c in changes if c.widens]
-        if widened:
-            raise WidenedAccessError(
-                f"lever '{lever.description}' would widen access: "
-                + "; ".join(f"{c.plugin}: {c.what} {c.detail}" for c in widened[:5])
-            )
-        scorer = Scorer(after_inv, w)
-        after_scores = dict(base_scores)
-        for pid in lever.plugins:
-            after_scores[pid] = scorer.plugin(after_inv.plugin_by_id[pid]).blast_radius
-        after_total = after_scores[plugin] if plugin else sum(after_scores.values())
-        reduction = before_total - after_total
-        if before_total <= 0 or reduction / before_total * 100 < min_reduction_pct:
-            continue
-        cost_weight = w.lever_cost[lever.kind.factor]
-        rows.append(
-            {
-                "lever": lever.description,
-                "kind": lever.kind.value,
-                "factor": lever.kind.factor,
-                "target": lever.target,
-                "plugins": ", ".join(lever.plugins),
-                "before": before_total,
-                "after": after_total,
-                "reduction": reduction,
-                "reduction_pct": 100 * reduction / before_total,
-                "cost_weight": cost_weight,
-                "value": reduction / cost_weight,
-                "cost": _summarise(changes, name_plugins=len(lever.plugins) > 1),
-            }
+    if plugin is not None:
+        before_total = base.plugin(inventory.plugin_by_id[plugin]).blast_radius
+    else:
+        before_total = sum(base.plugin(p).blast_radius for p in inventory.plugins)
+    return _ranked(_rows(results, plugin or "overall", before_total, w, min_reduction_pct))
+
+
+def recommendations(
+    inventory: Inventory,
+    weights: Weights | Mapping | str | Path | None = None,
+    *,
+    top: int | None = 15,
+    per_plugin: int | None = 3,
+    min_reduction_pct: float = 1.0,
+) -> pd.DataFrame:
+    """The overall ranking (``scope == 'overall'``) followed by each plugin's own, highest blast radius first.
+
+    Levers are evaluated once and ranked for every scope; ``top`` and
+    ``per_plugin`` cut each ranking (None keeps all).
+    """
+    w = load_weights(weights)
+    results = evaluate_levers(inventory, w)
+    scorer = Scorer(inventory, w)
+    totals = {p.id: scorer.plugin(p).blast_radius for p in inventory.plugins}
+    frames = [recommend(inventory, w, min_reduction_pct=min_reduction_pct, results=results).head(top)]
+    for pid in sorted(totals, key=lambda k: (-totals[k], k)):
+        frames.append(
+            _ranked(_rows(results, pid, totals[pid], w, min_reduction_pct)).head(per_plugin)
         )
-    df = pd.DataFrame(rows, columns=list(RECOMMEND_COLUMNS))
-    order = {f: i for i, f in enumerate(("autonomy", "reach", "capability"))}
-    df["_factor"] = df["factor"].map(order)
-    df = df.sort_values(["value", "_factor", "lever"], ascending=[False, True, True], kind="mergesort")
-    df = df.drop(columns="_factor").reset_index(drop=True)
-    df.index = pd.RangeIndex(1, len(df) + 1, name="rank")
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return _ranked([])
+    df = pd.concat(frames)
+    df.index.name = "rank"
     return df
