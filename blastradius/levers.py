@@ -609,7 +609,7 @@ def _rows(
             reduction = r.before[scope] - r.after[scope]
         else:
             continue
-        if before_total <= 0 or reduction / before_total * 100 < min_reduction_pct:
+        if before_total <= 0 or reduction <= 1e-9 or reduction / before_total * 100 < min_reduction_pct:
             continue
         cost_weight = w.lever_cost[r.lever.kind.factor]
         rows.append(

@@ -160,11 +160,11 @@ def people_in_scope(
     """People groups ``tool`` touches.
 
     A ``send``/``share`` tool addresses the system's people groups (or the ones
-    it targets); any other tool touches the people whose records sit in a
-    dataset it can reach.
+    it targets), and so, conservatively, may a tool of unknown action; any
+    other tool touches the people whose records sit in a dataset it can reach.
     """
     reachable = set(reachable_datasets)
-    if tool.action in (ActionClass.SEND, ActionClass.SHARE):
+    if tool.action in (ActionClass.SEND, ActionClass.SHARE, ActionClass.UNKNOWN):
         return [g for g in people if _targeted(tool, g.id)]
     return [g for g in people if g.dataset is not None and g.dataset in reachable]
 

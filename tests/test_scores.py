@@ -1,0 +1,365 @@
+"""Scores, explanations and levers: the figures, the invariants, and the example's story."""
+
+from __future__ import annotations
+
+import math
+import random
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from blastradius import ConfigError, load_inventory
+from blastradius.explain import approval_prompt, explain_plugin, format_explanation
+from blastradius.levers import (
+    WidenedAccessError,
+    access_changes,
+    recommend,
+    recommendations,
+    with_allowed_tables,
+    with_approval_gate,
+    with_connector_split,
+    with_denied_columns,
+    with_read_only,
+    with_row_limit,
+    with_tool_blocked,
+    without_connector,
+)
+from blastradius.model import ActionClass
+from blastradius.scope import ToolStatus
+from blastradius.scores import action_scores, is_high_impact, load_weights, score_plugin, score_plugins
+from conftest import ACME, ACME_GOVERNED, mini_inventory, write_inventory
+from strategies import inventories
+
+W = load_weights()
+
+
+# --- the figures, by hand ------------------------------------------------------------------------
+
+
+def test_a_gated_send_scores_capability_times_reach_times_autonomy(mini: Path) -> None:
+    ps = score_plugin(load_inventory(mini), "outreach")
+    send = next(a for a in ps.actions if a.action is ActionClass.SEND)
+    # send weight 4, immediate x1, fan-out 2,310 -> 1 + 0.5 log10(2310), leaves the org x1.5
+    capability = 4.0 * (1 + 0.5 * math.log10(2310)) * 1.5
+    reach = math.log10(1) + math.log10(1 + 2310 * 1.0)  # no records, 2,310 external people
+    assert send.capability == pytest.approx(capability)
+    assert send.reach == pytest.approx(reach)
+    assert send.autonomy == pytest.approx(0.1) and send.status is ToolStatus.GATED
+    assert send.blast_radius == pytest.approx(capability * reach * 0.1)
+    assert send.failure_class == "wrong_action" and send.high_impact and send.irreversible
+
+
+def test_reads_count_sensitive_records_times_the_way_out(tmp_path: Path) -> None:
+    files = mini_inventory()
+    files["plugins.yaml"]["plugins"][1]["output"] = "internal"  # its only way out is then the gated send
+    inv = load_inventory(write_inventory(tmp_path, files))
+    fin = score_plugin(inv, "fin-analyst")
+    read = next(a for a in fin.actions if a.action is ActionClass.READ)
+    # deals capped at 50,000 rows (financial, x3) + forecasts 800 (confidential, x2); regions is internal
+    weighted = 50_000 * 3.0 + 800 * 2.0
+    assert read.reach == pytest.approx(math.log10(1 + weighted))
+    assert read.sensitive_records == 50_800 and read.reach_records == 50_812
+    assert fin.way_out == "no channel out of the organisation"
+    assert read.autonomy == pytest.approx(0.3)  # ungated read x internal leak factor
+    # outreach can send out (gated): the same read leaks at the gate's miss rate
+    out_read = next(a for a in score_plugin(inv, "outreach").actions if a.action is ActionClass.READ and a.connector == "finance-warehouse")
+    assert out_read.autonomy == pytest.approx(0.1)
+
+
+def test_wrong_output_follows_audience_and_review_tier(tmp_path: Path) -> None:
+    files = mini_inventory()
+    files["plugins.yaml"]["plugins"][1].update(output_audience=99, review_tier=2)
+    ps = score_plugin(load_inventory(write_inventory(tmp_path, files)), "outreach")
+    assert ps.output.blast_radius == pytest.approx(2.0 * 2.0 * math.log10(100) * 0.25)
+    assert ps.by_class["wrong_output"] == pytest.approx(ps.output.blast_radius)
+
+
+def test_score_table_has_the_documented_columns_and_adds_up(mini: Path) -> None:
+    df = score_plugins(load_inventory(mini))
+    for col in ("plugin", "capability", "reach_records", "reach_people", "autonomy", "blast_radius"):
+        assert col in df.columns
+    assert (df.blast_radius == df.wrong_action + df.data_leakage + df.wrong_output).all()
+    assert list(df.blast_radius) == sorted(df.blast_radius, reverse=True)
+    assert df.index[0] == 1
+
+
+def test_unknowns_are_counted_and_scored_conservatively(tmp_path: Path) -> None:
+    files = mini_inventory()
+    files["connectors.yaml"]["connectors"][1]["tools"].append({"name": "mystery", "action": "unknown"})
+    del files["systems.yaml"]["systems"][1]["people"][0]["count"]
+    inv = load_inventory(write_inventory(tmp_path, files))
+    row = score_plugins(inv).set_index("plugin").loc["outreach"]
+    assert row.unknowns >= 2  # the contact list's size and the output audience
+    assert row.reach_people == W.unknown_people_count
+    mystery = next(a for a in score_plugin(inv, "outreach").actions if a.action is ActionClass.UNKNOWN)
+    assert W.action_weights[ActionClass.UNKNOWN] == max(W.action_weights.values())
+    assert mystery.capability >= W.action_weights[ActionClass.UNKNOWN]
+    assert mystery.high_impact and mystery.blast_radius > 0
+
+
+def test_weights_can_be_overridden_from_a_file(mini: Path, tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text("gate_miss_rate: 0.5\n")
+    inv = load_inventory(mini)
+    base = score_plugins(inv).set_index("plugin").blast_radius["outreach"]
+    loose = score_plugins(inv, path).set_index("plugin").blast_radius["outreach"]
+    assert loose > base
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("gate_miss_rate: 2\n", r"w\.yaml:1: gate_miss_rate: input should be less than or equal to 1"),
+        ("gate_mis_rate: 0.2\n", r"w\.yaml:1: gate_mis_rate: unknown key 'gate_mis_rate' \(did you mean 'gate_miss_rate'\?\)"),
+        ("action_weights:\n  sned: 3\n", r"w\.yaml:2: action_weights\.sned: 'sned' is not allowed here.*did you mean 'send'"),
+        ("[1, 2]\n", r"w\.yaml:1: expected a mapping of settings, got a list"),
+        ("gate_miss_rate: [\n", r"w\.yaml:2: invalid YAML"),
+    ],
+)
+def test_a_bad_weights_file_says_where(tmp_path: Path, text: str, expected: str) -> None:
+    (tmp_path / "w.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=expected):
+        load_weights(tmp_path / "w.yaml")
+
+
+# --- explanations --------------------------------------------------------------------------------
+
+
+def test_the_seed_approval_prompt() -> None:
+    inv = load_inventory(ACME_GOVERNED)
+    conn = inv.connector_by_id["email-campaigns"]
+    assert approval_prompt(inv, conn, conn.tool("send_bulk_email")).startswith("This will email 2,310 contacts")
+
+
+def test_explanation_paths_add_up_and_read_as_sentences() -> None:
+    inv = load_inventory(ACME)
+    e = explain_plugin(inv, "ap-autopilot")
+    assert sum(p.contribution for p in e.paths) == pytest.approx(e.blast_radius)
+    top = e.paths[0]
+    assert (top.connector, top.action) == ("payments", "pay")
+    assert "with no human approval" in top.sentence and "irreversibly" in top.sentence
+    text = format_explanation(inv, e)
+    assert "Where it comes from, largest first" in text and "payments" in text
+
+
+def test_every_gated_action_gets_a_prompt() -> None:
+    inv = load_inventory(ACME_GOVERNED)
+    e = explain_plugin(inv, "renewal-campaigns")
+    prompts = dict(e.prompts)
+    assert prompts["email-campaigns.send_bulk_email"].startswith("This will email 2,310 contacts")
+    for pid in inv.plugin_by_id:
+        for tool, prompt in explain_plugin(inv, pid).prompts:
+            assert prompt.startswith("This will "), (pid, tool)
+
+
+# --- levers --------------------------------------------------------------------------------------
+
+
+def test_levers_return_a_changed_copy_and_leave_the_original(mini: Path) -> None:
+    inv = load_inventory(mini)
+    before = inv.model_dump()
+    changed = with_read_only(with_approval_gate(inv, "fin-analyst", "read"), "email")
+    assert inv.model_dump() == before
+    assert changed.connector_by_id["email"].access.value == "read-only"
+    assert "read" in changed.plugin_by_id["fin-analyst"].requires_approval
+
+
+def test_lever_arguments_are_checked(mini: Path) -> None:
+    from blastradius import BlastRadiusError
+
+    inv = load_inventory(mini)
+    with pytest.raises(BlastRadiusError, match=r"no plugin 'outreech'.*did you mean 'outreach'"):
+        with_approval_gate(inv, "outreech", "send")
+    with pytest.raises(BlastRadiusError, match=r"does not use connector 'email'"):
+        with_tool_blocked(inv, "fin-analyst", "email.send_campaign")
+    with pytest.raises(BlastRadiusError, match=r"row limit must be at least 1"):
+        with_row_limit(inv, "email", 0)
+
+
+def test_split_gives_each_department_its_own_narrower_connector(mini: Path) -> None:
+    inv = load_inventory(mini)
+    split = with_connector_split(inv, "finance-warehouse")
+    assert "finance-warehouse" not in split.connector_by_id
+    sales = split.connector_by_id["finance-warehouse-sales"]
+    assert [t.name for t in sales.tools] == ["query"]  # outreach is given only the query tool
+    assert split.plugin_by_id["outreach"].connector_ids == ("email", "finance-warehouse-sales")
+    assert not [c for c in access_changes(inv, split) if c.widens]
+    load_inventory  # the split inventory still scores
+    assert set(score_plugins(split).plugin) == {"fin-analyst", "outreach"}
+
+
+def test_a_lever_that_widened_access_would_be_refused(mini: Path) -> None:
+    inv = load_inventory(mini)
+    wider = inv.replace(connectors=[c.model_copy(update={"row_limit": None}) for c in inv.connectors])
+    assert any(c.widens and c.what == "more rows" for c in access_changes(inv, wider))
+    assert issubclass(WidenedAccessError, Exception)
+
+
+# --- invariants over generated inventories ------------------------------------------------------
+
+INVARIANTS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _load(files):
+    tmp = tempfile.mkdtemp()
+    return load_inventory(write_inventory(Path(tmp), files))
+
+
+def _br(inv) -> dict[str, float]:
+    return {ps.plugin: ps.blast_radius for ps in action_scores(inv)}
+
+
+def _selectors(inv, plugin):
+    p = inv.plugin_by_id[plugin]
+    out = [a.value for a in ActionClass]
+    for cid in p.connector_ids:
+        out += [f"{cid}.{t.name}" for t in inv.connector_by_id[cid].tools] + [f"{cid}.*"]
+    return out
+
+
+@INVARIANTS
+@given(files=inventories(), data=st.data())
+def test_a_gate_or_a_block_never_raises_any_blast_radius(files, data) -> None:
+    inv = _load(files)
+    plugin = data.draw(st.sampled_from(sorted(inv.plugin_by_id)))
+    selector = data.draw(st.sampled_from(_selectors(inv, plugin)))
+    before = _br(inv)
+    for lever in (with_approval_gate, with_tool_blocked):
+        after = _br(lever(inv, plugin, selector))
+        for pid in before:
+            assert after[pid] <= before[pid] + 1e-9, (lever.__name__, pid)
+
+
+@INVARIANTS
+@given(files=inventories(), data=st.data())
+def test_a_read_only_connector_leaves_no_write_reach(files, data) -> None:
+    inv = _load(files)
+    conn = data.draw(st.sampled_from(sorted(inv.connector_by_id)))
+    after = with_read_only(inv, conn)
+    for ps in action_scores(after):
+        for a in ps.actions:
+            if a.connector == conn and a.action is not ActionClass.READ:
+                assert a.reach_records == a.reach_people == 0 and a.blast_radius == 0
+                assert a.status is ToolStatus.UNUSABLE or not a.tools
+
+
+@INVARIANTS
+@given(files=inventories(), data=st.data())
+def test_removing_a_connector_table_or_column_never_widens_reach(files, data) -> None:
+    inv = _load(files)
+    conn_id = data.draw(st.sampled_from(sorted(inv.connector_by_id)))
+    conn = inv.connector_by_id[conn_id]
+    tables = [d.table_name for d in inv.datasets_by_system.get(conn.system, ())]
+    columns = sorted({c.name for d in inv.datasets_by_system.get(conn.system, ()) for c in d.columns})
+    changed = []
+    users = [p for p in inv.plugins if conn_id in p.connector_ids]
+    if users:
+        changed.append(without_connector(inv, users[0].id, conn_id))
+    if tables:
+        changed.append(with_allowed_tables(inv, conn_id, tables[1:]))
+    if columns:
+        changed.append(with_denied_columns(inv, conn_id, [data.draw(st.sampled_from(columns))]))
+    changed.append(with_row_limit(inv, conn_id, data.draw(st.integers(1, 10**6))))
+    before = score_plugins(inv).set_index("plugin")
+    for after_inv in changed:
+        assert not [c for c in access_changes(inv, after_inv) if c.widens]
+        after = score_plugins(after_inv).set_index("plugin").reindex(before.index)
+        assert (after.reach_records <= before.reach_records).all()
+        assert (after.reach_people <= before.reach_people).all()
+        assert (after.blast_radius <= before.blast_radius + 1e-9).all()
+
+
+@INVARIANTS
+@given(files=inventories(), data=st.data())
+def test_gating_every_high_impact_action_scores_below_ungated(files, data) -> None:
+    inv = _load(files)
+    plugin = data.draw(st.sampled_from(sorted(inv.plugin_by_id)))
+    ps = score_plugin(inv, plugin)
+    gated = inv
+    p = inv.plugin_by_id[plugin]
+    from blastradius.scope import tool_status
+
+    for cid in p.connector_ids:
+        conn = inv.connector_by_id[cid]
+        for tool in conn.tools:
+            if is_high_impact(tool, W) and tool_status(p, conn, tool)[0] is ToolStatus.UNGATED:
+                gated = with_approval_gate(gated, plugin, f"{cid}.{tool.name}")
+    after = score_plugin(gated, plugin).blast_radius
+    assert after <= ps.blast_radius + 1e-9
+    if any(a.high_impact and a.status is ToolStatus.UNGATED and a.blast_radius > 0 for a in ps.actions):
+        assert after < ps.blast_radius
+
+
+@INVARIANTS
+@given(files=inventories(), seed=st.integers(0, 2**32))
+def test_scores_do_not_depend_on_the_order_of_files_and_entries(files, seed) -> None:
+    rng = random.Random(seed)
+    shuffled = {}
+    for name, doc in files.items():
+        for section, entries in doc.items():
+            entries = list(entries)
+            rng.shuffle(entries)
+            for i, entry in enumerate(entries):  # one entry per file, in random file order
+                shuffled[f"{rng.random():.12f}-{section}-{i}.yaml"] = {section: [entry]}
+    a = score_plugins(_load(files))
+    b = score_plugins(_load(shuffled))
+    pd.testing.assert_frame_equal(a, b)
+
+
+# --- the example's story -----------------------------------------------------------------------
+
+
+def test_acme_ranking_puts_ungated_high_impact_plugins_first() -> None:
+    df = score_plugins(load_inventory(ACME))
+    assert (df.head(8).ungated_high_impact > 0).all()
+    with_ungated = df.index[df.ungated_high_impact > 0]
+    without = df.index[df.ungated_high_impact == 0]
+    assert with_ungated.to_series().mean() < without.to_series().mean()
+    assert set(df.head(3).plugin) == {"ap-autopilot", "renewal-campaigns", "crm-hygiene"}
+
+
+def test_acme_governed_scores_lower_wherever_a_plugin_changed() -> None:
+    acme, gov = load_inventory(ACME), load_inventory(ACME_GOVERNED)
+    before = score_plugins(acme).set_index("plugin").blast_radius
+    after = score_plugins(gov).set_index("plugin").blast_radius.reindex(before.index)
+    changed = [pid for pid in before.index if access_changes(acme, gov, [pid])]
+    assert len(changed) >= 15
+    assert (after <= before + 1e-9).all()
+    actions_before = score_plugins(acme).set_index("plugin").eval("wrong_action + data_leakage")
+    for pid in changed:
+        if actions_before[pid] > 0:  # a plugin that reaches nothing sensitive and writes nothing scores 0 either way
+            assert after[pid] < before[pid], pid
+    assert after.sum() < before.sum() / 4
+
+
+def test_recommend_proposes_the_steps_that_lead_to_acme_governed() -> None:
+    inv = load_inventory(ACME)
+    df = recommend(inv, min_reduction_pct=0.0)
+    levers = set(df.lever)
+    for expected in (
+        "gate pay on ap-autopilot: payments.release_payment_batch",
+        "gate delete on crm-hygiene: crm.mass_delete_records",
+        "gate send on renewal-campaigns: email.send_email, email.send_bulk_email",
+        "make company-data read-only",
+        "limit company-data to 10,000 rows per query",
+    ):
+        assert expected in levers, expected
+    assert any(lv.startswith("mask personal columns on crm") for lv in levers)
+    assert (df.reduction > 0).all() and (df.after < df.before).all()
+    top = df.head(6)
+    assert (top.factor == "autonomy").all()  # the cheapest lever first, as the seeds advise
+    assert top.iloc[0].lever == "gate pay on ap-autopilot: payments.release_payment_batch"
+
+
+def test_recommendations_rank_overall_and_per_plugin() -> None:
+    df = recommendations(load_inventory(ACME), top=5, per_plugin=2)
+    assert (df[df.scope == "overall"].shape[0]) == 5
+    per_plugin = df[df.scope != "overall"]
+    assert per_plugin.groupby("scope").size().max() <= 2
+    first = per_plugin[per_plugin.scope == "ap-autopilot"].iloc[0]
+    assert first.before == pytest.approx(score_plugins(load_inventory(ACME)).set_index("plugin").blast_radius["ap-autopilot"])
+    assert "now need a human" in first.cost
