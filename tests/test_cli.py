@@ -143,3 +143,45 @@ def test_the_module_runs_without_the_console_script() -> None:
     result = subprocess.run([sys.executable, "-m", "blastradius", "--version"], capture_output=True, text=True,
                             cwd=ROOT, env={**os.environ}, timeout=60)
     assert result.returncode == 0 and result.stdout.startswith("blastradius ")
+
+
+def test_score_prints_a_ranked_table_csv_and_json() -> None:
+    table = run("score", "inventories/acme")
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert "blast radius" in lines[0] and "ap-autopilot" in lines[2]
+    csv = run("score", "inventories/acme", "--format", "csv")
+    assert csv.stdout.splitlines()[0].startswith("rank,plugin,owner,department,capability")
+    rows = json.loads(run("score", "inventories/acme", "--format", "json").stdout)
+    assert len(rows) == 18
+    for key in ("plugin", "capability", "reach_records", "reach_people", "autonomy", "blast_radius"):
+        assert key in rows[0]
+    assert rows[0]["blast_radius"] >= rows[-1]["blast_radius"]
+
+
+def test_explain_speaks_in_words_and_names_a_typo() -> None:
+    result = run("explain", "inventories/acme-governed", "renewal-campaigns")
+    assert result.returncode == 0, result.stderr
+    assert 'This will email 2,310 contacts' in result.stdout
+    assert "Where it comes from, largest first" in result.stdout
+    bad = run("explain", "inventories/acme", "renewal-campaign")
+    assert bad.returncode == 1 and "did you mean 'renewal-campaigns'?" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_recommend_ranks_overall_and_per_plugin() -> None:
+    result = run("recommend", "inventories/acme", "--top", "5", "--per-plugin", "2")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Whole inventory: blast radius" in out and "Plugin ap-autopilot" in out
+    assert "gate pay on ap-autopilot: payments.release_payment_batch" in out
+    data = json.loads(run("recommend", "inventories/acme", "--plugin", "crm-hygiene", "--format", "json").stdout)
+    assert data[0]["scope"] == "crm-hygiene" and data[0]["after"] < data[0]["before"]
+
+
+def test_a_bad_weights_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "w.yaml").write_text("gate_miss_rate: lots\n")
+    result = run("score", "inventories/acme", "--weights", str(tmp_path / "w.yaml"))
+    assert result.returncode == 1
+    assert "w.yaml:1: gate_miss_rate: input should be a valid number" in result.stderr
+    assert "Traceback" not in result.stderr
