@@ -171,7 +171,7 @@ def explain_plugin(
     inventory: Inventory, plugin: str, weights: Weights | Mapping | str | Path | None = None
 ) -> Explanation:
     """Which paths contribute how much to ``plugin``'s blast radius, and the prompts of its gated actions."""
-    w = load_weights(weights)
+    w = load_weights(weights, inventory=inventory)
     ps: PluginScore = score_plugin(inventory, plugin, w)
     total = ps.blast_radius
     paths = []

@@ -414,7 +414,7 @@ _PERSONAL = {Classification.PII, Classification.HEALTH, Classification.CREDENTIA
 
 def candidate_levers(inventory: Inventory, weights: Weights | None = None) -> list[Lever]:
     """Every lever worth trying on ``inventory``: gates and blocks per plugin, scope changes per connector."""
-    w = load_weights(weights)
+    w = load_weights(weights, inventory=inventory)
     inv = inventory
     scorer = Scorer(inv, w)
     levers: list[Lever] = []
@@ -563,7 +563,7 @@ def evaluate_levers(inventory: Inventory, weights: Weights | Mapping | str | Pat
     WidenedAccessError
         If a lever would widen some plugin's access (a defect, never expected).
     """
-    w = load_weights(weights)
+    w = load_weights(weights, inventory=inventory)
     base = Scorer(inventory, w)
     base_scores = {p.id: base.plugin(p).blast_radius for p in inventory.plugins}
     results = []
@@ -662,7 +662,7 @@ def recommend(
         (lowering autonomy is cheapest, removing capability dearest). Every
         lever has been checked to remove access and add none.
     """
-    w = load_weights(weights)
+    w = load_weights(weights, inventory=inventory)
     if plugin is not None:
         _plugin(inventory, plugin)
     results = evaluate_levers(inventory, w) if results is None else results
@@ -687,7 +687,7 @@ def recommendations(
     Levers are evaluated once and ranked for every scope; ``top`` and
     ``per_plugin`` cut each ranking (None keeps all).
     """
-    w = load_weights(weights)
+    w = load_weights(weights, inventory=inventory)
     results = evaluate_levers(inventory, w)
     scorer = Scorer(inventory, w)
     totals = {p.id: scorer.plugin(p).blast_radius for p in inventory.plugins}

@@ -37,11 +37,21 @@ from blastradius.model import (
     Origin,
     PeopleGroup,
     Plugin,
+    SettingsSource,
     System,
     Team,
 )
 
-__all__ = ["INVENTORY_SUFFIXES", "SECTIONS", "load_inventory", "read_document", "read_settings"]
+__all__ = [
+    "INVENTORY_SUFFIXES",
+    "SECTIONS",
+    "SETTINGS_SECTIONS",
+    "deep_merge",
+    "load_inventory",
+    "read_document",
+    "read_settings",
+    "validate_settings",
+]
 
 #: File suffixes read as inventory files; anything else (and `*.schema.json`, hidden files) is ignored.
 INVENTORY_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
@@ -58,7 +68,9 @@ SECTIONS: Mapping[str, type[BaseModel]] = MappingProxyType(
         "policies": ConnectorPolicy,
     }
 )
-_DOCUMENT_KEYS = (*SECTIONS, "governance")
+#: Sections holding settings of an analysis (validated by that analysis, see validate_settings).
+SETTINGS_SECTIONS = ("weights", "assumptions")
+_DOCUMENT_KEYS = (*SECTIONS, "governance", *SETTINGS_SECTIONS)
 _GOVERNANCE_ONLY_KEYS = frozenset(Governance.model_fields) - {"connectors", "audit"}
 _CSV_SECTIONS = ("datasets", "people", "teams")
 _KIND_OF_SECTION = {
@@ -469,6 +481,7 @@ class _Collected:
         """Was ``key`` of a record dropped because it was invalid (so checks that need it are skipped)?"""
         return key in self.dropped.get((section, id), ())
     governance: list[tuple[Governance, Origin]] = field(default_factory=list)
+    settings: dict[str, list[SettingsSource]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -543,6 +556,16 @@ def _collect_document(doc: _Document, out: _Collected) -> None:
         )
     for section in known:
         value = data[section]
+        if section in SETTINGS_SECTIONS:
+            if not isinstance(value, dict):
+                out.problems.append(
+                    Problem(file=file, path=section, message=f"'{section}' must be a mapping of settings, got {type(value).__name__}")
+                )
+            else:
+                out.settings.setdefault(section, []).append(
+                    SettingsSource(data={str(k): v for k, v in value.items()}, file=str(file), path=section)
+                )
+            continue
         if section == "governance":
             gov = _validate(Governance, value, file, ("governance",), out)
             if gov is not None:
@@ -981,6 +1004,15 @@ def load_inventory(path: str | Path) -> Inventory:
             field_origin,
         )
 
+    for section, sources in collected.settings.items():
+        for extra in sources[1:]:
+            check.problems.append(
+                Problem(
+                    file=Path(extra.file), path=section, message=f"a second '{section}' section",
+                    hint=f"the first is in {sources[0].file}; keep one",
+                )
+            )
+
     datasets_by_system: dict[str, list[Dataset]] = {}
     for ds, _ in datasets.values():
         datasets_by_system.setdefault(ds.system or "", []).append(ds)
@@ -1024,6 +1056,7 @@ def load_inventory(path: str | Path) -> Inventory:
         people=ordered(people),
         governance=governance,
         origins=MappingProxyType(origins),
+        settings=MappingProxyType({k: v[0] for k, v in collected.settings.items()}),
         warnings=tuple(located(check.warnings)),
         source=str(root),
     )
@@ -1039,26 +1072,67 @@ def read_settings(path: str | Path, model: type[BaseModel], *, defaults: Mapping
     ConfigError
         Listing every problem with file, line, key path and hint.
     """
-    file = Path(path)
-    if not file.is_file():
-        raise ConfigError([Problem(file=file, path="", message="no such file")])
-    try:
-        doc = read_document(file)
-    except InventoryError as exc:
-        raise ConfigError(exc.problems) from None
-    data = doc.data if doc.data is not None else {}
-    if not isinstance(data, dict):
-        raise ConfigError(
-            [Problem(file=file, path="", line=1, message=f"expected a mapping of settings, got a {type(data).__name__}")]
-        )
-    merged = deep_merge(dict(defaults or {}), data)
+    return validate_settings(model, defaults, path)
+
+
+def validate_settings(
+    model: type[BaseModel], *layers: Mapping[str, Any] | SettingsSource | str | Path | None
+) -> BaseModel:
+    """Validate settings laid over each other, first to last: mappings, files, or sections of an inventory.
+
+    A layer that is a file or an inventory's section is validated on its own
+    first, so a problem is reported at its file, line and key path; the merged
+    result is then validated as a whole.
+
+    Raises
+    ------
+    ConfigError
+    """
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        if layer is None:
+            continue
+        if isinstance(layer, str | Path):
+            file = Path(layer)
+            if not file.is_file():
+                raise ConfigError([Problem(file=file, path="", message="no such file")])
+            try:
+                doc = read_document(file)
+            except InventoryError as exc:
+                raise ConfigError(exc.problems) from None
+            data, prefix = (doc.data if doc.data is not None else {}), ()
+            if not isinstance(data, dict):
+                raise ConfigError(
+                    [Problem(file=file, path="", line=1, message=f"expected a mapping of settings, got a {type(data).__name__}")]
+                )
+        elif isinstance(layer, SettingsSource):
+            file, data, prefix = Path(layer.file), layer.data, (layer.path,)
+            doc = None
+        else:
+            merged = deep_merge(merged, layer)
+            continue
+        candidate = deep_merge(merged, data)
+        try:
+            model.model_validate(candidate)
+        except ValidationError as exc:
+            if doc is None:
+                try:
+                    doc = read_document(file)
+                except InventoryError:
+                    doc = None
+            problems = _problems_from_validation(exc, model, file, prefix)
+            raise ConfigError(
+                [
+                    Problem(file=p.file, path=p.path, message=p.message, hint=p.hint,
+                            line=doc.line_of(p.path) if doc is not None else None)
+                    for p in problems
+                ]
+            ) from None
+        merged = candidate
     try:
         return model.model_validate(merged)
     except ValidationError as exc:
-        problems = _problems_from_validation(exc, model, file, ())
-        raise ConfigError(
-            [Problem(file=p.file, path=p.path, message=p.message, hint=p.hint, line=doc.line_of(p.path)) for p in problems]
-        ) from None
+        raise ConfigError(_problems_from_validation(exc, model, Path("<defaults>"), ())) from None
 
 
 def deep_merge(base: dict[str, Any], override: Mapping[Any, Any]) -> dict[str, Any]:

@@ -58,6 +58,7 @@ __all__ = [
     "Revocation",
     "ReviewTier",
     "SENSITIVE_CLASSIFICATIONS",
+    "SettingsSource",
     "Skill",
     "System",
     "Team",
@@ -610,6 +611,18 @@ class Governance(Record):
 # ---------------------------------------------------------------------------
 
 
+class SettingsSource(Record):
+    """An analysis settings section found in an inventory (``weights:`` or ``assumptions:``), not yet validated.
+
+    The analysis that owns the settings validates ``data`` and reports problems
+    at ``file`` and ``path``.
+    """
+
+    data: dict[str, Any]
+    file: str
+    path: str
+
+
 _SORTED_FIELDS = frozenset({"teams", "plugins", "connectors", "systems", "datasets", "people"})
 
 
@@ -637,6 +650,10 @@ class Inventory(BaseModel):
     people: tuple[PeopleGroup, ...] = ()
     governance: Governance = Field(default_factory=Governance)
     origins: Mapping[tuple[str, str], Origin] = Field(default_factory=lambda: MappingProxyType({}))
+    settings: Mapping[str, SettingsSource] = Field(
+        default_factory=lambda: MappingProxyType({}),
+        description="Per-inventory overrides of analysis settings, by section: 'weights', 'assumptions'.",
+    )
     warnings: tuple[Problem, ...] = Field(
         default=(), description="Problems that do not stop loading (e.g. a connector with no system)."
     )

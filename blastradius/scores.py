@@ -34,7 +34,7 @@ import yaml
 from pydantic import Field, StrictFloat, field_validator
 
 from blastradius.errors import BlastRadiusError, suggest
-from blastradius.loader import deep_merge, read_settings
+from blastradius.loader import validate_settings
 from blastradius.model import (
     HIGH_IMPACT_ACTIONS,
     SENSITIVE_CLASSIFICATIONS,
@@ -132,13 +132,17 @@ def default_weights() -> Weights:
     return Weights.model_validate(_default_weights_data())
 
 
-def load_weights(source: str | Path | Mapping[str, Any] | Weights | None = None) -> Weights:
-    """Weights from a YAML/JSON file or a mapping, over the defaults (keys left out keep them).
+def load_weights(
+    source: str | Path | Mapping[str, Any] | Weights | None = None, *, inventory: Inventory | None = None
+) -> Weights:
+    """Weights: the defaults, then the inventory's ``weights:`` section, then ``source`` (a file or a mapping).
+
+    Keys a layer leaves out keep the value below it.
 
     Raises
     ------
     ConfigError
-        When the file is invalid, with file, line and key path of each problem.
+        When a layer is invalid, with file, line and key path of each problem.
 
     Examples
     --------
@@ -147,13 +151,12 @@ def load_weights(source: str | Path | Mapping[str, Any] | Weights | None = None)
     >>> load_weights().action_weights[ActionClass.PAY]
     8.0
     """
-    if source is None:
-        return default_weights()
     if isinstance(source, Weights):
         return source
-    if isinstance(source, Mapping):
-        return Weights.model_validate(deep_merge(_default_weights_data(), source))
-    return read_settings(source, Weights, defaults=_default_weights_data())  # type: ignore[return-value]
+    own = inventory.settings.get("weights") if inventory is not None else None
+    if source is None and own is None:
+        return default_weights()
+    return validate_settings(Weights, _default_weights_data(), own, source)  # type: ignore[return-value]
 
 
 def is_high_impact(tool: Tool, weights: Weights) -> bool:
@@ -408,12 +411,12 @@ def score_plugin(inventory: Inventory, plugin: str, weights: Weights | Mapping |
     if plugin not in inventory.plugin_by_id:
         hint = suggest(plugin, inventory.plugin_by_id)
         raise BlastRadiusError(f"no plugin '{plugin}' in the inventory" + (f"; {hint}" if hint else ""))
-    return Scorer(inventory, load_weights(weights)).plugin(inventory.plugin_by_id[plugin])
+    return Scorer(inventory, load_weights(weights, inventory=inventory)).plugin(inventory.plugin_by_id[plugin])
 
 
 def action_scores(inventory: Inventory, weights: Weights | Mapping | str | Path | None = None) -> list[PluginScore]:
     """:class:`PluginScore` of every plugin, in inventory order."""
-    scorer = Scorer(inventory, load_weights(weights))
+    scorer = Scorer(inventory, load_weights(weights, inventory=inventory))
     return [scorer.plugin(p) for p in inventory.plugins]
 
 
@@ -450,7 +453,7 @@ def score_plugins(inventory: Inventory, weights: Weights | Mapping | str | Path 
     >>> list(df.columns[:8])
     ['plugin', 'owner', 'department', 'capability', 'reach_records', 'reach_people', 'autonomy', 'blast_radius']
     """
-    w = load_weights(weights)
+    w = load_weights(weights, inventory=inventory)
     rows = []
     for ps in action_scores(inventory, w):
         plugin = inventory.plugin_by_id[ps.plugin]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 from pathlib import Path
@@ -54,7 +55,10 @@ def _domain_block(section: str) -> str:
     return re.search(r"```json\n(.*?)\n```", body, re.S).group(1)
 
 
-@pytest.mark.skipif(not DOMAIN.exists(), reason="DOMAIN.md is not beside this checkout")
+@pytest.mark.skipif(
+    not DOMAIN.exists() and os.environ.get("CI") != "true",
+    reason="DOMAIN.md is not beside this checkout (under CI=true it must be: CI clones beside shared/)",
+)
 def test_seed_snippets_are_byte_for_byte_those_of_domain_md() -> None:
     assert _domain_block("D6") == D6_POLICY
     assert _domain_block("D7") == D7_GOVERNANCE

@@ -363,3 +363,25 @@ def test_recommendations_rank_overall_and_per_plugin() -> None:
     first = per_plugin[per_plugin.scope == "ap-autopilot"].iloc[0]
     assert first.before == pytest.approx(score_plugins(load_inventory(ACME)).set_index("plugin").blast_radius["ap-autopilot"])
     assert "now need a human" in first.cost
+
+
+def test_an_inventory_can_carry_its_own_weights(tmp_path: Path) -> None:
+    files = mini_inventory()
+    base = score_plugins(load_inventory(write_inventory(tmp_path / "a", files))).set_index("plugin")
+    files["weights.yaml"] = {"weights": {"gate_miss_rate": 0.5}}
+    inv = load_inventory(write_inventory(tmp_path / "b", files))
+    own = score_plugins(inv).set_index("plugin")
+    assert own.blast_radius["outreach"] > base.blast_radius["outreach"]
+    # an explicit file still wins over the inventory's section
+    (tmp_path / "w.yaml").write_text("gate_miss_rate: 0.1\n")
+    assert score_plugins(inv, tmp_path / "w.yaml").set_index("plugin").blast_radius["outreach"] == pytest.approx(
+        base.blast_radius["outreach"]
+    )
+
+
+def test_a_bad_weights_section_in_an_inventory_says_where(tmp_path: Path) -> None:
+    files = mini_inventory()
+    files["weights.yaml"] = "weights:\n  gate_miss_rate: 0.1\n  fan_out_slop: 2\n"
+    inv = load_inventory(write_inventory(tmp_path, files))
+    with pytest.raises(ConfigError, match=r"weights\.yaml:3: weights\.fan_out_slop: unknown key 'fan_out_slop' \(did you mean 'fan_out_slope'\?\)"):
+        score_plugins(inv)
