@@ -266,7 +266,7 @@ def shared_connectors(G: nx.DiGraph) -> dict[str, dict[str, set[str]]]:
         connector id -> ``{"plugins": set, "teams": set, "departments": set}``.
     """
     out = {}
-    for key, data in G.nodes(data=True):
+    for _, data in G.nodes(data=True):
         if data["kind"] != "connector":
             continue
         plugins = plugins_sharing(G, data["id"])

@@ -69,7 +69,7 @@ SECTIONS: Mapping[str, type[BaseModel]] = MappingProxyType(
     }
 )
 #: Sections holding settings of an analysis (validated by that analysis, see validate_settings).
-SETTINGS_SECTIONS = ("weights", "assumptions")
+SETTINGS_SECTIONS = ("weights", "assumptions", "acceptances")
 _DOCUMENT_KEYS = (*SECTIONS, "governance", *SETTINGS_SECTIONS)
 _GOVERNANCE_ONLY_KEYS = frozenset(Governance.model_fields) - {"connectors", "audit"}
 _CSV_SECTIONS = ("datasets", "people", "teams")
@@ -557,13 +557,16 @@ def _collect_document(doc: _Document, out: _Collected) -> None:
     for section in known:
         value = data[section]
         if section in SETTINGS_SECTIONS:
+            where = section
+            if section == "acceptances" and isinstance(value, list):
+                value, where = {"acceptances": value}, ""  # a list of accepted findings, validated by the linter
             if not isinstance(value, dict):
                 out.problems.append(
                     Problem(file=file, path=section, message=f"'{section}' must be a mapping of settings, got {type(value).__name__}")
                 )
             else:
                 out.settings.setdefault(section, []).append(
-                    SettingsSource(data={str(k): v for k, v in value.items()}, file=str(file), path=section)
+                    SettingsSource(data={str(k): v for k, v in value.items()}, file=str(file), path=where)
                 )
             continue
         if section == "governance":
@@ -1106,7 +1109,7 @@ def validate_settings(
                     [Problem(file=file, path="", line=1, message=f"expected a mapping of settings, got a {type(data).__name__}")]
                 )
         elif isinstance(layer, SettingsSource):
-            file, data, prefix = Path(layer.file), layer.data, (layer.path,)
+            file, data, prefix = Path(layer.file), layer.data, ((layer.path,) if layer.path else ())
             doc = None
         else:
             merged = deep_merge(merged, layer)

@@ -37,7 +37,6 @@ from blastradius.errors import BlastRadiusError, suggest
 from blastradius.loader import validate_settings
 from blastradius.model import (
     HIGH_IMPACT_ACTIONS,
-    SENSITIVE_CLASSIFICATIONS,
     ActionClass,
     Classification,
     Connector,

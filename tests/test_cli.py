@@ -11,7 +11,6 @@ from pathlib import Path
 
 import jsonschema
 import networkx as nx
-import pytest
 import yaml
 
 from blastradius.cli import main

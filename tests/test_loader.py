@@ -159,7 +159,7 @@ def test_nested_and_top_level_datasets_and_csv_tables_load_alike(tmp_path: Path)
 def test_results_do_not_depend_on_how_files_are_split_or_ordered(tmp_path: Path) -> None:
     files = mini_inventory()
     merged: dict = {}
-    for name, data in files.items():
+    for data in files.values():
         if isinstance(data, dict):
             for key, value in data.items():
                 merged[key] = list(reversed(value)) + merged.get(key, [])

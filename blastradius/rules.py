@@ -1,0 +1,957 @@
+"""The governance rules: one small function per pitfall of DOMAIN.md D8, and review-tier routing (D7).
+
+Each rule takes a :class:`Context` (an inventory with its scores, computed
+once) and yields :class:`~blastradius.findings.Finding` records. :func:`lint`
+runs them all. docs/rules.md documents every rule id.
+
+Examples
+--------
+>>> import datetime as dt
+import re
+>>> from blastradius import load_inventory
+>>> findings = lint(load_inventory("inventories/acme"), as_of=dt.date(2026, 11, 21))
+>>> sorted({f.rule for f in findings})[:3]
+['BR101', 'BR102', 'BR103']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+from blastradius.findings import Evidence, Finding, Severity, apply_acceptances, load_acceptances, locate
+from blastradius.model import (
+    SENSITIVE_CLASSIFICATIONS,
+    Access,
+    ActionClass,
+    Classification,
+    Connector,
+    Inventory,
+    OutputDestination,
+    Plugin,
+    Reversibility,
+    Tool,
+)
+from blastradius.scope import ToolStatus, tool_status
+from blastradius.scores import PluginScore, Scorer, Weights, is_high_impact, load_weights
+
+__all__ = [
+    "RULES",
+    "Context",
+    "Routing",
+    "lint",
+    "route_plugin",
+    "route_task",
+    "rule_catalog",
+    "tier_table",
+]
+
+#: Seconds within which a plugin should be paused and its connectors revoked (D8: "in seconds").
+HALT_TARGET_SECONDS = 300.0
+
+_USABLE = (ToolStatus.UNGATED, ToolStatus.GATED)
+
+
+# ---------------------------------------------------------------------------
+# Review-tier routing (D7)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Routing:
+    """The review tier the work calls for, and why."""
+
+    tier: int
+    reasons: tuple[str, ...]
+
+
+def route_task(*, sensitive_data: bool, writes_system: bool, leaves_org: bool) -> Routing:
+    """Route a described task: sensitive data or a system write → 3; else leaving the org → 2; else 1.
+
+    The tier is decided by the work, never by the person (D7).
+
+    Examples
+    --------
+    >>> route_task(sensitive_data=False, writes_system=False, leaves_org=True).tier
+    2
+    >>> route_task(sensitive_data=True, writes_system=False, leaves_org=False).reasons
+    ('touches sensitive data',)
+    """
+    reasons = []
+    if sensitive_data:
+        reasons.append("touches sensitive data")
+    if writes_system:
+        reasons.append("writes to a system")
+    if reasons:
+        return Routing(tier=3, reasons=tuple(reasons))
+    if leaves_org:
+        return Routing(tier=2, reasons=("leaves the organisation",))
+    return Routing(tier=1, reasons=("internal, non-sensitive",))
+
+
+def _leaves(connector: Connector, tool: Tool) -> bool:
+    return connector.leaves_org if tool.leaves_org is None else tool.leaves_org
+
+
+def route_plugin(inventory: Inventory, plugin: str, *, score: PluginScore | None = None) -> Routing:
+    """The review tier ``plugin``'s output should get, from what its usable tools can do."""
+    p = inventory.plugin_by_id[plugin]
+    ps = score or Scorer(inventory, load_weights(inventory=inventory)).plugin(p)
+    usable = [a for a in ps.actions if a.status in _USABLE]
+    sensitive = any(a.sensitive_records > 0 for a in usable if a.action is ActionClass.READ)
+    writes = any(
+        a.action not in (ActionClass.READ, ActionClass.SEND, ActionClass.SHARE) and (a.reach_records or a.reach_people)
+        for a in usable
+    )
+    leaves = p.output is OutputDestination.EXTERNAL or any(
+        a.action in (ActionClass.SEND, ActionClass.SHARE) or (a.leaves_org and a.action is not ActionClass.READ)
+        for a in usable
+    )
+    return route_task(sensitive_data=sensitive, writes_system=writes, leaves_org=leaves)
+
+
+def tier_table(inventory: Inventory, weights: Weights | None = None) -> pd.DataFrame:
+    """Every plugin's declared and routed review tier, and whether the declared one falls short."""
+    scorer = Scorer(inventory, load_weights(weights, inventory=inventory))
+    rows = []
+    for p in inventory.plugins:
+        r = route_plugin(inventory, p.id, score=scorer.plugin(p))
+        rows.append(
+            {
+                "plugin": p.id,
+                "declared": p.review_tier,
+                "routed": r.tier,
+                "short": (p.review_tier or 0) < r.tier,
+                "why": "; ".join(r.reasons),
+            }
+        )
+    return pd.DataFrame(rows, columns=["plugin", "declared", "routed", "short", "why"])
+
+
+# ---------------------------------------------------------------------------
+# Rule registry and context
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleInfo:
+    id: str
+    title: str
+    severity: Severity  # the usual severity; a finding may be raised or lowered by what it finds
+    domain: str
+    description: str
+    check: Callable[[Context], Iterable[Finding]]
+
+
+RULES: dict[str, RuleInfo] = {}
+
+
+def rule(id: str, *, title: str, severity: Severity, domain: str, description: str):
+    """Register a rule function under a stable id."""
+
+    def register(fn: Callable[[Context], Iterable[Finding]]) -> Callable[[Context], Iterable[Finding]]:
+        RULES[id] = RuleInfo(id=id, title=title, severity=severity, domain=domain, description=description, check=fn)
+        return fn
+
+    return register
+
+
+class Context:
+    """An inventory with what the rules need, computed once: scores, tool statuses, who uses what."""
+
+    def __init__(self, inventory: Inventory, *, as_of: dt.date, weights: Weights | None = None):
+        self.inv = inventory
+        self.as_of = as_of
+        self.weights = load_weights(weights, inventory=inventory)
+        self.scorer = Scorer(inventory, self.weights)
+
+    @cached_property
+    def scores(self) -> dict[str, PluginScore]:
+        return {p.id: self.scorer.plugin(p) for p in self.inv.plugins}
+
+    @cached_property
+    def users_of(self) -> dict[str, list[Plugin]]:
+        out: dict[str, list[Plugin]] = {}
+        for p in self.inv.plugins:
+            for cid in p.connector_ids:
+                out.setdefault(cid, []).append(p)
+        return out
+
+    def department(self, plugin: Plugin) -> str:
+        team = self.inv.team_by_id.get(plugin.owner)
+        return team.department_name if team else plugin.owner
+
+    def tools(self, plugin: Plugin) -> Iterator[tuple[Connector, Tool, ToolStatus]]:
+        for cid in plugin.connector_ids:
+            conn = self.inv.connector_by_id[cid]
+            for tool in conn.tools:
+                yield conn, tool, tool_status(plugin, conn, tool)[0]
+
+    def evidence(self, kind: str, id: str, key: str, detail: str) -> Evidence:
+        """Evidence at ``key`` of record ``id``, in the file that set it (a policy or governance file for merged fields)."""
+        field = key.split(".", 1)[0].split("[", 1)[0]
+        origin = self.inv.origin(f"{kind}.{field}", id) if field else None
+        if origin is not None:
+            rest = key[len(field):]
+            return Evidence(file=origin.file, path=origin.path + rest, detail=detail)
+        origin = self.inv.origin(kind, id)
+        if origin is None:
+            return Evidence(file=None, path=f"{kind} {id}.{key}" if key else f"{kind} {id}", detail=detail)
+        path = origin.path + ("." + key if key and origin.path else key)
+        return Evidence(file=origin.file, path=path, detail=detail)
+
+    def reads_sensitive(self, conn: Connector) -> list[str]:
+        """Sensitive tables a read through ``conn`` reaches, after its scope."""
+        from blastradius.scope import datasets_in_scope
+
+        reads = [t for t in conn.tools if t.action is ActionClass.READ]
+        names = set()
+        for t in reads:
+            for s in datasets_in_scope(conn, t, self.inv.datasets_by_system.get(conn.system or "", ())):
+                if s.sensitive:
+                    names.add(self.inv.dataset_by_id[s.dataset].table_name)
+        return sorted(names)
+
+
+def _finding(info_id: str, *, severity: Severity | None = None, **kwargs: Any) -> Finding:
+    info = RULES[info_id]
+    return Finding(rule=info.id, title=info.title, severity=severity or info.severity, domain=info.domain, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# The rules
+# ---------------------------------------------------------------------------
+
+
+@rule(
+    "BR101",
+    title="mega-connector shared across departments",
+    severity=Severity.HIGH,
+    domain="D8",
+    description="One broadly scoped connector (no allowed tables, and read-write or reading sensitive data) is used "
+    "by plugins of several departments: a fault or a compromise in one reaches all of them, and it cannot be "
+    "scoped or revoked for one team alone. High when three or more departments share a read-write or "
+    "unlimited one.",
+)
+def _mega_connector(ctx: Context) -> Iterator[Finding]:
+    for conn in ctx.inv.connectors:
+        plugins = ctx.users_of.get(conn.id, [])
+        departments = sorted({ctx.department(p) for p in plugins})
+        sensitive = ctx.reads_sensitive(conn)
+        broad = conn.allowed_tables is None and (conn.access is Access.READ_WRITE or sensitive)
+        if len(departments) < 2 or not broad:
+            continue
+        why = []
+        if conn.access is Access.READ_WRITE:
+            why.append("read-write")
+        if conn.allowed_tables is None:
+            why.append("no allowed_tables")
+        if conn.row_limit is None:
+            why.append("no row_limit")
+        if sensitive:
+            why.append(f"reads {len(sensitive)} sensitive tables")
+        wide = len(departments) >= 3 and (conn.access is Access.READ_WRITE or conn.row_limit is None)
+        severity = Severity.HIGH if wide else Severity.MEDIUM
+        yield _finding(
+            "BR101",
+            severity=severity,
+            subject_kind="connector",
+            subject=conn.id,
+            message=f"Connector '{conn.id}' ({', '.join(why)}) is shared by {len(plugins)} plugins of "
+            f"{len(departments)} departments ({', '.join(departments)}).",
+            fix="Split it into one connector per department, each scoped to the tables and tools that department "
+            "needs (blastradius.levers.with_connector_split), read-only where nothing writes.",
+            evidence=(
+                ctx.evidence("connector", conn.id, "", "shared by " + ", ".join(p.id for p in plugins)),
+                *(ctx.evidence("connector", conn.id, k, f"{k} not set") for k in ("allowed_tables",) if conn.allowed_tables is None),
+            ),
+        )
+
+
+@rule(
+    "BR102",
+    title="ungated high-impact action",
+    severity=Severity.HIGH,
+    domain="D4, D8",
+    description="A send, delete, pay, sign, share, execute, unknown or bulk-write tool runs with no human approval. "
+    "Severity grows with its reach: irreversible actions and actions on a thousand or more records or people "
+    "are critical.",
+)
+def _ungated_high_impact(ctx: Context) -> Iterator[Finding]:
+    for p in ctx.inv.plugins:
+        ps = ctx.scores[p.id]
+        by_group = {(a.connector, a.action): a for a in ps.actions}
+        for conn, tool, status in ctx.tools(p):
+            if status is not ToolStatus.UNGATED or not is_high_impact(tool, ctx.weights):
+                continue
+            a = by_group[(conn.id, tool.action)]
+            reach = a.reach_records + a.reach_people
+            size = min(tool.fan_out, reach) if reach else tool.fan_out
+            if tool.action in (ActionClass.PAY, ActionClass.SIGN) or (
+                tool.reversibility is Reversibility.IMMEDIATE and size >= 1000
+            ):
+                severity = Severity.CRITICAL
+            elif size >= 100 or tool.reversibility is Reversibility.IMMEDIATE:
+                severity = Severity.HIGH
+            else:
+                severity = Severity.MEDIUM
+            undo = "cannot be undone" if tool.reversibility is Reversibility.IMMEDIATE else f"is {tool.reversibility.value}"
+            yield _finding(
+                "BR102",
+                severity=severity,
+                subject_kind="plugin",
+                subject=f"{p.id}:{conn.id}.{tool.name}",
+                message=f"Plugin '{p.id}' can {tool.action.value} through {conn.id}.{tool.name} with no approval: "
+                f"up to {tool.fan_out:,} per call, reaching {a.reach_records:,} records and {a.reach_people:,} people; "
+                f"it {undo}.",
+                fix=f"Add '{conn.id}.{tool.name}' (or '{tool.action.value}') to the plugin's requires_approval, with a "
+                "prompt that states exactly what will happen; prefer a staged or soft-delete tool.",
+                evidence=(
+                    ctx.evidence("plugin", p.id, "requires_approval", "does not name this tool or its action class"),
+                    ctx.evidence("connector", conn.id, "tools", f"{tool.name}: {tool.action.value}, fan_out {tool.fan_out:,}, "
+                                 f"{tool.reversibility.value}"),
+                ),
+            )
+
+
+@rule(
+    "BR103",
+    title="read-write where nothing writes",
+    severity=Severity.MEDIUM,
+    domain="D8, D9",
+    description="A connector has read-write access although no plugin using it can call a write tool: read-write "
+    "'to be safe' instead of read-only by default.",
+)
+def _needless_write(ctx: Context) -> Iterator[Finding]:
+    for conn in ctx.inv.connectors:
+        if conn.access is not Access.READ_WRITE:
+            continue
+        plugins = ctx.users_of.get(conn.id, [])
+        writers = [
+            p.id
+            for p in plugins
+            for tool in conn.tools
+            if tool.action is not ActionClass.READ and tool_status(p, conn, tool)[0] in _USABLE
+        ]
+        if writers:
+            continue
+        has_write_tools = any(t.action is not ActionClass.READ for t in conn.tools)
+        yield _finding(
+            "BR103",
+            subject_kind="connector",
+            subject=conn.id,
+            message=f"Connector '{conn.id}' is read-write, but "
+            + ("none of its plugins is given a write tool." if has_write_tools else "it exposes no write tool."),
+            fix="Set access: read-only.",
+            evidence=(ctx.evidence("connector", conn.id, "access", "read-write"),),
+        )
+
+
+@rule(
+    "BR104",
+    title="no audit log",
+    severity=Severity.HIGH,
+    domain="D8, D9",
+    description="A connector does not log every call: an agent action you cannot audit is an incident you cannot "
+    "investigate.",
+)
+def _no_audit(ctx: Context) -> Iterator[Finding]:
+    for conn in ctx.inv.connectors:
+        if conn.audit is not None and conn.audit.log_every_query:
+            continue
+        writes = any(t.action is not ActionClass.READ for t in conn.tools) and conn.access is Access.READ_WRITE
+        sensitive = ctx.reads_sensitive(conn)
+        severity = Severity.HIGH if writes or sensitive else Severity.MEDIUM
+        key = "audit" if conn.audit is None else "audit.log_every_query"
+        yield _finding(
+            "BR104",
+            severity=severity,
+            subject_kind="connector",
+            subject=conn.id,
+            message=f"Connector '{conn.id}' keeps no per-call audit record"
+            + (f"; it reaches sensitive tables ({', '.join(sensitive[:4])})" if sensitive else "")
+            + ("; it can write" if writes else "") + ".",
+            fix="Set audit.log_every_query: true (actor, connector, data scope, approver, output hash).",
+            evidence=(ctx.evidence("connector", conn.id, key, "missing" if conn.audit is None else "false"),),
+        )
+
+
+@rule(
+    "BR105",
+    title="no anomaly alert",
+    severity=Severity.MEDIUM,
+    domain="D4, D9",
+    description="A connector that reads data has no alert on large pulls (alert_if_rows_returned_over), or one "
+    "that sends has no alert on high send counts (alert_if_sends_over): a systematic fault runs until a human "
+    "notices.",
+)
+def _no_alert(ctx: Context) -> Iterator[Finding]:
+    for conn in ctx.inv.connectors:
+        if not ctx.users_of.get(conn.id):
+            continue
+        audit = conn.audit
+        if any(t.action is ActionClass.READ for t in conn.tools) and ctx.reads_sensitive(conn) and (
+            audit is None or audit.alert_if_rows_returned_over is None
+        ):
+            yield _finding(
+                "BR105",
+                subject_kind="connector",
+                subject=f"{conn.id}:rows",
+                message=f"Connector '{conn.id}' reads sensitive data with no alert on large pulls.",
+                fix="Set audit.alert_if_rows_returned_over below the row limit (e.g. half of it).",
+                evidence=(ctx.evidence("connector", conn.id, "audit", "no alert_if_rows_returned_over"),),
+            )
+        senders = [t for t in conn.tools if t.action in (ActionClass.SEND, ActionClass.SHARE) and t.fan_out > 1]
+        if senders and conn.access is Access.READ_WRITE and (audit is None or audit.alert_if_sends_over is None):
+            yield _finding(
+                "BR105",
+                subject_kind="connector",
+                subject=f"{conn.id}:sends",
+                message=f"Connector '{conn.id}' can send to many recipients "
+                f"({', '.join(t.name for t in senders)}) with no alert on high send counts.",
+                fix="Set audit.alert_if_sends_over to the largest send a person would expect.",
+                evidence=(ctx.evidence("connector", conn.id, "audit", "no alert_if_sends_over"),),
+            )
+
+
+@rule(
+    "BR106",
+    title="alert threshold above the row limit",
+    severity=Severity.MEDIUM,
+    domain="D6",
+    description="The alert on large pulls is set above the connector's row limit, so it can never fire. Files with "
+    "this are rejected when loaded; the rule catches what-if changes that lower a row limit below the alert.",
+)
+def _alert_above_limit(ctx: Context) -> Iterator[Finding]:
+    for conn in ctx.inv.connectors:
+        threshold = conn.audit.alert_if_rows_returned_over if conn.audit else None
+        if threshold is not None and conn.row_limit is not None and threshold > conn.row_limit:
+            yield _finding(
+                "BR106",
+                subject_kind="connector",
+                subject=conn.id,
+                message=f"Connector '{conn.id}' alerts above {threshold:,} rows but returns at most {conn.row_limit:,}.",
+                fix=f"Lower audit.alert_if_rows_returned_over below {conn.row_limit:,}.",
+                evidence=(ctx.evidence("connector", conn.id, "audit.alert_if_rows_returned_over", f"{threshold:,}"),),
+            )
+
+
+@rule(
+    "BR107",
+    title="no row limit on sensitive data",
+    severity=Severity.HIGH,
+    domain="D6, D9",
+    description="A connector reads sensitive tables with no row limit: one query can pull all of them.",
+)
+def _no_row_limit(ctx: Context) -> Iterator[Finding]:
+    for conn in ctx.inv.connectors:
+        if conn.row_limit is not None or not ctx.users_of.get(conn.id):
+            continue
+        sensitive = ctx.reads_sensitive(conn)
+        if not sensitive:
+            continue
+        rows = sum(
+            d.records or 0
+            for d in ctx.inv.datasets_by_system.get(conn.system or "", ())
+            if d.table_name in sensitive
+        )
+        yield _finding(
+            "BR107",
+            subject_kind="connector",
+            subject=conn.id,
+            message=f"Connector '{conn.id}' can read {rows:,} sensitive records ({', '.join(sensitive[:5])}"
+            + (f" and {len(sensitive) - 5} more" if len(sensitive) > 5 else "") + ") with no row limit.",
+            fix="Set row_limit to the largest result a legitimate task needs, and an alert below it.",
+            evidence=(ctx.evidence("connector", conn.id, "row_limit", "not set"),),
+        )
+
+
+#: Column names that identify a person or open an account: masked unless a task truly needs them.
+_HIGH_RISK_COLUMN = re.compile(
+    r"(ssn|social_security|national_id|passport|tax_id|bank_account|iban|account_number|routing_number|card_number|"
+    r"cvv|date_of_birth|\bdob\b|birth_date|password|secret|api_key|token|private_key|personal_|home_address|"
+    r"comp_individual|medical|diagnosis)",
+    re.IGNORECASE,
+)
+
+
+def _high_risk(column: Any) -> bool:
+    """Credentials and health data always; other sensitive columns when their name marks a high-risk identifier."""
+    if column.classification in (Classification.CREDENTIALS, Classification.HEALTH):
+        return True
+    return column.classification in SENSITIVE_CLASSIFICATIONS and bool(_HIGH_RISK_COLUMN.search(column.name))
+
+
+@rule(
+    "BR108",
+    title="sensitive columns not denied",
+    severity=Severity.HIGH,
+    domain="D6, D9",
+    description="A connector can read high-risk columns it does not deny: credentials and health data, and "
+    "sensitive identifiers such as national ids, bank accounts, dates of birth, personal contact details or "
+    "individual pay (the D6 policy denies ssn, bank_account, comp_individual). Names and work emails a task "
+    "needs are left to the leakage rules (BR115, BR116).",
+)
+def _columns_not_denied(ctx: Context) -> Iterator[Finding]:
+    from blastradius.scope import datasets_in_scope
+
+    for conn in ctx.inv.connectors:
+        if not ctx.users_of.get(conn.id):
+            continue
+        denied = frozenset(conn.denied_columns)
+        exposed: dict[str, list[str]] = {}
+        for t in (t for t in conn.tools if t.action is ActionClass.READ):
+            for s in datasets_in_scope(conn, t, ctx.inv.datasets_by_system.get(conn.system or "", ())):
+                ds = ctx.inv.dataset_by_id[s.dataset]
+                for col in ds.columns:
+                    if col.name not in denied and _high_risk(col):
+                        cols = exposed.setdefault(ds.table_name, [])
+                        if col.name not in cols:
+                            cols.append(col.name)
+        if not exposed:
+            continue
+        listing = "; ".join(f"{t}: {', '.join(c)}" for t, c in sorted(exposed.items())[:4])
+        columns = sorted({c for cols in exposed.values() for c in cols})
+        yield _finding(
+            "BR108",
+            subject_kind="connector",
+            subject=conn.id,
+            message=f"Connector '{conn.id}' can read high-risk columns it does not deny ({listing}).",
+            fix="Add them to denied_columns: " + ", ".join(columns[:8]) + (" ..." if len(columns) > 8 else "") + ".",
+            evidence=(ctx.evidence("connector", conn.id, "denied_columns", "does not list " + ", ".join(columns[:6])),),
+        )
+
+
+@rule(
+    "BR109",
+    title="plugin cannot be paused fast",
+    severity=Severity.HIGH,
+    domain="D8, D9",
+    description=f"A plugin has no kill switch (cannot be paused for all users), or pausing it takes longer than "
+    f"{HALT_TARGET_SECONDS:.0f} seconds, or it was never rehearsed.",
+)
+def _no_pause(ctx: Context) -> Iterator[Finding]:
+    for p in ctx.inv.plugins:
+        ks = p.kill_switch
+        if ks is None or not ks.can_pause:
+            yield _finding(
+                "BR109",
+                subject_kind="plugin",
+                subject=p.id,
+                message=f"Plugin '{p.id}' cannot be paused for all users: a bad run keeps going until each user stops.",
+                fix="Give it a kill switch (kill_switch.can_pause: true) that pauses it for everyone in one action, "
+                "and rehearse it.",
+                evidence=(ctx.evidence("plugin", p.id, "kill_switch" if ks is None else "kill_switch.can_pause",
+                                       "missing" if ks is None else "false"),),
+            )
+        elif ks.time_to_pause_seconds is None or ks.time_to_pause_seconds > HALT_TARGET_SECONDS:
+            when = "an unknown time" if ks.time_to_pause_seconds is None else f"{ks.time_to_pause_seconds:,.0f} s"
+            yield _finding(
+                "BR109",
+                severity=Severity.MEDIUM,
+                subject_kind="plugin",
+                subject=p.id,
+                message=f"Plugin '{p.id}' takes {when} to pause (target: {HALT_TARGET_SECONDS:.0f} s).",
+                fix="Automate the pause so it takes seconds, and rehearse it.",
+                evidence=(ctx.evidence("plugin", p.id, "kill_switch.time_to_pause_seconds", when),),
+            )
+        elif ks.rehearsed_on is None:
+            yield _finding(
+                "BR109",
+                severity=Severity.LOW,
+                subject_kind="plugin",
+                subject=p.id,
+                message=f"Plugin '{p.id}' has a kill switch that was never rehearsed.",
+                fix="Rehearse it and record kill_switch.rehearsed_on.",
+                evidence=(ctx.evidence("plugin", p.id, "kill_switch", "no rehearsed_on"),),
+            )
+
+
+@rule(
+    "BR110",
+    title="connector cannot be revoked fast",
+    severity=Severity.MEDIUM,
+    domain="D8, D9",
+    description=f"A connector's access cannot be revoked or frozen, or revoking it takes longer than "
+    f"{HALT_TARGET_SECONDS:.0f} seconds.",
+)
+def _no_revoke(ctx: Context) -> Iterator[Finding]:
+    for conn in ctx.inv.connectors:
+        if not ctx.users_of.get(conn.id):
+            continue
+        rv = conn.revocation
+        if rv is None or not rv.can_revoke:
+            yield _finding(
+                "BR110",
+                severity=Severity.HIGH if conn.access is Access.READ_WRITE else Severity.MEDIUM,
+                subject_kind="connector",
+                subject=conn.id,
+                message=f"Connector '{conn.id}' has no way to revoke or freeze its access quickly.",
+                fix="Set up a one-step revocation (revocation.can_revoke: true) and measure how long it takes.",
+                evidence=(ctx.evidence("connector", conn.id, "revocation", "missing" if rv is None else "can_revoke: false"),),
+            )
+        elif rv.time_to_revoke_seconds is None or rv.time_to_revoke_seconds > HALT_TARGET_SECONDS:
+            when = "an unknown time" if rv.time_to_revoke_seconds is None else f"{rv.time_to_revoke_seconds:,.0f} s"
+            yield _finding(
+                "BR110",
+                subject_kind="connector",
+                subject=conn.id,
+                message=f"Connector '{conn.id}' takes {when} to revoke (target: {HALT_TARGET_SECONDS:.0f} s).",
+                fix="Automate revocation so it takes seconds.",
+                evidence=(ctx.evidence("connector", conn.id, "revocation.time_to_revoke_seconds", when),),
+            )
+
+
+@rule(
+    "BR111",
+    title="stale approval",
+    severity=Severity.MEDIUM,
+    domain="D7, D8",
+    description="A connector was approved longer ago than the re-review cadence (governance re_review_days, "
+    "quarterly by default): governance set once and never re-reviewed.",
+)
+def _stale(ctx: Context) -> Iterator[Finding]:
+    cadence = ctx.inv.governance.re_review_days
+    for conn in ctx.inv.connectors:
+        if conn.approved_on is None:
+            continue
+        age = (ctx.as_of - conn.approved_on).days
+        if age > cadence:
+            yield _finding(
+                "BR111",
+                severity=Severity.HIGH if age > 2 * cadence and conn.access is Access.READ_WRITE else Severity.MEDIUM,
+                subject_kind="connector",
+                subject=conn.id,
+                message=f"Connector '{conn.id}' was approved {age} days ago ({conn.approved_on}); re-review is due "
+                f"every {cadence} days.",
+                fix="Re-review its scope and record the new approved_by and approved_on.",
+                evidence=(ctx.evidence("connector", conn.id, "approved_on", str(conn.approved_on)),),
+            )
+
+
+@rule(
+    "BR112",
+    title="approval missing",
+    severity=Severity.MEDIUM,
+    domain="D7",
+    description="A connector has no approver or no approval date: nobody owns its scope.",
+)
+def _missing_approval(ctx: Context) -> Iterator[Finding]:
+    for conn in ctx.inv.connectors:
+        missing = [k for k in ("approved_by", "approved_on") if getattr(conn, k) is None]
+        if not missing:
+            continue
+        yield _finding(
+            "BR112",
+            severity=Severity.HIGH if conn.access is Access.READ_WRITE and len(missing) == 2 else Severity.MEDIUM,
+            subject_kind="connector",
+            subject=conn.id,
+            message=f"Connector '{conn.id}' has no {' and no '.join(m.replace('_', ' ') for m in missing)}.",
+            fix="Have its scope approved and record approved_by and approved_on.",
+            evidence=tuple(ctx.evidence("connector", conn.id, k, "not set") for k in missing),
+        )
+
+
+@rule(
+    "BR113",
+    title="review tier below the routed tier",
+    severity=Severity.HIGH,
+    domain="D7",
+    description="A plugin declares a lower review tier than its work calls for (sensitive data or a system write → 3, "
+    "leaving the org → 2, else 1): one review policy for everything.",
+)
+def _tier(ctx: Context) -> Iterator[Finding]:
+    for p in ctx.inv.plugins:
+        r = route_plugin(ctx.inv, p.id, score=ctx.scores[p.id])
+        declared = p.review_tier or 0
+        if declared >= r.tier:
+            continue
+        yield _finding(
+            "BR113",
+            severity=Severity.HIGH if r.tier - declared >= 2 else Severity.MEDIUM,
+            subject_kind="plugin",
+            subject=p.id,
+            message=f"Plugin '{p.id}' declares review tier {p.review_tier or 'none'}, but its work routes to tier "
+            f"{r.tier} ({'; '.join(r.reasons)}).",
+            fix=f"Set review_tier: {r.tier}"
+            + {3: " (dual review + audit log)", 2: " (a named reviewer signs off)", 1: " (spot-check)"}[r.tier] + ".",
+            evidence=(ctx.evidence("plugin", p.id, "review_tier", str(p.review_tier)),),
+        )
+
+
+def _prohibited(ctx: Context, *words: str) -> str | None:
+    for item in ctx.inv.governance.prohibited:
+        text = item.lower()
+        if all(w in text for w in words):
+            return item
+    return None
+
+
+@rule(
+    "BR114",
+    title="external commitment sent without review",
+    severity=Severity.CRITICAL,
+    domain="D7",
+    description="A plugin can send, sign or pay outside the organisation with no approval and no named review: the "
+    "prohibited use 'auto-send external commitments without review'. Critical when the governance config "
+    "prohibits it, high otherwise.",
+)
+def _auto_send(ctx: Context) -> Iterator[Finding]:
+    listed = _prohibited(ctx, "auto-send", "external")
+    for p in ctx.inv.plugins:
+        tools = [
+            f"{c.id}.{t.name}"
+            for c, t, s in ctx.tools(p)
+            if s is ToolStatus.UNGATED
+            and (t.action in (ActionClass.SIGN, ActionClass.PAY) or (t.action is ActionClass.SEND and _leaves(c, t)))
+        ]
+        if not tools:
+            continue
+        yield _finding(
+            "BR114",
+            severity=Severity.CRITICAL if listed else Severity.HIGH,
+            subject_kind="plugin",
+            subject=p.id,
+            message=f"Plugin '{p.id}' can commit the organisation externally with no human in the loop "
+            f"({', '.join(tools)})" + (f", which the governance config prohibits: '{listed}'." if listed else "."),
+            fix="Gate these tools (requires_approval) so a named person reviews each external commitment"
+            + ("" if listed else ", and add the use to governance.prohibited") + ".",
+            evidence=(
+                ctx.evidence("plugin", p.id, "requires_approval", "does not cover " + ", ".join(tools)),
+                *((Evidence(file=_gov_file(ctx), path="prohibited", detail=listed),) if listed else ()),
+            ),
+        )
+
+
+def _gov_file(ctx: Context) -> str | None:
+    origin = next((o for (kind, _), o in ctx.inv.origins.items() if kind == "connector.tier"), None)
+    return origin.file if origin else None
+
+
+def _pii_readers(ctx: Context, p: Plugin) -> list[str]:
+    tables = set()
+    for a in ctx.scores[p.id].actions:
+        if a.action is ActionClass.READ and a.status in _USABLE:
+            for s in a.datasets:
+                ds = ctx.inv.dataset_by_id[s.dataset]
+                visible = {c.classification for c in ds.columns if c.name not in ctx.inv.connector_by_id[a.connector].denied_columns}
+                if Classification.PII in visible or (not ds.columns and s.classification is Classification.PII):
+                    tables.add(f"{a.connector}:{ds.table_name}")
+    return sorted(tables)
+
+
+def _ways_out(ctx: Context, p: Plugin) -> list[tuple[str, ToolStatus]]:
+    out = []
+    for c, t, s in ctx.tools(p):
+        if s in _USABLE and (t.action in (ActionClass.SEND, ActionClass.SHARE) or (_leaves(c, t) and t.action is not ActionClass.READ)):
+            out.append((f"{c.id}.{t.name}", s))
+    return out
+
+
+@rule(
+    "BR115",
+    title="PII export to an unapproved destination",
+    severity=Severity.HIGH,
+    domain="D7",
+    description="A plugin can read personal data and has an ungated channel out of the organisation that is not an "
+    "approved destination (governance approved_destinations): the prohibited use 'PII export to unapproved "
+    "destinations'.",
+)
+def _pii_export(ctx: Context) -> Iterator[Finding]:
+    listed = _prohibited(ctx, "pii", "export")
+    approved = set(ctx.inv.governance.approved_destinations)
+    for p in ctx.inv.plugins:
+        pii = _pii_readers(ctx, p)
+        if not pii:
+            continue
+        ways = [w for w, s in _ways_out(ctx, p) if s is ToolStatus.UNGATED and w.split(".")[0] not in approved]
+        if p.output is OutputDestination.EXTERNAL and (p.review_tier or 0) < 2 and "output" not in approved:
+            ways.append("its output (unreviewed, leaves the organisation)")
+        if not ways:
+            continue
+        yield _finding(
+            "BR115",
+            severity=Severity.CRITICAL if listed else Severity.HIGH,
+            subject_kind="plugin",
+            subject=p.id,
+            message=f"Plugin '{p.id}' reads personal data ({', '.join(pii[:4])}) and can send it out through "
+            f"{', '.join(ways[:4])} with no approval" + (f", which the governance config prohibits: '{listed}'." if listed else "."),
+            fix="Mask the personal columns, gate the channel out, or list the destination in "
+            "governance.approved_destinations once it is approved.",
+            evidence=(ctx.evidence("plugin", p.id, "connectors", "reads " + ", ".join(pii[:4])),),
+        )
+
+
+def _untrusted(ctx: Context, p: Plugin) -> list[str]:
+    return [f"{c.id}.{t.name}" for c, t, s in ctx.tools(p) if s in _USABLE and t.untrusted_content]
+
+
+@rule(
+    "BR116",
+    title="lethal trifecta: untrusted input, private data, a way out",
+    severity=Severity.CRITICAL,
+    domain="D5, D8",
+    description="A plugin takes in untrusted content (inbound email, web pages, outside tickets), can read sensitive "
+    "data and has a channel to the outside: one injected instruction can exfiltrate the data. Critical when the "
+    "channel is ungated; low when every channel out needs a human.",
+)
+def _trifecta(ctx: Context) -> Iterator[Finding]:
+    for p in ctx.inv.plugins:
+        untrusted = _untrusted(ctx, p)
+        if not untrusted:
+            continue
+        ps = ctx.scores[p.id]
+        sensitive = sorted(
+            {ctx.inv.dataset_by_id[s.dataset].table_name for a in ps.actions
+             if a.action is ActionClass.READ and a.status in _USABLE for s in a.datasets if s.sensitive}
+        )
+        ways = _ways_out(ctx, p)
+        if p.output is OutputDestination.EXTERNAL:
+            ways.append(("its output", ToolStatus.UNGATED if (p.review_tier or 0) < 2 else ToolStatus.GATED))
+        if not sensitive or not ways:
+            continue
+        open_ways = [w for w, s in ways if s is ToolStatus.UNGATED]
+        yield _finding(
+            "BR116",
+            severity=Severity.CRITICAL if open_ways else Severity.LOW,
+            subject_kind="plugin",
+            subject=p.id,
+            message=f"Plugin '{p.id}' reads untrusted content ({', '.join(untrusted[:3])}), can read sensitive data "
+            f"({', '.join(sensitive[:4])}) and can reach the outside through "
+            f"{', '.join(w for w, _ in ways[:4])}"
+            + (" with no approval." if open_ways else "; every channel out needs a human approval, which is then the "
+               "last defence."),
+            fix="Break the trifecta: drop the untrusted source, narrow the sensitive reads, or gate (better: remove) "
+            "every channel out of the organisation.",
+            evidence=(
+                ctx.evidence("plugin", p.id, "connectors", "untrusted: " + ", ".join(untrusted[:3])),
+                ctx.evidence("plugin", p.id, "requires_approval", "open channels: " + (", ".join(open_ways[:4]) or "none")),
+            ),
+        )
+
+
+@rule(
+    "BR117",
+    title="untrusted input next to a destructive or paying tool",
+    severity=Severity.CRITICAL,
+    domain="D5, D8",
+    description="A plugin takes in untrusted content and can delete, pay, sign or run code: an injected instruction "
+    "can trigger them. Critical when such a tool is ungated, low when each call needs a human.",
+)
+def _untrusted_destructive(ctx: Context) -> Iterator[Finding]:
+    dangerous = (ActionClass.DELETE, ActionClass.PAY, ActionClass.SIGN, ActionClass.EXECUTE, ActionClass.UNKNOWN)
+    for p in ctx.inv.plugins:
+        untrusted = _untrusted(ctx, p)
+        if not untrusted:
+            continue
+        tools = [(f"{c.id}.{t.name}", s) for c, t, s in ctx.tools(p) if s in _USABLE and t.action in dangerous]
+        if not tools:
+            continue
+        open_tools = [n for n, s in tools if s is ToolStatus.UNGATED]
+        yield _finding(
+            "BR117",
+            severity=Severity.CRITICAL if open_tools else Severity.LOW,
+            subject_kind="plugin",
+            subject=p.id,
+            message=f"Plugin '{p.id}' reads untrusted content ({', '.join(untrusted[:3])}) and can call "
+            f"{', '.join(n for n, _ in tools[:4])}" + (" with no approval." if open_tools else " after approval."),
+            fix="Separate the plugin that reads outside content from the one that acts, or gate every destructive tool.",
+            evidence=(ctx.evidence("plugin", p.id, "connectors", "untrusted: " + ", ".join(untrusted[:3])),),
+        )
+
+
+@rule(
+    "BR118",
+    title="scope expansion without re-approval",
+    severity=Severity.HIGH,
+    domain="D7, D8",
+    description="Between two snapshots a connector's scope widened (access, tables, columns, row limit, alert, "
+    "approval gate) while its approver and approval date stayed the same. Raised by `blastradius diff`.",
+)
+def _scope_expansion(ctx: Context) -> Iterator[Finding]:
+    return iter(())  # needs two snapshots: see blastradius.diff
+
+
+@rule(
+    "BR119",
+    title="prohibited-use list missing",
+    severity=Severity.MEDIUM,
+    domain="D7, D8",
+    description="The governance config lists no prohibited uses: it should be written before scaling, not after the "
+    "first incident.",
+)
+def _no_prohibited(ctx: Context) -> Iterator[Finding]:
+    if not ctx.inv.governance.prohibited:
+        yield _finding(
+            "BR119",
+            subject_kind="governance",
+            subject="governance",
+            message="The governance config has no prohibited-use list.",
+            fix="Add governance.prohibited, e.g. 'auto-send external commitments without review', "
+            "'connector scope expansion without re-approval', 'PII export to unapproved destinations'.",
+            evidence=(Evidence(file=_gov_file(ctx), path="prohibited", detail="empty"),),
+        )
+
+
+@rule(
+    "BR120",
+    title="one review policy for everything",
+    severity=Severity.MEDIUM,
+    domain="D7, D8",
+    description="The governance config defines no review tiers, or plugins declare none: oversight does not scale "
+    "with the stakes.",
+)
+def _no_tiers(ctx: Context) -> Iterator[Finding]:
+    if not ctx.inv.governance.review_tiers:
+        yield _finding(
+            "BR120",
+            subject_kind="governance",
+            subject="governance",
+            message="The governance config defines no review tiers.",
+            fix="Add governance.review_tiers 1 (spot-check), 2 (named reviewer), 3 (dual review + audit).",
+            evidence=(Evidence(file=_gov_file(ctx), path="review_tiers", detail="missing"),),
+        )
+
+
+# ---------------------------------------------------------------------------
+# Running them
+# ---------------------------------------------------------------------------
+
+
+def lint(
+    inventory: Inventory,
+    *,
+    as_of: dt.date | None = None,
+    weights: Weights | None = None,
+    acceptances: Iterable[Any] = (),
+    rules: Iterable[str] | None = None,
+) -> list[Finding]:
+    """Run every rule (or those named) on ``inventory``; findings most severe first, with lines located.
+
+    ``as_of`` is the date approvals are aged against (today by default), and
+    the date acceptances expire against. Acceptances come from the
+    inventory's own ``acceptances:`` section and from ``acceptances``.
+    """
+    as_of = as_of or dt.date.today()
+    ctx = Context(inventory, as_of=as_of, weights=weights)
+    selected = [RULES[r] for r in (rules or sorted(RULES))]
+    findings = [f for info in selected for f in info.check(ctx)]
+    own = inventory.settings.get("acceptances")
+    accepted = [*(load_acceptances(own) if own is not None else ()), *acceptances]
+    findings = apply_acceptances(findings, accepted, as_of=as_of)
+    findings.sort(key=lambda f: (-f.severity.rank, f.rule, f.subject))
+    return locate(findings)
+
+
+def rule_catalog() -> dict[str, dict[str, str]]:
+    """Rule id -> title, description, usual severity and DOMAIN section (for SARIF and docs)."""
+    return {
+        r.id: {"title": r.title, "description": r.description, "severity": r.severity.value, "domain": r.domain}
+        for r in RULES.values()
+    }
