@@ -7,7 +7,6 @@ runs them all. docs/rules.md documents every rule id.
 Examples
 --------
 >>> import datetime as dt
-import re
 >>> from blastradius import load_inventory
 >>> findings = lint(load_inventory("inventories/acme"), as_of=dt.date(2026, 11, 21))
 >>> sorted({f.rule for f in findings})[:3]

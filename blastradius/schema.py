@@ -32,6 +32,13 @@ class InventoryDocument(Record):
     people: tuple[PeopleGroup, ...] = ()
     policies: tuple[ConnectorPolicy, ...] = Field(default=(), description="Connector policies in the D6 shape.")
     governance: Governance | None = None
+    weights: dict[str, Any] | None = Field(default=None, description="Scoring weights over the defaults (docs/scoring.md).")
+    assumptions: dict[str, Any] | None = Field(
+        default=None, description="Failure-simulation assumptions over the defaults (docs/simulation.md)."
+    )
+    acceptances: list[dict[str, Any]] | None = Field(
+        default=None, description="Accepted findings: rule, subject, owner, reason, expires (docs/rules.md)."
+    )
 
 
 def inventory_schema() -> dict[str, Any]:
@@ -40,7 +47,23 @@ def inventory_schema() -> dict[str, Any]:
     A file is an inventory document (sections), a connector policy (the D6
     shape) or a governance config (the D7 shape).
     """
+    from blastradius.findings import Acceptance  # the sections' own models live with their analyses
+    from blastradius.scores import Weights
+
     schema = TypeAdapter(InventoryDocument | ConnectorPolicy | Governance).json_schema()
+    defs = schema.setdefault("$defs", {})
+    weights = TypeAdapter(Weights).json_schema(ref_template="#/$defs/{model}")
+    acceptance = TypeAdapter(Acceptance).json_schema(ref_template="#/$defs/{model}")
+    for sub in (weights, acceptance):
+        defs.update(sub.pop("$defs", {}))
+    weights.pop("required", None)  # every key has a default: a section overrides some of them
+    defs["Weights"], defs["Acceptance"] = weights, acceptance
+    props = defs["InventoryDocument"]["properties"]
+    props["weights"] = {"anyOf": [{"$ref": "#/$defs/Weights"}, {"type": "null"}], "description": props["weights"]["description"]}
+    props["acceptances"] = {
+        "anyOf": [{"type": "array", "items": {"$ref": "#/$defs/Acceptance"}}, {"type": "null"}],
+        "description": props["acceptances"]["description"],
+    }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "blastradius inventory file",
