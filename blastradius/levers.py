@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -263,9 +264,15 @@ class AccessChange:
     widens: bool = False
 
 
-def _access_map(inv: Inventory, plugin: Plugin) -> tuple[dict, dict, dict]:
-    """(system, tool) -> status; (system, tool, dataset) -> (records, classification rank); (system, tool) -> people."""
+def _access_map(inv: Inventory, plugin: Plugin) -> tuple[dict, dict, dict, dict]:
+    """What a plugin can do, keyed so that renamed tools and split connectors compare like for like.
+
+    Returns (system, tool) -> status; (system, action) -> least restricted
+    status; (system, action, dataset) -> (records, classification rank);
+    (system, action) -> people groups.
+    """
     status: dict[tuple, ToolStatus] = {}
+    by_class: dict[tuple, ToolStatus] = {}
     data: dict[tuple, tuple[int, int]] = {}
     people: dict[tuple, set[str]] = {}
     for pc in plugin.connectors:
@@ -273,28 +280,31 @@ def _access_map(inv: Inventory, plugin: Plugin) -> tuple[dict, dict, dict]:
         sys_id = conn.system or f"?{conn.id}"
         for tool in conn.tools:
             st, _ = tool_status(plugin, conn, tool)
-            key = (sys_id, tool.name)
-            if key not in status or _STATUS_RANK[st] < _STATUS_RANK[status[key]]:
-                status[key] = st
+            for key, store in (((sys_id, tool.name), status), ((sys_id, tool.action.value), by_class)):
+                if key not in store or _STATUS_RANK[st] < _STATUS_RANK[store[key]]:
+                    store[key] = st
             if st not in (ToolStatus.UNGATED, ToolStatus.GATED):
                 continue
             reach = tool_reach(
                 conn, tool, inv.datasets_by_system.get(conn.system or "", ()), inv.people_by_system.get(conn.system or "", ())
             )
+            akey = (sys_id, tool.action.value)
             for s in reach.datasets:
-                dkey = (*key, s.dataset)
+                dkey = (*akey, s.dataset)
                 value = (s.records if s.records is not None else 10**18, s.classification.rank)
                 old = data.get(dkey)
                 data[dkey] = value if old is None else (max(old[0], value[0]), max(old[1], value[1]))
-            people.setdefault(key, set()).update(g.id for g in reach.people)
-    return status, data, people
+            people.setdefault(akey, set()).update(g.id for g in reach.people)
+    return status, by_class, data, people
 
 
 def access_changes(before: Inventory, after: Inventory, plugins: list[str] | None = None) -> list[AccessChange]:
     """What each plugin loses (and gains, flagged ``widens``) between two inventories.
 
-    Tools are matched by system and tool name, so a connector split or rename
-    compares like for like.
+    Tools are matched by system and name; data and people by system and
+    action class, so a connector split, a renamed tool or a new connector to
+    the same system compares like for like: a tool counts as gained only if
+    nothing of its action class on that system was as free before.
     """
     changes: list[AccessChange] = []
     ids = plugins if plugins is not None else [p.id for p in before.plugins]
@@ -305,18 +315,20 @@ def access_changes(before: Inventory, after: Inventory, plugins: list[str] | Non
         if new_p is None:
             changes.append(AccessChange(plugin=pid, what="stops working", detail="the plugin is removed"))
             continue
-        s0, d0, p0 = _access_map(before, old_p)
-        s1, d1, p1 = _access_map(after, new_p)
+        s0, c0, d0, p0 = _access_map(before, old_p)
+        s1, c1, d1, p1 = _access_map(after, new_p)
+        actions = {k[1]: a.action.value for k in s1 for a in [_tool_of(after, new_p, k)] if a is not None}
         for key in sorted(set(s0) | set(s1)):
             a, b = s0.get(key, ToolStatus.BLOCKED), s1.get(key, ToolStatus.BLOCKED)
             if _STATUS_RANK[b] > _STATUS_RANK[a]:
                 what = "needs a human" if b is ToolStatus.GATED else "stops working"
                 changes.append(AccessChange(plugin=pid, what=what, detail=key[1]))
             elif _STATUS_RANK[b] < _STATUS_RANK[a]:
-                changes.append(AccessChange(plugin=pid, what=f"now {b.value}", detail=key[1], widens=True))
+                class_key = (key[0], actions.get(key[1], ""))
+                before_class = c0.get(class_key, ToolStatus.BLOCKED)
+                if _STATUS_RANK[b] < _STATUS_RANK[before_class]:
+                    changes.append(AccessChange(plugin=pid, what=f"now {b.value}", detail=key[1], widens=True))
         for key in sorted(set(d0) | set(d1)):
-            if s1.get(key[:2]) not in (ToolStatus.UNGATED, ToolStatus.GATED):
-                continue  # covered by the tool's own change
             old, new = d0.get(key), d1.get(key)
             name = f"{key[1]} on {before.dataset_by_id[key[2]].table_name if key[2] in before.dataset_by_id else key[2]}"
             if old is None:
@@ -333,14 +345,23 @@ def access_changes(before: Inventory, after: Inventory, plugins: list[str] | Non
                 elif new[1] > old[1]:
                     changes.append(AccessChange(plugin=pid, what="more sensitive", detail=name, widens=True))
         for key in sorted(set(p0) | set(p1)):
-            if s1.get(key) not in (ToolStatus.UNGATED, ToolStatus.GATED):
-                continue
             lost, gained = p0.get(key, set()) - p1.get(key, set()), p1.get(key, set()) - p0.get(key, set())
             if lost:
                 changes.append(AccessChange(plugin=pid, what="loses people", detail=f"{key[1]}: {', '.join(sorted(lost))}"))
             if gained:
                 changes.append(AccessChange(plugin=pid, what="gains people", detail=f"{key[1]}: {', '.join(sorted(gained))}", widens=True))
     return changes
+
+
+def _tool_of(inv: Inventory, plugin: Plugin, key: tuple) -> Any:
+    """The tool named ``key[1]`` on system ``key[0]`` among the plugin's connectors."""
+    for cid in plugin.connector_ids:
+        conn = inv.connector_by_id[cid]
+        if (conn.system or f"?{conn.id}") == key[0]:
+            tool = conn.tool(key[1])
+            if tool is not None:
+                return tool
+    return None
 
 
 def _summarise(changes: list[AccessChange], *, name_plugins: bool) -> str:

@@ -1,0 +1,280 @@
+"""Snapshot diff: how two versions of an inventory differ, in scope and in risk (D7, D8).
+
+This is how a quarterly re-review or a change request is reviewed: what was
+added or removed, every scope widened or narrowed, the blast-radius change per
+plugin, and the finding "scope expansion without re-approval" (BR118) when a
+connector's scope widened while its approver and approval date stayed the same.
+
+Examples
+--------
+>>> from blastradius import load_inventory
+>>> d = diff_inventories(load_inventory("inventories/acme"), load_inventory("inventories/acme-governed"))
+>>> bool((d.scores.after <= d.scores.before).all())
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from blastradius.findings import Evidence, Finding, Severity, locate
+from blastradius.levers import access_changes
+from blastradius.model import Access, Connector, Inventory, OutputDestination, Reversibility
+from blastradius.scores import Weights, load_weights, score_plugins
+
+__all__ = ["Change", "InventoryDiff", "changes_frame", "diff_inventories"]
+
+_REVERSIBILITY_RANK = {Reversibility.STAGED: 0, Reversibility.SOFT_DELETE: 1, Reversibility.IMMEDIATE: 2}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Change:
+    """One difference between two snapshots.
+
+    ``direction`` is ``added``, ``removed``, ``widened`` (more access, less
+    control), ``narrowed`` or ``changed`` (neither, e.g. a new approver).
+    """
+
+    kind: str  # connector, tool, plugin
+    subject: str
+    field: str
+    old: str
+    new: str
+    direction: str
+
+    def __str__(self) -> str:
+        if self.direction in ("added", "removed"):
+            return f"{self.kind} {self.subject} {self.direction}" + (f" ({self.field})" if self.field else "")
+        if not self.old:
+            return f"{self.kind} {self.subject}: {self.field} {self.new} ({self.direction})"
+        if not self.new:
+            return f"{self.kind} {self.subject}: {self.field} {self.old} ({self.direction})"
+        return f"{self.kind} {self.subject}: {self.field} {self.old} → {self.new} ({self.direction})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InventoryDiff:
+    """What changed between ``old`` and ``new``, the score of every plugin before and after, and findings."""
+
+    old: str
+    new: str
+    changes: tuple[Change, ...]
+    scores: pd.DataFrame
+    findings: tuple[Finding, ...]
+
+    def widened(self) -> list[Change]:
+        return [c for c in self.changes if c.direction in ("widened", "added")]
+
+    def narrowed(self) -> list[Change]:
+        return [c for c in self.changes if c.direction in ("narrowed", "removed")]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, tuple | list | set | frozenset):
+        return "[" + ", ".join(map(str, value)) + "]" if value else "[]"
+    return str(getattr(value, "value", value))
+
+
+def _more(old: int | None, new: int | None) -> str | None:
+    """Direction of a limit changing from ``old`` to ``new`` (None = no limit)."""
+    if old == new:
+        return None
+    if new is None:
+        return "widened"
+    if old is None:
+        return "narrowed"
+    return "widened" if new > old else "narrowed"
+
+
+def _set_change(kind: str, subject: str, field: str, old: Iterable[str], new: Iterable[str], *, more_is_wider: bool) -> Iterator[Change]:
+    old_set, new_set = set(old), set(new)
+    added, removed = sorted(new_set - old_set), sorted(old_set - new_set)
+    if added:
+        yield Change(kind=kind, subject=subject, field=field, old="", new="+" + ", +".join(added),
+                     direction="widened" if more_is_wider else "narrowed")
+    if removed:
+        yield Change(kind=kind, subject=subject, field=field, old="-" + ", -".join(removed), new="",
+                     direction="narrowed" if more_is_wider else "widened")
+
+
+def _connector_changes(old: Connector, new: Connector) -> Iterator[Change]:
+    cid = new.id
+    if old.system != new.system:
+        yield Change(kind="connector", subject=cid, field="system", old=_text(old.system), new=_text(new.system), direction="changed")
+    if old.access != new.access:
+        wider = new.access is Access.READ_WRITE
+        yield Change(kind="connector", subject=cid, field="access", old=_text(old.access), new=_text(new.access),
+                     direction="widened" if wider else "narrowed")
+    if old.allowed_tables != new.allowed_tables:
+        if new.allowed_tables is None:
+            yield Change(kind="connector", subject=cid, field="allowed_tables", old=_text(old.allowed_tables),
+                         new="every table", direction="widened")
+        elif old.allowed_tables is None:
+            yield Change(kind="connector", subject=cid, field="allowed_tables", old="every table",
+                         new=_text(new.allowed_tables), direction="narrowed")
+        else:
+            yield from _set_change("connector", cid, "allowed_tables", old.allowed_tables, new.allowed_tables, more_is_wider=True)
+    yield from _set_change("connector", cid, "denied_columns", old.denied_columns, new.denied_columns, more_is_wider=False)
+    direction = _more(old.row_limit, new.row_limit)
+    if direction:
+        yield Change(kind="connector", subject=cid, field="row_limit", old=_text(old.row_limit), new=_text(new.row_limit), direction=direction)
+    if old.requires_approval != new.requires_approval:
+        yield Change(kind="connector", subject=cid, field="requires_approval", old=_text(old.requires_approval),
+                     new=_text(new.requires_approval), direction="narrowed" if new.requires_approval else "widened")
+    o_audit, n_audit = old.audit, new.audit
+    o_log = bool(o_audit and o_audit.log_every_query)
+    n_log = bool(n_audit and n_audit.log_every_query)
+    if o_log != n_log:
+        yield Change(kind="connector", subject=cid, field="audit.log_every_query", old=_text(o_log), new=_text(n_log),
+                     direction="narrowed" if n_log else "widened")
+    for key in ("alert_if_rows_returned_over", "alert_if_sends_over"):
+        a, b = getattr(o_audit, key, None) if o_audit else None, getattr(n_audit, key, None) if n_audit else None
+        direction = _more(a, b)
+        if direction:
+            yield Change(kind="connector", subject=cid, field=f"audit.{key}", old=_text(a), new=_text(b), direction=direction)
+    old_tools = {t.name: t for t in old.tools}
+    new_tools = {t.name: t for t in new.tools}
+    for name in sorted(set(new_tools) - set(old_tools)):
+        yield Change(kind="tool", subject=f"{cid}.{name}", field=new_tools[name].action.value, old="", new="",
+                     direction="added")
+    for name in sorted(set(old_tools) - set(new_tools)):
+        yield Change(kind="tool", subject=f"{cid}.{name}", field=old_tools[name].action.value, old="", new="",
+                     direction="removed")
+    for name in sorted(set(old_tools) & set(new_tools)):
+        a, b = old_tools[name], new_tools[name]
+        if a.action != b.action:
+            yield Change(kind="tool", subject=f"{cid}.{name}", field="action", old=a.action.value, new=b.action.value, direction="changed")
+        if a.fan_out != b.fan_out:
+            yield Change(kind="tool", subject=f"{cid}.{name}", field="fan_out", old=_text(a.fan_out), new=_text(b.fan_out),
+                         direction="widened" if b.fan_out > a.fan_out else "narrowed")
+        if a.reversibility != b.reversibility:
+            wider = _REVERSIBILITY_RANK[b.reversibility] > _REVERSIBILITY_RANK[a.reversibility]
+            yield Change(kind="tool", subject=f"{cid}.{name}", field="reversibility", old=a.reversibility.value,
+                         new=b.reversibility.value, direction="widened" if wider else "narrowed")
+        if a.targets != b.targets:
+            if b.targets is None:
+                yield Change(kind="tool", subject=f"{cid}.{name}", field="targets", old=_text(a.targets), new="everything",
+                             direction="widened")
+            elif a.targets is None:
+                yield Change(kind="tool", subject=f"{cid}.{name}", field="targets", old="everything", new=_text(b.targets),
+                             direction="narrowed")
+            else:
+                yield from _set_change("tool", f"{cid}.{name}", "targets", a.targets, b.targets, more_is_wider=True)
+    for key in ("tier", "approved_by", "approved_on"):
+        a, b = getattr(old, key), getattr(new, key)
+        if a != b:
+            yield Change(kind="connector", subject=cid, field=key, old=_text(a), new=_text(b), direction="changed")
+
+
+def _plugin_changes(old_inv: Inventory, new_inv: Inventory, pid: str) -> Iterator[Change]:
+    """A plugin's changed settings (as written), then what it can actually do more or less of.
+
+    Connectors, tool lists, gates and blocks are compared by their effect, tool
+    by tool (a gate on ``delete`` replacing one on ``crm.delete_contact`` is not
+    a widening), through :func:`blastradius.levers.access_changes`.
+    """
+    old, new = old_inv.plugin_by_id[pid], new_inv.plugin_by_id[pid]
+    for field in ("connectors", "requires_approval", "blocked"):
+        a, b = getattr(old, field), getattr(new, field)
+        if a != b:
+            render = (lambda v: _text([c.connector if c.tools is None else f"{c.connector}{list(c.tools)}" for c in v])) \
+                if field == "connectors" else _text
+            yield Change(kind="plugin", subject=pid, field=field, old=render(a), new=render(b), direction="changed")
+    for c in access_changes(old_inv, new_inv, [pid]):
+        yield Change(kind="plugin", subject=pid, field=c.what, old="", new=c.detail,
+                     direction="widened" if c.widens else "narrowed")
+    if old.output != new.output:
+        yield Change(kind="plugin", subject=pid, field="output", old=old.output.value, new=new.output.value,
+                     direction="widened" if new.output is OutputDestination.EXTERNAL else "narrowed")
+    if old.review_tier != new.review_tier:
+        yield Change(kind="plugin", subject=pid, field="review_tier", old=_text(old.review_tier), new=_text(new.review_tier),
+                     direction="narrowed" if (new.review_tier or 0) > (old.review_tier or 0) else "widened")
+    o_users = sum(u.users or 0 for u in old.users)
+    n_users = sum(u.users or 0 for u in new.users)
+    if o_users != n_users:
+        yield Change(kind="plugin", subject=pid, field="users", old=_text(o_users), new=_text(n_users),
+                     direction="widened" if n_users > o_users else "narrowed")
+
+
+def _expansion_findings(old: Inventory, new: Inventory, changes: list[Change]) -> list[Finding]:
+    listed = next((p for p in new.governance.prohibited if "scope expansion" in p.lower()), None)
+    widened: dict[str, list[Change]] = {}
+    for c in changes:
+        if c.direction != "widened" and not (c.kind == "tool" and c.direction == "added"):
+            continue
+        cid = c.subject.split(".", 1)[0] if c.kind == "tool" else c.subject
+        if c.kind in ("connector", "tool") and cid in old.connector_by_id and cid in new.connector_by_id:
+            widened.setdefault(cid, []).append(c)
+    findings = []
+    for cid, items in sorted(widened.items()):
+        a, b = old.connector_by_id[cid], new.connector_by_id[cid]
+        if (a.approved_by, a.approved_on) != (b.approved_by, b.approved_on):
+            continue
+        origin = new.origin("connector", cid)
+        findings.append(
+            Finding(
+                rule="BR118",
+                title="scope expansion without re-approval",
+                severity=Severity.CRITICAL if listed else Severity.HIGH,
+                domain="D7, D8",
+                subject_kind="connector",
+                subject=cid,
+                message=f"Connector '{cid}' widened ({'; '.join(f'{c.field} {c.old} → {c.new}'.strip() for c in items)}) "
+                f"with the same approval as before ({b.approved_by or 'no approver'}, {b.approved_on or 'no date'})"
+                + (f", which the governance config prohibits: '{listed}'." if listed else "."),
+                fix="Have the wider scope re-approved and record the new approved_by and approved_on, or revert it.",
+                evidence=(
+                    Evidence(file=origin.file if origin else None, path=(origin.path + ".approved_on") if origin else cid,
+                             detail=f"unchanged: {b.approved_on}"),
+                ),
+            )
+        )
+    return locate(findings)
+
+
+def diff_inventories(old: Inventory, new: Inventory, *, weights: Weights | None = None) -> InventoryDiff:
+    """Everything that changed from ``old`` to ``new``, with blast-radius deltas per plugin."""
+    changes: list[Change] = []
+    for cid in sorted(set(new.connector_by_id) - set(old.connector_by_id)):
+        changes.append(Change(kind="connector", subject=cid, field="", old="", new="", direction="added"))
+    for cid in sorted(set(old.connector_by_id) - set(new.connector_by_id)):
+        changes.append(Change(kind="connector", subject=cid, field="", old="", new="", direction="removed"))
+    for cid in sorted(set(old.connector_by_id) & set(new.connector_by_id)):
+        changes.extend(_connector_changes(old.connector_by_id[cid], new.connector_by_id[cid]))
+    for pid in sorted(set(new.plugin_by_id) - set(old.plugin_by_id)):
+        changes.append(Change(kind="plugin", subject=pid, field="", old="", new="", direction="added"))
+    for pid in sorted(set(old.plugin_by_id) - set(new.plugin_by_id)):
+        changes.append(Change(kind="plugin", subject=pid, field="", old="", new="", direction="removed"))
+    for pid in sorted(set(old.plugin_by_id) & set(new.plugin_by_id)):
+        changes.extend(_plugin_changes(old, new, pid))
+
+    cols = ["plugin", "blast_radius", "reach_records", "reach_people", "autonomy"]
+    a = score_plugins(old, load_weights(weights, inventory=old))[cols].set_index("plugin")
+    b = score_plugins(new, load_weights(weights, inventory=new))[cols].set_index("plugin")
+    scores = a.merge(b, how="outer", left_index=True, right_index=True, suffixes=("_before", "_after")).rename(
+        columns={"blast_radius_before": "before", "blast_radius_after": "after"}
+    )
+    scores["delta"] = scores["after"].fillna(0) - scores["before"].fillna(0)
+    scores = scores.sort_values(["delta", "before"], ascending=[True, False]).reset_index()
+    return InventoryDiff(
+        old=old.source or "old",
+        new=new.source or "new",
+        changes=tuple(changes),
+        scores=scores,
+        findings=tuple(_expansion_findings(old, new, changes)),
+    )
+
+
+def changes_frame(diff: InventoryDiff) -> pd.DataFrame:
+    """The changes as a table."""
+    return pd.DataFrame(
+        [{"kind": c.kind, "subject": c.subject, "field": c.field, "old": c.old, "new": c.new, "direction": c.direction}
+         for c in diff.changes],
+        columns=["kind", "subject", "field", "old", "new", "direction"],
+    )

@@ -1,0 +1,219 @@
+"""The kill-switch runbook: for each plugin, the one action that halts it, and what that takes (D4, D9 step 6).
+
+For a plugin: pause it for all users, then revoke or freeze its connectors,
+with the collateral (other plugins and teams sharing those connectors), the
+records and people it could still be touching until it is halted, where its
+audit trail is, and the expected time to halt. Plugins that cannot be halted
+within the target are flagged.
+
+Examples
+--------
+>>> from blastradius import load_inventory
+>>> [e.plugin for e in runbook(load_inventory("inventories/acme")) if not e.fast][:2]
+['ap-autopilot', 'renewal-campaigns']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from blastradius.errors import BlastRadiusError, suggest
+from blastradius.model import Inventory
+from blastradius.rules import HALT_TARGET_SECONDS
+from blastradius.scope import ToolStatus
+from blastradius.scores import Scorer, Weights, load_weights
+
+__all__ = ["RunbookEntry", "format_runbook", "runbook", "runbook_frame"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectorStep:
+    connector: str
+    can_revoke: bool
+    seconds: float | None
+    shared_with: tuple[str, ...]  # other plugins that lose it too if it is revoked
+    audited: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunbookEntry:
+    """How to halt one plugin, and what halting it involves."""
+
+    plugin: str
+    can_pause: bool
+    pause_seconds: float | None
+    connectors: tuple[ConnectorStep, ...]
+    collateral_plugins: tuple[str, ...]
+    collateral_teams: tuple[str, ...]
+    users: int
+    records_at_risk: int
+    people_at_risk: int
+    audit_trail: tuple[str, ...]
+    no_audit: tuple[str, ...]
+    time_to_halt_seconds: float | None  # None: cannot be halted
+    time_to_contain_seconds: float | None  # every connector revoked or frozen
+    fast: bool
+    issues: tuple[str, ...]
+    steps: tuple[str, ...]
+
+
+def _seconds(s: float | None) -> str:
+    if s is None:
+        return "unknown time"
+    return f"{s:,.0f} s" if s < 120 else f"{s / 60:,.0f} min"
+
+
+def runbook(
+    inventory: Inventory,
+    plugin: str | None = None,
+    *,
+    weights: Weights | None = None,
+    target_seconds: float = HALT_TARGET_SECONDS,
+) -> list[RunbookEntry]:
+    """The runbook entry of ``plugin``, or of every plugin (slowest to halt first)."""
+    inv = inventory
+    if plugin is not None and plugin not in inv.plugin_by_id:
+        hint = suggest(plugin, inv.plugin_by_id)
+        raise BlastRadiusError(f"no plugin '{plugin}' in the inventory" + (f"; {hint}" if hint else ""))
+    scorer = Scorer(inv, load_weights(weights, inventory=inv))
+    users_of: dict[str, list[str]] = {}
+    for p in inv.plugins:
+        for cid in p.connector_ids:
+            users_of.setdefault(cid, []).append(p.id)
+    entries = []
+    for p in inv.plugins if plugin is None else [inv.plugin_by_id[plugin]]:
+        ks = p.kill_switch
+        can_pause = bool(ks and ks.can_pause)
+        pause = ks.time_to_pause_seconds if can_pause and ks else None
+        steps_c = []
+        for cid in p.connector_ids:
+            c = inv.connector_by_id[cid]
+            rv = c.revocation
+            steps_c.append(
+                ConnectorStep(
+                    connector=cid,
+                    can_revoke=bool(rv and rv.can_revoke),
+                    seconds=rv.time_to_revoke_seconds if rv and rv.can_revoke else None,
+                    shared_with=tuple(sorted(x for x in users_of.get(cid, []) if x != p.id)),
+                    audited=bool(c.audit and c.audit.log_every_query),
+                )
+            )
+        collateral = sorted({x for s in steps_c for x in s.shared_with})
+        teams = sorted(
+            {u.team for x in collateral for u in inv.plugin_by_id[x].users} | {inv.plugin_by_id[x].owner for x in collateral}
+        )
+        revocable = all(s.can_revoke and s.seconds is not None for s in steps_c)
+        contain = max((s.seconds or 0.0 for s in steps_c), default=0.0) if revocable else None
+        if can_pause and pause is not None:
+            halt = pause
+        elif not can_pause and revocable:
+            halt = contain  # without a pause, halting means revoking every connector
+        else:
+            halt = None
+        ps = scorer.plugin(p)
+        usable = [a for a in ps.actions if a.status in (ToolStatus.UNGATED, ToolStatus.GATED)]
+        records = {s.dataset: (s.records or 0) for a in usable for s in a.datasets}
+        people = {g for a in usable for g in a.people_groups}
+        users = sum((inv.team_by_id[u.team].headcount if u.users is None else u.users) for u in p.users)
+        issues = []
+        if not can_pause:
+            issues.append("cannot be paused for all users")
+        elif pause is None:
+            issues.append("time to pause unknown")
+        elif pause > target_seconds:
+            issues.append(f"pausing takes {_seconds(pause)} (target {_seconds(target_seconds)})")
+        if can_pause and ks and ks.rehearsed_on is None:
+            issues.append("kill switch never rehearsed")
+        for s in steps_c:
+            if not s.can_revoke:
+                issues.append(f"{s.connector} cannot be revoked")
+            elif s.seconds is not None and s.seconds > target_seconds:
+                issues.append(f"revoking {s.connector} takes {_seconds(s.seconds)}")
+        no_audit = tuple(s.connector for s in steps_c if not s.audited)
+        if no_audit:
+            issues.append("no audit trail on " + ", ".join(no_audit))
+        steps = []
+        if can_pause:
+            steps.append(f"Pause {p.id} for all {users:,} users ({_seconds(pause)}).")
+        else:
+            steps.append(f"{p.id} has no pause: revoke its connectors to stop it, and tell its {users:,} users.")
+        for s in steps_c:
+            if s.shared_with:
+                how = f"freeze {s.connector} for {p.id} only (revoking it also stops {', '.join(s.shared_with)})"
+            else:
+                how = f"revoke {s.connector}"
+            when = _seconds(s.seconds) if s.can_revoke else "no revocation path: ask the system owner to disable the credential"
+            steps.append(f"{how[0].upper()}{how[1:]} ({when}).")
+        trail = tuple(s.connector for s in steps_c if s.audited)
+        steps.append(
+            ("Preserve the audit logs of " + ", ".join(trail) if trail else "No connector keeps an audit log")
+            + (f"; nothing records what it did through {', '.join(no_audit)}." if no_audit and trail else ".")
+        )
+        entries.append(
+            RunbookEntry(
+                plugin=p.id,
+                can_pause=can_pause,
+                pause_seconds=pause,
+                connectors=tuple(steps_c),
+                collateral_plugins=tuple(collateral),
+                collateral_teams=tuple(teams),
+                users=users,
+                records_at_risk=sum(records.values()),
+                people_at_risk=sum((inv.people_by_id[g].count or 0) for g in people),
+                audit_trail=trail,
+                no_audit=no_audit,
+                time_to_halt_seconds=halt,
+                time_to_contain_seconds=contain,
+                fast=can_pause and halt is not None and halt <= target_seconds,
+                issues=tuple(issues),
+                steps=tuple(steps),
+            )
+        )
+    entries.sort(key=lambda e: (e.fast, -(e.time_to_halt_seconds or float("inf")), e.plugin))
+    return entries
+
+
+def runbook_frame(entries: list[RunbookEntry]) -> pd.DataFrame:
+    """One row per plugin: time to halt, whether that is fast, collateral and issues."""
+    return pd.DataFrame(
+        [
+            {
+                "plugin": e.plugin,
+                "can_pause": e.can_pause,
+                "time_to_halt_seconds": e.time_to_halt_seconds,
+                "time_to_contain_seconds": e.time_to_contain_seconds,
+                "fast": e.fast,
+                "users": e.users,
+                "records_at_risk": e.records_at_risk,
+                "people_at_risk": e.people_at_risk,
+                "collateral_plugins": ", ".join(e.collateral_plugins),
+                "audit_trail": ", ".join(e.audit_trail),
+                "issues": "; ".join(e.issues),
+            }
+            for e in entries
+        ]
+    )
+
+
+def format_runbook(entries: list[RunbookEntry]) -> str:
+    """The runbook as plain text, one section per plugin."""
+    out = []
+    for e in entries:
+        flag = "" if e.fast else "  ⚠ NOT FAST"
+        halt = "cannot be halted" if e.time_to_halt_seconds is None else f"halts in {_seconds(e.time_to_halt_seconds)}"
+        out.append(f"{e.plugin}: {halt}{flag}")
+        out += [f"  {i}. {s}" for i, s in enumerate(e.steps, 1)]
+        out.append(
+            f"  Until halted it can touch {e.records_at_risk:,} records and {e.people_at_risk:,} people."
+        )
+        if e.collateral_plugins:
+            out.append(
+                f"  Collateral if its connectors are revoked: {', '.join(e.collateral_plugins)} "
+                f"(teams {', '.join(e.collateral_teams)})."
+            )
+        if e.issues:
+            out.append("  Issues: " + "; ".join(e.issues) + ".")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
