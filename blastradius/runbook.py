@@ -10,7 +10,7 @@ Examples
 --------
 >>> from blastradius import load_inventory
 >>> [e.plugin for e in runbook(load_inventory("inventories/acme")) if not e.fast][:2]
-['ap-autopilot', 'renewal-campaigns']
+['renewal-campaigns', 'ap-autopilot']
 """
 
 from __future__ import annotations
