@@ -7,6 +7,7 @@ why), 2 the command line is wrong.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -176,6 +177,115 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date: use YYYY-MM-DD") from None
+
+
+def _cmd_lint(args: argparse.Namespace) -> int:
+    from blastradius.findings import Severity, findings_frame, load_acceptances, to_sarif, unmatched_acceptances
+    from blastradius.rules import lint, rule_catalog
+
+    inv = load_inventory(args.inventory)
+    accepted = load_acceptances(args.accept) if args.accept else ()
+    findings = lint(inv, as_of=args.as_of, acceptances=accepted, weights=args.weights)
+    threshold = None if args.fail_on == "none" else Severity(args.fail_on)
+    failing = [f for f in findings if not f.accepted and threshold is not None and f.severity >= threshold]
+    if args.format == "sarif":
+        print(json.dumps(to_sarif(findings, rule_catalog(), root=Path.cwd(), version=__version__), indent=2))
+    elif args.format == "json":
+        print(frame_to_json(findings_frame(findings)))
+    else:
+        for f in findings:
+            state = " (accepted)" if f.accepted else " (acceptance expired)" if f.acceptance_expired else ""
+            print(f"{f.severity.value.upper():8} {f.rule} {f.subject}{state}")
+            print(f"         {f.message}")
+            for e in f.evidence:
+                print(f"         at {e}")
+            print(f"         fix: {f.fix}")
+            if f.accepted_by:
+                print(f"         accepted by {f.accepted_by} until {f.accepted_until}: {f.accepted_reason}")
+        counts = {s: sum(f.severity is s and not f.accepted for f in findings) for s in reversed(Severity)}
+        open_ = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n) or "none open"
+        n_acc = sum(f.accepted for f in findings)
+        print(f"\n{len(findings)} finding(s): {open_}" + (f"; {n_acc} accepted" if n_acc else "") + ".")
+        if threshold is not None:
+            print(f"{len(failing)} at or above '{threshold.value}' (--fail-on): " + ("FAIL" if failing else "pass"))
+    for a in unmatched_acceptances(findings, (*accepted, *_own_acceptances(inv))):
+        print(f"warning: acceptance of {a.rule} for '{a.subject}' matches no finding", file=sys.stderr)
+    return 1 if failing else 0
+
+
+def _own_acceptances(inv: Inventory) -> tuple:
+    from blastradius.findings import load_acceptances
+
+    own = inv.settings.get("acceptances")
+    return load_acceptances(own) if own is not None else ()
+
+
+def _cmd_tiers(args: argparse.Namespace) -> int:
+    from blastradius.rules import tier_table
+
+    df = tier_table(load_inventory(args.inventory))
+    if args.format == "json":
+        print(frame_to_json(df))
+    else:
+        df.index = range(1, len(df) + 1)
+        print(text_table(df, ["plugin", "declared", "routed", "short", "why"]))
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from blastradius.diff import changes_frame, diff_inventories
+    from blastradius.findings import findings_frame
+
+    d = diff_inventories(load_inventory(args.old), load_inventory(args.new), weights=args.weights)
+    if args.format == "json":
+        print(json.dumps({
+            "old": d.old, "new": d.new,
+            "changes": json.loads(changes_frame(d).to_json(orient="records")),
+            "scores": json.loads(d.scores.to_json(orient="records")),
+            "findings": json.loads(findings_frame(d.findings).to_json(orient="records")),
+        }, indent=2))
+        return 1 if d.findings else 0
+    print(f"{d.old} → {d.new}: {len(d.changes)} changes, {len(d.widened())} widen access, {len(d.narrowed())} narrow it")
+    for title, items in (("Widened or added", d.widened()), ("Narrowed or removed", d.narrowed()),
+                         ("Changed", [c for c in d.changes if c.direction == "changed"])):
+        if items:
+            print(f"\n{title} ({len(items)}):")
+            for c in items:
+                print(f"  - {c}")
+    print("\nBlast radius per plugin, before → after:")
+    scores = d.scores.copy()
+    scores.index = range(1, len(scores) + 1)
+    print(text_table(scores, ["plugin", "before", "after", "delta", "reach_records_before", "reach_records_after"],
+                     formats={"before": ".1f", "after": ".1f", "delta": "+.1f",
+                              "reach_records_before": ",.0f", "reach_records_after": ",.0f"},
+                     headers={"reach_records_before": "records before", "reach_records_after": "records after"}))
+    if d.findings:
+        print("\nFindings:")
+        for f in d.findings:
+            print(f"  {f.severity.value.upper()} {f.rule} {f.subject}: {f.message}")
+            for e in f.evidence:
+                print(f"    at {e}")
+    return 1 if d.findings else 0
+
+
+def _cmd_runbook(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from blastradius.runbook import format_runbook, runbook
+
+    entries = runbook(load_inventory(args.inventory), args.plugin)
+    if args.format == "json":
+        print(json.dumps([asdict(e) for e in entries], indent=2))
+    else:
+        print(format_runbook(entries), end="")
+    return 0
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     print(json.dumps(inventory_schema(), indent=2))
     return 0
@@ -250,6 +360,60 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
     p.add_argument("--weights", type=Path, metavar="FILE", help=weights_help)
     p.set_defaults(func=_cmd_recommend)
+
+    p = sub.add_parser(
+        "lint",
+        help="governance findings (rules BR101...), for people and for CI",
+        description="Check an inventory for the pitfalls a governance reviewer looks for (docs/rules.md): "
+        "mega-connectors, ungated high-impact actions, missing audit, alerts and row limits, unmasked columns, "
+        "no kill switch, stale approvals, review tiers too low, prohibited uses, the lethal trifecta. "
+        "Exit 1 when an open finding is at or above --fail-on, 0 otherwise.",
+    )
+    p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format (default: text)")
+    p.add_argument("--fail-on", choices=("info", "low", "medium", "high", "critical", "none"), default="high",
+                   help="exit 1 if an open finding is at least this severe (default: high)")
+    p.add_argument("--accept", type=Path, metavar="FILE",
+                   help="accepted findings (rule, subject, owner, reason, expires), besides the inventory's own")
+    p.add_argument("--as-of", type=_date, default=dt.date.today(), metavar="DATE",
+                   help="date to age approvals and acceptances against (default: today)")
+    p.add_argument("--weights", type=Path, metavar="FILE", help=weights_help)
+    p.set_defaults(func=_cmd_lint)
+
+    p = sub.add_parser(
+        "tiers",
+        help="declared vs routed review tier of every plugin",
+        description="Route every plugin's work to a review tier (sensitive data or a system write: 3; leaving "
+        "the organisation: 2; otherwise 1) and compare it with the tier it declares.",
+    )
+    p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+    p.set_defaults(func=_cmd_tiers)
+
+    p = sub.add_parser(
+        "diff",
+        help="what changed between two inventories, in scope and in risk",
+        description="Compare two snapshots of an inventory: what was added or removed, every scope widened or "
+        "narrowed, the blast radius of each plugin before and after, and 'scope expansion without "
+        "re-approval' (BR118). Exit 1 when there is such a finding.",
+    )
+    p.add_argument("old", type=Path, metavar="OLD_DIR", help="the earlier inventory")
+    p.add_argument("new", type=Path, metavar="NEW_DIR", help="the later inventory")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--weights", type=Path, metavar="FILE", help=weights_help)
+    p.set_defaults(func=_cmd_diff)
+
+    p = sub.add_parser(
+        "runbook",
+        help="the kill-switch runbook: how to halt each plugin, and how fast",
+        description="For each plugin (or one): the action that halts it (pause for all users, revoke or freeze "
+        "its connectors), the collateral on other plugins and teams, what it can still touch, where its audit "
+        "trail is, and the expected time to halt. Plugins that cannot be halted fast come first.",
+    )
+    p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    p.add_argument("plugin", nargs="?", metavar="PLUGIN", help="one plugin (default: all)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.set_defaults(func=_cmd_runbook)
 
     p = sub.add_parser(
         "schema",
