@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from functools import total_ordering
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,7 +37,6 @@ __all__ = [
 ]
 
 
-@total_ordering
 class Severity(StrEnum):
     """How urgent a finding is, lowest first; severities compare by urgency."""
 
@@ -52,10 +50,20 @@ class Severity(StrEnum):
     def rank(self) -> int:
         return list(Severity).index(self)
 
+    # str already orders alphabetically ("high" < "low"): order by urgency instead.
     def __lt__(self, other: object) -> bool:
-        if not isinstance(other, Severity):
-            return NotImplemented
-        return self.rank < other.rank
+        return self.rank < other.rank if isinstance(other, Severity) else NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        return self.rank <= other.rank if isinstance(other, Severity) else NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        return self.rank > other.rank if isinstance(other, Severity) else NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        return self.rank >= other.rank if isinstance(other, Severity) else NotImplemented
+
+    __hash__ = StrEnum.__hash__
 
     @property
     def sarif_level(self) -> str:
