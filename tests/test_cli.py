@@ -184,3 +184,21 @@ def test_a_bad_weights_file_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "w.yaml:1: gate_miss_rate: input should be a valid number" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_yaml_examples_in_the_format_docs_follow_the_schema() -> None:
+    import re as _re
+
+    schema = json.loads(run("schema").stdout)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    text = (ROOT / "docs" / "inventory-format.md").read_text()
+    checked = 0
+    for block in _re.findall(r"```yaml\n(.*?)```", text, _re.S):
+        data = yaml.safe_load(block)
+        if not isinstance(data, dict):
+            continue
+        data = json.loads(json.dumps(data, default=str))
+        errors = list(validator.iter_errors(data))
+        assert not errors, f"{block[:200]}: {errors[0].message[:300]}"
+        checked += 1
+    assert checked >= 8
