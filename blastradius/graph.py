@@ -89,13 +89,12 @@ def build_graph(inventory: Inventory) -> nx.DiGraph:
             G.add_edge(key, node_key("system", conn.system), relation="connects", **_scope_attrs(conn))
     for plugin in inventory.plugins:
         key = add("plugin", plugin, owner=plugin.owner, output=plugin.output.value, review_tier=plugin.review_tier)
-        for use in plugin.users:
-            team = inventory.team_by_id[use.team]
+        for use, users in inventory.users_of(plugin):
             G.add_edge(
                 node_key("team", use.team),
                 key,
                 relation="uses",
-                users=team.headcount if use.users is None else use.users,
+                users=users,
                 runs_per_user_per_day=use.runs_per_user_per_day,
             )
         for pc in plugin.connectors:
@@ -111,7 +110,7 @@ def build_graph(inventory: Inventory) -> nx.DiGraph:
                         "reason": reason,
                         "fan_out": tool.fan_out,
                         "reversibility": tool.reversibility.value,
-                        "leaves_org": conn.leaves_org if tool.leaves_org is None else tool.leaves_org,
+                        "leaves_org": conn.leaves_org_for(tool),
                         "untrusted_content": tool.untrusted_content,
                     }
                 )

@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from blastradius.errors import BlastRadiusError, suggest
+from blastradius.errors import BlastRadiusError
 from blastradius.model import (
     SENSITIVE_CLASSIFICATIONS,
     Access,
@@ -77,17 +77,11 @@ class WidenedAccessError(BlastRadiusError):
 
 
 def _plugin(inv: Inventory, plugin: str) -> Plugin:
-    if plugin not in inv.plugin_by_id:
-        hint = suggest(plugin, inv.plugin_by_id)
-        raise BlastRadiusError(f"no plugin '{plugin}' in the inventory" + (f"; {hint}" if hint else ""))
-    return inv.plugin_by_id[plugin]
+    return inv.require("plugin", plugin)
 
 
 def _connector(inv: Inventory, connector: str) -> Connector:
-    if connector not in inv.connector_by_id:
-        hint = suggest(connector, inv.connector_by_id)
-        raise BlastRadiusError(f"no connector '{connector}' in the inventory" + (f"; {hint}" if hint else ""))
-    return inv.connector_by_id[connector]
+    return inv.require("connector", connector)
 
 
 def _check_selector(inv: Inventory, plugin: Plugin, selector: str) -> None:
@@ -174,11 +168,6 @@ def without_connector(inv: Inventory, plugin: str, connector: str) -> Inventory:
     )
 
 
-def _department(inv: Inventory, plugin: Plugin) -> str:
-    team = inv.team_by_id.get(plugin.owner)
-    return team.department_name if team else plugin.owner
-
-
 def with_connector_split(inv: Inventory, connector: str) -> Inventory:
     """Split a connector shared across departments into one copy per department.
 
@@ -190,7 +179,7 @@ def with_connector_split(inv: Inventory, connector: str) -> Inventory:
     """
     c = _connector(inv, connector)
     users = [p for p in inv.plugins if connector in p.connector_ids]
-    departments = sorted({_department(inv, p) for p in users})
+    departments = sorted({inv.department_of(p) for p in users})
     if len(departments) < 2:
         raise BlastRadiusError(f"connector '{connector}' is used by one department only: nothing to split")
     new_connectors = [x for x in inv.connectors if x.id != connector]
@@ -202,7 +191,7 @@ def with_connector_split(inv: Inventory, connector: str) -> Inventory:
             new_id += "-split"
         taken.add(new_id)
         rename[dept] = new_id
-        plugins = [p for p in users if _department(inv, p) == dept]
+        plugins = [p for p in users if inv.department_of(p) == dept]
         used = {
             t.name
             for p in plugins
@@ -226,7 +215,7 @@ def with_connector_split(inv: Inventory, connector: str) -> Inventory:
         if connector not in p.connector_ids:
             new_plugins.append(p)
             continue
-        new_id = rename[_department(inv, p)]
+        new_id = rename[inv.department_of(p)]
 
         def moved(selector: str, new_id: str = new_id) -> str:
             return new_id + selector[len(connector):] if selector.startswith(connector + ".") else selector
@@ -538,7 +527,7 @@ def candidate_levers(inventory: Inventory, weights: Weights | None = None) -> li
                     apply=lambda inv, c=conn.id, t=tuple(low): with_allowed_tables(inv, c, t),
                 )
             )
-        departments = {_department(inv, inv.plugin_by_id[pid]) for pid in plugins}
+        departments = {inv.department_of(inv.plugin_by_id[pid]) for pid in plugins}
         if len(departments) >= 2:
             levers.append(
                 Lever(

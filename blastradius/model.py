@@ -19,7 +19,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-from blastradius.errors import Problem
+from blastradius.errors import BlastRadiusError, Problem, suggest
 
 from pydantic import (
     BaseModel,
@@ -424,6 +424,10 @@ class Connector(_ConnectorScope):
     def is_read_only(self) -> bool:
         return self.access is Access.READ_ONLY
 
+    def leaves_org_for(self, tool: Tool) -> bool:
+        """Whether ``tool``'s effect or data leaves the organisation (the tool's own flag, else the connector's)."""
+        return self.leaves_org if tool.leaves_org is None else tool.leaves_org
+
     def tool(self, name: str) -> Tool | None:
         return next((t for t in self.tools if t.name == name), None)
 
@@ -698,6 +702,36 @@ class Inventory(BaseModel):
         for p in self.people:
             out.setdefault(p.system or "", []).append(p)
         return MappingProxyType({k: tuple(v) for k, v in out.items()})
+
+    def require(self, kind: str, id: str) -> Any:
+        """The record ``id`` of ``kind`` (plugin, connector, team, system, dataset, people), or an error with a hint.
+
+        Raises
+        ------
+        BlastRadiusError
+            "no plugin 'x' in the inventory; did you mean 'y'?"
+        """
+        lookup = {
+            "plugin": self.plugin_by_id, "connector": self.connector_by_id, "team": self.team_by_id,
+            "system": self.system_by_id, "dataset": self.dataset_by_id, "people": self.people_by_id,
+        }[kind]
+        if id not in lookup:
+            hint = suggest(id, lookup)
+            raise BlastRadiusError(f"no {kind} '{id}' in the inventory" + (f"; {hint}" if hint else ""))
+        return lookup[id]
+
+    def department_of(self, plugin: Plugin) -> str:
+        """The department of the team that owns ``plugin`` (its owner's id if the team is unknown)."""
+        team = self.team_by_id.get(plugin.owner)
+        return team.department_name if team else plugin.owner
+
+    def users_of(self, plugin: Plugin) -> list[tuple[PluginUsers, int]]:
+        """Each team entry of ``plugin`` with how many people use it (the whole team when not given)."""
+        return [(u, self.team_by_id[u.team].headcount if u.users is None else u.users) for u in plugin.users]
+
+    def runs_per_day(self, plugin: Plugin) -> float:
+        """Runs of ``plugin`` per working day: users × runs per user per day, over its teams."""
+        return sum(n * u.runs_per_user_per_day for u, n in self.users_of(plugin))
 
     def origin(self, kind: str, id: str) -> Origin | None:
         """Where record ``id`` of ``kind`` (``plugin``, ``connector`` ...) was declared."""

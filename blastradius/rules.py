@@ -94,10 +94,6 @@ def route_task(*, sensitive_data: bool, writes_system: bool, leaves_org: bool) -
     return Routing(tier=1, reasons=("internal, non-sensitive",))
 
 
-def _leaves(connector: Connector, tool: Tool) -> bool:
-    return connector.leaves_org if tool.leaves_org is None else tool.leaves_org
-
-
 def route_plugin(inventory: Inventory, plugin: str, *, score: PluginScore | None = None) -> Routing:
     """The review tier ``plugin``'s output should get, from what its usable tools can do."""
     p = inventory.plugin_by_id[plugin]
@@ -182,10 +178,6 @@ class Context:
                 out.setdefault(cid, []).append(p)
         return out
 
-    def department(self, plugin: Plugin) -> str:
-        team = self.inv.team_by_id.get(plugin.owner)
-        return team.department_name if team else plugin.owner
-
     def tools(self, plugin: Plugin) -> Iterator[tuple[Connector, Tool, ToolStatus]]:
         for cid in plugin.connector_ids:
             conn = self.inv.connector_by_id[cid]
@@ -241,7 +233,7 @@ def _finding(info_id: str, *, severity: Severity | None = None, **kwargs: Any) -
 def _mega_connector(ctx: Context) -> Iterator[Finding]:
     for conn in ctx.inv.connectors:
         plugins = ctx.users_of.get(conn.id, [])
-        departments = sorted({ctx.department(p) for p in plugins})
+        departments = sorted({ctx.inv.department_of(p) for p in plugins})
         sensitive = ctx.reads_sensitive(conn)
         broad = conn.allowed_tables is None and (conn.access is Access.READ_WRITE or sensitive)
         if len(departments) < 2 or not broad:
@@ -708,7 +700,7 @@ def _auto_send(ctx: Context) -> Iterator[Finding]:
             f"{c.id}.{t.name}"
             for c, t, s in ctx.tools(p)
             if s is ToolStatus.UNGATED
-            and (t.action in (ActionClass.SIGN, ActionClass.PAY) or (t.action is ActionClass.SEND and _leaves(c, t)))
+            and (t.action in (ActionClass.SIGN, ActionClass.PAY) or (t.action is ActionClass.SEND and c.leaves_org_for(t)))
         ]
         if not tools:
             continue
@@ -748,7 +740,7 @@ def _pii_readers(ctx: Context, p: Plugin) -> list[str]:
 def _ways_out(ctx: Context, p: Plugin) -> list[tuple[str, ToolStatus]]:
     out = []
     for c, t, s in ctx.tools(p):
-        if s in _USABLE and (t.action in (ActionClass.SEND, ActionClass.SHARE) or (_leaves(c, t) and t.action is not ActionClass.READ)):
+        if s in _USABLE and (t.action in (ActionClass.SEND, ActionClass.SHARE) or (c.leaves_org_for(t) and t.action is not ActionClass.READ)):
             out.append((f"{c.id}.{t.name}", s))
     return out
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from blastradius.errors import BlastRadiusError, suggest
 from blastradius.model import Inventory
 from blastradius.rules import HALT_TARGET_SECONDS
 from blastradius.scope import ToolStatus
@@ -74,9 +73,8 @@ def runbook(
 ) -> list[RunbookEntry]:
     """The runbook entry of ``plugin``, or of every plugin (slowest to halt first)."""
     inv = inventory
-    if plugin is not None and plugin not in inv.plugin_by_id:
-        hint = suggest(plugin, inv.plugin_by_id)
-        raise BlastRadiusError(f"no plugin '{plugin}' in the inventory" + (f"; {hint}" if hint else ""))
+    if plugin is not None:
+        inv.require("plugin", plugin)
     scorer = Scorer(inv, load_weights(weights, inventory=inv))
     users_of: dict[str, list[str]] = {}
     for p in inv.plugins:
@@ -116,7 +114,7 @@ def runbook(
         usable = [a for a in ps.actions if a.status in (ToolStatus.UNGATED, ToolStatus.GATED)]
         records = {s.dataset: (s.records or 0) for a in usable for s in a.datasets}
         people = {g for a in usable for g in a.people_groups}
-        users = sum((inv.team_by_id[u.team].headcount if u.users is None else u.users) for u in p.users)
+        users = sum(n for _, n in inv.users_of(p))
         issues = []
         if not can_pause:
             issues.append("cannot be paused for all users")

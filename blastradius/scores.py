@@ -33,7 +33,6 @@ import pandas as pd
 import yaml
 from pydantic import Field, StrictFloat, field_validator
 
-from blastradius.errors import BlastRadiusError, suggest
 from blastradius.loader import validate_settings
 from blastradius.model import (
     HIGH_IMPACT_ACTIONS,
@@ -252,7 +251,7 @@ def _capability(tool: Tool, connector: Connector, weights: Weights) -> float:
         return base
     base *= weights.reversibility[tool.reversibility]
     base *= 1 + weights.fan_out_slope * math.log10(tool.fan_out)
-    leaves = connector.leaves_org if tool.leaves_org is None else tool.leaves_org
+    leaves = connector.leaves_org_for(tool)
     return base * (weights.leaves_org if leaves else 1.0)
 
 
@@ -292,7 +291,7 @@ class Scorer:
             if miss > best or why.startswith("no"):
                 best, why = miss, f"output leaves the organisation (review tier {plugin.review_tier or 'none'})"
         for conn, tool, status in tools:
-            leaves = conn.leaves_org if tool.leaves_org is None else tool.leaves_org
+            leaves = conn.leaves_org_for(tool)
             outward = tool.action in (ActionClass.SEND, ActionClass.SHARE) or (leaves and tool.action is not ActionClass.READ)
             if not outward or status not in (ToolStatus.UNGATED, ToolStatus.GATED):
                 continue
@@ -370,7 +369,7 @@ class Scorer:
                     high_impact=any(is_high_impact(t, w) for _, t, _, _ in usable),
                     irreversible=any(t.reversibility is Reversibility.IMMEDIATE for _, t, _, _ in usable)
                     and action is not ActionClass.READ,
-                    leaves_org=any((c.leaves_org if t.leaves_org is None else t.leaves_org) for c, t, _, _ in usable),
+                    leaves_org=any(c.leaves_org_for(t) for c, t, _, _ in usable),
                     fan_out=max((t.fan_out for _, t, _, _ in usable), default=0),
                     datasets=tuple(sorted(datasets.values(), key=lambda s: s.dataset)),
                     people_groups=tuple(sorted(people)),
@@ -407,10 +406,7 @@ class Scorer:
 
 def score_plugin(inventory: Inventory, plugin: str, weights: Weights | Mapping | str | Path | None = None) -> PluginScore:
     """Every action of one plugin with its three factors, and its totals per failure class."""
-    if plugin not in inventory.plugin_by_id:
-        hint = suggest(plugin, inventory.plugin_by_id)
-        raise BlastRadiusError(f"no plugin '{plugin}' in the inventory" + (f"; {hint}" if hint else ""))
-    return Scorer(inventory, load_weights(weights, inventory=inventory)).plugin(inventory.plugin_by_id[plugin])
+    return Scorer(inventory, load_weights(weights, inventory=inventory)).plugin(inventory.require("plugin", plugin))
 
 
 def action_scores(inventory: Inventory, weights: Weights | Mapping | str | Path | None = None) -> list[PluginScore]:
@@ -456,7 +452,6 @@ def score_plugins(inventory: Inventory, weights: Weights | Mapping | str | Path 
     rows = []
     for ps in action_scores(inventory, w):
         plugin = inventory.plugin_by_id[ps.plugin]
-        owner = inventory.team_by_id.get(plugin.owner)
         usable = [a for a in ps.actions if a.status in (ToolStatus.UNGATED, ToolStatus.GATED)]
         scopes: dict[str, DatasetScope] = {}
         for a in usable:
@@ -469,12 +464,11 @@ def score_plugins(inventory: Inventory, weights: Weights | Mapping | str | Path 
         weighted = [a for a in ps.actions if a.status is not ToolStatus.UNUSABLE and a.capability > 0]
         cap_sum = sum(a.capability for a in weighted)
         autonomy = sum(a.capability * _autonomy(a.status, w) for a in weighted) / cap_sum if cap_sum else 0.0
-        usage = [(inventory.team_by_id[u.team].headcount if u.users is None else u.users, u) for u in plugin.users]
         rows.append(
             {
                 "plugin": ps.plugin,
                 "owner": plugin.owner,
-                "department": owner.department_name if owner else plugin.owner,
+                "department": inventory.department_of(plugin),
                 "capability": max((a.capability for a in usable), default=0.0),
                 "reach_records": sum(records.values()),
                 "reach_people": sum(people.values()),
@@ -490,8 +484,8 @@ def score_plugins(inventory: Inventory, weights: Weights | Mapping | str | Path 
                 "unknowns": sum(not s.size_known for s in scopes.values())
                 + sum(g.count is None for g in groups.values())
                 + (0 if ps.output.audience_known else 1),
-                "users": sum(n for n, _ in usage),
-                "runs_per_day": sum(n * u.runs_per_user_per_day for n, u in usage),
+                "users": sum(n for _, n in inventory.users_of(plugin)),
+                "runs_per_day": inventory.runs_per_day(plugin),
             }
         )
     df = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
