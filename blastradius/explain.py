@@ -156,7 +156,13 @@ def _sentence(inventory: Inventory, a: ActionScore, total: float, way_out: str) 
                 _plural(a.reach_people, "people")
                 + (f" ({a.external_people:,} outside the organisation)" if a.external_people else "")
             )
-        what = f"can {_VERB_PHRASES[a.action]} {' and '.join(targets) or 'its system'} {who}"
+        if a.action in (ActionClass.SEND, ActionClass.SHARE, ActionClass.PAY) and a.reach_people:
+            what = f"can {_VERB_PHRASES[a.action]} {' and '.join(reversed(targets))} {who}"
+        else:
+            obj = targets[0] if targets else "its system"
+            if len(targets) > 1:
+                obj += f", about {targets[1]}"
+            what = f"can {_VERB_PHRASES[a.action]} {obj} {who}"
         what += f", up to {a.fan_out:,} per call" if a.fan_out > 1 else ""
         what += ", irreversibly" if a.irreversible else ", reversibly"
     share = a.blast_radius / total if total else 0.0
@@ -262,7 +268,14 @@ def format_explanation(inventory: Inventory, explanation: Explanation) -> str:
         lines += [f"  - {tool}: \"{prompt}\"" for tool, prompt in e.prompts]
     if e.blocked:
         lines += ["", "Cannot run:"]
-        lines += [f"  - {tool}: {reason}" for tool, reason in e.blocked]
+        groups: dict[str, list[str]] = {}
+        for tool, reason in e.blocked:
+            if "is not given tool" in reason:
+                reason = "not given to this plugin"
+            elif reason.endswith("is read-only"):
+                reason = "the connector is read-only"
+            groups.setdefault(reason, []).append(tool)
+        lines += [f"  - {reason}: {', '.join(tools)}" for reason, tools in groups.items()]
     if e.unknowns:
         lines += ["", f"{e.unknowns} size(s) are unknown and counted at conservative stand-ins; fill them in to sharpen the score."]
     return "\n".join(lines)
