@@ -1,0 +1,279 @@
+"""Plots for notebooks and the rollout report: each takes data already computed and an ``ax``.
+
+Drawing never computes: every function takes the DataFrame an analysis
+returned (scores, exceedance curves, recommendations, findings) or the graph,
+draws on ``ax`` (a new figure when None) and returns the Axes. matplotlib is
+imported inside the functions, never at import, and nothing here calls
+``show()`` or ``savefig()``. Needs the ``report`` extra
+(``pip install 'blastradius[report]'``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from blastradius.errors import BlastRadiusError
+
+__all__ = [
+    "CLASS_COLORS",
+    "plot_exceedance",
+    "plot_factor_heatmap",
+    "plot_factors",
+    "plot_findings",
+    "plot_graph",
+    "plot_recommendations",
+    "plot_scores",
+]
+
+#: One colour per failure class, used by every plot.
+CLASS_COLORS = {
+    "wrong_action": "#c0392b",
+    "data_leakage": "#8e44ad",
+    "wrong_output": "#e67e22",
+    "systematic": "#2c3e50",
+}
+_LABELS = {
+    "wrong_action": "wrong action",
+    "data_leakage": "data leakage",
+    "wrong_output": "wrong output",
+    "systematic": "systematic fault",
+}
+SEVERITY_COLORS = {"critical": "#7b241c", "high": "#c0392b", "medium": "#e67e22", "low": "#f4d03f", "info": "#95a5a6"}
+
+
+def _plt() -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise BlastRadiusError(
+            "plotting needs matplotlib: install the report extra, pip install 'blastradius[report]'"
+        ) from None
+    return plt
+
+
+def _ax(ax: Any, size: tuple[float, float]) -> Any:
+    if ax is not None:
+        return ax
+    _, ax = _plt().subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def plot_scores(scores: pd.DataFrame, ax: Any = None, *, top: int | None = 20) -> Any:
+    """Ranked blast radius per plugin, stacked by failure class (the frame of ``score_plugins``)."""
+    df = scores.head(top) if top else scores
+    ax = _ax(ax, (9, 0.35 * len(df) + 1.5))
+    y = np.arange(len(df))[::-1]
+    left = np.zeros(len(df))
+    for cls in ("wrong_action", "data_leakage", "wrong_output"):
+        values = df[cls].to_numpy(dtype=float)
+        ax.barh(y, values, left=left, color=CLASS_COLORS[cls], label=_LABELS[cls], height=0.7)
+        left += values
+    ax.set_yticks(y, df["plugin"])
+    ax.set_xlabel("blast radius of one bad run (capability × reach × autonomy)")
+    ax.legend(loc="lower right", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title("Blast radius by plugin")
+    return ax
+
+
+def plot_factors(scores: pd.DataFrame, axes: Sequence[Any] | None = None, *, top: int | None = 20) -> Sequence[Any]:
+    """The three factors side by side: capability, reach (records and people, log scale), autonomy."""
+    df = scores.head(top) if top else scores
+    if axes is None:
+        _, axes = _plt().subplots(1, 3, figsize=(12, 0.35 * len(df) + 1.5), sharey=True, layout="constrained")
+    y = np.arange(len(df))[::-1]
+    axes[0].barh(y, df["capability"], color="#34495e", height=0.7)
+    axes[0].set_title("capability")
+    axes[0].set_yticks(y, df["plugin"])
+    axes[1].barh(y + 0.18, np.log10(1 + df["reach_records"].astype(float)), color="#2980b9", height=0.35, label="records")
+    axes[1].barh(y - 0.18, np.log10(1 + df["reach_people"].astype(float)), color="#16a085", height=0.35, label="people")
+    axes[1].set_title("reach (orders of magnitude)")
+    axes[1].set_xlabel("log10(1 + count)")
+    axes[1].legend(frameon=False, loc="lower right")
+    axes[2].barh(y, df["autonomy"], color="#d35400", height=0.7)
+    axes[2].set_xlim(0, 1)
+    axes[2].set_title("autonomy (share with no human)")
+    for ax in axes:
+        ax.spines[["top", "right"]].set_visible(False)
+    return axes
+
+
+def plot_factor_heatmap(scores: pd.DataFrame, ax: Any = None, *, top: int | None = 30) -> Any:
+    """Capability, reach and autonomy of each plugin as a heat map, each column scaled to its maximum."""
+    df = scores.head(top) if top else scores
+    columns = {
+        "capability": df["capability"].astype(float),
+        "records (log)": np.log10(1 + df["reach_records"].astype(float)),
+        "people (log)": np.log10(1 + df["reach_people"].astype(float)),
+        "autonomy": df["autonomy"].astype(float),
+        "blast radius": df["blast_radius"].astype(float),
+    }
+    raw = np.column_stack([np.asarray(v) for v in columns.values()])
+    peak = raw.max(axis=0)
+    scaled = np.divide(raw, peak, out=np.zeros_like(raw), where=peak > 0)
+    ax = _ax(ax, (8, 0.32 * len(df) + 1.5))
+    image = ax.imshow(scaled, aspect="auto", cmap="OrRd", vmin=0, vmax=1)
+    ax.set_xticks(range(len(columns)), list(columns), rotation=30, ha="right")
+    ax.set_yticks(range(len(df)), df["plugin"])
+    for i in range(raw.shape[0]):
+        for j in range(raw.shape[1]):
+            value = raw[i, j]
+            text = f"{value:.2f}" if list(columns)[j] == "autonomy" else f"{value:.1f}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if scaled[i, j] > 0.6 else "black")
+    ax.figure.colorbar(image, ax=ax, label="share of the column's highest value", shrink=0.6)
+    ax.set_title("Capability, reach and autonomy")
+    return ax
+
+
+def plot_exceedance(curves: pd.DataFrame, ax: Any = None, *, metric: str = "records", title: str | None = None) -> Any:
+    """Loss-exceedance curves (``exceedance_curve`` frames): chance that a period exceeds each value.
+
+    ``curves`` has ``group``, ``value`` and ``exceedance``; one line per group
+    (failure classes take their colour when the groups are class names).
+    """
+    ax = _ax(ax, (8, 4.5))
+    for group, g in curves.groupby("group", sort=False):
+        g = g[g["value"] > 0]
+        if g.empty:
+            continue
+        ax.step(g["value"], g["exceedance"], where="post", label=_LABELS.get(str(group), str(group)),
+                color=CLASS_COLORS.get(str(group)), lw=2)
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(f"{metric} affected in the period (log scale)")
+    ax.set_ylabel("chance of exceeding")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False)
+    ax.set_title(title or f"Loss exceedance: {metric}")
+    return ax
+
+
+def plot_recommendations(recs: pd.DataFrame, ax: Any = None, *, top: int = 10) -> Any:
+    """Blast radius before → after each recommended lever (the frame of ``recommend``)."""
+    df = recs.head(top)
+    ax = _ax(ax, (9, 0.45 * len(df) + 1.5))
+    y = np.arange(len(df))[::-1]
+    ax.barh(y, df["before"], color="#d5d8dc", height=0.7, label="before")
+    colors = df["factor"].map({"autonomy": "#27ae60", "reach": "#2980b9", "capability": "#8e44ad"}).fillna("#7f8c8d")
+    ax.barh(y, df["after"], color=colors, height=0.7, label="after")
+    labels = [lv if len(lv) <= 60 else lv[:57] + "…" for lv in df["lever"]]
+    ax.set_yticks(y, labels, fontsize=8)
+    for yi, (before, after) in zip(y, zip(df["before"], df["after"], strict=True), strict=True):
+        ax.text(before, yi, f"  −{(before - after) / before:.0%}" if before else "", va="center", fontsize=8)
+    ax.set_xlabel("blast radius (after the lever in colour: green gate, blue scope, purple capability)")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title("What each control buys")
+    return ax
+
+
+def plot_findings(findings: pd.DataFrame, ax: Any = None) -> Any:
+    """Open findings per rule, stacked by severity (the frame of ``findings_frame``)."""
+    ax = _ax(ax, (8, 4))
+    df = findings[~findings["accepted"]] if "accepted" in findings else findings
+    order = ["critical", "high", "medium", "low", "info"]
+    table = df.groupby(["rule", "severity"]).size().unstack(fill_value=0).reindex(columns=order, fill_value=0)
+    if table.empty:
+        ax.text(0.5, 0.5, "no open findings", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    bottom = np.zeros(len(table))
+    x = np.arange(len(table))
+    for sev in order:
+        ax.bar(x, table[sev], bottom=bottom, color=SEVERITY_COLORS[sev], label=sev)
+        bottom += table[sev].to_numpy()
+    ax.set_xticks(x, table.index, rotation=45, ha="right")
+    ax.set_ylabel("open findings")
+    ax.legend(frameon=False, ncols=5, loc="upper right")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title("Governance findings by rule")
+    return ax
+
+
+def _layered_positions(layers: list[list[str]]) -> dict[str, tuple[float, float]]:
+    pos = {}
+    for x, nodes in enumerate(layers):
+        n = len(nodes)
+        for i, node in enumerate(nodes):
+            pos[node] = (float(x), 1.0 - (i + 0.5) / max(n, 1))
+    return pos
+
+
+def plot_graph(G: Any, ax: Any = None, *, summary: bool | None = None, max_plugins: int = 30) -> Any:
+    """The graph drawn in layers: plugins → connectors → systems → data/people.
+
+    With more than ``max_plugins`` plugins (or ``summary=True``) plugins are
+    grouped by department and datasets and people by system, so a large rollout
+    reads as a summary instead of a hairball. Edge width grows with how many
+    links it stands for; red edges carry an ungated high-impact action.
+    """
+    plt = _plt()
+    plugins = [n for n, d in G.nodes(data=True) if d["kind"] == "plugin"]
+    summary = len(plugins) > max_plugins if summary is None else summary
+    group: dict[str, str] = {}
+    for n, d in G.nodes(data=True):
+        kind = d["kind"]
+        if kind == "team":
+            continue
+        if summary and kind == "plugin":
+            owner = f"team:{d['owner']}"
+            dept = G.nodes[owner]["department"] if owner in G else d["owner"]
+            group[n] = f"{dept} plugins"
+        elif summary and kind in ("dataset", "people"):
+            system = next((u for u in G.predecessors(n) if G.nodes[u]["kind"] == "system"), None)
+            label = G.nodes[system]["id"] if system else "?"
+            group[n] = f"{label} {'data' if kind == 'dataset' else 'people'}"
+        else:
+            group[n] = d["label"] if kind != "connector" else d["id"]
+    kinds = {"plugin": 0, "connector": 1, "system": 2, "dataset": 3, "people": 3}
+    layers: list[list[str]] = [[], [], [], []]
+    counts: dict[str, int] = {}
+    for n, d in G.nodes(data=True):
+        if d["kind"] == "team":
+            continue
+        g = group[n]
+        counts[g] = counts.get(g, 0) + 1
+        if g not in layers[kinds[d["kind"]]]:
+            layers[kinds[d["kind"]]].append(g)
+    for layer in layers:
+        layer.sort()
+    edges: dict[tuple[str, str], dict[str, float]] = {}
+    for u, v, d in G.edges(data=True):
+        if G.nodes[u]["kind"] == "team" or d.get("relation") == "describes":
+            continue
+        key = (group[u], group[v])
+        e = edges.setdefault(key, {"n": 0, "hot": 0})
+        e["n"] += 1
+        if d.get("relation") == "calls" and any(
+            t["status"] == "ungated" and t["action"] not in ("read", "write") for t in d.get("tools", [])
+        ):
+            e["hot"] += 1
+    pos = _layered_positions(layers)
+    height = max(len(layer) for layer in layers)
+    ax = _ax(ax, (13, max(4.0, 0.32 * height + 1.5)))
+    top = max((e["n"] for e in edges.values()), default=1)
+    for (a, b), e in edges.items():
+        (x0, y0), (x1, y1) = pos[a], pos[b]
+        ax.plot([x0, x1], [y0, y1], color="#c0392b" if e["hot"] else "#aab7b8",
+                lw=0.6 + 3.0 * math.sqrt(e["n"] / top), alpha=0.8 if e["hot"] else 0.5, zorder=1)
+    colors = ["#34495e", "#2980b9", "#16a085", "#7f8c8d"]
+    for x, layer in enumerate(layers):
+        for node in layer:
+            px, py = pos[node]
+            size = 30 + 8 * math.sqrt(counts[node]) if summary else 40
+            ax.scatter([px], [py], s=size, color=colors[x], zorder=2)
+            text = f"{node} ({counts[node]})" if summary and counts[node] > 1 else node
+            ax.text(px + (0.04 if x < 3 else -0.04), py, text, fontsize=7, va="center", ha="left" if x < 3 else "right",
+                    zorder=3, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 0.4})
+    for x, title in enumerate(["plugins", "connectors", "systems", "data and people"]):
+        ax.text(x, 1.02, title, ha="center", va="bottom", fontsize=10, weight="bold", transform=ax.transData)
+    ax.set_xlim(-0.2, 3.2)
+    ax.set_ylim(-0.02, 1.08)
+    ax.set_axis_off()
+    ax.set_title("Who can reach what" + (" (summary: plugins by department, data by system)" if summary else ""))
+    return ax
