@@ -286,6 +286,19 @@ def _cmd_runbook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from blastradius.report import render_report
+
+    if args.out.resolve() == args.inventory.resolve() or args.inventory.resolve() in args.out.resolve().parents:
+        _refuse_inside(args.out, args.inventory)
+    path = render_report(
+        args.inventory, out=args.out, compare_to=args.compare, assumptions=args.assumptions,
+        trials=args.trials, seed=args.seed, fmt=args.format, as_of=args.as_of,
+    )
+    print(f"wrote {path}")
+    return 0
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     print(json.dumps(inventory_schema(), indent=2))
     return 0
@@ -414,6 +427,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("plugin", nargs="?", metavar="PLUGIN", help="one plugin (default: all)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.set_defaults(func=_cmd_runbook)
+
+    p = sub.add_parser(
+        "report",
+        help="the rollout report for leadership (HTML or PDF)",
+        description="Run the rollout report (a parameterized notebook) on an inventory and export it without code: "
+        "executive summary, blast-radius ranking, failure outlook per period, recommended controls, governance "
+        "findings, kill-switch readiness and every assumption. HTML is one self-contained file; PDF is printed "
+        "by Chromium (Debian package 'chromium'). Needs the report extra.",
+    )
+    p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    p.add_argument("--compare", type=Path, metavar="DIR2", help="a second inventory to compare with (e.g. after controls)")
+    p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR", help="output directory (default: reports/)")
+    p.add_argument("--format", choices=("html", "pdf"), default="html", help="html (default) or pdf")
+    p.add_argument("--assumptions", type=Path, metavar="FILE", help="simulation assumptions over the defaults")
+    p.add_argument("--trials", type=int, default=10_000, metavar="N", help="simulated periods (default: 10,000)")
+    p.add_argument("--seed", type=int, default=20261121, metavar="S", help="random seed (default: 20261121)")
+    p.add_argument("--as-of", type=_date, default=dt.date.today(), metavar="DATE",
+                   help="date to age approvals against (default: today)")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(
         "schema",

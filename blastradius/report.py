@@ -1,0 +1,506 @@
+"""The rollout report: figures computed once into plain data, rendered by a parameterized notebook.
+
+The pipeline, each step a small function:
+
+1. :func:`report_data` computes everything the report shows (scores,
+   simulation, comparison, recommendations, findings, runbook) into a
+   :class:`ReportData` of plain tables: the report is built from this data,
+   never from the model objects, so every number in it is one the library
+   returns for the same inputs and seed.
+2. The notebook ``templates/rollout_report.ipynb`` (a cell tagged
+   ``parameters``) is executed by papermill; its cells call the ``section_*``
+   functions here, which return HTML with every inventory text escaped.
+3. nbconvert exports it without code, into one self-contained HTML page
+   (images embedded, no external links); Chromium prints that page to PDF.
+
+A failing execution keeps the executed notebook beside the output for
+debugging and names the failing cell; nothing half-written is left as if it
+were a report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from blastradius.errors import BlastRadiusError
+from blastradius.loader import INVENTORY_SUFFIXES, load_inventory
+
+__all__ = [
+    "ReportData",
+    "ReportError",
+    "export_html",
+    "fingerprint",
+    "print_pdf",
+    "render_report",
+    "report_data",
+]
+
+#: Debian's Chromium, used to print the HTML report to PDF.
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+)
+
+
+class ReportError(BlastRadiusError):
+    """The report could not be produced; the message says which step and what to do."""
+
+
+def _extra_error(module: str) -> ReportError:
+    return ReportError(f"the report needs {module}: install the report extra, pip install 'blastradius[report]'")
+
+
+# ---------------------------------------------------------------------------
+# 1. The data
+# ---------------------------------------------------------------------------
+
+
+def fingerprint(path: str | Path) -> str:
+    """SHA-256 over the inventory's files (names and bytes, sorted): which inventory a report describes."""
+    root = Path(path)
+    files = [root] if root.is_file() else sorted(
+        p for p in root.rglob("*")
+        if p.is_file() and p.suffix.lower() in INVENTORY_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+    h = hashlib.sha256()
+    for f in files:
+        h.update(str(f.relative_to(root) if root.is_dir() else f.name).encode())
+        h.update(b"\0")
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportData:
+    """Everything the report shows, as plain tables and values."""
+
+    inventory: str
+    name: str
+    compare_to: str | None
+    summary: dict[str, int]
+    scores: pd.DataFrame
+    outlook: pd.DataFrame  # per failure class: mean, p50, p95 of records and people per period
+    enterprise: pd.DataFrame  # enterprise row of summarize
+    curves: pd.DataFrame  # exceedance curves of records, per failure class
+    comparison: pd.DataFrame | None  # baseline vs compare_to, per plugin and enterprise
+    recommendations: pd.DataFrame
+    findings: pd.DataFrame
+    runbook: pd.DataFrame
+    assumptions: pd.DataFrame
+    weights: dict[str, Any]
+    period: str
+    trials: int
+    seed: int
+    as_of: dt.date
+    fingerprint: str
+    compare_fingerprint: str | None
+    version: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def report_data(
+    inventory: str | Path,
+    *,
+    compare_to: str | Path | None = None,
+    assumptions: str | Path | None = None,
+    trials: int = 10_000,
+    seed: int = 20261121,
+    as_of: dt.date | None = None,
+) -> ReportData:
+    """Compute every figure of the rollout report for ``inventory`` (and ``compare_to``, if given)."""
+    from blastradius import __version__
+    from blastradius.findings import findings_frame
+    from blastradius.levers import recommend
+    from blastradius.rules import lint
+    from blastradius.runbook import runbook, runbook_frame
+    from blastradius.scores import load_weights, score_plugins
+    from blastradius.simulate import (
+        assumptions_table,
+        compare,
+        exceedance_curve,
+        load_assumptions,
+        simulate_failures,
+        summarize,
+    )
+
+    as_of = as_of or dt.date.today()
+    inv = load_inventory(inventory)
+    a = load_assumptions(assumptions, inventory=inv)
+    result = simulate_failures(inv, a, trials=trials, seed=seed)
+    outlook = summarize(result, "enterprise", by_class=True)
+    other = load_inventory(compare_to) if compare_to else None
+    comparison = compare(inv, other, a, trials=trials, seed=seed) if other is not None else None
+    weights = load_weights(inventory=inv)
+    return ReportData(
+        inventory=str(inventory),
+        name=Path(inventory).name,
+        compare_to=str(compare_to) if compare_to else None,
+        summary=inv.summary(),
+        scores=score_plugins(inv, weights),
+        outlook=outlook,
+        enterprise=summarize(result, "enterprise"),
+        curves=_class_curves(result, exceedance_curve),
+        comparison=comparison,
+        recommendations=recommend(inv, weights).head(12),
+        findings=findings_frame(lint(inv, as_of=as_of, weights=weights)),
+        runbook=runbook_frame(runbook(inv, weights=weights)),
+        assumptions=assumptions_table(a),
+        weights=weights.model_dump(mode="json"),
+        period=result.period,
+        trials=trials,
+        seed=seed,
+        as_of=as_of,
+        fingerprint=fingerprint(inventory),
+        compare_fingerprint=fingerprint(compare_to) if compare_to else None,
+        version=__version__,
+    )
+
+
+def _class_curves(result: Any, exceedance_curve: Any) -> pd.DataFrame:
+    frames = [
+        exceedance_curve(result, "records", by="enterprise", classes=[cls], points=80).assign(group=cls)
+        for cls in result.classes
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------
+# 2. Sections: HTML with every inventory text escaped
+# ---------------------------------------------------------------------------
+
+
+def esc(value: Any) -> str:
+    """Text for HTML: inventory names and descriptions are data, never markup."""
+    return html.escape(str(value), quote=True)
+
+
+def table(df: pd.DataFrame, *, formats: dict[str, str] | None = None, classes: str = "data") -> str:
+    """A DataFrame as an HTML table, every cell escaped."""
+    formats = formats or {}
+    shown = df.copy()
+    for col, fmt in formats.items():
+        if col in shown:
+            shown[col] = shown[col].map(lambda v, f=fmt: "" if pd.isna(v) else format(v, f))
+    return shown.to_html(index=False, escape=True, classes=classes, border=0, na_rep="")
+
+
+def _n(value: float) -> str:
+    value = float(value)
+    if value >= 1e9:
+        return f"{value / 1e9:.1f} billion"
+    if value >= 1e6:
+        return f"{value / 1e6:.1f} million"
+    return f"{value:,.0f}"
+
+
+_CLASS_WORDS = {
+    "wrong_action": "wrong actions", "data_leakage": "data leakage",
+    "wrong_output": "wrong output", "systematic": "systematic faults at scale",
+}
+
+
+def section_summary(d: ReportData) -> str:
+    """The executive summary in plain words, with the headline numbers."""
+    s, scores = d.summary, d.scores
+    top = scores.head(3)
+    ungated = int((scores.ungated_high_impact > 0).sum())
+    ent = d.enterprise.iloc[0]
+    crit = int(((d.findings.severity == "critical") & ~d.findings.accepted).sum()) if not d.findings.empty else 0
+    high = int(((d.findings.severity == "high") & ~d.findings.accepted).sum()) if not d.findings.empty else 0
+    slow = d.runbook[~d.runbook.fast].plugin.tolist()
+    best = d.recommendations.head(3)
+    items = [
+        f"<p class='lead'><b>{esc(d.name)}</b>: {s['people']:,} people in {s['teams']} teams use "
+        f"{s['plugins']} AI-agent plugins wired to {s['connectors']} connectors, which reach "
+        f"{_n(s['records'])} records and {_n(s['people_reachable'])} people in {s['systems']} systems.</p>",
+        "<ul class='headline'>",
+        f"<li><b>Widest reach:</b> {', '.join(esc(p) for p in top.plugin)} — if one of their runs goes wrong, "
+        f"it can touch up to {_n(top.reach_records.max())} records and {_n(top.reach_people.max())} people. "
+        f"{ungated} plugin{'s' if ungated != 1 else ''} can take a high-impact action (send, delete, pay, sign) "
+        "with no human approval.</li>",
+        f"<li><b>Expected damage per {esc(d.period)}:</b> about {_n(ent.records_p50)} records and "
+        f"{_n(ent.people_p50)} people affected in a typical {esc(d.period)} (median); "
+        f"{_n(ent.records_p95)} records and {_n(ent.people_p95)} people in a bad one (1 in 20).</li>",
+    ]
+    if d.comparison is not None:
+        e = d.comparison[d.comparison.group == "enterprise"]
+        rec = e[e.metric == "records"].iloc[0] if (e.metric == "records").any() else None
+        if rec is not None:
+            items.append(
+                f"<li><b>With the controls of {esc(Path(d.compare_to).name)}:</b> a bad {esc(d.period)} falls from "
+                f"{_n(rec.baseline_p95)} to {_n(rec.controlled_p95)} records "
+                f"({_pct(rec.baseline_p95, rec.controlled_p95)}).</li>"
+            )
+    if not best.empty:
+        items.append(
+            "<li><b>Cheapest controls that cut the most:</b> "
+            + "; ".join(f"{esc(r.lever)} (−{r.reduction_pct:.0f}%)" for r in best.itertuples())
+            + ".</li>"
+        )
+    items.append(
+        f"<li><b>Governance:</b> {crit} critical and {high} high findings open. "
+        + (f"{len(slow)} plugin{'s' if len(slow) != 1 else ''} cannot be halted within minutes: "
+           + ", ".join(esc(p) for p in slow[:6]) + "." if slow else "Every plugin can be halted within minutes.")
+        + "</li>"
+    )
+    items.append("</ul>")
+    return "\n".join(items)
+
+
+def _pct(before: float, after: float) -> str:
+    if not before:
+        return "no change"
+    share = (before - after) / before
+    return f"−{share:.1%}" if 0.99 < share < 1 else f"−{share:.0%}"
+
+
+def section_ranking(d: ReportData) -> str:
+    cols = ["plugin", "department", "capability", "reach_records", "reach_people", "autonomy", "blast_radius",
+            "wrong_action", "data_leakage", "wrong_output", "ungated_high_impact"]
+    return table(d.scores[cols], formats={"capability": ".1f", "reach_records": ",.0f", "reach_people": ",.0f",
+                                          "autonomy": ".2f", "blast_radius": ".1f", "wrong_action": ".1f",
+                                          "data_leakage": ".1f", "wrong_output": ".1f"})
+
+
+def section_outlook(d: ReportData) -> str:
+    df = d.outlook
+    rows = pd.DataFrame({
+        "failure class": df.failure_class.map(lambda c: _CLASS_WORDS.get(c, c)),
+        "records, median": df.records_p50, "records, 1 in 20": df.records_p95,
+        "people, median": df.people_p50, "people, 1 in 20": df.people_p95,
+        "permanent records, 1 in 20": df.records_permanent_p95,
+        "incidents, mean": df.incidents_mean,
+    })
+    fmt = {c: ",.0f" for c in rows.columns if c != "failure class"}
+    fmt["incidents, mean"] = ",.1f"
+    return table(rows, formats=fmt)
+
+
+def section_comparison(d: ReportData) -> str:
+    if d.comparison is None:
+        return "<p>No comparison inventory was given.</p>"
+    df = d.comparison
+    keep = [c for c in ("group", "metric", "baseline_p50", "controlled_p50", "reduction_p50",
+                        "baseline_p95", "controlled_p95", "reduction_p95") if c in df]
+    return table(df[keep], formats={c: ",.0f" for c in keep if c not in ("group", "metric")})
+
+
+def section_recommendations(d: ReportData) -> str:
+    df = d.recommendations[["lever", "factor", "before", "after", "reduction_pct", "cost"]]
+    return table(df, formats={"before": ".1f", "after": ".1f", "reduction_pct": ".0f"})
+
+
+def section_findings(d: ReportData) -> str:
+    df = d.findings
+    if df.empty:
+        return "<p>No findings.</p>"
+    counts = df[~df.accepted].groupby("severity").size()
+    order = [s for s in ("critical", "high", "medium", "low", "info") if s in counts]
+    head = "<p>Open findings: " + ", ".join(f"{int(counts[s])} {s}" for s in order) + \
+        f"; {int(df.accepted.sum())} accepted.</p>"
+    top = df[~df.accepted & df.severity.isin(["critical", "high"])][["rule", "severity", "subject", "message", "fix"]]
+    return head + table(top)
+
+
+def section_runbook(d: ReportData) -> str:
+    df = d.runbook.copy()
+    df["time to halt"] = df.time_to_halt_seconds.map(lambda s: "cannot be halted" if pd.isna(s) else f"{s:,.0f} s")
+    cols = ["plugin", "can_pause", "time to halt", "fast", "users", "collateral_plugins", "issues"]
+    return table(df[cols])
+
+
+def section_appendix(d: ReportData) -> str:
+    meta = pd.DataFrame(
+        [
+            ("inventory", d.inventory), ("inventory fingerprint (SHA-256)", d.fingerprint),
+            ("compared with", d.compare_to or "—"), ("its fingerprint", d.compare_fingerprint or "—"),
+            ("trials", f"{d.trials:,}"), ("seed", d.seed), ("period", d.period), ("as of", d.as_of.isoformat()),
+            ("blastradius version", d.version),
+        ],
+        columns=["what", "value"],
+    )
+    return (
+        "<h3>Run</h3>" + table(meta)
+        + "<h3>Simulation assumptions</h3>" + table(d.assumptions)
+        + "<h3>Scoring weights</h3>" + table(pd.DataFrame(
+            [(k, v) for k, v in d.weights.items()], columns=["weight", "value"]
+        ))
+    )
+
+
+# ---------------------------------------------------------------------------
+# 3. Running the notebook and exporting it
+# ---------------------------------------------------------------------------
+
+_TEMPLATE = "rollout_report.ipynb"
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>{title}</title>
+<style>{css}</style></head>
+<body><main>{body}</main></body></html>
+"""
+
+_CSS = """
+body { font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1c2833; margin: 0; }
+main { max-width: 1100px; margin: 0 auto; padding: 24px 32px; }
+h1 { font-size: 26px; margin: 0 0 4px; } h2 { font-size: 20px; border-bottom: 2px solid #d5d8dc; padding-bottom: 4px;
+margin-top: 32px; } h3 { font-size: 15px; }
+p.lead { font-size: 16px; } ul.headline li { margin: 6px 0; }
+table.data { border-collapse: collapse; font-size: 12px; margin: 8px 0 16px; width: 100%; }
+table.data th { background: #eaecee; text-align: left; padding: 4px 6px; }
+table.data td { border-top: 1px solid #eaecee; padding: 3px 6px; vertical-align: top; }
+img { max-width: 100%; height: auto; }
+.jp-OutputArea-output pre, pre { white-space: pre-wrap; }
+@page { size: A4; margin: 14mm; }
+@media print { main { max-width: none; padding: 0; } h2 { break-before: page; } h2.first { break-before: auto; }
+table.data { font-size: 9px; } tr, img { break-inside: avoid; } }
+"""
+
+
+def template_path() -> Path:
+    """The report notebook shipped with the package."""
+    return Path(str(resources.files("blastradius.templates").joinpath(_TEMPLATE)))
+
+
+def execute_report_notebook(parameters: dict[str, Any], *, workdir: Path, keep_at: Path) -> Any:
+    """Execute the report notebook with ``parameters``; on failure keep it at ``keep_at`` and name the cell."""
+    try:
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+    except ImportError:
+        raise _extra_error("papermill") from None
+    from jupyter_client.manager import KernelManager
+
+    class _LocalKernelManager(KernelManager):
+        """A kernel on local IPC sockets: nothing listens on the network."""
+
+        def __init__(self, **kwargs: Any):
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    out = workdir / "executed.ipynb"
+    try:
+        nb = papermill.execute_notebook(
+            str(template_path()), str(out), parameters=parameters, kernel_name="python3",
+            progress_bar=False, cwd=str(Path.cwd()), log_output=False, kernel_manager_class=_LocalKernelManager,
+        )
+    except PapermillExecutionError as exc:
+        keep_at.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out, keep_at)
+        raise ReportError(
+            f"the report notebook failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue}); "
+            f"the executed notebook is kept at {keep_at} for debugging"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - a kernel that will not start is the user's environment, said plainly
+        raise ReportError(f"could not run the report notebook: {type(exc).__name__}: {exc}") from None
+    return nb
+
+
+def export_html(nb: Any, *, title: str) -> str:
+    """The executed notebook as one self-contained page: no code, images embedded, no external links."""
+    try:
+        from nbconvert import HTMLExporter
+    except ImportError:
+        raise _extra_error("nbconvert") from None
+    exporter = HTMLExporter(template_name="basic")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb)
+    return _PAGE.format(title=esc(title), css=_CSS, body=body)
+
+
+def find_chromium() -> str:
+    """Path of a Chromium to print with, or an error naming the package to install."""
+    for name in CHROMIUM_CANDIDATES:
+        path = shutil.which(name)
+        if path:
+            return path
+    raise ReportError(
+        "PDF export needs Chromium: install Debian's package (sudo apt-get install chromium), "
+        "or export HTML with --format html"
+    )
+
+
+def print_pdf(html_path: Path, pdf_path: Path, *, timeout: float = 120) -> Path:
+    """Print an HTML file to PDF with headless Chromium (A4, paginated by the page's print CSS)."""
+    chromium = find_chromium()
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+               f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0 or not pdf_path.exists() or pdf_path.stat().st_size == 0:
+        raise ReportError(f"Chromium could not print the report to PDF: {proc.stderr.strip()[-500:]}")
+    return pdf_path
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def render_report(
+    inventory: str | Path,
+    *,
+    out: str | Path = "reports",
+    compare_to: str | Path | None = None,
+    assumptions: str | Path | None = None,
+    trials: int = 10_000,
+    seed: int = 20261121,
+    fmt: str = "html",
+    as_of: dt.date | None = None,
+) -> Path:
+    """Produce the rollout report of ``inventory`` under ``out``; return the report's path.
+
+    The report is ``OUT/<inventory name>-rollout-report.html`` (and ``.pdf``
+    with ``fmt='pdf'``). Files are written whole or not at all.
+    """
+    if fmt not in ("html", "pdf"):
+        raise ReportError(f"unknown report format '{fmt}': use html or pdf")
+    if fmt == "pdf":
+        find_chromium()  # fail before the long part
+    inventory = Path(inventory)
+    load_inventory(inventory)  # a bad inventory fails here, with its own error, not inside the kernel
+    if compare_to:
+        load_inventory(compare_to)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{inventory.name}-rollout-report"
+    params = {
+        "inventory": str(inventory), "compare_to": str(compare_to) if compare_to else None,
+        "assumptions": str(assumptions) if assumptions else None, "trials": int(trials), "seed": int(seed),
+        "as_of": (as_of or dt.date.today()).isoformat(),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        nb = execute_report_notebook(params, workdir=Path(tmp), keep_at=out / f"{stem}.failed.ipynb")
+        page = export_html(nb, title=f"Rollout report: {inventory.name}")
+        html_path = out / f"{stem}.html"
+        _atomic_write(html_path, page.encode("utf-8"))
+        stale = out / f"{stem}.failed.ipynb"
+        if stale.exists():
+            stale.unlink()
+        if fmt == "html":
+            return html_path
+        pdf_tmp = Path(tmp) / "report.pdf"
+        print_pdf(html_path, pdf_tmp)
+        pdf_path = out / f"{stem}.pdf"
+        _atomic_write(pdf_path, pdf_tmp.read_bytes())
+        return pdf_path
