@@ -20,9 +20,11 @@ were a report.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import html
+import io
 import os
 import shutil
 import subprocess
@@ -41,6 +43,7 @@ __all__ = [
     "ReportData",
     "ReportError",
     "export_html",
+    "figure_html",
     "fingerprint",
     "print_pdf",
     "render_report",
@@ -269,7 +272,7 @@ def _pct(before: float, after: float) -> str:
 
 
 def section_ranking(d: ReportData) -> str:
-    cols = ["plugin", "department", "capability", "reach_records", "reach_people", "autonomy", "blast_radius",
+    cols = ["plugin", "name", "department", "capability", "reach_records", "reach_people", "autonomy", "blast_radius",
             "wrong_action", "data_leakage", "wrong_output", "ungated_high_impact"]
     return table(d.scores[cols], formats={"capability": ".1f", "reach_records": ",.0f", "reach_people": ",.0f",
                                           "autonomy": ".2f", "blast_radius": ".1f", "wrong_action": ".1f",
@@ -419,6 +422,8 @@ def export_html(nb: Any, *, title: str) -> str:
         from nbconvert import HTMLExporter
     except ImportError:
         raise _extra_error("nbconvert") from None
+    for i, cell in enumerate(nb.cells):  # stable ids: the same inputs give the same page
+        cell["id"] = f"cell-{i}"
     exporter = HTMLExporter(template_name="basic")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
@@ -478,9 +483,15 @@ def render_report(
     if fmt == "pdf":
         find_chromium()  # fail before the long part
     inventory = Path(inventory)
-    load_inventory(inventory)  # a bad inventory fails here, with its own error, not inside the kernel
+    # bad inputs fail here, with their own errors, not inside the kernel
+    from blastradius.simulate import load_assumptions
+
+    inv = load_inventory(inventory)
+    load_assumptions(assumptions, inventory=inv)
     if compare_to:
         load_inventory(compare_to)
+    if trials < 1:
+        raise ReportError(f"trials must be at least 1, got {trials}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{inventory.name}-rollout-report"
@@ -504,3 +515,14 @@ def render_report(
         pdf_path = out / f"{stem}.pdf"
         _atomic_write(pdf_path, pdf_tmp.read_bytes())
         return pdf_path
+
+
+def figure_html(fig: Any, *, alt: str) -> str:
+    """A matplotlib figure as an embedded PNG ``<img>`` with alternative text (closes the figure)."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode()
+    return f'<img alt="{esc(alt)}" src="data:image/png;base64,{data}">'

@@ -417,7 +417,7 @@ def action_scores(inventory: Inventory, weights: Weights | Mapping | str | Path 
 
 #: Columns of :func:`score_plugins`, in order.
 SCORE_COLUMNS = (
-    "plugin", "owner", "department", "capability", "reach_records", "reach_people", "autonomy", "blast_radius",
+    "plugin", "name", "owner", "department", "capability", "reach_records", "reach_people", "autonomy", "blast_radius",
     "wrong_action", "data_leakage", "wrong_output", "sensitive_records", "external_people",
     "ungated_high_impact", "gated_actions", "blocked_actions", "way_out", "unknowns", "users", "runs_per_day",
 )
@@ -445,8 +445,8 @@ def score_plugins(inventory: Inventory, weights: Weights | Mapping | str | Path 
     --------
     >>> from blastradius import load_inventory
     >>> df = score_plugins(load_inventory("inventories/acme"))
-    >>> list(df.columns[:8])
-    ['plugin', 'owner', 'department', 'capability', 'reach_records', 'reach_people', 'autonomy', 'blast_radius']
+    >>> list(df.columns[:9])
+    ['plugin', 'name', 'owner', 'department', 'capability', 'reach_records', 'reach_people', 'autonomy', 'blast_radius']
     """
     w = load_weights(weights, inventory=inventory)
     rows = []
@@ -467,6 +467,7 @@ def score_plugins(inventory: Inventory, weights: Weights | Mapping | str | Path 
         rows.append(
             {
                 "plugin": ps.plugin,
+                "name": plugin.label,
                 "owner": plugin.owner,
                 "department": inventory.department_of(plugin),
                 "capability": max((a.capability for a in usable), default=0.0),

@@ -5,25 +5,29 @@ do go wrong and what that adds up to over a period (a quarter by default), the
 way quantitative risk tools do (frequency × magnitude, loss-exceedance curves),
 but counted in records and people affected rather than money.
 
-For every plugin and failure class the simulation draws, per trial,
+A plugin fails through its *paths*: each of its actions as the scoring layer
+groups them (:class:`blastradius.scores.ActionScore`: a connector and an action
+class, with its reach after the connector's scope and its gate) and its output.
+For every path the simulation draws, per trial,
 
 - **frequency**: runs in the period (users × runs per user per day × working
-  days) times a per-run failure probability from :func:`load_assumptions`;
-- **magnitude**: what one wrong call touches, bounded by the reach the scoring
-  layer computes (:meth:`blastradius.scores.Scorer.reach`) and the tool's
-  fan-out; a leak by the sensitive records one query returns (row limit), a
-  wrong output by its audience;
+  days) times a per-run failure probability (:func:`load_assumptions`);
+- **magnitude**: what one wrong call touches, log-uniform up to a bound set by
+  the action's fan-out and reach (a leak: the sensitive records one query
+  returns, capped by the row limit; a wrong output: its audience);
 - **controls**: approval gates and review tiers stop a share of events,
-  soft-delete/staged tools make damage recoverable, and a *systematic fault*
-  repeats on every run until an anomaly alert, the audit log or a person
-  notices it and the kill switch (or revocation) halts it.
+  soft-delete/staged tools make damage recoverable, a leak needs a way out;
+  and a *systematic fault* repeats on every run until an anomaly alert, the
+  audit log or a person notices it and the kill switch (or revocation) halts it.
 
 The result (:class:`SimulationResult`) holds arrays of shape
 ``(trials, plugins, classes)``; :func:`summarize`, :func:`exceedance_curve`
 and :func:`compare_results` read every figure off it (simulate once, read many
 times). :func:`compare` and :func:`compare_levers` run a baseline and changed
-inventories on common random numbers, so the difference is the control's
-effect and not sampling noise. docs/simulation.md gives every formula.
+inventories on common random numbers, so a difference is the control's effect
+and not sampling noise. :func:`failure_paths` and :func:`assumptions_table`
+list every input, so a reader can challenge it. docs/simulation.md gives every
+formula.
 
 Examples
 --------
@@ -41,16 +45,18 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import replace as dc_replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, cast
 
 import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BeforeValidator, Field, PrivateAttr, StrictFloat, create_model, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from blastradius.errors import BlastRadiusError, ConfigError, InventoryError, Problem, suggest
 from blastradius.loader import deep_merge, read_document, validate_settings
@@ -58,15 +64,13 @@ from blastradius.model import (
     ActionClass,
     Connector,
     Inventory,
-    OutputDestination,
     Plugin,
     Record,
     Reversibility,
     SettingsSource,
-    Tool,
 )
-from blastradius.scope import ToolStatus, tool_status
-from blastradius.scores import Scorer, Weights, load_weights
+from blastradius.scope import ToolStatus
+from blastradius.scores import ActionScore, Scorer, Weights, load_weights
 
 __all__ = [
     "Assumptions",
@@ -148,18 +152,20 @@ class Interval(Record):
         if _is_number(value):
             if value < 0 or (cls._upper is not None and value > cls._upper):
                 limit = f"between 0 and {cls._upper:g}" if cls._upper is not None else "0 or more"
-                raise ValueError(f"must be {limit}, got {value!r}")
+                raise PydanticCustomError("interval", f"must be {limit}")
             return {"low": float(value), "high": float(value)}
         return value
 
     @model_validator(mode="after")
     def _ordered(self) -> Interval:
         if self.low > self.high:
-            raise ValueError(f"the lower bound {self.low:g} is above the upper bound {self.high:g}")
+            raise PydanticCustomError("interval", f"the lower bound {self.low:g} is above the upper bound {self.high:g}")
         if self._upper is not None and self.high > self._upper:
-            raise ValueError(f"the upper bound {self.high:g} is above {self._upper:g}")
+            raise PydanticCustomError("interval", f"the upper bound {self.high:g} is above {self._upper:g}")
         if self.low == 0 and self.high > 0:
-            raise ValueError("a 90% interval is drawn lognormally, so its lower bound must be above 0 (or give one number)")
+            raise PydanticCustomError(
+                "interval", "a 90% interval is drawn lognormally: its lower bound must be above 0 (or give one number)"
+            )
         return self
 
     @property
@@ -176,7 +182,7 @@ class Interval(Record):
 
     @property
     def mean(self) -> float:
-        """Mean of the lognormal (above the median), clipped like the draws for probabilities."""
+        """Mean of the lognormal, ``median * exp(sigma**2 / 2)`` (for a probability, before draws above 1 are clipped)."""
         if self.fixed:
             return self.low
         return self.median * math.exp(self.sigma**2 / 2)
@@ -225,24 +231,33 @@ class Period(Record):
 class FailureRates(Record):
     """Probability that one run fails in each way (D5), before any control."""
 
-    wrong_action: ProbabilityInterval = Field(description="Per run: the right kind of action on the wrong target.")
-    data_leakage: ProbabilityInterval = Field(description="Per run: records reach someone who should not see them.")
+    wrong_action: ProbabilityInterval = Field(description="Per run and action: the right kind of action on the wrong target.")
+    data_leakage: ProbabilityInterval = Field(description="Per run and connector read: records reach someone who should not see them.")
     wrong_output: ProbabilityInterval = Field(description="Per run: a confidently wrong answer that people act on.")
 
 
 class Systematic(Record):
     """Faults that repeat on every run until halted (D5 'any, at scale')."""
 
-    onsets_per_period: Interval = Field(description="Systematic faults starting per plugin per period.")
+    onsets_per_period: Interval = Field(description="Systematic faults starting per period on each action and output of a plugin.")
     share_of_runs_affected: Probability = Field(description="Share of the plugin's runs that hit the fault while it lasts.")
 
 
 class Magnitude(Record):
-    """What one wrong call touches within its bound."""
+    """What one wrong call touches within its bound: its whole bound with some probability, else log-uniform."""
 
-    full_fan_out_share: Probability = Field(
-        description="Share of wrong calls that use their whole bound; the rest are log-uniform between 1 and it."
+    wrong_action_full_share: Probability = Field(
+        description="Share of wrong actions that use their whole fan-out (a bulk send to the whole list)."
     )
+    data_leakage_full_share: Probability = Field(
+        description="Share of leaks that pull everything one query can return (up to the row limit)."
+    )
+
+    def full_share(self, failure_class: str) -> float:
+        """For a path of ``failure_class`` (a wrong output always reaches its whole audience)."""
+        return {"wrong_action": self.wrong_action_full_share, "data_leakage": self.data_leakage_full_share}.get(
+            failure_class, 1.0
+        )
 
 
 class Controls(Record):
@@ -506,9 +521,18 @@ def load_assumptions(
 
 def _load(source: Any, own: SettingsSource | None) -> Assumptions:
     """Defaults, then ``own`` (an inventory's section), then ``source``, with where each value came from."""
+    if source is not None and not isinstance(source, str | Path | Mapping):
+        raise BlastRadiusError(f"assumptions must be a file, a mapping or Assumptions, got {type(source).__name__}")
     defaults = _default_data()
-    result = validate_settings(Assumptions, defaults, own, source)
-    assert isinstance(result, Assumptions)
+    try:
+        result = cast(Assumptions, validate_settings(Assumptions, defaults, own, source))
+    except ConfigError as exc:
+        if not isinstance(source, Mapping):
+            raise
+        # the loader reports the merged layers at "<defaults>"; file layers were checked first, so it is the mapping
+        raise ConfigError(
+            [dc_replace(p, file=Path("<assumptions>")) if str(p.file) == "<defaults>" else p for p in exc.problems]
+        ) from None
     layers = [("default", defaults, None, "")]
     for label, layer in (("inventory", own), ("override", source)):
         if layer is not None:
@@ -572,6 +596,7 @@ def assumptions_table(assumptions: Assumptions | None = None) -> pd.DataFrame:
             text, low, high = str(value), math.nan, math.nan
         rows.append({"key": path, "value": text, "low": low, "high": high, "source": source, "file": file,
                      "meaning": meaning or ""})
+    rows.sort(key=lambda r: not r["key"].startswith("period."))  # the period first, then as in the file
     return pd.DataFrame(rows, columns=["key", "value", "low", "high", "source", "file", "meaning"])
 
 
@@ -582,29 +607,33 @@ def assumptions_table(assumptions: Assumptions | None = None) -> pd.DataFrame:
 
 @dataclass(frozen=True, kw_only=True)
 class _Path:
-    """One way a plugin's failure of one class lands: a tool it can call, or its output."""
+    """One way a plugin can fail: one of its actions (a connector and action class, as scores group tools) or its output."""
 
-    key: str
+    key: str  # names the path's random streams: stable when other paths change
     failure_class: str
     connector: str | None
-    tool: str | None
     action: str
+    tools: tuple[str, ...]
     status: str
     reversibility: str
-    share: float  # share of the class's failures that land here
-    catch: float  # a human check stops it (and, in a systematic fault, raises the alarm)
+    catch: float  # a human check stops an event (and, in a systematic fault, raises the alarm)
     escape: float  # an event no human stopped does damage
-    recovery: float  # share of damage undone
+    recovery: float  # share of damaging events undone
     bound_records: float  # most records one event touches
     bound_people: float
-    cap_records: float  # most distinct records the path can touch over the period
+    cap_records: float  # most distinct records the path can touch in a period
     cap_people: float
-    fixed: bool  # one event always touches its whole bound (output audience)
+    fixed: bool  # one event always touches its whole bound (an output reaches its audience)
     alert_records: float  # an anomaly alert fires when one call returns more rows than this
     alert_people: float  # ... or sends to more people than this
     audit: bool
     halt_hours: float
-    why_catch: str
+    controls: str
+
+    @property
+    def harmless(self) -> bool:
+        """Reaches nothing: its events are neither incidents nor damage."""
+        return self.bound_records <= 0 and self.bound_people <= 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -616,20 +645,8 @@ class _PluginPlan:
     paths: tuple[_Path, ...]
 
 
-def _department(inv: Inventory, plugin: Plugin) -> str:
-    owner = inv.team_by_id.get(plugin.owner)
-    return owner.department_name if owner else plugin.owner
-
-
-def _runs_per_day(inv: Inventory, plugin: Plugin) -> float:
-    total = 0.0
-    for u in plugin.users:
-        users = inv.team_by_id[u.team].headcount if u.users is None else u.users
-        total += users * u.runs_per_user_per_day
-    return total
-
-
 def _halt_hours(plugin: Plugin, connector: Connector | None, a: PluginAssumptions) -> float:
+    """Hours from detection to halt: the faster of pausing the plugin and revoking the connector."""
     options = []
     ks = plugin.kill_switch
     if ks is not None and ks.can_pause:
@@ -643,8 +660,8 @@ def _halt_hours(plugin: Plugin, connector: Connector | None, a: PluginAssumption
     return min(options) if options else a.halt.manual_hours
 
 
-def _exit_weights(weights: Weights, a: PluginAssumptions) -> Weights:
-    """Weights whose autonomies are the assumptions' miss rates, so Scorer.way_out prices the channel out."""
+def _control_weights(weights: Weights, a: PluginAssumptions) -> Weights:
+    """Weights whose autonomies are the assumptions' miss rates, so the scorer prices gates and the way out."""
     c = a.controls
     return weights.model_copy(
         update={
@@ -655,92 +672,87 @@ def _exit_weights(weights: Weights, a: PluginAssumptions) -> Weights:
     )
 
 
-def _plan_plugin(inv: Inventory, plugin: Plugin, a: PluginAssumptions, scorer: Scorer, period: Period) -> _PluginPlan:
-    w = scorer.w
-    tools: list[tuple[Connector, Tool, ToolStatus]] = []
-    for pc in plugin.connectors:
-        conn = inv.connector_by_id[pc.connector]
-        for tool in conn.tools:
-            tools.append((conn, tool, tool_status(plugin, conn, tool)[0]))
-    exit_scorer = Scorer(inv, _exit_weights(w, a))
-    exit_autonomy, way_out = exit_scorer.way_out(plugin, tools)
-    if way_out.startswith("no "):  # no channel out: colleagues who should not see it, no human check
-        leak_catch, leak_escape = 0.0, exit_autonomy
-    else:
-        leak_catch, leak_escape = 1 - exit_autonomy, 1.0
-    gate = a.controls.approval_gate_catch_rate
+def _records(scopes: Iterable[Any], w: Weights) -> float:
+    return float(sum(s.records if s.records is not None else w.unknown_dataset_records for s in scopes))
 
-    raw: list[dict[str, Any]] = []
-    for conn, tool, status in tools:
-        if status not in (ToolStatus.UNGATED, ToolStatus.GATED):
-            continue
-        reach = scorer.reach(conn, tool)
-        status_catch = gate if status is ToolStatus.GATED else 0.0
-        audit = conn.audit
-        common = dict(
-            connector=conn.id, tool=tool.name, action=tool.action.value, status=status.value,
-            audit=bool(audit is not None and audit.log_every_query), halt_hours=_halt_hours(plugin, conn, a),
-            fixed=False,
+
+def _people(inv: Inventory, groups: Iterable[str], w: Weights) -> float:
+    counts = (inv.people_by_id[g].count for g in groups)
+    return float(sum(c if c is not None else w.unknown_people_count for c in counts))
+
+
+def _action_path(inv: Inventory, plugin: Plugin, act: ActionScore, way_out: str, a: PluginAssumptions, w: Weights) -> _Path:
+    conn = inv.connector_by_id[act.connector]
+    tools = [t for t in (conn.tool(name) for name in act.tools) if t is not None]
+    gated = act.status is ToolStatus.GATED
+    status_catch = a.controls.approval_gate_catch_rate if gated else 0.0
+    audit = conn.audit
+    common: dict[str, Any] = dict(
+        connector=conn.id, action=act.action.value, tools=act.tools, status=act.status.value,
+        audit=bool(audit is not None and audit.log_every_query), halt_hours=_halt_hours(plugin, conn, a), fixed=False,
+    )
+    if act.action is ActionClass.READ:
+        sensitive = [s for s in act.datasets if s.sensitive]
+        bound = _records(sensitive, w)  # one query's worth per table (row-capped by the scope)
+        if conn.row_limit is not None:
+            bound = min(bound, conn.row_limit)
+        if tools and all("fan_out" in t.model_fields_set for t in tools):
+            bound = min(bound, max(t.fan_out for t in tools))  # a read's fan-out counts where the inventory gives it
+        full = sum(inv.dataset_by_id[s.dataset].records for s in sensitive if inv.dataset_by_id[s.dataset].records is not None)
+        full += w.unknown_dataset_records * sum(inv.dataset_by_id[s.dataset].records is None for s in sensitive)
+        ids = {s.dataset for s in sensitive}
+        people = _people(inv, (g for g in act.people_groups if inv.people_by_id[g].dataset in ids), w)
+        if way_out.startswith("no "):  # no channel out: colleagues may see it; no human check on the way
+            catch, escape = status_catch, a.controls.internal_exposure_share
+        else:  # the scorer's autonomy of a read: its own gate times the way out's gate or review
+            catch, escape = 1 - act.autonomy, 1.0
+        threshold = audit.alert_if_rows_returned_over if audit is not None else None
+        return _Path(
+            key=f"data_leakage:{conn.id}.read", failure_class="data_leakage", reversibility="permanent",
+            catch=catch, escape=escape, recovery=0.0, bound_records=bound, bound_people=min(people, bound),
+            cap_records=float(full), cap_people=people, alert_records=float(threshold) if threshold else math.inf,
+            alert_people=math.inf, controls=f"{act.status.value}; way out: {way_out}", **common,
         )
-        if tool.action is ActionClass.READ:
-            sensitive = [s for s in reach.datasets if s.sensitive]
-            scoped = sum(s.records if s.records is not None else w.unknown_dataset_records for s in sensitive)
-            full = 0
-            for s in sensitive:
-                records = inv.dataset_by_id[s.dataset].records
-                full += records if records is not None else w.unknown_dataset_records
-            bound = float(scoped)
-            if conn.row_limit is not None:
-                bound = min(bound, conn.row_limit)
-            if "fan_out" in tool.model_fields_set:  # a read's fan-out counts only where the inventory gives one
-                bound = min(bound, tool.fan_out)
-            ids = {s.dataset for s in sensitive}
-            people = sum(g.count if g.count is not None else w.unknown_people_count for g in reach.people if g.dataset in ids)
-            catch = 1 - (1 - status_catch) * (1 - leak_catch)
-            why = f"{status.value}; way out: {way_out}"
-            raw.append(dict(
-                common, failure_class="data_leakage", reversibility="permanent", catch=catch, escape=leak_escape,
-                recovery=0.0, bound_records=bound, bound_people=float(min(people, bound)), cap_records=float(full),
-                cap_people=float(people), why_catch=why,
-                alert_records=float(audit.alert_if_rows_returned_over) if audit and audit.alert_if_rows_returned_over else math.inf,
-                alert_people=math.inf,
-            ))
-        else:
-            records = sum(s.records if s.records is not None else w.unknown_dataset_records for s in reach.datasets)
-            people = sum(g.count if g.count is not None else w.unknown_people_count for g in reach.people)
-            sends = tool.action in (ActionClass.SEND, ActionClass.SHARE)
-            raw.append(dict(
-                common, failure_class="wrong_action", reversibility=tool.reversibility.value, catch=status_catch,
-                escape=1.0, recovery=a.recovery[tool.reversibility],
-                bound_records=float(min(tool.fan_out, records)), bound_people=float(min(tool.fan_out, people)),
-                cap_records=float(records), cap_people=float(people), why_catch=status.value,
-                alert_records=math.inf,
-                alert_people=float(audit.alert_if_sends_over) if sends and audit and audit.alert_if_sends_over else math.inf,
-            ))
-    audience = plugin.output_audience if plugin.output_audience is not None else w.unknown_output_audience
-    reach_people = audience * a.wrong_output.forwarding_factor
-    tier = plugin.review_tier
-    raw.append(dict(
-        connector=None, tool=None, action="output", status=f"review tier {tier or 'none'}", audit=False,
-        halt_hours=_halt_hours(plugin, None, a), fixed=True, failure_class="wrong_output", reversibility="permanent",
-        catch=a.controls.review_catch(tier), escape=1.0, recovery=0.0, bound_records=0.0,
-        bound_people=float(reach_people), cap_records=math.inf, cap_people=math.inf,
-        why_catch=f"review tier {tier or 'none'} ({plugin.output.value} output)",
-        alert_records=math.inf, alert_people=math.inf,
-    ))
-    counts = {c: sum(r["failure_class"] == c for r in raw) for c in _ONE_OFF}
-    paths = []
-    for r in raw:
-        where = "output" if r["connector"] is None else f"{r['connector']}.{r['tool']}"
-        paths.append(_Path(key=f"{r['failure_class']}:{where}", share=1 / counts[r["failure_class"]], **r))
-    runs = _runs_per_day(inv, plugin) * period.working_days
-    return _PluginPlan(plugin=plugin.id, department=_department(inv, plugin), runs=runs, assumptions=a, paths=tuple(paths))
+    records = _records(act.datasets, w)
+    people = _people(inv, act.people_groups, w)
+    recovery = min((a.recovery[t.reversibility] for t in tools), default=0.0)
+    worst = min(tools, key=lambda t: a.recovery[t.reversibility]).reversibility.value if tools else "immediate"
+    sends = act.action in (ActionClass.SEND, ActionClass.SHARE)
+    threshold = audit.alert_if_sends_over if sends and audit is not None else None
+    return _Path(
+        key=f"wrong_action:{conn.id}.{act.action.value}", failure_class="wrong_action", reversibility=worst,
+        catch=status_catch, escape=1.0, recovery=recovery, bound_records=float(min(act.fan_out, records)),
+        bound_people=float(min(act.fan_out, people)), cap_records=records, cap_people=people, alert_records=math.inf,
+        alert_people=float(threshold) if threshold else math.inf, controls=f"{act.status.value}: {act.reason}", **common,
+    )
+
+
+def _plan_plugin(inv: Inventory, plugin: Plugin, a: PluginAssumptions, weights: Weights, period: Period) -> _PluginPlan:
+    w = _control_weights(weights, a)
+    score = Scorer(inv, w).plugin(plugin)
+    paths = [
+        _action_path(inv, plugin, act, score.way_out, a, w)
+        for act in score.actions
+        if act.status in (ToolStatus.UNGATED, ToolStatus.GATED)
+    ]
+    out = score.output
+    tier = f"review tier {out.review_tier or 'none'}"
+    paths.append(
+        _Path(
+            key="wrong_output:output", failure_class="wrong_output", connector=None, action="output", tools=(),
+            status=tier, reversibility="permanent", catch=a.controls.review_catch(out.review_tier), escape=1.0,
+            recovery=0.0, bound_records=0.0, bound_people=float(out.audience * a.wrong_output.forwarding_factor),
+            cap_records=math.inf, cap_people=math.inf, fixed=True, alert_records=math.inf, alert_people=math.inf,
+            audit=False, halt_hours=_halt_hours(plugin, None, a), controls=f"{tier} ({out.destination.value} output)",
+        )
+    )
+    runs = inv.runs_per_day(plugin) * period.working_days
+    return _PluginPlan(plugin=plugin.id, department=inv.department_of(plugin), runs=runs, assumptions=a, paths=tuple(paths))
 
 
 def _plan(inventory: Inventory, assumptions: Assumptions, weights: Weights) -> list[_PluginPlan]:
-    scorer = Scorer(inventory, weights)
     return [
-        _plan_plugin(inventory, p, assumptions.for_plugin(p.id), scorer, assumptions.period) for p in inventory.plugins
+        _plan_plugin(inventory, p, assumptions.for_plugin(p.id), weights, assumptions.period) for p in inventory.plugins
     ]
 
 
@@ -757,10 +769,10 @@ def _magnitude_moments(bound: float, q: float) -> tuple[float, float]:
 
 
 _PATH_COLUMNS = (
-    "plugin", "department", "failure_class", "path", "connector", "tool", "action", "status", "reversibility",
-    "runs_per_period", "share", "catch_rate", "escape_rate", "recovery_rate", "records_bound", "people_bound",
+    "plugin", "department", "failure_class", "path", "connector", "action", "tools", "status", "reversibility",
+    "runs_per_period", "catch_rate", "escape_rate", "recovery_rate", "records_bound", "people_bound",
     "records_cap", "people_cap", "alert_over_rows", "alert_over_sends", "audit", "halt_hours", "controls",
-    "expected_events", "expected_incidents", "expected_records", "expected_people",
+    "expected_events", "expected_incidents", "expected_records", "expected_people", "expected_faults",
 )
 
 
@@ -770,20 +782,23 @@ def failure_paths(
     *,
     weights: Weights | Mapping[str, Any] | str | Path | None = None,
 ) -> pd.DataFrame:
-    """Every way a failure can land, with every input the simulation takes from the inventory.
+    """Every way a plugin can fail, with every input the simulation takes from the inventory.
 
-    One row per plugin and usable tool (reads make up data leakage, other
+    One row per plugin and usable action (a connector and action class, as
+    :mod:`blastradius.scores` groups tools: reads make up data leakage, other
     actions wrong action) and one per plugin output (wrong output). The
-    ``expected_*`` columns are the closed-form expectation per period of the
+    ``expected_*`` columns are the closed-form expectations per period of the
     one-off failures on that path (before the per-period reach cap), which the
-    simulation's means converge to.
+    simulated means converge to; ``expected_faults`` is the mean number of
+    systematic faults starting on it. ``records_cap``, ``people_cap`` and the
+    ``alert_over_*`` thresholds are empty where there is none.
 
     Examples
     --------
     >>> from blastradius import load_inventory
     >>> paths = failure_paths(load_inventory("inventories/acme"))
-    >>> row = paths[(paths.plugin == "renewal-campaigns") & (paths.tool == "send_bulk_email")].iloc[0]
-    >>> row.people_bound, row.status, row.catch_rate
+    >>> row = paths[(paths.plugin == "renewal-campaigns") & (paths.path == "email.send")].iloc[0]
+    >>> float(row.people_bound), row.status, float(row.catch_rate)
     (2310.0, 'ungated', 0.0)
     """
     a = load_assumptions(assumptions, inventory=inventory)
@@ -791,25 +806,29 @@ def failure_paths(
     rows = []
     for plan in _plan(inventory, a, w):
         pa = plan.assumptions
-        q = pa.magnitude.full_fan_out_share
         for path in plan.paths:
+            q = pa.magnitude.full_share(path.failure_class)
             rate = getattr(pa.failure_rates, path.failure_class).mean
-            events = plan.runs * min(rate, 1.0) * path.share
-            incidents = events * (1 - path.catch) * path.escape
+            events = plan.runs * min(rate, 1.0)
+            incidents = 0.0 if path.harmless else events * (1 - path.catch) * path.escape
             mr = path.bound_records if path.fixed else _magnitude_moments(path.bound_records, q)[0]
             mp = path.bound_people if path.fixed else _magnitude_moments(path.bound_people, q)[0]
             rows.append({
                 "plugin": plan.plugin, "department": plan.department, "failure_class": path.failure_class,
-                "path": path.key.split(":", 1)[1], "connector": path.connector, "tool": path.tool,
-                "action": path.action, "status": path.status, "reversibility": path.reversibility,
-                "runs_per_period": plan.runs, "share": path.share, "catch_rate": path.catch,
-                "escape_rate": path.escape, "recovery_rate": path.recovery, "records_bound": path.bound_records,
-                "people_bound": path.bound_people, "records_cap": path.cap_records, "people_cap": path.cap_people,
-                "alert_over_rows": path.alert_records, "alert_over_sends": path.alert_people, "audit": path.audit,
-                "halt_hours": path.halt_hours, "controls": path.why_catch, "expected_events": events,
-                "expected_incidents": incidents, "expected_records": incidents * mr, "expected_people": incidents * mp,
+                "path": path.key.split(":", 1)[1], "connector": path.connector, "action": path.action,
+                "tools": ", ".join(path.tools), "status": path.status, "reversibility": path.reversibility,
+                "runs_per_period": plan.runs, "catch_rate": path.catch, "escape_rate": path.escape,
+                "recovery_rate": path.recovery, "records_bound": path.bound_records, "people_bound": path.bound_people,
+                "records_cap": path.cap_records, "people_cap": path.cap_people, "alert_over_rows": path.alert_records,
+                "alert_over_sends": path.alert_people, "audit": path.audit, "halt_hours": path.halt_hours,
+                "controls": path.controls, "expected_events": events, "expected_incidents": incidents,
+                "expected_records": incidents * mr, "expected_people": incidents * mp,
+                "expected_faults": pa.systematic.onsets_per_period.mean if plan.runs > 0 else 0.0,
             })
-    return pd.DataFrame(rows, columns=list(_PATH_COLUMNS))
+    df = pd.DataFrame(rows, columns=list(_PATH_COLUMNS))
+    none = ["records_cap", "people_cap", "alert_over_rows", "alert_over_sends"]
+    df[none] = df[none].replace(math.inf, math.nan)  # empty: no cap, no such alert
+    return df
 
 
 # ---------------------------------------------------------------------------
@@ -907,7 +926,6 @@ def _key(text: str) -> int:
 
 
 _GLOBAL = _key("<global>")
-_SYSTEMATIC = _key("<systematic>")
 
 
 def _rng(root: int, *key: int) -> np.random.Generator:
@@ -931,12 +949,11 @@ def _wilson_hilferty(mean: np.ndarray, var: np.ndarray, z: np.ndarray) -> np.nda
     return k * theta * np.maximum(cube, 0.0) ** 3
 
 
-def _sums(n: np.ndarray, bound: float, q: float, fixed: bool, v: np.ndarray, idx: np.ndarray, z: np.ndarray,
-          small: np.ndarray) -> np.ndarray:
+def _sums(n: np.ndarray, bound: float, q: float, v: np.ndarray, idx: np.ndarray, z: np.ndarray, small: np.ndarray) -> np.ndarray:
     """Sum per trial of ``n`` event magnitudes: drawn one by one where n is small, by moments where large."""
     if bound <= 0:
         return np.zeros(n.shape)
-    if fixed or bound <= 1:
+    if bound <= 1:
         return n * bound
     m = np.exp(v * math.log(bound))
     out = np.bincount(idx, weights=m, minlength=n.shape[0])
@@ -964,8 +981,8 @@ def _event_sums(n: np.ndarray, path: _Path, q: float, rng: np.random.Generator) 
     v = np.minimum(u / (1 - q), 1.0) if q < 1 else np.ones_like(u)
     idx = np.repeat(np.arange(n.shape[0]), ns)
     return (
-        _sums(n, path.bound_records, q, False, v, idx, z, small),
-        _sums(n, path.bound_people, q, False, v, idx, z, small),
+        _sums(n, path.bound_records, q, v, idx, z, small),
+        _sums(n, path.bound_people, q, v, idx, z, small),
     )
 
 
@@ -987,6 +1004,8 @@ def _one_off(path: _Path, lam: np.ndarray, q: float, root: int, pkey: int, chunk
     events = _rng(root, pkey, k, chunk, 0).poisson(lam)
     caught = _rng(root, pkey, k, chunk, 1).binomial(events, path.catch) if path.catch > 0 else np.zeros_like(events)
     loose = events - caught
+    if path.harmless:
+        loose = np.zeros_like(loose)
     damaging = _rng(root, pkey, k, chunk, 2).binomial(loose, path.escape) if path.escape < 1 else loose
     recovered = _rng(root, pkey, k, chunk, 3).binomial(damaging, path.recovery) if path.recovery > 0 else np.zeros_like(damaging)
     permanent = damaging - recovered
@@ -1001,57 +1020,44 @@ def _one_off(path: _Path, lam: np.ndarray, q: float, root: int, pkey: int, chunk
             "incidents": damaging, "caught": caught, "runs_affected": damaging}
 
 
-def _systematic(plan: _PluginPlan, rates: np.ndarray, onsets: np.ndarray, period: Period, root: int, pkey: int,
+def _systematic(plan: _PluginPlan, path: _Path, onsets: np.ndarray, period: Period, root: int, pkey: int,
                 chunk: int) -> dict[str, np.ndarray] | None:
-    """One plugin's systematic faults in one chunk: each repeats on every run until detected and halted."""
+    """Systematic faults on one path in one chunk: each repeats on every run until detected and halted."""
     n = onsets.shape[0]
-    paths = plan.paths
     a = plan.assumptions
-    rng = [_rng(root, pkey, _SYSTEMATIC, chunk, i) for i in range(11)]
-    count = rng[0].poisson(onsets)
+    k = _key("systematic:" + path.key)
+    count = _rng(root, pkey, k, chunk, 0).poisson(onsets)
     total = int(count.sum())
-    if total == 0:
+    if total == 0 or path.harmless:
         return None
+    rng = [_rng(root, pkey, k, chunk, i) for i in range(1, 10)]
     idx = np.repeat(np.arange(n), count)
-    # which path the fault takes: as likely as that path's one-off failures
-    cls = np.array([_ONE_OFF.index(p.failure_class) for p in paths])
-    weights = rates[idx][:, cls] * np.array([p.share for p in paths])
-    cum = np.cumsum(weights, axis=1)
-    live = cum[:, -1] > 0
-    u = rng[1].random(total) * cum[:, -1]
-    choice = np.minimum((u[:, None] >= cum).sum(axis=1), len(paths) - 1)
-
-    def col(name: str) -> np.ndarray:
-        return np.array([getattr(p, name) for p in paths], dtype=float)[choice]
-
-    catch, escape, recovery = col("catch"), col("escape"), col("recovery")
-    bound_r, bound_p, fixed = col("bound_records"), col("bound_people"), col("fixed").astype(bool)
-    q = a.magnitude.full_fan_out_share
-    v = rng[2].random(total)
-    v = np.where(fixed, 1.0, np.minimum(v / (1 - q), 1.0) if q < 1 else 1.0)
-
-    def per_run(bound: np.ndarray) -> np.ndarray:
-        return np.where(bound > 1, np.exp(v * np.log(np.maximum(bound, 1.0))), bound)
-
-    m_r, m_p = per_run(bound_r), per_run(bound_p)
+    # what one run of the fault touches: drawn once, the same on every run
+    q = a.magnitude.full_share(path.failure_class)
+    v = np.ones(total) if path.fixed or q >= 1 else np.minimum(rng[0].random(total) / (1 - q), 1.0)
+    m_r = np.exp(v * math.log(path.bound_records)) if path.bound_records > 1 else np.full(total, path.bound_records)
+    m_p = np.exp(v * math.log(path.bound_people)) if path.bound_people > 1 else np.full(total, path.bound_people)
+    # detection: the fastest channel that applies; a person eventually notices, within the period at most
     d = a.detection
     hours = period.hours
-    alerted = ((m_r > col("alert_records")) | (m_p > col("alert_people"))) & (rng[3].random(total) < d.alert_fires)
-    zt = rng[4].standard_normal((total, 3))
+    alerted = ((m_r > path.alert_records) | (m_p > path.alert_people)) & (rng[1].random(total) < d.alert_fires)
+    zt = rng[2].standard_normal((total, 3))
     t_alert = np.where(alerted, d.alert_response_hours.draw(zt[:, 0]), np.inf)
-    t_audit = np.where(col("audit").astype(bool), d.audit_review_hours.draw(zt[:, 1]), np.inf)
-    t_detect = np.minimum(np.minimum(t_alert, t_audit), np.minimum(d.unaided_hours.draw(zt[:, 2]), hours))
+    t_audit = d.audit_review_hours.draw(zt[:, 1]) if path.audit else np.full(total, np.inf)
+    t_detect = np.minimum.reduce([t_alert, t_audit, d.unaided_hours.draw(zt[:, 2]), np.full(total, hours)])
     rate = plan.runs / hours * a.systematic.share_of_runs_affected  # faulty runs per working hour
-    runs_before = 1 + rng[5].poisson(rate * t_detect)
-    gate = np.where(catch > 0, rng[6].geometric(np.where(catch > 0, catch, 1.0)), _NEVER)
-    passed = np.minimum(gate - 1, runs_before)
-    halt = np.maximum(np.minimum(col("halt_hours"), hours - t_detect), 0.0)
-    runs_after = rng[7].poisson(rate * halt)
-    passed = passed + rng[8].binomial(runs_after, 1 - catch)
-    damaging = np.where(escape < 1, rng[9].binomial(passed, escape), passed) * live
-    recovered = rng[10].random(total) < recovery
-    records = np.minimum(damaging * m_r, col("cap_records"))
-    people = np.minimum(damaging * m_p, col("cap_people"))
+    runs_to_detect = 1 + rng[3].poisson(rate * t_detect)  # the first run, then those until it is noticed
+    # a human check (gate, review) that stops one of its runs raises the alarm at once
+    c = path.catch
+    first_caught = rng[4].geometric(c, total) if c > 0 else np.full(total, _NEVER)
+    passed = np.minimum(first_caught - 1, runs_to_detect)
+    halt = np.maximum(np.minimum(path.halt_hours, hours - t_detect), 0.0)
+    runs_to_halt = rng[5].poisson(rate * halt)
+    passed = passed + (rng[6].binomial(runs_to_halt, 1 - c) if c > 0 else runs_to_halt)
+    damaging = rng[7].binomial(passed, path.escape) if path.escape < 1 else passed
+    recovered = rng[8].random(total) < path.recovery
+    records = np.minimum(damaging * m_r, path.cap_records)
+    people = np.minimum(damaging * m_p, path.cap_people)
 
     def add(values: np.ndarray) -> np.ndarray:
         return np.bincount(idx, weights=values, minlength=n)
@@ -1062,7 +1068,7 @@ def _systematic(plan: _PluginPlan, rates: np.ndarray, onsets: np.ndarray, period
         "people_permanent": add(np.where(recovered, 0.0, people)),
         "people_recoverable": add(np.where(recovered, people, 0.0)),
         "incidents": add((damaging > 0).astype(float)),
-        "caught": add(((catch > 0) & (gate <= runs_before) & live).astype(float)),
+        "caught": add((first_caught <= runs_to_detect).astype(float)),
         "runs_affected": add(damaging.astype(float)),
     }
 
@@ -1106,17 +1112,16 @@ def _simulate(
                 continue
             a = plan.assumptions
             pkey = _key(plan.plugin)
-            rates = np.column_stack([getattr(a.failure_rates, c).draw(z[:, j]) for j, c in enumerate(_ONE_OFF)])
-            q = a.magnitude.full_fan_out_share
+            rates = [getattr(a.failure_rates, c).draw(z[:, j]) for j, c in enumerate(_ONE_OFF)]
+            onsets = a.systematic.onsets_per_period.draw(z[:, 3])
             for path in plan.paths:
                 j = _ONE_OFF.index(path.failure_class)
-                figures = _one_off(path, plan.runs * path.share * rates[:, j], q, root, pkey, chunk)
+                q = a.magnitude.full_share(path.failure_class)
+                figures = _one_off(path, plan.runs * rates[j], q, root, pkey, chunk)
                 for name, values in figures.items():
                     out[name][start:stop, i, j] += values.astype(out[name].dtype, copy=False)
-            onsets = a.systematic.onsets_per_period.draw(z[:, 3])
-            figures = _systematic(plan, rates, onsets, period, root, pkey, chunk)
-            if figures is not None:
-                for name, values in figures.items():
+                faults = _systematic(plan, path, onsets, period, root, pkey, chunk)
+                for name, values in (faults or {}).items():
                     out[name][start:stop, i, 3] += np.rint(values).astype(out[name].dtype, copy=False)
         if progress is not None:
             progress(offset + stop, total)
@@ -1292,9 +1297,12 @@ def summarize(
             df.insert(1, "failure_class", cls[0])
         frames.append(df)
     df = pd.concat(frames, ignore_index=True)
-    keys = ["records_mean", "people_mean", "group"] + (["failure_class"] if by_class else [])
-    df = df.sort_values(keys, ascending=[False, False, True] + ([True] if by_class else []), kind="mergesort")
-    return df.reset_index(drop=True)
+    if not by_class:
+        df = df.sort_values(["records_mean", "people_mean", "group"], ascending=[False, False, True], kind="mergesort")
+        return df.reset_index(drop=True)
+    order = summarize(result, by, classes=classes).group.tolist()  # groups as without classes, classes in order
+    rank = df.group.map({g: i for i, g in enumerate(order)}) * len(FAILURE_MODES) + df.failure_class.map(FAILURE_MODES.index)
+    return df.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
 def exceedance_curve(

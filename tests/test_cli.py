@@ -150,7 +150,7 @@ def test_score_prints_a_ranked_table_csv_and_json() -> None:
     lines = table.stdout.splitlines()
     assert "blast radius" in lines[0] and "ap-autopilot" in lines[2]
     csv = run("score", "inventories/acme", "--format", "csv")
-    assert csv.stdout.splitlines()[0].startswith("rank,plugin,owner,department,capability")
+    assert csv.stdout.splitlines()[0].startswith("rank,plugin,name,owner,department,capability")
     rows = json.loads(run("score", "inventories/acme", "--format", "json").stdout)
     assert len(rows) == 18
     for key in ("plugin", "capability", "reach_records", "reach_people", "autonomy", "blast_radius"):

@@ -1,0 +1,239 @@
+"""Draft an inventory from what an enterprise already has (plugin folders, MCP configs, tool listings, permissions).
+
+One verb, :func:`import_sources`, reads sources of one kind and writes (or
+merges) a draft inventory directory that loads with
+:func:`blastradius.load_inventory` and scores, with comments and TODOs where
+the analyst must fill in what no config knows (owners, users, record counts,
+people reached). The returned :class:`ImportReport` holds the summary, every
+inference with its reason, and the TODO list.
+
+========================  =================================================================
+kind                      paths
+========================  =================================================================
+``plugins``               marketplace folders, plugin folders, ``marketplace.json``, ``plugin.json``
+``mcp-config``            ``claude_desktop_config.json``, ``.mcp.json``, ``.vscode/mcp.json``, ``.cursor/mcp.json``
+``mcp-tools``             ``tools/list`` results, one server per file (``crm.tools.json``)
+``permissions``           Claude Code settings (``permissions.allow/ask/deny``), ``toolPermissions``
+========================  =================================================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from blastradius.errors import Problem
+from blastradius.importers.catalog import ConnectorCatalog, load_catalog
+from blastradius.importers.draft import Draft, Inference
+from blastradius.importers.errors import ImportSourceError
+from blastradius.importers.sources import read_mcp_configs, read_permissions, read_plugin_sources, read_tool_listings
+from blastradius.importers.writer import STATE_DIR, existing_inventory_files, read_state, write_draft
+
+__all__ = ["IMPORT_KINDS", "ImportReport", "ImportSourceError", "Inference", "import_sources", "report_lines"]
+
+#: The kinds of source :func:`import_sources` reads.
+IMPORT_KINDS = ("plugins", "mcp-config", "mcp-tools", "permissions")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportReport:
+    """What an import did and what the draft still needs.
+
+    Attributes
+    ----------
+    kind : str
+        The kind of source imported.
+    out : Path
+        The draft directory.
+    files : tuple of Path
+        Files written (inventory files, ``IMPORT-TODO.md``, the log).
+    plugins, connectors : tuple of str
+        Ids in the draft after this import.
+    shared_connectors : mapping of str to tuple of str
+        Connector id -> the plugins sharing it (two or more).
+    tools : int
+        Tools in the draft.
+    unknown_tools : tuple of str
+        ``connector.tool`` of every tool whose action is ``unknown``.
+    inferences : tuple of Inference
+        Everything inferred rather than read, with its reason.
+    todo : tuple of str
+        What the analyst must still fill in (also in ``IMPORT-TODO.md``).
+    kept : tuple of str
+        Records (``kind:id``) the analyst had edited, left as they were.
+    permissions : mapping of str to mapping of str to int
+        For a permissions import: per plugin, tools gated, blocked, allowed and unmatched.
+    ignored_rules : int
+        Permission rules not about MCP tools (Bash, Read …), ignored.
+    """
+
+    kind: str
+    out: Path
+    files: tuple[Path, ...]
+    plugins: tuple[str, ...]
+    connectors: tuple[str, ...]
+    shared_connectors: Mapping[str, tuple[str, ...]]
+    tools: int
+    unknown_tools: tuple[str, ...]
+    inferences: tuple[Inference, ...]
+    todo: tuple[str, ...]
+    kept: tuple[str, ...] = ()
+    permissions: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    ignored_rules: int = 0
+
+    def summary(self) -> dict[str, int]:
+        """Counts for a one-screen summary."""
+        return {
+            "plugins": len(self.plugins),
+            "connectors": len(self.connectors),
+            "shared_connectors": len(self.shared_connectors),
+            "tools": self.tools,
+            "unknown_tools": len(self.unknown_tools),
+            "inferences": len(self.inferences),
+            "todo": len(self.todo),
+        }
+
+
+def report_lines(report: ImportReport) -> list[str]:
+    """The summary a command line prints after an import, one line per item.
+
+    Examples
+    --------
+    >>> r = ImportReport(kind="plugins", out=Path("draft"), files=(), plugins=("a", "b"), connectors=("crm",),
+    ...                  shared_connectors={"crm": ("a", "b")}, tools=3, unknown_tools=(), inferences=(), todo=())
+    >>> print("\\n".join(report_lines(r)))
+    draft: draft inventory (plugins import)
+      plugins            2
+      connectors         1 (1 shared)
+      tools              3 (0 of unknown action)
+      shared connectors  crm: a, b
+    """
+    s = report.summary()
+    lines = [
+        f"{report.out}: draft inventory ({report.kind} import)",
+        f"  plugins            {s['plugins']:,}",
+        f"  connectors         {s['connectors']:,} ({s['shared_connectors']} shared)",
+        f"  tools              {s['tools']:,} ({s['unknown_tools']} of unknown action)",
+    ]
+    for cid, plugins in report.shared_connectors.items():
+        lines.append(f"  shared connectors  {cid}: {', '.join(plugins)}" if cid == next(iter(report.shared_connectors))
+                     else f"                     {cid}: {', '.join(plugins)}")
+    if report.unknown_tools:
+        lines.append("  unknown actions    " + ", ".join(report.unknown_tools))
+    for pid, c in report.permissions.items():
+        lines.append(f"  permissions        {pid}: {c['gated']} gated, {c['blocked']} blocked, {c['allowed']} allowed, "
+                     f"{c['unmatched']} unmatched")
+    if report.ignored_rules:
+        lines.append(f"  ignored rules      {report.ignored_rules} (not about MCP tools)")
+    if report.kept:
+        lines.append(f"  kept as edited     {', '.join(report.kept)} (importer's version in {STATE_DIR}/proposals.yaml)")
+    if report.todo:
+        lines.append(f"\n{len(report.todo)} things to fill in (also in IMPORT-TODO.md):")
+        lines.extend(f"  - {t}" for t in report.todo)
+    return lines
+
+
+def import_sources(
+    kind: str,
+    paths: list[Path],
+    out: Path,
+    *,
+    merge: bool = False,
+    catalog: ConnectorCatalog | str | Path | None = None,
+) -> ImportReport:
+    """Read sources of one kind and write (or merge) a draft inventory into ``out``.
+
+    Parameters
+    ----------
+    kind : {'plugins', 'mcp-config', 'mcp-tools', 'permissions'}
+        What ``paths`` hold.
+    paths : list of Path
+        The source files or folders.
+    out : Path
+        The draft directory. Without ``merge`` it must not hold an inventory yet.
+    merge : bool
+        Merge into the draft (or hand-written inventory) in ``out``: records and
+        fields the analyst edited win, new records are added, nothing is lost.
+    catalog : ConnectorCatalog, str or Path, optional
+        The connector catalog; the one shipped with the package by default.
+
+    Returns
+    -------
+    ImportReport
+
+    Raises
+    ------
+    ImportSourceError
+        When a source is invalid (every problem, each naming its file), ``out``
+        already holds an inventory and ``merge`` is False, or permissions are
+        imported before any plugin.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from blastradius import load_inventory
+    >>> out = Path(tempfile.mkdtemp()) / "draft"
+    >>> report = import_sources("mcp-tools", [Path("/work/shared/samples/mcp-tools/crm.tools.json")], out)  # doctest: +SKIP
+    """
+    if kind not in IMPORT_KINDS:
+        raise ImportSourceError(
+            [Problem(file=None, path="", message=f"unknown import kind '{kind}'", hint="use one of: " + ", ".join(IMPORT_KINDS))]
+        )
+    paths = [Path(p) for p in paths]
+    out = Path(out)
+    if not paths:
+        raise ImportSourceError([Problem(file=None, path="", message=f"nothing to import: give at least one {kind} path")])
+    if out.exists() and not out.is_dir():
+        raise ImportSourceError([Problem(file=out, path="", message="the output must be a directory", hint="give a new directory, e.g. inventories/draft")])
+    existing = existing_inventory_files(out)
+    if existing and not merge:
+        raise ImportSourceError(
+            [
+                Problem(
+                    file=out, path="",
+                    message=f"already holds an inventory ({len(existing)} file{'s' if len(existing) != 1 else ''}, e.g. {existing[0].name}); "
+                    "refusing to overwrite it",
+                    hint="merge into it with --merge (your edits are kept), or choose a new directory",
+                )
+            ]
+        )
+    cat = catalog if isinstance(catalog, ConnectorCatalog) else load_catalog(catalog)
+    state = read_state(out) if merge else None
+    draft = Draft.from_state(state.get("draft") if state else None)
+    if kind == "permissions" and not draft.records["plugins"]:
+        raise ImportSourceError(
+            [Problem(file=out, path="", message="no imported plugin to apply permissions to",
+                     hint=f"import plugins or an MCP config into {out} first, then the permissions with --merge")]
+        )
+    permissions: dict[str, dict[str, int]] = {}
+    ignored = 0
+    if kind == "plugins":
+        draft.add_plugins(read_plugin_sources(paths), cat)
+    elif kind == "mcp-config":
+        draft.add_plugins(read_mcp_configs(paths), cat)
+    elif kind == "mcp-tools":
+        draft.add_tool_listings(read_tool_listings(paths))
+    else:
+        rules, ignored = read_permissions(paths)
+        permissions = draft.apply_permissions(rules)
+    draft.finish()
+    todo = draft.todo()
+    stamp = {"kind": kind, "paths": [str(p) for p in paths], "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    result = write_draft(draft, out, state=state, imports=[stamp], todo=todo)
+    return ImportReport(
+        kind=kind,
+        out=out,
+        files=result.files,
+        plugins=tuple(sorted(draft.records["plugins"])),
+        connectors=tuple(sorted(draft.records["connectors"])),
+        shared_connectors=draft.shared_connectors(),
+        tools=sum(len(c.get("tools", [])) for c in draft.records["connectors"].values()),
+        unknown_tools=tuple(draft.unknown_tools()),
+        inferences=tuple(draft.inferences),
+        todo=tuple(todo + list(result.notes)),
+        kept=result.kept,
+        permissions=permissions,
+        ignored_rules=ignored,
+    )

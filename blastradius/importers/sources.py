@@ -1,0 +1,892 @@
+"""Readers of what an enterprise already has: plugin folders, MCP client configs, tool listings, permissions.
+
+Each reader takes paths and returns plain frozen records of what it found,
+collecting every problem (file, key path, what is wrong, how to fix it) and
+raising one :class:`~blastradius.importers.errors.ImportSourceError` at the
+end. Secrets never leave this module: of ``env`` and ``headers`` blocks only
+the names are kept, ``${ENV}`` placeholders are never resolved, and a URL
+loses its query string and user info.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from blastradius.errors import Problem
+from blastradius.importers.errors import ImportSourceError
+
+__all__ = [
+    "ListedTool",
+    "PermissionRule",
+    "PluginSource",
+    "ServerSource",
+    "SkillSource",
+    "ToolListing",
+    "read_mcp_configs",
+    "read_permissions",
+    "read_plugin_sources",
+    "read_tool_listings",
+]
+
+_SECRET_FLAG = re.compile(r"(token|secret|password|passwd|api[-_]?key|apikey|auth|credential|private[-_]?key)", re.I)
+_TOKEN_LIKE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-+/=]{24,}$")
+_HINTS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerSource:
+    """One MCP server as a config declares it, with secrets removed.
+
+    Attributes
+    ----------
+    name : str
+        Its name in the config (may hold spaces: ``"google drive"``).
+    transport : str
+        ``http``, ``sse`` or ``stdio``.
+    url : str or None
+        Its URL without query string or user info; ``""`` when not configured yet, None for stdio.
+    command : tuple of str
+        Command and arguments of a stdio server; arguments that look like secrets read ``<redacted>``.
+    env_names, header_names : tuple of str
+        Names of its environment variables and headers (never their values).
+    oauth : bool
+        It authenticates with OAuth.
+    file : Path
+        The config it was read from.
+    key : str
+        Its key path in that file.
+    """
+
+    name: str
+    transport: str
+    url: str | None = None
+    command: tuple[str, ...] = ()
+    env_names: tuple[str, ...] = ()
+    header_names: tuple[str, ...] = ()
+    oauth: bool = False
+    file: Path
+    key: str
+
+    @property
+    def configured(self) -> bool:
+        return self.transport == "stdio" or bool(self.url)
+
+    @property
+    def url_host(self) -> str | None:
+        return urlsplit(self.url).hostname if self.url else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SkillSource:
+    """A skill of a plugin (``skills/<name>/SKILL.md``)."""
+
+    name: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PluginSource:
+    """A plugin (or an MCP client, which reaches its servers the same way) found in the sources.
+
+    Attributes
+    ----------
+    name : str
+    servers : tuple of ServerSource
+    categories : mapping of str to str
+        Server name -> category from ``CONNECTORS.md`` ("Data warehouse").
+    notes : tuple of str
+        What the analyst should know about this plugin's sources.
+    """
+
+    name: str
+    description: str | None = None
+    version: str | None = None
+    author: str | None = None
+    category: str | None = None
+    servers: tuple[ServerSource, ...] = ()
+    categories: Mapping[str, str] = field(default_factory=dict)
+    skills: tuple[SkillSource, ...] = ()
+    file: Path
+    client: bool = False
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListedTool:
+    """One tool of a ``tools/list`` result."""
+
+    name: str
+    description: str | None = None
+    annotations: Mapping[str, Any] = field(default_factory=dict)
+    input_schema: Mapping[str, Any] = field(default_factory=dict)
+    key: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolListing:
+    """The tools one server lists; ``server`` comes from the file name (``crm.tools.json`` -> ``crm``)."""
+
+    server: str
+    tools: tuple[ListedTool, ...]
+    file: Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class PermissionRule:
+    """One permission rule over MCP tools.
+
+    Attributes
+    ----------
+    state : str
+        ``allow`` (runs with no human), ``ask`` (a human approves each call) or ``deny`` (blocked).
+    server : str
+        Server name pattern (``crm``, ``plugin_revenue-ops_slack``).
+    tool : str or None
+        Tool name pattern (``delete_*``); None for every tool of the server.
+    rule : str
+        The rule as written (``mcp__crm__delete_*``).
+    """
+
+    state: str
+    server: str
+    tool: str | None
+    rule: str
+    file: Path
+    key: str
+
+    def matches_tool(self, tool: str) -> bool:
+        return self.tool is None or self.tool == "*" or fnmatch.fnmatchcase(tool, self.tool)
+
+
+# ---------------------------------------------------------------------------
+# Reading files
+# ---------------------------------------------------------------------------
+
+
+def _strip_jsonc(text: str) -> str:
+    """JSON with comments and trailing commas (VS Code's mcp.json) as plain JSON."""
+    out, i, n, in_string = [], 0, len(text), False
+    while i < n:
+        ch = text[i]
+        if in_string:
+            out.append(ch)
+            if ch == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+            out.append(ch)
+        elif text.startswith("//", i):
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            chunk = text[i:end + 2 if end >= 0 else n]
+            out.append("\n" * chunk.count("\n"))
+            i = end + 2 if end >= 0 else n
+            continue
+        else:
+            out.append(ch)
+        i += 1
+    return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
+
+
+def _read_json(file: Path, problems: list[Problem], *, jsonc: bool = False) -> Any | None:
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(file=file, path="", message=f"cannot read file: {exc.strerror or exc}"))
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(file=file, path="", message=f"not UTF-8 text (byte {exc.start})", hint="save the file as UTF-8"))
+        return None
+    if not text.strip():
+        problems.append(Problem(file=file, path="", line=1, message="empty file", hint="export the config again"))
+        return None
+    try:
+        return json.loads(_strip_jsonc(text) if jsonc else text)
+    except json.JSONDecodeError as exc:
+        truncated = exc.pos >= len(text.rstrip())
+        problems.append(
+            Problem(
+                file=file,
+                path="",
+                line=exc.lineno,
+                message=f"invalid JSON: {exc.msg} (column {exc.colno})" + (": the file ends too early" if truncated else ""),
+                hint="the file looks truncated; export it again" if truncated else "check brackets, commas and quotes on that line",
+            )
+        )
+    except RecursionError:
+        problems.append(Problem(file=file, path="", message="invalid JSON: nested too deeply"))
+    return None
+
+
+def _kind_of(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), f"a {type(value).__name__}"
+    )
+
+
+def _key(*parts: Any) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z0-9_-]+", str(part)):
+            out += f".{part}" if out else str(part)
+        else:
+            out += f"[{json.dumps(str(part))}]"
+    return out
+
+
+def _clean_url(url: str) -> str:
+    """The URL without user info, query string or fragment (where tokens hide)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split("?", 1)[0]
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else url.split("?", 1)[0]
+
+
+def _redacted_args(args: list[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    secret_next = False
+    for arg in args:
+        if secret_next:
+            out.append("<redacted>")
+            secret_next = False
+            continue
+        flag, eq, value = arg.partition("=")
+        if arg.startswith("-") and _SECRET_FLAG.search(flag):
+            if eq:
+                out.append(f"{flag}=<redacted>")
+            else:
+                out.append(arg)
+                secret_next = True
+            continue
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", arg):
+            out.append(_clean_url(arg))
+            continue
+        if "${" in arg or _TOKEN_LIKE.match(arg) or (eq and _SECRET_FLAG.search(flag)):
+            out.append("<redacted>")
+            continue
+        out.append(arg)
+    return tuple(out)
+
+
+def _read_server(name: str, raw: Any, file: Path, key: str, problems: list[Problem]) -> ServerSource | None:
+    if not isinstance(raw, dict):
+        problems.append(
+            Problem(
+                file=file, path=key, message=f"server '{name}' must be a mapping, got {_kind_of(raw)}",
+                hint='write {"type": "http", "url": "…"} or {"command": "…", "args": […]}',
+            )
+        )
+        return None
+    before = len(problems)
+    transport = raw.get("type", raw.get("transport"))
+    if transport is not None and not isinstance(transport, str):
+        problems.append(Problem(file=file, path=f"{key}.type", message=f"expected a string, got {_kind_of(transport)}"))
+    url = raw.get("url", raw.get("serverUrl"))
+    if url is not None and not isinstance(url, str):
+        problems.append(Problem(file=file, path=f"{key}.url", message=f"expected a string, got {_kind_of(url)}"))
+        url = None
+    command = raw.get("command")
+    if command is not None and not isinstance(command, str):
+        problems.append(Problem(file=file, path=f"{key}.command", message=f"expected a string, got {_kind_of(command)}"))
+        command = None
+    args = raw.get("args", [])
+    if not isinstance(args, list) or not all(isinstance(a, str | int | float) for a in args):
+        problems.append(Problem(file=file, path=f"{key}.args", message=f"expected a list of strings, got {_kind_of(args)}"))
+        args = []
+    names: dict[str, tuple[str, ...]] = {}
+    for block in ("env", "headers"):
+        value = raw.get(block, {})
+        if not isinstance(value, dict):
+            problems.append(Problem(file=file, path=f"{key}.{block}", message=f"expected a mapping of names, got {_kind_of(value)}"))
+            value = {}
+        names[block] = tuple(sorted(str(k) for k in value))  # values are secrets: never read
+    oauth = raw.get("oauth")
+    if len(problems) > before:
+        return None
+    transport = (transport or "").lower()
+    if transport in ("streamable-http", "streamablehttp", "http-stream"):
+        transport = "http"
+    if not transport:
+        transport = "stdio" if command else ("sse" if url and url.rstrip("/").endswith("/sse") else "http")
+    if transport not in ("http", "sse", "stdio"):
+        problems.append(
+            Problem(file=file, path=f"{key}.type", message=f"unknown server type '{transport}'", hint="use http, sse or stdio")
+        )
+        return None
+    if transport == "stdio" and not command:
+        problems.append(
+            Problem(file=file, path=key, message=f"stdio server '{name}' has no command", hint="add \"command\" and \"args\"")
+        )
+        return None
+    return ServerSource(
+        name=name,
+        transport=transport,
+        url=None if transport == "stdio" else _clean_url(url.strip()) if url and url.strip() else "",
+        command=(command, *_redacted_args([str(a) for a in args])) if transport == "stdio" else (),
+        env_names=names["env"],
+        header_names=names["headers"],
+        oauth=oauth is not None and oauth is not False,
+        file=file,
+        key=key,
+    )
+
+
+def _read_servers(
+    data: Any, file: Path, problems: list[Problem], *, keys: tuple[str, ...] = ("mcpServers",), bare: bool = True
+) -> tuple[ServerSource, ...] | None:
+    """Servers of a config: under one of ``keys`` or, when ``bare``, the top-level mapping itself."""
+    if not isinstance(data, dict):
+        problems.append(
+            Problem(
+                file=file, path="", message=f"expected a JSON object with '{keys[0]}', got {_kind_of(data)}",
+                hint=f'write {{"{keys[0]}": {{"NAME": {{"type": "http", "url": "…"}}}}}}',
+            )
+        )
+        return None
+    prefix: tuple[str, ...] = ()
+    servers: Any = None
+    for k in keys:
+        parts = k.split(".")
+        node: Any = data
+        for part in parts:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is not None:
+            prefix, servers = tuple(parts), node
+            break
+    if servers is None:
+        if bare and data and all(isinstance(v, dict) and ({"url", "command", "type"} & set(v)) for v in data.values()):
+            servers = data
+        else:
+            problems.append(
+                Problem(
+                    file=file, path="",
+                    message="no MCP servers found: expected " + " or ".join(f"'{k}'" for k in keys),
+                    hint="mcpServers (Claude Desktop, Claude Code .mcp.json, Cursor) or servers (VS Code .vscode/mcp.json)",
+                )
+            )
+            return None
+    if not isinstance(servers, dict):
+        problems.append(
+            Problem(file=file, path=_key(*prefix), message=f"expected a mapping of server name -> server, got {_kind_of(servers)}")
+        )
+        return None
+    out = []
+    for name, raw in servers.items():
+        server = _read_server(str(name), raw, file, _key(*prefix, name), problems)
+        if server is not None:
+            out.append(server)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------
+# Plugin folders and marketplaces
+# ---------------------------------------------------------------------------
+
+
+def _front_matter(file: Path, problems: list[Problem]) -> dict[str, Any]:
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(file=file, path="", message=f"cannot read file: {exc}"))
+        return {}
+    if not text.startswith("---"):
+        return {}
+    end = text.find("\n---", 3)
+    if end < 0:
+        problems.append(Problem(file=file, path="", line=1, message="front matter opened with '---' is never closed", hint="end it with a line '---'"))
+        return {}
+    try:
+        data = yaml.safe_load(text[3:end])
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(
+            Problem(file=file, path="", line=mark.line + 2 if mark else None, message=f"invalid YAML front matter: {getattr(exc, 'problem', exc)}")
+        )
+        return {}
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        problems.append(Problem(file=file, path="", line=2, message=f"front matter must be a mapping (name:, description:), got {_kind_of(data)}"))
+        return {}
+    return data
+
+
+def _text_field(data: Mapping, key: str, file: Path, path: str, problems: list[Problem]) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, dict) and key == "author":
+        value = value.get("name")
+        if value is None:
+            return None
+    if not isinstance(value, str):
+        problems.append(Problem(file=file, path=_key(path, key) if path else key, message=f"expected text, got {_kind_of(value)}"))
+        return None
+    return value.strip() or None
+
+
+def _connectors_md(file: Path, problems: list[Problem]) -> dict[str, str]:
+    """Server display name (lower-case words) -> category, from the table of a CONNECTORS.md."""
+    try:
+        lines = file.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(file=file, path="", message=f"cannot read file: {exc}"))
+        return {}
+    out: dict[str, str] = {}
+    header: list[str] | None = None
+    for line in lines:
+        if not line.strip().startswith("|"):
+            header = None if not line.strip() else header
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if header is None:
+            header = [c.lower() for c in cells]
+            continue
+        if all(set(c) <= set("-: ") for c in cells):
+            continue
+        row = dict(zip(header, cells, strict=False))
+        category = row.get("category")
+        servers = next((v for k, v in row.items() if "server" in k and "other" not in k), None)
+        if not category or not servers:
+            continue
+        for name in re.split(r",|/|;", servers):
+            name = name.replace("\\*", "").replace("*", "").replace("`", "").strip()
+            if name and name not in ("—", "-"):
+                out[_words(name)] = category
+    return out
+
+
+def _words(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _read_plugin(folder: Path, problems: list[Problem], entry: Mapping[str, Any] | None = None,
+                 entry_file: Path | None = None, entry_key: str = "") -> PluginSource | None:
+    manifest = folder / ".claude-plugin" / "plugin.json"
+    data: dict[str, Any] = {}
+    notes: list[str] = []
+    if manifest.is_file():
+        raw = _read_json(manifest, problems)
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            problems.append(Problem(file=manifest, path="", message=f"expected a JSON object, got {_kind_of(raw)}", hint='write {"name": "…", "description": "…"}'))
+            return None
+        data = raw
+    entry = entry or {}
+    before = len(problems)
+    name = _text_field(data, "name", manifest, "", problems) or (entry.get("name") if isinstance(entry.get("name"), str) else None) or folder.name
+    description = _text_field(data, "description", manifest, "", problems) or (
+        entry.get("description") if isinstance(entry.get("description"), str) else None
+    )
+    version = _text_field(data, "version", manifest, "", problems)
+    author = _text_field(data, "author", manifest, "", problems)
+    if len(problems) > before:
+        return None
+    servers: list[ServerSource] = []
+    mcp_file = folder / ".mcp.json"
+    if mcp_file.is_file():
+        raw = _read_json(mcp_file, problems)
+        if raw is None:
+            return None
+        found = _read_servers(raw, mcp_file, problems)
+        if found is None:
+            return None
+        servers.extend(found)
+    inline = data.get("mcpServers")
+    for source, where, at in ((inline, manifest, "mcpServers"), (entry.get("mcpServers"), entry_file, f"{entry_key}.mcpServers")):
+        if source is None or where is None:
+            continue
+        if isinstance(source, str):  # a path to a JSON file of servers, relative to the plugin
+            path = (folder / source).resolve()
+            raw = _read_json(path, problems)
+            found = _read_servers(raw, path, problems) if raw is not None else None
+        elif isinstance(source, dict):
+            found = _read_servers({"mcpServers": source}, where, problems)
+        else:
+            problems.append(Problem(file=where, path=at, message=f"expected a mapping of servers or a file name, got {_kind_of(source)}"))
+            found = None
+        if found is None:
+            return None
+        servers.extend(s for s in found if s.name not in {x.name for x in servers})
+    categories: dict[str, str] = {}
+    if (folder / "CONNECTORS.md").is_file():
+        categories = _connectors_md(folder / "CONNECTORS.md", problems)
+        known = {_words(s.name) for s in servers}
+        for display in sorted(set(categories) - known):
+            notes.append(f"{folder / 'CONNECTORS.md'} lists '{display}' ({categories[display]}), which no .mcp.json of the plugin defines")
+    skills = []
+    for skill_file in sorted(folder.glob("skills/*/SKILL.md")):
+        meta = _front_matter(skill_file, problems)
+        skill_name = meta.get("name") if isinstance(meta.get("name"), str) else skill_file.parent.name
+        skill_desc = meta.get("description") if isinstance(meta.get("description"), str) else None
+        skills.append(SkillSource(name=skill_name, description=skill_desc))
+    if not servers:
+        notes.append(f"plugin '{name}' ({folder}) declares no MCP server: it can call no connector, or its servers are configured elsewhere")
+    return PluginSource(
+        name=name, description=description, version=version, author=author,
+        category=entry.get("category") if isinstance(entry.get("category"), str) else None,
+        servers=tuple(servers),
+        categories={s.name: categories[_words(s.name)] for s in servers if _words(s.name) in categories},
+        skills=tuple(skills), notes=tuple(notes),
+        file=manifest if manifest.is_file() else mcp_file if mcp_file.is_file() else (entry_file or mcp_file),
+    )
+
+
+def _read_marketplace(file: Path, problems: list[Problem]) -> list[PluginSource]:
+    root = file.parent.parent if file.parent.name == ".claude-plugin" else file.parent
+    data = _read_json(file, problems)
+    if data is None:
+        return []
+    if not isinstance(data, dict) or not isinstance(data.get("plugins"), list):
+        problems.append(
+            Problem(
+                file=file, path="plugins" if isinstance(data, dict) else "",
+                message="expected a JSON object with a 'plugins' list, got "
+                + (_kind_of(data.get("plugins")) if isinstance(data, dict) else _kind_of(data)),
+                hint='write {"name": "…", "plugins": [{"name": "…", "source": "./folder"}]}',
+            )
+        )
+        return []
+    out = []
+    for i, entry in enumerate(data["plugins"]):
+        key = f"plugins[{i}]"
+        if not isinstance(entry, dict):
+            problems.append(Problem(file=file, path=key, message=f"expected a mapping with name and source, got {_kind_of(entry)}"))
+            continue
+        source = entry.get("source")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            problems.append(Problem(file=file, path=f"{key}.name", message="every plugin needs a name (text)"))
+            continue
+        if isinstance(source, str) and not re.match(r"^[a-z]+://", source):
+            folder = (root / source).resolve()
+            if not folder.is_dir():
+                problems.append(
+                    Problem(file=file, path=f"{key}.source", message=f"plugin folder '{source}' does not exist (looked in {folder})",
+                            hint="fix the path, or import the plugin folder on its own")
+                )
+                continue
+            plugin = _read_plugin(folder, problems, entry, file, key)
+        elif isinstance(entry.get("mcpServers"), dict):
+            plugin = _read_plugin(root / f".{name}-inline", problems, entry, file, key)
+        else:
+            out.append(
+                PluginSource(
+                    name=name, description=entry.get("description") if isinstance(entry.get("description"), str) else None,
+                    file=file, notes=(f"plugin '{name}' ({file}: {key}) comes from a remote source; clone it and import its folder to see its servers",),
+                    servers=(),
+                )
+            )
+            continue
+        if plugin is not None:
+            out.append(plugin)
+    return out
+
+
+def read_plugin_sources(paths: list[Path]) -> list[PluginSource]:
+    """Plugins of marketplaces and plugin folders (Claude Code / Cowork layout).
+
+    A path may be a marketplace folder (holding ``.claude-plugin/marketplace.json``),
+    the ``marketplace.json`` itself, a plugin folder (``.claude-plugin/plugin.json``
+    and/or ``.mcp.json``), or a folder of plugin folders.
+
+    Raises
+    ------
+    ImportSourceError
+        Listing every problem, each naming its file.
+    """
+    problems: list[Problem] = []
+    out: list[PluginSource] = []
+    for path in map(Path, paths):
+        if path.is_file():
+            if path.name == "marketplace.json":
+                out.extend(_read_marketplace(path, problems))
+            elif path.name in ("plugin.json", ".mcp.json"):
+                folder = path.parent.parent if path.parent.name == ".claude-plugin" else path.parent
+                plugin = _read_plugin(folder, problems)
+                out.extend([plugin] if plugin else [])
+            else:
+                problems.append(Problem(file=path, path="", message="not a plugin source", hint="give a marketplace or plugin folder, marketplace.json, plugin.json or .mcp.json"))
+        elif (path / ".claude-plugin" / "marketplace.json").is_file():
+            out.extend(_read_marketplace(path / ".claude-plugin" / "marketplace.json", problems))
+        elif (path / ".claude-plugin" / "plugin.json").is_file() or (path / ".mcp.json").is_file():
+            plugin = _read_plugin(path, problems)
+            out.extend([plugin] if plugin else [])
+        elif path.is_dir():
+            folders = sorted(p for p in path.iterdir() if p.is_dir() and ((p / ".claude-plugin" / "plugin.json").is_file() or (p / ".mcp.json").is_file()))
+            if not folders:
+                problems.append(
+                    Problem(file=path, path="", message="no plugin found here",
+                            hint="expected .claude-plugin/marketplace.json, .claude-plugin/plugin.json or .mcp.json, in this folder or its sub-folders")
+                )
+            for folder in folders:
+                plugin = _read_plugin(folder, problems)
+                out.extend([plugin] if plugin else [])
+        else:
+            problems.append(Problem(file=path, path="", message="no such file or directory"))
+    if problems:
+        raise ImportSourceError(problems)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# MCP client configs
+# ---------------------------------------------------------------------------
+
+
+def _client_name(file: Path) -> str:
+    parent = file.resolve().parent
+    if file.name == "claude_desktop_config.json":
+        return "claude-desktop"
+    if parent.name in (".vscode", ".cursor") and file.name == "mcp.json":
+        return f"{parent.name.lstrip('.')}-{parent.parent.name}"
+    if file.name == ".mcp.json":
+        return parent.name
+    if parent.name == ".vscode" and file.name == "settings.json":
+        return f"vscode-{parent.parent.name}"
+    return file.stem
+
+
+def read_mcp_configs(paths: list[Path]) -> list[PluginSource]:
+    """MCP client configs, each as the plugin-like client that reaches its servers.
+
+    Shapes: ``mcpServers`` (Claude Desktop ``claude_desktop_config.json``, Claude
+    Code ``.mcp.json``, Cursor ``.cursor/mcp.json``), ``servers`` (VS Code
+    ``.vscode/mcp.json``, JSON with comments) and ``mcp.servers`` (VS Code ``settings.json``).
+
+    Raises
+    ------
+    ImportSourceError
+        Listing every problem, each naming its file.
+    """
+    problems: list[Problem] = []
+    out = []
+    for file in map(Path, paths):
+        if file.is_dir():
+            candidates = [file / n for n in (".mcp.json", ".vscode/mcp.json", ".cursor/mcp.json", "claude_desktop_config.json")]
+            found = [c for c in candidates if c.is_file()]
+            if not found:
+                problems.append(Problem(file=file, path="", message="no MCP client config in this folder",
+                                        hint="expected .mcp.json, .vscode/mcp.json, .cursor/mcp.json or claude_desktop_config.json"))
+                continue
+        else:
+            found = [file]
+        for config in found:
+            data = _read_json(config, problems, jsonc=True)
+            if data is None:
+                continue
+            servers = _read_servers(data, config, problems, keys=("mcpServers", "servers", "mcp.servers"))
+            if servers is None:
+                continue
+            name = _client_name(config)
+            out.append(
+                PluginSource(
+                    name=name, description=f"MCP client configured in {config.name}", servers=servers, file=config, client=True,
+                    notes=() if servers else (f"{config} defines no server",),
+                )
+            )
+    if problems:
+        raise ImportSourceError(problems)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Tool listings
+# ---------------------------------------------------------------------------
+
+
+def _server_of_listing(file: Path) -> str:
+    name = file.name
+    for suffix in (".tools.json", "-tools.json", "_tools.json", ".json"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)] or file.stem
+    return file.stem
+
+
+def read_tool_listings(paths: list[Path]) -> list[ToolListing]:
+    """MCP ``tools/list`` results: ``{"tools": […]}``, a JSON-RPC response holding one, or a bare list.
+
+    The server is named by the file (``crm.tools.json`` -> ``crm``) or a top-level ``server`` key.
+
+    Raises
+    ------
+    ImportSourceError
+        Listing every problem (a truncated file, a tool without a name, a hint that is not true/false …).
+    """
+    problems: list[Problem] = []
+    out = []
+    for file in map(Path, paths):
+        data = _read_json(file, problems)
+        if data is None:
+            continue
+        server = _server_of_listing(file)
+        prefix = "tools"
+        if isinstance(data, dict) and isinstance(data.get("result"), dict):
+            data, prefix = data["result"], "result.tools"
+        if isinstance(data, dict):
+            if isinstance(data.get("server"), str) and data["server"].strip():
+                server = data["server"].strip()
+            tools = data.get("tools")
+        else:
+            tools, prefix = data, ""
+        if not isinstance(tools, list):
+            problems.append(
+                Problem(file=file, path=prefix if isinstance(data, dict) else "",
+                        message=f"expected a list of tools, got {_kind_of(tools)}",
+                        hint='save the result of tools/list: {"tools": [{"name": …, "annotations": {…}}]}')
+            )
+            continue
+        listed: list[ListedTool] = []
+        seen: set[str] = set()
+        for i, raw in enumerate(tools):
+            key = f"{prefix}[{i}]"
+            if not isinstance(raw, dict):
+                problems.append(Problem(file=file, path=key, message=f"expected a tool (a mapping), got {_kind_of(raw)}"))
+                continue
+            name = raw.get("name")
+            if not isinstance(name, str) or not name.strip():
+                problems.append(Problem(file=file, path=f"{key}.name", message="every tool needs a name (text)"))
+                continue
+            if name in seen:
+                problems.append(Problem(file=file, path=f"{key}.name", message=f"tool '{name}' listed twice"))
+                continue
+            seen.add(name)
+            description = raw.get("description")
+            if description is not None and not isinstance(description, str):
+                problems.append(Problem(file=file, path=f"{key}.description", message=f"expected text, got {_kind_of(description)}"))
+                continue
+            annotations = raw.get("annotations") or {}
+            if not isinstance(annotations, dict):
+                problems.append(Problem(file=file, path=f"{key}.annotations", message=f"expected a mapping of hints, got {_kind_of(annotations)}"))
+                continue
+            bad = [h for h in _HINTS if h in annotations and not isinstance(annotations[h], bool)]
+            for h in bad:
+                problems.append(
+                    Problem(file=file, path=f"{key}.annotations.{h}", message=f"expected true or false, got {annotations[h]!r}",
+                            hint="MCP hints are booleans; remove it to use the MCP default")
+                )
+            if bad:
+                continue
+            schema = raw.get("inputSchema") or {}
+            if not isinstance(schema, dict):
+                problems.append(Problem(file=file, path=f"{key}.inputSchema", message=f"expected a JSON Schema object, got {_kind_of(schema)}"))
+                continue
+            listed.append(ListedTool(name=name.strip(), description=description, annotations=annotations, input_schema=schema, key=key))
+        out.append(ToolListing(server=server, tools=tuple(listed), file=file))
+    if problems:
+        raise ImportSourceError(problems)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Permissions
+# ---------------------------------------------------------------------------
+
+_STATES = {
+    "allow": "allow", "always allow": "allow", "always_allow": "allow", "allowed": "allow", "auto": "allow",
+    "ask": "ask", "needs approval": "ask", "needs_approval": "ask", "approval": "ask", "confirm": "ask",
+    "deny": "deny", "blocked": "deny", "block": "deny", "never": "deny", "disabled": "deny",
+}
+
+
+def _parse_rule(rule: str) -> tuple[str, str | None] | None:
+    """``mcp__crm__delete_*`` -> ('crm', 'delete_*'); ``mcp__crm`` -> ('crm', None); other rules -> None."""
+    if not rule.startswith("mcp__"):
+        return None
+    rest = rule[len("mcp__"):]
+    server, sep, tool = rest.partition("__")
+    if not server:
+        return None
+    return server, (tool if sep and tool else None)
+
+
+def read_permissions(paths: list[Path]) -> tuple[list[PermissionRule], int]:
+    """Permission rules over MCP tools, and how many rules were not about MCP tools (ignored).
+
+    Shapes: Claude Code settings (``permissions.allow`` / ``ask`` / ``deny``, lists of
+    ``mcp__SERVER``, ``mcp__SERVER__*`` or ``mcp__SERVER__TOOL`` with ``*`` wildcards)
+    and per-tool states (``toolPermissions: {SERVER: {TOOL or "*": "always allow" |
+    "needs approval" | "blocked"}}``).
+
+    Raises
+    ------
+    ImportSourceError
+        Listing every problem, each naming its file.
+    """
+    problems: list[Problem] = []
+    rules: list[PermissionRule] = []
+    ignored = 0
+    for file in map(Path, paths):
+        data = _read_json(file, problems, jsonc=True)
+        if data is None:
+            continue
+        if not isinstance(data, dict) or not ({"permissions", "toolPermissions"} & set(data)):
+            problems.append(
+                Problem(file=file, path="", message="no permission settings found: expected 'permissions' or 'toolPermissions'",
+                        hint='e.g. {"permissions": {"allow": ["mcp__crm__search_contacts"], "deny": ["mcp__crm__delete_*"]}}')
+            )
+            continue
+        perms = data.get("permissions")
+        if perms is not None:
+            if not isinstance(perms, dict):
+                problems.append(Problem(file=file, path="permissions", message=f"expected a mapping with allow/ask/deny, got {_kind_of(perms)}"))
+                perms = {}
+            for state in ("allow", "ask", "deny"):
+                items = perms.get(state, [])
+                if not isinstance(items, list):
+                    problems.append(Problem(file=file, path=f"permissions.{state}", message=f"expected a list of rules, got {_kind_of(items)}"))
+                    continue
+                for i, item in enumerate(items):
+                    if not isinstance(item, str):
+                        problems.append(Problem(file=file, path=f"permissions.{state}[{i}]", message=f"expected a rule (text), got {_kind_of(item)}"))
+                        continue
+                    parsed = _parse_rule(item.strip())
+                    if parsed is None:
+                        ignored += 1
+                        continue
+                    rules.append(PermissionRule(state=state, server=parsed[0], tool=parsed[1], rule=item.strip(), file=file, key=f"permissions.{state}[{i}]"))
+        states = data.get("toolPermissions")
+        if states is not None:
+            if not isinstance(states, dict):
+                problems.append(Problem(file=file, path="toolPermissions", message=f"expected a mapping server -> tool -> state, got {_kind_of(states)}"))
+                continue
+            for server, tools in states.items():
+                if not isinstance(tools, dict):
+                    problems.append(Problem(file=file, path=_key("toolPermissions", server), message=f"expected a mapping tool -> state, got {_kind_of(tools)}"))
+                    continue
+                for tool, state in tools.items():
+                    key = _key("toolPermissions", server, tool)
+                    norm = _STATES.get(str(state).strip().lower()) if isinstance(state, str) else None
+                    if norm is None:
+                        problems.append(Problem(file=file, path=key, message=f"unknown permission state {state!r}",
+                                                hint="use 'always allow', 'needs approval' or 'blocked'"))
+                        continue
+                    rules.append(PermissionRule(state=norm, server=str(server), tool=None if tool == "*" else str(tool),
+                                                rule=f"{server}.{tool}: {state}", file=file, key=key))
+    if problems:
+        raise ImportSourceError(problems)
+    return rules, ignored
