@@ -41,6 +41,7 @@ from blastradius.model import (
     Inventory,
     Plugin,
     PluginConnector,
+    PluginKillSwitch,
 )
 from blastradius.scope import ToolStatus, tool_reach, tool_status
 from blastradius.scores import Weights, Scorer, is_high_impact, load_weights
@@ -62,6 +63,8 @@ __all__ = [
     "with_denied_columns",
     "with_read_only",
     "with_row_limit",
+    "what_if",
+    "with_kill_switch",
     "with_tool_blocked",
     "without_connector",
 ]
@@ -233,6 +236,52 @@ def with_connector_split(inv: Inventory, connector: str) -> Inventory:
             )
         )
     return inv.replace(connectors=new_connectors, plugins=new_plugins)
+
+
+def with_kill_switch(inv: Inventory, plugin: str, seconds: float, *, rehearsed_on: Any = None) -> Inventory:
+    """``plugin`` can be paused for all users in ``seconds`` (a rehearsed kill switch if ``rehearsed_on``)."""
+    if seconds < 0:
+        raise BlastRadiusError(f"a pause cannot take negative time, got {seconds}")
+    p = _plugin(inv, plugin)
+    ks = PluginKillSwitch(
+        can_pause=True,
+        time_to_pause_seconds=float(seconds),
+        rehearsed_on=rehearsed_on if rehearsed_on is not None else (p.kill_switch.rehearsed_on if p.kill_switch else None),
+    )
+    return _with_plugin(inv, p.model_copy(update={"kill_switch": ks}))
+
+
+def what_if(
+    inv: Inventory,
+    *,
+    gate: Mapping[str, list[str] | tuple[str, ...]] | None = None,
+    block: Mapping[str, list[str] | tuple[str, ...]] | None = None,
+    read_only: list[str] | tuple[str, ...] = (),
+    row_limit: Mapping[str, int] | None = None,
+    kill_switch_seconds: Mapping[str, float] | None = None,
+) -> Inventory:
+    """Several levers at once: ``gate``/``block`` map a plugin to selectors, ``read_only`` lists connectors,
+    ``row_limit`` maps a connector to a limit, ``kill_switch_seconds`` a plugin to its pause time.
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> inv = load_inventory("inventories/acme")
+    >>> changed = what_if(inv, gate={"ap-autopilot": ["pay"]}, read_only=["calendar"])
+    >>> changed.connector_by_id["calendar"].access.value
+    'read-only'
+    """
+    for plugin, selectors in (gate or {}).items():
+        inv = _apply_all(inv, with_approval_gate, plugin, tuple(selectors))
+    for plugin, selectors in (block or {}).items():
+        inv = _apply_all(inv, with_tool_blocked, plugin, tuple(selectors))
+    for connector in read_only:
+        inv = with_read_only(inv, connector)
+    for connector, limit in (row_limit or {}).items():
+        inv = with_row_limit(inv, connector, limit)
+    for plugin, seconds in (kill_switch_seconds or {}).items():
+        inv = with_kill_switch(inv, plugin, seconds)
+    return inv
 
 
 # ---------------------------------------------------------------------------
