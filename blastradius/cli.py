@@ -64,6 +64,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(f"\n{len(inv.warnings)} warning{'s' if len(inv.warnings) != 1 else ''}:")
         for w in inv.warnings:
             print(f"  - {w}")
+    if args.inventory.is_dir():
+        from blastradius.importers import open_todos
+
+        todo = open_todos(args.inventory)
+        if todo:
+            print(f"\nDraft: {len(todo)} thing{'s' if len(todo) != 1 else ''} still to fill in (IMPORT-TODO.md; "
+                  "tick them off there):")
+            for item in todo:
+                print(f"  - {item}")
     return 0
 
 
@@ -286,6 +295,87 @@ def _cmd_runbook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(total_work: int):
+    """A progress bar on standard error for long runs (tqdm), or nothing."""
+    if total_work < 2_000_000 or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(total=1, unit="trial", unit_scale=True, file=sys.stderr, leave=False)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from blastradius.simulate import assumptions_table, compare, load_assumptions, simulate_failures, summarize
+
+    if args.trials < 1:
+        raise BlastRadiusError(f"--trials must be at least 1, got {args.trials}")
+    inv = load_inventory(args.inventory)
+    a = load_assumptions(args.assumptions, inventory=inv)
+    progress = _progress(args.trials * max(len(inv.plugins), 1) * (2 if args.compare else 1))
+    if args.compare:
+        other = load_inventory(args.compare)
+        df = compare(inv, other, args.assumptions, trials=args.trials, seed=args.seed, progress=progress,
+                     by=(args.by, "enterprise") if args.by != "enterprise" else ("enterprise",))
+        if args.format == "json":
+            print(frame_to_json(df, trials=args.trials, seed=args.seed, baseline=str(args.inventory),
+                                controlled=str(args.compare)))
+        elif args.format == "csv":
+            sys.stdout.write(df.to_csv(index=False))
+        else:
+            print(f"{args.inventory} → {args.compare}: what the controls buy per {a.period.name} "
+                  f"({args.trials:,} trials on the same random numbers, seed {args.seed})")
+            df.index = range(1, len(df) + 1)
+            print(text_table(df, ["group", "metric", "baseline_p50", "controlled_p50", "baseline_p95", "controlled_p95",
+                                  "reduction_p95", "reduction_share_p95"],
+                             formats={c: ",.0f" for c in ("baseline_p50", "controlled_p50", "baseline_p95",
+                                                          "controlled_p95", "reduction_p95")}
+                             | {"reduction_share_p95": ".0%"}))
+        return 0
+    result = simulate_failures(inv, a, trials=args.trials, seed=args.seed, progress=progress)
+    by_group = summarize(result, args.by)
+    by_class = summarize(result, "enterprise", by_class=True)
+    if args.format == "json":
+        print(json.dumps({
+            "trials": args.trials, "seed": result.seed, "period": result.period,
+            "by_class": json.loads(by_class.to_json(orient="records")),
+            args.by: json.loads(by_group.to_json(orient="records")),
+            "assumptions": json.loads(assumptions_table(a).to_json(orient="records")),
+        }, indent=2))
+        return 0
+    if args.format == "csv":
+        sys.stdout.write(by_group.to_csv(index=False))
+        return 0
+    stats = {"records_p50": ",.0f", "records_p95": ",.0f", "records_p99": ",.0f", "people_p50": ",.0f",
+             "people_p95": ",.0f", "records_permanent_p95": ",.0f", "incidents_mean": ",.1f"}
+    print(f"{args.inventory}: {args.trials:,} simulated {result.period}s (seed {result.seed}); "
+          f"records and people affected per {result.period}, median (p50) and bad (p95, p99)\n")
+    by_class.index = range(1, len(by_class) + 1)
+    print(text_table(by_class, ["failure_class", *stats], formats=stats))
+    print()
+    by_group.index = range(1, len(by_group) + 1)
+    print(text_table(by_group.head(args.top), ["group", *stats], formats=stats))
+    print(f"\nEvery assumption in use: blastradius simulate {args.inventory} --format json (\"assumptions\"); "
+          "defaults and meaning: docs/simulation.md.")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from blastradius.importers import import_sources, report_lines
+
+    report = import_sources(args.kind, list(args.paths), args.out, merge=args.merge)
+    print("\n".join(report_lines(report)))
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from blastradius.report import render_report
 
@@ -427,6 +517,41 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("plugin", nargs="?", metavar="PLUGIN", help="one plugin (default: all)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.set_defaults(func=_cmd_runbook)
+
+    p = sub.add_parser(
+        "import",
+        help="draft an inventory from plugin folders, MCP configs, tool listings, permissions",
+        description="Turn what a deployment already has into a draft inventory: 'plugins' (a plugin folder or "
+        "marketplace), 'mcp-config' (claude_desktop_config.json, .mcp.json, VS Code / Cursor configs), "
+        "'mcp-tools' (tools/list results), 'permissions' (allow / ask / deny rules). Writes readable YAML with "
+        "TODOs for what no config knows; refuses to overwrite an inventory unless --merge, and merging keeps "
+        "every analyst edit. See docs/importing.md.",
+    )
+    p.add_argument("kind", choices=("plugins", "mcp-config", "mcp-tools", "permissions"), help="what the paths are")
+    p.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="files or folders to import")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the draft inventory directory")
+    p.add_argument("--merge", action="store_true", help="add to an existing draft, keeping every edit")
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser(
+        "simulate",
+        help="Monte Carlo of the failure classes over a quarter, with the controls in place",
+        description="Simulate a rollout period (a quarter by default) many times: failures of every plugin and "
+        "class (wrong output, wrong action, data leakage, systematic fault at scale), intercepted by gates and "
+        "review, detected by alerts, halted by the kill switch. Prints records and people affected at P50, P95 "
+        "and P99, per failure class and per plugin (or department). With --compare, what the second inventory's "
+        "controls buy on the same random numbers.",
+    )
+    p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    p.add_argument("--trials", type=int, default=10_000, metavar="N", help="simulated periods (default: 10,000)")
+    p.add_argument("--seed", type=int, default=20261121, metavar="S", help="random seed (default: 20261121)")
+    p.add_argument("--compare", type=Path, metavar="DIR2", help="the same company with other controls")
+    p.add_argument("--assumptions", type=Path, metavar="FILE", help="assumptions over the defaults (docs/simulation.md)")
+    p.add_argument("--by", choices=("plugin", "department", "enterprise"), default="plugin",
+                   help="group the figures by (default: plugin)")
+    p.add_argument("--top", type=int, default=20, metavar="N", help="rows of the table per group (default: 20)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
+    p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser(
         "report",

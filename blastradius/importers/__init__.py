@@ -28,10 +28,22 @@ from blastradius.errors import Problem
 from blastradius.importers.catalog import ConnectorCatalog, load_catalog
 from blastradius.importers.draft import Draft, Inference
 from blastradius.importers.errors import ImportSourceError
-from blastradius.importers.sources import read_mcp_configs, read_permissions, read_plugin_sources, read_tool_listings
-from blastradius.importers.writer import STATE_DIR, existing_inventory_files, read_state, write_draft
+from blastradius.importers.sources import (
+    read_mcp_configs,
+    read_permissions,
+    read_plugin_sources,
+    read_tool_listings,
+)
+from blastradius.importers.writer import (
+    STATE_DIR,
+    existing_inventory_files,
+    read_state,
+    write_draft,
+)
 
-__all__ = ["IMPORT_KINDS", "ImportReport", "ImportSourceError", "Inference", "import_sources", "report_lines"]
+__all__ = [
+    "IMPORT_KINDS", "ImportReport", "ImportSourceError", "Inference", "import_sources", "open_todos", "report_lines",
+]
 
 #: The kinds of source :func:`import_sources` reads.
 IMPORT_KINDS = ("plugins", "mcp-config", "mcp-tools", "permissions")
@@ -237,3 +249,17 @@ def import_sources(
         permissions=permissions,
         ignored_rules=ignored,
     )
+
+
+def open_todos(directory: str | Path) -> list[str]:
+    """What an imported draft still needs: the unchecked items of its IMPORT-TODO.md (empty when there is none)."""
+    from blastradius.importers.writer import TODO_FILE
+
+    path = Path(directory) / TODO_FILE
+    if not path.is_file():
+        return []
+    return [
+        line[len("- [ ] "):].strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("- [ ] ")
+    ]

@@ -165,9 +165,9 @@ def _verb(words: list[str]) -> tuple[ActionClass | None, str | None]:
 def _described(description: str) -> tuple[ActionClass | None, str | None]:
     text = set(re.findall(r"[a-z][a-z-]*", description.lower()))
     for action in _PRIORITY:
-        hit = sorted(text & _DESCRIPTION_WORDS[action])
+        hit = text & _DESCRIPTION_WORDS[action]
         if hit:
-            return action, hit[0]
+            return action, min(hit)
     return None, None
 
 
@@ -186,7 +186,7 @@ def _fan_out(words: list[str], description: str, schema: Mapping[str, Any] | Non
         return max(limits)
     bulk = _BULK_WORDS & set(words) or _BULK_WORDS & set(re.findall(r"[a-z]+", description.lower()))
     if bulk:
-        return BULK_FAN_OUT, f"it acts in bulk ('{sorted(bulk)[0]}'): fan-out unknown, {BULK_FAN_OUT:,} assumed"
+        return BULK_FAN_OUT, f"it acts in bulk ('{min(bulk)}'): fan-out unknown, {BULK_FAN_OUT:,} assumed"
     return 1, None
 
 
@@ -277,7 +277,7 @@ def classify_tool(
     soft = _SOFT_DELETE_WORDS & set(words)
     if action is ActionClass.DELETE and soft:
         reversibility = Reversibility.SOFT_DELETE
-        reasons.append(f"'{sorted(soft)[0]}' can be undone: soft-delete")
+        reasons.append(f"'{min(soft)}' can be undone: soft-delete")
     leaves = hints["openWorldHint"]
     reasons.append(said("openWorldHint") + (": its effect may leave the organisation" if leaves else ": stays inside"))
     return ToolClassification(

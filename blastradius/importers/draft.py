@@ -17,10 +17,15 @@ from typing import Any
 
 from blastradius.importers.actions import classify_tool
 from blastradius.importers.catalog import ConnectorCatalog, match_server, words
-from blastradius.importers.sources import PermissionRule, PluginSource, ServerSource, ToolListing
+from blastradius.importers.sources import (
+    PermissionRule,
+    PluginSource,
+    ServerSource,
+    ToolListing,
+)
 from blastradius.model import ActionClass
 
-__all__ = ["Draft", "Inference", "UNASSIGNED_TEAM", "draft_id"]
+__all__ = ["UNASSIGNED_TEAM", "Draft", "Inference", "draft_id"]
 
 #: Owner of every imported plugin until the analyst names the real team.
 UNASSIGNED_TEAM = "unassigned"
@@ -293,7 +298,7 @@ class Draft:
                 self.infer(f"tool:{cid}.{name}", "action", c.action.value, reason, listing.file)
             record["tools"] = tools
             record.pop("leaves_org", None)  # each listed tool says it
-            for pid, plugin in self.records["plugins"].items():  # selectors naming tools that are gone
+            for plugin in self.records["plugins"].values():  # selectors naming tools that are gone
                 for key in ("requires_approval", "blocked"):
                     kept = [s for s in plugin.get(key, []) if not s.startswith(f"{cid}.") or s == f"{cid}.*"
                             or any(s == f"{cid}.{t['name']}" for t in tools)]

@@ -37,7 +37,7 @@ __all__ = [
     "read_tool_listings",
 ]
 
-_SECRET_FLAG = re.compile(r"(token|secret|password|passwd|api[-_]?key|apikey|auth|credential|private[-_]?key)", re.I)
+_SECRET_FLAG = re.compile(r"(token|secret|password|passwd|api[-_]?key|apikey|auth|credential|private[-_]?key)", re.IGNORECASE)
 _TOKEN_LIKE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-+/=]{24,}$")
 _HINTS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
 
@@ -220,7 +220,7 @@ def _read_json(file: Path, problems: list[Problem], *, jsonc: bool = False) -> A
     try:
         return json.loads(_strip_jsonc(text) if jsonc else text)
     except json.JSONDecodeError as exc:
-        truncated = exc.pos >= len(text.rstrip())
+        truncated = exc.pos >= len(text.rstrip()) or _open_brackets(text) > 0
         problems.append(
             Problem(
                 file=file,
@@ -233,6 +233,22 @@ def _read_json(file: Path, problems: list[Problem], *, jsonc: bool = False) -> A
     except RecursionError:
         problems.append(Problem(file=file, path="", message="invalid JSON: nested too deeply"))
     return None
+
+
+def _open_brackets(text: str) -> int:
+    """How many ``{``/``[`` are left open at the end (strings skipped): more than 0 means the file was cut off."""
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            in_string = not (ch == '"' and not escaped)
+            escaped = ch == "\\" and not escaped
+        elif ch == '"':
+            in_string, escaped = True, False
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+    return depth + (1 if in_string else 0)
 
 
 def _kind_of(value: Any) -> str:
@@ -273,7 +289,7 @@ def _redacted_args(args: list[str]) -> tuple[str, ...]:
             out.append("<redacted>")
             secret_next = False
             continue
-        flag, eq, value = arg.partition("=")
+        flag, eq, _ = arg.partition("=")
         if arg.startswith("-") and _SECRET_FLAG.search(flag):
             if eq:
                 out.append(f"{flag}=<redacted>")

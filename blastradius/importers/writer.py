@@ -134,10 +134,10 @@ def _ids_in_files(files: Mapping[Path, str]) -> tuple[dict[str, set[str]], list[
             continue
         if not isinstance(data, dict):
             continue
-        for kind in ids:
+        for kind, found in ids.items():
             for item in data.get(kind) or [] if isinstance(data.get(kind), list) else []:
                 if isinstance(item, dict) and isinstance(item.get("id"), str):
-                    ids[kind].add(item["id"])
+                    found.add(item["id"])
         for system in data.get("systems") or [] if isinstance(data.get("systems"), list) else []:
             if isinstance(system, dict):
                 for kind in ("datasets", "people"):
@@ -199,8 +199,8 @@ def write_draft(draft: Draft, out: Path, *, state: Mapping[str, Any] | None, imp
                     texts[other] = texts.get(other, current[other]).replace(prev["text"], block)
                     blocks[key] = {"file": prev["file"], "text": block}
                 else:
-                    kept.append(key)
-                    if prev is None or prev["text"] != block:
+                    if prev is None or prev["text"] != block:  # the importer has something new to say
+                        kept.append(key)
                         proposals.append((kind, record, block))
                     if prev:
                         blocks[key] = prev
@@ -259,8 +259,10 @@ def write_draft(draft: Draft, out: Path, *, state: Mapping[str, Any] | None, imp
         written.append(proposal_file)
     todo_file = out / TODO_FILE
     todo_text = "# What the imported draft still needs\n\n" + "".join(f"- [ ] {t}\n" for t in todo)
-    if kept:
-        todo_text += "".join(f"- [ ] {k.replace(':', ' ', 1)}: kept as you edited it; the importer's version is in {STATE_DIR}/proposals.yaml\n" for k in kept if any(f'{p[0]}:{p[1]["id"]}' == k for p in proposals))
+    todo_text += "".join(
+        f"- [ ] {k.replace(':', ' ', 1)}: kept as you edited it; the importer's version is in {STATE_DIR}/proposals.yaml\n"
+        for k in kept
+    )
     if deleted:
         todo_text += "".join(f"- [ ] {k.replace(':', ' ', 1)}: removed from the draft, not brought back\n" for k in deleted)
     if todo_file.exists() and prev_files.get(TODO_FILE) != _sha(todo_file.read_text(encoding="utf-8")):
