@@ -373,7 +373,8 @@ img { max-width: 100%; height: auto; }
 .jp-OutputArea-output pre, pre { white-space: pre-wrap; }
 @page { size: A4; margin: 14mm; }
 @media print { main { max-width: none; padding: 0; } h2 { break-before: page; } h2.first { break-before: auto; }
-table.data { font-size: 9px; } tr, img { break-inside: avoid; } }
+table.data { font-size: 9px; } tr, img { break-inside: avoid; } h2, h3 { break-after: avoid; }
+img { max-height: 135mm; width: auto; max-width: 100%; } }
 """
 
 
