@@ -379,8 +379,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from blastradius.report import render_report
 
-    if args.out.resolve() == args.inventory.resolve() or args.inventory.resolve() in args.out.resolve().parents:
-        _refuse_inside(args.out, args.inventory)
+    _refuse_inside(args.out, args.inventory)
     path = render_report(
         args.inventory, out=args.out, compare_to=args.compare, assumptions=args.assumptions,
         trials=args.trials, seed=args.seed, fmt=args.format, as_of=args.as_of,
