@@ -376,6 +376,16 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from blastradius.synth import write_enterprise
+
+    path = write_enterprise(args.out, people=args.people, plugins=args.plugins, connectors=args.connectors,
+                            systems=args.systems, datasets=args.datasets, seed=args.seed)
+    print(f"{path}: synthetic enterprise (seed {args.seed})")
+    print("\n".join(_summary_lines(load_inventory(path))))
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from blastradius.report import render_report
 
@@ -551,6 +561,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=20, metavar="N", help="rows of the table per group (default: 20)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
     p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser(
+        "synth",
+        help="generate a synthetic enterprise inventory (demos, stress tests, benchmarks)",
+        description="Write a valid inventory of a made-up enterprise of the given size: departments and teams, "
+        "shared connectors, skewed dataset sizes, a mix of gated/ungated and read-only/read-write, planted "
+        "pitfalls. The same seed gives the same files. Refuses a non-empty output directory.",
+    )
+    p.add_argument("--people", type=int, default=4_000, metavar="N", help="headcount (default: 4,000)")
+    p.add_argument("--plugins", type=int, default=40, metavar="N", help="plugins (default: 40)")
+    p.add_argument("--connectors", type=int, default=20, metavar="N", help="connectors (default: 20)")
+    p.add_argument("--systems", type=int, default=12, metavar="N", help="systems (default: 12)")
+    p.add_argument("--datasets", type=int, default=150, metavar="N", help="datasets (default: 150)")
+    p.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default: 1)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write it (empty or new)")
+    p.set_defaults(func=_cmd_synth)
 
     p = sub.add_parser(
         "report",

@@ -145,7 +145,7 @@ def _yaml_line_index(text: str) -> dict[str, int]:
     """Map every key path of a YAML/JSON text to the 1-based line it starts on."""
     index: dict[str, int] = {}
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (yaml.YAMLError, RecursionError):
         return index
 
@@ -227,7 +227,7 @@ def read_document(file: Path) -> _Document:
             raise InventoryError([Problem(file=file, path="", message="invalid JSON: nested too deeply")]) from None
         return _Document(file=file, data=data, text=text)
     try:
-        data = yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a safe loader subclass
+        data = yaml.load(text, Loader=_StrictSafeLoader)  # a safe loader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(s for s in (exc.context, exc.problem) if s)

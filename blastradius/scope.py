@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from enum import StrEnum
 
 from blastradius.model import (
@@ -45,11 +46,19 @@ class ToolStatus(StrEnum):
     UNUSABLE = "unusable"  # a write tool on a read-only connector
 
 
-def _selected(selectors: Iterable[str], connector: Connector, tool: Tool) -> str | None:
-    """The first selector naming this tool (by action class, ``conn.tool`` or ``conn.*``)."""
-    for selector in selectors:
-        if selector in (tool.action.value, f"{connector.id}.{tool.name}", f"{connector.id}.*"):
-            return selector
+@lru_cache(maxsize=4096)
+def _selector_set(selectors: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(selectors)
+
+
+def _selected(selectors: tuple[str, ...], connector: Connector, tool: Tool) -> str | None:
+    """The selector naming this tool (its action class, ``conn.tool`` or ``conn.*``), if any."""
+    if not selectors:
+        return None
+    names = _selector_set(selectors)
+    for candidate in (tool.action.value, f"{connector.id}.{tool.name}", f"{connector.id}.*"):
+        if candidate in names:
+            return candidate
     return None
 
 

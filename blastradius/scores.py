@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import Field, StrictFloat, field_validator
@@ -262,6 +263,20 @@ def _autonomy(status: ToolStatus, weights: Weights) -> float:
 _STATUS_ORDER = (ToolStatus.UNGATED, ToolStatus.GATED, ToolStatus.BLOCKED, ToolStatus.UNUSABLE)
 
 
+@dataclass(frozen=True, kw_only=True)
+class _GroupReach:
+    """What one action of a connector (some of its tools, one action class) reaches: plugin-independent."""
+
+    datasets: tuple[DatasetScope, ...]
+    people_groups: tuple[str, ...]
+    records: int
+    people: int
+    sensitive_records: int
+    external_people: int
+    reach: float
+    unknowns: int
+
+
 class Scorer:
     """Scores plugins of one inventory; caches what does not depend on the plugin (reach per tool).
 
@@ -273,6 +288,7 @@ class Scorer:
         self.inv = inventory
         self.w = weights
         self._reach: dict[tuple[str, str], Any] = {}
+        self._groups: dict[tuple, _GroupReach] = {}
 
     def reach(self, connector: Connector, tool: Tool):
         key = (connector.id, tool.name)
@@ -282,6 +298,45 @@ class Scorer:
                 connector, tool, self.inv.datasets_by_system.get(system, ()), self.inv.people_by_system.get(system, ())
             )
         return self._reach[key]
+
+    def group_reach(self, connector: Connector, action: ActionClass, tools: tuple[Tool, ...]) -> _GroupReach:
+        """Reach of one action (these usable tools of a connector): the same for every plugin, so computed once."""
+        key = (connector.id, action, tuple(t.name for t in tools))
+        cached = self._groups.get(key)
+        if cached is not None:
+            return cached
+        w = self.w
+        datasets: dict[str, DatasetScope] = {}
+        people = {}
+        for t in tools:
+            r = self.reach(connector, t)
+            for s in r.datasets:
+                if s.dataset not in datasets or (s.records or 0) > (datasets[s.dataset].records or 0):
+                    datasets[s.dataset] = s
+            for g in r.people:
+                people[g.id] = g
+        records = {d: (s.records if s.records is not None else w.unknown_dataset_records) for d, s in datasets.items()}
+        counts = {g: (p.count if p.count is not None else w.unknown_people_count) for g, p in people.items()}
+        sensitive = sum(n for d, n in records.items() if datasets[d].sensitive)
+        weighted_people = sum(
+            n * w.people_weights["external" if people[g].is_external else "internal"] for g, n in counts.items()
+        )
+        counted = (
+            ((d, n) for d, n in records.items() if datasets[d].sensitive) if action is ActionClass.READ else records.items()
+        )
+        weighted = sum(n * w.classification_weights[datasets[d].classification] for d, n in counted)
+        result = _GroupReach(
+            datasets=tuple(sorted(datasets.values(), key=lambda s: s.dataset)),
+            people_groups=tuple(sorted(people)),
+            records=sum(records.values()),
+            people=sum(counts.values()),
+            sensitive_records=sensitive,
+            external_people=sum(n for g, n in counts.items() if people[g].is_external),
+            reach=_log_reach(weighted, weighted_people),
+            unknowns=sum(not s.size_known for s in datasets.values()) + sum(p.count is None for p in people.values()),
+        )
+        self._groups[key] = result
+        return result
 
     def way_out(self, plugin: Plugin, tools: Iterable[tuple[Connector, Tool, ToolStatus]]) -> tuple[float, str]:
         """Autonomy of the plugin's most open channel to the outside, and what it is."""
@@ -319,34 +374,14 @@ class Scorer:
             conn = items[0][0]
             usable = [i for i in items if i[2] in (ToolStatus.UNGATED, ToolStatus.GATED)]
             status, reason = min(((i[2], i[3]) for i in items), key=lambda sr: _STATUS_ORDER.index(sr[0]))
-            datasets: dict[str, DatasetScope] = {}
-            people = {}
-            for c, t, _, _ in usable:
-                r = self.reach(c, t)
-                for s in r.datasets:
-                    if s.dataset not in datasets or (s.records or 0) > (datasets[s.dataset].records or 0):
-                        datasets[s.dataset] = s
-                for g in r.people:
-                    people[g.id] = g
-            unknowns = sum(not s.size_known for s in datasets.values()) + sum(g.count is None for g in people.values())
-            records = {d: (s.records if s.records is not None else w.unknown_dataset_records) for d, s in datasets.items()}
-            sensitive = {d: n for d, n in records.items() if datasets[d].sensitive}
-            counts = {g: (p.count if p.count is not None else w.unknown_people_count) for g, p in people.items()}
-            external = {g: n for g, n in counts.items() if people[g].is_external}
-            weighted_people = sum(
-                n * w.people_weights["external" if people[g].is_external else "internal"] for g, n in counts.items()
-            )
+            g = self.group_reach(conn, action, tuple(t for _, t, _, _ in usable))
             capability = max((_capability(t, c, w) for c, t, _, _ in usable), default=0.0)
             autonomy = max((_autonomy(s, w) for _, _, s, _ in usable), default=0.0)
             if action is ActionClass.READ:
                 failure = "data_leakage"
-                weighted = sum(n * w.classification_weights[datasets[d].classification] for d, n in sensitive.items())
-                reach = _log_reach(weighted, weighted_people)
                 autonomy *= exfil
             else:
                 failure = "wrong_action"
-                weighted = sum(n * w.classification_weights[datasets[d].classification] for d, n in records.items())
-                reach = _log_reach(weighted, weighted_people)
             actions.append(
                 ActionScore(
                     plugin=plugin.id,
@@ -359,21 +394,21 @@ class Scorer:
                     reason=reason,
                     failure_class=failure,
                     capability=capability,
-                    reach_records=sum(records.values()),
-                    reach_people=sum(counts.values()),
-                    sensitive_records=sum(sensitive.values()),
-                    external_people=sum(external.values()),
-                    reach=reach,
+                    reach_records=g.records,
+                    reach_people=g.people,
+                    sensitive_records=g.sensitive_records,
+                    external_people=g.external_people,
+                    reach=g.reach,
                     autonomy=autonomy,
-                    blast_radius=capability * reach * autonomy,
+                    blast_radius=capability * g.reach * autonomy,
                     high_impact=any(is_high_impact(t, w) for _, t, _, _ in usable),
                     irreversible=any(t.reversibility is Reversibility.IMMEDIATE for _, t, _, _ in usable)
                     and action is not ActionClass.READ,
                     leaves_org=any(c.leaves_org_for(t) for c, t, _, _ in usable),
                     fan_out=max((t.fan_out for _, t, _, _ in usable), default=0),
-                    datasets=tuple(sorted(datasets.values(), key=lambda s: s.dataset)),
-                    people_groups=tuple(sorted(people)),
-                    unknowns=unknowns,
+                    datasets=g.datasets,
+                    people_groups=g.people_groups,
+                    unknowns=g.unknowns,
                 )
             )
         actions.sort(key=lambda a: (a.connector, a.action.value))
@@ -423,6 +458,46 @@ SCORE_COLUMNS = (
 )
 
 
+class _DatasetUnion:
+    """Distinct records over several actions' datasets, vectorised: each dataset counts once, at its widest scope.
+
+    Actions of different plugins share the same (cached) tuples of dataset
+    scopes, so each tuple is turned into arrays once.
+    """
+
+    def __init__(self, inventory: Inventory, weights: Weights):
+        self.index = {d.id: i for i, d in enumerate(inventory.datasets)}
+        self.stand_in = weights.unknown_dataset_records
+        self._arrays: dict[int, tuple[Any, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _of(self, scopes: tuple[DatasetScope, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        hit = self._arrays.get(id(scopes))
+        if hit is None:
+            hit = (
+                scopes,  # kept so that its id stays unique while cached
+                np.fromiter((self.index[s.dataset] for s in scopes), dtype=np.int64, count=len(scopes)),
+                np.fromiter((self.stand_in if s.records is None else s.records for s in scopes), dtype=np.float64,
+                            count=len(scopes)),
+                np.fromiter((s.sensitive for s in scopes), dtype=bool, count=len(scopes)),
+                np.fromiter((not s.size_known for s in scopes), dtype=bool, count=len(scopes)),
+            )
+            self._arrays[id(scopes)] = hit
+        return hit[1:]
+
+    def totals(self, parts: list[tuple[DatasetScope, ...]]) -> tuple[int, int, int]:
+        """(records, sensitive records, datasets of unknown size) over the union of ``parts``."""
+        arrays = [self._of(p) for p in parts if p]
+        if not arrays:
+            return 0, 0, 0
+        idx, rec, sens, unknown = (np.concatenate(x) for x in zip(*arrays, strict=True))
+        order = np.lexsort((-rec, idx))  # per dataset, its widest scope first
+        idx, rec, sens, unknown = idx[order], rec[order], sens[order], unknown[order]
+        first = np.empty(len(idx), dtype=bool)
+        first[0] = True
+        np.not_equal(idx[1:], idx[:-1], out=first[1:])
+        return int(rec[first].sum()), int(rec[first & sens].sum()), int(unknown[first].sum())
+
+
 def score_plugins(inventory: Inventory, weights: Weights | Mapping | str | Path | None = None) -> pd.DataFrame:
     """One row per plugin: the three factors, the blast radius and its breakdown, highest first.
 
@@ -450,15 +525,11 @@ def score_plugins(inventory: Inventory, weights: Weights | Mapping | str | Path 
     """
     w = load_weights(weights, inventory=inventory)
     rows = []
+    union = _DatasetUnion(inventory, w)
     for ps in action_scores(inventory, w):
         plugin = inventory.plugin_by_id[ps.plugin]
         usable = [a for a in ps.actions if a.status in (ToolStatus.UNGATED, ToolStatus.GATED)]
-        scopes: dict[str, DatasetScope] = {}
-        for a in usable:
-            for s in a.datasets:
-                if s.dataset not in scopes or (s.records or 0) > (scopes[s.dataset].records or 0):
-                    scopes[s.dataset] = s
-        records = {d: (s.records if s.records is not None else w.unknown_dataset_records) for d, s in scopes.items()}
+        reach_records, sensitive_records, unknown_records = union.totals([a.datasets for a in usable])
         groups = {g: inventory.people_by_id[g] for a in usable for g in a.people_groups}
         people = {g: (p.count if p.count is not None else w.unknown_people_count) for g, p in groups.items()}
         weighted = [a for a in ps.actions if a.status is not ToolStatus.UNUSABLE and a.capability > 0]
@@ -471,18 +542,18 @@ def score_plugins(inventory: Inventory, weights: Weights | Mapping | str | Path 
                 "owner": plugin.owner,
                 "department": inventory.department_of(plugin),
                 "capability": max((a.capability for a in usable), default=0.0),
-                "reach_records": sum(records.values()),
+                "reach_records": reach_records,
                 "reach_people": sum(people.values()),
                 "autonomy": autonomy,
                 "blast_radius": ps.blast_radius,
                 **ps.by_class,
-                "sensitive_records": sum(n for d, n in records.items() if scopes[d].sensitive),
+                "sensitive_records": sensitive_records,
                 "external_people": sum(n for g, n in people.items() if groups[g].is_external),
                 "ungated_high_impact": sum(a.high_impact and a.status is ToolStatus.UNGATED for a in ps.actions),
                 "gated_actions": sum(a.status is ToolStatus.GATED for a in ps.actions),
                 "blocked_actions": sum(a.status is ToolStatus.BLOCKED for a in ps.actions),
                 "way_out": ps.way_out,
-                "unknowns": sum(not s.size_known for s in scopes.values())
+                "unknowns": unknown_records
                 + sum(g.count is None for g in groups.values())
                 + (0 if ps.output.audience_known else 1),
                 "users": sum(n for _, n in inventory.users_of(plugin)),
