@@ -727,9 +727,17 @@ def _action_path(inv: Inventory, plugin: Plugin, act: ActionScore, way_out: str,
     )
 
 
-def _plan_plugin(inv: Inventory, plugin: Plugin, a: PluginAssumptions, weights: Weights, period: Period) -> _PluginPlan:
+def _plan_plugin(
+    inv: Inventory, plugin: Plugin, a: PluginAssumptions, weights: Weights, period: Period,
+    scorers: dict[str, Scorer] | None = None,
+) -> _PluginPlan:
     w = _control_weights(weights, a)
-    score = Scorer(inv, w).plugin(plugin)
+    # one scorer per set of weights: plugins sharing connectors share their reach, computed once
+    scorers = {} if scorers is None else scorers
+    key = w.model_dump_json()
+    if key not in scorers:
+        scorers[key] = Scorer(inv, w)
+    score = scorers[key].plugin(plugin)
     paths = [
         _action_path(inv, plugin, act, score.way_out, a, w)
         for act in score.actions
@@ -751,8 +759,10 @@ def _plan_plugin(inv: Inventory, plugin: Plugin, a: PluginAssumptions, weights: 
 
 
 def _plan(inventory: Inventory, assumptions: Assumptions, weights: Weights) -> list[_PluginPlan]:
+    scorers: dict[str, Scorer] = {}
     return [
-        _plan_plugin(inventory, p, assumptions.for_plugin(p.id), weights, assumptions.period) for p in inventory.plugins
+        _plan_plugin(inventory, p, assumptions.for_plugin(p.id), weights, assumptions.period, scorers)
+        for p in inventory.plugins
     ]
 
 
