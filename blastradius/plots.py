@@ -212,7 +212,6 @@ def plot_graph(G: Any, ax: Any = None, *, summary: bool | None = None, max_plugi
     reads as a summary instead of a hairball. Edge width grows with how many
     links it stands for; red edges carry an ungated high-impact action.
     """
-    plt = _plt()
     plugins = [n for n, d in G.nodes(data=True) if d["kind"] == "plugin"]
     summary = len(plugins) > max_plugins if summary is None else summary
     group: dict[str, str] = {}

@@ -645,7 +645,7 @@ def _datasets(kinds: list[_Kind], datasets: int, people: int, rng: np.random.Gen
             base += [kind.tables[i] for i in rng.choice(len(kind.tables), size=extra, p=cw / cw.sum())]
         names: dict[str, int] = {}
         out = _SystemOut(id=sys_id, kind=kind, tables=[], columns={}, groups={}, sensitive=False)
-        for i, tmpl in enumerate(base):
+        for tmpl in base:
             copy = names.get(tmpl.name, 0)
             names[tmpl.name] = copy + 1
             if copy == 0:
