@@ -1135,7 +1135,8 @@ def validate_settings(
     try:
         return model.model_validate(merged)
     except ValidationError as exc:
-        raise ConfigError(_problems_from_validation(exc, model, Path("<defaults>"), ())) from None
+        # only settings given as a mapping (in code) reach this point: file layers were checked above
+        raise ConfigError(_problems_from_validation(exc, model, Path(f"<{model.__name__.lower()} given in code>"), ())) from None
 
 
 def deep_merge(base: dict[str, Any], override: Mapping[Any, Any]) -> dict[str, Any]:

@@ -46,7 +46,6 @@ import math
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from dataclasses import replace as dc_replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -524,15 +523,7 @@ def _load(source: Any, own: SettingsSource | None) -> Assumptions:
     if source is not None and not isinstance(source, str | Path | Mapping):
         raise BlastRadiusError(f"assumptions must be a file, a mapping or Assumptions, got {type(source).__name__}")
     defaults = _default_data()
-    try:
-        result = cast(Assumptions, validate_settings(Assumptions, defaults, own, source))
-    except ConfigError as exc:
-        if not isinstance(source, Mapping):
-            raise
-        # the loader reports the merged layers at "<defaults>"; file layers were checked first, so it is the mapping
-        raise ConfigError(
-            [dc_replace(p, file=Path("<assumptions>")) if str(p.file) == "<defaults>" else p for p in exc.problems]
-        ) from None
+    result = cast(Assumptions, validate_settings(Assumptions, defaults, own, source))
     layers = [("default", defaults, None, "")]
     for label, layer in (("inventory", own), ("override", source)):
         if layer is not None:
