@@ -15,7 +15,7 @@ from pathlib import Path
 
 from blastradius.model import ActionClass, Connector, Inventory, Reversibility, Tool
 from blastradius.scope import ToolStatus, tool_reach, tool_status
-from blastradius.scores import ActionScore, PluginScore, Weights, load_weights, score_plugin
+from blastradius.scores import NO_WAY_OUT, ActionScore, PluginScore, Weights, load_weights, score_plugin
 
 __all__ = ["Explanation", "PathContribution", "approval_prompt", "explain_plugin", "format_explanation"]
 
@@ -146,7 +146,7 @@ def _sentence(inventory: Inventory, a: ActionScore, total: float, way_out: str) 
     if a.action is ActionClass.READ:
         what = f"can read {_plural(a.reach_records, 'records')} ({tables}) {who}, {a.sensitive_records:,} of them sensitive"
         what += f", about {_plural(a.reach_people, 'people')}" if a.reach_people else ""
-        what += f"; the data can leave through {way_out}" if not way_out.startswith("no ") else "; it has no channel out"
+        what += f"; the data can leave through {way_out}" if way_out != NO_WAY_OUT else "; it has no channel out"
     else:
         targets = []
         if a.reach_records:

@@ -52,6 +52,7 @@ from blastradius.scope import DatasetScope, ToolStatus, tool_reach, tool_status
 __all__ = [
     "ActionScore",
     "FAILURE_CLASSES",
+    "NO_WAY_OUT",
     "OutputScore",
     "PluginScore",
     "Scorer",
@@ -63,6 +64,9 @@ __all__ = [
     "score_plugin",
     "score_plugins",
 ]
+
+#: What :attr:`PluginScore.way_out` says of a plugin with no channel out of the organisation.
+NO_WAY_OUT = "no channel out of the organisation"
 
 #: The failure classes of DOMAIN.md D5 that a single run can cause.
 FAILURE_CLASSES = ("wrong_action", "data_leakage", "wrong_output")
@@ -233,6 +237,11 @@ class PluginScore:
     by_class: Mapping[str, float] = field(default_factory=dict)
 
     @property
+    def has_way_out(self) -> bool:
+        """Whether anything it does can carry data out of the organisation."""
+        return self.way_out != NO_WAY_OUT
+
+    @property
     def blast_radius(self) -> float:
         return sum(self.by_class.values())
 
@@ -340,10 +349,10 @@ class Scorer:
 
     def way_out(self, plugin: Plugin, tools: Iterable[tuple[Connector, Tool, ToolStatus]]) -> tuple[float, str]:
         """Autonomy of the plugin's most open channel to the outside, and what it is."""
-        best, why = self.w.leak_internal_factor, "no channel out of the organisation"
+        best, why = self.w.leak_internal_factor, NO_WAY_OUT
         if plugin.output is OutputDestination.EXTERNAL:
             miss = self.w.review_miss(plugin.review_tier)
-            if miss > best or why.startswith("no"):
+            if miss > best or why == NO_WAY_OUT:
                 best, why = miss, f"output leaves the organisation (review tier {plugin.review_tier or 'none'})"
         for conn, tool, status in tools:
             leaves = conn.leaves_org_for(tool)
@@ -351,7 +360,7 @@ class Scorer:
             if not outward or status not in (ToolStatus.UNGATED, ToolStatus.GATED):
                 continue
             a = _autonomy(status, self.w)
-            if a > best or why.startswith("no"):
+            if a > best or why == NO_WAY_OUT:
                 best, why = a, f"{conn.id}.{tool.name} ({status.value})"
         return best, why
 

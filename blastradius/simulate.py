@@ -69,7 +69,7 @@ from blastradius.model import (
     SettingsSource,
 )
 from blastradius.scope import ToolStatus
-from blastradius.scores import ActionScore, Scorer, Weights, load_weights
+from blastradius.scores import NO_WAY_OUT, ActionScore, Scorer, Weights, load_weights
 
 __all__ = [
     "Assumptions",
@@ -693,7 +693,7 @@ def _action_path(inv: Inventory, plugin: Plugin, act: ActionScore, way_out: str,
         full += w.unknown_dataset_records * sum(inv.dataset_by_id[s.dataset].records is None for s in sensitive)
         ids = {s.dataset for s in sensitive}
         people = _people(inv, (g for g in act.people_groups if inv.people_by_id[g].dataset in ids), w)
-        if way_out.startswith("no "):  # no channel out: colleagues may see it; no human check on the way
+        if way_out == NO_WAY_OUT:  # no channel out: colleagues may see it; no human check on the way
             catch, escape = status_catch, a.controls.internal_exposure_share
         else:  # the scorer's autonomy of a read: its own gate times the way out's gate or review
             catch, escape = 1 - act.autonomy, 1.0
