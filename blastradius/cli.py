@@ -195,7 +195,7 @@ def _date(text: str) -> dt.date:
 
 def _cmd_lint(args: argparse.Namespace) -> int:
     from blastradius.findings import Severity, findings_frame, load_acceptances, to_sarif, unmatched_acceptances
-    from blastradius.rules import lint, rule_catalog
+    from blastradius.rules import acceptances_of, lint, rule_catalog
 
     inv = load_inventory(args.inventory)
     accepted = load_acceptances(args.accept) if args.accept else ()
@@ -222,16 +222,9 @@ def _cmd_lint(args: argparse.Namespace) -> int:
         print(f"\n{len(findings)} finding(s): {open_}" + (f"; {n_acc} accepted" if n_acc else "") + ".")
         if threshold is not None:
             print(f"{len(failing)} at or above '{threshold.value}' (--fail-on): " + ("FAIL" if failing else "pass"))
-    for a in unmatched_acceptances(findings, (*accepted, *_own_acceptances(inv))):
+    for a in unmatched_acceptances(findings, acceptances_of(inv, accepted)):
         print(f"warning: acceptance of {a.rule} for '{a.subject}' matches no finding", file=sys.stderr)
     return 1 if failing else 0
-
-
-def _own_acceptances(inv: Inventory) -> tuple:
-    from blastradius.findings import load_acceptances
-
-    own = inv.settings.get("acceptances")
-    return load_acceptances(own) if own is not None else ()
 
 
 def _cmd_tiers(args: argparse.Namespace) -> int:

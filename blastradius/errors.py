@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BlastRadiusError", "ConfigError", "InputError", "InventoryError", "Problem", "suggest"]
+__all__ = [
+    "BlastRadiusError", "ConfigError", "InputError", "InventoryError", "MissingExtraError", "Problem", "import_extra",
+    "suggest",
+]
 
 
 class BlastRadiusError(Exception):
@@ -58,6 +61,28 @@ class Problem:
         if self.hint:
             text += f" ({self.hint})"
         return text
+
+
+class MissingExtraError(BlastRadiusError):
+    """An optional dependency is not installed; the message names the extra that brings it."""
+
+
+def import_extra(module: str, *, extra: str, purpose: str) -> Any:
+    """Import ``module`` of an optional extra, or raise :class:`MissingExtraError` saying what to install.
+
+    Examples
+    --------
+    >>> import_extra("json", extra="report", purpose="the report").__name__
+    'json'
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingExtraError(
+            f"{purpose} needs {module.split('.')[0]}: install the {extra} extra, pip install 'blastradius[{extra}]'"
+        ) from None
 
 
 class InputError(BlastRadiusError):

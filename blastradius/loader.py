@@ -664,11 +664,10 @@ def _collect_nested(system: System, origin: Origin, out: _Collected) -> None:
 class _Checker:
     """Cross-file checks on collected records; appends problems."""
 
-    def __init__(self, collected: _Collected, documents: Mapping[str, _Document]):
+    def __init__(self, collected: _Collected):
         self.c = collected
         self.problems = collected.problems
         self.warnings: list[Problem] = []
-        self.documents = documents
 
     def problem(self, origin: Origin, key: str, message: str, hint: str | None = None, *, warning: bool = False) -> None:
         path = _join(origin.path, key)
@@ -971,7 +970,7 @@ def load_inventory(path: str | Path) -> Inventory:
         documents[str(file)] = doc
         _collect_document(doc, collected)
 
-    check = _Checker(collected, documents)
+    check = _Checker(collected)
     teams = check.unique("teams")
     systems = check.unique("systems")
     datasets = check.unique("datasets")
@@ -1046,6 +1045,8 @@ def load_inventory(path: str | Path) -> Inventory:
             origins[(section, rid)] = origin
     for (cid, name), origin in field_origin.items():
         origins[(f"connector.{name}", cid)] = origin
+    if gov_origin is not None:
+        origins[("governance", "governance")] = gov_origin
 
     def ordered(records: Mapping[str, tuple[Any, Origin]]) -> tuple:
         return tuple(records[k][0] for k in sorted(records))

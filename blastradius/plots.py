@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from blastradius.errors import BlastRadiusError
+from blastradius.errors import import_extra
 
 __all__ = [
     "CLASS_COLORS",
@@ -47,13 +47,7 @@ SEVERITY_COLORS = {"critical": "#7b241c", "high": "#c0392b", "medium": "#e67e22"
 
 
 def _plt() -> Any:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - exercised only without the extra
-        raise BlastRadiusError(
-            "plotting needs matplotlib: install the report extra, pip install 'blastradius[report]'"
-        ) from None
-    return plt
+    return import_extra("matplotlib.pyplot", extra="report", purpose="plotting")
 
 
 def _ax(ax: Any, size: tuple[float, float]) -> Any:

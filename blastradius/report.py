@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from blastradius.errors import BlastRadiusError
+from blastradius.errors import BlastRadiusError, import_extra
 from blastradius.loader import INVENTORY_SUFFIXES, load_inventory
 
 __all__ = [
@@ -60,10 +60,6 @@ CHROMIUM_FLAGS = (
 
 class ReportError(BlastRadiusError):
     """The report could not be produced; the message says which step and what to do."""
-
-
-def _extra_error(module: str) -> ReportError:
-    return ReportError(f"the report needs {module}: install the report extra, pip install 'blastradius[report]'")
 
 
 # ---------------------------------------------------------------------------
@@ -134,7 +130,6 @@ def report_data(
     from blastradius.simulate import (
         assumptions_table,
         compare,
-        exceedance_curve,
         load_assumptions,
         simulate_failures,
         summarize,
@@ -156,7 +151,7 @@ def report_data(
         scores=score_plugins(inv, weights),
         outlook=outlook,
         enterprise=summarize(result, "enterprise"),
-        curves=_class_curves(result, exceedance_curve),
+        curves=_class_curves(result),
         comparison=comparison,
         recommendations=recommend(inv, weights).head(12),
         findings=findings_frame(lint(inv, as_of=as_of, weights=weights)),
@@ -173,7 +168,10 @@ def report_data(
     )
 
 
-def _class_curves(result: Any, exceedance_curve: Any) -> pd.DataFrame:
+def _class_curves(result: Any) -> pd.DataFrame:
+    """Loss-exceedance curves of records, one per failure class."""
+    from blastradius.simulate import exceedance_curve
+
     frames = [
         exceedance_curve(result, "records", by="enterprise", classes=[cls], points=80).assign(group=cls)
         for cls in result.classes
@@ -385,12 +383,9 @@ def template_path() -> Path:
 
 def execute_report_notebook(parameters: dict[str, Any], *, workdir: Path, keep_at: Path) -> Any:
     """Execute the report notebook with ``parameters``; on failure keep it at ``keep_at`` and name the cell."""
-    try:
-        import papermill
-        from papermill.exceptions import PapermillExecutionError
-    except ImportError:
-        raise _extra_error("papermill") from None
+    papermill = import_extra("papermill", extra="report", purpose="the report")
     from jupyter_client.manager import KernelManager
+    from papermill.exceptions import PapermillExecutionError
 
     class _LocalKernelManager(KernelManager):
         """A kernel on local IPC sockets: nothing listens on the network."""
@@ -419,10 +414,7 @@ def execute_report_notebook(parameters: dict[str, Any], *, workdir: Path, keep_a
 
 def export_html(nb: Any, *, title: str) -> str:
     """The executed notebook as one self-contained page: no code, images embedded, no external links."""
-    try:
-        from nbconvert import HTMLExporter
-    except ImportError:
-        raise _extra_error("nbconvert") from None
+    HTMLExporter = import_extra("nbconvert", extra="report", purpose="the report").HTMLExporter  # noqa: N806
     for i, cell in enumerate(nb.cells):  # stable ids: the same inputs give the same page
         cell["id"] = f"cell-{i}"
     exporter = HTMLExporter(template_name="basic")

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from blastradius.findings import Evidence, Finding, Severity, apply_acceptances, load_acceptances, locate
+from blastradius.findings import Acceptance, Evidence, Finding, Severity, apply_acceptances, load_acceptances, locate
 from blastradius.model import (
     SENSITIVE_CLASSIFICATIONS,
     Access,
@@ -37,12 +37,13 @@ from blastradius.model import (
     Reversibility,
     Tool,
 )
-from blastradius.scope import ToolStatus, tool_status
+from blastradius.scope import ToolStatus, datasets_in_scope, tool_status
 from blastradius.scores import PluginScore, Scorer, Weights, is_high_impact, load_weights
 
 __all__ = [
     "RULES",
     "Context",
+    "acceptances_of",
     "Routing",
     "lint",
     "route_plugin",
@@ -192,15 +193,14 @@ class Context:
             rest = key[len(field):]
             return Evidence(file=origin.file, path=origin.path + rest, detail=detail)
         origin = self.inv.origin(kind, id)
-        if origin is None:
-            return Evidence(file=None, path=f"{kind} {id}.{key}" if key else f"{kind} {id}", detail=detail)
+        if origin is None:  # not declared in any file (e.g. no governance config at all)
+            label = kind if kind == id else f"{kind} {id}"
+            return Evidence(file=None, path=f"{label}.{key}" if key else label, detail=detail)
         path = origin.path + ("." + key if key and origin.path else key)
         return Evidence(file=origin.file, path=path, detail=detail)
 
     def reads_sensitive(self, conn: Connector) -> list[str]:
         """Sensitive tables a read through ``conn`` reaches, after its scope."""
-        from blastradius.scope import datasets_in_scope
-
         reads = [t for t in conn.tools if t.action is ActionClass.READ]
         names = set()
         for t in reads:
@@ -490,8 +490,6 @@ def _high_risk(column: Any) -> bool:
     "needs are left to the leakage rules (BR115, BR116).",
 )
 def _columns_not_denied(ctx: Context) -> Iterator[Finding]:
-    from blastradius.scope import datasets_in_scope
-
     for conn in ctx.inv.connectors:
         if not ctx.users_of.get(conn.id):
             continue
@@ -715,14 +713,9 @@ def _auto_send(ctx: Context) -> Iterator[Finding]:
             + ("" if listed else ", and add the use to governance.prohibited") + ".",
             evidence=(
                 ctx.evidence("plugin", p.id, "requires_approval", "does not cover " + ", ".join(tools)),
-                *((Evidence(file=_gov_file(ctx), path="prohibited", detail=listed),) if listed else ()),
+                *((ctx.evidence("governance", "governance", "prohibited", listed),) if listed else ()),
             ),
         )
-
-
-def _gov_file(ctx: Context) -> str | None:
-    origin = next((o for (kind, _), o in ctx.inv.origins.items() if kind == "connector.tier"), None)
-    return origin.file if origin else None
 
 
 def _pii_readers(ctx: Context, p: Plugin) -> list[str]:
@@ -886,7 +879,7 @@ def _no_prohibited(ctx: Context) -> Iterator[Finding]:
             message="The governance config has no prohibited-use list.",
             fix="Add governance.prohibited, e.g. 'auto-send external commitments without review', "
             "'connector scope expansion without re-approval', 'PII export to unapproved destinations'.",
-            evidence=(Evidence(file=_gov_file(ctx), path="prohibited", detail="empty"),),
+            evidence=(ctx.evidence("governance", "governance", "prohibited", "empty"),),
         )
 
 
@@ -906,7 +899,7 @@ def _no_tiers(ctx: Context) -> Iterator[Finding]:
             subject="governance",
             message="The governance config defines no review tiers.",
             fix="Add governance.review_tiers 1 (spot-check), 2 (named reviewer), 3 (dual review + audit).",
-            evidence=(Evidence(file=_gov_file(ctx), path="review_tiers", detail="missing"),),
+            evidence=(ctx.evidence("governance", "governance", "review_tiers", "missing"),),
         )
 
 
@@ -920,7 +913,7 @@ def lint(
     *,
     as_of: dt.date | None = None,
     weights: Weights | None = None,
-    acceptances: Iterable[Any] = (),
+    acceptances: Iterable[Acceptance] = (),
     rules: Iterable[str] | None = None,
 ) -> list[Finding]:
     """Run every rule (or those named) on ``inventory``; findings most severe first, with lines located.
@@ -933,11 +926,15 @@ def lint(
     ctx = Context(inventory, as_of=as_of, weights=weights)
     selected = [RULES[r] for r in (rules or sorted(RULES))]
     findings = [f for info in selected for f in info.check(ctx)]
-    own = inventory.settings.get("acceptances")
-    accepted = [*(load_acceptances(own) if own is not None else ()), *acceptances]
-    findings = apply_acceptances(findings, accepted, as_of=as_of)
+    findings = apply_acceptances(findings, acceptances_of(inventory, acceptances), as_of=as_of)
     findings.sort(key=lambda f: (-f.severity.rank, f.rule, f.subject))
     return locate(findings)
+
+
+def acceptances_of(inventory: Inventory, extra: Iterable[Acceptance] = ()) -> list[Acceptance]:
+    """The inventory's own ``acceptances:`` section, then ``extra`` (e.g. from ``--accept FILE``)."""
+    own = inventory.settings.get("acceptances")
+    return [*(load_acceptances(own) if own is not None else ()), *extra]
 
 
 def rule_catalog() -> dict[str, dict[str, str]]:

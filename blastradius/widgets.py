@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from blastradius.errors import BlastRadiusError
+from blastradius.errors import import_extra
 from blastradius.graph import reach_by_action
 from blastradius.levers import what_if
 from blastradius.model import Access, Inventory
@@ -23,13 +23,7 @@ __all__ = ["findings_explorer", "reach_explorer", "score_explorer", "simulation_
 
 
 def _widgets() -> Any:
-    try:
-        import ipywidgets
-    except ImportError:  # pragma: no cover - exercised only without the extra
-        raise BlastRadiusError(
-            "the explorers need ipywidgets: install the notebooks extra, pip install 'blastradius[notebooks]'"
-        ) from None
-    return ipywidgets
+    return import_extra("ipywidgets", extra="notebooks", purpose="the explorers")
 
 
 def _ungated_high_impact(inv: Inventory, plugin: str) -> list[str]:

@@ -181,3 +181,21 @@ def test_xss_inventory_runs_no_script_in_the_browser(xss_inventory: Path, tmp_pa
     html = R.render_report(xss_inventory, out=tmp_path, trials=100, seed=1, as_of=AS_OF)
     seen = _open_in_chromium(html, tmp_path / "xss.png")
     assert not seen["dialogs"] and not seen["pageerror"], seen
+
+
+def test_a_missing_extra_is_named(monkeypatch) -> None:
+    import importlib
+
+    from blastradius.errors import MissingExtraError, import_extra
+
+    real = importlib.import_module
+
+    def fake(name, *args, **kwargs):
+        if name.startswith("papermill"):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(importlib, "import_module", fake)
+    with pytest.raises(MissingExtraError, match=r"the report needs papermill: install the report extra, "
+                                                r"pip install 'blastradius\[report\]'"):
+        import_extra("papermill", extra="report", purpose="the report")
