@@ -130,6 +130,7 @@ def report_data(
     from blastradius.simulate import (
         assumptions_table,
         compare,
+        exceedance_by_class,
         load_assumptions,
         simulate_failures,
         summarize,
@@ -151,7 +152,7 @@ def report_data(
         scores=score_plugins(inv, weights),
         outlook=outlook,
         enterprise=summarize(result, "enterprise"),
-        curves=_class_curves(result),
+        curves=exceedance_by_class(result, "records"),
         comparison=comparison,
         recommendations=recommend(inv, weights).head(12),
         findings=findings_frame(lint(inv, as_of=as_of, weights=weights)),
@@ -166,17 +167,6 @@ def report_data(
         compare_fingerprint=fingerprint(compare_to) if compare_to else None,
         version=__version__,
     )
-
-
-def _class_curves(result: Any) -> pd.DataFrame:
-    """Loss-exceedance curves of records, one per failure class."""
-    from blastradius.simulate import exceedance_curve
-
-    frames = [
-        exceedance_curve(result, "records", by="enterprise", classes=[cls], points=80).assign(group=cls)
-        for cls in result.classes
-    ]
-    return pd.concat(frames, ignore_index=True)
 
 
 # ---------------------------------------------------------------------------

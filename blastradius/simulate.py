@@ -84,6 +84,7 @@ __all__ = [
     "compare_levers",
     "compare_results",
     "default_assumptions",
+    "exceedance_by_class",
     "exceedance_curve",
     "failure_paths",
     "load_assumptions",
@@ -1355,6 +1356,22 @@ def exceedance_curve(
         exceed = 1.0 - np.searchsorted(col, grid, side="right") / col.shape[0]
         frames.append(pd.DataFrame({"group": label, "value": grid, "exceedance": exceed}))
     return pd.concat(frames, ignore_index=True)
+
+
+def exceedance_by_class(result: SimulationResult, metric: str = "records", *, points: int = 80) -> pd.DataFrame:
+    """Enterprise-wide loss-exceedance curves, one per failure class (``group`` is the class).
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> r = simulate_failures(load_inventory("inventories/acme"), trials=200, seed=3)
+    >>> sorted(exceedance_by_class(r).group.unique()) == sorted(r.classes)
+    True
+    """
+    return pd.concat(
+        [exceedance_curve(result, metric, classes=[c], points=points).assign(group=c) for c in result.classes],
+        ignore_index=True,
+    )
 
 
 # ---------------------------------------------------------------------------
