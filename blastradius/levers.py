@@ -305,9 +305,9 @@ class AccessChange:
 def _access_map(inv: Inventory, plugin: Plugin) -> tuple[dict, dict, dict, dict]:
     """What a plugin can do, keyed so that renamed tools and split connectors compare like for like.
 
-    Returns (system, tool) -> status; (system, action) -> least restricted
-    status; (system, action, dataset) -> (records, classification rank);
-    (system, action) -> people groups.
+    Returns (system, action, tool) -> status; (system, action) -> least
+    restricted status; (system, action, dataset) -> (records, classification
+    rank); (system, action) -> people groups.
     """
     status: dict[tuple, ToolStatus] = {}
     by_class: dict[tuple, ToolStatus] = {}
@@ -318,7 +318,7 @@ def _access_map(inv: Inventory, plugin: Plugin) -> tuple[dict, dict, dict, dict]
         sys_id = conn.system or f"?{conn.id}"
         for tool in conn.tools:
             st, _ = tool_status(plugin, conn, tool)
-            for key, store in (((sys_id, tool.name), status), ((sys_id, tool.action.value), by_class)):
+            for key, store in (((sys_id, tool.action.value, tool.name), status), ((sys_id, tool.action.value), by_class)):
                 if key not in store or _STATUS_RANK[st] < _STATUS_RANK[store[key]]:
                     store[key] = st
             if st not in (ToolStatus.UNGATED, ToolStatus.GATED):
@@ -354,18 +354,15 @@ def access_changes(before: Inventory, after: Inventory, plugins: list[str] | Non
             changes.append(AccessChange(plugin=pid, what="stops working", detail="the plugin is removed"))
             continue
         s0, c0, d0, p0 = _access_map(before, old_p)
-        s1, c1, d1, p1 = _access_map(after, new_p)
-        actions = {k[1]: a.action.value for k in s1 for a in [_tool_of(after, new_p, k)] if a is not None}
+        s1, _, d1, p1 = _access_map(after, new_p)
         for key in sorted(set(s0) | set(s1)):
             a, b = s0.get(key, ToolStatus.BLOCKED), s1.get(key, ToolStatus.BLOCKED)
             if _STATUS_RANK[b] > _STATUS_RANK[a]:
                 what = "needs a human" if b is ToolStatus.GATED else "stops working"
-                changes.append(AccessChange(plugin=pid, what=what, detail=key[1]))
-            elif _STATUS_RANK[b] < _STATUS_RANK[a]:
-                class_key = (key[0], actions.get(key[1], ""))
-                before_class = c0.get(class_key, ToolStatus.BLOCKED)
-                if _STATUS_RANK[b] < _STATUS_RANK[before_class]:
-                    changes.append(AccessChange(plugin=pid, what=f"now {b.value}", detail=key[1], widens=True))
+                changes.append(AccessChange(plugin=pid, what=what, detail=key[2]))
+            elif _STATUS_RANK[b] < _STATUS_RANK[a] and _STATUS_RANK[b] < _STATUS_RANK[c0.get(key[:2], ToolStatus.BLOCKED)]:
+                # freer than anything of its action class on that system was: not just a renamed tool
+                changes.append(AccessChange(plugin=pid, what=f"now {b.value}", detail=key[2], widens=True))
         for key in sorted(set(d0) | set(d1)):
             old, new = d0.get(key), d1.get(key)
             name = f"{key[1]} on {before.dataset_by_id[key[2]].table_name if key[2] in before.dataset_by_id else key[2]}"
@@ -389,17 +386,6 @@ def access_changes(before: Inventory, after: Inventory, plugins: list[str] | Non
             if gained:
                 changes.append(AccessChange(plugin=pid, what="gains people", detail=f"{key[1]}: {', '.join(sorted(gained))}", widens=True))
     return changes
-
-
-def _tool_of(inv: Inventory, plugin: Plugin, key: tuple) -> Any:
-    """The tool named ``key[1]`` on system ``key[0]`` among the plugin's connectors."""
-    for cid in plugin.connector_ids:
-        conn = inv.connector_by_id[cid]
-        if (conn.system or f"?{conn.id}") == key[0]:
-            tool = conn.tool(key[1])
-            if tool is not None:
-                return tool
-    return None
 
 
 def _summarise(changes: list[AccessChange], *, name_plugins: bool) -> str:

@@ -237,11 +237,6 @@ class PluginScore:
     by_class: Mapping[str, float] = field(default_factory=dict)
 
     @property
-    def has_way_out(self) -> bool:
-        """Whether anything it does can carry data out of the organisation."""
-        return self.way_out != NO_WAY_OUT
-
-    @property
     def blast_radius(self) -> float:
         return sum(self.by_class.values())
 
