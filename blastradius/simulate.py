@@ -57,6 +57,7 @@ import yaml
 from pydantic import BeforeValidator, Field, PrivateAttr, StrictFloat, create_model, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from blastradius import _kernel as kernel
 from blastradius.errors import BlastRadiusError, ConfigError, InventoryError, Problem, suggest
 from blastradius.loader import deep_merge, read_document, validate_settings
 from blastradius.model import (
@@ -110,9 +111,6 @@ METRICS = (
 
 _ONE_OFF = FAILURE_MODES[:3]
 _Z90 = 1.6448536269514722  # standard normal 95th percentile: a 90% interval spans ±_Z90 sigma
-_CHUNK = 4096  # trials simulated at once: bounds memory, paces progress, fixes the random streams
-_EXACT = 32  # up to this many events of a path in a trial, magnitudes are drawn one by one
-_NEVER = np.iinfo(np.int64).max // 4
 
 
 # ---------------------------------------------------------------------------
@@ -838,6 +836,13 @@ def failure_paths(
 # ---------------------------------------------------------------------------
 
 
+def _check_metric(name: str) -> str:
+    if name not in METRICS:
+        hint = suggest(name, METRICS)
+        raise BlastRadiusError(f"no metric '{name}'" + (f"; {hint}" if hint else f"; choose from {', '.join(METRICS)}"))
+    return name
+
+
 @dataclass(frozen=True, kw_only=True, eq=False)
 class SimulationResult:
     """Simulated periods: arrays of shape ``(trials, plugins, classes)``, read by :func:`summarize` and friends.
@@ -848,19 +853,19 @@ class SimulationResult:
         Plugin ids (inventory order) and each plugin's owning department.
     classes : tuple of str
         :data:`FAILURE_MODES`: the last axis of every array.
-    records_permanent, records_recoverable : ndarray of float
+    records_permanent, records_recoverable : ndarray of float32
         Records affected per trial, plugin and class: permanent, or undone
         (soft-delete, staged).
-    people_permanent, people_recoverable : ndarray of float
+    people_permanent, people_recoverable : ndarray of float32
         People affected, likewise.
-    incidents : ndarray of int
+    incidents : ndarray of int32
         Events that did damage (for ``systematic``: faults that did).
-    caught : ndarray of int
+    caught : ndarray of int32
         Events a human check (gate, review) stopped; for ``systematic``,
         faults a human check detected before any other channel.
-    runs_affected : ndarray of int
-        Runs that did damage (equal to incidents for one-off classes; for
-        ``systematic``, every run in the fault's window that did damage).
+    systematic_runs_affected : ndarray of int32
+        ``(trials, plugins)``: runs that did damage in systematic faults,
+        every run in a fault's window (see :attr:`runs_affected`).
     runs : ndarray of float
         Runs per period of each plugin.
     trials, seed : int
@@ -881,7 +886,7 @@ class SimulationResult:
     people_recoverable: np.ndarray
     incidents: np.ndarray
     caught: np.ndarray
-    runs_affected: np.ndarray
+    systematic_runs_affected: np.ndarray
     runs: np.ndarray
     trials: int
     seed: int
@@ -899,15 +904,19 @@ class SimulationResult:
         return self.people_permanent + self.people_recoverable
 
     @property
+    def runs_affected(self) -> np.ndarray:
+        """Runs that did damage: ``incidents`` for one-off classes, every damaging run of a fault for ``systematic``."""
+        out = self.incidents.copy()
+        out[:, :, FAILURE_MODES.index("systematic")] = self.systematic_runs_affected
+        return out
+
+    @property
     def period(self) -> str:
         return self.assumptions.period.name
 
     def metric(self, name: str) -> np.ndarray:
         """The ``(trials, plugins, classes)`` array of one of :data:`METRICS`."""
-        if name not in METRICS:
-            hint = suggest(name, METRICS)
-            raise BlastRadiusError(f"no metric '{name}'" + (f"; {hint}" if hint else f"; choose from {', '.join(METRICS)}"))
-        return getattr(self, name)
+        return getattr(self, _check_metric(name))
 
     def to_frame(self) -> pd.DataFrame:
         """The tidy table: one row per trial, plugin and class, with every figure."""
@@ -928,10 +937,7 @@ def _key(text: str) -> int:
 
 
 _GLOBAL = _key("<global>")
-
-
-def _rng(root: int, *key: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(root, spawn_key=key)))
+_BLOCK = 1024  # trials per call of the kernel: paces progress; the numbers do not depend on it
 
 
 def _root(seed: int | np.random.Generator | np.random.SeedSequence | None) -> int:
@@ -939,144 +945,92 @@ def _root(seed: int | np.random.Generator | np.random.SeedSequence | None) -> in
     if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
         if seed < 0:
             raise BlastRadiusError(f"seed must be 0 or more, got {seed}")
+        if seed >= 2**64:
+            raise BlastRadiusError(f"seed must be below 2**64, got {seed}")
         return int(seed)
     return int(np.random.default_rng(seed).integers(0, 2**63 - 1))
 
 
-def _wilson_hilferty(mean: np.ndarray, var: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """A gamma variate with this mean and variance at standard normal quantile z (Wilson-Hilferty)."""
-    k = mean * mean / var
-    theta = var / mean
-    cube = 1 - 1 / (9 * k) + z / (3 * np.sqrt(k))
-    return k * theta * np.maximum(cube, 0.0) ** 3
+def _interval(interval: Interval) -> tuple[float, float]:
+    return interval.median, interval.sigma
 
 
-def _sums(n: np.ndarray, bound: float, q: float, v: np.ndarray, idx: np.ndarray, z: np.ndarray, small: np.ndarray) -> np.ndarray:
-    """Sum per trial of ``n`` event magnitudes: drawn one by one where n is small, by moments where large."""
-    if bound <= 0:
-        return np.zeros(n.shape)
-    if bound <= 1:
-        return n * bound
-    m = np.exp(v * math.log(bound))
-    out = np.bincount(idx, weights=m, minlength=n.shape[0])
-    large = ~small
-    if large.any():
-        mean, var = _magnitude_moments(bound, q)
-        nl = n[large].astype(float)
-        if var > 0:
-            # the sum less its floor (every event touches at least 1) is close to a gamma variate
-            excess = _wilson_hilferty(nl * (mean - 1), nl * var, z[large])
-            out[large] = nl + np.minimum(excess, nl * (bound - 1))
-        else:
-            out[large] = nl * mean
-    return out
+def _plugin_row(plan: _PluginPlan) -> list[float]:
+    """The kernel's per-plugin columns (see :mod:`blastradius._kernel`)."""
+    a = plan.assumptions
+    rates = [getattr(a.failure_rates, c) for c in _ONE_OFF]
+    d = a.detection
+    row = [0.0] * kernel.PLUGIN_COLUMNS
+    row[kernel.P_RUNS] = plan.runs
+    for j, rate in enumerate(rates):
+        row[kernel.P_RATE_MEDIAN + j], row[kernel.P_RATE_SIGMA + j] = _interval(rate)
+        row[kernel.P_FULL_SHARE + j] = a.magnitude.full_share(_ONE_OFF[j])
+    row[kernel.P_ONSET_MEDIAN], row[kernel.P_ONSET_SIGMA] = _interval(a.systematic.onsets_per_period)
+    row[kernel.P_SHARE] = a.systematic.share_of_runs_affected
+    row[kernel.P_ALERT_FIRES] = d.alert_fires
+    row[kernel.P_ALERT_MEDIAN], row[kernel.P_ALERT_SIGMA] = _interval(d.alert_response_hours)
+    row[kernel.P_AUDIT_MEDIAN], row[kernel.P_AUDIT_SIGMA] = _interval(d.audit_review_hours)
+    row[kernel.P_UNAIDED_MEDIAN], row[kernel.P_UNAIDED_SIGMA] = _interval(d.unaided_hours)
+    for path in plan.paths:
+        row[kernel.P_CATCH + _ONE_OFF.index(path.failure_class)] += path.catch
+    return row
 
 
-def _event_sums(n: np.ndarray, path: _Path, q: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Records and people over ``n`` events per trial on ``path`` (one magnitude draw serves both)."""
-    if path.fixed:
-        return n * path.bound_records, n * path.bound_people
-    z = rng.standard_normal(n.shape[0])
-    small = n <= _EXACT
-    ns = np.where(small, n, 0)
-    u = rng.random(int(ns.sum()))
-    v = np.minimum(u / (1 - q), 1.0) if q < 1 else np.ones_like(u)
-    idx = np.repeat(np.arange(n.shape[0]), ns)
-    return (
-        _sums(n, path.bound_records, q, v, idx, z, small),
-        _sums(n, path.bound_people, q, v, idx, z, small),
+def _path_rows(path: _Path) -> tuple[list[float], list[int]]:
+    floats = [0.0] * kernel.PATH_COLUMNS
+    floats[kernel.F_CATCH] = path.catch
+    floats[kernel.F_ESCAPE] = path.escape
+    floats[kernel.F_RECOVERY] = path.recovery
+    floats[kernel.F_BOUND_RECORDS] = path.bound_records
+    floats[kernel.F_BOUND_PEOPLE] = path.bound_people
+    floats[kernel.F_CAP_RECORDS] = path.cap_records
+    floats[kernel.F_CAP_PEOPLE] = path.cap_people
+    floats[kernel.F_ALERT_RECORDS] = path.alert_records
+    floats[kernel.F_ALERT_PEOPLE] = path.alert_people
+    floats[kernel.F_HALT_HOURS] = path.halt_hours
+    ints = [0] * kernel.PATH_INT_COLUMNS
+    ints[kernel.I_CLASS] = _ONE_OFF.index(path.failure_class)
+    ints[kernel.I_FIXED] = int(path.fixed)
+    ints[kernel.I_AUDIT] = int(path.audit)
+    ints[kernel.I_HARMLESS] = int(path.harmless)
+    return floats, ints
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Tables:
+    """The plan as the kernel reads it: one row per plugin, one per path (paths grouped by plugin)."""
+
+    plugins: np.ndarray
+    plugin_keys: np.ndarray
+    path_start: np.ndarray
+    keys: np.ndarray
+    path_f: np.ndarray
+    path_i: np.ndarray
+
+
+def _tables(plans: Sequence[_PluginPlan]) -> _Tables:
+    plugin_rows, floats, ints, keys, start = [], [], [], [], [0]
+    for plan in plans:
+        plugin_rows.append(_plugin_row(plan))
+        pkey = _key(plan.plugin)
+        for path in plan.paths:
+            f, i = _path_rows(path)
+            floats.append(f)
+            ints.append(i)
+            keys.append(kernel.stream_key(pkey, _key(path.key)))
+        start.append(len(keys))
+    return _Tables(
+        plugins=np.array(plugin_rows, dtype=np.float64).reshape(len(plans), kernel.PLUGIN_COLUMNS),
+        plugin_keys=np.array([kernel.stream_key(_key(p.plugin), _GLOBAL) for p in plans], dtype=np.uint64),
+        path_start=np.array(start, dtype=np.int64),
+        keys=np.array(keys, dtype=np.uint64),
+        path_f=np.array(floats, dtype=np.float64).reshape(len(keys), kernel.PATH_COLUMNS),
+        path_i=np.array(ints, dtype=np.int64).reshape(len(keys), kernel.PATH_INT_COLUMNS),
     )
 
 
-def _capped(perm: np.ndarray, rec: np.ndarray, cap: float) -> tuple[np.ndarray, np.ndarray]:
-    """Scale permanent and recoverable down together so that their sum never exceeds the path's reach."""
-    if not math.isfinite(cap):
-        return perm, rec
-    total = perm + rec
-    over = total > cap
-    if not over.any():
-        return perm, rec
-    factor = np.where(over, cap / np.where(over, total, 1.0), 1.0)
-    return perm * factor, rec * factor
-
-
-def _one_off(path: _Path, lam: np.ndarray, q: float, root: int, pkey: int, chunk: int) -> dict[str, np.ndarray]:
-    """One path's one-off failures in one chunk of trials: counts thinned by the controls, then magnitudes."""
-    k = _key(path.key)
-    events = _rng(root, pkey, k, chunk, 0).poisson(lam)
-    caught = _rng(root, pkey, k, chunk, 1).binomial(events, path.catch) if path.catch > 0 else np.zeros_like(events)
-    loose = events - caught
-    if path.harmless:
-        loose = np.zeros_like(loose)
-    damaging = _rng(root, pkey, k, chunk, 2).binomial(loose, path.escape) if path.escape < 1 else loose
-    recovered = _rng(root, pkey, k, chunk, 3).binomial(damaging, path.recovery) if path.recovery > 0 else np.zeros_like(damaging)
-    permanent = damaging - recovered
-    rp, pp = _event_sums(permanent, path, q, _rng(root, pkey, k, chunk, 4))
-    if recovered.any():
-        rr, pr = _event_sums(recovered, path, q, _rng(root, pkey, k, chunk, 5))
-    else:
-        rr, pr = np.zeros(lam.shape), np.zeros(lam.shape)
-    rp, rr = _capped(rp, rr, path.cap_records)
-    pp, pr = _capped(pp, pr, path.cap_people)
-    return {"records_permanent": rp, "records_recoverable": rr, "people_permanent": pp, "people_recoverable": pr,
-            "incidents": damaging, "caught": caught, "runs_affected": damaging}
-
-
-def _systematic(plan: _PluginPlan, path: _Path, onsets: np.ndarray, period: Period, root: int, pkey: int,
-                chunk: int) -> dict[str, np.ndarray] | None:
-    """Systematic faults on one path in one chunk: each repeats on every run until detected and halted."""
-    n = onsets.shape[0]
-    a = plan.assumptions
-    k = _key("systematic:" + path.key)
-    count = _rng(root, pkey, k, chunk, 0).poisson(onsets)
-    total = int(count.sum())
-    if total == 0 or path.harmless:
-        return None
-    rng = [_rng(root, pkey, k, chunk, i) for i in range(1, 10)]
-    idx = np.repeat(np.arange(n), count)
-    # what one run of the fault touches: drawn once, the same on every run
-    q = a.magnitude.full_share(path.failure_class)
-    v = np.ones(total) if path.fixed or q >= 1 else np.minimum(rng[0].random(total) / (1 - q), 1.0)
-    m_r = np.exp(v * math.log(path.bound_records)) if path.bound_records > 1 else np.full(total, path.bound_records)
-    m_p = np.exp(v * math.log(path.bound_people)) if path.bound_people > 1 else np.full(total, path.bound_people)
-    # detection: the fastest channel that applies; a person eventually notices, within the period at most
-    d = a.detection
-    hours = period.hours
-    alerted = ((m_r > path.alert_records) | (m_p > path.alert_people)) & (rng[1].random(total) < d.alert_fires)
-    zt = rng[2].standard_normal((total, 3))
-    t_alert = np.where(alerted, d.alert_response_hours.draw(zt[:, 0]), np.inf)
-    t_audit = d.audit_review_hours.draw(zt[:, 1]) if path.audit else np.full(total, np.inf)
-    t_detect = np.minimum.reduce([t_alert, t_audit, d.unaided_hours.draw(zt[:, 2]), np.full(total, hours)])
-    rate = plan.runs / hours * a.systematic.share_of_runs_affected  # faulty runs per working hour
-    runs_to_detect = 1 + rng[3].poisson(rate * t_detect)  # the first run, then those until it is noticed
-    # a human check (gate, review) that stops one of its runs raises the alarm at once
-    c = path.catch
-    first_caught = rng[4].geometric(c, total) if c > 0 else np.full(total, _NEVER)
-    passed = np.minimum(first_caught - 1, runs_to_detect)
-    halt = np.maximum(np.minimum(path.halt_hours, hours - t_detect), 0.0)
-    runs_to_halt = rng[5].poisson(rate * halt)
-    passed = passed + (rng[6].binomial(runs_to_halt, 1 - c) if c > 0 else runs_to_halt)
-    damaging = rng[7].binomial(passed, path.escape) if path.escape < 1 else passed
-    recovered = rng[8].random(total) < path.recovery
-    records = np.minimum(damaging * m_r, path.cap_records)
-    people = np.minimum(damaging * m_p, path.cap_people)
-
-    def add(values: np.ndarray) -> np.ndarray:
-        return np.bincount(idx, weights=values, minlength=n)
-
-    return {
-        "records_permanent": add(np.where(recovered, 0.0, records)),
-        "records_recoverable": add(np.where(recovered, records, 0.0)),
-        "people_permanent": add(np.where(recovered, 0.0, people)),
-        "people_recoverable": add(np.where(recovered, people, 0.0)),
-        "incidents": add((damaging > 0).astype(float)),
-        "caught": add((first_caught <= runs_to_detect).astype(float)),
-        "runs_affected": add(damaging.astype(float)),
-    }
-
-
 _FLOAT_FIELDS = ("records_permanent", "records_recoverable", "people_permanent", "people_recoverable")
-_COUNT_FIELDS = ("incidents", "caught", "runs_affected")
+_COUNT_FIELDS = ("incidents", "caught")
 
 
 def _check_trials(trials: Any) -> int:
@@ -1099,35 +1053,23 @@ def _simulate(
     total: int | None = None,
 ) -> SimulationResult:
     plans = _plan(inventory, assumptions, weights)
-    period = assumptions.period
+    tables = _tables(plans)
     shape = (trials, len(plans), len(FAILURE_MODES))
-    out = {name: np.zeros(shape) for name in _FLOAT_FIELDS}
+    # float32 figures (7 significant digits) and int32 counts: 24 bytes per trial × plugin × class
+    out = {name: np.zeros(shape, dtype=np.float32) for name in _FLOAT_FIELDS}
     out.update({name: np.zeros(shape, dtype=np.int32) for name in _COUNT_FIELDS})
+    systematic_runs = np.zeros(shape[:2], dtype=np.int32)
     total = trials if total is None else total
-    for chunk, start in enumerate(range(0, trials, _CHUNK)):
-        stop = min(start + _CHUNK, trials)
-        n = stop - start
-        # uncertainty about failure rates is shared by every plugin of a trial (one draw per class)
-        z = _rng(root, _GLOBAL, chunk).standard_normal((n, len(FAILURE_MODES)))
-        for i, plan in enumerate(plans):
-            if plan.runs <= 0:
-                continue
-            a = plan.assumptions
-            pkey = _key(plan.plugin)
-            rates = [getattr(a.failure_rates, c).draw(z[:, j]) for j, c in enumerate(_ONE_OFF)]
-            onsets = a.systematic.onsets_per_period.draw(z[:, 3])
-            for path in plan.paths:
-                j = _ONE_OFF.index(path.failure_class)
-                q = a.magnitude.full_share(path.failure_class)
-                figures = _one_off(path, plan.runs * rates[j], q, root, pkey, chunk)
-                for name, values in figures.items():
-                    out[name][start:stop, i, j] += values.astype(out[name].dtype, copy=False)
-                faults = _systematic(plan, path, onsets, period, root, pkey, chunk)
-                for name, values in (faults or {}).items():
-                    out[name][start:stop, i, 3] += np.rint(values).astype(out[name].dtype, copy=False)
+    for start in range(0, trials, _BLOCK):
+        stop = min(start + _BLOCK, trials)
+        kernel.simulate_block(
+            root, _GLOBAL, start, stop, tables.plugins, tables.plugin_keys, tables.path_start, tables.keys, tables.path_f, tables.path_i,
+            assumptions.period.hours, *(out[name][start:stop] for name in _FLOAT_FIELDS + _COUNT_FIELDS),
+            systematic_runs[start:stop],
+        )
         if progress is not None:
             progress(offset + stop, total)
-    for array in out.values():
+    for array in (*out.values(), systematic_runs):
         array.setflags(write=False)
     runs = np.array([p.runs for p in plans])
     runs.setflags(write=False)
@@ -1140,6 +1082,7 @@ def _simulate(
         seed=root,
         assumptions=assumptions,
         source=inventory.source,
+        systematic_runs_affected=systematic_runs,
         **out,
     )
 
@@ -1218,6 +1161,9 @@ def _class_mask(result: SimulationResult, classes: Sequence[str] | str | None) -
     return np.isin(np.array(result.classes), classes)
 
 
+_PARTS = {"records": ("records_permanent", "records_recoverable"), "people": ("people_permanent", "people_recoverable")}
+
+
 def _grouped(
     result: SimulationResult, metric: str, by: str, classes: Sequence[str] | str | None = None
 ) -> tuple[list[str], np.ndarray]:
@@ -1225,7 +1171,12 @@ def _grouped(
     if by not in _BY:
         hint = suggest(by, _BY)
         raise BlastRadiusError(f"cannot group by '{by}'" + (f"; {hint}" if hint else f"; choose from {', '.join(_BY)}"))
-    per_plugin = result.metric(metric)[:, :, _class_mask(result, classes)].sum(axis=2, dtype=float)
+    _check_metric(metric)
+    per_plugin = np.zeros(result.incidents.shape[:2])
+    for name in _PARTS.get(metric, (metric,)):  # summed in float64 class by class: no copy of the whole array
+        values = getattr(result, name)
+        for j in np.flatnonzero(_class_mask(result, classes)):
+            per_plugin += values[:, :, j]
     if by == "plugin":
         return list(result.plugins), per_plugin
     if by == "enterprise":
