@@ -43,6 +43,7 @@ Examples
 from __future__ import annotations
 
 import math
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -938,6 +939,7 @@ def _key(text: str) -> int:
 
 _GLOBAL = _key("<global>")
 _BLOCK = 1024  # trials per call of the kernel: paces progress; the numbers do not depend on it
+_KERNEL_LOCK = threading.Lock()
 
 
 def _root(seed: int | np.random.Generator | np.random.SeedSequence | None) -> int:
@@ -1062,11 +1064,12 @@ def _simulate(
     total = trials if total is None else total
     for start in range(0, trials, _BLOCK):
         stop = min(start + _BLOCK, trials)
-        kernel.simulate_block(
-            root, _GLOBAL, start, stop, tables.plugins, tables.plugin_keys, tables.path_start, tables.keys, tables.path_f, tables.path_i,
-            assumptions.period.hours, *(out[name][start:stop] for name in _FLOAT_FIELDS + _COUNT_FIELDS),
-            systematic_runs[start:stop],
-        )
+        with _KERNEL_LOCK:  # the kernel's thread pool runs one call at a time
+            kernel.simulate_block(
+                root, _GLOBAL, start, stop, tables.plugins, tables.plugin_keys, tables.path_start, tables.keys,
+                tables.path_f, tables.path_i, assumptions.period.hours,
+                *(out[name][start:stop] for name in _FLOAT_FIELDS + _COUNT_FIELDS), systematic_runs[start:stop],
+            )
         if progress is not None:
             progress(offset + stop, total)
     for array in (*out.values(), systematic_runs):
