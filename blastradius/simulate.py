@@ -672,7 +672,34 @@ def _people(inv: Inventory, groups: Iterable[str], w: Weights) -> float:
     return float(sum(c if c is not None else w.unknown_people_count for c in counts))
 
 
-def _action_path(inv: Inventory, plugin: Plugin, act: ActionScore, way_out: str, a: PluginAssumptions, w: Weights) -> _Path:
+@dataclass(frozen=True, kw_only=True)
+class _Sizes:
+    """What an action reaches, in the simulation's terms: the same for every plugin that has the action."""
+
+    records: float  # records it can touch (stand-ins for unknown sizes)
+    people: float
+    sensitive: float  # sensitive records one query returns (a read)
+    sensitive_full: float  # sensitive records of the whole tables it reads
+    sensitive_people: float  # people in the sensitive tables it reads
+
+
+def _sizes(inv: Inventory, act: ActionScore, w: Weights) -> _Sizes:
+    sensitive = [s for s in act.datasets if s.sensitive]
+    tables = [inv.dataset_by_id[s.dataset].records for s in sensitive]
+    ids = {s.dataset for s in sensitive}
+    return _Sizes(
+        records=_records(act.datasets, w),
+        people=_people(inv, act.people_groups, w),
+        sensitive=_records(sensitive, w),
+        sensitive_full=float(sum(w.unknown_dataset_records if n is None else n for n in tables)),
+        sensitive_people=_people(inv, (g for g in act.people_groups if inv.people_by_id[g].dataset in ids), w),
+    )
+
+
+def _action_path(
+    inv: Inventory, plugin: Plugin, act: ActionScore, way_out: str, a: PluginAssumptions, w: Weights,
+    sizes: dict[tuple, _Sizes],
+) -> _Path:
     conn = inv.connector_by_id[act.connector]
     tools = [t for t in (conn.tool(name) for name in act.tools) if t is not None]
     gated = act.status is ToolStatus.GATED
@@ -682,17 +709,17 @@ def _action_path(inv: Inventory, plugin: Plugin, act: ActionScore, way_out: str,
         connector=conn.id, action=act.action.value, tools=act.tools, status=act.status.value,
         audit=bool(audit is not None and audit.log_every_query), halt_hours=_halt_hours(plugin, conn, a), fixed=False,
     )
+    key = (act.connector, act.action, act.tools)
+    if key not in sizes:  # the stand-ins for unknown sizes are the same in every plugin's weights
+        sizes[key] = _sizes(inv, act, w)
+    size = sizes[key]
     if act.action is ActionClass.READ:
-        sensitive = [s for s in act.datasets if s.sensitive]
-        bound = _records(sensitive, w)  # one query's worth per table (row-capped by the scope)
+        bound = size.sensitive  # one query's worth per table (row-capped by the scope)
         if conn.row_limit is not None:
             bound = min(bound, conn.row_limit)
         if tools and all("fan_out" in t.model_fields_set for t in tools):
             bound = min(bound, max(t.fan_out for t in tools))  # a read's fan-out counts where the inventory gives it
-        full = sum(inv.dataset_by_id[s.dataset].records for s in sensitive if inv.dataset_by_id[s.dataset].records is not None)
-        full += w.unknown_dataset_records * sum(inv.dataset_by_id[s.dataset].records is None for s in sensitive)
-        ids = {s.dataset for s in sensitive}
-        people = _people(inv, (g for g in act.people_groups if inv.people_by_id[g].dataset in ids), w)
+        full, people = size.sensitive_full, size.sensitive_people
         if way_out == NO_WAY_OUT:  # no channel out: colleagues may see it; no human check on the way
             catch, escape = status_catch, a.controls.internal_exposure_share
         else:  # the scorer's autonomy of a read: its own gate times the way out's gate or review
@@ -704,8 +731,7 @@ def _action_path(inv: Inventory, plugin: Plugin, act: ActionScore, way_out: str,
             cap_records=float(full), cap_people=people, alert_records=float(threshold) if threshold else math.inf,
             alert_people=math.inf, controls=f"{act.status.value}; way out: {way_out}", **common,
         )
-    records = _records(act.datasets, w)
-    people = _people(inv, act.people_groups, w)
+    records, people = size.records, size.people
     recovery = min((a.recovery[t.reversibility] for t in tools), default=0.0)
     worst = min(tools, key=lambda t: a.recovery[t.reversibility]).reversibility.value if tools else "immediate"
     sends = act.action in (ActionClass.SEND, ActionClass.SHARE)
@@ -720,17 +746,16 @@ def _action_path(inv: Inventory, plugin: Plugin, act: ActionScore, way_out: str,
 
 def _plan_plugin(
     inv: Inventory, plugin: Plugin, a: PluginAssumptions, weights: Weights, period: Period,
-    scorers: dict[str, Scorer] | None = None,
+    scorers: dict[str, Scorer], sizes: dict[tuple, _Sizes],
 ) -> _PluginPlan:
     w = _control_weights(weights, a)
     # one scorer per set of weights: plugins sharing connectors share their reach, computed once
-    scorers = {} if scorers is None else scorers
     key = w.model_dump_json()
     if key not in scorers:
         scorers[key] = Scorer(inv, w)
     score = scorers[key].plugin(plugin)
     paths = [
-        _action_path(inv, plugin, act, score.way_out, a, w)
+        _action_path(inv, plugin, act, score.way_out, a, w, sizes)
         for act in score.actions
         if act.status in (ToolStatus.UNGATED, ToolStatus.GATED)
     ]
@@ -751,8 +776,9 @@ def _plan_plugin(
 
 def _plan(inventory: Inventory, assumptions: Assumptions, weights: Weights) -> list[_PluginPlan]:
     scorers: dict[str, Scorer] = {}
+    sizes: dict[tuple, _Sizes] = {}
     return [
-        _plan_plugin(inventory, p, assumptions.for_plugin(p.id), weights, assumptions.period, scorers)
+        _plan_plugin(inventory, p, assumptions.for_plugin(p.id), weights, assumptions.period, scorers, sizes)
         for p in inventory.plugins
     ]
 
