@@ -415,16 +415,21 @@ def _systematic(base, onsets, none, q, plug, i, pf, pi, k, hours, acc):
 
 @njit(cache=True, parallel=True)
 def simulate_block(
-    root, global_key, start, stop, plugins, plugin_keys, path_start, keys, path_f, path_i, hours,
+    root, global_key, start, stop, plugins, plugin_keys, path_start, keys, path_f, path_i, hours, columns,
     records_permanent, records_recoverable, people_permanent, people_recoverable, incidents, caught, runs_affected,
+    lost,
 ):
     """Simulate trials ``start`` to ``stop`` of every plugin, writing rows ``0 .. stop - start`` of the outputs.
 
-    ``plugins`` is the per-plugin float array, ``plugin_keys`` their stream keys, ``path_start`` the first path of
-    each plugin (plus one past the last), ``keys`` each path's stream key,
-    ``path_f``/``path_i`` its float and int columns. The outputs have shape
-    ``(trials, plugins, 4)`` (``runs_affected``: ``(trials, plugins)``, the
-    systematic class only: for one-off classes it equals ``incidents``).
+    ``plugins`` is the per-plugin float array, ``plugin_keys`` their stream
+    keys, ``path_start`` the first path of each plugin (plus one past the
+    last), ``keys`` each path's stream key, ``path_f``/``path_i`` its float
+    and int columns. Each output but ``runs_affected`` has one column per
+    (plugin, class) that can be non-zero: ``columns[field, plugin, class]``
+    is its index, -1 where the plan says the figure is always zero (a
+    non-zero figure there sets ``lost[row]``). ``runs_affected`` is
+    ``(trials, plugins)``, the systematic class only (for one-off classes it
+    equals ``incidents``).
     """
     root = np.uint64(root)
     n_plugins = plugins.shape[0]
@@ -438,28 +443,37 @@ def simulate_block(
         acc = np.zeros((RESULT_FIELDS, _CLASSES))
         rates = np.empty(_PROBABILITY_CLASSES)
         for i in range(n_plugins):
-            acc[:, :] = 0.0
             runs = plugins[i, P_RUNS]
-            if runs > 0.0:
-                for j in range(_PROBABILITY_CLASSES):
-                    rates[j] = min(_lognormal(plugins[i, P_RATE_MEDIAN + j], plugins[i, P_RATE_SIGMA + j], z[j]), 1.0)
-                    # wrong calls a human check stopped, on every path of the class at once (a sum of Poissons)
-                    stopped = runs * rates[j] * plugins[i, P_CATCH + j]
-                    if stopped > 0.0:
-                        _, acc[R_CAUGHT, j] = _poisson(_stream(root, plugin_keys[i], t, _S_CAUGHT + _CLASSES * j), stopped)
-                onsets = _lognormal(plugins[i, P_ONSET_MEDIAN], plugins[i, P_ONSET_SIGMA], z[_SYSTEMATIC])
-                none = math.exp(-onsets)  # no fault starts on a path: the same for every path of the plugin
-                for k in range(path_start[i], path_start[i + 1]):
-                    cls = path_i[k, I_CLASS]
-                    q = plugins[i, P_FULL_SHARE + cls]
-                    base = _stream(root, keys[k], t, 0)
-                    _one_off(base, rates[cls], q, runs, path_f, path_i, k, acc)
-                    _systematic(base, onsets, none, q, plugins, i, path_f, path_i, k, hours, acc)
+            if not runs > 0.0:
+                continue
+            acc[:, :] = 0.0
+            for j in range(_PROBABILITY_CLASSES):
+                rates[j] = min(_lognormal(plugins[i, P_RATE_MEDIAN + j], plugins[i, P_RATE_SIGMA + j], z[j]), 1.0)
+                # wrong calls a human check stopped, on every path of the class at once (a sum of Poissons)
+                stopped = runs * rates[j] * plugins[i, P_CATCH + j]
+                if stopped > 0.0:
+                    _, acc[R_CAUGHT, j] = _poisson(_stream(root, plugin_keys[i], t, _S_CAUGHT + _CLASSES * j), stopped)
+            onsets = _lognormal(plugins[i, P_ONSET_MEDIAN], plugins[i, P_ONSET_SIGMA], z[_SYSTEMATIC])
+            none = math.exp(-onsets)  # no fault starts on a path: the same for every path of the plugin
+            for k in range(path_start[i], path_start[i + 1]):
+                cls = path_i[k, I_CLASS]
+                q = plugins[i, P_FULL_SHARE + cls]
+                base = _stream(root, keys[k], t, 0)
+                _one_off(base, rates[cls], q, runs, path_f, path_i, k, acc)
+                _systematic(base, onsets, none, q, plugins, i, path_f, path_i, k, hours, acc)
             for j in range(_CLASSES):
-                records_permanent[row, i, j] = acc[R_RECORDS_PERMANENT, j]
-                records_recoverable[row, i, j] = acc[R_RECORDS_RECOVERABLE, j]
-                people_permanent[row, i, j] = acc[R_PEOPLE_PERMANENT, j]
-                people_recoverable[row, i, j] = acc[R_PEOPLE_RECOVERABLE, j]
-                incidents[row, i, j] = np.int64(acc[R_INCIDENTS, j])
-                caught[row, i, j] = np.int64(acc[R_CAUGHT, j])
+                _store(records_permanent, row, columns[R_RECORDS_PERMANENT, i, j], acc[R_RECORDS_PERMANENT, j], lost)
+                _store(records_recoverable, row, columns[R_RECORDS_RECOVERABLE, i, j], acc[R_RECORDS_RECOVERABLE, j], lost)
+                _store(people_permanent, row, columns[R_PEOPLE_PERMANENT, i, j], acc[R_PEOPLE_PERMANENT, j], lost)
+                _store(people_recoverable, row, columns[R_PEOPLE_RECOVERABLE, i, j], acc[R_PEOPLE_RECOVERABLE, j], lost)
+                _store(incidents, row, columns[R_INCIDENTS, i, j], acc[R_INCIDENTS, j], lost)
+                _store(caught, row, columns[R_CAUGHT, i, j], acc[R_CAUGHT, j], lost)
             runs_affected[row, i] = np.int64(acc[R_RUNS_AFFECTED, _SYSTEMATIC])
+
+
+@njit(cache=True, inline="always")
+def _store(out, row, column, value, lost):
+    if column >= 0:
+        out[row, column] = value
+    elif value != 0.0:
+        lost[row] = 1

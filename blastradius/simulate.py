@@ -870,9 +870,22 @@ def _check_metric(name: str) -> str:
     return name
 
 
+_FLOAT_FIELDS = ("records_permanent", "records_recoverable", "people_permanent", "people_recoverable")
+_COUNT_FIELDS = ("incidents", "caught")
+_FIELDS = _FLOAT_FIELDS + _COUNT_FIELDS  # in the kernel's order (R_RECORDS_PERMANENT ... R_CAUGHT)
+
+
 @dataclass(frozen=True, kw_only=True, eq=False)
 class SimulationResult:
-    """Simulated periods: arrays of shape ``(trials, plugins, classes)``, read by :func:`summarize` and friends.
+    """Simulated periods: figures per trial, plugin and class, read by :func:`summarize` and friends.
+
+    Each figure is stored only where it can be non-zero (a plugin that
+    cannot touch records has no records column, a class with nothing to
+    undo no recoverable column): ``values[name]`` is ``(trials, columns)``
+    and ``columns[name]`` maps ``(plugin, class)`` to its column, -1 where
+    the figure is always zero. The attributes below build the full
+    ``(trials, plugins, classes)`` array on each access; :func:`summarize`,
+    :func:`exceedance_curve` and :func:`compare_results` read the columns.
 
     Attributes
     ----------
@@ -890,9 +903,10 @@ class SimulationResult:
     caught : ndarray of int32
         Events a human check (gate, review) stopped; for ``systematic``,
         faults a human check detected before any other channel.
-    systematic_runs_affected : ndarray of int32
-        ``(trials, plugins)``: runs that did damage in systematic faults,
-        every run in a fault's window (see :attr:`runs_affected`).
+    runs_affected : ndarray of int32
+        Runs that did damage: ``incidents`` for one-off classes; for
+        ``systematic``, every run in a fault's window that did damage
+        (stored as ``systematic_runs_affected``, ``(trials, plugins)``).
     runs : ndarray of float
         Runs per period of each plugin.
     trials, seed : int
@@ -907,18 +921,62 @@ class SimulationResult:
     plugins: tuple[str, ...]
     departments: tuple[str, ...]
     classes: tuple[str, ...]
-    records_permanent: np.ndarray
-    records_recoverable: np.ndarray
-    people_permanent: np.ndarray
-    people_recoverable: np.ndarray
-    incidents: np.ndarray
-    caught: np.ndarray
+    columns: Mapping[str, np.ndarray]
+    values: Mapping[str, np.ndarray]
     systematic_runs_affected: np.ndarray
     runs: np.ndarray
     trials: int
     seed: int
     assumptions: Assumptions
     source: str | None = None
+
+    def _dense(self, name: str) -> np.ndarray:
+        values, columns = self.values[name], self.columns[name].reshape(-1)
+        out = np.zeros((self.trials, columns.shape[0]), dtype=values.dtype)
+        kept = np.flatnonzero(columns >= 0)
+        out[:, kept] = values[:, columns[kept]]
+        out = out.reshape(self.trials, len(self.plugins), len(self.classes))
+        out.setflags(write=False)
+        return out
+
+    def _sum(self, name: str, classes: np.ndarray) -> np.ndarray:
+        """``(trials, plugins)`` float64 totals of one stored field over the chosen classes."""
+        out = np.zeros((self.trials, len(self.plugins)))
+        values, chosen = self.values[name], self.columns[name][:, classes]
+        owner = np.nonzero(chosen >= 0)[0]  # columns run plugin by plugin, so the chosen ones do too
+        if owner.size == 0:
+            return out
+        picked = chosen[chosen >= 0]
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        every = picked.size == values.shape[1]
+        for a in range(0, self.trials, _BLOCK):  # in blocks of trials: a gather of the chosen columns stays small
+            block = values[a : a + _BLOCK] if every else values[a : a + _BLOCK, picked]
+            out[a : a + _BLOCK, owner[starts]] = np.add.reduceat(block, starts, axis=1, dtype=np.float64)
+        return out
+
+    @property
+    def records_permanent(self) -> np.ndarray:
+        return self._dense("records_permanent")
+
+    @property
+    def records_recoverable(self) -> np.ndarray:
+        return self._dense("records_recoverable")
+
+    @property
+    def people_permanent(self) -> np.ndarray:
+        return self._dense("people_permanent")
+
+    @property
+    def people_recoverable(self) -> np.ndarray:
+        return self._dense("people_recoverable")
+
+    @property
+    def incidents(self) -> np.ndarray:
+        return self._dense("incidents")
+
+    @property
+    def caught(self) -> np.ndarray:
+        return self._dense("caught")
 
     @property
     def records(self) -> np.ndarray:
@@ -938,6 +996,11 @@ class SimulationResult:
         return out
 
     @property
+    def nbytes(self) -> int:
+        """Memory held by the simulated figures."""
+        return sum(v.nbytes for v in self.values.values()) + self.systematic_runs_affected.nbytes
+
+    @property
     def period(self) -> str:
         return self.assumptions.period.name
 
@@ -947,7 +1010,7 @@ class SimulationResult:
 
     def to_frame(self) -> pd.DataFrame:
         """The tidy table: one row per trial, plugin and class, with every figure."""
-        t, p, c = self.records_permanent.shape
+        t, p, c = self.trials, len(self.plugins), len(self.classes)
         index = pd.MultiIndex.from_product([range(t), self.plugins, self.classes], names=["trial", "plugin", "failure_class"])
         df = pd.DataFrame({m: self.metric(m).reshape(-1) for m in METRICS}, index=index).reset_index()
         df.insert(2, "department", np.tile(np.repeat(np.array(self.departments, dtype=object), c), t))
@@ -1057,8 +1120,31 @@ def _tables(plans: Sequence[_PluginPlan]) -> _Tables:
     )
 
 
-_FLOAT_FIELDS = ("records_permanent", "records_recoverable", "people_permanent", "people_recoverable")
-_COUNT_FIELDS = ("incidents", "caught")
+def _columns(plans: Sequence[_PluginPlan], tables: _Tables) -> np.ndarray:
+    """``(fields, plugins, classes)``: the column of each figure, -1 where the plan makes it always zero."""
+    can = np.zeros((len(_FIELDS), len(plans), len(FAILURE_MODES)), dtype=bool)
+    field = {name: i for i, name in enumerate(_FIELDS)}
+    sy = FAILURE_MODES.index("systematic")
+    for i, plan in enumerate(plans):
+        if plan.runs <= 0:
+            continue
+        for path in plan.paths:
+            if path.harmless:
+                continue
+            for j in (_ONE_OFF.index(path.failure_class), sy):
+                can[field["incidents"], i, j] = True
+                if path.bound_records > 0:
+                    can[field["records_permanent"], i, j] = True
+                    can[field["records_recoverable"], i, j] |= path.recovery > 0
+                if path.bound_people > 0:
+                    can[field["people_permanent"], i, j] = True
+                    can[field["people_recoverable"], i, j] |= path.recovery > 0
+            can[field["caught"], i, sy] |= path.catch > 0
+        can[field["caught"], i, : len(_ONE_OFF)] |= tables.plugins[i, kernel.P_CATCH : kernel.P_CATCH + len(_ONE_OFF)] > 0
+    columns = np.full(can.shape, -1, dtype=np.int64)
+    for f in range(len(_FIELDS)):
+        columns[f][can[f]] = np.arange(int(can[f].sum()))
+    return columns
 
 
 def _check_trials(trials: Any) -> int:
@@ -1082,23 +1168,28 @@ def _simulate(
 ) -> SimulationResult:
     plans = _plan(inventory, assumptions, weights)
     tables = _tables(plans)
-    shape = (trials, len(plans), len(FAILURE_MODES))
-    # float32 figures (7 significant digits) and int32 counts: 24 bytes per trial × plugin × class
-    out = {name: np.zeros(shape, dtype=np.float32) for name in _FLOAT_FIELDS}
-    out.update({name: np.zeros(shape, dtype=np.int32) for name in _COUNT_FIELDS})
-    systematic_runs = np.zeros(shape[:2], dtype=np.int32)
+    columns = _columns(plans, tables)
+    # float32 figures (7 significant digits) and int32 counts, only where they can be non-zero
+    values = {
+        name: np.zeros((trials, int((columns[f] >= 0).sum())), dtype=np.float32 if name in _FLOAT_FIELDS else np.int32)
+        for f, name in enumerate(_FIELDS)
+    }
+    systematic_runs = np.zeros((trials, len(plans)), dtype=np.int32)
+    lost = np.zeros(trials, dtype=np.uint8)
     total = trials if total is None else total
     for start in range(0, trials, _BLOCK):
         stop = min(start + _BLOCK, trials)
         with _KERNEL_LOCK:  # the kernel's thread pool runs one call at a time
             kernel.simulate_block(
                 root, _GLOBAL, start, stop, tables.plugins, tables.plugin_keys, tables.path_start, tables.keys,
-                tables.path_f, tables.path_i, assumptions.period.hours,
-                *(out[name][start:stop] for name in _FLOAT_FIELDS + _COUNT_FIELDS), systematic_runs[start:stop],
+                tables.path_f, tables.path_i, assumptions.period.hours, columns,
+                *(values[name][start:stop] for name in _FIELDS), systematic_runs[start:stop], lost[start:stop],
             )
         if progress is not None:
             progress(offset + stop, total)
-    for array in (*out.values(), systematic_runs):
+    if lost.any():
+        raise BlastRadiusError("internal error: the simulation drew a figure its plan says is always zero; please report it")
+    for array in (*values.values(), systematic_runs, columns):
         array.setflags(write=False)
     runs = np.array([p.runs for p in plans])
     runs.setflags(write=False)
@@ -1106,13 +1197,14 @@ def _simulate(
         plugins=tuple(p.plugin for p in plans),
         departments=tuple(p.department for p in plans),
         classes=FAILURE_MODES,
+        columns={name: columns[f] for f, name in enumerate(_FIELDS)},
+        values=values,
+        systematic_runs_affected=systematic_runs,
         runs=runs,
         trials=trials,
         seed=root,
         assumptions=assumptions,
         source=inventory.source,
-        systematic_runs_affected=systematic_runs,
-        **out,
     )
 
 
@@ -1200,12 +1292,9 @@ def _grouped(
     if by not in _BY:
         hint = suggest(by, _BY)
         raise BlastRadiusError(f"cannot group by '{by}'" + (f"; {hint}" if hint else f"; choose from {', '.join(_BY)}"))
-    _check_metric(metric)
-    per_plugin = np.zeros(result.incidents.shape[:2])
-    for name in _PARTS.get(metric, (metric,)):  # summed in float64 class by class: no copy of the whole array
-        values = getattr(result, name)
-        for j in np.flatnonzero(_class_mask(result, classes)):
-            per_plugin += values[:, :, j]
+    mask = _class_mask(result, classes)
+    # summed in float64 from the stored columns: the full arrays are never built
+    per_plugin = sum(result._sum(name, mask) for name in _PARTS.get(_check_metric(metric), (metric,)))
     if by == "plugin":
         return list(result.plugins), per_plugin
     if by == "enterprise":

@@ -346,10 +346,24 @@ def test_memory_grows_linearly_with_trials(acme) -> None:
     for trials in (1, 10, 5_000):  # 5,000 spans two blocks of trials
         r = simulate_failures(acme, trials=trials, seed=1)
         assert r.records_permanent.shape == (trials, len(acme.plugins), len(FAILURE_MODES))
-        size = sum(r.metric(m).nbytes for m in METRICS if m not in ("records", "people"))
+        size = r.nbytes
         if per_trial is None:
             per_trial = size
         assert size == per_trial * trials
+        # figures are stored only where they can be non-zero: less than the full arrays
+        assert size < sum(r.metric(m).nbytes for m in METRICS if m not in ("records", "people"))
+
+
+def test_figures_stored_only_where_they_can_be_non_zero_read_back_in_full(acme) -> None:
+    r = simulate_failures(acme, trials=300, seed=8)
+    assert r.records_permanent[:, :, WO].sum() == 0  # an output touches people, not records
+    assert r.columns["records_permanent"][:, WO].max() == -1
+    assert r.records_recoverable[:, :, DL].sum() == 0 and r.columns["records_recoverable"][:, DL].max() == -1
+    for name in ("records_permanent", "people_recoverable", "incidents", "caught"):
+        dense, columns = getattr(r, name), r.columns[name]
+        assert dense.shape == (300, len(acme.plugins), len(FAILURE_MODES))
+        assert (dense[:, columns < 0] == 0).all()
+        assert np.array_equal(dense[:, columns >= 0], r.values[name][:, columns[columns >= 0]])
 
 
 def test_more_trials_extend_the_sample_trial_by_trial(acme) -> None:
