@@ -954,6 +954,17 @@ class SimulationResult:
             out[a : a + _BLOCK, owner[starts]] = np.add.reduceat(block, starts, axis=1, dtype=np.float64)
         return out
 
+    def _total(self, name: str, classes: np.ndarray) -> np.ndarray:
+        """``(trials,)`` float64 totals over every plugin of one stored field over the chosen classes."""
+        values, chosen = self.values[name], self.columns[name][:, classes]
+        picked = np.sort(chosen[chosen >= 0])
+        if picked.size == values.shape[1]:
+            return values.sum(axis=1, dtype=np.float64)
+        out = np.zeros(self.trials)
+        for a in range(0, self.trials, _BLOCK):
+            out[a : a + _BLOCK] = values[a : a + _BLOCK, picked].sum(axis=1, dtype=np.float64)
+        return out
+
     @property
     def records_permanent(self) -> np.ndarray:
         return self._dense("records_permanent")
@@ -1293,12 +1304,13 @@ def _grouped(
         hint = suggest(by, _BY)
         raise BlastRadiusError(f"cannot group by '{by}'" + (f"; {hint}" if hint else f"; choose from {', '.join(_BY)}"))
     mask = _class_mask(result, classes)
+    parts = _PARTS.get(_check_metric(metric), (metric,))
     # summed in float64 from the stored columns: the full arrays are never built
-    per_plugin = sum(result._sum(name, mask) for name in _PARTS.get(_check_metric(metric), (metric,)))
+    if by == "enterprise":
+        return ["enterprise"], sum(result._total(name, mask) for name in parts)[:, None]
+    per_plugin = sum(result._sum(name, mask) for name in parts)
     if by == "plugin":
         return list(result.plugins), per_plugin
-    if by == "enterprise":
-        return ["enterprise"], per_plugin.sum(axis=1, keepdims=True)
     departments = sorted(set(result.departments))
     codes = np.array([departments.index(d) for d in result.departments], dtype=int)
     totals = np.zeros((per_plugin.shape[0], len(departments)))
