@@ -290,11 +290,20 @@ def _sizes(state, n, q, bound_r, bound_p, fixed):
         return r, p
     r = 0.0
     p = 0.0
+    floor_r = max(bound_r, 0.0)  # a bound of at most 1 is always touched whole
+    floor_p = max(bound_p, 0.0)
+    same = bound_r == bound_p
+    partial = 1.0 - q
     for _ in range(n):
         state, u = _uniform(state)
-        v = min(u / (1.0 - q), 1.0) if q < 1.0 else 1.0
-        r += math.exp(v * log_r) if bound_r > 1.0 else max(bound_r, 0.0)
-        p += math.exp(v * log_p) if bound_p > 1.0 else max(bound_p, 0.0)
+        if u >= partial:  # the whole bound
+            r += floor_r
+            p += floor_p
+            continue
+        v = u / partial
+        m = math.exp(v * log_r) if bound_r > 1.0 else floor_r
+        r += m
+        p += m if same else (math.exp(v * log_p) if bound_p > 1.0 else floor_p)
     return r, p
 
 
