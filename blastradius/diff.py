@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from blastradius.findings import Evidence, Finding, Severity, locate
-from blastradius.levers import access_changes
+from blastradius.levers import _access_differences
 from blastradius.model import Access, Connector, Inventory, OutputDestination, Reversibility
 from blastradius.scores import Weights, load_weights, score_plugins
 
@@ -186,9 +186,8 @@ def _plugin_changes(old_inv: Inventory, new_inv: Inventory, pid: str) -> Iterato
             render = (lambda v: _text([c.connector if c.tools is None else f"{c.connector}{list(c.tools)}" for c in v])) \
                 if field == "connectors" else _text
             yield Change(kind="plugin", subject=pid, field=field, old=render(a), new=render(b), direction="changed")
-    for c in access_changes(old_inv, new_inv, [pid]):
-        yield Change(kind="plugin", subject=pid, field=c.what, old="", new=c.detail,
-                     direction="widened" if c.widens else "narrowed")
+    for what, detail, widens in _access_differences(old_inv, new_inv, pid):
+        yield Change(kind="plugin", subject=pid, field=what, old="", new=detail, direction="widened" if widens else "narrowed")
     if old.output != new.output:
         yield Change(kind="plugin", subject=pid, field="output", old=old.output.value, new=new.output.value,
                      direction="widened" if new.output is OutputDestination.EXTERNAL else "narrowed")

@@ -11,13 +11,15 @@ SARIF export for code-scanning UIs.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
+import yaml
 from pydantic import Field, StringConstraints
 
 from blastradius.loader import read_document, validate_settings
@@ -120,24 +122,169 @@ class Finding:
 # ---------------------------------------------------------------------------
 
 
+def _probes(path: str) -> Iterator[str]:
+    """``path``, then each shorter key path above it: where a line is looked for, nearest first."""
+    probe = path
+    while probe:
+        yield probe
+        cut = max(probe.rfind("."), probe.rfind("["))
+        probe = probe[:cut] if cut > 0 else ""
+
+
+def _child(path: str, part: str | int) -> str:
+    """The key path of ``part`` below ``path``, written as the loader writes key paths."""
+    if isinstance(part, int):
+        return f"{path}[{part}]"
+    if part and all(ch.isalnum() or ch in "_-" for ch in part):
+        return f"{path}.{part}" if path else part
+    return f"{path}[{json.dumps(part)}]"
+
+
+def _line_index(text: str, wanted: set[str]) -> dict[str, int]:
+    """The line of every key path in ``wanted`` that a YAML (or JSON) text holds.
+
+    The lines the loader's index gives (a mapping entry at its key, a list
+    item where it starts), read off the parser's events without building the
+    document and skipping every part no wanted path goes through.
+    """
+    index: dict[str, int] = {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    stack: list[list[Any]] = []  # [path, next list index] or [path, child path, key line, awaiting key]
+    skip = 0  # depth inside a part no wanted path goes through (or a mapping used as a key)
+    documents = 0
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if skip:
+                if isinstance(event, yaml.CollectionStartEvent):
+                    skip += 1
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    skip -= 1
+                    if not skip:
+                        _value_done(stack, index)
+                continue
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:  # not one document: the loader finds no lines either
+                    return {}
+                continue
+            if isinstance(event, yaml.AliasEvent):  # an alias repeats a part elsewhere: let the loader walk it
+                return _full_line_index(text)
+            if isinstance(event, yaml.CollectionEndEvent):
+                stack.pop()
+                _value_done(stack, index)
+                continue
+            if not isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent):
+                continue
+            line = event.start_mark.line + 1
+            top = stack[-1] if stack else None
+            if top is not None and len(top) == 4 and top[3]:  # a key of a mapping
+                key = event.value if isinstance(event, yaml.ScalarEvent) else "?"
+                top[1], top[2], top[3] = _child(top[0], key), line, False
+                if top[1] in wanted:
+                    index[top[1]] = line
+                if isinstance(event, yaml.CollectionStartEvent):
+                    skip = 1  # a mapping or list as a key: its inside has no key paths
+                    top[3] = None  # its value comes once the key is skipped
+                continue
+            if top is None:
+                path = ""
+            elif len(top) == 4:
+                path = top[1]
+            else:
+                path = _child(top[0], top[1])
+                top[1] += 1
+            relevant = path in wanted or top is None
+            if relevant:
+                index.setdefault(path, line)
+            if isinstance(event, yaml.MappingStartEvent):
+                if relevant:
+                    stack.append([path, None, 0, True])
+                else:
+                    skip = 1
+            elif isinstance(event, yaml.SequenceStartEvent):
+                if relevant:
+                    stack.append([path, 0])
+                else:
+                    skip = 1
+            else:
+                _value_done(stack, index)
+    except yaml.YAMLError:
+        return {}
+    return index
+
+
+def _value_done(stack: list[list[Any]], index: dict[str, int]) -> None:
+    """A node ended: if it was the value of a mapping entry, the entry's line is its key's again; next, a key."""
+    if not stack or len(stack[-1]) != 4:
+        return
+    top = stack[-1]
+    if top[3] is None:  # the skipped key ended: its value follows
+        top[3] = False
+        return
+    if top[1] in index:
+        index[top[1]] = top[2]
+    top[3] = True
+
+
+def _full_line_index(text: str) -> dict[str, int]:
+    from blastradius.loader import (
+        _yaml_line_index,  # the loader's own index, for texts with aliases
+    )
+
+    return _yaml_line_index(text)
+
+
+class _Lines:
+    """Lines of key paths in one inventory file, read once for all the paths asked for."""
+
+    def __init__(self, file: str, paths: set[str]):
+        self.index: dict[str, int] | None = None
+        self.csv: Any = None
+        path = Path(file)
+        try:
+            if path.suffix.lower() == ".csv":
+                self.csv = read_document(path)
+            else:
+                text = path.read_bytes().decode("utf-8-sig")
+                self.index = _line_index(text, {p for path in paths for p in _probes(path)})
+        except Exception:  # noqa: BLE001 - a file that moved since loading: no line, not an error
+            self.index, self.csv = None, None
+
+    def line_of(self, path: str) -> int | None:
+        if self.csv is not None:
+            return self.csv.line_of(path)
+        if self.index is None:
+            return None
+        return next((self.index[p] for p in _probes(path) if p in self.index), None)
+
+
 def locate(findings: Iterable[Finding]) -> list[Finding]:
-    """The findings with the line of each piece of evidence filled in (each file read once)."""
-    docs: dict[str, Any] = {}
-    out = []
+    """The findings with the line of each piece of evidence filled in (each file read once).
+
+    Examples
+    --------
+    >>> f = Finding(rule="BR000", title="t", severity=Severity.LOW, subject_kind="plugin", subject="p", message="m",
+    ...             fix="f", domain="D8", evidence=(Evidence(file="inventories/acme/connectors.yaml",
+    ...             path="connectors[0].system", detail="d"),))
+    >>> locate([f])[0].evidence[0].line
+    15
+    """
+    findings = list(findings)
+    wanted: dict[str, set[str]] = {}
     for f in findings:
-        evidence = []
         for e in f.evidence:
             if e.line is None and e.file:
-                if e.file not in docs:
-                    try:
-                        docs[e.file] = read_document(Path(e.file))
-                    except Exception:  # noqa: BLE001 - a file that moved since loading: no line, not an error
-                        docs[e.file] = None
-                doc = docs[e.file]
-                if doc is not None:
-                    e = replace(e, line=doc.line_of(e.path))
-            evidence.append(e)
-        out.append(replace(f, evidence=tuple(evidence)))
+                wanted.setdefault(e.file, set()).add(e.path)
+    lines = {file: _Lines(file, paths) for file, paths in wanted.items()}
+    out = []
+    for f in findings:
+        if not any(e.line is None and e.file for e in f.evidence):
+            out.append(f)
+            continue
+        evidence = tuple(
+            replace(e, line=lines[e.file].line_of(e.path)) if e.line is None and e.file else e for e in f.evidence
+        )
+        out.append(replace(f, evidence=evidence))
     return out
 
 

@@ -23,7 +23,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -42,8 +42,9 @@ from blastradius.model import (
     Plugin,
     PluginConnector,
     PluginKillSwitch,
+    Tool,
 )
-from blastradius.scope import ToolStatus, tool_reach, tool_status
+from blastradius.scope import ToolStatus, scope_index, tool_status
 from blastradius.scores import Weights, Scorer, is_high_impact, load_weights
 
 __all__ = [
@@ -302,17 +303,40 @@ class AccessChange:
     widens: bool = False
 
 
+#: Records a dataset of unknown size counts as when access to it is compared: more than any known size.
+_UNKNOWN_RECORDS = 10**18
+
+
+def _tool_data(inv: Inventory, conn: Connector, tool: Tool) -> dict[str, tuple[int, int]]:
+    """Dataset -> (records, classification rank) that ``tool`` of ``conn`` reaches, computed once per inventory."""
+    kept: dict[tuple[str, str], dict[str, tuple[int, int]]] = inv.derived("access_data", dict)
+    key = (conn.id, tool.name)
+    hit = kept.get(key)
+    if hit is None:
+        index = scope_index(inv)
+        scoped = index.scoped(conn)
+        records = scoped.read_records if tool.action is ActionClass.READ else scoped.records
+        hit = {
+            scoped.ids[i]: (_UNKNOWN_RECORDS if records[i] is None else records[i], scoped.classification[i].rank)
+            for i in index.selection(conn, tool)[0]
+        }
+        if index.owns(conn):
+            kept[key] = hit
+    return hit
+
+
 def _access_map(inv: Inventory, plugin: Plugin) -> tuple[dict, dict, dict, dict]:
     """What a plugin can do, keyed so that renamed tools and split connectors compare like for like.
 
     Returns (system, action, tool) -> status; (system, action) -> least
-    restricted status; (system, action, dataset) -> (records, classification
-    rank); (system, action) -> people groups.
+    restricted status; (system, action) -> dataset -> (records,
+    classification rank); (system, action) -> people groups.
     """
     status: dict[tuple, ToolStatus] = {}
     by_class: dict[tuple, ToolStatus] = {}
-    data: dict[tuple, tuple[int, int]] = {}
+    data: dict[tuple, dict[str, tuple[int, int]]] = {}
     people: dict[tuple, set[str]] = {}
+    index = scope_index(inv)
     for pc in plugin.connectors:
         conn = inv.connector_by_id[pc.connector]
         sys_id = conn.system or f"?{conn.id}"
@@ -323,17 +347,61 @@ def _access_map(inv: Inventory, plugin: Plugin) -> tuple[dict, dict, dict, dict]
                     store[key] = st
             if st not in (ToolStatus.UNGATED, ToolStatus.GATED):
                 continue
-            reach = tool_reach(
-                conn, tool, inv.datasets_by_system.get(conn.system or "", ()), inv.people_by_system.get(conn.system or "", ())
-            )
             akey = (sys_id, tool.action.value)
-            for s in reach.datasets:
-                dkey = (*akey, s.dataset)
-                value = (s.records if s.records is not None else 10**18, s.classification.rank)
-                old = data.get(dkey)
-                data[dkey] = value if old is None else (max(old[0], value[0]), max(old[1], value[1]))
-            people.setdefault(akey, set()).update(g.id for g in reach.people)
+            reached = _tool_data(inv, conn, tool)
+            merged = data.get(akey)
+            if merged is None:
+                data[akey] = dict(reached)
+            else:
+                for ds, value in reached.items():
+                    old = merged.get(ds)
+                    merged[ds] = value if old is None else (max(old[0], value[0]), max(old[1], value[1]))
+            people.setdefault(akey, set()).update(g.id for g in index.selection(conn, tool)[1])
     return status, by_class, data, people
+
+
+def _access_differences(before: Inventory, after: Inventory, pid: str) -> Iterator[tuple[str, str, bool]]:
+    """(what, detail, widens) of each change in what plugin ``pid`` can do: :func:`access_changes`, unwrapped."""
+    old_p, new_p = before.plugin_by_id.get(pid), after.plugin_by_id.get(pid)
+    if old_p is None:
+        return
+    if new_p is None:
+        yield "stops working", "the plugin is removed", False
+        return
+    s0, c0, d0, p0 = _access_map(before, old_p)
+    s1, _, d1, p1 = _access_map(after, new_p)
+    for key in sorted(set(s0) | set(s1)):
+        a, b = s0.get(key, ToolStatus.BLOCKED), s1.get(key, ToolStatus.BLOCKED)
+        if _STATUS_RANK[b] > _STATUS_RANK[a]:
+            yield ("needs a human" if b is ToolStatus.GATED else "stops working"), key[2], False
+        elif _STATUS_RANK[b] < _STATUS_RANK[a] and _STATUS_RANK[b] < _STATUS_RANK[c0.get(key[:2], ToolStatus.BLOCKED)]:
+            # freer than anything of its action class on that system was: not just a renamed tool
+            yield f"now {b.value}", key[2], True
+    tables: dict[str, str] = before.derived("table_names", lambda: {d.id: d.table_name for d in before.datasets})
+    for akey in sorted(set(d0) | set(d1)):
+        olds, news = d0.get(akey, {}), d1.get(akey, {})
+        for ds in sorted(olds.keys() | news.keys()):
+            old, new = olds.get(ds), news.get(ds)
+            name = f"{akey[1]} on {tables.get(ds, ds)}"
+            if old is None:
+                yield "gains data", name, True
+            elif new is None:
+                yield "loses data", name, False
+            else:
+                if new[0] < old[0]:
+                    yield "capped", f"{name}: at most {new[0]:,} rows", False
+                elif new[0] > old[0]:
+                    yield "more rows", name, True
+                if new[1] < old[1]:
+                    yield "masked", f"{name}: sensitive columns hidden", False
+                elif new[1] > old[1]:
+                    yield "more sensitive", name, True
+    for key in sorted(set(p0) | set(p1)):
+        lost, gained = p0.get(key, set()) - p1.get(key, set()), p1.get(key, set()) - p0.get(key, set())
+        if lost:
+            yield "loses people", f"{key[1]}: {', '.join(sorted(lost))}", False
+        if gained:
+            yield "gains people", f"{key[1]}: {', '.join(sorted(gained))}", True
 
 
 def access_changes(before: Inventory, after: Inventory, plugins: list[str] | None = None) -> list[AccessChange]:
@@ -344,48 +412,12 @@ def access_changes(before: Inventory, after: Inventory, plugins: list[str] | Non
     the same system compares like for like: a tool counts as gained only if
     nothing of its action class on that system was as free before.
     """
-    changes: list[AccessChange] = []
     ids = plugins if plugins is not None else [p.id for p in before.plugins]
-    for pid in ids:
-        old_p, new_p = before.plugin_by_id.get(pid), after.plugin_by_id.get(pid)
-        if old_p is None:
-            continue
-        if new_p is None:
-            changes.append(AccessChange(plugin=pid, what="stops working", detail="the plugin is removed"))
-            continue
-        s0, c0, d0, p0 = _access_map(before, old_p)
-        s1, _, d1, p1 = _access_map(after, new_p)
-        for key in sorted(set(s0) | set(s1)):
-            a, b = s0.get(key, ToolStatus.BLOCKED), s1.get(key, ToolStatus.BLOCKED)
-            if _STATUS_RANK[b] > _STATUS_RANK[a]:
-                what = "needs a human" if b is ToolStatus.GATED else "stops working"
-                changes.append(AccessChange(plugin=pid, what=what, detail=key[2]))
-            elif _STATUS_RANK[b] < _STATUS_RANK[a] and _STATUS_RANK[b] < _STATUS_RANK[c0.get(key[:2], ToolStatus.BLOCKED)]:
-                # freer than anything of its action class on that system was: not just a renamed tool
-                changes.append(AccessChange(plugin=pid, what=f"now {b.value}", detail=key[2], widens=True))
-        for key in sorted(set(d0) | set(d1)):
-            old, new = d0.get(key), d1.get(key)
-            name = f"{key[1]} on {before.dataset_by_id[key[2]].table_name if key[2] in before.dataset_by_id else key[2]}"
-            if old is None:
-                changes.append(AccessChange(plugin=pid, what="gains data", detail=name, widens=True))
-            elif new is None:
-                changes.append(AccessChange(plugin=pid, what="loses data", detail=name))
-            else:
-                if new[0] < old[0]:
-                    changes.append(AccessChange(plugin=pid, what="capped", detail=f"{name}: at most {new[0]:,} rows"))
-                elif new[0] > old[0]:
-                    changes.append(AccessChange(plugin=pid, what="more rows", detail=name, widens=True))
-                if new[1] < old[1]:
-                    changes.append(AccessChange(plugin=pid, what="masked", detail=f"{name}: sensitive columns hidden"))
-                elif new[1] > old[1]:
-                    changes.append(AccessChange(plugin=pid, what="more sensitive", detail=name, widens=True))
-        for key in sorted(set(p0) | set(p1)):
-            lost, gained = p0.get(key, set()) - p1.get(key, set()), p1.get(key, set()) - p0.get(key, set())
-            if lost:
-                changes.append(AccessChange(plugin=pid, what="loses people", detail=f"{key[1]}: {', '.join(sorted(lost))}"))
-            if gained:
-                changes.append(AccessChange(plugin=pid, what="gains people", detail=f"{key[1]}: {', '.join(sorted(gained))}", widens=True))
-    return changes
+    return [
+        AccessChange(plugin=pid, what=what, detail=detail, widens=widens)
+        for pid in ids
+        for what, detail, widens in _access_differences(before, after, pid)
+    ]
 
 
 def _summarise(changes: list[AccessChange], *, name_plugins: bool) -> str:

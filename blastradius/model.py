@@ -13,11 +13,11 @@ trusts these objects.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from enum import StrEnum
 from functools import cached_property
 from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from blastradius.errors import BlastRadiusError, Problem, suggest
 
@@ -627,6 +627,8 @@ class SettingsSource(Record):
     path: str
 
 
+_T = TypeVar("_T")
+
 _SORTED_FIELDS = frozenset({"teams", "plugins", "connectors", "systems", "datasets", "people"})
 
 
@@ -702,6 +704,30 @@ class Inventory(BaseModel):
         for p in self.people:
             out.setdefault(p.system or "", []).append(p)
         return MappingProxyType({k: tuple(v) for k, v in out.items()})
+
+    @cached_property
+    def _derived(self) -> dict[Hashable, Any]:
+        return {}
+
+    def derived(self, key: Hashable, build: Callable[[], _T]) -> _T:
+        """``build()``, computed once per inventory and ``key`` and kept with it (scoped reach, scores).
+
+        Analyses store here what they derive from the records, so that the
+        next analysis of the same inventory reuses it. A copy made by
+        :meth:`replace` starts empty.
+
+        Examples
+        --------
+        >>> inv = Inventory()
+        >>> inv.derived("answer", lambda: 42), inv.derived("answer", lambda: 0)
+        (42, 42)
+        >>> inv.replace().derived("answer", lambda: 0)
+        0
+        """
+        store = self._derived
+        if key not in store:
+            store[key] = build()
+        return store[key]
 
     def require(self, kind: str, id: str) -> Any:
         """The record ``id`` of ``kind`` (plugin, connector, team, system, dataset, people), or an error with a hint.

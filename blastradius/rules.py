@@ -19,7 +19,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import pandas as pd
@@ -37,8 +37,8 @@ from blastradius.model import (
     Reversibility,
     Tool,
 )
-from blastradius.scope import ToolStatus, datasets_in_scope, tool_status
-from blastradius.scores import PluginScore, Scorer, Weights, is_high_impact, load_weights
+from blastradius.scope import ToolStatus, scope_index, tool_status
+from blastradius.scores import ActionScore, PluginScore, Scorer, Weights, is_high_impact, load_weights
 
 __all__ = [
     "RULES",
@@ -166,6 +166,10 @@ class Context:
         self.as_of = as_of
         self.weights = load_weights(weights, inventory=inventory)
         self.scorer = Scorer(inventory, self.weights)
+        self.scope = scope_index(inventory)
+        self._tools: dict[str, tuple[tuple[Connector, Tool, ToolStatus], ...]] = {}
+        self._sensitive_reads: dict[str, list[str]] = {}
+        self._read_tables: dict[tuple[str, tuple[str, ...]], tuple[frozenset[str], frozenset[str]]] = {}
 
     @cached_property
     def scores(self) -> dict[str, PluginScore]:
@@ -179,11 +183,16 @@ class Context:
                 out.setdefault(cid, []).append(p)
         return out
 
-    def tools(self, plugin: Plugin) -> Iterator[tuple[Connector, Tool, ToolStatus]]:
-        for cid in plugin.connector_ids:
-            conn = self.inv.connector_by_id[cid]
-            for tool in conn.tools:
-                yield conn, tool, tool_status(plugin, conn, tool)[0]
+    def tools(self, plugin: Plugin) -> tuple[tuple[Connector, Tool, ToolStatus], ...]:
+        """Every tool of the plugin's connectors, with its status for the plugin (computed once per plugin)."""
+        hit = self._tools.get(plugin.id)
+        if hit is None:
+            hit = self._tools[plugin.id] = tuple(
+                (conn, tool, tool_status(plugin, conn, tool)[0])
+                for conn in (self.inv.connector_by_id[cid] for cid in plugin.connector_ids)
+                for tool in conn.tools
+            )
+        return hit
 
     def evidence(self, kind: str, id: str, key: str, detail: str) -> Evidence:
         """Evidence at ``key`` of record ``id``, in the file that set it (a policy or governance file for merged fields)."""
@@ -201,13 +210,38 @@ class Context:
 
     def reads_sensitive(self, conn: Connector) -> list[str]:
         """Sensitive tables a read through ``conn`` reaches, after its scope."""
-        reads = [t for t in conn.tools if t.action is ActionClass.READ]
-        names = set()
-        for t in reads:
-            for s in datasets_in_scope(conn, t, self.inv.datasets_by_system.get(conn.system or "", ())):
+        hit = self._sensitive_reads.get(conn.id)
+        if hit is None:
+            scoped = self.scope.scoped(conn)
+            hit = sorted(
+                {
+                    scoped.tables[i]
+                    for t in conn.tools
+                    if t.action is ActionClass.READ
+                    for i in self.scope.selection(conn, t)[0]
+                    if scoped.classification[i] in SENSITIVE_CLASSIFICATIONS
+                }
+            )
+            self._sensitive_reads[conn.id] = hit
+        return hit
+
+    def read_tables(self, a: ActionScore) -> tuple[frozenset[str], frozenset[str]]:
+        """Of the datasets a read action reaches: ``connector:table`` of those it can see personal data in, and the
+        table names of the sensitive ones."""
+        key = (a.connector, a.tools)
+        hit = self._read_tables.get(key)
+        if hit is None:
+            denied = self.inv.connector_by_id[a.connector].denied_columns
+            pii, sensitive = set(), set()
+            for s in a.datasets:
+                ds = self.inv.dataset_by_id[s.dataset]
+                visible = {c.classification for c in ds.columns if c.name not in denied}
+                if Classification.PII in visible or (not ds.columns and s.classification is Classification.PII):
+                    pii.add(f"{a.connector}:{ds.table_name}")
                 if s.sensitive:
-                    names.add(self.inv.dataset_by_id[s.dataset].table_name)
-        return sorted(names)
+                    sensitive.add(ds.table_name)
+            hit = self._read_tables[key] = (frozenset(pii), frozenset(sensitive))
+        return hit
 
 
 def _finding(info_id: str, *, severity: Severity | None = None, **kwargs: Any) -> Finding:
@@ -474,9 +508,14 @@ _HIGH_RISK_COLUMN = re.compile(
 
 def _high_risk(column: Any) -> bool:
     """Credentials and health data always; other sensitive columns when their name marks a high-risk identifier."""
-    if column.classification in (Classification.CREDENTIALS, Classification.HEALTH):
+    return _high_risk_column(column.classification, column.name)
+
+
+@lru_cache(maxsize=65536)
+def _high_risk_column(classification: Classification, name: str) -> bool:
+    if classification in (Classification.CREDENTIALS, Classification.HEALTH):
         return True
-    return column.classification in SENSITIVE_CLASSIFICATIONS and bool(_HIGH_RISK_COLUMN.search(column.name))
+    return classification in SENSITIVE_CLASSIFICATIONS and bool(_HIGH_RISK_COLUMN.search(name))
 
 
 @rule(
@@ -495,14 +534,15 @@ def _columns_not_denied(ctx: Context) -> Iterator[Finding]:
             continue
         denied = frozenset(conn.denied_columns)
         exposed: dict[str, list[str]] = {}
-        for t in (t for t in conn.tools if t.action is ActionClass.READ):
-            for s in datasets_in_scope(conn, t, ctx.inv.datasets_by_system.get(conn.system or "", ())):
-                ds = ctx.inv.dataset_by_id[s.dataset]
-                for col in ds.columns:
-                    if col.name not in denied and _high_risk(col):
-                        cols = exposed.setdefault(ds.table_name, [])
-                        if col.name not in cols:
-                            cols.append(col.name)
+        scoped = ctx.scope.scoped(conn)
+        reads = [ctx.scope.selection(conn, t)[0] for t in conn.tools if t.action is ActionClass.READ]
+        for i in dict.fromkeys(i for positions in reads for i in positions):  # each dataset once, as first read
+            ds = ctx.inv.dataset_by_id[scoped.ids[i]]
+            for col in ds.columns:
+                if col.name not in denied and _high_risk(col):
+                    cols = exposed.setdefault(ds.table_name, [])
+                    if col.name not in cols:
+                        cols.append(col.name)
         if not exposed:
             continue
         listing = "; ".join(f"{t}: {', '.join(c)}" for t, c in sorted(exposed.items())[:4])
@@ -719,14 +759,10 @@ def _auto_send(ctx: Context) -> Iterator[Finding]:
 
 
 def _pii_readers(ctx: Context, p: Plugin) -> list[str]:
-    tables = set()
+    tables: set[str] = set()
     for a in ctx.scores[p.id].actions:
         if a.action is ActionClass.READ and a.status in _USABLE:
-            for s in a.datasets:
-                ds = ctx.inv.dataset_by_id[s.dataset]
-                visible = {c.classification for c in ds.columns if c.name not in ctx.inv.connector_by_id[a.connector].denied_columns}
-                if Classification.PII in visible or (not ds.columns and s.classification is Classification.PII):
-                    tables.add(f"{a.connector}:{ds.table_name}")
+            tables |= ctx.read_tables(a)[0]
     return sorted(tables)
 
 
@@ -792,8 +828,7 @@ def _trifecta(ctx: Context) -> Iterator[Finding]:
             continue
         ps = ctx.scores[p.id]
         sensitive = sorted(
-            {ctx.inv.dataset_by_id[s.dataset].table_name for a in ps.actions
-             if a.action is ActionClass.READ and a.status in _USABLE for s in a.datasets if s.sensitive}
+            {t for a in ps.actions if a.action is ActionClass.READ and a.status in _USABLE for t in ctx.read_tables(a)[1]}
         )
         ways = _ways_out(ctx, p)
         if p.output is OutputDestination.EXTERNAL:

@@ -6,21 +6,27 @@ functions decide, for a tool used by a plugin, whether it can run at all
 people it reaches after allowed tables, denied columns and the row limit.
 They take model records and return plain values; the graph and every analysis
 call them so that a reach figure is computed in one place.
+
+:func:`scope_index` gives the same answers for every tool of an inventory with
+each connector's scope applied once (not once per tool and per plugin), kept
+with the inventory so that scores, rules and diffs share it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from enum import StrEnum
+from functools import lru_cache
 
 from blastradius.model import (
     SENSITIVE_CLASSIFICATIONS,
+    Access,
     ActionClass,
     Classification,
     Connector,
     Dataset,
+    Inventory,
     PeopleGroup,
     Plugin,
     Tool,
@@ -28,10 +34,13 @@ from blastradius.model import (
 
 __all__ = [
     "DatasetScope",
+    "ScopeIndex",
+    "ScopedDatasets",
     "ToolReach",
     "ToolStatus",
     "datasets_in_scope",
     "people_in_scope",
+    "scope_index",
     "tool_reach",
     "tool_status",
 ]
@@ -46,6 +55,11 @@ class ToolStatus(StrEnum):
     UNUSABLE = "unusable"  # a write tool on a read-only connector
 
 
+_UNGATED, _GATED, _BLOCKED, _UNUSABLE = ToolStatus.UNGATED, ToolStatus.GATED, ToolStatus.BLOCKED, ToolStatus.UNUSABLE
+_READ = ActionClass.READ
+_READ_ONLY = Access.READ_ONLY
+
+
 @lru_cache(maxsize=4096)
 def _selector_set(selectors: tuple[str, ...]) -> frozenset[str]:
     return frozenset(selectors)
@@ -56,7 +70,9 @@ def _selected(selectors: tuple[str, ...], connector: Connector, tool: Tool) -> s
     if not selectors:
         return None
     names = _selector_set(selectors)
-    for candidate in (tool.action.value, f"{connector.id}.{tool.name}", f"{connector.id}.*"):
+    if tool.action in names:  # an action class is the string of its value
+        return tool.action.value
+    for candidate in (f"{connector.id}.{tool.name}", f"{connector.id}.*"):
         if candidate in names:
             return candidate
     return None
@@ -77,20 +93,20 @@ def tool_status(plugin: Plugin, connector: Connector, tool: Tool) -> tuple[ToolS
     >>> tool_status(Plugin(id="p", owner="t", connectors=["email"], requires_approval=["send"]), conn, conn.tools[0])
     (<ToolStatus.GATED: 'gated'>, "plugin 'p' requires approval for 'send'")
     """
-    blocked = _selected(plugin.blocked, connector, tool)
+    blocked = _selected(plugin.blocked, connector, tool) if plugin.blocked else None
     if blocked:
-        return ToolStatus.BLOCKED, f"plugin '{plugin.id}' blocks '{blocked}'"
+        return _BLOCKED, f"plugin '{plugin.id}' blocks '{blocked}'"
     for pc in plugin.connectors:
-        if pc.connector == connector.id and pc.tools is not None and tool.name not in pc.tools:
-            return ToolStatus.BLOCKED, f"plugin '{plugin.id}' is not given tool '{tool.name}' of '{connector.id}'"
-    if tool.action is not ActionClass.READ and connector.is_read_only:
-        return ToolStatus.UNUSABLE, f"connector '{connector.id}' is read-only"
+        if pc.tools is not None and pc.connector == connector.id and tool.name not in pc.tools:
+            return _BLOCKED, f"plugin '{plugin.id}' is not given tool '{tool.name}' of '{connector.id}'"
+    if tool.action is not _READ and connector.access is _READ_ONLY:
+        return _UNUSABLE, f"connector '{connector.id}' is read-only"
     if connector.requires_approval:
-        return ToolStatus.GATED, f"connector '{connector.id}' requires approval for every call"
-    gated = _selected(plugin.requires_approval, connector, tool)
+        return _GATED, f"connector '{connector.id}' requires approval for every call"
+    gated = _selected(plugin.requires_approval, connector, tool) if plugin.requires_approval else None
     if gated:
-        return ToolStatus.GATED, f"plugin '{plugin.id}' requires approval for '{gated}'"
-    return ToolStatus.UNGATED, "no approval gate"
+        return _GATED, f"plugin '{plugin.id}' requires approval for '{gated}'"
+    return _UNGATED, "no approval gate"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,3 +214,235 @@ def tool_reach(
     scoped = datasets_in_scope(connector, tool, datasets)
     groups = people_in_scope(tool, people, (s.dataset for s in scoped))
     return ToolReach(datasets=tuple(scoped), people=tuple(groups))
+
+
+# ---------------------------------------------------------------------------
+# Every tool of an inventory, each connector's scope applied once
+# ---------------------------------------------------------------------------
+
+_CLASSIFICATIONS = tuple(Classification)
+_RANK = {c: i for i, c in enumerate(_CLASSIFICATIONS)}
+
+
+class _SystemDatasets:
+    """A system's datasets as plain columns, each dataset read once: ids, tables, sizes, column names, classification.
+
+    ``keys`` number the datasets from ``first``: unique within the inventory
+    when each system starts where the previous one ended.
+    """
+
+    def __init__(self, datasets: tuple[Dataset, ...], first: int):
+        ids, tables, records, names, classes = [], [], [], [], []
+        for d in datasets:
+            ids.append(d.id)
+            tables.append(d.table or d.id)
+            records.append(d.records)
+            columns = d.columns
+            names.append(tuple([c.name for c in columns]))
+            rank = max([_RANK[c.classification] for c in columns], default=-1)
+            if d.classification is not None:
+                rank = max(rank, _RANK[d.classification])
+            classes.append(_CLASSIFICATIONS[rank] if rank >= 0 else Classification.INTERNAL)
+        self.datasets = datasets
+        self.ids = tuple(ids)
+        self.keys = tuple(range(first, first + len(datasets)))
+        self.tables = tuple(tables)
+        self.records = tuple(records)
+        self.size_known = tuple(n is not None for n in records)
+        self.column_names = tuple(names)
+        self.classification = tuple(classes)  # with nothing masked: ``effective_classification()``
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScopedDatasets:
+    """The datasets of a connector's system that its scope lets through, in system order.
+
+    Allowed tables select them and fully masked ones are left out; each is
+    one entry of these parallel columns. A tool of the connector touches
+    some of them, chosen by its targets (:meth:`ScopeIndex.selection`).
+    ``records`` is a dataset's size (what a write touches), ``read_records``
+    what one read returns (capped by the row limit; the row limit for a
+    dataset of unknown size), None when nothing bounds it.
+    """
+
+    connector: str
+    ids: tuple[str, ...]
+    keys: tuple[int, ...]  # a number unique to each dataset of the inventory (for vectorised unions)
+    tables: tuple[str, ...]
+    records: tuple[int | None, ...]
+    read_records: tuple[int | None, ...]
+    size_known: tuple[bool, ...]
+    classification: tuple[Classification, ...]
+    masked_columns: tuple[tuple[str, ...], ...]
+
+    def scope(self, i: int, *, read: bool) -> DatasetScope:
+        """Entry ``i`` as the :class:`DatasetScope` a read (or another action) sees."""
+        return DatasetScope(
+            dataset=self.ids[i],
+            records=(self.read_records if read else self.records)[i],
+            size_known=self.size_known[i],
+            classification=self.classification[i],
+            masked_columns=self.masked_columns[i],
+        )
+
+
+class ScopeIndex:
+    """What every tool of one inventory touches, with each connector's scope applied once.
+
+    Build it with :func:`scope_index`, which keeps it with the inventory.
+    Connectors are scoped lazily, the first time one of their tools is asked
+    about. :meth:`tool_reach` equals :func:`tool_reach` over the connector's
+    system; a connector or tool that is not the inventory's own record (a
+    what-if copy) is computed afresh, never taken from the cache.
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> inv = load_inventory("inventories/acme")
+    >>> conn = inv.connector_by_id["finance-warehouse"]
+    >>> query = conn.tools[0]
+    >>> direct = tool_reach(conn, query, inv.datasets_by_system["snowflake"], inv.people_by_system["snowflake"])
+    >>> scope_index(inv).tool_reach(conn, query) == direct
+    True
+    >>> scope_index(inv) is scope_index(inv)
+    True
+    """
+
+    def __init__(self, inventory: Inventory):
+        self.inventory = inventory
+        self._next_key = 0
+        self._systems: dict[str, _SystemDatasets] = {}
+        self._scoped: dict[str, ScopedDatasets] = {}
+        self._selections: dict[tuple[str, str], tuple[Tool, tuple[int, ...], tuple[PeopleGroup, ...]]] = {}
+        self._reach: dict[tuple[str, str], ToolReach] = {}
+        self._scopes: dict[tuple[str, bool], list[DatasetScope | None]] = {}
+
+    def owns(self, connector: Connector) -> bool:
+        """Whether ``connector`` is the inventory's own record (what-if copies are computed afresh, never cached)."""
+        return self.inventory.connector_by_id.get(connector.id) is connector
+
+    def _system(self, system: str) -> _SystemDatasets:
+        hit = self._systems.get(system)
+        if hit is None:
+            hit = _SystemDatasets(self.inventory.datasets_by_system.get(system, ()), self._next_key)
+            self._systems[system] = hit
+            self._next_key += len(hit.ids)
+        return hit
+
+    def scoped(self, connector: Connector) -> ScopedDatasets:
+        """The datasets ``connector``'s scope lets through (allowed tables, not fully masked), scoped once."""
+        if self.owns(connector):
+            hit = self._scoped.get(connector.id)
+            if hit is None:
+                hit = self._scoped[connector.id] = self._build_scoped(connector)
+            return hit
+        return self._build_scoped(connector)
+
+    def _build_scoped(self, connector: Connector) -> ScopedDatasets:
+        sys = self._system(connector.system or "")
+        allowed = None if connector.allowed_tables is None else frozenset(connector.allowed_tables)
+        denied = frozenset(connector.denied_columns)
+        limit = connector.row_limit
+        if allowed is None:
+            keep: range | list[int] = range(len(sys.ids))
+        else:
+            keep = [i for i, table in enumerate(sys.tables) if table in allowed]
+        masks: dict[int, tuple[str, ...]] = {}
+        if denied:
+            names = sys.column_names
+            for i in keep:
+                if not denied.isdisjoint(names[i]):
+                    masks[i] = tuple(n for n in names[i] if n in denied)
+            if masks:  # a fully masked dataset leaves the scope: nothing of it is readable
+                keep = [i for i in keep if i not in masks or len(masks[i]) < len(names[i])]
+        if isinstance(keep, range):  # every dataset of the system, nothing masked
+            ids, keys, tables, records, known = sys.ids, sys.keys, sys.tables, sys.records, sys.size_known
+            classes = sys.classification
+            masked_columns: tuple[tuple[str, ...], ...] = ((),) * len(ids)
+        else:
+            ids = tuple(sys.ids[i] for i in keep)
+            keys = tuple(sys.keys[i] for i in keep)
+            tables = tuple(sys.tables[i] for i in keep)
+            records = tuple(sys.records[i] for i in keep)
+            known = tuple(sys.size_known[i] for i in keep)
+            classes = tuple(
+                sys.classification[i] if i not in masks else sys.datasets[i].effective_classification(denied)
+                for i in keep
+            )
+            masked_columns = tuple(masks.get(i, ()) for i in keep)
+        if limit is None:
+            read_records = records
+        else:
+            read_records = tuple(limit if n is None else min(n, limit) for n in records)
+        return ScopedDatasets(
+            connector=connector.id, ids=ids, keys=keys, tables=tables, records=records, read_records=read_records,
+            size_known=known, classification=classes, masked_columns=masked_columns,
+        )
+
+    def selection(self, connector: Connector, tool: Tool) -> tuple[tuple[int, ...], tuple[PeopleGroup, ...]]:
+        """Which of :meth:`scoped` ``tool`` touches (positions, in system order), and the people groups it touches.
+
+        The same choice as :func:`tool_reach`: nothing for a write on a
+        read-only connector, no tables for a send or share without targets.
+        """
+        key = (connector.id, tool.name)
+        hit = self._selections.get(key)
+        if hit is not None and hit[0] is tool and self.owns(connector):
+            return hit[1], hit[2]
+        people = self.inventory.people_by_system.get(connector.system or "", ())
+        if tool.action is not ActionClass.READ and connector.is_read_only:
+            positions: tuple[int, ...] = ()
+            groups: tuple[PeopleGroup, ...] = ()
+        else:
+            scoped = self.scoped(connector)
+            targets = None if tool.targets is None else frozenset(tool.targets)
+            if tool.action in (ActionClass.SEND, ActionClass.SHARE) and targets is None:
+                positions = ()
+            elif targets is None:
+                positions = tuple(range(len(scoped.ids)))
+            else:
+                positions = tuple(i for i, table in enumerate(scoped.tables) if table in targets)
+            if tool.action in (ActionClass.SEND, ActionClass.SHARE, ActionClass.UNKNOWN):
+                groups = tuple(g for g in people if targets is None or g.id in targets)
+            else:
+                reachable = {scoped.ids[i] for i in positions}
+                groups = tuple(g for g in people if g.dataset is not None and g.dataset in reachable)
+        if self.owns(connector):
+            self._selections[key] = (tool, positions, groups)
+        return positions, groups
+
+    def dataset_scopes(self, connector: Connector, positions: Iterable[int], *, read: bool) -> tuple[DatasetScope, ...]:
+        """Entries ``positions`` of :meth:`scoped` as :class:`DatasetScope` records, each built once per connector
+        and action kind."""
+        scoped = self.scoped(connector)
+        if not self.owns(connector):
+            return tuple(scoped.scope(i, read=read) for i in positions)
+        read = read and scoped.read_records != scoped.records  # the same scope when no row limit applies
+        built = self._scopes.get((connector.id, read))
+        if built is None:
+            built = self._scopes[(connector.id, read)] = [None] * len(scoped.ids)
+        out = []
+        for i in positions:
+            s = built[i]
+            if s is None:
+                s = built[i] = scoped.scope(i, read=read)
+            out.append(s)
+        return tuple(out)
+
+    def tool_reach(self, connector: Connector, tool: Tool) -> ToolReach:
+        """What ``tool`` of ``connector`` touches: :func:`tool_reach` over the connector's system."""
+        key = (connector.id, tool.name)
+        hit = self._reach.get(key)
+        if hit is not None and self._selections[key][0] is tool and self.owns(connector):
+            return hit
+        positions, groups = self.selection(connector, tool)
+        read = tool.action is ActionClass.READ
+        reach = ToolReach(datasets=self.dataset_scopes(connector, positions, read=read), people=groups)
+        if self.owns(connector):
+            self._reach[key] = reach
+        return reach
+
+
+def scope_index(inventory: Inventory) -> ScopeIndex:
+    """The :class:`ScopeIndex` of ``inventory``, built once and kept with it."""
+    return inventory.derived("scope_index", lambda: ScopeIndex(inventory))

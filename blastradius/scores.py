@@ -24,8 +24,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -37,22 +39,32 @@ from pydantic import Field, StrictFloat, field_validator
 from blastradius.loader import validate_settings
 from blastradius.model import (
     HIGH_IMPACT_ACTIONS,
+    SENSITIVE_CLASSIFICATIONS,
     ActionClass,
     Classification,
     Connector,
     Inventory,
     OutputDestination,
+    PeopleGroup,
     Plugin,
     Record,
     Reversibility,
     Tool,
 )
-from blastradius.scope import DatasetScope, ToolStatus, tool_reach, tool_status
+from blastradius.scope import (
+    DatasetScope,
+    ScopedDatasets,
+    ScopeIndex,
+    ToolReach,
+    ToolStatus,
+    scope_index,
+    tool_status,
+)
 
 __all__ = [
-    "ActionScore",
     "FAILURE_CLASSES",
     "NO_WAY_OUT",
+    "ActionScore",
     "OutputScore",
     "PluginScore",
     "Scorer",
@@ -265,163 +277,483 @@ def _autonomy(status: ToolStatus, weights: Weights) -> float:
 
 
 _STATUS_ORDER = (ToolStatus.UNGATED, ToolStatus.GATED, ToolStatus.BLOCKED, ToolStatus.UNUSABLE)
+_USABLE = (ToolStatus.UNGATED, ToolStatus.GATED)
 
 
 @dataclass(frozen=True, kw_only=True)
 class _GroupReach:
-    """What one action of a connector (some of its tools, one action class) reaches: plugin-independent."""
+    """What one action of a connector (some of its tools, one action class) reaches and can do: the same for every plugin.
 
-    datasets: tuple[DatasetScope, ...]
-    people_groups: tuple[str, ...]
+    Datasets and people are kept in the order the tools first reach them,
+    which is the order the weighted sums add them in; the sorted tuples an
+    :class:`ActionScore` shows are built when first asked for.
+    """
+
+    index: ScopeIndex = field(repr=False, compare=False)
+    connector: Connector
+    read: bool
+    positions: tuple[int, ...]  # in ``index.scoped(connector)``
+    people_list: tuple[PeopleGroup, ...]
     records: int
     people: int
     sensitive_records: int
     external_people: int
     reach: float
     unknowns: int
+    datasets_unknown: int
+    dataset_keys: tuple[int, ...]  # ``ScopedDatasets.keys``: unique to each dataset
+    dataset_records: tuple[int, ...]  # unknown sizes at their stand-in (for reads: row-capped)
+    dataset_sensitive: tuple[bool, ...]
+    dataset_unknown: tuple[bool, ...]
+    capability: float
+    high_impact: bool
+    irreversible: bool
+    leaves_org: bool
+    fan_out: int
+    failure_class: str
+
+    @cached_property
+    def datasets(self) -> tuple[DatasetScope, ...]:
+        ids = self.index.scoped(self.connector).ids
+        return self.index.dataset_scopes(self.connector, sorted(self.positions, key=ids.__getitem__), read=self.read)
+
+    @cached_property
+    def people_groups(self) -> tuple[str, ...]:
+        return tuple(sorted(g.id for g in self.people_list))
+
+
+@dataclass(frozen=True, kw_only=True)
+class _DatasetTerms:
+    """Per dataset a connector's scope lets through, what it adds to an action's reach, for reads or other actions.
+
+    Records carry the unknown-size stand-in; ``weighted`` is records ×
+    classification weight, ``weighted_read`` the same for sensitive datasets
+    and 0.0 for the others (a read leaks only sensitive data; adding 0.0
+    leaves a sum unchanged), ``sensitive_records`` likewise.
+    """
+
+    keys: tuple[int, ...]
+    records: tuple[int, ...]
+    sensitive: tuple[bool, ...]
+    sensitive_records: tuple[int, ...]
+    weighted: tuple[float, ...]
+    weighted_read: tuple[float, ...]
+    unknown: tuple[bool, ...]
+
+    @classmethod
+    def of(cls, scoped: ScopedDatasets, *, read: bool, w: Weights) -> _DatasetTerms:
+        stand_in = w.unknown_dataset_records
+        records = tuple(stand_in if n is None else n for n in (scoped.read_records if read else scoped.records))
+        weight = {c: w.classification_weights[c] for c in set(scoped.classification)}
+        sensitive = tuple(c in SENSITIVE_CLASSIFICATIONS for c in scoped.classification)
+        weighted = tuple(n * weight[c] for n, c in zip(records, scoped.classification, strict=True))
+        return cls(
+            keys=scoped.keys,
+            records=records,
+            sensitive=sensitive,
+            sensitive_records=tuple(n if s else 0 for n, s in zip(records, sensitive, strict=True)),
+            weighted=weighted,
+            weighted_read=tuple(x if s else 0.0 for x, s in zip(weighted, sensitive, strict=True)),
+            unknown=tuple(not k for k in scoped.size_known),
+        )
+
+
+def _pick(positions: tuple[int, ...]) -> Any:
+    """A function taking these positions of a tuple, as a tuple (however many there are)."""
+    if len(positions) > 1:
+        return itemgetter(*positions)
+    if positions:
+        i = positions[0]
+        return lambda values: (values[i],)
+    return lambda values: ()
+
+
+def _group_reach(
+    index: ScopeIndex, terms: Any, connector: Connector, action: ActionClass, tools: tuple[Tool, ...], w: Weights
+) -> _GroupReach:
+    """Datasets (each at the connector's scope) and people the ``tools`` reach together, their weighted reach,
+    and what the tools can do (capability, high impact ...).
+
+    ``terms(read)`` gives the connector's :class:`_DatasetTerms`. Sums run
+    over datasets and people in the order the tools first reach them.
+    """
+    selections = [index.selection(connector, t) for t in tools]
+    if len(selections) == 1:
+        positions, people = selections[0]
+    else:
+        positions = tuple(dict.fromkeys(i for sel, _ in selections for i in sel))
+        people = tuple({g.id: g for _, groups in selections for g in groups}.values())
+    read = action is ActionClass.READ
+    if positions:
+        t: _DatasetTerms = terms(read)
+        pick = _pick(positions)
+        records, sensitive, unknown = pick(t.records), pick(t.sensitive), pick(t.unknown)
+        sensitive_records = sum(pick(t.sensitive_records))
+        weighted = sum(pick(t.weighted_read if read else t.weighted))
+        dataset_keys = pick(t.keys)
+    else:
+        records, sensitive, unknown, dataset_keys = (), (), (), ()
+        sensitive_records, weighted = 0, 0
+    stand_in = w.unknown_people_count
+    counts = [g.count if g.count is not None else stand_in for g in people]
+    external = [g.is_external for g in people]
+    internal_weight, external_weight = w.people_weights["internal"], w.people_weights["external"]
+    weighted_people = sum(n * (external_weight if e else internal_weight) for n, e in zip(counts, external, strict=True))
+    return _GroupReach(
+        index=index,
+        connector=connector,
+        read=read,
+        positions=positions,
+        people_list=people,
+        records=sum(records),
+        people=sum(counts),
+        sensitive_records=sensitive_records,
+        external_people=sum(n for n, e in zip(counts, external, strict=True) if e),
+        reach=_log_reach(weighted, weighted_people),
+        unknowns=sum(unknown) + sum(g.count is None for g in people),
+        datasets_unknown=sum(unknown),
+        dataset_keys=dataset_keys,
+        dataset_records=records,
+        dataset_sensitive=sensitive,
+        dataset_unknown=unknown,
+        capability=max((_capability(t, connector, w) for t in tools), default=0.0),
+        high_impact=any(is_high_impact(t, w) for t in tools),
+        irreversible=any(t.reversibility is Reversibility.IMMEDIATE for t in tools) and not read,
+        leaves_org=any(connector.leaves_org_for(t) for t in tools),
+        fan_out=max((t.fan_out for t in tools), default=0),
+        failure_class="data_leakage" if read else "wrong_action",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Action:
+    """One action (connector × action class) as the plugin's settings for that connector leave it.
+
+    Plugin-independent: every plugin that lists the connector with the same
+    tool subset, blocks and approvals gets the same one. ``autonomy`` is
+    before the way out.
+    """
+
+    connector: Connector
+    action: ActionClass
+    tools: tuple[Tool, ...]  # usable
+    tool_names: tuple[str, ...]
+    unavailable_tools: tuple[str, ...]
+    status: ToolStatus
+    status_tool: Tool  # the tool whose status (and reason) the action takes
+    group: _GroupReach
+    capability: float
+    autonomy: float
+    high_impact: bool
+    irreversible: bool
+    leaves_org: bool
+    fan_out: int
+    failure_class: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class _ConnectorUse:
+    """A plugin's actions through one connector (sorted by action class), and its usable ways out, in tool order."""
+
+    actions: tuple[_Action, ...]
+    outward: tuple[tuple[float, str], ...]  # (autonomy, "connector.tool (status)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class _ConnectorPlan:
+    """A connector's tools by action class (sorted by class), and its channels out with their labels per status."""
+
+    actions: tuple[tuple[ActionClass, tuple[int, ...]], ...]
+    outward: tuple[tuple[int, dict[ToolStatus, str]], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _PluginParts:
+    """The figures of one plugin's score, before they are dressed as a :class:`PluginScore`."""
+
+    plugin: Plugin
+    actions: tuple[_Action, ...]  # by connector, then action class
+    autonomy: tuple[float, ...]
+    blast_radius: tuple[float, ...]
+    way_out: str
+    output: OutputScore
+    by_class: dict[str, float]
+
+
+class _Shared:
+    """What scoring one inventory with one set of weights computes once, for every :class:`Scorer` of that pair."""
+
+    def __init__(self, inventory: Inventory):
+        self.index = scope_index(inventory)
+        self.groups: dict[tuple, _GroupReach] = {}
+        self.terms: dict[tuple[str, bool], _DatasetTerms] = {}
+        self.settings: dict[tuple, _ConnectorUse] = {}  # by connector, tool subsets and selectors naming its tools
+        self.uses: dict[tuple, _ConnectorUse] = {}  # by connector and its tools' statuses
+        self.actions: dict[tuple, _Action] = {}  # by connector, action class and its tools' statuses
+        self.plans: dict[str, _ConnectorPlan] = {}
+        self.names: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self.parts: dict[str, _PluginParts] = {}
+        self.scores: dict[str, PluginScore] = {}
+        self.table: pd.DataFrame | None = None
+
+
+#: Sets of weights whose shared scoring state an inventory keeps (the most recently used).
+_KEEP_WEIGHTS = 8
+
+
+def _shared(inventory: Inventory, weights: Weights) -> _Shared:
+    kept: dict[str, _Shared] = inventory.derived("scores", dict)
+    key = weights.model_dump_json()
+    state = kept.pop(key, None)
+    if state is None:
+        state = _Shared(inventory)
+        while len(kept) >= _KEEP_WEIGHTS:
+            kept.pop(next(iter(kept)))
+    kept[key] = state  # most recent last
+    return state
 
 
 class Scorer:
-    """Scores plugins of one inventory; caches what does not depend on the plugin (reach per tool).
+    """Scores plugins of one inventory; what does not depend on the plugin is computed once.
 
     ``Scorer(inventory, weights).plugin(plugin)`` is :func:`score_plugin`
-    without re-validating weights or recomputing shared reach.
+    without re-validating weights or recomputing shared reach. Every scorer
+    of the same inventory and weights shares that work (it is kept with the
+    inventory), so :func:`score_plugins`, the rules and the simulation
+    compute each connector's reach once between them.
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> inv = load_inventory("inventories/acme")
+    >>> scorer = Scorer(inv, load_weights(inventory=inv))
+    >>> ps = scorer.plugin(inv.plugin_by_id["ap-autopilot"])
+    >>> ps is Scorer(inv, load_weights(inventory=inv)).plugin(inv.plugin_by_id["ap-autopilot"])
+    True
     """
 
     def __init__(self, inventory: Inventory, weights: Weights):
         self.inv = inventory
         self.w = weights
-        self._reach: dict[tuple[str, str], Any] = {}
-        self._groups: dict[tuple, _GroupReach] = {}
+        self._shared = _shared(inventory, weights)
 
-    def reach(self, connector: Connector, tool: Tool):
-        key = (connector.id, tool.name)
-        if key not in self._reach:
-            system = connector.system or ""
-            self._reach[key] = tool_reach(
-                connector, tool, self.inv.datasets_by_system.get(system, ()), self.inv.people_by_system.get(system, ())
-            )
-        return self._reach[key]
+    def reach(self, connector: Connector, tool: Tool) -> ToolReach:
+        """What ``tool`` of ``connector`` touches (:func:`blastradius.scope.tool_reach`), computed once."""
+        return self._shared.index.tool_reach(connector, tool)
 
     def group_reach(self, connector: Connector, action: ActionClass, tools: tuple[Tool, ...]) -> _GroupReach:
         """Reach of one action (these usable tools of a connector): the same for every plugin, so computed once."""
         key = (connector.id, action, tuple(t.name for t in tools))
-        cached = self._groups.get(key)
-        if cached is not None:
-            return cached
-        w = self.w
-        datasets: dict[str, DatasetScope] = {}
-        people = {}
-        for t in tools:
-            r = self.reach(connector, t)
-            for s in r.datasets:
-                if s.dataset not in datasets or (s.records or 0) > (datasets[s.dataset].records or 0):
-                    datasets[s.dataset] = s
-            for g in r.people:
-                people[g.id] = g
-        records = {d: (s.records if s.records is not None else w.unknown_dataset_records) for d, s in datasets.items()}
-        counts = {g: (p.count if p.count is not None else w.unknown_people_count) for g, p in people.items()}
-        sensitive = sum(n for d, n in records.items() if datasets[d].sensitive)
-        weighted_people = sum(
-            n * w.people_weights["external" if people[g].is_external else "internal"] for g, n in counts.items()
-        )
-        counted = (
-            ((d, n) for d, n in records.items() if datasets[d].sensitive) if action is ActionClass.READ else records.items()
-        )
-        weighted = sum(n * w.classification_weights[datasets[d].classification] for d, n in counted)
-        result = _GroupReach(
-            datasets=tuple(sorted(datasets.values(), key=lambda s: s.dataset)),
-            people_groups=tuple(sorted(people)),
-            records=sum(records.values()),
-            people=sum(counts.values()),
-            sensitive_records=sensitive,
-            external_people=sum(n for g, n in counts.items() if people[g].is_external),
-            reach=_log_reach(weighted, weighted_people),
-            unknowns=sum(not s.size_known for s in datasets.values()) + sum(p.count is None for p in people.values()),
-        )
-        self._groups[key] = result
-        return result
+        own = self.inv.connector_by_id.get(connector.id) is connector
+        cached = self._shared.groups.get(key) if own else None
+        if cached is None:
+            cached = _group_reach(
+                self._shared.index, lambda read: self._terms(connector, read), connector, action, tools, self.w
+            )
+            if own:
+                self._shared.groups[key] = cached
+        return cached
+
+    def _terms(self, connector: Connector, read: bool) -> _DatasetTerms:
+        scoped = self._shared.index.scoped(connector)
+        if not self._shared.index.owns(connector):
+            return _DatasetTerms.of(scoped, read=read, w=self.w)
+        read = read and scoped.read_records != scoped.records  # the same terms when no row limit applies
+        key = (connector.id, read)
+        terms = self._shared.terms.get(key)
+        if terms is None:
+            terms = self._shared.terms[key] = _DatasetTerms.of(scoped, read=read, w=self.w)
+        return terms
 
     def way_out(self, plugin: Plugin, tools: Iterable[tuple[Connector, Tool, ToolStatus]]) -> tuple[float, str]:
         """Autonomy of the plugin's most open channel to the outside, and what it is."""
+        outward = [
+            (_autonomy(status, self.w), f"{conn.id}.{tool.name} ({status.value})")
+            for conn, tool, status in tools
+            if _outward(conn, tool) and status in _USABLE
+        ]
+        return self._way_out(plugin, outward)
+
+    def _way_out(self, plugin: Plugin, outward: Iterable[tuple[float, str]]) -> tuple[float, str]:
         best, why = self.w.leak_internal_factor, NO_WAY_OUT
         if plugin.output is OutputDestination.EXTERNAL:
             miss = self.w.review_miss(plugin.review_tier)
             if miss > best or why == NO_WAY_OUT:
                 best, why = miss, f"output leaves the organisation (review tier {plugin.review_tier or 'none'})"
-        for conn, tool, status in tools:
-            leaves = conn.leaves_org_for(tool)
-            outward = tool.action in (ActionClass.SEND, ActionClass.SHARE) or (leaves and tool.action is not ActionClass.READ)
-            if not outward or status not in (ToolStatus.UNGATED, ToolStatus.GATED):
-                continue
-            a = _autonomy(status, self.w)
+        for a, label in outward:
             if a > best or why == NO_WAY_OUT:
-                best, why = a, f"{conn.id}.{tool.name} ({status.value})"
+                best, why = a, label
         return best, why
 
-    def plugin(self, plugin: Plugin) -> PluginScore:
-        inv, w = self.inv, self.w
-        tools = []
-        for pc in plugin.connectors:
-            conn = inv.connector_by_id[pc.connector]
-            for tool in conn.tools:
-                status, reason = tool_status(plugin, conn, tool)
-                tools.append((conn, tool, status, reason))
-        exfil, way_out = self.way_out(plugin, ((c, t, s) for c, t, s, _ in tools))
+    def _names(self, connector: Connector) -> tuple[frozenset[str], frozenset[str]]:
+        """The selectors that can name a tool of ``connector`` (its tools' action classes, ``conn.tool``,
+        ``conn.*``), and its tool names."""
+        hit = self._shared.names.get(connector.id)
+        if hit is None:
+            tools = connector.tools
+            selectors = {t.action.value for t in tools} | {f"{connector.id}.{t.name}" for t in tools} | {f"{connector.id}.*"}
+            hit = (frozenset(selectors), frozenset(t.name for t in tools))
+            if self.inv.connector_by_id.get(connector.id) is connector:
+                self._shared.names[connector.id] = hit
+        return hit
 
-        groups: dict[tuple[str, ActionClass], list] = {}
-        for item in tools:
-            groups.setdefault((item[0].id, item[1].action), []).append(item)
-
-        actions = []
-        for (conn_id, action), items in groups.items():
-            conn = items[0][0]
-            usable = [i for i in items if i[2] in (ToolStatus.UNGATED, ToolStatus.GATED)]
-            status, reason = min(((i[2], i[3]) for i in items), key=lambda sr: _STATUS_ORDER.index(sr[0]))
-            g = self.group_reach(conn, action, tuple(t for _, t, _, _ in usable))
-            capability = max((_capability(t, c, w) for c, t, _, _ in usable), default=0.0)
-            autonomy = max((_autonomy(s, w) for _, _, s, _ in usable), default=0.0)
-            if action is ActionClass.READ:
-                failure = "data_leakage"
-                autonomy *= exfil
-            else:
-                failure = "wrong_action"
-            actions.append(
-                ActionScore(
-                    plugin=plugin.id,
-                    connector=conn_id,
-                    system=conn.system,
-                    action=action,
-                    tools=tuple(t.name for _, t, _, _ in usable),
-                    unavailable_tools=tuple(t.name for _, t, st, _ in items if st not in (ToolStatus.UNGATED, ToolStatus.GATED)),
-                    status=status,
-                    reason=reason,
-                    failure_class=failure,
-                    capability=capability,
-                    reach_records=g.records,
-                    reach_people=g.people,
-                    sensitive_records=g.sensitive_records,
-                    external_people=g.external_people,
-                    reach=g.reach,
-                    autonomy=autonomy,
-                    blast_radius=capability * g.reach * autonomy,
-                    high_impact=any(is_high_impact(t, w) for _, t, _, _ in usable),
-                    irreversible=any(t.reversibility is Reversibility.IMMEDIATE for _, t, _, _ in usable)
-                    and action is not ActionClass.READ,
-                    leaves_org=any(c.leaves_org_for(t) for c, t, _, _ in usable),
-                    fan_out=max((t.fan_out for _, t, _, _ in usable), default=0),
-                    datasets=g.datasets,
-                    people_groups=g.people_groups,
-                    unknowns=g.unknowns,
-                )
+    def _plan(self, conn: Connector) -> _ConnectorPlan:
+        plan = self._shared.plans.get(conn.id)
+        if plan is None:
+            by_action: dict[ActionClass, list[int]] = {}
+            for i, tool in enumerate(conn.tools):
+                by_action.setdefault(tool.action, []).append(i)
+            plan = _ConnectorPlan(
+                actions=tuple((a, tuple(idx)) for a, idx in sorted(by_action.items(), key=lambda kv: kv[0].value)),
+                outward=tuple(
+                    (i, {s: f"{conn.id}.{t.name} ({s.value})" for s in _USABLE})
+                    for i, t in enumerate(conn.tools)
+                    if _outward(conn, t)
+                ),
             )
-        actions.sort(key=lambda a: (a.connector, a.action.value))
-        output = self.output(plugin)
+            if self.inv.connector_by_id.get(conn.id) is conn:
+                self._shared.plans[conn.id] = plan
+        return plan
+
+    def _connector_use(self, plugin: Plugin, conn: Connector, listed: int) -> _ConnectorUse:
+        """The plugin's actions through ``conn`` (listed ``listed`` times), shared by every plugin whose tools there
+        have the same statuses."""
+        statuses = tuple(tool_status(plugin, conn, tool)[0] for tool in conn.tools)
+        key = (conn.id, listed, statuses)
+        use = self._shared.uses.get(key)
+        if use is None:
+            plan = self._plan(conn)
+            w = self.w
+            use = _ConnectorUse(
+                actions=tuple(self._action(conn, action, idx, statuses, listed) for action, idx in plan.actions),
+                outward=tuple(
+                    (_autonomy(statuses[i], w), labels[statuses[i]]) for i, labels in plan.outward if statuses[i] in _USABLE
+                ),
+            )
+            if self.inv.connector_by_id.get(conn.id) is conn:
+                self._shared.uses[key] = use
+        return use
+
+    def _action(
+        self, conn: Connector, action: ActionClass, idx: tuple[int, ...], statuses: tuple[ToolStatus, ...], listed: int
+    ) -> _Action:
+        """The action of class ``action`` (tools ``idx`` of ``conn``), given its tools' statuses."""
+        key = (conn.id, action, listed, tuple(statuses[i] for i in idx))
+        a = self._shared.actions.get(key)
+        if a is not None:
+            return a
+        items = [(conn.tools[i], statuses[i]) for _ in range(listed) for i in idx]  # listed twice: its tools twice
+        usable = tuple(t for t, s in items if s in _USABLE)
+        names = tuple(t.name for t in usable)
+        status_tool, status = min(items, key=lambda ts: _STATUS_ORDER.index(ts[1]))
+        g = self.group_reach(conn, action, usable)
+        a = _Action(
+            connector=conn,
+            action=action,
+            tools=usable,
+            tool_names=names,
+            unavailable_tools=tuple(t.name for t, s in items if s not in _USABLE),
+            status=status,
+            status_tool=status_tool,
+            group=g,
+            capability=g.capability,
+            autonomy=max((_autonomy(s, self.w) for _, s in items if s in _USABLE), default=0.0),
+            high_impact=g.high_impact,
+            irreversible=g.irreversible,
+            leaves_org=g.leaves_org,
+            fan_out=g.fan_out,
+            failure_class=g.failure_class,
+        )
+        if self.inv.connector_by_id.get(conn.id) is conn:
+            self._shared.actions[key] = a
+        return a
+
+    def _parts(self, plugin: Plugin) -> _PluginParts:
+        """The plugin's actions with their autonomy and blast radius, its way out, output and totals."""
+        shared = self._shared
+        own = self.inv.plugin_by_id.get(plugin.id) is plugin
+        if own and plugin.id in shared.parts:
+            return shared.parts[plugin.id]
+        listed: dict[str, list[tuple[str, ...] | None]] = {}
+        for pc in plugin.connectors:
+            listed.setdefault(pc.connector, []).append(pc.tools)
+        blocked, gated = frozenset(plugin.blocked), frozenset(plugin.requires_approval)
+        uses = []
+        for cid, subsets in listed.items():
+            conn = self.inv.connector_by_id[cid]
+            selectors, names = self._names(conn)
+            # what its tools' statuses depend on: the connector, the plugin's tool subsets, the selectors naming them
+            key = (
+                cid,
+                tuple(None if s is None else names.intersection(s) for s in subsets),
+                blocked & selectors,
+                gated & selectors,
+            )
+            use = shared.settings.get(key)
+            if use is None:
+                use = shared.settings[key] = self._connector_use(plugin, conn, len(subsets))
+            uses.append((cid, use))
+        exfil, way_out = self._way_out(plugin, (o for _, use in uses for o in use.outward))
+        actions, autonomy, blast = [], [], []
         by_class = {c: 0.0 for c in FAILURE_CLASSES}
-        for a in actions:
-            by_class[a.failure_class] += a.blast_radius
+        for _, use in sorted(uses, key=lambda u: u[0]):
+            for a in use.actions:
+                aut = a.autonomy * exfil if a.action is ActionClass.READ else a.autonomy
+                b = a.capability * a.group.reach * aut
+                actions.append(a)
+                autonomy.append(aut)
+                blast.append(b)
+                by_class[a.failure_class] += b
+        output = self.output(plugin)
         by_class["wrong_output"] += output.blast_radius
-        return PluginScore(plugin=plugin.id, actions=tuple(actions), output=output, way_out=way_out, by_class=by_class)
+        parts = _PluginParts(
+            plugin=plugin, actions=tuple(actions), autonomy=tuple(autonomy), blast_radius=tuple(blast),
+            way_out=way_out, output=output, by_class=by_class,
+        )
+        if own:
+            shared.parts[plugin.id] = parts
+        return parts
+
+    def plugin(self, plugin: Plugin) -> PluginScore:
+        own = self.inv.plugin_by_id.get(plugin.id) is plugin
+        if own and plugin.id in self._shared.scores:
+            return self._shared.scores[plugin.id]
+        parts = self._parts(plugin)
+        actions = tuple(
+            ActionScore(
+                plugin=plugin.id,
+                connector=a.connector.id,
+                system=a.connector.system,
+                action=a.action,
+                tools=a.tool_names,
+                unavailable_tools=a.unavailable_tools,
+                status=a.status,
+                reason=tool_status(plugin, a.connector, a.status_tool)[1],
+                failure_class=a.failure_class,
+                capability=a.capability,
+                reach_records=a.group.records,
+                reach_people=a.group.people,
+                sensitive_records=a.group.sensitive_records,
+                external_people=a.group.external_people,
+                reach=a.group.reach,
+                autonomy=autonomy,
+                blast_radius=blast,
+                high_impact=a.high_impact,
+                irreversible=a.irreversible,
+                leaves_org=a.leaves_org,
+                fan_out=a.fan_out,
+                datasets=a.group.datasets,
+                people_groups=a.group.people_groups,
+                unknowns=a.group.unknowns,
+            )
+            for a, autonomy, blast in zip(parts.actions, parts.autonomy, parts.blast_radius, strict=True)
+        )
+        score = PluginScore(
+            plugin=plugin.id, actions=actions, output=parts.output, way_out=parts.way_out, by_class=dict(parts.by_class)
+        )
+        if own:
+            self._shared.scores[plugin.id] = score
+        return score
 
     def output(self, plugin: Plugin) -> OutputScore:
         w = self.w
@@ -441,6 +773,19 @@ class Scorer:
             autonomy=autonomy,
             blast_radius=capability * reach * autonomy,
         )
+
+    def table(self) -> pd.DataFrame:
+        """:func:`score_plugins` of the scorer's inventory and weights (a copy of a table computed once)."""
+        if self._shared.table is None:
+            self._shared.table = _score_table(self)
+        return self._shared.table.copy()
+
+
+def _outward(conn: Connector, tool: Tool) -> bool:
+    """Whether the tool is a channel out of the organisation: a send or share, or an outside effect."""
+    return tool.action in (ActionClass.SEND, ActionClass.SHARE) or (
+        conn.leaves_org_for(tool) and tool.action is not ActionClass.READ
+    )
 
 
 def score_plugin(inventory: Inventory, plugin: str, weights: Weights | Mapping | str | Path | None = None) -> PluginScore:
@@ -462,44 +807,155 @@ SCORE_COLUMNS = (
 )
 
 
-class _DatasetUnion:
-    """Distinct records over several actions' datasets, vectorised: each dataset counts once, at its widest scope.
+def _dataset_union(n: int, owners: list[int], groups: list[_GroupReach]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per owner (0..n-1), records, sensitive records and datasets of unknown size over the union of its groups.
 
-    Actions of different plugins share the same (cached) tuples of dataset
-    scopes, so each tuple is turned into arrays once.
+    ``owners[k]`` owns ``groups[k]``. Each dataset counts once per owner, at
+    its widest scope (the first such in the order given): all owners at once,
+    as one sort over the concatenated datasets of every (owner, group) pair.
     """
+    if not groups:
+        return np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
+    slot_of: dict[int, int] = {}
+    table: list[_GroupReach] = []
+    slots = []
+    for g in groups:
+        slot = slot_of.get(id(g))
+        if slot is None:
+            slot = slot_of[id(g)] = len(table)
+            table.append(g)
+        slots.append(slot)
+    sizes = np.fromiter((len(g.dataset_keys) for g in table), dtype=np.int64, count=len(table))
+    rows_total = int(sizes.sum())
+    index = np.fromiter(chain.from_iterable(g.dataset_keys for g in table), dtype=np.int64, count=rows_total)
+    records = np.fromiter(chain.from_iterable(g.dataset_records for g in table), dtype=np.float64, count=rows_total)
+    sensitive = np.fromiter(chain.from_iterable(g.dataset_sensitive for g in table), dtype=bool, count=rows_total)
+    unknown = np.fromiter(chain.from_iterable(g.dataset_unknown for g in table), dtype=bool, count=rows_total)
+    # rows of every pair, in pair order: pair k takes table rows start[slot k] .. + size[slot k]
+    slot = np.asarray(slots, dtype=np.int64)
+    size = sizes[slot]
+    ends = np.cumsum(size)
+    rows = np.repeat((np.cumsum(sizes) - sizes)[slot] - (ends - size), size) + np.arange(int(ends[-1]) if len(ends) else 0)
+    owner = np.repeat(np.asarray(owners, dtype=np.int64), size)
+    key = owner * (int(index.max(initial=0)) + 1) + index[rows]
+    rec = records[rows]
+    order = np.lexsort((-rec, key))  # per owner and dataset, its widest scope first (ties: the first given)
+    key = key[order]
+    first = np.empty(len(key), dtype=bool)
+    first[:1] = True
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    pick = order[first]
+    who, rec = owner[pick], rec[pick]
+    return (
+        np.bincount(who, weights=rec, minlength=n),
+        np.bincount(who, weights=np.where(sensitive[rows[pick]], rec, 0.0), minlength=n),
+        np.bincount(who[unknown[rows[pick]]], minlength=n),
+    )
 
-    def __init__(self, inventory: Inventory, weights: Weights):
-        self.index = {d.id: i for i, d in enumerate(inventory.datasets)}
-        self.stand_in = weights.unknown_dataset_records
-        self._arrays: dict[int, tuple[Any, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def _of(self, scopes: tuple[DatasetScope, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        hit = self._arrays.get(id(scopes))
-        if hit is None:
-            hit = (
-                scopes,  # kept so that its id stays unique while cached
-                np.fromiter((self.index[s.dataset] for s in scopes), dtype=np.int64, count=len(scopes)),
-                np.fromiter((self.stand_in if s.records is None else s.records for s in scopes), dtype=np.float64,
-                            count=len(scopes)),
-                np.fromiter((s.sensitive for s in scopes), dtype=bool, count=len(scopes)),
-                np.fromiter((not s.size_known for s in scopes), dtype=bool, count=len(scopes)),
-            )
-            self._arrays[id(scopes)] = hit
-        return hit[1:]
+def _dataset_totals(parts: list[_PluginParts]) -> tuple[list[int], list[int], list[int]]:
+    """Per plugin, records, sensitive records and datasets of unknown size its usable actions reach together.
 
-    def totals(self, parts: list[tuple[DatasetScope, ...]]) -> tuple[int, int, int]:
-        """(records, sensitive records, datasets of unknown size) over the union of ``parts``."""
-        arrays = [self._of(p) for p in parts if p]
-        if not arrays:
-            return 0, 0, 0
-        idx, rec, sens, unknown = (np.concatenate(x) for x in zip(*arrays, strict=True))
-        order = np.lexsort((-rec, idx))  # per dataset, its widest scope first
-        idx, rec, sens, unknown = idx[order], rec[order], sens[order], unknown[order]
-        first = np.empty(len(idx), dtype=bool)
-        first[0] = True
-        np.not_equal(idx[1:], idx[:-1], out=first[1:])
-        return int(rec[first].sum()), int(rec[first & sens].sum()), int(unknown[first].sum())
+    Datasets of different systems are distinct, so a plugin's total is the
+    sum over the systems it reaches; where one action reaches a system, its
+    own totals are the answer, and where several do, their union is
+    computed once per distinct combination (plugins share them).
+    """
+    buckets: list[dict[str, list[_GroupReach]]] = []
+    combos: dict[tuple[int, ...], int] = {}
+    combo_groups: list[tuple[_GroupReach, ...]] = []
+    for pp in parts:
+        by_system: dict[str, list[_GroupReach]] = {}
+        for a in pp.actions:
+            if a.tools and a.group.positions:
+                by_system.setdefault(a.connector.system or "", []).append(a.group)
+        buckets.append(by_system)
+        for gs in by_system.values():
+            if len(gs) > 1:
+                key = tuple(id(g) for g in gs)
+                if key not in combos:
+                    combos[key] = len(combo_groups)
+                    combo_groups.append(tuple(gs))
+    owners = [k for k, gs in enumerate(combo_groups) for _ in gs]
+    union = _dataset_union(len(combo_groups), owners, [g for gs in combo_groups for g in gs])
+    combo_records, combo_sensitive, combo_unknown = (x.astype(np.int64).tolist() for x in union)
+    records, sensitive, unknown = [], [], []
+    for by_system in buckets:
+        r = s = u = 0
+        for gs in by_system.values():
+            if len(gs) == 1:
+                g = gs[0]
+                r, s, u = r + g.records, s + g.sensitive_records, u + g.datasets_unknown
+            else:
+                k = combos[tuple(id(g) for g in gs)]
+                r, s, u = r + combo_records[k], s + combo_sensitive[k], u + combo_unknown[k]
+        records.append(r)
+        sensitive.append(s)
+        unknown.append(u)
+    return records, sensitive, unknown
+
+
+def _score_table(scorer: Scorer) -> pd.DataFrame:
+    """The rows of :func:`score_plugins`, from the scorer's per-plugin figures, datasets unioned for all plugins at once."""
+    inventory, w = scorer.inv, scorer.w
+    plugins = inventory.plugins
+    parts = [scorer._parts(p) for p in plugins]
+    records, sensitive, unknown = _dataset_totals(parts)
+    columns: dict[str, list[Any]] = {c: [] for c in SCORE_COLUMNS}
+    stand_in = w.unknown_people_count
+    ungated, gated, blocked, unusable = ToolStatus.UNGATED, ToolStatus.GATED, ToolStatus.BLOCKED, ToolStatus.UNUSABLE
+    free = {ungated: 1.0, gated: w.gate_miss_rate}
+    for i, (plugin, pp) in enumerate(zip(plugins, parts, strict=True)):
+        # one pass over the actions, in order: the float sums add up exactly as a sum() over them would
+        capability: float | None = None
+        cap_sum: float = 0
+        free_sum: float = 0
+        n_ungated_high = n_gated = n_blocked = 0
+        people: dict[str, PeopleGroup] = {}
+        for a in pp.actions:
+            status = a.status
+            if a.tools:
+                if capability is None or a.capability > capability:
+                    capability = a.capability
+                for g in a.group.people_list:
+                    people[g.id] = g
+            if status is not unusable and a.capability > 0:
+                cap_sum += a.capability
+                free_sum += a.capability * free.get(status, 0.0)
+            if status is ungated:
+                n_ungated_high += a.high_impact
+            elif status is gated:
+                n_gated += 1
+            elif status is blocked:
+                n_blocked += 1
+        counts = [(p.count if p.count is not None else stand_in, p) for p in people.values()]
+        users = inventory.users_of(plugin)
+        columns["plugin"].append(plugin.id)
+        columns["name"].append(plugin.label)
+        columns["owner"].append(plugin.owner)
+        columns["department"].append(inventory.department_of(plugin))
+        columns["capability"].append(0.0 if capability is None else capability)
+        columns["reach_records"].append(records[i])
+        columns["reach_people"].append(sum(n for n, _ in counts))
+        columns["autonomy"].append(free_sum / cap_sum if cap_sum else 0.0)
+        columns["blast_radius"].append(sum(pp.by_class.values()))
+        for c in FAILURE_CLASSES:
+            columns[c].append(pp.by_class[c])
+        columns["sensitive_records"].append(sensitive[i])
+        columns["external_people"].append(sum(n for n, p in counts if p.is_external))
+        columns["ungated_high_impact"].append(n_ungated_high)
+        columns["gated_actions"].append(n_gated)
+        columns["blocked_actions"].append(n_blocked)
+        columns["way_out"].append(pp.way_out)
+        columns["unknowns"].append(
+            unknown[i] + sum(p.count is None for p in people.values()) + (0 if pp.output.audience_known else 1)
+        )
+        columns["users"].append(sum(n for _, n in users))
+        columns["runs_per_day"].append(sum(n * u.runs_per_user_per_day for u, n in users))
+    df = pd.DataFrame(columns, columns=list(SCORE_COLUMNS))
+    df = df.sort_values(["blast_radius", "plugin"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+    df.index = pd.RangeIndex(1, len(df) + 1, name="rank")
+    return df
 
 
 def score_plugins(inventory: Inventory, weights: Weights | Mapping | str | Path | None = None) -> pd.DataFrame:
@@ -527,44 +983,4 @@ def score_plugins(inventory: Inventory, weights: Weights | Mapping | str | Path 
     >>> list(df.columns[:9])
     ['plugin', 'name', 'owner', 'department', 'capability', 'reach_records', 'reach_people', 'autonomy', 'blast_radius']
     """
-    w = load_weights(weights, inventory=inventory)
-    rows = []
-    union = _DatasetUnion(inventory, w)
-    for ps in action_scores(inventory, w):
-        plugin = inventory.plugin_by_id[ps.plugin]
-        usable = [a for a in ps.actions if a.status in (ToolStatus.UNGATED, ToolStatus.GATED)]
-        reach_records, sensitive_records, unknown_records = union.totals([a.datasets for a in usable])
-        groups = {g: inventory.people_by_id[g] for a in usable for g in a.people_groups}
-        people = {g: (p.count if p.count is not None else w.unknown_people_count) for g, p in groups.items()}
-        weighted = [a for a in ps.actions if a.status is not ToolStatus.UNUSABLE and a.capability > 0]
-        cap_sum = sum(a.capability for a in weighted)
-        autonomy = sum(a.capability * _autonomy(a.status, w) for a in weighted) / cap_sum if cap_sum else 0.0
-        rows.append(
-            {
-                "plugin": ps.plugin,
-                "name": plugin.label,
-                "owner": plugin.owner,
-                "department": inventory.department_of(plugin),
-                "capability": max((a.capability for a in usable), default=0.0),
-                "reach_records": reach_records,
-                "reach_people": sum(people.values()),
-                "autonomy": autonomy,
-                "blast_radius": ps.blast_radius,
-                **ps.by_class,
-                "sensitive_records": sensitive_records,
-                "external_people": sum(n for g, n in people.items() if groups[g].is_external),
-                "ungated_high_impact": sum(a.high_impact and a.status is ToolStatus.UNGATED for a in ps.actions),
-                "gated_actions": sum(a.status is ToolStatus.GATED for a in ps.actions),
-                "blocked_actions": sum(a.status is ToolStatus.BLOCKED for a in ps.actions),
-                "way_out": ps.way_out,
-                "unknowns": unknown_records
-                + sum(g.count is None for g in groups.values())
-                + (0 if ps.output.audience_known else 1),
-                "users": sum(n for _, n in inventory.users_of(plugin)),
-                "runs_per_day": inventory.runs_per_day(plugin),
-            }
-        )
-    df = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
-    df = df.sort_values(["blast_radius", "plugin"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
-    df.index = pd.RangeIndex(1, len(df) + 1, name="rank")
-    return df
+    return Scorer(inventory, load_weights(weights, inventory=inventory)).table()

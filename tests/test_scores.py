@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import math
 import random
 import tempfile
@@ -13,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from blastradius import ConfigError, load_inventory
+from blastradius.diff import diff_inventories
 from blastradius.explain import approval_prompt, explain_plugin, format_explanation
 from blastradius.levers import (
     WidenedAccessError,
@@ -29,8 +33,11 @@ from blastradius.levers import (
     without_connector,
 )
 from blastradius.model import ActionClass
-from blastradius.scope import ToolStatus
-from blastradius.scores import action_scores, is_high_impact, load_weights, score_plugin, score_plugins
+from blastradius.rules import lint
+from blastradius.scope import ToolStatus, scope_index, tool_reach
+from blastradius.scores import Scorer, action_scores, is_high_impact, load_weights, score_plugin, score_plugins
+from blastradius.synth import write_enterprise
+import figures
 from conftest import ACME, ACME_GOVERNED, mini_inventory, write_inventory
 from strategies import inventories
 
@@ -384,3 +391,75 @@ def test_a_bad_weights_section_in_an_inventory_says_where(tmp_path: Path) -> Non
     inv = load_inventory(write_inventory(tmp_path, files))
     with pytest.raises(ConfigError, match=r"weights\.yaml:3: weights\.fan_out_slop: unknown key 'fan_out_slop' \(did you mean 'fan_out_slope'\?\)"):
         score_plugins(inv)
+
+
+# --- the figures do not depend on how they are computed ------------------------------------------
+
+#: Figures computed plugin by plugin, tool by tool, before scoring shared work between plugins: the
+#: example score tables in full, everything else as SHA-256 digests of :mod:`figures` data.
+EXPECTED = json.loads((Path(__file__).parent / "data" / "expected-figures.json").read_text(encoding="utf-8"))
+SYNTHETIC = {"people": 3000, "plugins": 80, "connectors": 30, "systems": 15, "datasets": 600}
+
+
+def digest(data: object) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+@pytest.mark.parametrize("inventory", [ACME, ACME_GOVERNED], ids=["acme", "acme-governed"])
+def test_example_figures_are_unchanged(inventory: Path) -> None:
+    inv = load_inventory(inventory)
+    assert figures.table(score_plugins(inv)) == EXPECTED[inventory.name]["scores"]
+    assert digest(figures.plugin_scores(action_scores(inv))) == EXPECTED[inventory.name]["actions"]
+
+
+def test_synthetic_enterprise_figures_are_unchanged(tmp_path: Path) -> None:
+    a = load_inventory(write_enterprise(tmp_path / "a", seed=3, **SYNTHETIC))
+    b = load_inventory(write_enterprise(tmp_path / "b", seed=4, **SYNTHETIC))
+    expected = EXPECTED["synthetic"]
+    assert digest(figures.table(score_plugins(a))) == expected["scores"]
+    assert digest(figures.plugin_scores(action_scores(a))) == expected["actions"]
+    assert digest(figures.findings(lint(a, as_of=dt.date(2026, 11, 21)), str(tmp_path))) == expected["lint"]
+    assert digest(figures.inventory_diff(diff_inventories(a, b), str(tmp_path))) == expected["diff"]
+
+
+def test_scorers_of_one_inventory_share_their_work_and_copies_start_afresh() -> None:
+    inv = load_inventory(ACME)
+    first = action_scores(inv)
+    table = score_plugins(inv)
+    assert all(a is b for a, b in zip(first, action_scores(inv), strict=True))
+    table.loc[1, "blast_radius"] = -1.0  # a caller's copy: the kept table is not touched
+    assert score_plugins(inv).loc[1, "blast_radius"] > 0
+    copy = inv.replace()
+    assert all(a is not b and a == b for a, b in zip(first, action_scores(copy), strict=True))
+    assert score_plugins(copy).equals(score_plugins(inv))
+
+
+def test_a_what_if_record_is_scored_as_given_never_from_the_cache() -> None:
+    inv = load_inventory(ACME)
+    scorer = Scorer(inv, W)
+    plugin = inv.plugin_by_id["ap-autopilot"]
+    before = scorer.plugin(plugin)
+    gated = plugin.model_copy(update={"requires_approval": ("payments.*",)})
+    alone = scorer.plugin(gated)  # a copy, not the inventory's record
+    assert alone == score_plugin(inv.replace(plugins=[gated if p.id == gated.id else p for p in inv.plugins]), gated.id)
+    assert alone.blast_radius < before.blast_radius and scorer.plugin(plugin) is before
+    conn = inv.connector_by_id["finance-warehouse"]
+    wider = conn.model_copy(update={"row_limit": None})
+    index = scope_index(inv)
+    datasets, people = inv.datasets_by_system[conn.system], inv.people_by_system[conn.system]
+    for tool in conn.tools:
+        assert index.tool_reach(wider, tool) == tool_reach(wider, tool, datasets, people)
+        assert index.tool_reach(conn, tool) == tool_reach(conn, tool, datasets, people)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=inventories())
+def test_scope_index_answers_as_tool_reach(files) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        inv = load_inventory(write_inventory(Path(tmp), files))
+    index = scope_index(inv)
+    for conn in inv.connectors:
+        datasets = inv.datasets_by_system.get(conn.system or "", ())
+        people = inv.people_by_system.get(conn.system or "", ())
+        for tool in conn.tools:
+            assert index.tool_reach(conn, tool) == tool_reach(conn, tool, datasets, people)
