@@ -1192,7 +1192,7 @@ def _simulate(
         stop = min(start + _BLOCK, trials)
         with _KERNEL_LOCK:  # the kernel's thread pool runs one call at a time
             kernel.simulate_block(
-                root, _GLOBAL, start, stop, tables.plugins, tables.plugin_keys, tables.path_start, tables.keys,
+                np.uint64(root), np.uint64(_GLOBAL), start, stop, tables.plugins, tables.plugin_keys, tables.path_start, tables.keys,
                 tables.path_f, tables.path_i, assumptions.period.hours, columns,
                 *(values[name][start:stop] for name in _FIELDS), systematic_runs[start:stop], lost[start:stop],
             )
