@@ -324,6 +324,13 @@ def test_same_seed_same_numbers_other_seed_other_sample_same_mean(acme) -> None:
         assert abs(x.mean() - y.mean()) < 4 * se, name
 
 
+def test_the_largest_seed_is_a_seed_like_any_other(acme) -> None:
+    top = simulate_failures(acme, trials=50, seed=2**64 - 1)
+    assert top.seed == 2**64 - 1
+    assert np.array_equal(top.incidents, simulate_failures(acme, trials=50, seed=2**64 - 1).incidents)
+    assert not np.array_equal(top.incidents, simulate_failures(acme, trials=50, seed=0).incidents)
+
+
 def test_a_generator_seed_is_recorded_so_the_run_can_be_repeated(acme) -> None:
     r = simulate_failures(acme, trials=200, seed=np.random.default_rng(5))
     again = simulate_failures(acme, trials=200, seed=r.seed)
@@ -551,6 +558,7 @@ def test_an_override_for_an_unknown_plugin_says_where_and_suggests(tmp_path: Pat
         ({"trials": 0}, "trials must be at least 1, got 0"),
         ({"trials": 2.5}, "trials must be a whole number"),
         ({"trials": 10, "seed": -1}, "seed must be 0 or more"),
+        ({"trials": 10, "seed": 2**64}, r"seed must be below 2\*\*64"),
     ],
 )
 def test_bad_arguments_are_clear_errors(acme, kwargs: dict, expected: str) -> None:
