@@ -225,20 +225,24 @@ _RANK = {c: i for i, c in enumerate(_CLASSIFICATIONS)}
 
 
 class _SystemDatasets:
-    """A system's datasets as plain columns, each dataset read once: ids, tables, sizes, column names, classification.
+    """A system's datasets as plain columns, each dataset read once: ids, tables, sizes, classification.
 
     ``keys`` number the datasets from ``first``: unique within the inventory
-    when each system starts where the previous one ended.
+    when each system starts where the previous one ended. Column names are
+    read in the same pass when ``names`` (some connector to the system denies
+    columns), else when first asked for.
     """
 
-    def __init__(self, datasets: tuple[Dataset, ...], first: int):
-        ids, tables, records, names, classes = [], [], [], [], []
+    def __init__(self, datasets: tuple[Dataset, ...], first: int, *, names: bool):
+        ids, tables, records, classes = [], [], [], []
+        column_names = []
         for d in datasets:
             ids.append(d.id)
             tables.append(d.table or d.id)
             records.append(d.records)
             columns = d.columns
-            names.append(tuple([c.name for c in columns]))
+            if names:
+                column_names.append(tuple([c.name for c in columns]))
             rank = max([_RANK[c.classification] for c in columns], default=-1)
             if d.classification is not None:
                 rank = max(rank, _RANK[d.classification])
@@ -249,8 +253,14 @@ class _SystemDatasets:
         self.tables = tuple(tables)
         self.records = tuple(records)
         self.size_known = tuple(n is not None for n in records)
-        self.column_names = tuple(names)
         self.classification = tuple(classes)  # with nothing masked: ``effective_classification()``
+        self._names = tuple(column_names) if names else None
+
+    @property
+    def column_names(self) -> tuple[tuple[str, ...], ...]:
+        if self._names is None:
+            self._names = tuple(tuple([c.name for c in d.columns]) for d in self.datasets)
+        return self._names
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -310,7 +320,9 @@ class ScopeIndex:
 
     def __init__(self, inventory: Inventory):
         self.inventory = inventory
+        self._connectors = inventory.connector_by_id
         self._next_key = 0
+        self._denying: set[str] | None = None
         self._systems: dict[str, _SystemDatasets] = {}
         self._scoped: dict[str, ScopedDatasets] = {}
         self._selections: dict[tuple[str, str], tuple[Tool, tuple[int, ...], tuple[PeopleGroup, ...]]] = {}
@@ -319,12 +331,15 @@ class ScopeIndex:
 
     def owns(self, connector: Connector) -> bool:
         """Whether ``connector`` is the inventory's own record (what-if copies are computed afresh, never cached)."""
-        return self.inventory.connector_by_id.get(connector.id) is connector
+        return self._connectors.get(connector.id) is connector
 
     def _system(self, system: str) -> _SystemDatasets:
         hit = self._systems.get(system)
         if hit is None:
-            hit = _SystemDatasets(self.inventory.datasets_by_system.get(system, ()), self._next_key)
+            if self._denying is None:  # systems some connector of the inventory masks columns of
+                self._denying = {c.system or "" for c in self.inventory.connectors if c.denied_columns}
+            datasets = self.inventory.datasets_by_system.get(system, ())
+            hit = _SystemDatasets(datasets, self._next_key, names=system in self._denying)
             self._systems[system] = hit
             self._next_key += len(hit.ids)
         return hit

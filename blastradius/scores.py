@@ -276,11 +276,15 @@ def _autonomy(status: ToolStatus, weights: Weights) -> float:
     return {ToolStatus.UNGATED: 1.0, ToolStatus.GATED: weights.gate_miss_rate}.get(status, 0.0)
 
 
+_ALL_TOOLS = (None,)  # a connector listed once, with all its tools
 _STATUS_ORDER = (ToolStatus.UNGATED, ToolStatus.GATED, ToolStatus.BLOCKED, ToolStatus.UNUSABLE)
 _USABLE = (ToolStatus.UNGATED, ToolStatus.GATED)
 
+# The records below are private to scoring and never changed once built; they are not frozen because
+# building a frozen dataclass costs several times more, and scoring a large inventory builds thousands.
 
-@dataclass(frozen=True, kw_only=True)
+
+@dataclass(kw_only=True, eq=False)
 class _GroupReach:
     """What one action of a connector (some of its tools, one action class) reaches and can do: the same for every plugin.
 
@@ -289,7 +293,7 @@ class _GroupReach:
     :class:`ActionScore` shows are built when first asked for.
     """
 
-    index: ScopeIndex = field(repr=False, compare=False)
+    index: ScopeIndex = field(repr=False)
     connector: Connector
     read: bool
     positions: tuple[int, ...]  # in ``index.scoped(connector)``
@@ -322,7 +326,7 @@ class _GroupReach:
         return tuple(sorted(g.id for g in self.people_list))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class _DatasetTerms:
     """Per dataset a connector's scope lets through, what it adds to an action's reach, for reads or other actions.
 
@@ -374,7 +378,7 @@ def _group_reach(
     """Datasets (each at the connector's scope) and people the ``tools`` reach together, their weighted reach,
     and what the tools can do (capability, high impact ...).
 
-    ``terms(read)`` gives the connector's :class:`_DatasetTerms`. Sums run
+    ``terms(connector, read)`` gives the connector's :class:`_DatasetTerms`. Sums run
     over datasets and people in the order the tools first reach them.
     """
     selections = [index.selection(connector, t) for t in tools]
@@ -385,7 +389,7 @@ def _group_reach(
         people = tuple({g.id: g for _, groups in selections for g in groups}.values())
     read = action is ActionClass.READ
     if positions:
-        t: _DatasetTerms = terms(read)
+        t: _DatasetTerms = terms(connector, read)
         pick = _pick(positions)
         records, sensitive, unknown = pick(t.records), pick(t.sensitive), pick(t.unknown)
         sensitive_records = sum(pick(t.sensitive_records))
@@ -416,16 +420,16 @@ def _group_reach(
         dataset_records=records,
         dataset_sensitive=sensitive,
         dataset_unknown=unknown,
-        capability=max((_capability(t, connector, w) for t in tools), default=0.0),
+        capability=max([_capability(t, connector, w) for t in tools], default=0.0),
         high_impact=any(is_high_impact(t, w) for t in tools),
-        irreversible=any(t.reversibility is Reversibility.IMMEDIATE for t in tools) and not read,
+        irreversible=not read and any(t.reversibility is Reversibility.IMMEDIATE for t in tools),
         leaves_org=any(connector.leaves_org_for(t) for t in tools),
-        fan_out=max((t.fan_out for t in tools), default=0),
+        fan_out=max([t.fan_out for t in tools], default=0),
         failure_class="data_leakage" if read else "wrong_action",
     )
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class _Action:
     """One action (connector × action class) as the plugin's settings for that connector leave it.
 
@@ -451,23 +455,51 @@ class _Action:
     failure_class: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class _ConnectorUse:
     """A plugin's actions through one connector (sorted by action class), and its usable ways out, in tool order."""
 
     actions: tuple[_Action, ...]
     outward: tuple[tuple[float, str], ...]  # (autonomy, "connector.tool (status)")
+    _columns: tuple[tuple[Any, ...], ...] | None = field(default=None, repr=False)
+
+    def columns(self) -> tuple[tuple[Any, ...], ...]:
+        """Per action, what the score table reads (:data:`_COLUMNS`), each as a tuple in action order."""
+        if self._columns is None:
+            rows = [
+                (
+                    a.group.capability, a.group.reach, a.autonomy, a.group.read, _STATUS_ORDER.index(a.status),
+                    a.group.high_impact, bool(a.tools) and bool(a.group.positions or a.group.people_list),
+                    a.connector.system or "", a.group,
+                )
+                for a in self.actions
+            ]
+            self._columns = tuple(zip(*rows, strict=True)) if rows else ((),) * len(_COLUMNS)
+        return self._columns
 
 
-@dataclass(frozen=True, kw_only=True)
+#: What :meth:`_ConnectorUse.columns` holds, in order.
+_COLUMNS = ("capability", "reach", "autonomy", "read", "status", "high_impact", "reaches", "system", "group")
+
+
+@dataclass(kw_only=True, eq=False)
 class _ConnectorPlan:
     """A connector's tools by action class (sorted by class), and its channels out with their labels per status."""
 
-    actions: tuple[tuple[ActionClass, tuple[int, ...]], ...]
+    actions: tuple[tuple[ActionClass, tuple[int, ...], Any], ...]  # class, its tools, a getter of their statuses
     outward: tuple[tuple[int, dict[ToolStatus, str]], ...]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
+class _PluginUses:
+    """A plugin's connector uses, by connector id, and the autonomy and name of its most open way out."""
+
+    uses: tuple[_ConnectorUse, ...]
+    exfil: float
+    way_out: str
+
+
+@dataclass(kw_only=True, eq=False)
 class _PluginParts:
     """The figures of one plugin's score, before they are dressed as a :class:`PluginScore`."""
 
@@ -492,7 +524,7 @@ class _Shared:
         self.actions: dict[tuple, _Action] = {}  # by connector, action class and its tools' statuses
         self.plans: dict[str, _ConnectorPlan] = {}
         self.names: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
-        self.parts: dict[str, _PluginParts] = {}
+        self.plugin_uses: dict[str, _PluginUses] = {}
         self.scores: dict[str, PluginScore] = {}
         self.table: pd.DataFrame | None = None
 
@@ -547,9 +579,7 @@ class Scorer:
         own = self.inv.connector_by_id.get(connector.id) is connector
         cached = self._shared.groups.get(key) if own else None
         if cached is None:
-            cached = _group_reach(
-                self._shared.index, lambda read: self._terms(connector, read), connector, action, tools, self.w
-            )
+            cached = _group_reach(self._shared.index, self._terms, connector, action, tools, self.w)
             if own:
                 self._shared.groups[key] = cached
         return cached
@@ -591,8 +621,9 @@ class Scorer:
         hit = self._shared.names.get(connector.id)
         if hit is None:
             tools = connector.tools
-            selectors = {t.action.value for t in tools} | {f"{connector.id}.{t.name}" for t in tools} | {f"{connector.id}.*"}
-            hit = (frozenset(selectors), frozenset(t.name for t in tools))
+            cid = connector.id
+            selectors = frozenset([*(t.action for t in tools), *(f"{cid}.{t.name}" for t in tools), f"{cid}.*"])
+            hit = (selectors, frozenset([t.name for t in tools]))  # an action class is the string of its value
             if self.inv.connector_by_id.get(connector.id) is connector:
                 self._shared.names[connector.id] = hit
         return hit
@@ -604,7 +635,9 @@ class Scorer:
             for i, tool in enumerate(conn.tools):
                 by_action.setdefault(tool.action, []).append(i)
             plan = _ConnectorPlan(
-                actions=tuple((a, tuple(idx)) for a, idx in sorted(by_action.items(), key=lambda kv: kv[0].value)),
+                actions=tuple(
+                    (a, tuple(idx), _pick(tuple(idx))) for a, idx in sorted(by_action.items(), key=lambda kv: kv[0].value)
+                ),
                 outward=tuple(
                     (i, {s: f"{conn.id}.{t.name} ({s.value})" for s in _USABLE})
                     for i, t in enumerate(conn.tools)
@@ -625,7 +658,9 @@ class Scorer:
             plan = self._plan(conn)
             w = self.w
             use = _ConnectorUse(
-                actions=tuple(self._action(conn, action, idx, statuses, listed) for action, idx in plan.actions),
+                actions=tuple(
+                    self._action(conn, action, idx, pick(statuses), listed) for action, idx, pick in plan.actions
+                ),
                 outward=tuple(
                     (_autonomy(statuses[i], w), labels[statuses[i]]) for i, labels in plan.outward if statuses[i] in _USABLE
                 ),
@@ -637,27 +672,27 @@ class Scorer:
     def _action(
         self, conn: Connector, action: ActionClass, idx: tuple[int, ...], statuses: tuple[ToolStatus, ...], listed: int
     ) -> _Action:
-        """The action of class ``action`` (tools ``idx`` of ``conn``), given its tools' statuses."""
-        key = (conn.id, action, listed, tuple(statuses[i] for i in idx))
+        """The action of class ``action``: tools ``idx`` of ``conn``, whose statuses are ``statuses``."""
+        key = (conn.id, action, listed, statuses)
         a = self._shared.actions.get(key)
         if a is not None:
             return a
-        items = [(conn.tools[i], statuses[i]) for _ in range(listed) for i in idx]  # listed twice: its tools twice
+        # a connector the plugin lists twice offers its tools twice
+        items = [(conn.tools[i], s) for _ in range(listed) for i, s in zip(idx, statuses, strict=True)]
         usable = tuple(t for t, s in items if s in _USABLE)
-        names = tuple(t.name for t in usable)
         status_tool, status = min(items, key=lambda ts: _STATUS_ORDER.index(ts[1]))
         g = self.group_reach(conn, action, usable)
         a = _Action(
             connector=conn,
             action=action,
             tools=usable,
-            tool_names=names,
+            tool_names=tuple(t.name for t in usable),
             unavailable_tools=tuple(t.name for t, s in items if s not in _USABLE),
             status=status,
             status_tool=status_tool,
             group=g,
             capability=g.capability,
-            autonomy=max((_autonomy(s, self.w) for _, s in items if s in _USABLE), default=0.0),
+            autonomy=_autonomy(status, self.w),  # its least restricted tool's: the most autonomous
             high_impact=g.high_impact,
             irreversible=g.irreversible,
             leaves_org=g.leaves_org,
@@ -668,12 +703,12 @@ class Scorer:
             self._shared.actions[key] = a
         return a
 
-    def _parts(self, plugin: Plugin) -> _PluginParts:
-        """The plugin's actions with their autonomy and blast radius, its way out, output and totals."""
+    def _uses(self, plugin: Plugin) -> _PluginUses:
+        """The plugin's connector uses, by connector id, and its most open way out."""
         shared = self._shared
         own = self.inv.plugin_by_id.get(plugin.id) is plugin
-        if own and plugin.id in shared.parts:
-            return shared.parts[plugin.id]
+        if own and plugin.id in shared.plugin_uses:
+            return shared.plugin_uses[plugin.id]
         listed: dict[str, list[tuple[str, ...] | None]] = {}
         for pc in plugin.connectors:
             listed.setdefault(pc.connector, []).append(pc.tools)
@@ -683,20 +718,25 @@ class Scorer:
             conn = self.inv.connector_by_id[cid]
             selectors, names = self._names(conn)
             # what its tools' statuses depend on: the connector, the plugin's tool subsets, the selectors naming them
-            key = (
-                cid,
-                tuple(None if s is None else names.intersection(s) for s in subsets),
-                blocked & selectors,
-                gated & selectors,
-            )
+            given = _ALL_TOOLS if subsets == [None] else tuple(None if s is None else names.intersection(s) for s in subsets)
+            key = (cid, given, blocked & selectors, gated & selectors)
             use = shared.settings.get(key)
             if use is None:
                 use = shared.settings[key] = self._connector_use(plugin, conn, len(subsets))
             uses.append((cid, use))
         exfil, way_out = self._way_out(plugin, (o for _, use in uses for o in use.outward))
+        found = _PluginUses(uses=tuple(use for _, use in sorted(uses, key=lambda u: u[0])), exfil=exfil, way_out=way_out)
+        if own:
+            shared.plugin_uses[plugin.id] = found
+        return found
+
+    def _parts(self, plugin: Plugin) -> _PluginParts:
+        """The plugin's actions with their autonomy and blast radius, its way out, output and totals."""
+        found = self._uses(plugin)
+        exfil = found.exfil
         actions, autonomy, blast = [], [], []
         by_class = {c: 0.0 for c in FAILURE_CLASSES}
-        for _, use in sorted(uses, key=lambda u: u[0]):
+        for use in found.uses:
             for a in use.actions:
                 aut = a.autonomy * exfil if a.action is ActionClass.READ else a.autonomy
                 b = a.capability * a.group.reach * aut
@@ -706,13 +746,10 @@ class Scorer:
                 by_class[a.failure_class] += b
         output = self.output(plugin)
         by_class["wrong_output"] += output.blast_radius
-        parts = _PluginParts(
+        return _PluginParts(
             plugin=plugin, actions=tuple(actions), autonomy=tuple(autonomy), blast_radius=tuple(blast),
-            way_out=way_out, output=output, by_class=by_class,
+            way_out=found.way_out, output=output, by_class=by_class,
         )
-        if own:
-            shared.parts[plugin.id] = parts
-        return parts
 
     def plugin(self, plugin: Plugin) -> PluginScore:
         own = self.inv.plugin_by_id.get(plugin.id) is plugin
@@ -853,106 +890,159 @@ def _dataset_union(n: int, owners: list[int], groups: list[_GroupReach]) -> tupl
     )
 
 
-def _dataset_totals(parts: list[_PluginParts]) -> tuple[list[int], list[int], list[int]]:
-    """Per plugin, records, sensitive records and datasets of unknown size its usable actions reach together.
+def _count(who: np.ndarray, values: Any, n: int) -> np.ndarray:
+    """Whole numbers added up per ``who`` (0..n-1): exact, as long as each total stays below 2**53."""
+    return np.bincount(who, weights=np.asarray(values, dtype=np.float64), minlength=n).astype(np.int64)
 
-    Datasets of different systems are distinct, so a plugin's total is the
-    sum over the systems it reaches; where one action reaches a system, its
-    own totals are the answer, and where several do, their union is
-    computed once per distinct combination (plugins share them).
+
+def _reach_totals(
+    n: int, owner: np.ndarray, reaches: np.ndarray, systems: list[str], groups: list[_GroupReach], w: Weights
+) -> dict[str, np.ndarray]:
+    """Per plugin, what its usable actions reach together: records, sensitive records, people, external people,
+    and datasets and people groups of unknown size.
+
+    ``owner[k]`` is the plugin of action ``k``, ``reaches[k]`` whether it is
+    usable and reaches anything, ``systems[k]`` the system it reaches and
+    ``groups[k]`` its reach. Datasets and people of different
+    systems are distinct, so a plugin's totals are sums over the systems it
+    reaches: where one action reaches a system, that action's own totals;
+    where several do, their union, computed once per distinct combination of
+    actions (plugins share them).
     """
-    buckets: list[dict[str, list[_GroupReach]]] = []
+    totals = {
+        k: np.zeros(n, dtype=np.int64)
+        for k in ("records", "sensitive_records", "unknown_datasets", "people", "external_people", "unknown_people")
+    }
+    rows = np.flatnonzero(reaches)
+    if not len(rows):
+        return totals
+    code: dict[str, int] = {}
+    system = np.fromiter((code.setdefault(systems[k], len(code)) for k in rows.tolist()), np.int64, len(rows))
+    bucket = owner[rows] * len(code) + system
+    _, where, size = np.unique(bucket, return_inverse=True, return_counts=True)
+    alone = size[where] == 1
+    one = [groups[k] for k in rows[alone].tolist()]
+    who = owner[rows[alone]]
+    for name, values in (
+        ("records", [g.records for g in one]),
+        ("sensitive_records", [g.sensitive_records for g in one]),
+        ("unknown_datasets", [g.datasets_unknown for g in one]),
+        ("people", [g.people for g in one]),
+        ("external_people", [g.external_people for g in one]),
+        ("unknown_people", [g.unknowns - g.datasets_unknown for g in one]),
+    ):
+        totals[name] += _count(who, values, n)
+    # several actions reaching one system: their union, once per combination of actions
+    together: dict[int, list[_GroupReach]] = {}
+    for k, b in zip(rows[~alone].tolist(), bucket[~alone].tolist(), strict=True):
+        together.setdefault(b, []).append(groups[k])
     combos: dict[tuple[int, ...], int] = {}
     combo_groups: list[tuple[_GroupReach, ...]] = []
-    for pp in parts:
-        by_system: dict[str, list[_GroupReach]] = {}
-        for a in pp.actions:
-            if a.tools and a.group.positions:
-                by_system.setdefault(a.connector.system or "", []).append(a.group)
-        buckets.append(by_system)
-        for gs in by_system.values():
-            if len(gs) > 1:
-                key = tuple(id(g) for g in gs)
-                if key not in combos:
-                    combos[key] = len(combo_groups)
-                    combo_groups.append(tuple(gs))
-    owners = [k for k, gs in enumerate(combo_groups) for _ in gs]
-    union = _dataset_union(len(combo_groups), owners, [g for gs in combo_groups for g in gs])
-    combo_records, combo_sensitive, combo_unknown = (x.astype(np.int64).tolist() for x in union)
-    records, sensitive, unknown = [], [], []
-    for by_system in buckets:
-        r = s = u = 0
-        for gs in by_system.values():
-            if len(gs) == 1:
-                g = gs[0]
-                r, s, u = r + g.records, s + g.sensitive_records, u + g.datasets_unknown
-            else:
-                k = combos[tuple(id(g) for g in gs)]
-                r, s, u = r + combo_records[k], s + combo_sensitive[k], u + combo_unknown[k]
-        records.append(r)
-        sensitive.append(s)
-        unknown.append(u)
-    return records, sensitive, unknown
+    owners_of: list[tuple[int, int]] = []
+    for b, gs in together.items():
+        key = tuple(id(g) for g in gs)
+        if key not in combos:
+            combos[key] = len(combo_groups)
+            combo_groups.append(tuple(gs))
+        owners_of.append((b // len(code), combos[key]))
+    union = _dataset_union(
+        len(combo_groups), [k for k, gs in enumerate(combo_groups) for _ in gs], [g for gs in combo_groups for g in gs]
+    )
+    records, sensitive, unknown = (x.astype(np.int64) for x in union)
+    stand_in = w.unknown_people_count
+    people, external, unknown_people = [], [], []
+    for gs in combo_groups:
+        groups_of = {p.id: p for g in gs for p in g.people_list}.values()
+        counts = [(p.count if p.count is not None else stand_in, p) for p in groups_of]
+        people.append(sum(c for c, _ in counts))
+        external.append(sum(c for c, p in counts if p.is_external))
+        unknown_people.append(sum(p.count is None for p in groups_of))
+    if owners_of:
+        who, combo = (np.asarray(x, dtype=np.int64) for x in zip(*owners_of, strict=True))
+        for name, values in (
+            ("records", records), ("sensitive_records", sensitive), ("unknown_datasets", unknown),
+            ("people", np.asarray(people, dtype=np.int64)), ("external_people", np.asarray(external, dtype=np.int64)),
+            ("unknown_people", np.asarray(unknown_people, dtype=np.int64)),
+        ):
+            totals[name] += _count(who, values[combo], n)
+    return totals
 
 
 def _score_table(scorer: Scorer) -> pd.DataFrame:
-    """The rows of :func:`score_plugins`, from the scorer's per-plugin figures, datasets unioned for all plugins at once."""
+    """The rows of :func:`score_plugins`: every plugin's actions as columns of numbers, added up per plugin at once.
+
+    Sums run over each plugin's actions in their order (by connector, then
+    action class), as :meth:`Scorer.plugin` adds them: ``np.bincount`` adds
+    its weights one by one in array order.
+    """
     inventory, w = scorer.inv, scorer.w
     plugins = inventory.plugins
-    parts = [scorer._parts(p) for p in plugins]
-    records, sensitive, unknown = _dataset_totals(parts)
-    columns: dict[str, list[Any]] = {c: [] for c in SCORE_COLUMNS}
-    stand_in = w.unknown_people_count
-    ungated, gated, blocked, unusable = ToolStatus.UNGATED, ToolStatus.GATED, ToolStatus.BLOCKED, ToolStatus.UNUSABLE
-    free = {ungated: 1.0, gated: w.gate_miss_rate}
-    for i, (plugin, pp) in enumerate(zip(plugins, parts, strict=True)):
-        # one pass over the actions, in order: the float sums add up exactly as a sum() over them would
-        capability: float | None = None
-        cap_sum: float = 0
-        free_sum: float = 0
-        n_ungated_high = n_gated = n_blocked = 0
-        people: dict[str, PeopleGroup] = {}
-        for a in pp.actions:
-            status = a.status
-            if a.tools:
-                if capability is None or a.capability > capability:
-                    capability = a.capability
-                for g in a.group.people_list:
-                    people[g.id] = g
-            if status is not unusable and a.capability > 0:
-                cap_sum += a.capability
-                free_sum += a.capability * free.get(status, 0.0)
-            if status is ungated:
-                n_ungated_high += a.high_impact
-            elif status is gated:
-                n_gated += 1
-            elif status is blocked:
-                n_blocked += 1
-        counts = [(p.count if p.count is not None else stand_in, p) for p in people.values()]
-        users = inventory.users_of(plugin)
-        columns["plugin"].append(plugin.id)
-        columns["name"].append(plugin.label)
-        columns["owner"].append(plugin.owner)
-        columns["department"].append(inventory.department_of(plugin))
-        columns["capability"].append(0.0 if capability is None else capability)
-        columns["reach_records"].append(records[i])
-        columns["reach_people"].append(sum(n for n, _ in counts))
-        columns["autonomy"].append(free_sum / cap_sum if cap_sum else 0.0)
-        columns["blast_radius"].append(sum(pp.by_class.values()))
-        for c in FAILURE_CLASSES:
-            columns[c].append(pp.by_class[c])
-        columns["sensitive_records"].append(sensitive[i])
-        columns["external_people"].append(sum(n for n, p in counts if p.is_external))
-        columns["ungated_high_impact"].append(n_ungated_high)
-        columns["gated_actions"].append(n_gated)
-        columns["blocked_actions"].append(n_blocked)
-        columns["way_out"].append(pp.way_out)
-        columns["unknowns"].append(
-            unknown[i] + sum(p.count is None for p in people.values()) + (0 if pp.output.audience_known else 1)
-        )
-        columns["users"].append(sum(n for _, n in users))
-        columns["runs_per_day"].append(sum(n * u.runs_per_user_per_day for u, n in users))
-    df = pd.DataFrame(columns, columns=list(SCORE_COLUMNS))
+    n = len(plugins)
+    if not n:
+        return _ranked(pd.DataFrame([], columns=list(SCORE_COLUMNS)))
+    found = [scorer._uses(p) for p in plugins]
+    uses = [use for f in found for use in f.uses]
+    columns_of = [use.columns() for use in uses]
+    owner = np.repeat(
+        np.repeat(np.arange(n), [len(f.uses) for f in found]), [len(use.actions) for use in uses]
+    ).astype(np.int64)
+    m = len(owner)
+
+    def column(name: str, dtype: Any) -> np.ndarray:
+        i = _COLUMNS.index(name)
+        return np.fromiter(chain.from_iterable(c[i] for c in columns_of), dtype=dtype, count=m)
+
+    def listed(name: str) -> list[Any]:
+        i = _COLUMNS.index(name)
+        return list(chain.from_iterable(c[i] for c in columns_of))
+
+    capability, reach, autonomy = column("capability", float), column("reach", float), column("autonomy", float)
+    read, status, high_impact = column("read", bool), column("status", np.int64), column("high_impact", bool)
+    exfil = np.fromiter((f.exfil for f in found), float, n)
+    blast = capability * reach * np.where(read, autonomy * exfil[owner], autonomy)
+    outputs = [scorer.output(p) for p in plugins]
+    wrong_action = np.bincount(owner[~read], weights=blast[~read], minlength=n).astype(float)  # float, even if empty
+    data_leakage = np.bincount(owner[read], weights=blast[read], minlength=n).astype(float)
+    wrong_output = np.fromiter((o.blast_radius for o in outputs), float, n)
+    ungated, gated, blocked, unusable = (_STATUS_ORDER.index(s) for s in _STATUS_ORDER)
+    weighted = (status != unusable) & (capability > 0)
+    free = np.select([status == ungated, status == gated], [1.0, w.gate_miss_rate], 0.0)
+    cap_sum = np.bincount(owner[weighted], weights=capability[weighted], minlength=n)
+    free_sum = np.bincount(owner[weighted], weights=(capability * free)[weighted], minlength=n)
+    usable = status <= gated
+    most = np.zeros(n)
+    np.maximum.at(most, owner[usable], capability[usable])
+    reached = _reach_totals(n, owner, column("reaches", bool), listed("system"), listed("group"), w)
+    users = [inventory.users_of(p) for p in plugins]
+    columns = {
+        "plugin": [p.id for p in plugins],
+        "name": [p.label for p in plugins],
+        "owner": [p.owner for p in plugins],
+        "department": [inventory.department_of(p) for p in plugins],
+        "capability": most,
+        "reach_records": reached["records"],
+        "reach_people": reached["people"],
+        "autonomy": np.divide(free_sum, cap_sum, out=np.zeros(n), where=cap_sum != 0),
+        "blast_radius": wrong_action + data_leakage + wrong_output,
+        "wrong_action": wrong_action,
+        "data_leakage": data_leakage,
+        "wrong_output": wrong_output,
+        "sensitive_records": reached["sensitive_records"],
+        "external_people": reached["external_people"],
+        "ungated_high_impact": np.bincount(owner[(status == ungated) & high_impact], minlength=n),
+        "gated_actions": np.bincount(owner[status == gated], minlength=n),
+        "blocked_actions": np.bincount(owner[status == blocked], minlength=n),
+        "way_out": [f.way_out for f in found],
+        "unknowns": reached["unknown_datasets"] + reached["unknown_people"]
+        + np.fromiter((not o.audience_known for o in outputs), np.int64, n),
+        "users": [sum(c for _, c in u) for u in users],
+        "runs_per_day": [sum(c * use.runs_per_user_per_day for use, c in u) for u in users],  # Inventory.runs_per_day
+    }
+    return _ranked(pd.DataFrame(columns, columns=list(SCORE_COLUMNS)))
+
+
+def _ranked(df: pd.DataFrame) -> pd.DataFrame:
+    """Highest blast radius first (ties by plugin id), indexed by rank from 1."""
     df = df.sort_values(["blast_radius", "plugin"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
     df.index = pd.RangeIndex(1, len(df) + 1, name="rank")
     return df

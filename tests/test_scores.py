@@ -32,7 +32,7 @@ from blastradius.levers import (
     with_tool_blocked,
     without_connector,
 )
-from blastradius.model import ActionClass
+from blastradius.model import ActionClass, Inventory, Plugin, Team
 from blastradius.rules import lint
 from blastradius.scope import ToolStatus, scope_index, tool_reach
 from blastradius.scores import Scorer, action_scores, is_high_impact, load_weights, score_plugin, score_plugins
@@ -463,3 +463,65 @@ def test_scope_index_answers_as_tool_reach(files) -> None:
         people = inv.people_by_system.get(conn.system or "", ())
         for tool in conn.tools:
             assert index.tool_reach(conn, tool) == tool_reach(conn, tool, datasets, people)
+
+
+def table_from_plugin_scores(inv, weights) -> pd.DataFrame:
+    """The score table added up plugin by plugin from its :class:`PluginScore`: what score_plugins must equal."""
+    usable_status = (ToolStatus.UNGATED, ToolStatus.GATED)
+    free = {ToolStatus.UNGATED: 1.0, ToolStatus.GATED: weights.gate_miss_rate}
+    rows = []
+    for ps in action_scores(inv, weights):
+        plugin = inv.plugin_by_id[ps.plugin]
+        usable = [a for a in ps.actions if a.status in usable_status]
+        widest: dict[str, tuple[int, bool, bool]] = {}  # each dataset at its widest scope, the first such
+        for a in usable:
+            for s in a.datasets:
+                n = weights.unknown_dataset_records if s.records is None else s.records
+                if s.dataset not in widest or n > widest[s.dataset][0]:
+                    widest[s.dataset] = (n, s.sensitive, not s.size_known)
+        groups = {g: inv.people_by_id[g] for a in usable for g in a.people_groups}
+        people = {g: (p.count if p.count is not None else weights.unknown_people_count) for g, p in groups.items()}
+        weighted = [a for a in ps.actions if a.status is not ToolStatus.UNUSABLE and a.capability > 0]
+        cap_sum = sum(a.capability for a in weighted)
+        rows.append({
+            "plugin": ps.plugin, "name": plugin.label, "owner": plugin.owner, "department": inv.department_of(plugin),
+            "capability": max((a.capability for a in usable), default=0.0),
+            "reach_records": sum(n for n, _, _ in widest.values()), "reach_people": sum(people.values()),
+            "autonomy": sum(a.capability * free.get(a.status, 0.0) for a in weighted) / cap_sum if cap_sum else 0.0,
+            "blast_radius": ps.blast_radius, **ps.by_class,
+            "sensitive_records": sum(n for n, s, _ in widest.values() if s),
+            "external_people": sum(n for g, n in people.items() if groups[g].is_external),
+            "ungated_high_impact": sum(a.high_impact and a.status is ToolStatus.UNGATED for a in ps.actions),
+            "gated_actions": sum(a.status is ToolStatus.GATED for a in ps.actions),
+            "blocked_actions": sum(a.status is ToolStatus.BLOCKED for a in ps.actions),
+            "way_out": ps.way_out,
+            "unknowns": sum(u for _, _, u in widest.values()) + sum(g.count is None for g in groups.values())
+            + (0 if ps.output.audience_known else 1),
+            "users": sum(n for _, n in inv.users_of(plugin)), "runs_per_day": inv.runs_per_day(plugin),
+        })
+    df = pd.DataFrame(rows, columns=list(score_plugins(inv, weights).columns))
+    df = df.sort_values(["blast_radius", "plugin"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+    df.index = pd.RangeIndex(1, len(df) + 1, name="rank")
+    return df
+
+
+@pytest.mark.parametrize("inventory", [ACME, ACME_GOVERNED], ids=["acme", "acme-governed"])
+def test_the_score_table_adds_up_the_plugin_scores(inventory: Path) -> None:
+    inv = load_inventory(inventory)
+    pd.testing.assert_frame_equal(score_plugins(inv), table_from_plugin_scores(inv, W), check_exact=True)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=inventories())
+def test_the_score_table_adds_up_the_plugin_scores_of_any_inventory(files) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        inv = load_inventory(write_inventory(Path(tmp), files))
+    pd.testing.assert_frame_equal(score_plugins(inv), table_from_plugin_scores(inv, W), check_exact=True)
+
+
+def test_an_empty_inventory_and_a_plugin_without_connectors_score_as_before() -> None:
+    empty = score_plugins(Inventory())
+    assert empty.empty and empty.index.name == "rank"
+    assert empty.equals(table_from_plugin_scores(Inventory(), W))
+    alone = Inventory(teams=(Team(id="t", headcount=3),), plugins=(Plugin(id="p", owner="t"),))
+    pd.testing.assert_frame_equal(score_plugins(alone), table_from_plugin_scores(alone, W), check_exact=True)
