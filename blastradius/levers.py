@@ -44,7 +44,7 @@ from blastradius.model import (
     PluginKillSwitch,
     Tool,
 )
-from blastradius.scope import ToolStatus, scope_index, tool_status
+from blastradius.scope import ToolStatus, scope_index, tool_status, tool_statuses
 from blastradius.scores import Weights, Scorer, is_high_impact, load_weights
 
 __all__ = [
@@ -340,8 +340,7 @@ def _access_map(inv: Inventory, plugin: Plugin) -> tuple[dict, dict, dict, dict]
     for pc in plugin.connectors:
         conn = inv.connector_by_id[pc.connector]
         sys_id = conn.system or f"?{conn.id}"
-        for tool in conn.tools:
-            st, _ = tool_status(plugin, conn, tool)
+        for tool, st in zip(conn.tools, tool_statuses(plugin, conn), strict=True):
             for key, store in (((sys_id, tool.action.value, tool.name), status), ((sys_id, tool.action.value), by_class)):
                 if key not in store or _STATUS_RANK[st] < _STATUS_RANK[store[key]]:
                     store[key] = st

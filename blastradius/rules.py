@@ -37,7 +37,7 @@ from blastradius.model import (
     Reversibility,
     Tool,
 )
-from blastradius.scope import ToolStatus, scope_index, tool_status
+from blastradius.scope import ToolStatus, scope_index, tool_status, tool_statuses
 from blastradius.scores import ActionScore, PluginScore, Scorer, Weights, is_high_impact, load_weights
 
 __all__ = [
@@ -188,9 +188,9 @@ class Context:
         hit = self._tools.get(plugin.id)
         if hit is None:
             hit = self._tools[plugin.id] = tuple(
-                (conn, tool, tool_status(plugin, conn, tool)[0])
+                (conn, tool, status)
                 for conn in (self.inv.connector_by_id[cid] for cid in plugin.connector_ids)
-                for tool in conn.tools
+                for tool, status in zip(conn.tools, tool_statuses(plugin, conn), strict=True)
             )
         return hit
 

@@ -43,6 +43,7 @@ __all__ = [
     "scope_index",
     "tool_reach",
     "tool_status",
+    "tool_statuses",
 ]
 
 
@@ -107,6 +108,44 @@ def tool_status(plugin: Plugin, connector: Connector, tool: Tool) -> tuple[ToolS
     if gated:
         return _GATED, f"plugin '{plugin.id}' requires approval for '{gated}'"
     return _UNGATED, "no approval gate"
+
+
+def tool_statuses(plugin: Plugin, connector: Connector) -> tuple[ToolStatus, ...]:
+    """:func:`tool_status` of every tool of ``connector`` for ``plugin``, in tool order, without the reasons.
+
+    The same rules, applied once per connector rather than once per tool.
+
+    Examples
+    --------
+    >>> from blastradius.model import Connector, Plugin, Tool
+    >>> conn = Connector(id="email", access="read-write", tools=[Tool(name="read", action="read"),
+    ...                  Tool(name="send", action="send")])
+    >>> [s.value for s in tool_statuses(Plugin(id="p", owner="t", connectors=["email"], requires_approval=["send"]), conn)]
+    ['ungated', 'gated']
+    """
+    cid = connector.id
+    blocked = _selector_set(plugin.blocked) if plugin.blocked else None
+    gated = _selector_set(plugin.requires_approval) if plugin.requires_approval else None
+    given: frozenset[str] | None = None  # tools the plugin may call: in every tool list it gives the connector
+    for pc in plugin.connectors:
+        if pc.tools is not None and pc.connector == cid:
+            given = frozenset(pc.tools) if given is None else given & frozenset(pc.tools)
+    read_only = connector.access is _READ_ONLY
+    every = f"{cid}.*"
+    out = []
+    for tool in connector.tools:
+        named = f"{cid}.{tool.name}"
+        if (blocked and (tool.action in blocked or every in blocked or named in blocked)) or (
+            given is not None and tool.name not in given
+        ):
+            out.append(_BLOCKED)
+        elif read_only and tool.action is not _READ:
+            out.append(_UNUSABLE)
+        elif connector.requires_approval or (gated and (tool.action in gated or every in gated or named in gated)):
+            out.append(_GATED)
+        else:
+            out.append(_UNGATED)
+    return tuple(out)
 
 
 @dataclass(frozen=True, kw_only=True)

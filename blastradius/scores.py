@@ -59,6 +59,7 @@ from blastradius.scope import (
     ToolStatus,
     scope_index,
     tool_status,
+    tool_statuses,
 )
 
 __all__ = [
@@ -651,7 +652,7 @@ class Scorer:
     def _connector_use(self, plugin: Plugin, conn: Connector, listed: int) -> _ConnectorUse:
         """The plugin's actions through ``conn`` (listed ``listed`` times), shared by every plugin whose tools there
         have the same statuses."""
-        statuses = tuple(tool_status(plugin, conn, tool)[0] for tool in conn.tools)
+        statuses = tool_statuses(plugin, conn)
         key = (conn.id, listed, statuses)
         use = self._shared.uses.get(key)
         if use is None:

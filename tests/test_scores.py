@@ -32,9 +32,9 @@ from blastradius.levers import (
     with_tool_blocked,
     without_connector,
 )
-from blastradius.model import ActionClass, Inventory, Plugin, Team
+from blastradius.model import ActionClass, Connector, Inventory, Plugin, Team, Tool
 from blastradius.rules import lint
-from blastradius.scope import ToolStatus, scope_index, tool_reach
+from blastradius.scope import ToolStatus, scope_index, tool_reach, tool_status, tool_statuses
 from blastradius.scores import Scorer, action_scores, is_high_impact, load_weights, score_plugin, score_plugins
 from blastradius.synth import write_enterprise
 import figures
@@ -525,3 +525,35 @@ def test_an_empty_inventory_and_a_plugin_without_connectors_score_as_before() ->
     assert empty.equals(table_from_plugin_scores(Inventory(), W))
     alone = Inventory(teams=(Team(id="t", headcount=3),), plugins=(Plugin(id="p", owner="t"),))
     pd.testing.assert_frame_equal(score_plugins(alone), table_from_plugin_scores(alone, W), check_exact=True)
+
+
+_ACTIONS = [a.value for a in ActionClass]
+
+
+@st.composite
+def plugin_and_connector(draw: st.DrawFn) -> tuple[Plugin, Connector]:
+    """A connector and a plugin using it (once or twice, with or without tool lists), blocks and gates of every kind."""
+    names = draw(st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=4, unique=True))
+    conn = Connector(
+        id="conn",
+        access=draw(st.sampled_from(["read-only", "read-write"])),
+        requires_approval=draw(st.booleans()),
+        tools=[Tool(name=n, action=draw(st.sampled_from(_ACTIONS))) for n in names],
+    )
+    selectors = st.lists(
+        st.sampled_from([*_ACTIONS, "conn.*", "other.*", "other.a", *(f"conn.{n}" for n in ["a", "b", "c", "d"])]),
+        max_size=3,
+    )
+    some_tools = st.lists(st.sampled_from(["a", "b", "c", "x"]), max_size=3).map(
+        lambda tools: {"connector": "conn", "tools": tools}
+    )
+    uses = draw(st.lists(st.one_of(st.just("conn"), some_tools), min_size=1, max_size=2))  # twice: only in a what-if
+    plugin = Plugin(id="p", owner="t", connectors=uses, blocked=draw(selectors), requires_approval=draw(selectors))
+    return plugin, conn
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=plugin_and_connector())
+def test_tool_statuses_are_tool_status_for_every_tool(case) -> None:
+    plugin, conn = case
+    assert tool_statuses(plugin, conn) == tuple(tool_status(plugin, conn, t)[0] for t in conn.tools)
