@@ -167,6 +167,18 @@ def _normal(state):
 
 
 @njit(cache=True, inline="always")
+def _uniform_at(state, n):
+    """The n-th uniform of a stream (n = 0, 1, ...): a draw at a fixed place, whether or not others are drawn."""
+    return ((_mix(state + np.uint64(n + 1) * _GOLDEN) >> _S11) + 0.5) * _TWO_53
+
+
+@njit(cache=True, inline="always")
+def _normal_at(state, n):
+    """A standard normal from uniforms n and n + 1 of a stream (Box–Muller)."""
+    return math.sqrt(-2.0 * math.log(_uniform_at(state, n))) * math.cos(_TWO_PI * _uniform_at(state, n + 1))
+
+
+@njit(cache=True, inline="always")
 def _poisson(state, mean):
     """Next state and a Poisson count: inversion below a mean of 12, PTRS (Hörmann 1993) above."""
     if not mean > 0.0:
@@ -216,13 +228,12 @@ def _ptrs(state, mean):
             return state, np.int64(k)
 
 
-@njit(cache=True)
-def _geometric(state, p):
-    """Trials up to and including the first success of probability p (p > 0)."""
+@njit(cache=True, inline="always")
+def _geometric(u, p):
+    """Trials up to and including the first success of probability p (0 < p), by inversion of the uniform u."""
     if p >= 1.0:
-        return state, np.int64(1)
-    state, u = _uniform(state)
-    return state, np.int64(max(1.0, math.ceil(math.log(u) / math.log1p(-p))))
+        return np.int64(1)
+    return np.int64(max(1.0, math.ceil(math.log(u) / math.log1p(-p))))
 
 
 @njit(cache=True)
@@ -376,29 +387,24 @@ def _systematic(base, onsets, none, q, plug, i, pf, pi, k, hours, acc):
     catch = pf[k, F_CATCH]
     rate = plug[i, P_RUNS] / hours * plug[i, P_SHARE]  # faulty runs per working hour
     for f in range(faults):
+        # each draw of a fault has its place in the fault's stream: one not needed is not drawn, and moves no other
         state = _sub(fault_base, f + 1)
         # what one run of the fault touches: drawn once, the same on every run
-        state, u = _uniform(state)
-        v = 1.0 if fixed or q >= 1.0 else min(u / (1.0 - q), 1.0)
+        u = _uniform_at(state, 0)
+        v = 1.0 if fixed or u >= 1.0 - q else u / (1.0 - q)
         m_r = math.exp(v * math.log(br)) if br > 1.0 else max(br, 0.0)
         m_p = math.exp(v * math.log(bp)) if bp > 1.0 else max(bp, 0.0)
         # detection: the fastest channel that applies; a person eventually notices, within the period at most
-        state, u = _uniform(state)
-        alerted = (m_r > pf[k, F_ALERT_RECORDS] or m_p > pf[k, F_ALERT_PEOPLE]) and u < plug[i, P_ALERT_FIRES]
-        state, z_alert = _normal(state)
-        state, z_audit = _normal(state)
-        state, z_unaided = _normal(state)
-        t_detect = min(hours, _lognormal(plug[i, P_UNAIDED_MEDIAN], plug[i, P_UNAIDED_SIGMA], z_unaided))
-        if alerted:
-            t_detect = min(t_detect, _lognormal(plug[i, P_ALERT_MEDIAN], plug[i, P_ALERT_SIGMA], z_alert))
+        t_detect = min(hours, _lognormal(plug[i, P_UNAIDED_MEDIAN], plug[i, P_UNAIDED_SIGMA], _normal_at(state, 6)))
+        over = m_r > pf[k, F_ALERT_RECORDS] or m_p > pf[k, F_ALERT_PEOPLE]
+        if over and _uniform_at(state, 1) < plug[i, P_ALERT_FIRES]:
+            t_detect = min(t_detect, _lognormal(plug[i, P_ALERT_MEDIAN], plug[i, P_ALERT_SIGMA], _normal_at(state, 2)))
         if pi[k, I_AUDIT]:
-            t_detect = min(t_detect, _lognormal(plug[i, P_AUDIT_MEDIAN], plug[i, P_AUDIT_SIGMA], z_audit))
+            t_detect = min(t_detect, _lognormal(plug[i, P_AUDIT_MEDIAN], plug[i, P_AUDIT_SIGMA], _normal_at(state, 4)))
         _, extra = _poisson(_sub(state, _F_DETECT), rate * t_detect)
         runs_to_detect = 1 + extra  # the first run, then those until it is noticed
         # a human check (gate, review) that stops one of its runs raises the alarm at once
-        first_caught = _NEVER
-        if catch > 0.0:
-            state, first_caught = _geometric(state, catch)
+        first_caught = _geometric(_uniform_at(state, 8), catch) if catch > 0.0 else _NEVER
         passed = min(first_caught - 1, runs_to_detect)
         halt = max(min(pf[k, F_HALT_HOURS], hours - t_detect), 0.0)
         _, slipped = _poisson(_sub(state, _F_HALT), rate * halt * (1.0 - catch))  # runs before the halt no check stopped
@@ -406,10 +412,9 @@ def _systematic(base, onsets, none, q, plug, i, pf, pi, k, hours, acc):
         damaging = passed
         if pf[k, F_ESCAPE] < 1.0:
             _, damaging = _binomial(_sub(state, _F_ESCAPE), passed, pf[k, F_ESCAPE])
-        state, u = _uniform(state)
         records = min(damaging * m_r, pf[k, F_CAP_RECORDS])
         people = min(damaging * m_p, pf[k, F_CAP_PEOPLE])
-        if u < pf[k, F_RECOVERY]:
+        if _uniform_at(state, 9) < pf[k, F_RECOVERY]:
             acc[R_RECORDS_RECOVERABLE, _SYSTEMATIC] += records
             acc[R_PEOPLE_RECOVERABLE, _SYSTEMATIC] += people
         else:
@@ -451,19 +456,31 @@ def simulate_block(
             state, z[j] = _normal(state)
         acc = np.zeros((RESULT_FIELDS, _CLASSES))
         rates = np.empty(_PROBABILITY_CLASSES)
+        # exp(sigma * z) of the last plugin, per class: plugins mostly share their assumptions
+        last_sigma = np.full(_CLASSES, np.nan)
+        last_factor = np.empty(_CLASSES)
+        last_onsets = np.nan
+        none = 1.0
         for i in range(n_plugins):
             runs = plugins[i, P_RUNS]
             if not runs > 0.0:
                 continue
             acc[:, :] = 0.0
+            for j in range(_CLASSES):
+                sigma = plugins[i, P_ONSET_SIGMA] if j == _SYSTEMATIC else plugins[i, P_RATE_SIGMA + j]
+                if sigma != last_sigma[j]:
+                    last_sigma[j] = sigma
+                    last_factor[j] = math.exp(sigma * z[j])
             for j in range(_PROBABILITY_CLASSES):
-                rates[j] = min(_lognormal(plugins[i, P_RATE_MEDIAN + j], plugins[i, P_RATE_SIGMA + j], z[j]), 1.0)
+                rates[j] = min(plugins[i, P_RATE_MEDIAN + j] * last_factor[j], 1.0)
                 # wrong calls a human check stopped, on every path of the class at once (a sum of Poissons)
                 stopped = runs * rates[j] * plugins[i, P_CATCH + j]
                 if stopped > 0.0:
                     _, acc[R_CAUGHT, j] = _poisson(_stream(root, plugin_keys[i], t, _S_CAUGHT + _CLASSES * j), stopped)
-            onsets = _lognormal(plugins[i, P_ONSET_MEDIAN], plugins[i, P_ONSET_SIGMA], z[_SYSTEMATIC])
-            none = math.exp(-onsets)  # no fault starts on a path: the same for every path of the plugin
+            onsets = plugins[i, P_ONSET_MEDIAN] * last_factor[_SYSTEMATIC]
+            if onsets != last_onsets:
+                last_onsets = onsets
+                none = math.exp(-onsets)  # no fault starts on a path: the same for every path of the plugin
             for k in range(path_start[i], path_start[i + 1]):
                 cls = path_i[k, I_CLASS]
                 q = plugins[i, P_FULL_SHARE + cls]
