@@ -142,9 +142,20 @@ def _mix(z):  # SplitMix64's finaliser (Stafford's mix 13)
 
 
 @njit(cache=True, inline="always")
+def _keyed(root, key):
+    """The streams of one key (a path, a plugin): the first half of :func:`_stream`."""
+    return _mix(_mix(key) ^ root)
+
+
+@njit(cache=True, inline="always")
+def _counter(trial, stage):
+    return _mix(np.uint64(trial) * _TRIAL + np.uint64(stage) * _STAGE)
+
+
+@njit(cache=True, inline="always")
 def _stream(root, key, trial, stage):
     """The first state of the stream named by (root, key, trial, stage)."""
-    return _mix(root ^ _mix(key ^ _mix(np.uint64(trial) * _TRIAL + np.uint64(stage) * _STAGE)))
+    return _mix(_keyed(root, key) ^ _counter(trial, stage))
 
 
 @njit(cache=True, inline="always")
@@ -334,8 +345,8 @@ def _capped(permanent, recoverable, cap):
 
 
 @njit(cache=True, inline="always")
-def _one_off(base, rate, q, runs, pf, pi, k, acc):
-    """One path's damaging one-off failures in one trial (``base``: its stream), added to ``acc[field, class]``.
+def _one_off(base, rate, q, runs, pf, pi, k, acc, row):
+    """One path's damaging one-off failures in one trial (``base``: its stream), added to ``acc[row, field, class]``.
 
     Of a path's wrong calls (Poisson), those a human check stops, those that
     do damage and are undone, and those that do damage for good are
@@ -362,15 +373,15 @@ def _one_off(base, rate, q, runs, pf, pi, k, acc):
     rr, pr = _sizes(_sub(base, _S_SIZE_RECOVERED), recovered, q, br, bp, fixed)
     rp, rr = _capped(rp, rr, pf[k, F_CAP_RECORDS])
     pp, pr = _capped(pp, pr, pf[k, F_CAP_PEOPLE])
-    acc[R_RECORDS_PERMANENT, cls] += rp
-    acc[R_RECORDS_RECOVERABLE, cls] += rr
-    acc[R_PEOPLE_PERMANENT, cls] += pp
-    acc[R_PEOPLE_RECOVERABLE, cls] += pr
-    acc[R_INCIDENTS, cls] += permanent + recovered
+    acc[row, R_RECORDS_PERMANENT, cls] += rp
+    acc[row, R_RECORDS_RECOVERABLE, cls] += rr
+    acc[row, R_PEOPLE_PERMANENT, cls] += pp
+    acc[row, R_PEOPLE_RECOVERABLE, cls] += pr
+    acc[row, R_INCIDENTS, cls] += permanent + recovered
 
 
 @njit(cache=True, inline="always")
-def _systematic(base, onsets, none, q, plug, i, pf, pi, k, hours, acc):
+def _systematic(base, onsets, none, q, plug, i, pf, pi, k, hours, acc, row):
     """Systematic faults starting on one path in trial t (``none``: exp(-onsets)): each repeats until detected and halted."""
     if pi[k, I_HARMLESS] or not onsets > 0.0:
         return
@@ -415,16 +426,16 @@ def _systematic(base, onsets, none, q, plug, i, pf, pi, k, hours, acc):
         records = min(damaging * m_r, pf[k, F_CAP_RECORDS])
         people = min(damaging * m_p, pf[k, F_CAP_PEOPLE])
         if _uniform_at(state, 9) < pf[k, F_RECOVERY]:
-            acc[R_RECORDS_RECOVERABLE, _SYSTEMATIC] += records
-            acc[R_PEOPLE_RECOVERABLE, _SYSTEMATIC] += people
+            acc[row, R_RECORDS_RECOVERABLE, _SYSTEMATIC] += records
+            acc[row, R_PEOPLE_RECOVERABLE, _SYSTEMATIC] += people
         else:
-            acc[R_RECORDS_PERMANENT, _SYSTEMATIC] += records
-            acc[R_PEOPLE_PERMANENT, _SYSTEMATIC] += people
+            acc[row, R_RECORDS_PERMANENT, _SYSTEMATIC] += records
+            acc[row, R_PEOPLE_PERMANENT, _SYSTEMATIC] += people
         if damaging > 0:
-            acc[R_INCIDENTS, _SYSTEMATIC] += 1
+            acc[row, R_INCIDENTS, _SYSTEMATIC] += 1
         if first_caught <= runs_to_detect:
-            acc[R_CAUGHT, _SYSTEMATIC] += 1
-        acc[R_RUNS_AFFECTED, _SYSTEMATIC] += damaging
+            acc[row, R_CAUGHT, _SYSTEMATIC] += 1
+        acc[row, R_RUNS_AFFECTED, _SYSTEMATIC] += damaging
 
 
 @njit(cache=True, parallel=True)
@@ -445,56 +456,52 @@ def simulate_block(
     ``(trials, plugins)``, the systematic class only (for one-off classes it
     equals ``incidents``).
     """
-    root = np.uint64(root)
     n_plugins = plugins.shape[0]
-    for row in prange(stop - start):
-        t = start + row
-        # uncertainty about failure rates is shared by every plugin of a trial: one draw per class
-        state = _stream(root, np.uint64(global_key), t, _S_GLOBAL)
-        z = np.empty(_CLASSES)
+    n = stop - start
+    # uncertainty about failure rates is shared by every plugin of a trial: one draw per class and trial
+    z = np.empty((n, _CLASSES))
+    counters = np.empty(n, dtype=np.uint64)
+    for row in range(n):
+        counters[row] = _counter(start + row, 0)
+        state = _stream(root, global_key, start + row, _S_GLOBAL)
         for j in range(_CLASSES):
-            state, z[j] = _normal(state)
-        acc = np.zeros((RESULT_FIELDS, _CLASSES))
-        rates = np.empty(_PROBABILITY_CLASSES)
-        # exp(sigma * z) of the last plugin, per class: plugins mostly share their assumptions
-        last_sigma = np.full(_CLASSES, np.nan)
-        last_factor = np.empty(_CLASSES)
-        last_onsets = np.nan
-        none = 1.0
-        for i in range(n_plugins):
-            runs = plugins[i, P_RUNS]
-            if not runs > 0.0:
-                continue
-            acc[:, :] = 0.0
-            for j in range(_CLASSES):
-                sigma = plugins[i, P_ONSET_SIGMA] if j == _SYSTEMATIC else plugins[i, P_RATE_SIGMA + j]
-                if sigma != last_sigma[j]:
-                    last_sigma[j] = sigma
-                    last_factor[j] = math.exp(sigma * z[j])
+            state, z[row, j] = _normal(state)
+    # plugins in parallel, each over the block's trials: a path's parameters stay in registers
+    for i in prange(n_plugins):
+        runs = plugins[i, P_RUNS]
+        if not runs > 0.0:
+            continue
+        acc = np.zeros((n, RESULT_FIELDS, _CLASSES))
+        rates = np.empty((n, _PROBABILITY_CLASSES))
+        onsets = np.empty(n)
+        none = np.empty(n)
+        for row in range(n):
+            t = start + row
             for j in range(_PROBABILITY_CLASSES):
-                rates[j] = min(plugins[i, P_RATE_MEDIAN + j] * last_factor[j], 1.0)
+                rates[row, j] = min(_lognormal(plugins[i, P_RATE_MEDIAN + j], plugins[i, P_RATE_SIGMA + j], z[row, j]), 1.0)
                 # wrong calls a human check stopped, on every path of the class at once (a sum of Poissons)
-                stopped = runs * rates[j] * plugins[i, P_CATCH + j]
+                stopped = runs * rates[row, j] * plugins[i, P_CATCH + j]
                 if stopped > 0.0:
-                    _, acc[R_CAUGHT, j] = _poisson(_stream(root, plugin_keys[i], t, _S_CAUGHT + _CLASSES * j), stopped)
-            onsets = plugins[i, P_ONSET_MEDIAN] * last_factor[_SYSTEMATIC]
-            if onsets != last_onsets:
-                last_onsets = onsets
-                none = math.exp(-onsets)  # no fault starts on a path: the same for every path of the plugin
-            for k in range(path_start[i], path_start[i + 1]):
-                cls = path_i[k, I_CLASS]
-                q = plugins[i, P_FULL_SHARE + cls]
-                base = _stream(root, keys[k], t, 0)
-                _one_off(base, rates[cls], q, runs, path_f, path_i, k, acc)
-                _systematic(base, onsets, none, q, plugins, i, path_f, path_i, k, hours, acc)
+                    _, acc[row, R_CAUGHT, j] = _poisson(_stream(root, plugin_keys[i], t, _S_CAUGHT + _CLASSES * j), stopped)
+            onsets[row] = _lognormal(plugins[i, P_ONSET_MEDIAN], plugins[i, P_ONSET_SIGMA], z[row, _SYSTEMATIC])
+            none[row] = math.exp(-onsets[row])  # no fault starts on a path: the same for every path of the plugin
+        for k in range(path_start[i], path_start[i + 1]):
+            cls = path_i[k, I_CLASS]
+            q = plugins[i, P_FULL_SHARE + cls]
+            keyed = _keyed(root, keys[k])
+            for row in range(n):
+                base = _mix(keyed ^ counters[row])  # = _stream(root, keys[k], start + row, 0)
+                _one_off(base, rates[row, cls], q, runs, path_f, path_i, k, acc, row)
+                _systematic(base, onsets[row], none[row], q, plugins, i, path_f, path_i, k, hours, acc, row)
+        for row in range(n):
             for j in range(_CLASSES):
-                _store(records_permanent, row, columns[R_RECORDS_PERMANENT, i, j], acc[R_RECORDS_PERMANENT, j], lost)
-                _store(records_recoverable, row, columns[R_RECORDS_RECOVERABLE, i, j], acc[R_RECORDS_RECOVERABLE, j], lost)
-                _store(people_permanent, row, columns[R_PEOPLE_PERMANENT, i, j], acc[R_PEOPLE_PERMANENT, j], lost)
-                _store(people_recoverable, row, columns[R_PEOPLE_RECOVERABLE, i, j], acc[R_PEOPLE_RECOVERABLE, j], lost)
-                _store(incidents, row, columns[R_INCIDENTS, i, j], acc[R_INCIDENTS, j], lost)
-                _store(caught, row, columns[R_CAUGHT, i, j], acc[R_CAUGHT, j], lost)
-            runs_affected[row, i] = np.int64(acc[R_RUNS_AFFECTED, _SYSTEMATIC])
+                _store(records_permanent, row, columns[R_RECORDS_PERMANENT, i, j], acc[row, R_RECORDS_PERMANENT, j], lost)
+                _store(records_recoverable, row, columns[R_RECORDS_RECOVERABLE, i, j], acc[row, R_RECORDS_RECOVERABLE, j], lost)
+                _store(people_permanent, row, columns[R_PEOPLE_PERMANENT, i, j], acc[row, R_PEOPLE_PERMANENT, j], lost)
+                _store(people_recoverable, row, columns[R_PEOPLE_RECOVERABLE, i, j], acc[row, R_PEOPLE_RECOVERABLE, j], lost)
+                _store(incidents, row, columns[R_INCIDENTS, i, j], acc[row, R_INCIDENTS, j], lost)
+                _store(caught, row, columns[R_CAUGHT, i, j], acc[row, R_CAUGHT, j], lost)
+            runs_affected[row, i] = np.int64(acc[row, R_RUNS_AFFECTED, _SYSTEMATIC])
 
 
 @njit(cache=True, inline="always")
