@@ -126,6 +126,7 @@ _TWO_53 = 1.0 / 9007199254740992.0
 _NEVER = np.int64(2**62)
 _TWO_PI = 2.0 * math.pi
 _TABLE = 256
+_INVERSION_STEPS = 1000  # far beyond any count of a mean below INVERSION_BELOW (P < 1e-300)
 _RECIPROCAL = 1.0 / np.maximum(np.arange(_TABLE, dtype=np.float64), 1.0)  # 1/k: a product is faster than a quotient
 
 
@@ -208,8 +209,7 @@ def _poisson_small(state, mean, p0):
     p = p0
     cdf = p0
     k = 0
-    limit = mean + 40.0 * math.sqrt(mean) + 40.0
-    while u > cdf and k < limit:
+    while u > cdf and k < _INVERSION_STEPS:  # the bound only stops a sum that rounding keeps just below u
         k += 1
         p *= mean * _RECIPROCAL[k] if k < _TABLE else mean / k
         cdf += p
