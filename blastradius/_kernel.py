@@ -19,13 +19,15 @@ stream named by (seed, plugin, path, trial, stage), so
 - each stage (events caught, damaging, recovered, magnitudes, faults) has its
   own stream, so changing one control leaves the draws of the others alone.
 
-Samplers are exact (docs/simulation.md §9): Poisson counts by inversion below
-a mean of 12 (so that a smaller mean never draws a larger count from the same
-numbers) and by Hörmann's transformed rejection (PTRS, as numpy) above;
-binomial counts by geometric waiting times; normal deviates by Box–Muller.
-The one approximation is the sum of more than :data:`EXACT` event magnitudes
-of one path in one trial, drawn from a gamma with the sum's exact mean and
-variance (Wilson–Hilferty).
+Samplers (docs/simulation.md §9): Poisson counts by inversion below a mean of
+12 (so that a smaller mean never draws a larger count from the same numbers)
+and by Hörmann's transformed rejection (PTRS, as numpy) above; geometric
+waits by inversion; normal deviates by Box–Muller; binomial counts by
+geometric waiting times — all exact. Two approximations: the sum of more
+than :data:`EXACT` event magnitudes of one path in one trial is drawn from a
+gamma with the sum's exact mean and variance (Wilson–Hilferty), and a
+binomial count of variance above :data:`NORMAL_ABOVE` from the normal with
+continuity correction.
 
 Nothing here is public: the layout of the arrays is private to
 :mod:`blastradius.simulate`.
@@ -76,13 +78,16 @@ F_CAP_PEOPLE = 6
 F_ALERT_RECORDS = 7
 F_ALERT_PEOPLE = 8
 F_HALT_HOURS = 9
-PATH_COLUMNS = 10
+F_LOG_RECORDS = 10  # log of the bounds (0 for a bound of at most 1) and of 1 - catch: computed once
+F_LOG_PEOPLE = 11
+F_LOG_MISS = 12
+PATH_COLUMNS = 13
 
 # Columns of the per-path int array.
 I_CLASS = 0  # 0 wrong action, 1 data leakage, 2 wrong output (the systematic class is 3)
 I_FIXED = 1  # one event always touches its whole bound
 I_AUDIT = 2
-I_HARMLESS = 3
+I_HARMLESS = 3  # reaches nothing (the plan leaves such paths out; the kernel skips them all the same)
 PATH_INT_COLUMNS = 4
 
 # Fields of the result (the last axis of the accumulators).
@@ -240,11 +245,11 @@ def _ptrs(state, mean):
 
 
 @njit(cache=True, inline="always")
-def _geometric(u, p):
-    """Trials up to and including the first success of probability p (0 < p), by inversion of the uniform u."""
+def _geometric(u, p, log_miss):
+    """Trials up to and including the first success of probability p (0 < p; ``log_miss = log(1 - p)``), by inversion."""
     if p >= 1.0:
         return np.int64(1)
-    return np.int64(max(1.0, math.ceil(math.log(u) / math.log1p(-p))))
+    return np.int64(max(1.0, math.ceil(math.log(u) / log_miss)))
 
 
 @njit(cache=True)
@@ -297,14 +302,12 @@ def _large_sum(n, bound, log_bound, q, z):
 
 
 @njit(cache=True, inline="always")
-def _sizes(state, n, q, bound_r, bound_p, fixed):
-    """Records and people touched by n events of one path (one magnitude draw serves both)."""
+def _sizes(state, n, q, bound_r, bound_p, log_r, log_p, fixed):
+    """Records and people touched by n events of one path (one magnitude draw serves both; ``log_*``: of the bounds)."""
     if n <= 0:
         return 0.0, 0.0
     if fixed or (bound_r <= 1.0 and bound_p <= 1.0):
         return n * max(bound_r, 0.0), n * max(bound_p, 0.0)
-    log_r = math.log(bound_r) if bound_r > 1.0 else 0.0
-    log_p = math.log(bound_p) if bound_p > 1.0 else 0.0
     if n > EXACT:
         state, z = _normal(state)
         r = _large_sum(n, bound_r, log_r, q, z) if bound_r > 1.0 else n * max(bound_r, 0.0)
@@ -369,8 +372,10 @@ def _one_off(base, rate, q, runs, pf, pi, k, acc, row):
     fixed = pi[k, I_FIXED] != 0
     br = pf[k, F_BOUND_RECORDS]
     bp = pf[k, F_BOUND_PEOPLE]
-    rp, pp = _sizes(_sub(base, _S_SIZE_PERMANENT), permanent, q, br, bp, fixed)
-    rr, pr = _sizes(_sub(base, _S_SIZE_RECOVERED), recovered, q, br, bp, fixed)
+    lr = pf[k, F_LOG_RECORDS]
+    lp = pf[k, F_LOG_PEOPLE]
+    rp, pp = _sizes(_sub(base, _S_SIZE_PERMANENT), permanent, q, br, bp, lr, lp, fixed)
+    rr, pr = _sizes(_sub(base, _S_SIZE_RECOVERED), recovered, q, br, bp, lr, lp, fixed)
     rp, rr = _capped(rp, rr, pf[k, F_CAP_RECORDS])
     pp, pr = _capped(pp, pr, pf[k, F_CAP_PEOPLE])
     acc[row, R_RECORDS_PERMANENT, cls] += rp
@@ -403,8 +408,8 @@ def _systematic(base, onsets, none, q, plug, i, pf, pi, k, hours, acc, row):
         # what one run of the fault touches: drawn once, the same on every run
         u = _uniform_at(state, 0)
         v = 1.0 if fixed or u >= 1.0 - q else u / (1.0 - q)
-        m_r = math.exp(v * math.log(br)) if br > 1.0 else max(br, 0.0)
-        m_p = math.exp(v * math.log(bp)) if bp > 1.0 else max(bp, 0.0)
+        m_r = math.exp(v * pf[k, F_LOG_RECORDS]) if br > 1.0 else max(br, 0.0)
+        m_p = math.exp(v * pf[k, F_LOG_PEOPLE]) if bp > 1.0 else max(bp, 0.0)
         # detection: the fastest channel that applies; a person eventually notices, within the period at most
         t_detect = min(hours, _lognormal(plug[i, P_UNAIDED_MEDIAN], plug[i, P_UNAIDED_SIGMA], _normal_at(state, 6)))
         over = m_r > pf[k, F_ALERT_RECORDS] or m_p > pf[k, F_ALERT_PEOPLE]
@@ -415,7 +420,7 @@ def _systematic(base, onsets, none, q, plug, i, pf, pi, k, hours, acc, row):
         _, extra = _poisson(_sub(state, _F_DETECT), rate * t_detect)
         runs_to_detect = 1 + extra  # the first run, then those until it is noticed
         # a human check (gate, review) that stops one of its runs raises the alarm at once
-        first_caught = _geometric(_uniform_at(state, 8), catch) if catch > 0.0 else _NEVER
+        first_caught = _geometric(_uniform_at(state, 8), catch, pf[k, F_LOG_MISS]) if catch > 0.0 else _NEVER
         passed = min(first_caught - 1, runs_to_detect)
         halt = max(min(pf[k, F_HALT_HOURS], hours - t_detect), 0.0)
         _, slipped = _poisson(_sub(state, _F_HALT), rate * halt * (1.0 - catch))  # runs before the halt no check stopped

@@ -1090,6 +1090,9 @@ def _path_rows(path: _Path) -> tuple[list[float], list[int]]:
     floats[kernel.F_ALERT_RECORDS] = path.alert_records
     floats[kernel.F_ALERT_PEOPLE] = path.alert_people
     floats[kernel.F_HALT_HOURS] = path.halt_hours
+    floats[kernel.F_LOG_RECORDS] = math.log(path.bound_records) if path.bound_records > 1 else 0.0
+    floats[kernel.F_LOG_PEOPLE] = math.log(path.bound_people) if path.bound_people > 1 else 0.0
+    floats[kernel.F_LOG_MISS] = math.log1p(-path.catch) if 0 < path.catch < 1 else 0.0
     ints = [0] * kernel.PATH_INT_COLUMNS
     ints[kernel.I_CLASS] = _ONE_OFF.index(path.failure_class)
     ints[kernel.I_FIXED] = int(path.fixed)

@@ -37,7 +37,8 @@ def _binomials(trials, p, n, seed):
 def _geometrics(p, n, seed):
     out = np.empty(n, dtype=np.int64)
     for i in range(n):
-        out[i] = kernel._geometric(kernel._uniform_at(kernel._stream(np.uint64(seed), np.uint64(7), i, 3), 0), p)
+        u = kernel._uniform_at(kernel._stream(np.uint64(seed), np.uint64(7), i, 3), 0)
+        out[i] = kernel._geometric(u, p, math.log1p(-p) if p < 1 else 0.0)
     return out
 
 
@@ -53,7 +54,8 @@ def _normals(n, seed):
 def _sums(events, q, bound, n, seed):
     out = np.empty(n)
     for i in range(n):
-        out[i], _ = kernel._sizes(kernel._stream(np.uint64(seed), np.uint64(7), i, 5), events, q, bound, 1.0, False)
+        state = kernel._stream(np.uint64(seed), np.uint64(7), i, 5)
+        out[i], _ = kernel._sizes(state, events, q, bound, 1.0, math.log(bound), 0.0, False)
     return out
 
 
