@@ -14,6 +14,8 @@ import argparse
 import gc
 import os
 import platform
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -81,6 +83,46 @@ def naive_reach(G: Any) -> dict[str, tuple[int, int]]:
     return out
 
 
+def simulate_rss(path: Path, trials: int) -> float:
+    """Peak resident memory (MiB) of a new process that loads the inventory and simulates ``trials`` trials."""
+    code = (
+        "import resource, sys; import blastradius as br; from blastradius.simulate import simulate_failures; "
+        f"simulate_failures(br.load_inventory(sys.argv[1]), trials={trials}, seed=1); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True)
+    return int(out.stdout.split()[-1]) / 1024
+
+
+def naive_simulation_seconds(inv: Any, trials: int) -> float:
+    """Seconds per trial of the naive simulation of benchmarks/simulate.py (a Python loop over trials, paths, events)."""
+    from simulate import naive  # benchmarks/simulate.py, next to this script
+
+    from blastradius.simulate import failure_paths, load_assumptions
+
+    paths = failure_paths(inv)
+    start = time.process_time()
+    naive(paths, load_assumptions(inventory=inv), trials, seed=1)
+    return (time.process_time() - start) / trials
+
+
+def simulate_series(path: Path) -> None:
+    """Time and memory of the simulation as trials grow, on one inventory."""
+    import blastradius as br
+    from blastradius.scores import score_plugins
+    from blastradius.simulate import simulate_failures
+
+    inv = br.load_inventory(path)
+    score_plugins(inv)
+    print("\n== scaling series (trials, large enterprise, after scoring)")
+    print(f"{'trials':>8} {'sim s':>8} {'s per 1,000':>12} {'peak MiB':>9} {'result MiB':>11}")
+    for trials in (1_000, 2_500, 5_000, 10_000, 20_000):
+        t, result = timed(lambda n=trials: simulate_failures(inv, trials=n, seed=1))
+        mem = peak_mib(lambda n=trials: simulate_failures(inv, trials=n, seed=1))
+        print(f"{trials:>8,} {t:8.2f} {t / trials * 1000:12.3f} {mem:9,.0f} {result.nbytes / 2**20:11,.0f}")
+        del result
+
+
 def bench(label: str, path: Path, *, trials: int, other: Path | None) -> None:
     import blastradius as br
     from blastradius.diff import diff_inventories
@@ -103,9 +145,21 @@ def bench(label: str, path: Path, *, trials: int, other: Path | None) -> None:
     print(f"score (all plugins) {t_score:8.2f} s    naive per-plugin traversal (reach only) {t_naive:8.2f} s"
           f"    ratio {t_naive / t_score:5.1f}x")
     print(f"load+graph+score    {t_load + t_graph + t_score:8.2f} s")
-    t_sim, _ = timed(lambda: simulate_failures(fresh(), trials=trials, seed=1))
+    simulate_failures(fresh(), trials=10, seed=1)  # load (or compile, on a first run) the kernel
+    t_sim, result = timed(lambda: simulate_failures(fresh(), trials=trials, seed=1))
+    scored_inv = fresh()
+    score_plugins(scored_inv)
+    t_sim_scored, _ = timed(lambda: simulate_failures(scored_inv, trials=trials, seed=1), repeat=2)
     mem = peak_mib(lambda: simulate_failures(fresh(), trials=trials, seed=1))
-    print(f"simulate {trials:,} trials {t_sim:8.2f} s    peak {mem:,.0f} MiB")
+    rss = simulate_rss(path, trials)
+    print(f"simulate {trials:,} trials {t_sim:8.2f} s    from a fresh inventory (its reach and scores included)")
+    print(f"  after scoring     {t_sim_scored:8.2f} s    (reusing the reach kept with the inventory; best of 2)")
+    print(f"  memory            peak {mem:,.0f} MiB of arrays (tracemalloc), result {result.nbytes / 2**20:,.0f} MiB; "
+          f"a process that loads the inventory and simulates peaks at {rss:,.0f} MiB resident")
+    naive_trials = 200 if len(inv.plugins) < 100 else 2
+    per_trial = naive_simulation_seconds(fresh(), naive_trials)
+    print(f"  naive Python loop over trials, paths and events: {per_trial:.2f} s per trial ({naive_trials} trials) "
+          f"-> {per_trial * trials:,.0f} s for {trials:,}; ratio {per_trial * trials / t_sim:,.0f}x")
     t_lint, findings = timed(lambda: lint(fresh()))
     print(f"lint                {t_lint:8.2f} s    ({len(findings):,} findings)")
     scored = fresh()
@@ -125,8 +179,10 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=10_000)
     args = parser.parse_args()
     sizes = args.sizes.split(",")
+    import numba
+
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"numpy {np.__version__}")
+          f"numpy {np.__version__}, numba {numba.__version__} ({numba.get_num_threads()} threads)")
     if "example" in sizes:
         bench("example (inventories/acme)", ROOT / "inventories" / "acme", trials=args.trials,
               other=ROOT / "inventories" / "acme-governed")
@@ -138,9 +194,11 @@ def main() -> None:
             other = write_enterprise(Path(tmp) / "large-2", seed=2, **LARGE)
             print(f"\n(generated the large enterprise in {t_gen:.1f} s)")
             bench("large", path, trials=args.trials, other=other)
+            simulate_series(path)
         if "series" in sizes:
             print("\n== scaling series (plugins; people, connectors, systems, datasets in proportion)")
-            print(f"{'plugins':>8} {'load s':>8} {'score s':>8} {'naive s':>8} {'sim s':>8} {'sim MiB':>8} {'lint s':>8}")
+            print(f"{'plugins':>8} {'load s':>8} {'score s':>8} {'naive s':>8} {'sim s':>8} {'sim s/1k plugins':>16} "
+                  f"{'sim MiB':>8} {'lint s':>8}")
             import blastradius as br
             from blastradius.rules import lint
             from blastradius.scores import score_plugins
@@ -156,7 +214,8 @@ def main() -> None:
                 t_sim, _ = timed(lambda i=inv: simulate_failures(i.replace(), trials=args.trials, seed=1))
                 mem = peak_mib(lambda i=inv: simulate_failures(i.replace(), trials=args.trials, seed=1))
                 t_lint, _ = timed(lambda i=inv: lint(i.replace()))
-                print(f"{plugins:>8} {t_load:8.2f} {t_score:8.2f} {t_naive:8.2f} {t_sim:8.2f} {mem:8.0f} {t_lint:8.2f}")
+                print(f"{plugins:>8} {t_load:8.2f} {t_score:8.2f} {t_naive:8.2f} {t_sim:8.2f} {t_sim / plugins * 1000:16.2f} "
+                      f"{mem:8.0f} {t_lint:8.2f}")
 
 
 if __name__ == "__main__":
