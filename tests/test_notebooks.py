@@ -7,6 +7,7 @@ from pathlib import Path
 import nbformat
 import papermill
 import pytest
+from jupyter_client.manager import KernelManager
 
 from blastradius import load_inventory
 from blastradius.levers import recommend
@@ -19,11 +20,20 @@ NOTEBOOKS = ROOT / "notebooks"
 TRIALS, SEED = 300, 11
 
 
+class LocalKernelManager(KernelManager):
+    """A kernel on local IPC sockets, as the report runs it: nothing listens on the network."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("transport", "ipc")
+        super().__init__(**kwargs)
+
+
 def execute(name: str, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
     out = tmp_path / name
     return papermill.execute_notebook(
         str(NOTEBOOKS / name), str(out), parameters={"TRIALS": TRIALS, "SEED": SEED, **parameters},
-        kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS),
+        kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS), kernel_manager_class=LocalKernelManager,
+        execution_timeout=600, start_timeout=120,  # a stuck kernel fails the test instead of hanging the suite
     )
 
 
