@@ -87,8 +87,7 @@ PATH_COLUMNS = 13
 I_CLASS = 0  # 0 wrong action, 1 data leakage, 2 wrong output (the systematic class is 3)
 I_FIXED = 1  # one event always touches its whole bound
 I_AUDIT = 2
-I_HARMLESS = 3  # reaches nothing (the plan leaves such paths out; the kernel skips them all the same)
-PATH_INT_COLUMNS = 4
+PATH_INT_COLUMNS = 3  # paths that reach nothing are left out of the plan's tables
 
 # Fields of the result (the last axis of the accumulators).
 R_RECORDS_PERMANENT = 0
@@ -359,8 +358,6 @@ def _one_off(base, rate, q, runs, pf, pi, k, acc, row):
     cls = pi[k, I_CLASS]
     lam = runs * rate
     catch = pf[k, F_CATCH]
-    if pi[k, I_HARMLESS]:
-        return
     damaging = lam * (1.0 - catch) * pf[k, F_ESCAPE]
     recovery = pf[k, F_RECOVERY]
     _, permanent = _poisson(_sub(base, _S_PERMANENT), damaging * (1.0 - recovery))
@@ -388,7 +385,7 @@ def _one_off(base, rate, q, runs, pf, pi, k, acc, row):
 @njit(cache=True, inline="always")
 def _systematic(base, onsets, none, q, plug, i, pf, pi, k, hours, acc, row):
     """Systematic faults starting on one path in trial t (``none``: exp(-onsets)): each repeats until detected and halted."""
-    if pi[k, I_HARMLESS] or not onsets > 0.0:
+    if not onsets > 0.0:
         return
     if onsets < INVERSION_BELOW:
         _, faults = _poisson_small(_sub(base, _S_FAULTS), onsets, none)

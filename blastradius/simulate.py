@@ -1097,7 +1097,6 @@ def _path_rows(path: _Path) -> tuple[list[float], list[int]]:
     ints[kernel.I_CLASS] = _ONE_OFF.index(path.failure_class)
     ints[kernel.I_FIXED] = int(path.fixed)
     ints[kernel.I_AUDIT] = int(path.audit)
-    ints[kernel.I_HARMLESS] = int(path.harmless)
     return floats, ints
 
 
