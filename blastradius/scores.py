@@ -24,30 +24,24 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache, cached_property
-from importlib import resources
+from functools import cached_property
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import Field, StrictFloat, field_validator
 
-from blastradius.loader import validate_settings
 from blastradius.model import (
     HIGH_IMPACT_ACTIONS,
     SENSITIVE_CLASSIFICATIONS,
     ActionClass,
-    Classification,
     Connector,
     Inventory,
     OutputDestination,
     PeopleGroup,
     Plugin,
-    Record,
     Reversibility,
     Tool,
 )
@@ -61,6 +55,7 @@ from blastradius.scope import (
     tool_status,
     tool_statuses,
 )
+from blastradius.settings import Weights, default_weights, load_weights
 
 __all__ = [
     "FAILURE_CLASSES",
@@ -83,97 +78,6 @@ NO_WAY_OUT = "no channel out of the organisation"
 
 #: The failure classes of DOMAIN.md D5 that a single run can cause.
 FAILURE_CLASSES = ("wrong_action", "data_leakage", "wrong_output")
-
-Weight = Annotated[StrictFloat, Field(ge=0)]
-Probability = Annotated[StrictFloat, Field(ge=0, le=1)]
-
-
-class Weights(Record):
-    """Every number the score uses; defaults in ``blastradius/data/weights.yaml``."""
-
-    action_weights: dict[ActionClass, Weight]
-    reversibility: dict[Reversibility, Weight]
-    fan_out_slope: Weight
-    leaves_org: Weight
-    bulk_write_fan_out: Annotated[int, Field(ge=1)]
-    classification_weights: dict[Classification, Weight]
-    people_weights: dict[Literal["external", "internal"], Weight]
-    unknown_dataset_records: Annotated[int, Field(ge=0)]
-    unknown_people_count: Annotated[int, Field(ge=0)]
-    unknown_output_audience: Annotated[int, Field(ge=0)]
-    gate_miss_rate: Probability
-    review_miss_rate: dict[Literal["none", "1", "2", "3"], Probability]
-    leak_internal_factor: Probability
-    output_weight: Weight
-    output_external: Weight
-    lever_cost: dict[Literal["autonomy", "reach", "capability"], Annotated[StrictFloat, Field(gt=0)]]
-    recommended_row_limit: Annotated[int, Field(ge=1)]
-
-    @field_validator(
-        "action_weights", "reversibility", "classification_weights", "people_weights", "review_miss_rate", "lever_cost"
-    )
-    @classmethod
-    def _complete(cls, value: dict, info: Any) -> dict:
-        expected = {
-            "action_weights": set(ActionClass),
-            "reversibility": set(Reversibility),
-            "classification_weights": set(Classification),
-            "people_weights": {"external", "internal"},
-            "review_miss_rate": {"none", "1", "2", "3"},
-            "lever_cost": {"autonomy", "reach", "capability"},
-        }[info.field_name]
-        missing = expected - set(value)
-        if missing:
-            raise ValueError("missing " + ", ".join(sorted(str(getattr(m, "value", m)) for m in missing)))
-        return value
-
-    def review_miss(self, tier: int | None) -> float:
-        return self.review_miss_rate["none" if tier is None else str(tier)]
-
-
-_WEIGHTS_FILE = "weights.yaml"
-
-
-@cache
-def _default_weights_data() -> dict[str, Any]:
-    text = resources.files("blastradius.data").joinpath(_WEIGHTS_FILE).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    data["review_miss_rate"] = {str(k): v for k, v in data["review_miss_rate"].items()}
-    return data
-
-
-@cache
-def default_weights() -> Weights:
-    """The documented default weights (``blastradius/data/weights.yaml``)."""
-    return Weights.model_validate(_default_weights_data())
-
-
-def load_weights(
-    source: str | Path | Mapping[str, Any] | Weights | None = None, *, inventory: Inventory | None = None
-) -> Weights:
-    """Weights: the defaults, then the inventory's ``weights:`` section, then ``source`` (a file or a mapping).
-
-    Keys a layer leaves out keep the value below it.
-
-    Raises
-    ------
-    ConfigError
-        When a layer is invalid, with file, line and key path of each problem.
-
-    Examples
-    --------
-    >>> load_weights({"gate_miss_rate": 0.2}).gate_miss_rate
-    0.2
-    >>> load_weights().action_weights[ActionClass.PAY]
-    8.0
-    """
-    if isinstance(source, Weights):
-        return source
-    own = inventory.settings.get("weights") if inventory is not None else None
-    if source is None and own is None:
-        return default_weights()
-    return validate_settings(Weights, _default_weights_data(), own, source)  # type: ignore[return-value]
-
 
 def is_high_impact(tool: Tool, weights: Weights) -> bool:
     """Send, delete, pay, sign, share, execute, unknown, and writes whose fan-out makes them bulk (D4)."""
