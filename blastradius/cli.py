@@ -110,7 +110,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from blastradius.scores import score_plugins
 
     inv = load_inventory(args.inventory)
-    df = score_plugins(inv, args.weights)
+    df = score_plugins(inv, weights=args.weights)
     if args.format == "json":
         print(frame_to_json(df.reset_index()))
     elif args.format == "csv":
@@ -141,7 +141,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from blastradius.explain import explain_plugin, format_explanation
 
     inv = load_inventory(args.inventory)
-    explanation = explain_plugin(inv, args.plugin, args.weights)
+    explanation = explain_plugin(inv, args.plugin, weights=args.weights)
     if args.format == "json":
         from dataclasses import asdict
 
@@ -156,9 +156,9 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
 
     inv = load_inventory(args.inventory)
     if args.plugin:
-        df = recommend(inv, args.weights, plugin=args.plugin, min_reduction_pct=args.min_reduction).head(args.top)
+        df = recommend(inv, weights=args.weights, plugin=args.plugin, min_reduction_pct=args.min_reduction).head(args.top)
     else:
-        df = recommendations(inv, args.weights, top=args.top, per_plugin=args.per_plugin,
+        df = recommendations(inv, weights=args.weights, top=args.top, per_plugin=args.per_plugin,
                              min_reduction_pct=args.min_reduction)
     if args.format == "json":
         print(frame_to_json(df.reset_index()))

@@ -22,9 +22,11 @@ from typing import Any
 import pandas as pd
 
 from blastradius.findings import Evidence, Finding, Severity, locate
+from blastradius.analysis import Analysis, WeightsLike, analysis_of
 from blastradius.levers import _access_differences
 from blastradius.model import Access, Connector, Inventory, OutputDestination, Reversibility
-from blastradius.scores import Weights, load_weights, score_plugins
+from blastradius.rules import DIFF_RULES
+from blastradius.scores import score_plugins
 
 __all__ = ["Change", "InventoryDiff", "changes_frame", "diff_inventories"]
 
@@ -172,21 +174,21 @@ def _connector_changes(old: Connector, new: Connector) -> Iterator[Change]:
             yield Change(kind="connector", subject=cid, field=key, old=_text(a), new=_text(b), direction="changed")
 
 
-def _plugin_changes(old_inv: Inventory, new_inv: Inventory, pid: str) -> Iterator[Change]:
+def _plugin_changes(old_a: Analysis, new_a: Analysis, pid: str) -> Iterator[Change]:
     """A plugin's changed settings (as written), then what it can actually do more or less of.
 
     Connectors, tool lists, gates and blocks are compared by their effect, tool
     by tool (a gate on ``delete`` replacing one on ``crm.delete_contact`` is not
     a widening), through :func:`blastradius.levers.access_changes`.
     """
-    old, new = old_inv.plugin_by_id[pid], new_inv.plugin_by_id[pid]
+    old, new = old_a.inventory.plugin_by_id[pid], new_a.inventory.plugin_by_id[pid]
     for field in ("connectors", "requires_approval", "blocked"):
         a, b = getattr(old, field), getattr(new, field)
         if a != b:
             render = (lambda v: _text([c.connector if c.tools is None else f"{c.connector}{list(c.tools)}" for c in v])) \
                 if field == "connectors" else _text
             yield Change(kind="plugin", subject=pid, field=field, old=render(a), new=render(b), direction="changed")
-    for what, detail, widens in _access_differences(old_inv, new_inv, pid):
+    for what, detail, widens in _access_differences(old_a, new_a, pid):
         yield Change(kind="plugin", subject=pid, field=what, old="", new=detail, direction="widened" if widens else "narrowed")
     if old.output != new.output:
         yield Change(kind="plugin", subject=pid, field="output", old=old.output.value, new=new.output.value,
@@ -210,6 +212,7 @@ def _expansion_findings(old: Inventory, new: Inventory, changes: list[Change]) -
         cid = c.subject.split(".", 1)[0] if c.kind == "tool" else c.subject
         if c.kind in ("connector", "tool") and cid in old.connector_by_id and cid in new.connector_by_id:
             widened.setdefault(cid, []).append(c)
+    info = DIFF_RULES["BR118"]
     findings = []
     for cid, items in sorted(widened.items()):
         a, b = old.connector_by_id[cid], new.connector_by_id[cid]
@@ -218,10 +221,10 @@ def _expansion_findings(old: Inventory, new: Inventory, changes: list[Change]) -
         origin = new.origin("connector", cid)
         findings.append(
             Finding(
-                rule="BR118",
-                title="scope expansion without re-approval",
-                severity=Severity.CRITICAL if listed else Severity.HIGH,
-                domain="D7, D8",
+                rule=info.id,
+                title=info.title,
+                severity=Severity.CRITICAL if listed else info.severity,
+                domain=info.domain,
                 subject_kind="connector",
                 subject=cid,
                 message=f"Connector '{cid}' widened ({'; '.join(f'{c.field} {c.old} → {c.new}'.strip() for c in items)}) "
@@ -237,8 +240,15 @@ def _expansion_findings(old: Inventory, new: Inventory, changes: list[Change]) -
     return locate(findings)
 
 
-def diff_inventories(old: Inventory, new: Inventory, *, weights: Weights | None = None) -> InventoryDiff:
-    """Everything that changed from ``old`` to ``new``, with blast-radius deltas per plugin."""
+def diff_inventories(
+    old: Inventory | Analysis, new: Inventory | Analysis, *, weights: WeightsLike = None
+) -> InventoryDiff:
+    """Everything that changed from ``old`` to ``new``, with blast-radius deltas per plugin.
+
+    Each side is scored with ``weights`` over its own inventory's ``weights:`` section.
+    """
+    old_a, new_a = analysis_of(old, weights=weights), analysis_of(new, weights=weights)
+    old, new = old_a.inventory, new_a.inventory
     changes: list[Change] = []
     for cid in sorted(set(new.connector_by_id) - set(old.connector_by_id)):
         changes.append(Change(kind="connector", subject=cid, field="", old="", new="", direction="added"))
@@ -251,11 +261,11 @@ def diff_inventories(old: Inventory, new: Inventory, *, weights: Weights | None 
     for pid in sorted(set(old.plugin_by_id) - set(new.plugin_by_id)):
         changes.append(Change(kind="plugin", subject=pid, field="", old="", new="", direction="removed"))
     for pid in sorted(set(old.plugin_by_id) & set(new.plugin_by_id)):
-        changes.extend(_plugin_changes(old, new, pid))
+        changes.extend(_plugin_changes(old_a, new_a, pid))
 
     cols = ["plugin", "blast_radius", "reach_records", "reach_people", "autonomy"]
-    a = score_plugins(old, load_weights(weights, inventory=old))[cols].set_index("plugin")
-    b = score_plugins(new, load_weights(weights, inventory=new))[cols].set_index("plugin")
+    a = score_plugins(old_a)[cols].set_index("plugin")
+    b = score_plugins(new_a)[cols].set_index("plugin")
     scores = a.merge(b, how="outer", left_index=True, right_index=True, suffixes=("_before", "_after")).rename(
         columns={"blast_radius_before": "before", "blast_radius_after": "after"}
     )

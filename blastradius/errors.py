@@ -14,13 +14,43 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "BlastRadiusError", "ConfigError", "InputError", "InventoryError", "MissingExtraError", "Problem", "import_extra",
-    "suggest",
+    "BlastRadiusError", "ConfigError", "InputError", "InventoryError", "MissingExtraError", "Problem",
+    "UnknownIdError", "import_extra", "suggest",
 ]
 
 
 class BlastRadiusError(Exception):
     """Base class of every error the toolkit raises on purpose."""
+
+
+class UnknownIdError(BlastRadiusError, LookupError):
+    """An id (of a plugin, connector, rule ...) that the inventory or the toolkit does not have.
+
+    Attributes
+    ----------
+    kind : str
+        What was looked up: ``plugin``, ``connector``, ``rule`` ...
+    id : str
+        The id asked for.
+    hint : str or None
+        "did you mean 'x'?", when a close id exists.
+
+    Examples
+    --------
+    >>> err = UnknownIdError("plugin", "ap-autopliot", ["ap-autopilot", "deal-desk"])
+    >>> str(err)
+    "no plugin 'ap-autopliot' in the inventory; did you mean 'ap-autopilot'?"
+    >>> isinstance(err, LookupError)
+    True
+    """
+
+    def __init__(self, kind: str, id: str, known: Iterable[str] = (), *, where: str = "in the inventory"):
+        self.kind, self.id = kind, id
+        self.hint = suggest(id, known)
+        super().__init__(f"no {kind} '{id}' {where}" + (f"; {self.hint}" if self.hint else ""))
+
+    def __str__(self) -> str:  # LookupError would quote the message
+        return str(self.args[0])
 
 
 @dataclass(frozen=True, kw_only=True)

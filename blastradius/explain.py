@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from blastradius.model import ActionClass, Connector, Inventory, Reversibility, Tool
-from blastradius.scope import ToolStatus, tool_reach, tool_status
-from blastradius.scores import NO_WAY_OUT, ActionScore, PluginScore, Weights, load_weights, score_plugin
+from blastradius.reach import ToolStatus, tool_reach, tool_status, union_reach
+from blastradius.analysis import Analysis, WeightsLike, analysis_of
+from blastradius.domain import NO_WAY_OUT
+from blastradius.scores import ActionScore, PluginScore, score_plugin
 
 __all__ = ["Explanation", "PathContribution", "approval_prompt", "explain_plugin", "format_explanation"]
 
@@ -87,13 +88,11 @@ def approval_prompt(inventory: Inventory, connector: Connector, tool: Tool) -> s
         inventory.people_by_system.get(connector.system or "", ()),
     )
     via = connector.name or connector.id
-    people = sum(g.count or 0 for g in reach.people)
-    unknown_people = any(g.count is None for g in reach.people)
-    n_people = tool.fan_out if (unknown_people or not reach.people) else min(tool.fan_out, people)
+    total = union_reach([(connector.id, reach)])
+    n_people = tool.fan_out if (total.unknown_people or not reach.people) else min(tool.fan_out, total.people)
     kinds = sorted({g.kind.value for g in reach.people}) or ["recipients"]
     groups = ", ".join(g.id for g in reach.people)
-    records = sum(s.records or 0 for s in reach.datasets)
-    n_records = min(tool.fan_out, records) if records else tool.fan_out
+    n_records = min(tool.fan_out, total.records) if total.records and not total.unbounded_datasets else tool.fan_out
     tables = _tables(inventory, [s.dataset for s in reach.datasets])
     action = tool.action
     if action is ActionClass.SEND:
@@ -143,6 +142,8 @@ def _sentence(inventory: Inventory, a: ActionScore, total: float, way_out: str) 
     who = "with no human approval" if a.status is ToolStatus.UNGATED else "after a human approves each call"
     tools = ", ".join(a.tools)
     tables = _tables(inventory, [s.dataset for s in a.datasets])
+    if a.unknowns:  # sizes not given: the figures are lower bounds
+        tables += f"; {_plural(a.unknowns, 'sizes')} not given, so at least that"
     if a.action is ActionClass.READ:
         what = f"can read {_plural(a.reach_records, 'records')} ({tables}) {who}, {a.sensitive_records:,} of them sensitive"
         what += f", about {_plural(a.reach_people, 'people')}" if a.reach_people else ""
@@ -173,12 +174,17 @@ def _sentence(inventory: Inventory, a: ActionScore, total: float, way_out: str) 
     )
 
 
-def explain_plugin(
-    inventory: Inventory, plugin: str, weights: Weights | Mapping | str | Path | None = None
-) -> Explanation:
-    """Which paths contribute how much to ``plugin``'s blast radius, and the prompts of its gated actions."""
-    w = load_weights(weights, inventory=inventory)
-    ps: PluginScore = score_plugin(inventory, plugin, w)
+def explain_plugin(source: Inventory | Analysis, plugin: str, *, weights: WeightsLike = None) -> Explanation:
+    """Which paths contribute how much to ``plugin``'s blast radius, and the prompts of its gated actions.
+
+    Raises
+    ------
+    UnknownIdError
+        When ``plugin`` is not in the inventory.
+    """
+    analysis = analysis_of(source, weights=weights)
+    inventory = analysis.inventory
+    ps: PluginScore = score_plugin(analysis, plugin)
     total = ps.blast_radius
     paths = []
     for a in sorted(ps.actions, key=lambda a: -a.blast_radius):

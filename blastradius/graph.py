@@ -6,21 +6,28 @@ people) and keyed ``"kind:id"``; each holds its inventory record under
 cause it (which tools, their action classes and gate status on plugin →
 connector edges; the connector's scope on connector → system edges). Queries
 are module-level functions of the graph returning plain values.
+
+The graph computes no reach of its own: :func:`reach_by_action` reads it from
+the :class:`~blastradius.analysis.Analysis` the graph was built from (kept as
+``G.graph["analysis"]``), that is from :mod:`blastradius.reach`, so the graph,
+the score table and every report give one figure for one fact.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
-from blastradius.errors import BlastRadiusError, suggest
-from blastradius.model import ActionClass, Connector, Dataset, Inventory, PeopleGroup
-from blastradius.scope import ToolStatus, tool_reach, tool_status
+from blastradius.analysis import Analysis, analysis_of
+from blastradius.domain import plugins_using
+from blastradius.errors import BlastRadiusError, UnknownIdError
+from blastradius.model import ActionClass, Connector, Inventory
+from blastradius.reach import USABLE, Reach, tool_status
 
 __all__ = [
     "Reach",
@@ -43,12 +50,13 @@ def node_key(kind: str, id: str) -> str:
     return f"{kind}:{id}"
 
 
-def build_graph(inventory: Inventory) -> nx.DiGraph:
+def build_graph(source: Inventory | Analysis) -> nx.DiGraph:
     """Build the layered graph of an inventory.
 
     Parameters
     ----------
-    inventory : Inventory
+    source : Inventory or Analysis
+        An inventory gets an analysis of its own, kept as ``G.graph["analysis"]``.
 
     Returns
     -------
@@ -63,7 +71,9 @@ def build_graph(inventory: Inventory) -> nx.DiGraph:
     >>> G.nodes["connector:crm"]["kind"]
     'connector'
     """
-    G = nx.DiGraph(name=inventory.source or "inventory")
+    analysis = analysis_of(source)
+    inventory = analysis.inventory
+    G = nx.DiGraph(name=inventory.source or "inventory", analysis=analysis)
 
     def add(kind: str, record: Any, **attrs: Any) -> str:
         key = node_key(kind, record.id)
@@ -114,7 +124,7 @@ def build_graph(inventory: Inventory) -> nx.DiGraph:
                         "untrusted_content": tool.untrusted_content,
                     }
                 )
-            usable = sorted({t["action"] for t in tools if t["status"] in (ToolStatus.UNGATED, ToolStatus.GATED)})
+            usable = sorted({t["action"] for t in tools if t["status"] in USABLE})
             G.add_edge(key, node_key("connector", conn.id), relation="calls", tools=tools, actions=usable)
     return G
 
@@ -138,33 +148,10 @@ def _scope_attrs(conn: Connector) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class Reach:
-    """What one action class of a plugin can touch, after connector scopes.
-
-    ``records`` and ``people`` count distinct datasets' records (one call's
-    worth for reads, capped by the row limit) and distinct people groups'
-    members. ``unknown_records``/``unknown_people`` count datasets and groups
-    whose size is not given: the totals are then lower bounds.
-    """
-
-    action: ActionClass
-    records: int = 0
-    sensitive_records: int = 0
-    people: int = 0
-    external_people: int = 0
-    datasets: frozenset[str] = field(default_factory=frozenset)
-    people_groups: frozenset[str] = field(default_factory=frozenset)
-    connectors: frozenset[str] = field(default_factory=frozenset)
-    unknown_records: int = 0
-    unknown_people: int = 0
-
-
 def _check_node(G: nx.DiGraph, kind: str, id: str) -> str:
     key = node_key(kind, id)
     if key not in G or G.nodes[key]["kind"] != kind:
-        hint = suggest(id, sorted(d["id"] for _, d in G.nodes(data=True) if d["kind"] == kind))
-        raise BlastRadiusError(f"no {kind} '{id}' in the inventory" + (f"; {hint}" if hint else ""))
+        raise UnknownIdError(kind, id, sorted(d["id"] for _, d in G.nodes(data=True) if d["kind"] == kind))
     return key
 
 
@@ -173,12 +160,18 @@ def reach_by_action(G: nx.DiGraph, plugin: str, *, include_gated: bool = True) -
 
     Blocked tools and write tools on read-only connectors reach nothing.
     Gated tools count (a human approves them, but they can run) unless
-    ``include_gated`` is False.
+    ``include_gated`` is False. Read from :mod:`blastradius.reach`
+    (``PluginReach.by_action``): the same figures as the score table.
 
     Returns
     -------
     dict
-        ActionClass -> :class:`Reach`, only for classes the plugin can use.
+        ActionClass -> :class:`blastradius.reach.Reach`, only for classes the plugin can use.
+
+    Raises
+    ------
+    UnknownIdError
+        When ``plugin`` is not in the graph.
 
     Examples
     --------
@@ -188,62 +181,21 @@ def reach_by_action(G: nx.DiGraph, plugin: str, *, include_gated: bool = True) -
     >>> reach[ActionClass.READ].records > 0
     True
     """
-    key = _check_node(G, "plugin", plugin)
-    allowed = {ToolStatus.UNGATED.value} | ({ToolStatus.GATED.value} if include_gated else set())
-    per_action: dict[ActionClass, dict[str, Any]] = {}
-    for _, conn_key, edge in G.out_edges(key, data=True):
-        conn: Connector = G.nodes[conn_key]["record"]
-        system_key = node_key("system", conn.system) if conn.system else None
-        datasets: list[Dataset] = []
-        people: list[PeopleGroup] = []
-        if system_key in G:
-            for _, child in G.out_edges(system_key):
-                node = G.nodes[child]
-                (datasets if node["kind"] == "dataset" else people).append(node["record"])
-        for info in edge["tools"]:
-            if info["status"] not in allowed:
-                continue
-            tool = conn.tool(info["tool"])
-            action = tool.action
-            acc = per_action.setdefault(action, {"datasets": {}, "people": {}, "connectors": set()})
-            acc["connectors"].add(conn.id)
-            reach = tool_reach(conn, tool, datasets, people)
-            for s in reach.datasets:
-                prev = acc["datasets"].get(s.dataset)
-                if prev is None or _more(s.records, prev.records):
-                    acc["datasets"][s.dataset] = s
-            for group in reach.people:
-                acc["people"][group.id] = group
-    out = {}
-    for action, acc in sorted(per_action.items()):
-        scopes = acc["datasets"].values()
-        groups = acc["people"].values()
-        out[action] = Reach(
-            action=action,
-            records=sum(s.records or 0 for s in scopes),
-            sensitive_records=sum(s.records or 0 for s in scopes if s.sensitive),
-            people=sum(g.count or 0 for g in groups),
-            external_people=sum(g.count or 0 for g in groups if g.is_external),
-            datasets=frozenset(acc["datasets"]),
-            people_groups=frozenset(acc["people"]),
-            connectors=frozenset(acc["connectors"]),
-            unknown_records=sum(not s.size_known for s in scopes),
-            unknown_people=sum(g.count is None for g in groups),
-        )
-    return out
+    _check_node(G, "plugin", plugin)
+    return _analysis(G).reach(plugin).by_action(include_gated=include_gated)
 
 
-def _more(a: int | None, b: int | None) -> bool:
-    """Is ``a`` a larger reach than ``b``? Unknown (None) counts as the largest."""
-    if a is None:
-        return b is not None
-    return b is not None and a > b
+def _analysis(G: nx.DiGraph) -> Analysis:
+    analysis = G.graph.get("analysis")
+    if not isinstance(analysis, Analysis):
+        raise BlastRadiusError("this graph was not made by blastradius.build_graph: it has no analysis to read reach from")
+    return analysis
 
 
 def plugins_sharing(G: nx.DiGraph, connector: str) -> set[str]:
-    """Ids of the plugins that use ``connector``."""
-    key = _check_node(G, "connector", connector)
-    return {G.nodes[p]["id"] for p in G.predecessors(key) if G.nodes[p]["kind"] == "plugin"}
+    """Ids of the plugins that use ``connector`` (:func:`blastradius.domain.plugins_using`)."""
+    _check_node(G, "connector", connector)
+    return set(plugins_using(_analysis(G).inventory, connector))
 
 
 def teams_using(G: nx.DiGraph, connector: str) -> set[str]:

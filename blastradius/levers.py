@@ -44,8 +44,10 @@ from blastradius.model import (
     PluginKillSwitch,
     Tool,
 )
-from blastradius.scope import ToolStatus, scope_index, tool_status, tool_statuses
-from blastradius.scores import Weights, Scorer, is_high_impact, load_weights
+from blastradius.analysis import Analysis, WeightsLike, analysis_of
+from blastradius.domain import plugins_by_connector
+from blastradius.reach import ToolStatus, tool_status
+from blastradius.scores import Scorer, Weights, is_high_impact
 
 __all__ = [
     "AccessChange",
@@ -307,67 +309,44 @@ class AccessChange:
 _UNKNOWN_RECORDS = 10**18
 
 
-def _tool_data(inv: Inventory, conn: Connector, tool: Tool) -> dict[str, tuple[int, int]]:
-    """Dataset -> (records, classification rank) that ``tool`` of ``conn`` reaches, computed once per inventory."""
-    kept: dict[tuple[str, str], dict[str, tuple[int, int]]] = inv.derived("access_data", dict)
-    key = (conn.id, tool.name)
-    hit = kept.get(key)
-    if hit is None:
-        index = scope_index(inv)
-        scoped = index.scoped(conn)
-        records = scoped.read_records if tool.action is ActionClass.READ else scoped.records
-        hit = {
-            scoped.ids[i]: (_UNKNOWN_RECORDS if records[i] is None else records[i], scoped.classification[i].rank)
-            for i in index.selection(conn, tool)[0]
-        }
-        if index.owns(conn):
-            kept[key] = hit
-    return hit
-
-
-def _access_map(inv: Inventory, plugin: Plugin) -> tuple[dict, dict, dict, dict]:
+def _access_map(a: Analysis, plugin: Plugin) -> tuple[dict, dict, dict, dict]:
     """What a plugin can do, keyed so that renamed tools and split connectors compare like for like.
 
-    Returns (system, action, tool) -> status; (system, action) -> least
-    restricted status; (system, action) -> dataset -> (records,
-    classification rank); (system, action) -> people groups.
+    Read from :mod:`blastradius.reach`. Returns (system, action, tool) ->
+    status; (system, action) -> least restricted status; (system, action) ->
+    dataset -> (records, classification rank); (system, action) -> people groups.
     """
     status: dict[tuple, ToolStatus] = {}
     by_class: dict[tuple, ToolStatus] = {}
     data: dict[tuple, dict[str, tuple[int, int]]] = {}
     people: dict[tuple, set[str]] = {}
-    index = scope_index(inv)
-    for pc in plugin.connectors:
-        conn = inv.connector_by_id[pc.connector]
-        sys_id = conn.system or f"?{conn.id}"
-        for tool, st in zip(conn.tools, tool_statuses(plugin, conn), strict=True):
-            for key, store in (((sys_id, tool.action.value, tool.name), status), ((sys_id, tool.action.value), by_class)):
-                if key not in store or _STATUS_RANK[st] < _STATUS_RANK[store[key]]:
-                    store[key] = st
-            if st not in (ToolStatus.UNGATED, ToolStatus.GATED):
+    for act in a.reach(plugin).actions:
+        sys_id = act.system or f"?{act.connector}"
+        akey = (sys_id, act.action.value)
+        for t in act.tools:
+            for key, store in (((*akey, t.tool.name), status), (akey, by_class)):
+                if key not in store or _STATUS_RANK[t.status] < _STATUS_RANK[store[key]]:
+                    store[key] = t.status
+            if not t.usable:
                 continue
-            akey = (sys_id, tool.action.value)
-            reached = _tool_data(inv, conn, tool)
-            merged = data.get(akey)
-            if merged is None:
-                data[akey] = dict(reached)
-            else:
-                for ds, value in reached.items():
-                    old = merged.get(ds)
-                    merged[ds] = value if old is None else (max(old[0], value[0]), max(old[1], value[1]))
-            people.setdefault(akey, set()).update(g.id for g in index.selection(conn, tool)[1])
+            merged = data.setdefault(akey, {})
+            for sc in t.reach.datasets:
+                value = (_UNKNOWN_RECORDS if sc.records is None else sc.records, sc.classification.rank)
+                old = merged.get(sc.dataset)
+                merged[sc.dataset] = value if old is None else (max(old[0], value[0]), max(old[1], value[1]))
+            people.setdefault(akey, set()).update(g.id for g in t.reach.people)
     return status, by_class, data, people
 
 
-def _access_differences(before: Inventory, after: Inventory, pid: str) -> Iterator[tuple[str, str, bool]]:
+def _access_differences(before: Analysis, after: Analysis, pid: str) -> Iterator[tuple[str, str, bool]]:
     """(what, detail, widens) of each change in what plugin ``pid`` can do: :func:`access_changes`, unwrapped."""
-    old_p, new_p = before.plugin_by_id.get(pid), after.plugin_by_id.get(pid)
+    old_p, new_p = before.inventory.plugin_by_id.get(pid), after.inventory.plugin_by_id.get(pid)
     if old_p is None:
         return
     if new_p is None:
         yield "stops working", "the plugin is removed", False
         return
-    s0, c0, d0, p0 = _access_map(before, old_p)
+    s0, c0, d0, p0 = before.memo(("access_map", pid), lambda: _access_map(before, old_p))
     s1, _, d1, p1 = _access_map(after, new_p)
     for key in sorted(set(s0) | set(s1)):
         a, b = s0.get(key, ToolStatus.BLOCKED), s1.get(key, ToolStatus.BLOCKED)
@@ -376,7 +355,7 @@ def _access_differences(before: Inventory, after: Inventory, pid: str) -> Iterat
         elif _STATUS_RANK[b] < _STATUS_RANK[a] and _STATUS_RANK[b] < _STATUS_RANK[c0.get(key[:2], ToolStatus.BLOCKED)]:
             # freer than anything of its action class on that system was: not just a renamed tool
             yield f"now {b.value}", key[2], True
-    tables: dict[str, str] = before.derived("table_names", lambda: {d.id: d.table_name for d in before.datasets})
+    tables: dict[str, str] = before.memo("table_names", lambda: {d.id: d.table_name for d in before.inventory.datasets})
     for akey in sorted(set(d0) | set(d1)):
         olds, news = d0.get(akey, {}), d1.get(akey, {})
         for ds in sorted(olds.keys() | news.keys()):
@@ -403,7 +382,9 @@ def _access_differences(before: Inventory, after: Inventory, pid: str) -> Iterat
             yield "gains people", f"{key[1]}: {', '.join(sorted(gained))}", True
 
 
-def access_changes(before: Inventory, after: Inventory, plugins: list[str] | None = None) -> list[AccessChange]:
+def access_changes(
+    before: Inventory | Analysis, after: Inventory | Analysis, plugins: list[str] | None = None
+) -> list[AccessChange]:
     """What each plugin loses (and gains, flagged ``widens``) between two inventories.
 
     Tools are matched by system and name; data and people by system and
@@ -411,11 +392,12 @@ def access_changes(before: Inventory, after: Inventory, plugins: list[str] | Non
     the same system compares like for like: a tool counts as gained only if
     nothing of its action class on that system was as free before.
     """
-    ids = plugins if plugins is not None else [p.id for p in before.plugins]
+    a0, a1 = analysis_of(before), analysis_of(after)
+    ids = plugins if plugins is not None else [p.id for p in a0.inventory.plugins]
     return [
         AccessChange(plugin=pid, what=what, detail=detail, widens=widens)
         for pid in ids
-        for what, detail, widens in _access_differences(before, after, pid)
+        for what, detail, widens in _access_differences(a0, a1, pid)
     ]
 
 
@@ -487,16 +469,13 @@ class Lever:
 _PERSONAL = {Classification.PII, Classification.HEALTH, Classification.CREDENTIALS}
 
 
-def candidate_levers(inventory: Inventory, weights: Weights | None = None) -> list[Lever]:
-    """Every lever worth trying on ``inventory``: gates and blocks per plugin, scope changes per connector."""
-    w = load_weights(weights, inventory=inventory)
-    inv = inventory
-    scorer = Scorer(inv, w)
+def candidate_levers(source: Inventory | Analysis, *, weights: WeightsLike = None) -> list[Lever]:
+    """Every lever worth trying on an inventory: gates and blocks per plugin, scope changes per connector."""
+    analysis = analysis_of(source, weights=weights)
+    inv, w = analysis.inventory, analysis.weights
+    scorer = Scorer(analysis)
     levers: list[Lever] = []
-    users_of: dict[str, list[str]] = {}
-    for p in inv.plugins:
-        for cid in p.connector_ids:
-            users_of.setdefault(cid, []).append(p.id)
+    users_of = plugins_by_connector(inv)
 
     for p in inv.plugins:
         ps = scorer.plugin(p)
@@ -630,7 +609,7 @@ class LeverResult:
     changes: tuple[AccessChange, ...]
 
 
-def evaluate_levers(inventory: Inventory, weights: Weights | Mapping | str | Path | None = None) -> list[LeverResult]:
+def evaluate_levers(source: Inventory | Analysis, *, weights: WeightsLike = None) -> list[LeverResult]:
     """Apply every candidate lever once and rescore the plugins it affects.
 
     Raises
@@ -638,20 +617,22 @@ def evaluate_levers(inventory: Inventory, weights: Weights | Mapping | str | Pat
     WidenedAccessError
         If a lever would widen some plugin's access (a defect, never expected).
     """
-    w = load_weights(weights, inventory=inventory)
-    base = Scorer(inventory, w)
+    analysis = analysis_of(source, weights=weights)
+    inventory, w = analysis.inventory, analysis.weights
+    base = Scorer(analysis)
     base_scores = {p.id: base.plugin(p).blast_radius for p in inventory.plugins}
     results = []
-    for lever in candidate_levers(inventory, w):
+    for lever in candidate_levers(analysis):
         after_inv = lever.apply(inventory)
-        changes = access_changes(inventory, after_inv, list(lever.plugins))
+        after = analysis.derive(after_inv)
+        changes = access_changes(analysis, after, list(lever.plugins))
         widened = [c for c in changes if c.widens]
         if widened:
             raise WidenedAccessError(
                 f"lever '{lever.description}' would widen access: "
                 + "; ".join(f"{c.plugin}: {c.what} {c.detail}" for c in widened[:5])
             )
-        scorer = Scorer(after_inv, w)
+        scorer = Scorer(after)
         results.append(
             LeverResult(
                 lever=lever,
@@ -708,9 +689,9 @@ def _rows(
 
 
 def recommend(
-    inventory: Inventory,
-    weights: Weights | Mapping | str | Path | None = None,
+    source: Inventory | Analysis,
     *,
+    weights: WeightsLike = None,
     plugin: str | None = None,
     min_reduction_pct: float = 1.0,
     results: list[LeverResult] | None = None,
@@ -719,7 +700,7 @@ def recommend(
 
     Parameters
     ----------
-    inventory : Inventory
+    source : Inventory or Analysis
     weights : Weights, mapping or path, optional
         Scoring weights; ``lever_cost`` in them prices each factor.
     plugin : str, optional
@@ -737,11 +718,12 @@ def recommend(
         (lowering autonomy is cheapest, removing capability dearest). Every
         lever has been checked to remove access and add none.
     """
-    w = load_weights(weights, inventory=inventory)
+    analysis = analysis_of(source, weights=weights)
+    inventory, w = analysis.inventory, analysis.weights
     if plugin is not None:
         _plugin(inventory, plugin)
-    results = evaluate_levers(inventory, w) if results is None else results
-    base = Scorer(inventory, w)
+    results = evaluate_levers(analysis) if results is None else results
+    base = Scorer(analysis)
     if plugin is not None:
         before_total = base.plugin(inventory.plugin_by_id[plugin]).blast_radius
     else:
@@ -750,9 +732,9 @@ def recommend(
 
 
 def recommendations(
-    inventory: Inventory,
-    weights: Weights | Mapping | str | Path | None = None,
+    source: Inventory | Analysis,
     *,
+    weights: WeightsLike = None,
     top: int | None = 15,
     per_plugin: int | None = 3,
     min_reduction_pct: float = 1.0,
@@ -762,11 +744,12 @@ def recommendations(
     Levers are evaluated once and ranked for every scope; ``top`` and
     ``per_plugin`` cut each ranking (None keeps all).
     """
-    w = load_weights(weights, inventory=inventory)
-    results = evaluate_levers(inventory, w)
-    scorer = Scorer(inventory, w)
+    analysis = analysis_of(source, weights=weights)
+    inventory, w = analysis.inventory, analysis.weights
+    results = evaluate_levers(analysis)
+    scorer = Scorer(analysis)
     totals = {p.id: scorer.plugin(p).blast_radius for p in inventory.plugins}
-    frames = [recommend(inventory, w, min_reduction_pct=min_reduction_pct, results=results).head(top)]
+    frames = [recommend(analysis, min_reduction_pct=min_reduction_pct, results=results).head(top)]
     for pid in sorted(totals, key=lambda k: (-totals[k], k)):
         frames.append(
             _ranked(_rows(results, pid, totals[pid], w, min_reduction_pct)).head(per_plugin)

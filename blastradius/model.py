@@ -13,13 +13,13 @@ trusts these objects.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
 from types import MappingProxyType
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-from blastradius.errors import BlastRadiusError, Problem, suggest
+from blastradius.errors import Problem, UnknownIdError
 
 from pydantic import (
     BaseModel,
@@ -627,7 +627,6 @@ class SettingsSource(Record):
     path: str
 
 
-_T = TypeVar("_T")
 
 _SORTED_FIELDS = frozenset({"teams", "plugins", "connectors", "systems", "datasets", "people"})
 
@@ -705,36 +704,12 @@ class Inventory(BaseModel):
             out.setdefault(p.system or "", []).append(p)
         return MappingProxyType({k: tuple(v) for k, v in out.items()})
 
-    @cached_property
-    def _derived(self) -> dict[Hashable, Any]:
-        return {}
-
-    def derived(self, key: Hashable, build: Callable[[], _T]) -> _T:
-        """``build()``, computed once per inventory and ``key`` and kept with it (scoped reach, scores).
-
-        Analyses store here what they derive from the records, so that the
-        next analysis of the same inventory reuses it. A copy made by
-        :meth:`replace` starts empty.
-
-        Examples
-        --------
-        >>> inv = Inventory()
-        >>> inv.derived("answer", lambda: 42), inv.derived("answer", lambda: 0)
-        (42, 42)
-        >>> inv.replace().derived("answer", lambda: 0)
-        0
-        """
-        store = self._derived
-        if key not in store:
-            store[key] = build()
-        return store[key]
-
     def require(self, kind: str, id: str) -> Any:
         """The record ``id`` of ``kind`` (plugin, connector, team, system, dataset, people), or an error with a hint.
 
         Raises
         ------
-        BlastRadiusError
+        UnknownIdError
             "no plugin 'x' in the inventory; did you mean 'y'?"
         """
         lookup = {
@@ -742,8 +717,7 @@ class Inventory(BaseModel):
             "system": self.system_by_id, "dataset": self.dataset_by_id, "people": self.people_by_id,
         }[kind]
         if id not in lookup:
-            hint = suggest(id, lookup)
-            raise BlastRadiusError(f"no {kind} '{id}' in the inventory" + (f"; {hint}" if hint else ""))
+            raise UnknownIdError(kind, id, lookup)
         return lookup[id]
 
     def department_of(self, plugin: Plugin) -> str:

@@ -1,20 +1,35 @@
-"""What one tool of one connector can touch, once the connector's scope is applied.
+"""What each tool of each plugin reaches: the one home of reach and access.
 
-The connector, not the prompt, is the security boundary (DOMAIN.md D6): these
-functions decide, for a tool used by a plugin, whether it can run at all
+The connector, not the prompt, is the security boundary (DOMAIN.md D6): this
+module decides, for a tool used by a plugin, whether it can run at all
 (blocked, gated, unusable on a read-only connector) and which datasets and
-people it reaches after allowed tables, denied columns and the row limit.
-They take model records and return plain values; the graph and every analysis
-call them so that a reach figure is computed in one place.
+people it reaches after allowed tables, denied columns and the row limit; and,
+per plugin, what each of its actions (an action class through one connector)
+and all of them together reach. Every other module — graph, scores, explain,
+levers, rules, runbook, diff, simulation, plots and widgets — reads reach from
+here and computes none of its own.
 
-:func:`scope_index` gives the same answers for every tool of an inventory with
-each connector's scope applied once (not once per tool and per plugin), kept
-with the inventory so that scores, rules and diffs share it.
+Two implementations live here and nowhere else:
+
+- the **reference**: :func:`tool_status`, :func:`tool_reach` and
+  :func:`plugin_reach`, plain loops over the records, written to be read;
+- the **fast path**: :class:`ScopeIndex` (each connector's scope applied once
+  for every tool and plugin) and :func:`tool_statuses`, which the scorer's
+  vectorised score table builds on. A differential test
+  (``tests/test_reach.py``) pins it to the reference on generated inventories.
+
+Sizes an inventory does not give are one explicit state: a
+:class:`DatasetScope` whose ``records`` is None touches an unknown number of
+records that nothing bounds (no size given and, for a read, no row limit). A
+:class:`Reach` counts the records it can bound in ``records`` and the datasets
+it cannot in ``unbounded_datasets``, so ``records`` is then a lower bound;
+nothing here substitutes a guess. (Scoring uses documented stand-ins for
+unknown sizes in its reach *term*; the figures it reports are these.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -33,17 +48,24 @@ from blastradius.model import (
 )
 
 __all__ = [
+    "STATUS_ORDER",
+    "USABLE",
+    "ActionReach",
     "DatasetScope",
+    "PluginReach",
+    "Reach",
     "ScopeIndex",
     "ScopedDatasets",
+    "ToolAccess",
     "ToolReach",
     "ToolStatus",
     "datasets_in_scope",
     "people_in_scope",
-    "scope_index",
+    "plugin_reach",
     "tool_reach",
     "tool_status",
     "tool_statuses",
+    "union_reach",
 ]
 
 
@@ -256,7 +278,269 @@ def tool_reach(
 
 
 # ---------------------------------------------------------------------------
-# Every tool of an inventory, each connector's scope applied once
+# The reference: what a plugin's actions reach, one by one and together
+# ---------------------------------------------------------------------------
+
+#: Statuses under which a tool can run (with or without a human approving it).
+USABLE = frozenset({ToolStatus.UNGATED, ToolStatus.GATED})
+
+#: Statuses from least to most restricted: an action takes its least restricted tool's.
+STATUS_ORDER = (ToolStatus.UNGATED, ToolStatus.GATED, ToolStatus.BLOCKED, ToolStatus.UNUSABLE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reach:
+    """What a set of tools touches together, each dataset and people group counted once.
+
+    A dataset reached through several scopes counts at its widest: unbounded
+    over any number, else the most records; it counts as sensitive when some
+    scope that reaches it leaves it sensitive, with the most sensitive records
+    any such scope touches.
+
+    Attributes
+    ----------
+    records : int
+        Records of the datasets whose reach is bounded (a size given or, for a
+        read, a row limit). A lower bound when ``unbounded_datasets`` > 0.
+    sensitive_records : int
+        The part of ``records`` in datasets classified sensitive (after masking).
+    people, external_people : int
+        Members of the people groups reached whose size is given; outside the organisation.
+    datasets, people_groups, connectors : frozenset of str
+        Ids of what is reached, and through which connectors.
+    unknown_records : int
+        Datasets reached whose size the inventory does not give.
+    unbounded_datasets : int
+        Of those, the ones nothing bounds (no size, no row limit): ``records`` leaves them out.
+    unknown_people : int
+        People groups reached whose size is not given: ``people`` leaves them out.
+    """
+
+    action: ActionClass | None = None
+    records: int = 0
+    sensitive_records: int = 0
+    people: int = 0
+    external_people: int = 0
+    datasets: frozenset[str] = frozenset()
+    people_groups: frozenset[str] = frozenset()
+    connectors: frozenset[str] = frozenset()
+    unknown_records: int = 0
+    unbounded_datasets: int = 0
+    unknown_people: int = 0
+
+    @property
+    def unknowns(self) -> int:
+        """Datasets and people groups whose size is not given."""
+        return self.unknown_records + self.unknown_people
+
+    @property
+    def bounded(self) -> bool:
+        """Whether ``records`` and ``people`` are exact bounds (nothing unbounded or of unknown size)."""
+        return self.unbounded_datasets == 0 and self.unknown_people == 0
+
+
+def _wider(a: int | None, b: int | None) -> bool:
+    """Is a scope touching ``a`` records wider than one touching ``b``? None (unbounded) is the widest."""
+    if a is None:
+        return b is not None
+    return b is not None and a > b
+
+
+def union_reach(
+    parts: Iterable[tuple[str, ToolReach]], *, action: ActionClass | None = None
+) -> Reach:
+    """:class:`Reach` of several tools together: ``(connector id, ToolReach)`` pairs, each dataset and group once.
+
+    Examples
+    --------
+    >>> from blastradius.model import Connector, Dataset, Tool
+    >>> conn = Connector(id="wh", row_limit=100)
+    >>> data = [Dataset(id="deals", records=5000, columns={"amount": "financial"}), Dataset(id="notes")]
+    >>> read = tool_reach(conn, Tool(name="q", action="read"), data, [])
+    >>> write = tool_reach(conn, Tool(name="w", action="write"), data, [])
+    >>> r = union_reach([("wh", read), ("wh", write)])
+    >>> r.records, r.sensitive_records, r.unknown_records, r.unbounded_datasets
+    (5000, 5000, 1, 1)
+    >>> union_reach([("wh", read)]).records, union_reach([("wh", read)]).unbounded_datasets
+    (200, 0)
+    """
+    widest: dict[str, DatasetScope] = {}
+    sensitive: dict[str, int] = {}
+    groups: dict[str, PeopleGroup] = {}
+    connectors: set[str] = set()
+    for connector, reach in parts:
+        connectors.add(connector)
+        for s in reach.datasets:
+            prev = widest.get(s.dataset)
+            if prev is None or _wider(s.records, prev.records):
+                widest[s.dataset] = s
+            if s.sensitive and s.records is not None:
+                sensitive[s.dataset] = max(sensitive.get(s.dataset, 0), s.records)
+        for g in reach.people:
+            groups.setdefault(g.id, g)
+    scopes = widest.values()
+    return Reach(
+        action=action,
+        records=sum(s.records for s in scopes if s.records is not None),
+        sensitive_records=sum(sensitive.values()),
+        people=sum(g.count for g in groups.values() if g.count is not None),
+        external_people=sum(g.count for g in groups.values() if g.count is not None and g.is_external),
+        datasets=frozenset(widest),
+        people_groups=frozenset(groups),
+        connectors=frozenset(connectors),
+        unknown_records=sum(not s.size_known for s in scopes),
+        unbounded_datasets=sum(s.records is None for s in scopes),
+        unknown_people=sum(g.count is None for g in groups.values()),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolAccess:
+    """One tool of a connector as a plugin has it: whether it can run, why, and what it touches if it runs."""
+
+    tool: Tool
+    status: ToolStatus
+    reason: str
+    reach: ToolReach
+
+    @property
+    def usable(self) -> bool:
+        return self.status in USABLE
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionReach:
+    """One action of a plugin: an action class through one connector, the tools of that class and what they reach.
+
+    ``status`` is that of its least restricted tool (and ``reason`` why);
+    ``reach`` is what its usable tools (ungated or gated) touch together.
+    ``tools`` lists them once per time the plugin lists the connector.
+    """
+
+    plugin: str
+    connector: str
+    system: str | None
+    action: ActionClass
+    tools: tuple[ToolAccess, ...]
+    status: ToolStatus
+    reason: str
+    reach: Reach
+
+    @property
+    def usable_tools(self) -> tuple[str, ...]:
+        return tuple(t.tool.name for t in self.tools if t.usable)
+
+    @property
+    def unavailable_tools(self) -> tuple[str, ...]:
+        return tuple(t.tool.name for t in self.tools if not t.usable)
+
+    @property
+    def datasets(self) -> tuple[DatasetScope, ...]:
+        """The datasets its usable tools touch, each at its widest scope, by id."""
+        widest: dict[str, DatasetScope] = {}
+        for t in self.tools:
+            if t.usable:
+                for s in t.reach.datasets:
+                    if s.dataset not in widest or _wider(s.records, widest[s.dataset].records):
+                        widest[s.dataset] = s
+        return tuple(widest[k] for k in sorted(widest))
+
+    @property
+    def people_groups(self) -> tuple[str, ...]:
+        return tuple(sorted(self.reach.people_groups))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PluginReach:
+    """Every action of one plugin (by connector, then action class) and what they reach."""
+
+    plugin: str
+    actions: tuple[ActionReach, ...]
+
+    def tools(self, *, include_gated: bool = True) -> list[tuple[str, ToolAccess]]:
+        """``(connector id, tool)`` of every tool that can run (only ungated ones unless ``include_gated``)."""
+        allowed = USABLE if include_gated else {ToolStatus.UNGATED}
+        return [(a.connector, t) for a in self.actions for t in a.tools if t.status in allowed]
+
+    def by_action(self, *, include_gated: bool = True) -> dict[ActionClass, Reach]:
+        """Per action class the plugin can use, what its tools of that class reach together, over all connectors."""
+        parts: dict[ActionClass, list[tuple[str, ToolReach]]] = {}
+        for cid, t in self.tools(include_gated=include_gated):
+            parts.setdefault(t.tool.action, []).append((cid, t.reach))
+        return {a: union_reach(parts[a], action=a) for a in sorted(parts)}
+
+    def total(self, *, include_gated: bool = True) -> Reach:
+        """What all the tools that can run reach together: the plugin's reach."""
+        return union_reach((cid, t.reach) for cid, t in self.tools(include_gated=include_gated))
+
+
+def plugin_reach(
+    inventory: Inventory,
+    plugin: str | Plugin,
+    *,
+    reach_of: Callable[[Connector, Tool], ToolReach] | None = None,
+) -> PluginReach:
+    """What ``plugin`` reaches, action by action: the reference computation.
+
+    For each connector the plugin lists and each action class among its
+    tools, every tool's status (:func:`tool_status`) and reach
+    (:func:`tool_reach` over the connector's system), grouped into an
+    :class:`ActionReach`. A connector listed twice offers its tools twice.
+    ``reach_of(connector, tool)`` replaces :func:`tool_reach` by an equal,
+    faster one (``ScopeIndex.tool_reach``, as :class:`~blastradius.analysis.Analysis` does).
+
+    Raises
+    ------
+    UnknownIdError
+        When ``plugin`` is not in the inventory.
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> inv = load_inventory("inventories/acme")
+    >>> r = plugin_reach(inv, "renewal-campaigns")
+    >>> send = r.by_action()[ActionClass.SEND]
+    >>> sorted(send.people_groups)
+    ['external-correspondents', 'm365-employees', 'renewal-contacts-2026']
+    >>> send.people, send.unknown_people
+    (6310, 1)
+    """
+    p = inventory.require("plugin", plugin) if isinstance(plugin, str) else plugin
+    listed: dict[str, int] = {}
+    for cid in p.connector_ids:
+        listed[cid] = listed.get(cid, 0) + 1
+    actions = []
+    for cid in sorted(listed):
+        conn = inventory.connector_by_id[cid]
+        system = conn.system or ""
+        datasets = inventory.datasets_by_system.get(system, ())
+        people = inventory.people_by_system.get(system, ())
+        by_class: dict[ActionClass, list[ToolAccess]] = {}
+        for _ in range(listed[cid]):
+            for tool in conn.tools:
+                status, reason = tool_status(p, conn, tool)
+                if status not in USABLE:
+                    reach = ToolReach(datasets=(), people=())
+                elif reach_of is not None:
+                    reach = reach_of(conn, tool)
+                else:
+                    reach = tool_reach(conn, tool, datasets, people)
+                by_class.setdefault(tool.action, []).append(ToolAccess(tool=tool, status=status, reason=reason, reach=reach))
+        for action in sorted(by_class, key=lambda a: a.value):
+            tools = tuple(by_class[action])
+            first = min(tools, key=lambda t: STATUS_ORDER.index(t.status))
+            actions.append(
+                ActionReach(
+                    plugin=p.id, connector=cid, system=conn.system, action=action, tools=tools,
+                    status=first.status, reason=first.reason,
+                    reach=union_reach(((cid, t.reach) for t in tools if t.usable), action=action),
+                )
+            )
+    return PluginReach(plugin=p.id, actions=tuple(actions))
+
+
+# ---------------------------------------------------------------------------
+# The fast path: every tool of an inventory, each connector's scope applied once
 # ---------------------------------------------------------------------------
 
 _CLASSIFICATIONS = tuple(Classification)
@@ -338,7 +622,7 @@ class ScopedDatasets:
 class ScopeIndex:
     """What every tool of one inventory touches, with each connector's scope applied once.
 
-    Build it with :func:`scope_index`, which keeps it with the inventory.
+    An :class:`~blastradius.analysis.Analysis` builds one and keeps it (``Analysis.scope``).
     Connectors are scoped lazily, the first time one of their tools is asked
     about. :meth:`tool_reach` equals :func:`tool_reach` over the connector's
     system; a connector or tool that is not the inventory's own record (a
@@ -351,9 +635,7 @@ class ScopeIndex:
     >>> conn = inv.connector_by_id["finance-warehouse"]
     >>> query = conn.tools[0]
     >>> direct = tool_reach(conn, query, inv.datasets_by_system["snowflake"], inv.people_by_system["snowflake"])
-    >>> scope_index(inv).tool_reach(conn, query) == direct
-    True
-    >>> scope_index(inv) is scope_index(inv)
+    >>> ScopeIndex(inv).tool_reach(conn, query) == direct
     True
     """
 
@@ -495,8 +777,3 @@ class ScopeIndex:
         if self.owns(connector):
             self._reach[key] = reach
         return reach
-
-
-def scope_index(inventory: Inventory) -> ScopeIndex:
-    """The :class:`ScopeIndex` of ``inventory``, built once and kept with it."""
-    return inventory.derived("scope_index", lambda: ScopeIndex(inventory))

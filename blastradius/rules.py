@@ -37,10 +37,14 @@ from blastradius.model import (
     Reversibility,
     Tool,
 )
-from blastradius.scope import ToolStatus, scope_index, tool_status, tool_statuses
-from blastradius.scores import ActionScore, PluginScore, Scorer, Weights, is_high_impact, load_weights
+from blastradius.analysis import Analysis, WeightsLike, analysis_of
+from blastradius.domain import is_channel_out, plugins_by_connector
+from blastradius.errors import BlastRadiusError, UnknownIdError
+from blastradius.reach import USABLE, ToolStatus, tool_status, tool_statuses
+from blastradius.scores import ActionScore, PluginScore, Scorer, is_high_impact
 
 __all__ = [
+    "DIFF_RULES",
     "RULES",
     "Context",
     "acceptances_of",
@@ -55,7 +59,7 @@ __all__ = [
 #: Seconds within which a plugin should be paused and its connectors revoked (D8: "in seconds").
 HALT_TARGET_SECONDS = 300.0
 
-_USABLE = (ToolStatus.UNGATED, ToolStatus.GATED)
+_USABLE = USABLE
 
 
 # ---------------------------------------------------------------------------
@@ -95,29 +99,34 @@ def route_task(*, sensitive_data: bool, writes_system: bool, leaves_org: bool) -
     return Routing(tier=1, reasons=("internal, non-sensitive",))
 
 
-def route_plugin(inventory: Inventory, plugin: str, *, score: PluginScore | None = None) -> Routing:
-    """The review tier ``plugin``'s output should get, from what its usable tools can do."""
-    p = inventory.plugin_by_id[plugin]
-    ps = score or Scorer(inventory, load_weights(inventory=inventory)).plugin(p)
+def route_plugin(source: Inventory | Analysis, plugin: str, *, score: PluginScore | None = None) -> Routing:
+    """The review tier ``plugin``'s output should get, from what its usable tools can do.
+
+    Raises
+    ------
+    UnknownIdError
+        When ``plugin`` is not in the inventory.
+    """
+    analysis = analysis_of(source)
+    p = analysis.inventory.require("plugin", plugin)
+    ps = score or Scorer(analysis).plugin(p)
     usable = [a for a in ps.actions if a.status in _USABLE]
     sensitive = any(a.sensitive_records > 0 for a in usable if a.action is ActionClass.READ)
     writes = any(
         a.action not in (ActionClass.READ, ActionClass.SEND, ActionClass.SHARE) and (a.reach_records or a.reach_people)
         for a in usable
     )
-    leaves = p.output is OutputDestination.EXTERNAL or any(
-        a.action in (ActionClass.SEND, ActionClass.SHARE) or (a.leaves_org and a.action is not ActionClass.READ)
-        for a in usable
-    )
+    leaves = p.output is OutputDestination.EXTERNAL or any(a.channel_out for a in usable)
     return route_task(sensitive_data=sensitive, writes_system=writes, leaves_org=leaves)
 
 
-def tier_table(inventory: Inventory, weights: Weights | None = None) -> pd.DataFrame:
+def tier_table(source: Inventory | Analysis, *, weights: WeightsLike = None) -> pd.DataFrame:
     """Every plugin's declared and routed review tier, and whether the declared one falls short."""
-    scorer = Scorer(inventory, load_weights(weights, inventory=inventory))
+    analysis = analysis_of(source, weights=weights)
+    scorer = Scorer(analysis)
     rows = []
-    for p in inventory.plugins:
-        r = route_plugin(inventory, p.id, score=scorer.plugin(p))
+    for p in analysis.inventory.plugins:
+        r = route_plugin(analysis, p.id, score=scorer.plugin(p))
         rows.append(
             {
                 "plugin": p.id,
@@ -142,10 +151,26 @@ class RuleInfo:
     severity: Severity  # the usual severity; a finding may be raised or lowered by what it finds
     domain: str
     description: str
-    check: Callable[[Context], Iterable[Finding]]
+    check: Callable[[Context], Iterable[Finding]] | None  # None: raised by another command (see ``raised_by``)
+    raised_by: str = "lint"
 
 
+#: Rules :func:`lint` runs on one inventory, by id.
 RULES: dict[str, RuleInfo] = {}
+
+#: Rules that compare two snapshots, raised by :func:`blastradius.diff.diff_inventories`, not by :func:`lint`.
+DIFF_RULES: dict[str, RuleInfo] = {
+    "BR118": RuleInfo(
+        id="BR118",
+        title="scope expansion without re-approval",
+        severity=Severity.HIGH,
+        domain="D7, D8",
+        description="Between two snapshots a connector's scope widened (access, tables, columns, row limit, alert, "
+        "approval gate) while its approver and approval date stayed the same. Raised by `blastradius diff`.",
+        check=None,
+        raised_by="diff",
+    )
+}
 
 
 def rule(id: str, *, title: str, severity: Severity, domain: str, description: str):
@@ -161,12 +186,13 @@ def rule(id: str, *, title: str, severity: Severity, domain: str, description: s
 class Context:
     """An inventory with what the rules need, computed once: scores, tool statuses, who uses what."""
 
-    def __init__(self, inventory: Inventory, *, as_of: dt.date, weights: Weights | None = None):
-        self.inv = inventory
+    def __init__(self, source: Inventory | Analysis, *, as_of: dt.date, weights: WeightsLike = None):
+        self.analysis = analysis_of(source, weights=weights)
+        self.inv = self.analysis.inventory
         self.as_of = as_of
-        self.weights = load_weights(weights, inventory=inventory)
-        self.scorer = Scorer(inventory, self.weights)
-        self.scope = scope_index(inventory)
+        self.weights = self.analysis.weights
+        self.scorer = Scorer(self.analysis)
+        self.scope = self.analysis.scope
         self._tools: dict[str, tuple[tuple[Connector, Tool, ToolStatus], ...]] = {}
         self._sensitive_reads: dict[str, list[str]] = {}
         self._read_tables: dict[tuple[str, tuple[str, ...]], tuple[frozenset[str], frozenset[str]]] = {}
@@ -177,11 +203,7 @@ class Context:
 
     @cached_property
     def users_of(self) -> dict[str, list[Plugin]]:
-        out: dict[str, list[Plugin]] = {}
-        for p in self.inv.plugins:
-            for cid in p.connector_ids:
-                out.setdefault(cid, []).append(p)
-        return out
+        return {cid: [self.inv.plugin_by_id[p] for p in ids] for cid, ids in plugins_by_connector(self.inv).items()}
 
     def tools(self, plugin: Plugin) -> tuple[tuple[Connector, Tool, ToolStatus], ...]:
         """Every tool of the plugin's connectors, with its status for the plugin (computed once per plugin)."""
@@ -245,7 +267,7 @@ class Context:
 
 
 def _finding(info_id: str, *, severity: Severity | None = None, **kwargs: Any) -> Finding:
-    info = RULES[info_id]
+    info = RULES.get(info_id) or DIFF_RULES[info_id]
     return Finding(rule=info.id, title=info.title, severity=severity or info.severity, domain=info.domain, **kwargs)
 
 
@@ -697,7 +719,7 @@ def _missing_approval(ctx: Context) -> Iterator[Finding]:
 )
 def _tier(ctx: Context) -> Iterator[Finding]:
     for p in ctx.inv.plugins:
-        r = route_plugin(ctx.inv, p.id, score=ctx.scores[p.id])
+        r = route_plugin(ctx.analysis, p.id, score=ctx.scores[p.id])
         declared = p.review_tier or 0
         if declared >= r.tier:
             continue
@@ -769,7 +791,7 @@ def _pii_readers(ctx: Context, p: Plugin) -> list[str]:
 def _ways_out(ctx: Context, p: Plugin) -> list[tuple[str, ToolStatus]]:
     out = []
     for c, t, s in ctx.tools(p):
-        if s in _USABLE and (t.action in (ActionClass.SEND, ActionClass.SHARE) or (c.leaves_org_for(t) and t.action is not ActionClass.READ)):
+        if s in _USABLE and is_channel_out(c, t):
             out.append((f"{c.id}.{t.name}", s))
     return out
 
@@ -886,18 +908,6 @@ def _untrusted_destructive(ctx: Context) -> Iterator[Finding]:
 
 
 @rule(
-    "BR118",
-    title="scope expansion without re-approval",
-    severity=Severity.HIGH,
-    domain="D7, D8",
-    description="Between two snapshots a connector's scope widened (access, tables, columns, row limit, alert, "
-    "approval gate) while its approver and approval date stayed the same. Raised by `blastradius diff`.",
-)
-def _scope_expansion(ctx: Context) -> Iterator[Finding]:
-    return iter(())  # needs two snapshots: see blastradius.diff
-
-
-@rule(
     "BR119",
     title="prohibited-use list missing",
     severity=Severity.MEDIUM,
@@ -944,26 +954,44 @@ def _no_tiers(ctx: Context) -> Iterator[Finding]:
 
 
 def lint(
-    inventory: Inventory,
+    source: Inventory | Analysis,
     *,
     as_of: dt.date | None = None,
-    weights: Weights | None = None,
+    weights: WeightsLike = None,
     acceptances: Iterable[Acceptance] = (),
     rules: Iterable[str] | None = None,
 ) -> list[Finding]:
-    """Run every rule (or those named) on ``inventory``; findings most severe first, with lines located.
+    """Run every rule (or those named) on an inventory; findings most severe first, with lines located.
 
     ``as_of`` is the date approvals are aged against (today by default), and
     the date acceptances expire against. Acceptances come from the
     inventory's own ``acceptances:`` section and from ``acceptances``.
+
+    Raises
+    ------
+    UnknownIdError
+        When ``rules`` names a rule that does not exist.
+    BlastRadiusError
+        When ``rules`` names a rule that compares two snapshots (BR118: see ``blastradius diff``).
     """
     as_of = as_of or dt.date.today()
-    ctx = Context(inventory, as_of=as_of, weights=weights)
-    selected = [RULES[r] for r in (rules or sorted(RULES))]
-    findings = [f for info in selected for f in info.check(ctx)]
+    ctx = Context(source, as_of=as_of, weights=weights)
+    inventory = ctx.inv
+    selected = [_lint_rule(r) for r in rules] if rules is not None else [RULES[r] for r in sorted(RULES)]
+    findings = [f for info in selected for f in info.check(ctx)]  # type: ignore[misc]
     findings = apply_acceptances(findings, acceptances_of(inventory, acceptances), as_of=as_of)
     findings.sort(key=lambda f: (-f.severity.rank, f.rule, f.subject))
     return locate(findings)
+
+
+def _lint_rule(rule_id: str) -> RuleInfo:
+    if rule_id in RULES:
+        return RULES[rule_id]
+    if rule_id in DIFF_RULES:
+        raise BlastRadiusError(
+            f"rule {rule_id} compares two snapshots: run `blastradius diff OLD NEW` to check it"
+        )
+    raise UnknownIdError("rule", rule_id, [*RULES, *DIFF_RULES], where="among the lint rules")
 
 
 def acceptances_of(inventory: Inventory, extra: Iterable[Acceptance] = ()) -> list[Acceptance]:
@@ -976,5 +1004,5 @@ def rule_catalog() -> dict[str, dict[str, str]]:
     """Rule id -> title, description, usual severity and DOMAIN section (for SARIF and docs)."""
     return {
         r.id: {"title": r.title, "description": r.description, "severity": r.severity.value, "domain": r.domain}
-        for r in RULES.values()
+        for r in sorted([*RULES.values(), *DIFF_RULES.values()], key=lambda r: r.id)
     }

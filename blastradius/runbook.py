@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from blastradius.analysis import Analysis, WeightsLike, analysis_of
+from blastradius.domain import plugins_by_connector, time_to_halt
 from blastradius.model import Inventory
 from blastradius.rules import HALT_TARGET_SECONDS
-from blastradius.scope import ToolStatus
-from blastradius.scores import Scorer, Weights, load_weights
 
 __all__ = ["RunbookEntry", "format_runbook", "runbook", "runbook_frame"]
 
@@ -47,11 +47,12 @@ class RunbookEntry:
     collateral_plugins: tuple[str, ...]
     collateral_teams: tuple[str, ...]
     users: int
-    records_at_risk: int
+    records_at_risk: int  # its reach: a lower bound when ``sizes_unknown`` > 0
     people_at_risk: int
+    sizes_unknown: int  # datasets and people groups it reaches whose size is not given
     audit_trail: tuple[str, ...]
     no_audit: tuple[str, ...]
-    time_to_halt_seconds: float | None  # None: cannot be halted
+    time_to_halt_seconds: float | None  # None: cannot be halted in a known time
     time_to_contain_seconds: float | None  # every connector revoked or frozen
     fast: bool
     issues: tuple[str, ...]
@@ -65,21 +66,29 @@ def _seconds(s: float | None) -> str:
 
 
 def runbook(
-    inventory: Inventory,
+    source: Inventory | Analysis,
     plugin: str | None = None,
     *,
-    weights: Weights | None = None,
+    weights: WeightsLike = None,
     target_seconds: float = HALT_TARGET_SECONDS,
 ) -> list[RunbookEntry]:
-    """The runbook entry of ``plugin``, or of every plugin (slowest to halt first)."""
-    inv = inventory
+    """The runbook entry of ``plugin``, or of every plugin (slowest to halt first).
+
+    The time to halt is :func:`blastradius.domain.time_to_halt` over all the
+    plugin's connectors, from what the inventory declares (no stand-ins): the
+    faster of pausing the plugin and revoking every connector it uses. The
+    records and people at risk are its reach (:mod:`blastradius.reach`).
+
+    Raises
+    ------
+    UnknownIdError
+        When ``plugin`` is not in the inventory.
+    """
+    analysis = analysis_of(source, weights=weights)
+    inv = analysis.inventory
     if plugin is not None:
         inv.require("plugin", plugin)
-    scorer = Scorer(inv, load_weights(weights, inventory=inv))
-    users_of: dict[str, list[str]] = {}
-    for p in inv.plugins:
-        for cid in p.connector_ids:
-            users_of.setdefault(cid, []).append(p.id)
+    users_of = plugins_by_connector(inv)
     entries = []
     for p in inv.plugins if plugin is None else [inv.plugin_by_id[plugin]]:
         ks = p.kill_switch
@@ -102,18 +111,11 @@ def runbook(
         teams = sorted(
             {u.team for x in collateral for u in inv.plugin_by_id[x].users} | {inv.plugin_by_id[x].owner for x in collateral}
         )
-        revocable = all(s.can_revoke and s.seconds is not None for s in steps_c)
-        contain = max((s.seconds or 0.0 for s in steps_c), default=0.0) if revocable else None
-        if can_pause and pause is not None:
-            halt = pause
-        elif not can_pause and revocable:
-            halt = contain  # without a pause, halting means revoking every connector
-        else:
-            halt = None
-        ps = scorer.plugin(p)
-        usable = [a for a in ps.actions if a.status in (ToolStatus.UNGATED, ToolStatus.GATED)]
-        records = {s.dataset: (s.records or 0) for a in usable for s in a.datasets}
-        people = {g for a in usable for g in a.people_groups}
+        connectors = [inv.connector_by_id[cid] for cid in dict.fromkeys(p.connector_ids)]
+        revocable = bool(steps_c) and all(s.can_revoke and s.seconds is not None for s in steps_c)
+        contain = max(s.seconds or 0.0 for s in steps_c) if revocable else None
+        halt = time_to_halt(p, connectors)
+        reach = analysis.reach(p).total()
         users = sum(n for _, n in inv.users_of(p))
         issues = []
         if not can_pause:
@@ -158,8 +160,9 @@ def runbook(
                 collateral_plugins=tuple(collateral),
                 collateral_teams=tuple(teams),
                 users=users,
-                records_at_risk=sum(records.values()),
-                people_at_risk=sum((inv.people_by_id[g].count or 0) for g in people),
+                records_at_risk=reach.records,
+                people_at_risk=reach.people,
+                sizes_unknown=reach.unknowns,
                 audit_trail=trail,
                 no_audit=no_audit,
                 time_to_halt_seconds=halt,
@@ -186,6 +189,7 @@ def runbook_frame(entries: list[RunbookEntry]) -> pd.DataFrame:
                 "users": e.users,
                 "records_at_risk": e.records_at_risk,
                 "people_at_risk": e.people_at_risk,
+                "sizes_unknown": e.sizes_unknown,
                 "collateral_plugins": ", ".join(e.collateral_plugins),
                 "audit_trail": ", ".join(e.audit_trail),
                 "issues": "; ".join(e.issues),
@@ -204,7 +208,8 @@ def format_runbook(entries: list[RunbookEntry]) -> str:
         out.append(f"{e.plugin}: {halt}{flag}")
         out += [f"  {i}. {s}" for i, s in enumerate(e.steps, 1)]
         out.append(
-            f"  Until halted it can touch {e.records_at_risk:,} records and {e.people_at_risk:,} people."
+            f"  Until halted it can touch {'at least ' if e.sizes_unknown else ''}{e.records_at_risk:,} records and "
+            f"{e.people_at_risk:,} people" + (f" ({e.sizes_unknown} of unknown size)." if e.sizes_unknown else ".")
         )
         if e.collateral_plugins:
             out.append(

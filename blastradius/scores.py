@@ -33,8 +33,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from blastradius.analysis import Analysis, WeightsLike, analysis_of
+from blastradius.domain import NO_WAY_OUT, is_channel_out
+from blastradius.domain import is_high_impact as _is_high_impact
 from blastradius.model import (
-    HIGH_IMPACT_ACTIONS,
     SENSITIVE_CLASSIFICATIONS,
     ActionClass,
     Connector,
@@ -45,13 +47,14 @@ from blastradius.model import (
     Reversibility,
     Tool,
 )
-from blastradius.scope import (
+from blastradius.reach import (
+    STATUS_ORDER,
+    USABLE,
     DatasetScope,
     ScopedDatasets,
     ScopeIndex,
     ToolReach,
     ToolStatus,
-    scope_index,
     tool_status,
     tool_statuses,
 )
@@ -73,17 +76,13 @@ __all__ = [
     "score_plugins",
 ]
 
-#: What :attr:`PluginScore.way_out` says of a plugin with no channel out of the organisation.
-NO_WAY_OUT = "no channel out of the organisation"
 
 #: The failure classes of DOMAIN.md D5 that a single run can cause.
 FAILURE_CLASSES = ("wrong_action", "data_leakage", "wrong_output")
 
 def is_high_impact(tool: Tool, weights: Weights) -> bool:
-    """Send, delete, pay, sign, share, execute, unknown, and writes whose fan-out makes them bulk (D4)."""
-    if tool.action in HIGH_IMPACT_ACTIONS:
-        return True
-    return tool.action is ActionClass.WRITE and tool.fan_out >= weights.bulk_write_fan_out
+    """:func:`blastradius.domain.is_high_impact` with the bulk-write threshold of ``weights``."""
+    return _is_high_impact(tool, bulk_write_fan_out=weights.bulk_write_fan_out)
 
 
 # ---------------------------------------------------------------------------
@@ -98,8 +97,11 @@ class ActionScore:
     ``tools`` are the ones it can use (``unavailable_tools`` are blocked, not
     given, or need write access the connector lacks). ``status`` is that of its
     least restricted tool; ``autonomy`` for reads
-    includes the plugin's way out (see module docs). Records and people
-    include conservative stand-ins for unknown sizes, counted in ``unknowns``.
+    includes the plugin's way out (see module docs). ``reach_records``,
+    ``sensitive_records``, ``reach_people`` and ``external_people`` are the
+    figures of :class:`blastradius.reach.Reach`: what the inventory bounds,
+    with datasets and people groups of unknown size counted in ``unknowns``
+    (only the ``reach`` term uses conservative stand-ins for them).
     """
 
     plugin: str
@@ -123,6 +125,7 @@ class ActionScore:
     irreversible: bool
     leaves_org: bool
     fan_out: int
+    channel_out: bool = False  # some usable tool is a channel out of the organisation (blastradius.domain)
     datasets: tuple[DatasetScope, ...] = ()
     people_groups: tuple[str, ...] = ()
     unknowns: int = 0
@@ -182,8 +185,8 @@ def _autonomy(status: ToolStatus, weights: Weights) -> float:
 
 
 _ALL_TOOLS = (None,)  # a connector listed once, with all its tools
-_STATUS_ORDER = (ToolStatus.UNGATED, ToolStatus.GATED, ToolStatus.BLOCKED, ToolStatus.UNUSABLE)
-_USABLE = (ToolStatus.UNGATED, ToolStatus.GATED)
+_STATUS_ORDER = STATUS_ORDER
+_USABLE = USABLE
 
 # The records below are private to scoring and never changed once built; they are not frozen because
 # building a frozen dataclass costs several times more, and scoring a large inventory builds thousands.
@@ -211,7 +214,7 @@ class _GroupReach:
     unknowns: int
     datasets_unknown: int
     dataset_keys: tuple[int, ...]  # ``ScopedDatasets.keys``: unique to each dataset
-    dataset_records: tuple[int, ...]  # unknown sizes at their stand-in (for reads: row-capped)
+    dataset_records: tuple[float, ...]  # records touched at this scope (for reads: row-capped), inf when unbounded
     dataset_sensitive: tuple[bool, ...]
     dataset_unknown: tuple[bool, ...]
     capability: float
@@ -220,6 +223,7 @@ class _GroupReach:
     leaves_org: bool
     fan_out: int
     failure_class: str
+    channel_out: bool
 
     @cached_property
     def datasets(self) -> tuple[DatasetScope, ...]:
@@ -242,23 +246,28 @@ class _DatasetTerms:
     """
 
     keys: tuple[int, ...]
-    records: tuple[int, ...]
+    records: tuple[int, ...]  # bounded records; 0 where unbounded (counted in ``unbounded``)
+    widths: tuple[float, ...]  # records, inf where unbounded: orders scopes of one dataset
     sensitive: tuple[bool, ...]
     sensitive_records: tuple[int, ...]
-    weighted: tuple[float, ...]
+    weighted: tuple[float, ...]  # with the stand-in for unbounded sizes
     weighted_read: tuple[float, ...]
     unknown: tuple[bool, ...]
 
     @classmethod
     def of(cls, scoped: ScopedDatasets, *, read: bool, w: Weights) -> _DatasetTerms:
         stand_in = w.unknown_dataset_records
-        records = tuple(stand_in if n is None else n for n in (scoped.read_records if read else scoped.records))
+        sizes = scoped.read_records if read else scoped.records
+        records = tuple(0 if n is None else n for n in sizes)
         weight = {c: w.classification_weights[c] for c in set(scoped.classification)}
         sensitive = tuple(c in SENSITIVE_CLASSIFICATIONS for c in scoped.classification)
-        weighted = tuple(n * weight[c] for n, c in zip(records, scoped.classification, strict=True))
+        weighted = tuple(
+            (stand_in if n is None else n) * weight[c] for n, c in zip(sizes, scoped.classification, strict=True)
+        )
         return cls(
             keys=scoped.keys,
             records=records,
+            widths=tuple(math.inf if n is None else float(n) for n in sizes),
             sensitive=sensitive,
             sensitive_records=tuple(n if s else 0 for n, s in zip(records, sensitive, strict=True)),
             weighted=weighted,
@@ -296,15 +305,16 @@ def _group_reach(
     if positions:
         t: _DatasetTerms = terms(connector, read)
         pick = _pick(positions)
-        records, sensitive, unknown = pick(t.records), pick(t.sensitive), pick(t.unknown)
+        records, widths, sensitive, unknown = pick(t.records), pick(t.widths), pick(t.sensitive), pick(t.unknown)
         sensitive_records = sum(pick(t.sensitive_records))
         weighted = sum(pick(t.weighted_read if read else t.weighted))
         dataset_keys = pick(t.keys)
     else:
-        records, sensitive, unknown, dataset_keys = (), (), (), ()
+        records, widths, sensitive, unknown, dataset_keys = (), (), (), (), ()
         sensitive_records, weighted = 0, 0
     stand_in = w.unknown_people_count
-    counts = [g.count if g.count is not None else stand_in for g in people]
+    counts = [g.count if g.count is not None else stand_in for g in people]  # stand-ins: the reach term only
+    known = [g.count if g.count is not None else 0 for g in people]
     external = [g.is_external for g in people]
     internal_weight, external_weight = w.people_weights["internal"], w.people_weights["external"]
     weighted_people = sum(n * (external_weight if e else internal_weight) for n, e in zip(counts, external, strict=True))
@@ -315,20 +325,21 @@ def _group_reach(
         positions=positions,
         people_list=people,
         records=sum(records),
-        people=sum(counts),
+        people=sum(known),
         sensitive_records=sensitive_records,
-        external_people=sum(n for n, e in zip(counts, external, strict=True) if e),
+        external_people=sum(n for n, e in zip(known, external, strict=True) if e),
         reach=_log_reach(weighted, weighted_people),
         unknowns=sum(unknown) + sum(g.count is None for g in people),
         datasets_unknown=sum(unknown),
         dataset_keys=dataset_keys,
-        dataset_records=records,
+        dataset_records=widths,
         dataset_sensitive=sensitive,
         dataset_unknown=unknown,
         capability=max([_capability(t, connector, w) for t in tools], default=0.0),
         high_impact=any(is_high_impact(t, w) for t in tools),
         irreversible=not read and any(t.reversibility is Reversibility.IMMEDIATE for t in tools),
         leaves_org=any(connector.leaves_org_for(t) for t in tools),
+        channel_out=any(is_channel_out(connector, t) for t in tools),
         fan_out=max([t.fan_out for t in tools], default=0),
         failure_class="data_leakage" if read else "wrong_action",
     )
@@ -420,8 +431,8 @@ class _PluginParts:
 class _Shared:
     """What scoring one inventory with one set of weights computes once, for every :class:`Scorer` of that pair."""
 
-    def __init__(self, inventory: Inventory):
-        self.index = scope_index(inventory)
+    def __init__(self, index: ScopeIndex):
+        self.index = index
         self.groups: dict[tuple, _GroupReach] = {}
         self.terms: dict[tuple[str, bool], _DatasetTerms] = {}
         self.settings: dict[tuple, _ConnectorUse] = {}  # by connector, tool subsets and selectors naming its tools
@@ -434,45 +445,40 @@ class _Shared:
         self.table: pd.DataFrame | None = None
 
 
-#: Sets of weights whose shared scoring state an inventory keeps (the most recently used).
-_KEEP_WEIGHTS = 8
-
-
-def _shared(inventory: Inventory, weights: Weights) -> _Shared:
-    kept: dict[str, _Shared] = inventory.derived("scores", dict)
-    key = weights.model_dump_json()
-    state = kept.pop(key, None)
-    if state is None:
-        state = _Shared(inventory)
-        while len(kept) >= _KEEP_WEIGHTS:
-            kept.pop(next(iter(kept)))
-    kept[key] = state  # most recent last
-    return state
-
-
 class Scorer:
-    """Scores plugins of one inventory; what does not depend on the plugin is computed once.
+    """Scores plugins of one analysis; what does not depend on the plugin is computed once.
 
-    ``Scorer(inventory, weights).plugin(plugin)`` is :func:`score_plugin`
-    without re-validating weights or recomputing shared reach. Every scorer
-    of the same inventory and weights shares that work (it is kept with the
-    inventory), so :func:`score_plugins`, the rules and the simulation
-    compute each connector's reach once between them.
+    ``Scorer(analysis).plugin(plugin)`` is :func:`score_plugin` without
+    re-validating weights or recomputing shared reach. Every scorer of the
+    same :class:`~blastradius.analysis.Analysis` and weights shares that work
+    (it is kept in the analysis), so :func:`score_plugins`, the rules and the
+    simulation compute each connector's reach once between them. This is the
+    fast path of :mod:`blastradius.reach`: the figures of each action equal
+    those of :func:`blastradius.reach.plugin_reach` (``tests/test_reach.py``).
+
+    Parameters
+    ----------
+    source : Analysis or Inventory
+        An inventory gets a fresh analysis of its own.
+    weights : Weights, optional
+        The analysis's own weights when omitted.
 
     Examples
     --------
     >>> from blastradius import load_inventory
-    >>> inv = load_inventory("inventories/acme")
-    >>> scorer = Scorer(inv, load_weights(inventory=inv))
-    >>> ps = scorer.plugin(inv.plugin_by_id["ap-autopilot"])
-    >>> ps is Scorer(inv, load_weights(inventory=inv)).plugin(inv.plugin_by_id["ap-autopilot"])
+    >>> from blastradius.analysis import Analysis
+    >>> a = Analysis(load_inventory("inventories/acme"))
+    >>> ps = Scorer(a).plugin(a.inventory.plugin_by_id["ap-autopilot"])
+    >>> ps is Scorer(a).plugin(a.inventory.plugin_by_id["ap-autopilot"])
     True
     """
 
-    def __init__(self, inventory: Inventory, weights: Weights):
-        self.inv = inventory
-        self.w = weights
-        self._shared = _shared(inventory, weights)
+    def __init__(self, source: Analysis | Inventory, weights: Weights | None = None):
+        analysis = analysis_of(source)
+        self.analysis = analysis
+        self.inv = analysis.inventory
+        self.w = analysis.weights if weights is None else weights
+        self._shared = analysis.memo(("scores", self.w.model_dump_json()), lambda: _Shared(analysis.scope))
 
     def reach(self, connector: Connector, tool: Tool) -> ToolReach:
         """What ``tool`` of ``connector`` touches (:func:`blastradius.scope.tool_reach`), computed once."""
@@ -505,7 +511,7 @@ class Scorer:
         outward = [
             (_autonomy(status, self.w), f"{conn.id}.{tool.name} ({status.value})")
             for conn, tool, status in tools
-            if _outward(conn, tool) and status in _USABLE
+            if is_channel_out(conn, tool) and status in _USABLE
         ]
         return self._way_out(plugin, outward)
 
@@ -546,7 +552,7 @@ class Scorer:
                 outward=tuple(
                     (i, {s: f"{conn.id}.{t.name} ({s.value})" for s in _USABLE})
                     for i, t in enumerate(conn.tools)
-                    if _outward(conn, t)
+                    if is_channel_out(conn, t)
                 ),
             )
             if self.inv.connector_by_id.get(conn.id) is conn:
@@ -684,6 +690,7 @@ class Scorer:
                 irreversible=a.irreversible,
                 leaves_org=a.leaves_org,
                 fan_out=a.fan_out,
+                channel_out=a.group.channel_out,
                 datasets=a.group.datasets,
                 people_groups=a.group.people_groups,
                 unknowns=a.group.unknowns,
@@ -723,22 +730,23 @@ class Scorer:
         return self._shared.table.copy()
 
 
-def _outward(conn: Connector, tool: Tool) -> bool:
-    """Whether the tool is a channel out of the organisation: a send or share, or an outside effect."""
-    return tool.action in (ActionClass.SEND, ActionClass.SHARE) or (
-        conn.leaves_org_for(tool) and tool.action is not ActionClass.READ
-    )
+def score_plugin(source: Analysis | Inventory, plugin: str, *, weights: WeightsLike = None) -> PluginScore:
+    """Every action of one plugin with its three factors, and its totals per failure class.
+
+    Raises
+    ------
+    UnknownIdError
+        When ``plugin`` is not in the inventory.
+    """
+    a = analysis_of(source, weights=weights)
+    return Scorer(a).plugin(a.inventory.require("plugin", plugin))
 
 
-def score_plugin(inventory: Inventory, plugin: str, weights: Weights | Mapping | str | Path | None = None) -> PluginScore:
-    """Every action of one plugin with its three factors, and its totals per failure class."""
-    return Scorer(inventory, load_weights(weights, inventory=inventory)).plugin(inventory.require("plugin", plugin))
-
-
-def action_scores(inventory: Inventory, weights: Weights | Mapping | str | Path | None = None) -> list[PluginScore]:
+def action_scores(source: Analysis | Inventory, *, weights: WeightsLike = None) -> list[PluginScore]:
     """:class:`PluginScore` of every plugin, in inventory order."""
-    scorer = Scorer(inventory, load_weights(weights, inventory=inventory))
-    return [scorer.plugin(p) for p in inventory.plugins]
+    a = analysis_of(source, weights=weights)
+    scorer = Scorer(a)
+    return [scorer.plugin(p) for p in a.inventory.plugins]
 
 
 #: Columns of :func:`score_plugins`, in order.
@@ -752,9 +760,11 @@ SCORE_COLUMNS = (
 def _dataset_union(n: int, owners: list[int], groups: list[_GroupReach]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per owner (0..n-1), records, sensitive records and datasets of unknown size over the union of its groups.
 
-    ``owners[k]`` owns ``groups[k]``. Each dataset counts once per owner, at
-    its widest scope (the first such in the order given): all owners at once,
-    as one sort over the concatenated datasets of every (owner, group) pair.
+    ``owners[k]`` owns ``groups[k]``. Each dataset counts once per owner, as
+    :func:`blastradius.reach.union_reach` counts it: at its widest scope
+    (unbounded ones add no records), and as sensitive records the most that a
+    bounded scope leaving it sensitive touches. All owners at once, as sorts
+    over the concatenated datasets of every (owner, group) pair.
     """
     if not groups:
         return np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
@@ -780,19 +790,27 @@ def _dataset_union(n: int, owners: list[int], groups: list[_GroupReach]) -> tupl
     rows = np.repeat((np.cumsum(sizes) - sizes)[slot] - (ends - size), size) + np.arange(int(ends[-1]) if len(ends) else 0)
     owner = np.repeat(np.asarray(owners, dtype=np.int64), size)
     key = owner * (int(index.max(initial=0)) + 1) + index[rows]
-    rec = records[rows]
-    order = np.lexsort((-rec, key))  # per owner and dataset, its widest scope first (ties: the first given)
+    rec = records[rows]  # inf: unbounded
+    pick = _widest(key, rec)  # per owner and dataset, its widest scope
+    who, widest = owner[pick], rec[pick]
+    bounded = np.isfinite(widest)
+    leaky = sensitive[rows] & np.isfinite(rec)
+    spick = np.flatnonzero(leaky)[_widest(key[leaky], rec[leaky])]
+    return (
+        np.bincount(who[bounded], weights=widest[bounded], minlength=n),
+        np.bincount(owner[spick], weights=rec[spick], minlength=n),
+        np.bincount(who[unknown[rows[pick]]], minlength=n),
+    )
+
+
+def _widest(key: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """Positions of the widest entry of each distinct ``key`` (the first such on ties)."""
+    order = np.lexsort((-width, key))
     key = key[order]
     first = np.empty(len(key), dtype=bool)
     first[:1] = True
     np.not_equal(key[1:], key[:-1], out=first[1:])
-    pick = order[first]
-    who, rec = owner[pick], rec[pick]
-    return (
-        np.bincount(who, weights=rec, minlength=n),
-        np.bincount(who, weights=np.where(sensitive[rows[pick]], rec, 0.0), minlength=n),
-        np.bincount(who[unknown[rows[pick]]], minlength=n),
-    )
+    return order[first]
 
 
 def _count(who: np.ndarray, values: Any, n: int) -> np.ndarray:
@@ -854,11 +872,10 @@ def _reach_totals(
         len(combo_groups), [k for k, gs in enumerate(combo_groups) for _ in gs], [g for gs in combo_groups for g in gs]
     )
     records, sensitive, unknown = (x.astype(np.int64) for x in union)
-    stand_in = w.unknown_people_count
     people, external, unknown_people = [], [], []
     for gs in combo_groups:
         groups_of = {p.id: p for g in gs for p in g.people_list}.values()
-        counts = [(p.count if p.count is not None else stand_in, p) for p in groups_of]
+        counts = [(p.count if p.count is not None else 0, p) for p in groups_of]
         people.append(sum(c for c, _ in counts))
         external.append(sum(c for c, p in counts if p.is_external))
         unknown_people.append(sum(p.count is None for p in groups_of))
@@ -953,7 +970,7 @@ def _ranked(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def score_plugins(inventory: Inventory, weights: Weights | Mapping | str | Path | None = None) -> pd.DataFrame:
+def score_plugins(source: Analysis | Inventory, *, weights: WeightsLike = None) -> pd.DataFrame:
     """One row per plugin: the three factors, the blast radius and its breakdown, highest first.
 
     Columns
@@ -962,8 +979,10 @@ def score_plugins(inventory: Inventory, weights: Weights | Mapping | str | Path 
         Highest capability among the plugin's usable actions.
     reach_records, reach_people
         Distinct records (one query's worth for reads) and people its usable
-        actions can touch, after connector scopes; unknown sizes count at
-        their conservative stand-in and are counted in ``unknowns``.
+        actions can touch, after connector scopes: ``PluginReach.total()`` of
+        :mod:`blastradius.reach`. Datasets and people groups of unknown size
+        are counted in ``unknowns`` and left out of these figures, which are
+        then lower bounds (the score's reach term prices them at stand-ins).
     autonomy
         Capability-weighted share of its actions that run with no human
         (1 ungated, gate miss rate gated, 0 blocked).
@@ -978,4 +997,4 @@ def score_plugins(inventory: Inventory, weights: Weights | Mapping | str | Path 
     >>> list(df.columns[:9])
     ['plugin', 'name', 'owner', 'department', 'capability', 'reach_records', 'reach_people', 'autonomy', 'blast_radius']
     """
-    return Scorer(inventory, load_weights(weights, inventory=inventory)).table()
+    return Scorer(analysis_of(source, weights=weights)).table()

@@ -34,7 +34,8 @@ from blastradius.levers import (
 )
 from blastradius.model import ActionClass, Connector, Inventory, Plugin, Team, Tool
 from blastradius.rules import lint
-from blastradius.scope import ToolStatus, scope_index, tool_reach, tool_status, tool_statuses
+from blastradius.analysis import Analysis
+from blastradius.reach import ScopeIndex, ToolStatus, plugin_reach, tool_reach, tool_status, tool_statuses
 from blastradius.scores import Scorer, action_scores, is_high_impact, load_weights, score_plugin, score_plugins
 from blastradius.synth import write_enterprise
 import figures
@@ -101,7 +102,14 @@ def test_unknowns_are_counted_and_scored_conservatively(tmp_path: Path) -> None:
     inv = load_inventory(write_inventory(tmp_path, files))
     row = score_plugins(inv).set_index("plugin").loc["outreach"]
     assert row.unknowns >= 2  # the contact list's size and the output audience
-    assert row.reach_people == W.unknown_people_count
+    assert row.reach_people == 0  # a size not given is never made up in a figure: it is counted as unknown ...
+    known = score_plugins(load_inventory(write_inventory(tmp_path / "known", mini_inventory()))).set_index("plugin")
+    send = next(a for a in score_plugin(inv, "outreach").actions if a.action is ActionClass.SEND)
+    known_send = next(
+        a for a in score_plugin(load_inventory(tmp_path / "known"), "outreach").actions if a.action is ActionClass.SEND
+    )
+    assert send.reach > known_send.reach  # ... and scored at the stand-in (10,000 > 2,310 contacts)
+    assert known.reach_people["outreach"] == 2_310
     mystery = next(a for a in score_plugin(inv, "outreach").actions if a.action is ActionClass.UNKNOWN)
     assert W.action_weights[ActionClass.UNKNOWN] == max(W.action_weights.values())
     assert mystery.capability >= W.action_weights[ActionClass.UNKNOWN]
@@ -113,7 +121,7 @@ def test_weights_can_be_overridden_from_a_file(mini: Path, tmp_path: Path) -> No
     path.write_text("gate_miss_rate: 0.5\n")
     inv = load_inventory(mini)
     base = score_plugins(inv).set_index("plugin").blast_radius["outreach"]
-    loose = score_plugins(inv, path).set_index("plugin").blast_radius["outreach"]
+    loose = score_plugins(inv, weights=path).set_index("plugin").blast_radius["outreach"]
     assert loose > base
 
 
@@ -287,7 +295,7 @@ def test_gating_every_high_impact_action_scores_below_ungated(files, data) -> No
     ps = score_plugin(inv, plugin)
     gated = inv
     p = inv.plugin_by_id[plugin]
-    from blastradius.scope import tool_status
+    from blastradius.reach import tool_status
 
     for cid in p.connector_ids:
         conn = inv.connector_by_id[cid]
@@ -380,7 +388,7 @@ def test_an_inventory_can_carry_its_own_weights(tmp_path: Path) -> None:
     assert own.blast_radius["outreach"] > base.blast_radius["outreach"]
     # an explicit file still wins over the inventory's section
     (tmp_path / "w.yaml").write_text("gate_miss_rate: 0.1\n")
-    assert score_plugins(inv, tmp_path / "w.yaml").set_index("plugin").blast_radius["outreach"] == pytest.approx(
+    assert score_plugins(inv, weights=tmp_path / "w.yaml").set_index("plugin").blast_radius["outreach"] == pytest.approx(
         base.blast_radius["outreach"]
     )
 
@@ -422,16 +430,18 @@ def test_synthetic_enterprise_figures_are_unchanged(tmp_path: Path) -> None:
     assert digest(figures.inventory_diff(diff_inventories(a, b), str(tmp_path))) == expected["diff"]
 
 
-def test_scorers_of_one_inventory_share_their_work_and_copies_start_afresh() -> None:
+def test_scorers_of_one_analysis_share_their_work_and_other_analyses_start_afresh() -> None:
     inv = load_inventory(ACME)
-    first = action_scores(inv)
-    table = score_plugins(inv)
-    assert all(a is b for a, b in zip(first, action_scores(inv), strict=True))
+    analysis = Analysis(inv)
+    first = action_scores(analysis)
+    table = score_plugins(analysis)
+    assert all(a is b for a, b in zip(first, action_scores(analysis), strict=True))
     table.loc[1, "blast_radius"] = -1.0  # a caller's copy: the kept table is not touched
-    assert score_plugins(inv).loc[1, "blast_radius"] > 0
-    copy = inv.replace()
-    assert all(a is not b and a == b for a, b in zip(first, action_scores(copy), strict=True))
-    assert score_plugins(copy).equals(score_plugins(inv))
+    assert score_plugins(analysis).loc[1, "blast_radius"] > 0
+    assert all(a is not b and a == b for a, b in zip(first, action_scores(inv), strict=True))
+    assert all(a is not b and a == b for a, b in zip(first, action_scores(inv.replace()), strict=True))
+    assert score_plugins(inv.replace()).equals(score_plugins(analysis))
+    assert not hasattr(inv, "derived") and "_derived" not in vars(inv)  # the inventory keeps nothing derived
 
 
 def test_a_what_if_record_is_scored_as_given_never_from_the_cache() -> None:
@@ -445,7 +455,7 @@ def test_a_what_if_record_is_scored_as_given_never_from_the_cache() -> None:
     assert alone.blast_radius < before.blast_radius and scorer.plugin(plugin) is before
     conn = inv.connector_by_id["finance-warehouse"]
     wider = conn.model_copy(update={"row_limit": None})
-    index = scope_index(inv)
+    index = ScopeIndex(inv)
     datasets, people = inv.datasets_by_system[conn.system], inv.people_by_system[conn.system]
     for tool in conn.tools:
         assert index.tool_reach(wider, tool) == tool_reach(wider, tool, datasets, people)
@@ -457,7 +467,7 @@ def test_a_what_if_record_is_scored_as_given_never_from_the_cache() -> None:
 def test_scope_index_answers_as_tool_reach(files) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         inv = load_inventory(write_inventory(Path(tmp), files))
-    index = scope_index(inv)
+    index = ScopeIndex(inv)
     for conn in inv.connectors:
         datasets = inv.datasets_by_system.get(conn.system or "", ())
         people = inv.people_by_system.get(conn.system or "", ())
@@ -466,40 +476,33 @@ def test_scope_index_answers_as_tool_reach(files) -> None:
 
 
 def table_from_plugin_scores(inv, weights) -> pd.DataFrame:
-    """The score table added up plugin by plugin from its :class:`PluginScore`: what score_plugins must equal."""
+    """The score table added up plugin by plugin from its :class:`PluginScore` and the reference reach: what
+    score_plugins must equal."""
     usable_status = (ToolStatus.UNGATED, ToolStatus.GATED)
     free = {ToolStatus.UNGATED: 1.0, ToolStatus.GATED: weights.gate_miss_rate}
     rows = []
-    for ps in action_scores(inv, weights):
+    for ps in action_scores(inv, weights=weights):
         plugin = inv.plugin_by_id[ps.plugin]
         usable = [a for a in ps.actions if a.status in usable_status]
-        widest: dict[str, tuple[int, bool, bool]] = {}  # each dataset at its widest scope, the first such
-        for a in usable:
-            for s in a.datasets:
-                n = weights.unknown_dataset_records if s.records is None else s.records
-                if s.dataset not in widest or n > widest[s.dataset][0]:
-                    widest[s.dataset] = (n, s.sensitive, not s.size_known)
-        groups = {g: inv.people_by_id[g] for a in usable for g in a.people_groups}
-        people = {g: (p.count if p.count is not None else weights.unknown_people_count) for g, p in groups.items()}
+        reach = plugin_reach(inv, plugin).total()  # the reference computation of reach
         weighted = [a for a in ps.actions if a.status is not ToolStatus.UNUSABLE and a.capability > 0]
         cap_sum = sum(a.capability for a in weighted)
         rows.append({
             "plugin": ps.plugin, "name": plugin.label, "owner": plugin.owner, "department": inv.department_of(plugin),
             "capability": max((a.capability for a in usable), default=0.0),
-            "reach_records": sum(n for n, _, _ in widest.values()), "reach_people": sum(people.values()),
+            "reach_records": reach.records, "reach_people": reach.people,
             "autonomy": sum(a.capability * free.get(a.status, 0.0) for a in weighted) / cap_sum if cap_sum else 0.0,
             "blast_radius": ps.blast_radius, **ps.by_class,
-            "sensitive_records": sum(n for n, s, _ in widest.values() if s),
-            "external_people": sum(n for g, n in people.items() if groups[g].is_external),
+            "sensitive_records": reach.sensitive_records,
+            "external_people": reach.external_people,
             "ungated_high_impact": sum(a.high_impact and a.status is ToolStatus.UNGATED for a in ps.actions),
             "gated_actions": sum(a.status is ToolStatus.GATED for a in ps.actions),
             "blocked_actions": sum(a.status is ToolStatus.BLOCKED for a in ps.actions),
             "way_out": ps.way_out,
-            "unknowns": sum(u for _, _, u in widest.values()) + sum(g.count is None for g in groups.values())
-            + (0 if ps.output.audience_known else 1),
+            "unknowns": reach.unknowns + (0 if ps.output.audience_known else 1),
             "users": sum(n for _, n in inv.users_of(plugin)), "runs_per_day": inv.runs_per_day(plugin),
         })
-    df = pd.DataFrame(rows, columns=list(score_plugins(inv, weights).columns))
+    df = pd.DataFrame(rows, columns=list(score_plugins(inv, weights=weights).columns))
     df = df.sort_values(["blast_radius", "plugin"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
     df.index = pd.RangeIndex(1, len(df) + 1, name="rank")
     return df

@@ -1,0 +1,140 @@
+"""The analysis context: an inventory, the settings of one analysis, and what is derived from them.
+
+:class:`Analysis` is what a caller creates and passes when several analyses
+run on one inventory: it holds the validated settings (scoring weights,
+simulation assumptions) and computes once, on first use, what every analysis
+derives from the records — each connector's scope, each plugin's reach, the
+scorer's shared tables. The :class:`~blastradius.model.Inventory` itself stays
+immutable and holds nothing derived.
+
+Every public analysis function also accepts a bare inventory for convenience;
+it then builds a fresh context, used for that call only::
+
+    >>> from blastradius import load_inventory
+    >>> from blastradius.scores import score_plugins
+    >>> inv = load_inventory("inventories/acme")
+    >>> a = Analysis(inv, weights={"gate_miss_rate": 0.2})
+    >>> a.reach("renewal-campaigns") is a.reach("renewal-campaigns")
+    True
+    >>> score_plugins(a).equals(score_plugins(inv, weights={"gate_miss_rate": 0.2}))
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from blastradius.errors import BlastRadiusError
+from blastradius.model import Inventory, Plugin
+from blastradius.reach import PluginReach, ScopeIndex, plugin_reach
+from blastradius.settings import Weights, load_weights
+
+if TYPE_CHECKING:
+    from blastradius.settings.assumptions import Assumptions
+
+__all__ = ["Analysis", "WeightsLike", "analysis_of"]
+
+#: What a ``weights=`` argument accepts: a file, a mapping of overrides, a Weights object, or None for the defaults.
+WeightsLike = Weights | Mapping[str, Any] | str | Path | None
+
+_T = TypeVar("_T")
+
+
+class Analysis:
+    """An inventory with the settings of one analysis; what analyses derive from them is computed once and kept here.
+
+    Parameters
+    ----------
+    inventory : Inventory
+    weights : path, mapping, Weights or None, keyword-only
+        Scoring weights over the defaults and the inventory's own ``weights:`` section.
+    assumptions : path, mapping, Assumptions or None, keyword-only
+        Simulation assumptions over the defaults and the inventory's ``assumptions:`` section.
+
+    Notes
+    -----
+    Everything kept is a pure function of (inventory, settings): two contexts
+    of the same inputs give the same numbers. A what-if changes the inventory,
+    so it gets a context of its own (:meth:`derive`).
+    """
+
+    def __init__(
+        self, inventory: Inventory, *, weights: WeightsLike = None, assumptions: Any = None
+    ) -> None:
+        if not isinstance(inventory, Inventory):
+            raise BlastRadiusError(f"an Analysis needs an Inventory, got {type(inventory).__name__}")
+        self.inventory = inventory
+        self.weights: Weights = load_weights(weights, inventory=inventory)
+        self._assumptions_source = assumptions
+        self._reach: dict[str, PluginReach] = {}
+        self._memo: dict[Hashable, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"Analysis({self.inventory.source or 'inventory'!r}, {len(self.inventory.plugins)} plugins)"
+
+    @cached_property
+    def assumptions(self) -> Assumptions:
+        """The simulation assumptions of this analysis (validated when first asked for)."""
+        from blastradius.settings.assumptions import load_assumptions
+
+        return load_assumptions(self._assumptions_source, inventory=self.inventory)
+
+    @cached_property
+    def scope(self) -> ScopeIndex:
+        """Each connector's scope applied once, for every tool and plugin (the fast path of reach)."""
+        return ScopeIndex(self.inventory)
+
+    def reach(self, plugin: str | Plugin) -> PluginReach:
+        """What ``plugin`` reaches, action by action (:func:`blastradius.reach.plugin_reach`), computed once."""
+        pid = plugin if isinstance(plugin, str) else plugin.id
+        hit = self._reach.get(pid)
+        if hit is None:
+            p = self.inventory.require("plugin", pid)
+            hit = self._reach[pid] = plugin_reach(self.inventory, p, reach_of=self.scope.tool_reach)
+        return hit
+
+    def memo(self, key: Hashable, build: Callable[[], _T]) -> _T:
+        """``build()``, computed once per ``key`` in this context: how analyses keep what they derive.
+
+        Keys are namespaced by the analysis that stores them (``("scores", ...)``).
+        """
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]  # type: ignore[no-any-return]
+
+    def with_settings(self, *, weights: WeightsLike = None, assumptions: Any = None) -> Analysis:
+        """A context of the same inventory with other settings, sharing what does not depend on them (scope, reach)."""
+        other = Analysis(self.inventory, weights=weights, assumptions=assumptions)
+        other.__dict__["scope"] = self.scope
+        other._reach = self._reach
+        return other
+
+    def derive(self, inventory: Inventory) -> Analysis:
+        """A context of a changed inventory (a what-if) with the same settings, derived afresh."""
+        return Analysis(inventory, weights=self.weights, assumptions=self._assumptions_source)
+
+
+def analysis_of(source: Inventory | Analysis, *, weights: WeightsLike = None, assumptions: Any = None) -> Analysis:
+    """``source`` as an :class:`Analysis`: an analysis as it is, an inventory in a fresh one.
+
+    Settings given with an analysis replace its own (the scope and reach it
+    has computed are shared, since they do not depend on them).
+
+    Raises
+    ------
+    BlastRadiusError
+        When ``source`` is neither.
+    """
+    if isinstance(source, Analysis):
+        if weights is None and assumptions is None:
+            return source
+        return source.with_settings(
+            weights=source.weights if weights is None else weights,
+            assumptions=source._assumptions_source if assumptions is None else assumptions,
+        )
+    if isinstance(source, Inventory):
+        return Analysis(source, weights=weights, assumptions=assumptions)
+    raise BlastRadiusError(f"expected an Inventory or an Analysis, got {type(source).__name__}")

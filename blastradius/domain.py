@@ -1,0 +1,187 @@
+"""The domain's rules as pure predicates: one home for each, imported everywhere.
+
+What counts as a channel out of the organisation, which actions are high
+impact, which plugins share a connector, who is an external recipient and how
+long it takes to halt a plugin are decided here and nowhere else
+(DOMAIN.md D2, D4, D5, D8, D9). Each function takes model records (or plain
+values) and returns a plain value; none reads files or keeps state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+
+from blastradius.model import (
+    HIGH_IMPACT_ACTIONS,
+    ActionClass,
+    Connector,
+    Inventory,
+    PeopleGroup,
+    Plugin,
+    Tool,
+)
+
+__all__ = [
+    "BULK_WRITE_FAN_OUT",
+    "HaltDefaults",
+    "NO_WAY_OUT",
+    "external_people",
+    "is_channel_out",
+    "is_high_impact",
+    "is_high_impact_action",
+    "is_recipient_action",
+    "plugins_by_connector",
+    "plugins_using",
+    "time_to_halt",
+]
+
+#: What a plugin with no channel out of the organisation is said to have as its way out.
+NO_WAY_OUT = "no channel out of the organisation"
+
+#: A write whose fan-out reaches this many records is a bulk write, high impact like a send
+#: (the default of ``bulk_write_fan_out`` in ``data/weights.yaml``).
+BULK_WRITE_FAN_OUT = 100
+
+_RECIPIENT_ACTIONS = frozenset({ActionClass.SEND, ActionClass.SHARE})
+
+
+def is_recipient_action(action: ActionClass) -> bool:
+    """Whether the action addresses people (send, share) rather than tables.
+
+    Examples
+    --------
+    >>> is_recipient_action(ActionClass.SEND), is_recipient_action(ActionClass.WRITE)
+    (True, False)
+    """
+    return action in _RECIPIENT_ACTIONS
+
+
+def is_channel_out(connector: Connector, tool: Tool) -> bool:
+    """Whether ``tool`` is a channel out of the organisation: a send or share, or a non-read whose effect leaves it.
+
+    A read never is: what it returns stays with the agent until another action
+    carries it out (D5, data leakage).
+
+    Examples
+    --------
+    >>> from blastradius.model import Connector, Tool
+    >>> mail = Connector(id="mail", leaves_org=True, tools=[Tool(name="send", action="send")])
+    >>> is_channel_out(mail, mail.tools[0])
+    True
+    >>> is_channel_out(mail, Tool(name="inbox", action="read"))
+    False
+    """
+    if is_recipient_action(tool.action):
+        return True
+    return tool.action is not ActionClass.READ and connector.leaves_org_for(tool)
+
+
+def is_high_impact_action(action: ActionClass, fan_out: int = 1, *, bulk_write_fan_out: int = BULK_WRITE_FAN_OUT) -> bool:
+    """Send, delete, pay, sign, share, execute and unknown actions, and writes whose fan-out makes them bulk (D4).
+
+    Examples
+    --------
+    >>> is_high_impact_action(ActionClass.PAY)
+    True
+    >>> is_high_impact_action(ActionClass.WRITE, 5), is_high_impact_action(ActionClass.WRITE, 500)
+    (False, True)
+    """
+    if action in HIGH_IMPACT_ACTIONS:
+        return True
+    return action is ActionClass.WRITE and fan_out >= bulk_write_fan_out
+
+
+def is_high_impact(tool: Tool, *, bulk_write_fan_out: int = BULK_WRITE_FAN_OUT) -> bool:
+    """:func:`is_high_impact_action` of a tool: its action class and fan-out."""
+    return is_high_impact_action(tool.action, tool.fan_out, bulk_write_fan_out=bulk_write_fan_out)
+
+
+def external_people(groups: Iterable[PeopleGroup]) -> tuple[PeopleGroup, ...]:
+    """The groups of people outside the organisation (customers, contacts ...; not employees unless marked)."""
+    return tuple(g for g in groups if g.is_external)
+
+
+def plugins_by_connector(inventory: Inventory) -> Mapping[str, tuple[str, ...]]:
+    """Per connector id, the ids of the plugins that list it, in inventory order (connectors no plugin uses are absent).
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> inv = load_inventory("inventories/acme")
+    >>> len(plugins_by_connector(inv)["crm"]) > 1
+    True
+    """
+    out: dict[str, list[str]] = {}
+    for p in inventory.plugins:
+        for cid in dict.fromkeys(p.connector_ids):
+            out.setdefault(cid, []).append(p.id)
+    return {cid: tuple(ids) for cid, ids in out.items()}
+
+
+def plugins_using(inventory: Inventory, connector: str) -> tuple[str, ...]:
+    """Ids of the plugins that list ``connector``, in inventory order."""
+    return tuple(p.id for p in inventory.plugins if connector in p.connector_ids)
+
+
+class HaltDefaults(Protocol):
+    """Stand-ins for halting times an inventory does not give (the ``halt`` section of the assumptions)."""
+
+    pause_seconds_if_not_given: float
+    revoke_seconds_if_not_given: float
+    unrehearsed_factor: float
+    manual_hours: float
+
+
+def time_to_halt(
+    plugin: Plugin, connectors: Sequence[Connector], defaults: HaltDefaults | None = None
+) -> float | None:
+    """Seconds from the decision to halt until ``plugin`` can do nothing more through ``connectors``.
+
+    The faster of two ways (D9 step 6): pausing the plugin for all users, and
+    revoking every one of ``connectors`` (the slowest revocation decides). Pass
+    the connectors whose damage must stop: all of the plugin's to halt it, one
+    to stop one of its actions, none for its output (which only a pause stops).
+
+    Without ``defaults`` only what the inventory declares counts: a pause or a
+    revocation with no time given is not a known way, and None means the
+    plugin cannot be halted in a known time. With ``defaults`` (the
+    simulation's assumptions) a time not given takes its stand-in, a kill switch
+    never rehearsed is ``unrehearsed_factor`` slower, and with no way at all
+    the plugin is unplugged by hand in ``manual_hours``.
+
+    Examples
+    --------
+    >>> from blastradius.model import Connector, Plugin
+    >>> p = Plugin(id="p", owner="t", kill_switch={"can_pause": True, "time_to_pause_seconds": 60.0})
+    >>> c = Connector(id="c", revocation={"can_revoke": True, "time_to_revoke_seconds": 30.0})
+    >>> time_to_halt(p, [c]), time_to_halt(p, [])
+    (30.0, 60.0)
+    >>> time_to_halt(Plugin(id="q", owner="t"), [])
+    """
+    options: list[float] = []
+    ks = plugin.kill_switch
+    if ks is not None and ks.can_pause:
+        seconds = ks.time_to_pause_seconds
+        if defaults is not None:
+            if seconds is None:
+                seconds = defaults.pause_seconds_if_not_given
+            if ks.rehearsed_on is None:
+                seconds *= defaults.unrehearsed_factor
+        if seconds is not None:
+            options.append(seconds)
+    if connectors:
+        revoke: list[float] = []
+        for c in connectors:
+            rv = c.revocation
+            seconds = rv.time_to_revoke_seconds if rv is not None and rv.can_revoke else None
+            if rv is not None and rv.can_revoke and seconds is None and defaults is not None:
+                seconds = defaults.revoke_seconds_if_not_given
+            if seconds is None:
+                break
+            revoke.append(seconds)
+        else:
+            options.append(max(revoke))
+    if options:
+        return min(options)
+    return defaults.manual_hours * 3600 if defaults is not None else None
