@@ -16,7 +16,7 @@ from blastradius.errors import import_extra
 from blastradius.graph import reach_by_action
 from blastradius.levers import what_if
 from blastradius.model import Access, Inventory
-from blastradius.scope import ToolStatus, tool_status
+from blastradius.reach import ToolStatus, tool_status
 from blastradius.scores import is_high_impact, load_weights, score_plugins
 
 __all__ = ["findings_explorer", "reach_explorer", "score_explorer", "simulation_explorer", "whatif_scores"]
