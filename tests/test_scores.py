@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import math
 import random
 import tempfile
@@ -16,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from blastradius import ConfigError, load_inventory
-from blastradius.diff import diff_inventories
 from blastradius.explain import approval_prompt, explain_plugin, format_explanation
 from blastradius.levers import (
     WidenedAccessError,
@@ -33,12 +29,9 @@ from blastradius.levers import (
     without_connector,
 )
 from blastradius.model import ActionClass, Connector, Inventory, Plugin, Team, Tool
-from blastradius.rules import lint
 from blastradius.analysis import Analysis
 from blastradius.reach import ScopeIndex, ToolStatus, plugin_reach, tool_reach, tool_status, tool_statuses
 from blastradius.scores import Scorer, action_scores, is_high_impact, load_weights, score_plugin, score_plugins
-from blastradius.synth import write_enterprise
-import figures
 from conftest import ACME, ACME_GOVERNED, mini_inventory, write_inventory
 from strategies import inventories
 
@@ -402,32 +395,6 @@ def test_a_bad_weights_section_in_an_inventory_says_where(tmp_path: Path) -> Non
 
 
 # --- the figures do not depend on how they are computed ------------------------------------------
-
-#: Figures computed plugin by plugin, tool by tool, before scoring shared work between plugins: the
-#: example score tables in full, everything else as SHA-256 digests of :mod:`figures` data.
-EXPECTED = json.loads((Path(__file__).parent / "data" / "expected-figures.json").read_text(encoding="utf-8"))
-SYNTHETIC = {"people": 3000, "plugins": 80, "connectors": 30, "systems": 15, "datasets": 600}
-
-
-def digest(data: object) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-
-@pytest.mark.parametrize("inventory", [ACME, ACME_GOVERNED], ids=["acme", "acme-governed"])
-def test_example_figures_are_unchanged(inventory: Path) -> None:
-    inv = load_inventory(inventory)
-    assert figures.table(score_plugins(inv)) == EXPECTED[inventory.name]["scores"]
-    assert digest(figures.plugin_scores(action_scores(inv))) == EXPECTED[inventory.name]["actions"]
-
-
-def test_synthetic_enterprise_figures_are_unchanged(tmp_path: Path) -> None:
-    a = load_inventory(write_enterprise(tmp_path / "a", seed=3, **SYNTHETIC))
-    b = load_inventory(write_enterprise(tmp_path / "b", seed=4, **SYNTHETIC))
-    expected = EXPECTED["synthetic"]
-    assert digest(figures.table(score_plugins(a))) == expected["scores"]
-    assert digest(figures.plugin_scores(action_scores(a))) == expected["actions"]
-    assert digest(figures.findings(lint(a, as_of=dt.date(2026, 11, 21)), str(tmp_path))) == expected["lint"]
-    assert digest(figures.inventory_diff(diff_inventories(a, b), str(tmp_path))) == expected["diff"]
 
 
 def test_scorers_of_one_analysis_share_their_work_and_other_analyses_start_afresh() -> None:
