@@ -126,7 +126,8 @@ def report_data(
     from blastradius.levers import recommend
     from blastradius.rules import lint
     from blastradius.runbook import runbook, runbook_frame
-    from blastradius.scores import load_weights, score_plugins
+    from blastradius.analysis import Analysis
+    from blastradius.scores import score_plugins
     from blastradius.simulate import (
         assumptions_table,
         compare,
@@ -143,20 +144,21 @@ def report_data(
     outlook = summarize(result, "enterprise", by_class=True)
     other = load_inventory(compare_to) if compare_to else None
     comparison = compare(inv, other, a, trials=trials, seed=seed) if other is not None else None
-    weights = load_weights(inventory=inv)
+    analysis = Analysis(inv)  # one context: scores, levers, rules and runbook share each plugin's reach
+    weights = analysis.weights
     return ReportData(
         inventory=str(inventory),
         name=Path(inventory).name,
         compare_to=str(compare_to) if compare_to else None,
         summary=inv.summary(),
-        scores=score_plugins(inv, weights),
+        scores=score_plugins(analysis),
         outlook=outlook,
         enterprise=summarize(result, "enterprise"),
         curves=exceedance_by_class(result, "records"),
         comparison=comparison,
-        recommendations=recommend(inv, weights).head(12),
-        findings=findings_frame(lint(inv, as_of=as_of, weights=weights)),
-        runbook=runbook_frame(runbook(inv, weights=weights)),
+        recommendations=recommend(analysis).head(12),
+        findings=findings_frame(lint(analysis, as_of=as_of)),
+        runbook=runbook_frame(runbook(analysis)),
         assumptions=assumptions_table(a),
         weights=weights.model_dump(mode="json"),
         period=result.period,

@@ -213,6 +213,7 @@ class _GroupReach:
     reach: float
     unknowns: int
     datasets_unknown: int
+    datasets_unbounded: int
     dataset_keys: tuple[int, ...]  # ``ScopedDatasets.keys``: unique to each dataset
     dataset_records: tuple[float, ...]  # records touched at this scope (for reads: row-capped), inf when unbounded
     dataset_sensitive: tuple[bool, ...]
@@ -331,6 +332,7 @@ def _group_reach(
         reach=_log_reach(weighted, weighted_people),
         unknowns=sum(unknown) + sum(g.count is None for g in people),
         datasets_unknown=sum(unknown),
+        datasets_unbounded=sum(w == math.inf for w in widths),
         dataset_keys=dataset_keys,
         dataset_records=widths,
         dataset_sensitive=sensitive,
@@ -753,12 +755,16 @@ def action_scores(source: Analysis | Inventory, *, weights: WeightsLike = None) 
 SCORE_COLUMNS = (
     "plugin", "name", "owner", "department", "capability", "reach_records", "reach_people", "autonomy", "blast_radius",
     "wrong_action", "data_leakage", "wrong_output", "sensitive_records", "external_people",
-    "ungated_high_impact", "gated_actions", "blocked_actions", "way_out", "unknowns", "users", "runs_per_day",
+    "ungated_high_impact", "gated_actions", "blocked_actions", "way_out", "unknowns", "unbounded_datasets", "users",
+    "runs_per_day",
 )
 
 
-def _dataset_union(n: int, owners: list[int], groups: list[_GroupReach]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per owner (0..n-1), records, sensitive records and datasets of unknown size over the union of its groups.
+def _dataset_union(
+    n: int, owners: list[int], groups: list[_GroupReach]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per owner (0..n-1), records, sensitive records, datasets of unknown size and unbounded datasets over the union
+    of its groups.
 
     ``owners[k]`` owns ``groups[k]``. Each dataset counts once per owner, as
     :func:`blastradius.reach.union_reach` counts it: at its widest scope
@@ -767,7 +773,7 @@ def _dataset_union(n: int, owners: list[int], groups: list[_GroupReach]) -> tupl
     over the concatenated datasets of every (owner, group) pair.
     """
     if not groups:
-        return np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
+        return np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     slot_of: dict[int, int] = {}
     table: list[_GroupReach] = []
     slots = []
@@ -800,6 +806,7 @@ def _dataset_union(n: int, owners: list[int], groups: list[_GroupReach]) -> tupl
         np.bincount(who[bounded], weights=widest[bounded], minlength=n),
         np.bincount(owner[spick], weights=rec[spick], minlength=n),
         np.bincount(who[unknown[rows[pick]]], minlength=n),
+        np.bincount(who[~bounded], minlength=n),
     )
 
 
@@ -834,7 +841,10 @@ def _reach_totals(
     """
     totals = {
         k: np.zeros(n, dtype=np.int64)
-        for k in ("records", "sensitive_records", "unknown_datasets", "people", "external_people", "unknown_people")
+        for k in (
+            "records", "sensitive_records", "unknown_datasets", "unbounded_datasets", "people", "external_people",
+            "unknown_people",
+        )
     }
     rows = np.flatnonzero(reaches)
     if not len(rows):
@@ -850,6 +860,7 @@ def _reach_totals(
         ("records", [g.records for g in one]),
         ("sensitive_records", [g.sensitive_records for g in one]),
         ("unknown_datasets", [g.datasets_unknown for g in one]),
+        ("unbounded_datasets", [g.datasets_unbounded for g in one]),
         ("people", [g.people for g in one]),
         ("external_people", [g.external_people for g in one]),
         ("unknown_people", [g.unknowns - g.datasets_unknown for g in one]),
@@ -871,7 +882,7 @@ def _reach_totals(
     union = _dataset_union(
         len(combo_groups), [k for k, gs in enumerate(combo_groups) for _ in gs], [g for gs in combo_groups for g in gs]
     )
-    records, sensitive, unknown = (x.astype(np.int64) for x in union)
+    records, sensitive, unknown, unbounded = (x.astype(np.int64) for x in union)
     people, external, unknown_people = [], [], []
     for gs in combo_groups:
         groups_of = {p.id: p for g in gs for p in g.people_list}.values()
@@ -883,6 +894,7 @@ def _reach_totals(
         who, combo = (np.asarray(x, dtype=np.int64) for x in zip(*owners_of, strict=True))
         for name, values in (
             ("records", records), ("sensitive_records", sensitive), ("unknown_datasets", unknown),
+            ("unbounded_datasets", unbounded),
             ("people", np.asarray(people, dtype=np.int64)), ("external_people", np.asarray(external, dtype=np.int64)),
             ("unknown_people", np.asarray(unknown_people, dtype=np.int64)),
         ):
@@ -957,6 +969,7 @@ def _score_table(scorer: Scorer) -> pd.DataFrame:
         "way_out": [f.way_out for f in found],
         "unknowns": reached["unknown_datasets"] + reached["unknown_people"]
         + np.fromiter((not o.audience_known for o in outputs), np.int64, n),
+        "unbounded_datasets": reached["unbounded_datasets"],
         "users": [sum(c for _, c in u) for u in users],
         "runs_per_day": [sum(c * use.runs_per_user_per_day for use, c in u) for u in users],  # Inventory.runs_per_day
     }
@@ -983,6 +996,14 @@ def score_plugins(source: Analysis | Inventory, *, weights: WeightsLike = None) 
         :mod:`blastradius.reach`. Datasets and people groups of unknown size
         are counted in ``unknowns`` and left out of these figures, which are
         then lower bounds (the score's reach term prices them at stand-ins).
+    unknowns
+        Datasets and people groups of unknown size it reaches, and its output
+        audience when not given.
+    unbounded_datasets
+        Of the datasets of unknown size, those nothing bounds (no size, no row
+        limit for a read): while it is above 0, ``reach_records`` is a lower
+        bound. A control that narrows access never raises the pair
+        (``unbounded_datasets``, ``reach_records``) in that order.
     autonomy
         Capability-weighted share of its actions that run with no human
         (1 ungated, gate miss rate gated, 0 blocked).

@@ -25,7 +25,8 @@ from blastradius.findings import (
 )
 from blastradius.levers import with_row_limit
 from blastradius.loader import _yaml_line_index, read_document
-from blastradius.rules import RULES, lint, route_plugin, route_task, rule_catalog, tier_table
+from blastradius.errors import BlastRadiusError, UnknownIdError
+from blastradius.rules import DIFF_RULES, RULES, lint, route_plugin, route_task, rule_catalog, tier_table
 from blastradius.runbook import format_runbook, runbook
 from conftest import ACME, ACME_GOVERNED, ROOT, mini_inventory, write_inventory
 from test_cli import run
@@ -124,9 +125,20 @@ def test_rules_without_a_planted_example_fire_on_a_small_inventory(tmp_path: Pat
 def test_every_rule_is_documented() -> None:
     text = (ROOT / "docs" / "rules.md").read_text()
     documented = set(re.findall(r"^## (BR\d{3})", text, re.M))
-    assert documented == set(RULES)
-    for rid, info in RULES.items():
+    assert documented == set(RULES) | set(DIFF_RULES)
+    for rid, info in {**RULES, **DIFF_RULES}.items():
         assert info.domain.split(",")[0] in text.split(f"## {rid}", 1)[1].split("\n## ", 1)[0]
+
+
+def test_lint_names_an_unknown_rule_and_sends_br118_to_diff() -> None:
+    inv = load_inventory(ACME)
+    with pytest.raises(UnknownIdError, match="no rule 'BR999' among the lint rules"):
+        lint(inv, rules=["BR999"])
+    with pytest.raises(UnknownIdError, match=r"did you mean 'BR1\d\d'"):
+        lint(inv, rules=["BR1O2"])
+    with pytest.raises(BlastRadiusError, match="BR118 compares two snapshots: run `blastradius diff"):
+        lint(inv, rules=["BR118"])
+    assert "BR118" not in RULES and DIFF_RULES["BR118"].raised_by == "diff"
 
 
 # --- acceptances -------------------------------------------------------------------------------
@@ -185,7 +197,7 @@ def test_sarif_is_well_formed(acme_findings) -> None:
     assert sarif["version"] == "2.1.0"
     run_ = sarif["runs"][0]
     rule_ids = {r["id"] for r in run_["tool"]["driver"]["rules"]}
-    assert rule_ids == set(RULES)
+    assert rule_ids == set(RULES) | set(DIFF_RULES)  # BR118 is raised by diff, so SARIF of a diff names it
     for result in run_["results"]:
         assert result["ruleId"] in rule_ids
         assert result["level"] in ("error", "warning", "note")
@@ -269,7 +281,9 @@ def test_runbook_flags_plugins_that_cannot_be_halted_fast() -> None:
     assert not rc.fast and rc.time_to_halt_seconds is None  # no pause, and company-data cannot be revoked
     assert "ap-autopilot" in rc.collateral_plugins  # it shares the email connector
     assert rc.records_at_risk > 0 and rc.people_at_risk > 0
-    assert not entries["ap-autopilot"].fast and entries["ap-autopilot"].time_to_halt_seconds == 3600
+    # pausing takes an hour, but revoking its three connectors takes 15 minutes: the faster way halts it
+    assert entries["ap-autopilot"].pause_seconds == 3600 and entries["ap-autopilot"].time_to_contain_seconds == 900
+    assert not entries["ap-autopilot"].fast and entries["ap-autopilot"].time_to_halt_seconds == 900
     assert "shared-drive" in entries["ap-autopilot"].no_audit
     assert entries["forecast-rollup"].fast
     assert all(e.fast for e in runbook(load_inventory(ACME_GOVERNED)))
