@@ -3,30 +3,36 @@
 A :class:`Finding` has a stable rule id (``BR101`` ...), a :class:`Severity`, the
 subject it is about, evidence drawn from the inventory (file, key path, line)
 and the fix. Rules live in :mod:`blastradius.rules`; this module holds the
-records, the acceptance file (findings accepted with an owner, a reason and
-an expiry date; an expired acceptance no longer hides its finding) and the
-SARIF export for code-scanning UIs.
+records, applies acceptances (findings accepted with an owner, a reason and
+an expiry date, :mod:`blastradius.settings.acceptances`; an expired
+acceptance no longer hides its finding) and exports SARIF for code-scanning
+UIs. Evidence gets its line from the lines the loader recorded for each
+record (:func:`locate`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
-from pydantic import Field, StringConstraints
 
-from blastradius.loader import read_document, validate_settings
-from blastradius.model import Record, SettingsSource
+from blastradius.loader import LocatedOrigin, read_document
+from blastradius.settings.acceptances import Acceptance, AcceptanceFile, load_acceptances
+from blastradius.settings.files import parent_paths, yaml_line_index
+
+if TYPE_CHECKING:
+    from blastradius.model import Inventory
 
 __all__ = [
     "Acceptance",
+    "AcceptanceFile",
     "Evidence",
     "Finding",
     "Severity",
@@ -122,13 +128,7 @@ class Finding:
 # ---------------------------------------------------------------------------
 
 
-def _probes(path: str) -> Iterator[str]:
-    """``path``, then each shorter key path above it: where a line is looked for, nearest first."""
-    probe = path
-    while probe:
-        yield probe
-        cut = max(probe.rfind("."), probe.rfind("["))
-        probe = probe[:cut] if cut > 0 else ""
+_probes = parent_paths
 
 
 def _child(path: str, part: str | int) -> str:
@@ -227,11 +227,7 @@ def _value_done(stack: list[list[Any]], index: dict[str, int]) -> None:
 
 
 def _full_line_index(text: str) -> dict[str, int]:
-    from blastradius.loader import (
-        _yaml_line_index,  # the loader's own index, for texts with aliases
-    )
-
-    return _yaml_line_index(text)
+    return yaml_line_index(text)  # the loader's own index, for texts with aliases
 
 
 class _Lines:
@@ -258,32 +254,63 @@ class _Lines:
         return next((self.index[p] for p in _probes(path) if p in self.index), None)
 
 
-def locate(findings: Iterable[Finding]) -> list[Finding]:
-    """The findings with the line of each piece of evidence filled in (each file read once).
+def _recorded_lines(inventory: Inventory) -> Any:
+    """A function giving the line of a piece of evidence from the lines the loader recorded for each record."""
+    origins = {(o.file, o.path): o for o in inventory.origins.values() if isinstance(o, LocatedOrigin)}
 
-    Examples
-    --------
-    >>> f = Finding(rule="BR000", title="t", severity=Severity.LOW, subject_kind="plugin", subject="p", message="m",
-    ...             fix="f", domain="D8", evidence=(Evidence(file="inventories/acme/connectors.yaml",
-    ...             path="connectors[0].system", detail="d"),))
-    >>> locate([f])[0].evidence[0].line
-    15
-    """
-    findings = list(findings)
+    def line_of(e: Evidence) -> int | None:
+        for probe in (*parent_paths(e.path), ""):  # the record the path is in, nearest first; "" is a whole file
+            origin = origins.get((e.file, probe))
+            if origin is not None:
+                rest = e.path[len(probe) :]
+                return origin.line_of(rest[1:] if rest.startswith(".") else rest)
+        return None
+
+    return line_of
+
+
+def _read_lines(findings: list[Finding]) -> Any:
+    """A function giving the line of a piece of evidence by reading its file (each file once)."""
     wanted: dict[str, set[str]] = {}
     for f in findings:
         for e in f.evidence:
             if e.line is None and e.file:
                 wanted.setdefault(e.file, set()).add(e.path)
     lines = {file: _Lines(file, paths) for file, paths in wanted.items()}
+    return lambda e: lines[e.file].line_of(e.path)
+
+
+def locate(findings: Iterable[Finding], *, inventory: Inventory | None = None) -> list[Finding]:
+    """The findings with the line of each piece of evidence filled in.
+
+    Parameters
+    ----------
+    findings : iterable of Finding
+    inventory : Inventory, optional
+        The inventory the findings are about: lines come from what the
+        loader recorded for each of its records, and no file is read.
+        Without it, each file named by the evidence is read once (for
+        findings whose inventory is not at hand).
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> f = Finding(rule="BR000", title="t", severity=Severity.LOW, subject_kind="plugin", subject="p", message="m",
+    ...             fix="f", domain="D8", evidence=(Evidence(file="inventories/acme/connectors.yaml",
+    ...             path="connectors[0].system", detail="d"),))
+    >>> locate([f], inventory=load_inventory("inventories/acme"))[0].evidence[0].line
+    15
+    >>> locate([f])[0].evidence[0].line
+    15
+    """
+    findings = list(findings)
+    line_of = _recorded_lines(inventory) if inventory is not None else _read_lines(findings)
     out = []
     for f in findings:
         if not any(e.line is None and e.file for e in f.evidence):
             out.append(f)
             continue
-        evidence = tuple(
-            replace(e, line=lines[e.file].line_of(e.path)) if e.line is None and e.file else e for e in f.evidence
-        )
+        evidence = tuple(replace(e, line=line_of(e)) if e.line is None and e.file else e for e in f.evidence)
         out.append(replace(f, evidence=evidence))
     return out
 
@@ -291,31 +318,6 @@ def locate(findings: Iterable[Finding]) -> list[Finding]:
 # ---------------------------------------------------------------------------
 # Acceptances
 # ---------------------------------------------------------------------------
-
-
-class Acceptance(Record):
-    """A finding accepted, by whom, why, and until when."""
-
-    rule: Annotated[str, StringConstraints(pattern=r"^BR\d{3}$")]
-    subject: Annotated[str, StringConstraints(min_length=1)]
-    owner: Annotated[str, StringConstraints(min_length=1)]
-    reason: Annotated[str, StringConstraints(min_length=1)]
-    expires: dt.date
-
-
-class AcceptanceFile(Record):
-    acceptances: tuple[Acceptance, ...] = Field(default=())
-
-
-def load_acceptances(path: str | Path | SettingsSource) -> tuple[Acceptance, ...]:
-    """Read an acceptance file, or an inventory's ``acceptances:`` section (rule, subject, owner, reason, expires).
-
-    Raises
-    ------
-    ConfigError
-        With file, line and key path of each problem.
-    """
-    return validate_settings(AcceptanceFile, path).acceptances  # type: ignore[union-attr]
 
 
 def apply_acceptances(

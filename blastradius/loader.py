@@ -13,19 +13,16 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import json
-import re
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType, UnionType
+from types import MappingProxyType
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from blastradius.errors import ConfigError, InventoryError, Problem, suggest
+from blastradius.errors import InventoryError, Problem, suggest
 from blastradius.model import (
     ActionClass,
     Connector,
@@ -41,12 +38,28 @@ from blastradius.model import (
     System,
     Team,
 )
+from blastradius.settings import SETTINGS_SECTIONS, check_section
+from blastradius.settings.files import (
+    Document,
+    deep_merge,
+    format_path,
+    join_path,
+    parse_text,
+    problems_from_validation,
+    read_settings,
+    read_text,
+    short_repr,
+    validate_settings,
+)
+from blastradius.settings.files import yaml_line_index as _yaml_line_index  # noqa: F401 - kept for callers
 
 __all__ = [
     "INVENTORY_SUFFIXES",
     "SECTIONS",
     "SETTINGS_SECTIONS",
+    "LocatedOrigin",
     "deep_merge",
+    "inventory_files",
     "load_inventory",
     "read_document",
     "read_settings",
@@ -68,8 +81,6 @@ SECTIONS: Mapping[str, type[BaseModel]] = MappingProxyType(
         "policies": ConnectorPolicy,
     }
 )
-#: Sections holding settings of an analysis (validated by that analysis, see validate_settings).
-SETTINGS_SECTIONS = ("weights", "assumptions", "acceptances")
 _DOCUMENT_KEYS = (*SECTIONS, "governance", *SETTINGS_SECTIONS)
 _GOVERNANCE_ONLY_KEYS = frozenset(Governance.model_fields) - {"connectors", "audit"}
 _CSV_SECTIONS = ("datasets", "people", "teams")
@@ -82,89 +93,64 @@ _KIND_OF_SECTION = {
     "people": "people",
 }
 
-try:  # the C parser is several times faster on large inventories
-    _BaseSafeLoader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _BaseSafeLoader = yaml.SafeLoader
-
-
-class _StrictSafeLoader(_BaseSafeLoader):  # type: ignore[misc, valid-type]
-    """Safe YAML loader that rejects a key given twice in one mapping."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[Any, yaml.Node] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            duplicate = key in seen
-        except TypeError:  # unhashable key; the base constructor reports it
-            break
-        if duplicate:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping",
-                node.start_mark,
-                f"found key {key!r} twice (first on line {seen[key].start_mark.line + 1})",
-                key_node.start_mark,
-            )
-        seen[key] = key_node
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-_StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_format_path = format_path
+_join = join_path
+_short_value = short_repr
 
 
 # ---------------------------------------------------------------------------
-# Key paths and line numbers
+# Where records come from
 # ---------------------------------------------------------------------------
 
 
-def _format_path(parts: Iterable[Any]) -> str:
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif isinstance(part, str) and part and all(ch.isalnum() or ch in "_-" for ch in part):
-            out += f".{part}" if out else part
-        else:
-            out += f"[{json.dumps(str(part))}]"
-    return out
+class LocatedOrigin(Origin):
+    """Where a record was declared, with the lines the loader read it from.
+
+    ``line`` is the line of the record's key path (None when the record is a
+    whole file, such as a connector policy); ``lines`` maps each key path
+    inside the record, relative to it (``audit.row_limit``, ``tools[0].name``),
+    to its line. Evidence and problems find their lines here, without reading
+    the file again.
+
+    Examples
+    --------
+    >>> o = LocatedOrigin(file="c.yaml", path="connectors[0]", line=3, lines={"audit": 9, "audit.row_limit": 10})
+    >>> o.line_of("audit.row_limit"), o.line_of("audit.nope"), o.line_of("tools[2]"), o.line_of()
+    (10, 9, 3, 3)
+    """
+
+    line: int | None = None
+    lines: Mapping[str, int] = Field(default_factory=dict, repr=False)
+
+    def __hash__(self) -> int:
+        return hash((self.file, self.path, self.line))
+
+    def line_of(self, key: str = "") -> int | None:
+        """The line of ``key`` inside the record, or of the nearest key above it the file writes."""
+        probe = key
+        while probe:
+            if probe in self.lines:
+                return self.lines[probe]
+            cut = max(probe.rfind("."), probe.rfind("["))
+            probe = probe[:cut] if cut > 0 else ""
+        return self.line
+
+    def below(self, key: str) -> LocatedOrigin:
+        """The origin of the part ``key`` of this record (e.g. ``audit`` of a connector policy)."""
+        if not key:
+            return self
+        n = len(key)
+        lines = {
+            k[n + 1 :] if k[n] == "." else k[n:]: v
+            for k, v in self.lines.items()
+            if len(k) > n and k.startswith(key) and k[n] in ".["
+        }
+        return LocatedOrigin(file=self.file, path=join_path(self.path, key), line=self.line_of(key), lines=lines)
 
 
-def _join(*parts: str) -> str:
-    """Join key-path pieces: ``_join('plugins[0]', 'users[1]', 'team')`` -> ``plugins[0].users[1].team``."""
-    out = ""
-    for part in parts:
-        if not part:
-            continue
-        out += part if not out or part.startswith("[") else "." + part
-    return out
-
-
-def _yaml_line_index(text: str) -> dict[str, int]:
-    """Map every key path of a YAML/JSON text to the 1-based line it starts on."""
-    index: dict[str, int] = {}
-    try:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (yaml.YAMLError, RecursionError):
-        return index
-
-    def walk(node: yaml.Node, parts: tuple) -> None:
-        index.setdefault(_format_path(parts), node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-                child = (*parts, key)
-                index[_format_path(child)] = key_node.start_mark.line + 1
-                walk(value_node, child)
-                index[_format_path(child)] = key_node.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, (*parts, i))
-
-    if root is not None:
-        walk(root, ())
-    return index
+def _origin(doc: Document, parts: tuple[Any, ...]) -> LocatedOrigin:
+    line, lines = doc.lines_at(parts)
+    return LocatedOrigin(file=str(doc.file), path=format_path(parts), line=line, lines=lines)
 
 
 # ---------------------------------------------------------------------------
@@ -172,79 +158,13 @@ def _yaml_line_index(text: str) -> dict[str, int]:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(kw_only=True)
-class _Document:
-    """One parsed file: its data, and how to find a key path's line in it."""
-
-    file: Path
-    data: Any
-    text: str = ""
-    csv_lines: dict[int, int] = field(default_factory=dict)
-    _lines: dict[str, int] | None = None
-
-    def line_of(self, path: str) -> int | None:
-        if self.file.suffix == ".csv":
-            section, _, rest = path.partition("[")
-            if rest:
-                row = int(rest.split("]", 1)[0])
-                return self.csv_lines.get(row)
-            return 1
-        if self._lines is None:
-            self._lines = _yaml_line_index(self.text)
-        probe = path
-        while probe:
-            if probe in self._lines:
-                return self._lines[probe]
-            cut = max(probe.rfind("."), probe.rfind("["))
-            probe = probe[:cut] if cut > 0 else ""
-        return None
-
-
-def read_document(file: Path) -> _Document:
+def read_document(file: Path) -> Document:
     """Parse one inventory file; raise :class:`InventoryError` naming the file if it cannot be read."""
     file = Path(file)
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise InventoryError([Problem(file=file, path="", message=f"cannot read file: {exc.strerror or exc}")]) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InventoryError(
-            [Problem(file=file, path="", message=f"not UTF-8 text (byte {exc.start})", hint="save the file as UTF-8")]
-        ) from None
-    suffix = file.suffix.lower()
-    if suffix == ".csv":
+    text = read_text(file)
+    if file.suffix.lower() == ".csv":
         return _read_csv(file, text)
-    if suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InventoryError(
-                [Problem(file=file, path="", line=exc.lineno, message=f"invalid JSON: {exc.msg} (column {exc.colno})")]
-            ) from None
-        except RecursionError:
-            raise InventoryError([Problem(file=file, path="", message="invalid JSON: nested too deeply")]) from None
-        return _Document(file=file, data=data, text=text)
-    try:
-        data = yaml.load(text, Loader=_StrictSafeLoader)  # a safe loader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = " ".join(s for s in (exc.context, exc.problem) if s)
-        raise InventoryError(
-            [
-                Problem(
-                    file=file,
-                    path="",
-                    line=mark.line + 1 if mark else None,
-                    message=f"invalid YAML: {what}" + (f" (column {mark.column + 1})" if mark else ""),
-                    hint="check indentation, colons and quotes on that line",
-                )
-            ]
-        ) from None
-    except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        raise InventoryError([Problem(file=file, path="", message=f"invalid YAML: {exc}")]) from None
-    return _Document(file=file, data=data, text=text)
+    return parse_text(file, text)
 
 
 def _csv_section(file: Path) -> str | None:
@@ -287,7 +207,7 @@ def _csv_value(text: str, types: set[str], column: str) -> Any:
     return text
 
 
-def _read_csv(file: Path, text: str) -> _Document:
+def _read_csv(file: Path, text: str) -> Document:
     section = _csv_section(file)
     if section is None:
         raise InventoryError(
@@ -338,10 +258,28 @@ def _read_csv(file: Path, text: str) -> _Document:
         problems.append(Problem(file=file, path="", line=reader.line_num, message=f"invalid CSV: {exc}"))
     if problems:
         raise InventoryError(problems)
-    return _Document(file=file, data={section: rows}, csv_lines=lines)
+    return Document(file=file, data={section: rows}, rows=lines)
 
 
-def _inventory_files(root: Path) -> list[Path]:
+def inventory_files(root: str | Path) -> list[Path]:
+    """The files that make up the inventory at ``root``, in the order they are read.
+
+    Every ``.yaml``, ``.yml``, ``.json`` and ``.csv`` file under ``root`` (a
+    directory, read recursively; or one file), except hidden files and
+    directories and JSON Schemas (``*.schema.json``, such as the
+    ``inventory.schema.json`` that ``blastradius schema`` writes).
+
+    Raises
+    ------
+    InventoryError
+        ``root`` does not exist, or holds no inventory file.
+
+    Examples
+    --------
+    >>> [p.name for p in inventory_files("inventories/acme")][:3]
+    ['connectors.yaml', 'datasets.csv', 'governance.json']
+    """
+    root = Path(root)
     if not root.exists():
         raise InventoryError(
             [Problem(file=root, path="", message="no such file or directory", hint="give the inventory directory")],
@@ -373,96 +311,6 @@ def _inventory_files(root: Path) -> list[Path]:
 
 
 # ---------------------------------------------------------------------------
-# Validation errors -> problems
-# ---------------------------------------------------------------------------
-
-
-def _unwrap(annotation: Any) -> list[Any]:
-    """Candidate model/element types of an annotation (through Annotated, Optional, unions)."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _unwrap(typing.get_args(annotation)[0])
-    if origin in (typing.Union, UnionType):
-        return [t for arg in typing.get_args(annotation) for t in _unwrap(arg)]
-    return [annotation]
-
-
-def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
-    """The pydantic model that the location ``loc`` inside ``model`` points into."""
-    current: Any = model
-    for part in loc:
-        candidates = _unwrap(current)
-        nxt = None
-        for cand in candidates:
-            origin = typing.get_origin(cand)
-            if isinstance(part, str) and isinstance(cand, type) and issubclass(cand, BaseModel):
-                info = cand.model_fields.get(part)
-                if info is not None:
-                    nxt = info.annotation
-                    break
-            elif isinstance(part, int) and origin in (tuple, list):
-                nxt = typing.get_args(cand)[0]
-                break
-            elif isinstance(part, str) and origin is dict:
-                nxt = typing.get_args(cand)[1]
-                break
-        if nxt is None:
-            return None
-        current = nxt
-    for cand in _unwrap(current):
-        if isinstance(cand, type) and issubclass(cand, BaseModel):
-            return cand
-    return None
-
-
-#: Location parts pydantic adds for its own validators, not keys of the file.
-_INTERNAL_LOC = re.compile(r"^function-(before|after|wrap|plain)\[")
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _problems_from_validation(
-    exc: ValidationError, model: type[BaseModel], file: Path, prefix: tuple
-) -> list[Problem]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        kind = err["type"]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and _INTERNAL_LOC.match(p)))
-        if loc and loc[-1] == "[key]" and kind != "extra_forbidden":
-            loc = loc[:-1]  # the error is about a mapping key, reported at that key
-        value = err.get("input")
-        hint = None
-        if kind == "extra_forbidden":
-            parent = _model_at(model, loc[:-1])
-            message = f"unknown key '{loc[-1] if loc else ''}'"
-            if parent is not None and loc:
-                hint = suggest(loc[-1], parent.model_fields) or "allowed keys: " + ", ".join(parent.model_fields)
-        elif kind == "missing":
-            message = f"missing required key '{loc[-1] if loc else ''}'"
-        elif kind in ("enum", "literal_error"):
-            expected = err.get("ctx", {}).get("expected", "")
-            message = f"{_short(value)} is not allowed here; expected {expected}"
-            hint = suggest(value, [s.strip(" '") for s in expected.replace(" or ", ",").split(",")])
-        elif kind == "greater_than_equal" and err.get("ctx", {}).get("ge") == 0:
-            message = f"must not be negative, got {_short(value)}"
-            hint = "counts and rates are zero or more"
-        elif kind == "string_pattern_mismatch" and loc and loc[-1] in ("id", "system", "owner", "team", "connector", "dataset"):
-            message = f"{_short(value)} is not a valid id"
-            hint = "use letters, digits, '-' and '_' only, e.g. 'finance-warehouse'"
-        elif kind == "model_type" or kind == "dict_type":
-            message = f"expected a mapping of keys, got {_short(value)}"
-        else:
-            text = err["msg"]
-            text = text[:1].lower() + text[1:]
-            message = f"{text}, got {_short(value)}" if "input" in err else text
-        problems.append(Problem(file=file, path=_format_path((*prefix, *loc)), message=message, hint=hint))
-    return problems
-
-
-# ---------------------------------------------------------------------------
 # Collecting records from documents
 # ---------------------------------------------------------------------------
 
@@ -489,7 +337,7 @@ def _validate(model: type[BaseModel], raw: Any, file: Path, prefix: tuple, out: 
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        out.problems.extend(_problems_from_validation(exc, model, file, prefix))
+        out.problems.extend(problems_from_validation(exc, model, file, prefix))
         return None
 
 
@@ -503,7 +351,7 @@ def _is_governance(data: Mapping) -> bool:
     return not inventory_sections and (isinstance(data.get("connectors"), dict) or bool(keys & _GOVERNANCE_ONLY_KEYS))
 
 
-def _collect_document(doc: _Document, out: _Collected) -> None:
+def _collect_document(doc: Document, out: _Collected) -> None:
     file, data = doc.file, doc.data
     if data is None or data == {}:
         out.problems.append(
@@ -523,12 +371,12 @@ def _collect_document(doc: _Document, out: _Collected) -> None:
     if _is_policy(data):
         policy = _validate(ConnectorPolicy, data, file, (), out)
         if policy is not None:
-            out.records["policies"].append((policy, Origin(file=str(file), path="")))
+            out.records["policies"].append((policy, _origin(doc, ())))
         return
     if _is_governance(data):
         gov = _validate(Governance, data, file, (), out)
         if gov is not None:
-            out.governance.append((gov, Origin(file=str(file), path="")))
+            out.governance.append((gov, _origin(doc, ())))
         return
     known = [k for k in data if k in _DOCUMENT_KEYS]
     unknown = [k for k in data if k not in _DOCUMENT_KEYS]
@@ -572,7 +420,7 @@ def _collect_document(doc: _Document, out: _Collected) -> None:
         if section == "governance":
             gov = _validate(Governance, value, file, ("governance",), out)
             if gov is not None:
-                out.governance.append((gov, Origin(file=str(file), path="governance")))
+                out.governance.append((gov, _origin(doc, ("governance",))))
             continue
         if value is None:
             continue
@@ -591,7 +439,7 @@ def _collect_document(doc: _Document, out: _Collected) -> None:
             try:
                 record = model.model_validate(raw)
             except ValidationError as exc:
-                out.problems.extend(_problems_from_validation(exc, model, file, (section, i), ))
+                out.problems.extend(problems_from_validation(exc, model, file, (section, i), ))
                 out.failed_ids.update(_ids_in(raw))
                 record = _salvage(model, raw, exc)
                 if record is None:
@@ -599,7 +447,7 @@ def _collect_document(doc: _Document, out: _Collected) -> None:
                 # keep checking its references; the inventory is invalid already
                 out.dropped[(section, record.id)] = frozenset(_bad_keys(exc, model))
                 out.failed_ids.discard(record.id)
-            origin = Origin(file=str(file), path=_format_path((section, i)))
+            origin = _origin(doc, (section, i))
             out.records[section].append((record, origin))
             if isinstance(record, System):
                 _collect_nested(record, origin, out)
@@ -638,22 +486,22 @@ def _ids_in(raw: Any) -> set[str]:
     return ids
 
 
-def _collect_nested(system: System, origin: Origin, out: _Collected) -> None:
+def _collect_nested(system: System, origin: LocatedOrigin, out: _Collected) -> None:
     """Datasets and people nested under a system belong to it."""
     for section, items in (("datasets", system.datasets), ("people", system.people)):
         for i, item in enumerate(items):
-            path = f"{origin.path}.{section}[{i}]"
+            nested = origin.below(f"{section}[{i}]")
             if item.system is not None and item.system != system.id:
                 out.problems.append(
                     Problem(
                         file=Path(origin.file),
-                        path=f"{path}.system",
+                        path=f"{nested.path}.system",
                         message=f"nested under system '{system.id}' but says system '{item.system}'",
                         hint="remove 'system' from nested entries, or move the entry",
                     )
                 )
                 continue
-            out.records[section].append((item.model_copy(update={"system": system.id}), Origin(file=origin.file, path=path)))
+            out.records[section].append((item.model_copy(update={"system": system.id}), nested))
 
 
 # ---------------------------------------------------------------------------
@@ -701,7 +549,7 @@ class _Checker:
 
 def _merge_into_connectors(
     connectors: dict[str, tuple[Connector, Origin]],
-    updates: Iterable[tuple[str, BaseModel, Origin, str]],
+    updates: Iterable[tuple[str, BaseModel, LocatedOrigin, str]],
     check: _Checker,
     field_origin: dict[tuple[str, str], Origin],
 ) -> None:
@@ -719,13 +567,13 @@ def _merge_into_connectors(
                 check.problem(
                     origin,
                     _join(key, name),
-                    f"conflicts with connector '{conn_id}': {_short(_plain(value))} here, "
-                    f"{_short(_plain(current))} at {field_origin.get((conn_id, name), conn_origin).file}",
+                    f"conflicts with connector '{conn_id}': {_short_value(_plain(value))} here, "
+                    f"{_short_value(_plain(current))} at {field_origin.get((conn_id, name), conn_origin).file}",
                     "set it in one place only",
                 )
                 continue
             changes[name] = value
-            field_origin[(conn_id, name)] = Origin(file=origin.file, path=_join(origin.path, key, name))
+            field_origin[(conn_id, name)] = origin.below(_join(key, name))
         merged = connector.model_copy(update=changes)
         # keep track of what is now set, so a later conflicting source is caught
         merged.__pydantic_fields_set__.update(changes)
@@ -840,7 +688,7 @@ def _check_connectors(
                 check.problem(origin, f"tools[{i}].name", f"tool '{name}' defined twice in connector '{conn.id}'")
         threshold = conn.audit.alert_if_rows_returned_over if conn.audit else None
         if threshold is not None and conn.row_limit is not None and threshold > conn.row_limit:
-            where = field_origin.get((conn.id, "audit"), Origin(file=origin.file, path=_join(origin.path, "audit")))
+            where = field_origin.get((conn.id, "audit"), origin.below("audit"))
             check.problems.append(
                 Problem(
                     file=Path(where.file),
@@ -860,7 +708,7 @@ def _check_connectors(
         people_ids = {p.id for p in people_by_system.get(conn.system, [])}
         for i, table in enumerate(conn.allowed_tables or ()):
             if table not in tables:
-                where = field_origin.get((conn.id, "allowed_tables"), Origin(file=origin.file, path=_join(origin.path, "allowed_tables")))
+                where = field_origin.get((conn.id, "allowed_tables"), origin.below("allowed_tables"))
                 check.problems.append(
                     Problem(
                         file=Path(where.file),
@@ -872,7 +720,7 @@ def _check_connectors(
         columns = {c.name for d in datasets_by_system.get(conn.system, []) for c in d.columns}
         for i, col in enumerate(conn.denied_columns):
             if columns and col not in columns:
-                where = field_origin.get((conn.id, "denied_columns"), Origin(file=origin.file, path=_join(origin.path, "denied_columns")))
+                where = field_origin.get((conn.id, "denied_columns"), origin.below("denied_columns"))
                 check.warnings.append(
                     Problem(
                         file=Path(where.file),
@@ -927,6 +775,16 @@ def _check_data(
             check.ref(origin, "dataset", group.dataset, datasets, "dataset")
 
 
+def _check_settings(
+    settings: Mapping[str, list[SettingsSource]], plugins: Mapping[str, tuple[Plugin, Origin]], check: _Checker
+) -> None:
+    """Settings sections against their models (blastradius.settings); per-plugin assumptions must name plugins."""
+    known = set(plugins) | check.c.failed_ids  # a plugin that failed validation is reported already
+    for section, sources in settings.items():
+        for source in sources:
+            check.problems.extend(check_section(section, source, plugins=known))
+
+
 # ---------------------------------------------------------------------------
 # The entry point
 # ---------------------------------------------------------------------------
@@ -958,9 +816,9 @@ def load_inventory(path: str | Path) -> Inventory:
     True
     """
     root = Path(path)
-    files = _inventory_files(root)
+    files = inventory_files(root)
     collected = _Collected()
-    documents: dict[str, _Document] = {}
+    documents: dict[str, Document] = {}
     for file in files:
         try:
             doc = read_document(file)
@@ -969,6 +827,7 @@ def load_inventory(path: str | Path) -> Inventory:
             continue
         documents[str(file)] = doc
         _collect_document(doc, collected)
+        doc.node = None  # every record has its lines now; a problem's line is looked up in the text
 
     check = _Checker(collected)
     teams = check.unique("teams")
@@ -1025,6 +884,7 @@ def load_inventory(path: str | Path) -> Inventory:
     _check_data(datasets, people, systems, check)
     _check_connectors(connectors, systems, datasets_by_system, people_by_system, field_origin, check)
     _check_plugins(plugins, teams, connectors, check)
+    _check_settings(collected.settings, plugins, check)
 
     def located(problems: list[Problem]) -> list[Problem]:
         out = []
@@ -1064,89 +924,3 @@ def load_inventory(path: str | Path) -> Inventory:
         warnings=tuple(located(check.warnings)),
         source=str(root),
     )
-
-
-
-
-def read_settings(path: str | Path, model: type[BaseModel], *, defaults: Mapping[str, Any] | None = None) -> BaseModel:
-    """Read one YAML/JSON settings file into ``model``, over ``defaults`` (keys left out keep them).
-
-    Raises
-    ------
-    ConfigError
-        Listing every problem with file, line, key path and hint.
-    """
-    return validate_settings(model, defaults, path)
-
-
-def validate_settings(
-    model: type[BaseModel], *layers: Mapping[str, Any] | SettingsSource | str | Path | None
-) -> BaseModel:
-    """Validate settings laid over each other, first to last: mappings, files, or sections of an inventory.
-
-    A layer that is a file or an inventory's section is validated on its own
-    first, so a problem is reported at its file, line and key path; the merged
-    result is then validated as a whole.
-
-    Raises
-    ------
-    ConfigError
-    """
-    merged: dict[str, Any] = {}
-    for layer in layers:
-        if layer is None:
-            continue
-        if isinstance(layer, str | Path):
-            file = Path(layer)
-            if not file.is_file():
-                raise ConfigError([Problem(file=file, path="", message="no such file")])
-            try:
-                doc = read_document(file)
-            except InventoryError as exc:
-                raise ConfigError(exc.problems) from None
-            data, prefix = (doc.data if doc.data is not None else {}), ()
-            if not isinstance(data, dict):
-                raise ConfigError(
-                    [Problem(file=file, path="", line=1, message=f"expected a mapping of settings, got a {type(data).__name__}")]
-                )
-        elif isinstance(layer, SettingsSource):
-            file, data, prefix = Path(layer.file), layer.data, ((layer.path,) if layer.path else ())
-            doc = None
-        else:
-            merged = deep_merge(merged, layer)
-            continue
-        candidate = deep_merge(merged, data)
-        try:
-            model.model_validate(candidate)
-        except ValidationError as exc:
-            if doc is None:
-                try:
-                    doc = read_document(file)
-                except InventoryError:
-                    doc = None
-            problems = _problems_from_validation(exc, model, file, prefix)
-            raise ConfigError(
-                [
-                    Problem(file=p.file, path=p.path, message=p.message, hint=p.hint,
-                            line=doc.line_of(p.path) if doc is not None else None)
-                    for p in problems
-                ]
-            ) from None
-        merged = candidate
-    try:
-        return model.model_validate(merged)
-    except ValidationError as exc:
-        # only settings given as a mapping (in code) reach this point: file layers were checked above
-        raise ConfigError(_problems_from_validation(exc, model, Path(f"<{model.__name__.lower()} given in code>"), ())) from None
-
-
-def deep_merge(base: dict[str, Any], override: Mapping[Any, Any]) -> dict[str, Any]:
-    """``base`` with ``override`` laid over it, mappings merged key by key (neither is changed)."""
-    out = dict(base)
-    for key, value in override.items():
-        key = str(key) if isinstance(key, int) and not isinstance(key, bool) else key
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(dict(out[key]), value)
-        else:
-            out[key] = value
-    return out

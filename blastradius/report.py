@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 
 from blastradius.errors import BlastRadiusError, import_extra
-from blastradius.loader import INVENTORY_SUFFIXES, load_inventory
+from blastradius.loader import inventory_files, load_inventory
 
 __all__ = [
     "ReportData",
@@ -68,13 +68,13 @@ class ReportError(BlastRadiusError):
 
 
 def fingerprint(path: str | Path) -> str:
-    """SHA-256 over the inventory's files (names and bytes, sorted): which inventory a report describes."""
+    """SHA-256 over the inventory's files (names and bytes, sorted): which inventory a report describes.
+
+    The files are those the loader reads (:func:`blastradius.loader.inventory_files`): a JSON Schema
+    or a README beside them does not change the fingerprint.
+    """
     root = Path(path)
-    files = [root] if root.is_file() else sorted(
-        p for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in INVENTORY_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
+    files = inventory_files(root)
     h = hashlib.sha256()
     for f in files:
         h.update(str(f.relative_to(root) if root.is_dir() else f.name).encode())

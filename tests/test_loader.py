@@ -420,3 +420,163 @@ def test_a_misspelt_key_is_one_problem_not_two(tmp_path: Path) -> None:
         load_inventory(write_inventory(tmp_path, files))
     assert len(info.value.problems) == 1
     assert "unknown key 'acess' (did you mean 'access'?)" in str(info.value)
+
+
+# --- settings sections: checked at load, like every other section --------------------------------
+
+
+SETTINGS_BAD = {
+    "weights section with a typo": (
+        {"weights.yaml": "weights:\n  gate_miss_rate: 0.1\n  gate_mis_rate: 0.2\n"},
+        r"weights\.yaml:3: weights\.gate_mis_rate: unknown key 'gate_mis_rate' \(did you mean 'gate_miss_rate'\?\)",
+    ),
+    "weights section inline in an inventory file": (
+        {"teams.yaml": {"teams": [{"id": "finance", "headcount": 400}, {"id": "sales", "headcount": 900}],
+                        "weights": {"review_miss_rate": {"2": 1.5}}}},
+        r"teams\.yaml:\d+: weights\.review_miss_rate\.2: input should be less than or equal to 1, got 1\.5",
+    ),
+    "assumptions with a misspelt section": (
+        {"assumptions.yaml": "assumptions:\n  controls:\n    approval_gate_catch_rte: 0.5\n"},
+        r"assumptions\.yaml:3: assumptions\.controls\.approval_gate_catch_rte: unknown key 'approval_gate_catch_rte' "
+        r"\(did you mean 'approval_gate_catch_rate'\?\)",
+    ),
+    "assumptions naming a plugin the inventory lacks": (
+        {"assumptions.yaml": "assumptions:\n  plugins:\n    outreach: {}\n    fin-analist:\n      halt: {manual_hours: 2.0}\n"},
+        r"assumptions\.yaml:4: assumptions\.plugins\.fin-analist: no plugin 'fin-analist' in the inventory "
+        r"\(did you mean 'fin-analyst'\?\)",
+    ),
+    "an interval written backwards": (
+        {"assumptions.yaml": "assumptions:\n  failure_rates:\n    wrong_action: {low: 0.01, high: 0.001}\n"},
+        r"assumptions\.yaml:3: assumptions\.failure_rates\.wrong_action: the lower bound 0\.01 is above the upper bound",
+    ),
+    "acceptance with a bad rule id": (
+        {"acceptances.yaml": "acceptances:\n  - rule: BR1O1\n    subject: email\n    owner: CISO\n    reason: r\n"
+                             "    expires: 2027-01-01\n"},
+        r"acceptances\.yaml:2: acceptances\[0\]\.rule: string should match pattern",
+    ),
+    "acceptance without an owner": (
+        {"acceptances.yaml": "acceptances:\n  - rule: BR101\n    subject: email\n    reason: r\n    expires: 2027-01-01\n"},
+        r"acceptances\.yaml:2: acceptances\[0\]\.owner: missing required key 'owner'",
+    ),
+}
+
+
+@pytest.mark.parametrize("extra, expected", SETTINGS_BAD.values(), ids=SETTINGS_BAD.keys())
+def test_settings_sections_are_checked_at_load(tmp_path: Path, extra: dict, expected: str) -> None:
+    files = {**mini_inventory(), **extra}
+    with pytest.raises(InventoryError, match=expected):
+        load_inventory(write_inventory(tmp_path, files))
+
+
+def test_settings_problems_are_listed_with_every_other_problem(tmp_path: Path) -> None:
+    files = mini_inventory()
+    files["teams.yaml"]["teams"][0]["headcont"] = files["teams.yaml"]["teams"][0].pop("headcount")
+    files["weights.yaml"] = "weights:\n  gate_mis_rate: 0.2\n  fan_out_slope: -1.0\n"
+    files["assumptions.yaml"] = "assumptions:\n  plugins:\n    outrech: {}\n"
+    with pytest.raises(InventoryError) as info:
+        load_inventory(write_inventory(tmp_path, files))
+    text = str(info.value)
+    for fragment in ("weights.yaml:2: weights.gate_mis_rate: unknown key", "weights.yaml:3: weights.fan_out_slope",
+                     "assumptions.yaml:3: assumptions.plugins.outrech: no plugin 'outrech'", "unknown key 'headcont'"):
+        assert fragment in text
+    assert all(p.line is not None for p in info.value.problems)
+
+
+def test_valid_settings_load_and_reach_the_analyses(tmp_path: Path) -> None:
+    from blastradius.settings import load_assumptions, load_weights
+
+    files = {
+        **mini_inventory(),
+        "settings.yaml": {"weights": {"gate_miss_rate": 0.2}, "assumptions": {"plugins": {"outreach": {}}},
+                          "acceptances": [{"rule": "BR101", "subject": "email", "owner": "CISO", "reason": "r",
+                                           "expires": "2027-01-01"}]},
+    }
+    inv = load_inventory(write_inventory(tmp_path, files))
+    assert set(inv.settings) == {"weights", "assumptions", "acceptances"}
+    assert load_weights(inventory=inv).gate_miss_rate == 0.2
+    assert "outreach" in load_assumptions(inventory=inv).plugins
+
+
+def test_validate_rejects_a_settings_typo_with_file_line_and_key(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from blastradius.cli import main
+
+    files = {**mini_inventory(), "weights.yaml": "weights: {gate_mis_rate: 0.2}\n"}
+    root = write_inventory(tmp_path / "inv", files)
+    assert main(["validate", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert re.search(r"weights\.yaml:1: weights\.gate_mis_rate: unknown key 'gate_mis_rate' \(did you mean 'gate_miss_rate'\?\)", err)
+    assert "Traceback" not in err
+
+
+# --- lines recorded at load ------------------------------------------------------------------------
+
+
+def _line(path: Path, text: str) -> int:
+    """The 1-based line of the first line of ``path`` that contains ``text``."""
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
+def test_the_loader_records_the_line_of_every_record(mini: Path) -> None:
+    inv = load_inventory(mini)
+    email = inv.origin("connector", "email")
+    assert email.line == _line(mini / "connectors.yaml", "id: email")
+    assert email.line_of("tools[0].fan_out") == _line(mini / "connectors.yaml", "fan_out: 2310")
+    assert email.line_of("tools[0].nope") == _line(mini / "connectors.yaml", "name: send_campaign")
+    nested = inv.origin("people", "prospects")  # nested under its system
+    assert (nested.path, nested.line) == ("systems[1].people[0]", _line(mini / "systems.yaml", "id: prospects"))
+    policy = inv.origin("connector.audit", "finance-warehouse")  # a field merged from the D6 policy file
+    assert (policy.path, policy.line, policy.line_of("alert_if_rows_returned_over")) == ("audit", 5, 5)
+    assert all(o.line is not None for kind, _ in inv.origins for o in [inv.origins[(kind, _)]] if o.path)
+
+
+def test_csv_records_are_on_their_row(tmp_path: Path) -> None:
+    files = {**mini_inventory(), "datasets.csv": "id,system,records\n\nledger,warehouse,12\n"}
+    inv = load_inventory(write_inventory(tmp_path, files))
+    origin = inv.origin("dataset", "ledger")
+    assert (origin.path, origin.line, origin.line_of("records")) == ("datasets[0]", 3, 3)
+
+
+def test_findings_take_their_lines_from_the_load_not_from_the_files(tmp_path: Path) -> None:
+    from blastradius.findings import Evidence, Finding, Severity, locate
+
+    copy = shutil.copytree(ACME, tmp_path / "acme")
+    inv = load_inventory(copy)
+    evidence = tuple(
+        Evidence(file=o.file, path=o.path + suffix if o.path else suffix[1:], detail="")
+        for o in inv.origins.values()
+        for suffix in ("", ".tools", ".tools[0].name", ".nope", ".audit.log_every_query")
+    )
+    finding = Finding(rule="BR000", title="t", severity=Severity.LOW, subject_kind="x", subject="x", message="m",
+                      fix="f", domain="D8", evidence=evidence)
+    read = [e.line for e in locate([finding])[0].evidence]  # each file read again
+    for file in copy.rglob("*.*"):
+        file.write_text("changed: after loading\n")  # the recorded lines must not come from here
+    recorded = [e.line for e in locate([finding], inventory=inv)[0].evidence]
+    assert recorded == read
+    assert sum(line is not None for line in recorded) > 0.9 * len(recorded)
+
+
+# --- the files of an inventory --------------------------------------------------------------------
+
+
+def test_inventory_files_skip_schemas_hidden_files_and_other_suffixes(mini: Path) -> None:
+    from blastradius.loader import inventory_files
+
+    before = inventory_files(mini)
+    (mini / "inventory.schema.json").write_text('{"$schema": "https://json-schema.org/draft/2020-12/schema"}')
+    (mini / ".draft.yaml").write_text("garbage: [")
+    (mini / "notes.md").write_text("# notes")
+    assert inventory_files(mini) == before
+    assert [p.relative_to(mini).as_posix() for p in before] == [
+        "connectors.yaml", "plugins.yaml", "policies/finance-warehouse.json", "systems.yaml", "teams.yaml",
+    ]
+
+
+def test_a_schema_file_does_not_change_the_report_fingerprint(mini: Path) -> None:
+    from blastradius.report import fingerprint
+
+    before = fingerprint(mini)
+    (mini / "inventory.schema.json").write_text('{"$schema": "https://json-schema.org/draft/2020-12/schema"}')
+    assert fingerprint(mini) == before
+    (mini / "teams.yaml").write_text((mini / "teams.yaml").read_text() + "# a comment\n")
+    assert fingerprint(mini) != before

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import yaml
 from pydantic import Field, StrictFloat, field_validator
 
-from blastradius.loader import validate_settings
-from blastradius.model import ActionClass, Classification, Record, Reversibility
+from blastradius.errors import ConfigError, Problem
+from blastradius.model import ActionClass, Classification, Record, Reversibility, SettingsSource
+from blastradius.settings.files import validate_settings
 
 if TYPE_CHECKING:
     from blastradius.model import Inventory
 
-__all__ = ["Weights", "default_weights", "load_weights"]
+__all__ = ["Weights", "check_weights", "default_weights", "load_weights"]
 
 Weight = Annotated[StrictFloat, Field(ge=0)]
 Probability = Annotated[StrictFloat, Field(ge=0, le=1)]
@@ -119,3 +120,19 @@ def load_weights(
     if source is None and own is None:
         return default_weights()
     return validate_settings(Weights, _default_weights_data(), own, source)  # type: ignore[return-value]
+
+
+def check_weights(source: SettingsSource) -> list[Problem]:
+    """Every problem of an inventory's ``weights:`` section, at its file and key path (the caller adds lines).
+
+    Examples
+    --------
+    >>> section = SettingsSource(data={"gate_mis_rate": 0.2}, file="w.yaml", path="weights")
+    >>> [str(p) for p in check_weights(section)]
+    ["w.yaml: weights.gate_mis_rate: unknown key 'gate_mis_rate' (did you mean 'gate_miss_rate'?)"]
+    """
+    try:
+        validate_settings(Weights, _default_weights_data(), source)
+    except ConfigError as exc:
+        return list(exc.problems)
+    return []
