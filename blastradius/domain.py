@@ -17,6 +17,7 @@ from blastradius.model import (
     ActionClass,
     Connector,
     Inventory,
+    OutputDestination,
     PeopleGroup,
     Plugin,
     Tool,
@@ -31,6 +32,7 @@ __all__ = [
     "is_high_impact",
     "is_high_impact_action",
     "is_recipient_action",
+    "most_open_way_out",
     "plugins_by_connector",
     "plugins_using",
     "time_to_halt",
@@ -95,6 +97,37 @@ def is_high_impact_action(action: ActionClass, fan_out: int = 1, *, bulk_write_f
 def is_high_impact(tool: Tool, *, bulk_write_fan_out: int = BULK_WRITE_FAN_OUT) -> bool:
     """:func:`is_high_impact_action` of a tool: its action class and fan-out."""
     return is_high_impact_action(tool.action, tool.fan_out, bulk_write_fan_out=bulk_write_fan_out)
+
+
+def most_open_way_out(
+    plugin: Plugin, channels: Iterable[tuple[float, str]], *, output_miss: float, no_way_out: float
+) -> tuple[float, str]:
+    """How freely data a plugin reads can leave the organisation, and through what (D5, data leakage).
+
+    The most open of its ways out: each usable channel out (``(share of
+    events that get through, label)``, e.g. 1.0 for an ungated send, a gate's
+    miss rate for a gated one) and, when its output goes outside, the miss
+    rate of its review (``output_miss``). With none, data only reaches
+    colleagues: ``no_way_out`` (the share of leaks that stay internal but
+    still count) and :data:`NO_WAY_OUT`. Ties keep the first way given,
+    the output before the channels.
+
+    Examples
+    --------
+    >>> from blastradius.model import Plugin
+    >>> p = Plugin(id="p", owner="t", output="external", review_tier=2)
+    >>> most_open_way_out(p, [(0.1, "mail.send (gated)")], output_miss=0.3, no_way_out=0.2)
+    (0.3, 'output leaves the organisation (review tier 2)')
+    >>> most_open_way_out(Plugin(id="q", owner="t"), [], output_miss=0.3, no_way_out=0.2)
+    (0.2, 'no channel out of the organisation')
+    """
+    best, why = no_way_out, NO_WAY_OUT
+    if plugin.output is OutputDestination.EXTERNAL and (output_miss > best or why == NO_WAY_OUT):
+        best, why = output_miss, f"output leaves the organisation (review tier {plugin.review_tier or 'none'})"
+    for share, label in channels:
+        if share > best or why == NO_WAY_OUT:
+            best, why = share, label
+    return best, why
 
 
 def external_people(groups: Iterable[PeopleGroup]) -> tuple[PeopleGroup, ...]:

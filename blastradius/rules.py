@@ -339,7 +339,8 @@ def _ungated_high_impact(ctx: Context) -> Iterator[Finding]:
                 continue
             a = by_group[(conn.id, tool.action)]
             reach = a.reach_records + a.reach_people
-            size = min(tool.fan_out, reach) if reach else tool.fan_out
+            # a size not given may be as large as the fan-out: only known sizes below it lower the severity
+            size = min(tool.fan_out, reach) if reach and not a.unknowns else tool.fan_out
             if tool.action in (ActionClass.PAY, ActionClass.SIGN) or (
                 tool.reversibility is Reversibility.IMMEDIATE and size >= 1000
             ):
@@ -355,8 +356,10 @@ def _ungated_high_impact(ctx: Context) -> Iterator[Finding]:
                 subject_kind="plugin",
                 subject=f"{p.id}:{conn.id}.{tool.name}",
                 message=f"Plugin '{p.id}' can {tool.action.value} through {conn.id}.{tool.name} with no approval: "
-                f"up to {tool.fan_out:,} per call, reaching {a.reach_records:,} records and {a.reach_people:,} people; "
-                f"it {undo}.",
+                f"up to {tool.fan_out:,} per call, reaching {a.reach_records:,} records and {a.reach_people:,} people"
+                + (f" and {a.unknowns} {'dataset or group' if a.unknowns == 1 else 'datasets or groups'} of unknown size"
+                   if a.unknowns else "")
+                + f"; it {undo}.",
                 fix=f"Add '{conn.id}.{tool.name}' (or '{tool.action.value}') to the plugin's requires_approval, with a "
                 "prompt that states exactly what will happen; prefer a staged or soft-delete tool.",
                 evidence=(

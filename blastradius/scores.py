@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
-from blastradius.domain import NO_WAY_OUT, is_channel_out
+from blastradius.domain import NO_WAY_OUT, is_channel_out, most_open_way_out
 from blastradius.domain import is_high_impact as _is_high_impact
 from blastradius.model import (
     SENSITIVE_CLASSIFICATIONS,
@@ -518,15 +518,9 @@ class Scorer:
         return self._way_out(plugin, outward)
 
     def _way_out(self, plugin: Plugin, outward: Iterable[tuple[float, str]]) -> tuple[float, str]:
-        best, why = self.w.leak_internal_factor, NO_WAY_OUT
-        if plugin.output is OutputDestination.EXTERNAL:
-            miss = self.w.review_miss(plugin.review_tier)
-            if miss > best or why == NO_WAY_OUT:
-                best, why = miss, f"output leaves the organisation (review tier {plugin.review_tier or 'none'})"
-        for a, label in outward:
-            if a > best or why == NO_WAY_OUT:
-                best, why = a, label
-        return best, why
+        return most_open_way_out(
+            plugin, outward, output_miss=self.w.review_miss(plugin.review_tier), no_way_out=self.w.leak_internal_factor
+        )
 
     def _names(self, connector: Connector) -> tuple[frozenset[str], frozenset[str]]:
         """The selectors that can name a tool of ``connector`` (its tools' action classes, ``conn.tool``,
