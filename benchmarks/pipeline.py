@@ -69,7 +69,7 @@ def naive_reach(G: Any) -> dict[str, tuple[int, int]]:
     the connector's scope to every dataset for every tool, with no sharing of
     work between plugins that use the same connector.
     """
-    from blastradius.scope import tool_reach
+    from blastradius.reach import tool_reach
 
     out = {}
     for node, data in G.nodes(data=True):
@@ -87,7 +87,8 @@ def naive_reach(G: Any) -> dict[str, tuple[int, int]]:
                     continue
                 r = tool_reach(conn, conn.tool(info["tool"]), ds, pg)
                 for s in r.datasets:
-                    datasets[s.dataset] = max(datasets.get(s.dataset, 0), s.records or 0)
+                    if s.records is not None:  # unbounded: counted apart, as blastradius.reach does
+                        datasets[s.dataset] = max(datasets.get(s.dataset, 0), s.records)
                 for g in r.people:
                     people[g.id] = g.count or 0
         out[data["id"]] = (sum(datasets.values()), sum(people.values()))
@@ -121,10 +122,11 @@ def naive_simulation_seconds(inv: Any, trials: int) -> float:
 def simulate_series(path: Path) -> None:
     """Time and memory of the simulation as trials grow, on one inventory."""
     import blastradius as br
+    from blastradius.analysis import Analysis
     from blastradius.scores import score_plugins
     from blastradius.simulate import simulate_failures
 
-    inv = br.load_inventory(path)
+    inv = Analysis(br.load_inventory(path))
     score_plugins(inv)
     print("\n== scaling series (trials, large enterprise, after scoring)")
     print(f"{'trials':>8} {'sim s':>8} {'s per 1,000':>12} {'peak MiB':>9} {'result MiB':>11}")
@@ -137,6 +139,7 @@ def simulate_series(path: Path) -> None:
 
 def bench(label: str, path: Path, *, trials: int, other: Path | None) -> None:
     import blastradius as br
+    from blastradius.analysis import Analysis
     from blastradius.diff import diff_inventories
     from blastradius.rules import lint
     from blastradius.scores import score_plugins
@@ -144,9 +147,9 @@ def bench(label: str, path: Path, *, trials: int, other: Path | None) -> None:
 
     t_load, inv = timed(lambda: br.load_inventory(path))
     t_graph, G = timed(lambda: br.build_graph(inv))
-    # Analyses keep what they derive with the inventory (scoped reach, scores); every timed run gets a
-    # fresh copy (inv.replace(): the same records, nothing derived yet), so it computes from scratch.
-    fresh = inv.replace
+    # What analyses derive (scoped reach, scores) is kept in an Analysis the caller holds; a bare inventory
+    # gets a fresh one per call, so every timed run of fresh() computes from scratch.
+    fresh = lambda: inv  # noqa: E731
     t_score, scores = timed(lambda: score_plugins(fresh()), repeat=5)
     t_naive, _ = timed(lambda: naive_reach(G), repeat=5)
     s = inv.summary()
@@ -159,13 +162,13 @@ def bench(label: str, path: Path, *, trials: int, other: Path | None) -> None:
     print(f"load+graph+score    {t_load + t_graph + t_score:8.2f} s")
     simulate_failures(fresh(), trials=10, seed=1)  # load (or compile, on a first run) the kernel
     t_sim, result = timed(lambda: simulate_failures(fresh(), trials=trials, seed=1))
-    scored_inv = fresh()
+    scored_inv = Analysis(inv)
     score_plugins(scored_inv)
     t_sim_scored, _ = timed(lambda: simulate_failures(scored_inv, trials=trials, seed=1), repeat=2)
     mem = peak_mib(lambda: simulate_failures(fresh(), trials=trials, seed=1))
     rss = simulate_rss(path, trials)
     print(f"simulate {trials:,} trials {t_sim:8.2f} s    from a fresh inventory (its reach and scores included)")
-    print(f"  after scoring     {t_sim_scored:8.2f} s    (reusing the reach kept with the inventory; best of 2)")
+    print(f"  after scoring     {t_sim_scored:8.2f} s    (reusing the reach kept in one Analysis; best of 2)")
     print(f"  memory            peak {mem:,.0f} MiB of arrays (tracemalloc), result {result.nbytes / 2**20:,.0f} MiB; "
           f"a process that loads the inventory and simulates peaks at {rss:,.0f} MiB resident")
     naive_trials = 200 if len(inv.plugins) < 100 else 2
@@ -174,13 +177,13 @@ def bench(label: str, path: Path, *, trials: int, other: Path | None) -> None:
           f"-> {per_trial * trials:,.0f} s for {trials:,}; ratio {per_trial * trials / t_sim:,.0f}x")
     t_lint, findings = timed(lambda: lint(fresh()))
     print(f"lint                {t_lint:8.2f} s    ({len(findings):,} findings)")
-    scored = fresh()
+    scored = Analysis(inv)
     score_plugins(scored)
     t_shared, _ = timed(lambda: lint(scored))
-    print(f"lint after scoring  {t_shared:8.2f} s    (reusing the scores and reach kept with the inventory)")
+    print(f"lint after scoring  {t_shared:8.2f} s    (reusing the scores and reach kept in one Analysis)")
     if other is not None:
         inv2 = br.load_inventory(other)
-        t_diff, d = timed(lambda: diff_inventories(fresh(), inv2.replace()))
+        t_diff, d = timed(lambda: diff_inventories(fresh(), inv2))
         print(f"diff                {t_diff:8.2f} s    ({len(d.changes):,} changes)")
     del scores
 
@@ -221,11 +224,11 @@ def main() -> None:
                 sizes_ = {k: max(int(v * f), 10) for k, v in LARGE.items()}
                 path = write_enterprise(Path(tmp) / f"s{plugins}", seed=3, **sizes_)
                 t_load, inv = timed(lambda p=path: br.load_inventory(p))
-                t_score, _ = timed(lambda i=inv: score_plugins(i.replace()))
+                t_score, _ = timed(lambda i=inv: score_plugins(i))
                 t_naive, _ = timed(lambda i=inv: naive_reach(br.build_graph(i)))
-                t_sim, _ = timed(lambda i=inv: simulate_failures(i.replace(), trials=args.trials, seed=1))
-                mem = peak_mib(lambda i=inv: simulate_failures(i.replace(), trials=args.trials, seed=1))
-                t_lint, _ = timed(lambda i=inv: lint(i.replace()))
+                t_sim, _ = timed(lambda i=inv: simulate_failures(i, trials=args.trials, seed=1))
+                mem = peak_mib(lambda i=inv: simulate_failures(i, trials=args.trials, seed=1))
+                t_lint, _ = timed(lambda i=inv: lint(i))
                 print(f"{plugins:>8} {t_load:8.2f} {t_score:8.2f} {t_naive:8.2f} {t_sim:8.2f} {t_sim / plugins * 1000:16.2f} "
                       f"{mem:8.0f} {t_lint:8.2f}")
 

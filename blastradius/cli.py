@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from blastradius.defaults import DEFAULT_SEED, DEFAULT_TRIALS
 from blastradius import __version__
 from blastradius.errors import BlastRadiusError
 from blastradius.graph import build_graph, to_node_link, write_graph
@@ -545,8 +546,9 @@ def _parser() -> argparse.ArgumentParser:
         "controls buy on the same random numbers.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
-    p.add_argument("--trials", type=int, default=10_000, metavar="N", help="simulated periods (default: 10,000)")
-    p.add_argument("--seed", type=int, default=20261121, metavar="S", help="random seed (default: 20261121)")
+    p.add_argument("--trials", type=int, default=DEFAULT_TRIALS, metavar="N",
+                   help=f"simulated periods (default: {DEFAULT_TRIALS:,})")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S", help=f"random seed (default: {DEFAULT_SEED})")
     p.add_argument("--compare", type=Path, metavar="DIR2", help="the same company with other controls")
     p.add_argument("--assumptions", type=Path, metavar="FILE", help="assumptions over the defaults (docs/simulation.md)")
     p.add_argument("--by", choices=("plugin", "department", "enterprise"), default="plugin",
@@ -567,7 +569,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--connectors", type=int, default=20, metavar="N", help="connectors (default: 20)")
     p.add_argument("--systems", type=int, default=12, metavar="N", help="systems (default: 12)")
     p.add_argument("--datasets", type=int, default=150, metavar="N", help="datasets (default: 150)")
-    p.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default: 1)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S", help=f"random seed (default: {DEFAULT_SEED})")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write it (empty or new)")
     p.set_defaults(func=_cmd_synth)
 
@@ -584,8 +586,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR", help="output directory (default: reports/)")
     p.add_argument("--format", choices=("html", "pdf"), default="html", help="html (default) or pdf")
     p.add_argument("--assumptions", type=Path, metavar="FILE", help="simulation assumptions over the defaults")
-    p.add_argument("--trials", type=int, default=10_000, metavar="N", help="simulated periods (default: 10,000)")
-    p.add_argument("--seed", type=int, default=20261121, metavar="S", help="random seed (default: 20261121)")
+    p.add_argument("--trials", type=int, default=DEFAULT_TRIALS, metavar="N",
+                   help=f"simulated periods (default: {DEFAULT_TRIALS:,})")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S", help=f"random seed (default: {DEFAULT_SEED})")
     p.add_argument("--as-of", type=_date, default=dt.date.today(), metavar="DATE",
                    help="date to age approvals against (default: today)")
     p.set_defaults(func=_cmd_report)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from blastradius.defaults import DEFAULT_SEED
 from blastradius.errors import import_extra
 from blastradius.graph import reach_by_action
 from blastradius.levers import what_if
@@ -46,7 +47,7 @@ def whatif_scores(
     p = inv.require("plugin", plugin)
     limits = {cid: row_limit for cid in p.connector_ids} if row_limit else {}
     after = what_if(inv, gate={plugin: list(gates)} if gates else None, read_only=list(read_only), row_limit=limits)
-    cols = ["plugin", "capability", "reach_records", "reach_people", "autonomy", "blast_radius",
+    cols = ["plugin", "capability", "reach_records", "reach_people", "unbounded_datasets", "autonomy", "blast_radius",
             "wrong_action", "data_leakage", "wrong_output"]
     before_row = score_plugins(inv).set_index("plugin").loc[[plugin]].reset_index()[cols].assign(scenario="now")
     after_row = score_plugins(after).set_index("plugin").loc[[plugin]].reset_index()[cols].assign(scenario="what if")
@@ -87,7 +88,7 @@ def score_explorer(inv: Inventory) -> Any:
     return w.VBox([pick, w.HBox([gates, read_only]), w.HBox([row_limit, hint]), out])
 
 
-def simulation_explorer(inv: Inventory, *, trials: int = 2_000, seed: int = 1) -> Any:
+def simulation_explorer(inv: Inventory, *, trials: int = 2_000, seed: int = DEFAULT_SEED) -> Any:
     """Move the approval gates' catch rate and every plugin's kill-switch latency: watch the quarter's P50/P95."""
     from blastradius.simulate import load_assumptions, simulate_failures, summarize
 
