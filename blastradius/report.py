@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from blastradius.defaults import DEFAULT_SEED
 from blastradius.errors import BlastRadiusError, import_extra
 from blastradius.loader import inventory_files, load_inventory
 
@@ -117,7 +118,7 @@ def report_data(
     compare_to: str | Path | None = None,
     assumptions: str | Path | None = None,
     trials: int = 10_000,
-    seed: int = 20261121,
+    seed: int = DEFAULT_SEED,
     as_of: dt.date | None = None,
 ) -> ReportData:
     """Compute every figure of the rollout report for ``inventory`` (and ``compare_to``, if given)."""
@@ -454,7 +455,7 @@ def render_report(
     compare_to: str | Path | None = None,
     assumptions: str | Path | None = None,
     trials: int = 10_000,
-    seed: int = 20261121,
+    seed: int = DEFAULT_SEED,
     fmt: str = "html",
     as_of: dt.date | None = None,
 ) -> Path:
