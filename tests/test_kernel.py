@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from blastradius import _kernel as kernel
+from blastradius.simulate import _kernel as kernel
 from blastradius import load_inventory
 from blastradius.simulate import simulate_failures
 from conftest import ACME
@@ -167,3 +167,11 @@ def test_the_numbers_do_not_depend_on_the_number_of_threads() -> None:
     many = simulate_failures(acme, trials=600, seed=4)
     for name in ("records_permanent", "people_recoverable", "incidents", "caught", "systematic_runs_affected"):
         assert np.array_equal(getattr(one, name), getattr(many, name)), name
+
+
+@pytest.mark.parametrize("bound, q", [(1.5, 0.0), (100.0, 0.3), (2_310.0, 0.05), (1e7, 0.9), (1e7, 1.0)])
+def test_the_magnitude_moments_are_one_function_compiled_and_plain(bound: float, q: float) -> None:
+    # failure_paths' closed-form expectations call it as plain Python; the kernel runs it compiled
+    args = (bound, math.log(bound), q)
+    assert kernel._moments(*args) == pytest.approx(kernel.magnitude_moments(*args), rel=1e-15)
+    assert kernel._moments.py_func is kernel.magnitude_moments

@@ -1,8 +1,9 @@
 """The compiled Monte Carlo kernel behind :func:`blastradius.simulate.simulate_failures`.
 
-:mod:`blastradius.simulate` turns an inventory and its assumptions into flat
-arrays (one row per plugin, one per failure path) and reads figures off the
-result; this module only samples. It is compiled with numba: a trial of a
+:mod:`blastradius.simulate.engine` turns the plan of an inventory
+(:mod:`blastradius.simulate.plan`) into flat arrays (one row per plugin, one
+per failure path) and :mod:`blastradius.simulate.result` reads figures off
+what it fills in; this module only samples. It is compiled with numba: a trial of a
 large enterprise draws tens of thousands of event counts and hundreds of
 thousands of magnitudes, which numpy can only vectorise at the cost of
 memory or exactness.
@@ -30,7 +31,10 @@ binomial count of variance above :data:`NORMAL_ABOVE` from the normal with
 continuity correction.
 
 Nothing here is public: the layout of the arrays is private to
-:mod:`blastradius.simulate`.
+:mod:`blastradius.simulate`. :func:`magnitude_moments` is the one
+implementation of the moments of an event's magnitude: compiled here, and
+called as plain Python by :func:`blastradius.simulate.failure_paths` for its
+closed-form expectations.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["EXACT", "simulate_block", "stream_key"]
+__all__ = ["EXACT", "magnitude_moments", "simulate_block", "stream_key"]
 
 #: Up to this many events of one path in one trial, magnitudes are drawn one by one.
 EXACT = 16
@@ -276,14 +280,28 @@ def _binomial(state, n, p):
     return state, (n - count) if flip else count
 
 
-@njit(cache=True)
-def _moments(bound, log_bound, q):
-    """Mean and variance of one magnitude: ``bound`` with probability q, else log-uniform on [1, bound]."""
+def magnitude_moments(bound: float, log_bound: float, q: float) -> tuple[float, float]:
+    """Mean and variance of one magnitude: ``bound`` with probability q, else log-uniform on [1, bound].
+
+    ``log_bound`` is ``log(bound)``, for a bound above 1. Plain Python, compiled
+    below for the kernel.
+
+    Examples
+    --------
+    >>> mean, var = magnitude_moments(100.0, math.log(100.0), 0.0)
+    >>> round(mean, 4), var > 0
+    (21.4976, True)
+    >>> magnitude_moments(100.0, math.log(100.0), 1.0)
+    (100.0, 0.0)
+    """
     m1 = (bound - 1.0) / log_bound
     m2 = (bound * bound - 1.0) / (2.0 * log_bound)
     mean = q * bound + (1.0 - q) * m1
     second = q * bound * bound + (1.0 - q) * m2
     return mean, max(second - mean * mean, 0.0)
+
+
+_moments = njit(cache=True)(magnitude_moments)
 
 
 @njit(cache=True)

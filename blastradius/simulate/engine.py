@@ -1,0 +1,282 @@
+"""Driving the compiled kernel: the plan as flat arrays, random streams, and the result filled in blocks of trials.
+
+:func:`simulate_failures` builds the plan of an inventory
+(:mod:`blastradius.simulate.plan`), lays it out as the tables the kernel
+reads (one row per plugin, one per path), names each path's random streams
+from the seed, the plugin and the path (so that two inventories sharing a
+path share its random numbers), and lets :mod:`blastradius.simulate._kernel`
+fill a :class:`~blastradius.simulate.SimulationResult`, one block of trials
+at a time.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from blastradius.errors import BlastRadiusError
+from blastradius.model import Inventory
+from blastradius.scores import Weights, load_weights
+from blastradius.settings import Assumptions, Interval, load_assumptions
+from blastradius.simulate import _kernel as kernel
+from blastradius.simulate.plan import _Path, _plan, _PluginPlan
+from blastradius.simulate.result import FAILURE_MODES, SimulationResult
+
+__all__ = ["simulate_failures"]
+
+_ONE_OFF = FAILURE_MODES[:3]
+_FLOAT_FIELDS = ("records_permanent", "records_recoverable", "people_permanent", "people_recoverable")
+_COUNT_FIELDS = ("incidents", "caught")
+_FIELDS = _FLOAT_FIELDS + _COUNT_FIELDS  # in the kernel's order (R_RECORDS_PERMANENT ... R_CAUGHT)
+
+
+def _key(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
+
+
+_GLOBAL = _key("<global>")
+_BLOCK = 1024  # trials per call of the kernel: paces progress; the numbers do not depend on it
+_KERNEL_LOCK = threading.Lock()
+
+
+def _root(seed: int | np.random.Generator | np.random.SeedSequence | None) -> int:
+    """The one door for randomness: an int seed is used as is; anything else draws one from default_rng."""
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
+        if seed < 0:
+            raise BlastRadiusError(f"seed must be 0 or more, got {seed}")
+        if seed >= 2**64:
+            raise BlastRadiusError(f"seed must be below 2**64, got {seed}")
+        return int(seed)
+    return int(np.random.default_rng(seed).integers(0, 2**63 - 1))
+
+
+def _interval(interval: Interval) -> tuple[float, float]:
+    return interval.median, interval.sigma
+
+
+def _plugin_row(plan: _PluginPlan) -> list[float]:
+    """The kernel's per-plugin columns (see :mod:`blastradius.simulate._kernel`)."""
+    a = plan.assumptions
+    rates = [getattr(a.failure_rates, c) for c in _ONE_OFF]
+    d = a.detection
+    row = [0.0] * kernel.PLUGIN_COLUMNS
+    row[kernel.P_RUNS] = plan.runs
+    for j, rate in enumerate(rates):
+        row[kernel.P_RATE_MEDIAN + j], row[kernel.P_RATE_SIGMA + j] = _interval(rate)
+        row[kernel.P_FULL_SHARE + j] = a.magnitude.full_share(_ONE_OFF[j])
+    row[kernel.P_ONSET_MEDIAN], row[kernel.P_ONSET_SIGMA] = _interval(a.systematic.onsets_per_period)
+    row[kernel.P_SHARE] = a.systematic.share_of_runs_affected
+    row[kernel.P_ALERT_FIRES] = d.alert_fires
+    row[kernel.P_ALERT_MEDIAN], row[kernel.P_ALERT_SIGMA] = _interval(d.alert_response_hours)
+    row[kernel.P_AUDIT_MEDIAN], row[kernel.P_AUDIT_SIGMA] = _interval(d.audit_review_hours)
+    row[kernel.P_UNAIDED_MEDIAN], row[kernel.P_UNAIDED_SIGMA] = _interval(d.unaided_hours)
+    for path in plan.paths:
+        row[kernel.P_CATCH + _ONE_OFF.index(path.failure_class)] += path.catch
+    return row
+
+
+def _path_rows(path: _Path) -> tuple[list[float], list[int]]:
+    floats = [0.0] * kernel.PATH_COLUMNS
+    floats[kernel.F_CATCH] = path.catch
+    floats[kernel.F_ESCAPE] = path.escape
+    floats[kernel.F_RECOVERY] = path.recovery
+    floats[kernel.F_BOUND_RECORDS] = path.bound_records
+    floats[kernel.F_BOUND_PEOPLE] = path.bound_people
+    floats[kernel.F_CAP_RECORDS] = path.cap_records
+    floats[kernel.F_CAP_PEOPLE] = path.cap_people
+    floats[kernel.F_ALERT_RECORDS] = path.alert_records
+    floats[kernel.F_ALERT_PEOPLE] = path.alert_people
+    floats[kernel.F_HALT_HOURS] = path.halt_hours
+    floats[kernel.F_LOG_RECORDS] = math.log(path.bound_records) if path.bound_records > 1 else 0.0
+    floats[kernel.F_LOG_PEOPLE] = math.log(path.bound_people) if path.bound_people > 1 else 0.0
+    floats[kernel.F_LOG_MISS] = math.log1p(-path.catch) if 0 < path.catch < 1 else 0.0
+    ints = [0] * kernel.PATH_INT_COLUMNS
+    ints[kernel.I_CLASS] = _ONE_OFF.index(path.failure_class)
+    ints[kernel.I_FIXED] = int(path.fixed)
+    ints[kernel.I_AUDIT] = int(path.audit)
+    return floats, ints
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Tables:
+    """The plan as the kernel reads it: one row per plugin, one per path (paths grouped by plugin)."""
+
+    plugins: np.ndarray
+    plugin_keys: np.ndarray
+    path_start: np.ndarray
+    keys: np.ndarray
+    path_f: np.ndarray
+    path_i: np.ndarray
+
+
+def _tables(plans: Sequence[_PluginPlan]) -> _Tables:
+    plugin_rows, floats, ints, keys, start = [], [], [], [], [0]
+    for plan in plans:
+        plugin_rows.append(_plugin_row(plan))
+        pkey = _key(plan.plugin)
+        for path in plan.paths:
+            if path.harmless:  # reaches nothing: only its caught events count, drawn per plugin and class
+                continue
+            f, i = _path_rows(path)
+            floats.append(f)
+            ints.append(i)
+            keys.append(kernel.stream_key(pkey, _key(path.key)))
+        start.append(len(keys))
+    return _Tables(
+        plugins=np.array(plugin_rows, dtype=np.float64).reshape(len(plans), kernel.PLUGIN_COLUMNS),
+        plugin_keys=np.array([kernel.stream_key(_key(p.plugin), _GLOBAL) for p in plans], dtype=np.uint64),
+        path_start=np.array(start, dtype=np.int64),
+        keys=np.array(keys, dtype=np.uint64),
+        path_f=np.array(floats, dtype=np.float64).reshape(len(keys), kernel.PATH_COLUMNS),
+        path_i=np.array(ints, dtype=np.int64).reshape(len(keys), kernel.PATH_INT_COLUMNS),
+    )
+
+
+def _columns(plans: Sequence[_PluginPlan], tables: _Tables) -> np.ndarray:
+    """``(fields, plugins, classes)``: the column of each figure, -1 where the plan makes it always zero."""
+    can = np.zeros((len(_FIELDS), len(plans), len(FAILURE_MODES)), dtype=bool)
+    field = {name: i for i, name in enumerate(_FIELDS)}
+    sy = FAILURE_MODES.index("systematic")
+    for i, plan in enumerate(plans):
+        if plan.runs <= 0:
+            continue
+        for path in plan.paths:
+            if path.harmless:
+                continue
+            for j in (_ONE_OFF.index(path.failure_class), sy):
+                can[field["incidents"], i, j] = True
+                if path.bound_records > 0:
+                    can[field["records_permanent"], i, j] = True
+                    can[field["records_recoverable"], i, j] |= path.recovery > 0
+                if path.bound_people > 0:
+                    can[field["people_permanent"], i, j] = True
+                    can[field["people_recoverable"], i, j] |= path.recovery > 0
+            can[field["caught"], i, sy] |= path.catch > 0
+        can[field["caught"], i, : len(_ONE_OFF)] |= tables.plugins[i, kernel.P_CATCH : kernel.P_CATCH + len(_ONE_OFF)] > 0
+    columns = np.full(can.shape, -1, dtype=np.int64)
+    for f in range(len(_FIELDS)):
+        columns[f][can[f]] = np.arange(int(can[f].sum()))
+    return columns
+
+
+def _check_trials(trials: Any) -> int:
+    if isinstance(trials, bool) or not isinstance(trials, int | np.integer):
+        raise BlastRadiusError(f"trials must be a whole number, got {trials!r}")
+    if trials < 1:
+        raise BlastRadiusError(f"trials must be at least 1, got {trials}")
+    return int(trials)
+
+
+def _simulate(
+    inventory: Inventory,
+    assumptions: Assumptions,
+    weights: Weights,
+    *,
+    trials: int,
+    root: int,
+    progress: Callable[[int, int], Any] | None,
+    offset: int = 0,
+    total: int | None = None,
+) -> SimulationResult:
+    plans = _plan(inventory, assumptions, weights)
+    tables = _tables(plans)
+    columns = _columns(plans, tables)
+    # float32 figures (7 significant digits) and int32 counts, only where they can be non-zero
+    values = {
+        name: np.zeros((trials, int((columns[f] >= 0).sum())), dtype=np.float32 if name in _FLOAT_FIELDS else np.int32)
+        for f, name in enumerate(_FIELDS)
+    }
+    systematic_runs = np.zeros((trials, len(plans)), dtype=np.int32)
+    lost = np.zeros(trials, dtype=np.uint8)
+    total = trials if total is None else total
+    for start in range(0, trials, _BLOCK):
+        stop = min(start + _BLOCK, trials)
+        with _KERNEL_LOCK:  # the kernel's thread pool runs one call at a time
+            kernel.simulate_block(
+                np.uint64(root), np.uint64(_GLOBAL), start, stop, tables.plugins, tables.plugin_keys, tables.path_start, tables.keys,
+                tables.path_f, tables.path_i, assumptions.period.hours, columns,
+                *(values[name][start:stop] for name in _FIELDS), systematic_runs[start:stop], lost[start:stop],
+            )
+        if progress is not None:
+            progress(offset + stop, total)
+    if lost.any():
+        raise BlastRadiusError("internal error: the simulation drew a figure its plan says is always zero; please report it")
+    for array in (*values.values(), systematic_runs, columns):
+        array.setflags(write=False)
+    runs = np.array([p.runs for p in plans])
+    runs.setflags(write=False)
+    return SimulationResult(
+        plugins=tuple(p.plugin for p in plans),
+        departments=tuple(p.department for p in plans),
+        classes=FAILURE_MODES,
+        columns={name: columns[f] for f, name in enumerate(_FIELDS)},
+        values=values,
+        systematic_runs_affected=systematic_runs,
+        runs=runs,
+        trials=trials,
+        seed=root,
+        assumptions=assumptions,
+        source=inventory.source,
+    )
+
+
+def simulate_failures(
+    inventory: Inventory,
+    assumptions: Assumptions | Mapping[str, Any] | str | Path | None = None,
+    *,
+    trials: int = 10_000,
+    seed: int | np.random.Generator | None = None,
+    weights: Weights | Mapping[str, Any] | str | Path | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> SimulationResult:
+    """Simulate ``trials`` periods of every plugin's failures, with the inventory's controls.
+
+    Parameters
+    ----------
+    inventory : Inventory
+    assumptions : Assumptions, mapping, file or None
+        Laid over the defaults and the inventory's ``assumptions:`` section
+        (see :func:`load_assumptions`).
+    trials : int
+        Periods to simulate. Memory and time grow linearly with trials × plugins.
+    seed : int, Generator or None
+        The one source of randomness. The same int gives the same numbers;
+        each plugin's draws depend on the seed and its id only, so two
+        inventories sharing plugins share their random numbers (what
+        :func:`compare` relies on).
+    weights : optional
+        Scoring weights: only their stand-ins for unknown sizes are used.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each block of trials.
+
+    Returns
+    -------
+    SimulationResult
+
+    Raises
+    ------
+    ConfigError
+        Invalid assumptions (file, line, key).
+    BlastRadiusError
+        ``trials`` below 1, a negative seed.
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> inv = load_inventory("inventories/acme")
+    >>> a = simulate_failures(inv, trials=100, seed=7)
+    >>> b = simulate_failures(inv, trials=100, seed=7)
+    >>> bool((a.people_permanent == b.people_permanent).all())
+    True
+    """
+    trials = _check_trials(trials)
+    a = load_assumptions(assumptions, inventory=inventory)
+    w = load_weights(weights, inventory=inventory)
+    return _simulate(inventory, a, w, trials=trials, root=_root(seed), progress=progress)

@@ -1,0 +1,286 @@
+"""The plan of a simulation: every way each plugin can fail, with every input taken from the inventory.
+
+A plugin fails through its *paths*: each of its actions as the scoring layer
+groups them (:class:`blastradius.scores.ActionScore`: a connector and an
+action class, with its reach after the connector's scope and its gate) and
+its output. A path carries what one event touches at most, which human
+checks stop it, how much of its damage can be undone, which anomaly alerts
+watch it and how fast it is halted once noticed. :func:`failure_paths` lists
+them with the closed-form expectation of each, so a reader can challenge
+every input; :mod:`blastradius.simulate.engine` draws from them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from blastradius.model import ActionClass, Connector, Inventory, Plugin
+from blastradius.reach import ToolStatus
+from blastradius.scores import NO_WAY_OUT, ActionScore, Scorer, Weights, load_weights
+from blastradius.settings import Assumptions, Period, PluginAssumptions, load_assumptions
+from blastradius.simulate import _kernel as kernel
+
+__all__ = ["failure_paths"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Path:
+    """One way a plugin can fail: one of its actions (a connector and action class, as scores group tools) or its output."""
+
+    key: str  # names the path's random streams: stable when other paths change
+    failure_class: str
+    connector: str | None
+    action: str
+    tools: tuple[str, ...]
+    status: str
+    reversibility: str
+    catch: float  # a human check stops an event (and, in a systematic fault, raises the alarm)
+    escape: float  # an event no human stopped does damage
+    recovery: float  # share of damaging events undone
+    bound_records: float  # most records one event touches
+    bound_people: float
+    cap_records: float  # most distinct records the path can touch in a period
+    cap_people: float
+    fixed: bool  # one event always touches its whole bound (an output reaches its audience)
+    alert_records: float  # an anomaly alert fires when one call returns more rows than this
+    alert_people: float  # ... or sends to more people than this
+    audit: bool
+    halt_hours: float
+    controls: str
+
+    @property
+    def harmless(self) -> bool:
+        """Reaches nothing: its events are neither incidents nor damage."""
+        return self.bound_records <= 0 and self.bound_people <= 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class _PluginPlan:
+    plugin: str
+    department: str
+    runs: float
+    assumptions: PluginAssumptions
+    paths: tuple[_Path, ...]
+
+
+def _halt_hours(plugin: Plugin, connector: Connector | None, a: PluginAssumptions) -> float:
+    """Hours from detection to halt: the faster of pausing the plugin and revoking the connector."""
+    options = []
+    ks = plugin.kill_switch
+    if ks is not None and ks.can_pause:
+        seconds = ks.time_to_pause_seconds if ks.time_to_pause_seconds is not None else a.halt.pause_seconds_if_not_given
+        if ks.rehearsed_on is None:
+            seconds *= a.halt.unrehearsed_factor
+        options.append(seconds / 3600)
+    if connector is not None and connector.revocation is not None and connector.revocation.can_revoke:
+        seconds = connector.revocation.time_to_revoke_seconds
+        options.append((a.halt.revoke_seconds_if_not_given if seconds is None else seconds) / 3600)
+    return min(options) if options else a.halt.manual_hours
+
+
+def _control_weights(weights: Weights, a: PluginAssumptions) -> Weights:
+    """Weights whose autonomies are the assumptions' miss rates, so the scorer prices gates and the way out."""
+    c = a.controls
+    return weights.model_copy(
+        update={
+            "gate_miss_rate": 1 - c.approval_gate_catch_rate,
+            "review_miss_rate": {k: 1 - v for k, v in c.review_catch_rate.items()},
+            "leak_internal_factor": c.internal_exposure_share,
+        }
+    )
+
+
+def _records(scopes: Iterable[Any], w: Weights) -> float:
+    return float(sum(s.records if s.records is not None else w.unknown_dataset_records for s in scopes))
+
+
+def _people(inv: Inventory, groups: Iterable[str], w: Weights) -> float:
+    counts = (inv.people_by_id[g].count for g in groups)
+    return float(sum(c if c is not None else w.unknown_people_count for c in counts))
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Sizes:
+    """What an action reaches, in the simulation's terms: the same for every plugin that has the action."""
+
+    records: float  # records it can touch (stand-ins for unknown sizes)
+    people: float
+    sensitive: float  # sensitive records one query returns (a read)
+    sensitive_full: float  # sensitive records of the whole tables it reads
+    sensitive_people: float  # people in the sensitive tables it reads
+
+
+def _sizes(inv: Inventory, act: ActionScore, w: Weights) -> _Sizes:
+    sensitive = [s for s in act.datasets if s.sensitive]
+    tables = [inv.dataset_by_id[s.dataset].records for s in sensitive]
+    ids = {s.dataset for s in sensitive}
+    return _Sizes(
+        records=_records(act.datasets, w),
+        people=_people(inv, act.people_groups, w),
+        sensitive=_records(sensitive, w),
+        sensitive_full=float(sum(w.unknown_dataset_records if n is None else n for n in tables)),
+        sensitive_people=_people(inv, (g for g in act.people_groups if inv.people_by_id[g].dataset in ids), w),
+    )
+
+
+def _action_path(
+    inv: Inventory, plugin: Plugin, act: ActionScore, way_out: str, a: PluginAssumptions, w: Weights,
+    sizes: dict[tuple, _Sizes],
+) -> _Path:
+    conn = inv.connector_by_id[act.connector]
+    tools = [t for t in (conn.tool(name) for name in act.tools) if t is not None]
+    gated = act.status is ToolStatus.GATED
+    status_catch = a.controls.approval_gate_catch_rate if gated else 0.0
+    audit = conn.audit
+    common: dict[str, Any] = dict(
+        connector=conn.id, action=act.action.value, tools=act.tools, status=act.status.value,
+        audit=bool(audit is not None and audit.log_every_query), halt_hours=_halt_hours(plugin, conn, a), fixed=False,
+    )
+    key = (act.connector, act.action, act.tools)
+    if key not in sizes:  # the stand-ins for unknown sizes are the same in every plugin's weights
+        sizes[key] = _sizes(inv, act, w)
+    size = sizes[key]
+    if act.action is ActionClass.READ:
+        bound = size.sensitive  # one query's worth per table (row-capped by the scope)
+        if conn.row_limit is not None:
+            bound = min(bound, conn.row_limit)
+        if tools and all("fan_out" in t.model_fields_set for t in tools):
+            bound = min(bound, max(t.fan_out for t in tools))  # a read's fan-out counts where the inventory gives it
+        full, people = size.sensitive_full, size.sensitive_people
+        if way_out == NO_WAY_OUT:  # no channel out: colleagues may see it; no human check on the way
+            catch, escape = status_catch, a.controls.internal_exposure_share
+        else:  # the scorer's autonomy of a read: its own gate times the way out's gate or review
+            catch, escape = 1 - act.autonomy, 1.0
+        threshold = audit.alert_if_rows_returned_over if audit is not None else None
+        return _Path(
+            key=f"data_leakage:{conn.id}.read", failure_class="data_leakage", reversibility="permanent",
+            catch=catch, escape=escape, recovery=0.0, bound_records=bound, bound_people=min(people, bound),
+            cap_records=float(full), cap_people=people, alert_records=float(threshold) if threshold else math.inf,
+            alert_people=math.inf, controls=f"{act.status.value}; way out: {way_out}", **common,
+        )
+    records, people = size.records, size.people
+    recovery = min((a.recovery[t.reversibility] for t in tools), default=0.0)
+    worst = min(tools, key=lambda t: a.recovery[t.reversibility]).reversibility.value if tools else "immediate"
+    sends = act.action in (ActionClass.SEND, ActionClass.SHARE)
+    threshold = audit.alert_if_sends_over if sends and audit is not None else None
+    return _Path(
+        key=f"wrong_action:{conn.id}.{act.action.value}", failure_class="wrong_action", reversibility=worst,
+        catch=status_catch, escape=1.0, recovery=recovery, bound_records=float(min(act.fan_out, records)),
+        bound_people=float(min(act.fan_out, people)), cap_records=records, cap_people=people, alert_records=math.inf,
+        alert_people=float(threshold) if threshold else math.inf, controls=f"{act.status.value}: {act.reason}", **common,
+    )
+
+
+def _plan_plugin(
+    inv: Inventory, plugin: Plugin, a: PluginAssumptions, weights: Weights, period: Period,
+    scorers: dict[str, Scorer], sizes: dict[tuple, _Sizes],
+) -> _PluginPlan:
+    w = _control_weights(weights, a)
+    # one scorer per set of weights: plugins sharing connectors share their reach, computed once
+    key = w.model_dump_json()
+    if key not in scorers:
+        scorers[key] = Scorer(inv, w)
+    score = scorers[key].plugin(plugin)
+    paths = [
+        _action_path(inv, plugin, act, score.way_out, a, w, sizes)
+        for act in score.actions
+        if act.status in (ToolStatus.UNGATED, ToolStatus.GATED)
+    ]
+    out = score.output
+    tier = f"review tier {out.review_tier or 'none'}"
+    paths.append(
+        _Path(
+            key="wrong_output:output", failure_class="wrong_output", connector=None, action="output", tools=(),
+            status=tier, reversibility="permanent", catch=a.controls.review_catch(out.review_tier), escape=1.0,
+            recovery=0.0, bound_records=0.0, bound_people=float(out.audience * a.wrong_output.forwarding_factor),
+            cap_records=math.inf, cap_people=math.inf, fixed=True, alert_records=math.inf, alert_people=math.inf,
+            audit=False, halt_hours=_halt_hours(plugin, None, a), controls=f"{tier} ({out.destination.value} output)",
+        )
+    )
+    runs = inv.runs_per_day(plugin) * period.working_days
+    return _PluginPlan(plugin=plugin.id, department=inv.department_of(plugin), runs=runs, assumptions=a, paths=tuple(paths))
+
+
+def _plan(inventory: Inventory, assumptions: Assumptions, weights: Weights) -> list[_PluginPlan]:
+    scorers: dict[str, Scorer] = {}
+    sizes: dict[tuple, _Sizes] = {}
+    return [
+        _plan_plugin(inventory, p, assumptions.for_plugin(p.id), weights, assumptions.period, scorers, sizes)
+        for p in inventory.plugins
+    ]
+
+
+def _mean_magnitude(bound: float, q: float) -> float:
+    """Mean of one event's magnitude: ``bound`` with probability q, else log-uniform on [1, bound] (the kernel's law)."""
+    if bound <= 1:
+        return bound
+    return kernel.magnitude_moments(bound, math.log(bound), q)[0]
+
+
+_PATH_COLUMNS = (
+    "plugin", "department", "failure_class", "path", "connector", "action", "tools", "status", "reversibility",
+    "runs_per_period", "catch_rate", "escape_rate", "recovery_rate", "records_bound", "people_bound",
+    "records_cap", "people_cap", "alert_over_rows", "alert_over_sends", "audit", "halt_hours", "controls",
+    "expected_events", "expected_incidents", "expected_records", "expected_people", "expected_faults",
+)
+
+
+def failure_paths(
+    inventory: Inventory,
+    assumptions: Assumptions | Mapping[str, Any] | str | Path | None = None,
+    *,
+    weights: Weights | Mapping[str, Any] | str | Path | None = None,
+) -> pd.DataFrame:
+    """Every way a plugin can fail, with every input the simulation takes from the inventory.
+
+    One row per plugin and usable action (a connector and action class, as
+    :mod:`blastradius.scores` groups tools: reads make up data leakage, other
+    actions wrong action) and one per plugin output (wrong output). The
+    ``expected_*`` columns are the closed-form expectations per period of the
+    one-off failures on that path (before the per-period reach cap), which the
+    simulated means converge to; ``expected_faults`` is the mean number of
+    systematic faults starting on it. ``records_cap``, ``people_cap`` and the
+    ``alert_over_*`` thresholds are empty where there is none.
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> paths = failure_paths(load_inventory("inventories/acme"))
+    >>> row = paths[(paths.plugin == "renewal-campaigns") & (paths.path == "email.send")].iloc[0]
+    >>> float(row.people_bound), row.status, float(row.catch_rate)
+    (2310.0, 'ungated', 0.0)
+    """
+    a = load_assumptions(assumptions, inventory=inventory)
+    w = load_weights(weights, inventory=inventory)
+    rows = []
+    for plan in _plan(inventory, a, w):
+        pa = plan.assumptions
+        for path in plan.paths:
+            q = pa.magnitude.full_share(path.failure_class)
+            rate = getattr(pa.failure_rates, path.failure_class).mean
+            events = plan.runs * min(rate, 1.0)
+            incidents = 0.0 if path.harmless else events * (1 - path.catch) * path.escape
+            mr = path.bound_records if path.fixed else _mean_magnitude(path.bound_records, q)
+            mp = path.bound_people if path.fixed else _mean_magnitude(path.bound_people, q)
+            rows.append({
+                "plugin": plan.plugin, "department": plan.department, "failure_class": path.failure_class,
+                "path": path.key.split(":", 1)[1], "connector": path.connector, "action": path.action,
+                "tools": ", ".join(path.tools), "status": path.status, "reversibility": path.reversibility,
+                "runs_per_period": plan.runs, "catch_rate": path.catch, "escape_rate": path.escape,
+                "recovery_rate": path.recovery, "records_bound": path.bound_records, "people_bound": path.bound_people,
+                "records_cap": path.cap_records, "people_cap": path.cap_people, "alert_over_rows": path.alert_records,
+                "alert_over_sends": path.alert_people, "audit": path.audit, "halt_hours": path.halt_hours,
+                "controls": path.controls, "expected_events": events, "expected_incidents": incidents,
+                "expected_records": incidents * mr, "expected_people": incidents * mp,
+                "expected_faults": pa.systematic.onsets_per_period.mean if plan.runs > 0 else 0.0,
+            })
+    df = pd.DataFrame(rows, columns=list(_PATH_COLUMNS))
+    none = ["records_cap", "people_cap", "alert_over_rows", "alert_over_sends"]
+    df[none] = df[none].replace(math.inf, math.nan)  # empty: no cap, no such alert
+    return df

@@ -1,0 +1,196 @@
+"""The result of a simulation: figures per trial, plugin and failure class, stored where they can be non-zero.
+
+:class:`SimulationResult` holds what the kernel drew; :mod:`blastradius.simulate.summaries`
+and :mod:`blastradius.simulate.comparison` read every figure off it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from blastradius.errors import BlastRadiusError, suggest
+from blastradius.settings import Assumptions
+
+__all__ = ["FAILURE_MODES", "METRICS", "SimulationResult"]
+
+#: Failure classes simulated, in the order of the last axis of every result array:
+#: the three of :data:`blastradius.scores.FAILURE_CLASSES` and the systematic fault (D5).
+FAILURE_MODES = ("wrong_action", "data_leakage", "wrong_output", "systematic")
+
+#: Figures :func:`blastradius.simulate.summarize` reports (records and people are permanent + recoverable).
+METRICS = (
+    "records",
+    "records_permanent",
+    "records_recoverable",
+    "people",
+    "people_permanent",
+    "people_recoverable",
+    "incidents",
+    "caught",
+)
+
+_BLOCK = 1024  # trials gathered at a time when columns are summed: keeps the gathered copy small
+
+
+def _check_metric(name: str) -> str:
+    if name not in METRICS:
+        hint = suggest(name, METRICS)
+        raise BlastRadiusError(f"no metric '{name}'" + (f"; {hint}" if hint else f"; choose from {', '.join(METRICS)}"))
+    return name
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SimulationResult:
+    """Simulated periods: figures per trial, plugin and class, read by :func:`summarize` and friends.
+
+    Each figure is stored only where it can be non-zero (a plugin that
+    cannot touch records has no records column, a class with nothing to
+    undo no recoverable column): ``values[name]`` is ``(trials, columns)``
+    and ``columns[name]`` maps ``(plugin, class)`` to its column, -1 where
+    the figure is always zero. The attributes below build the full
+    ``(trials, plugins, classes)`` array on each access; :func:`summarize`,
+    :func:`exceedance_curve` and :func:`compare_results` read the columns.
+
+    Attributes
+    ----------
+    plugins, departments : tuple of str
+        Plugin ids (inventory order) and each plugin's owning department.
+    classes : tuple of str
+        :data:`FAILURE_MODES`: the last axis of every array.
+    records_permanent, records_recoverable : ndarray of float32
+        Records affected per trial, plugin and class: permanent, or undone
+        (soft-delete, staged).
+    people_permanent, people_recoverable : ndarray of float32
+        People affected, likewise.
+    incidents : ndarray of int32
+        Events that did damage (for ``systematic``: faults that did).
+    caught : ndarray of int32
+        Events a human check (gate, review) stopped; for ``systematic``,
+        faults a human check detected before any other channel.
+    runs_affected : ndarray of int32
+        Runs that did damage: ``incidents`` for one-off classes; for
+        ``systematic``, every run in a fault's window that did damage
+        (stored as ``systematic_runs_affected``, ``(trials, plugins)``).
+    runs : ndarray of float
+        Runs per period of each plugin.
+    trials, seed : int
+        Trials simulated, and the seed that reproduces them
+        (``simulate_failures(..., seed=result.seed)``).
+    assumptions : Assumptions
+        The assumptions used (see :func:`~blastradius.simulate.assumptions_table`).
+    source : str or None
+        The inventory's directory.
+    """
+
+    plugins: tuple[str, ...]
+    departments: tuple[str, ...]
+    classes: tuple[str, ...]
+    columns: Mapping[str, np.ndarray]
+    values: Mapping[str, np.ndarray]
+    systematic_runs_affected: np.ndarray
+    runs: np.ndarray
+    trials: int
+    seed: int
+    assumptions: Assumptions
+    source: str | None = None
+
+    def _dense(self, name: str) -> np.ndarray:
+        values, columns = self.values[name], self.columns[name].reshape(-1)
+        out = np.zeros((self.trials, columns.shape[0]), dtype=values.dtype)
+        kept = np.flatnonzero(columns >= 0)
+        out[:, kept] = values[:, columns[kept]]
+        out = out.reshape(self.trials, len(self.plugins), len(self.classes))
+        out.setflags(write=False)
+        return out
+
+    def _sum(self, name: str, classes: np.ndarray) -> np.ndarray:
+        """``(trials, plugins)`` float64 totals of one stored field over the chosen classes."""
+        out = np.zeros((self.trials, len(self.plugins)))
+        values, chosen = self.values[name], self.columns[name][:, classes]
+        owner = np.nonzero(chosen >= 0)[0]  # columns run plugin by plugin, so the chosen ones do too
+        if owner.size == 0:
+            return out
+        picked = chosen[chosen >= 0]
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        every = picked.size == values.shape[1]
+        for a in range(0, self.trials, _BLOCK):  # in blocks of trials: a gather of the chosen columns stays small
+            block = values[a : a + _BLOCK] if every else values[a : a + _BLOCK, picked]
+            out[a : a + _BLOCK, owner[starts]] = np.add.reduceat(block, starts, axis=1, dtype=np.float64)
+        return out
+
+    def _total(self, name: str, classes: np.ndarray) -> np.ndarray:
+        """``(trials,)`` float64 totals over every plugin of one stored field over the chosen classes."""
+        values, chosen = self.values[name], self.columns[name][:, classes]
+        picked = np.sort(chosen[chosen >= 0])
+        if picked.size == values.shape[1]:
+            return values.sum(axis=1, dtype=np.float64)
+        out = np.zeros(self.trials)
+        for a in range(0, self.trials, _BLOCK):
+            out[a : a + _BLOCK] = values[a : a + _BLOCK, picked].sum(axis=1, dtype=np.float64)
+        return out
+
+    @property
+    def records_permanent(self) -> np.ndarray:
+        return self._dense("records_permanent")
+
+    @property
+    def records_recoverable(self) -> np.ndarray:
+        return self._dense("records_recoverable")
+
+    @property
+    def people_permanent(self) -> np.ndarray:
+        return self._dense("people_permanent")
+
+    @property
+    def people_recoverable(self) -> np.ndarray:
+        return self._dense("people_recoverable")
+
+    @property
+    def incidents(self) -> np.ndarray:
+        return self._dense("incidents")
+
+    @property
+    def caught(self) -> np.ndarray:
+        return self._dense("caught")
+
+    @property
+    def records(self) -> np.ndarray:
+        """Records affected, permanent + recoverable."""
+        return self.records_permanent + self.records_recoverable
+
+    @property
+    def people(self) -> np.ndarray:
+        """People affected, permanent + recoverable."""
+        return self.people_permanent + self.people_recoverable
+
+    @property
+    def runs_affected(self) -> np.ndarray:
+        """Runs that did damage: ``incidents`` for one-off classes, every damaging run of a fault for ``systematic``."""
+        out = self.incidents.copy()
+        out[:, :, FAILURE_MODES.index("systematic")] = self.systematic_runs_affected
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the simulated figures."""
+        return sum(v.nbytes for v in self.values.values()) + self.systematic_runs_affected.nbytes
+
+    @property
+    def period(self) -> str:
+        return self.assumptions.period.name
+
+    def metric(self, name: str) -> np.ndarray:
+        """The ``(trials, plugins, classes)`` array of one of :data:`METRICS`."""
+        return getattr(self, _check_metric(name))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy table: one row per trial, plugin and class, with every figure."""
+        t, p, c = self.trials, len(self.plugins), len(self.classes)
+        index = pd.MultiIndex.from_product([range(t), self.plugins, self.classes], names=["trial", "plugin", "failure_class"])
+        df = pd.DataFrame({m: self.metric(m).reshape(-1) for m in METRICS}, index=index).reset_index()
+        df.insert(2, "department", np.tile(np.repeat(np.array(self.departments, dtype=object), c), t))
+        return df
