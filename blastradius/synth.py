@@ -45,7 +45,9 @@ from typing import Any
 import numpy as np
 import yaml
 
+from blastradius.domain import is_high_impact_action
 from blastradius.errors import BlastRadiusError
+from blastradius.model import HIGH_IMPACT_ACTIONS, ActionClass
 
 __all__ = [
     "AS_OF",
@@ -502,7 +504,6 @@ _DEPT_BY_ID = {d.id: d for d in _DEPARTMENTS}
 
 _TEAM_REGIONS = ("amer", "emea", "apac", "latam", "anz")
 _TABLE_SUFFIXES = ("archive", "staging", "emea", "apac", "amer", "2023", "2024", "2025", "backup", "raw", "daily", "v2")
-_HIGH_ACTIONS = ("send", "delete", "pay", "sign", "share", "execute")
 _ROW_LIMITS = np.array([200, 500, 1000, 2000, 5000, 10_000, 50_000])
 
 
@@ -837,7 +838,7 @@ def _connectors(systems: list[_SystemOut], n: int, depts: list[str], rng: np.ran
 
 
 def _is_high_impact(tool: Mapping[str, Any]) -> bool:
-    return tool["action"] in _HIGH_ACTIONS or (tool["action"] == "write" and tool.get("fan_out", 1) >= 100)
+    return is_high_impact_action(ActionClass(tool["action"]), tool.get("fan_out", 1))
 
 
 def _plugins(n: int, teams_by_dept: dict[str, list[tuple[str, int]]], conns: list[dict[str, Any]],
@@ -911,7 +912,7 @@ def _plugins(n: int, teams_by_dept: dict[str, list[tuple[str, int]]], conns: lis
             gates: list[str] = []
             style = u[j, 3]
             if high and style < 0.5:  # gate by action class, sometimes forgetting one
-                actions = list(dict.fromkeys(t["action"] for _, t in high if t["action"] in _HIGH_ACTIONS))
+                actions = list(dict.fromkeys(t["action"] for _, t in high if ActionClass(t["action"]) in HIGH_IMPACT_ACTIONS))
                 gates = [a for a in actions if rng.random() < 0.9]
             elif high and style < 0.75:  # gate named tools, sometimes forgetting one
                 gates = [f"{cid}.{t['name']}" for cid, t in high if rng.random() < 0.75]
