@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
+from blastradius.domain import is_recipient_action
 from blastradius.model import (
     SENSITIVE_CLASSIFICATIONS,
     Access,
@@ -212,7 +213,7 @@ def datasets_in_scope(connector: Connector, tool: Tool, datasets: Iterable[Datas
     >>> [(s.dataset, s.records) for s in datasets_in_scope(conn, q, data)]
     [('deals', 100)]
     """
-    if tool.action in (ActionClass.SEND, ActionClass.SHARE) and tool.targets is None:
+    if is_recipient_action(tool.action) and tool.targets is None:
         return []
     denied = frozenset(connector.denied_columns)
     allowed = None if connector.allowed_tables is None else frozenset(connector.allowed_tables)
@@ -250,7 +251,7 @@ def people_in_scope(
     other tool touches the people whose records sit in a dataset it can reach.
     """
     reachable = set(reachable_datasets)
-    if tool.action in (ActionClass.SEND, ActionClass.SHARE, ActionClass.UNKNOWN):
+    if is_recipient_action(tool.action) or tool.action is ActionClass.UNKNOWN:
         return [g for g in people if _targeted(tool, g.id)]
     return [g for g in people if g.dataset is not None and g.dataset in reachable]
 
@@ -732,13 +733,13 @@ class ScopeIndex:
         else:
             scoped = self.scoped(connector)
             targets = None if tool.targets is None else frozenset(tool.targets)
-            if tool.action in (ActionClass.SEND, ActionClass.SHARE) and targets is None:
+            if is_recipient_action(tool.action) and targets is None:
                 positions = ()
             elif targets is None:
                 positions = tuple(range(len(scoped.ids)))
             else:
                 positions = tuple(i for i, table in enumerate(scoped.tables) if table in targets)
-            if tool.action in (ActionClass.SEND, ActionClass.SHARE, ActionClass.UNKNOWN):
+            if is_recipient_action(tool.action) or tool.action is ActionClass.UNKNOWN:
                 groups = tuple(g for g in people if targets is None or g.id in targets)
             else:
                 reachable = {scoped.ids[i] for i in positions}

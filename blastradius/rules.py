@@ -38,7 +38,7 @@ from blastradius.model import (
     Tool,
 )
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
-from blastradius.domain import is_channel_out, plugins_by_connector
+from blastradius.domain import is_channel_out, is_recipient_action, plugins_by_connector
 from blastradius.errors import BlastRadiusError, UnknownIdError
 from blastradius.reach import USABLE, ToolStatus, tool_status, tool_statuses
 from blastradius.scores import ActionScore, PluginScore, Scorer, is_high_impact
@@ -113,7 +113,7 @@ def route_plugin(source: Inventory | Analysis, plugin: str, *, score: PluginScor
     usable = [a for a in ps.actions if a.status in _USABLE]
     sensitive = any(a.sensitive_records > 0 for a in usable if a.action is ActionClass.READ)
     writes = any(
-        a.action not in (ActionClass.READ, ActionClass.SEND, ActionClass.SHARE) and (a.reach_records or a.reach_people)
+        a.action is not ActionClass.READ and not is_recipient_action(a.action) and (a.reach_records or a.reach_people)
         for a in usable
     )
     leaves = p.output is OutputDestination.EXTERNAL or any(a.channel_out for a in usable)
@@ -457,7 +457,7 @@ def _no_alert(ctx: Context) -> Iterator[Finding]:
                 fix="Set audit.alert_if_rows_returned_over below the row limit (e.g. half of it).",
                 evidence=(ctx.evidence("connector", conn.id, "audit", "no alert_if_rows_returned_over"),),
             )
-        senders = [t for t in conn.tools if t.action in (ActionClass.SEND, ActionClass.SHARE) and t.fan_out > 1]
+        senders = [t for t in conn.tools if is_recipient_action(t.action) and t.fan_out > 1]
         if senders and conn.access is Access.READ_WRITE and (audit is None or audit.alert_if_sends_over is None):
             yield _finding(
                 "BR105",
