@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path

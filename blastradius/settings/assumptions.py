@@ -431,7 +431,8 @@ def load_assumptions(
     >>> a = load_assumptions({"failure_rates": {"wrong_action": {"high": 0.002}}})
     >>> a.failure_rates.wrong_action.text(), a.sources["failure_rates.wrong_action"][0]
     ('0.0001 to 0.002 (90%)', 'override')
-    >>> load_assumptions({"plugins": {"crm-hygeine": {}}}, inventory=__import__("blastradius").load_inventory("inventories/acme"))
+    >>> from blastradius import load_inventory
+    >>> load_assumptions({"plugins": {"crm-hygeine": {}}}, inventory=load_inventory("inventories/acme"))
     Traceback (most recent call last):
     ...
     blastradius.errors.ConfigError: 1 problem in settings file:
@@ -477,7 +478,7 @@ def _load(source: Any, own: SettingsSource | None) -> Assumptions:
 
 
 def check_assumptions(source: SettingsSource, *, plugins: Collection[str]) -> list[Problem]:
-    """Every problem of an inventory's ``assumptions:`` section: invalid values, and plugins it names that ``plugins`` lacks.
+    """Every problem of an inventory's ``assumptions:`` section: invalid values, and plugins ``plugins`` lacks.
 
     Problems carry file and key path; the caller, who holds the file's lines, adds them.
 

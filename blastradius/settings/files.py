@@ -376,6 +376,8 @@ def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     return None
 
 
+#: Keys whose value is an id: a pattern mismatch there is an invalid id.
+_ID_KEYS = ("id", "system", "owner", "team", "connector", "dataset")
 #: Location parts pydantic adds for its own validators, not keys of the file.
 _INTERNAL_LOC = re.compile(r"^function-(before|after|wrap|plain)\[")
 
@@ -415,7 +417,7 @@ def problems_from_validation(
         elif kind == "greater_than_equal" and err.get("ctx", {}).get("ge") == 0:
             message = f"must not be negative, got {short_repr(value)}"
             hint = "counts and rates are zero or more"
-        elif kind == "string_pattern_mismatch" and loc and loc[-1] in ("id", "system", "owner", "team", "connector", "dataset"):
+        elif kind == "string_pattern_mismatch" and loc and loc[-1] in _ID_KEYS:
             message = f"{short_repr(value)} is not a valid id"
             hint = "use letters, digits, '-' and '_' only, e.g. 'finance-warehouse'"
         elif kind == "model_type" or kind == "dict_type":
@@ -469,7 +471,11 @@ def read_settings_document(path: str | Path) -> Document:
         doc.data = {}
     if not isinstance(doc.data, dict):
         raise ConfigError(
-            [Problem(file=file, path="", line=1, message=f"expected a mapping of settings, got a {type(doc.data).__name__}")]
+            [
+                Problem(
+                    file=file, path="", line=1, message=f"expected a mapping of settings, got a {type(doc.data).__name__}"
+                )
+            ]
         )
     return doc
 
@@ -526,7 +532,8 @@ def validate_settings(
         return model.model_validate(merged)
     except ValidationError as exc:
         # only settings given as a mapping (in code) reach this point: file layers were checked above
-        raise ConfigError(problems_from_validation(exc, model, Path(f"<{model.__name__.lower()} given in code>"))) from None
+        in_code = Path(f"<{model.__name__.lower()} given in code>")
+        raise ConfigError(problems_from_validation(exc, model, in_code)) from None
 
 
 def read_settings(path: str | Path, model: type[BaseModel], *, defaults: Mapping[str, Any] | None = None) -> BaseModel:

@@ -61,7 +61,8 @@ from blastradius.simulate.assumptions import (
     default_assumptions,
     load_assumptions,
 )
-from blastradius.simulate.assumptions import Controls as Controls  # the other assumption models, importable here as before
+# the other assumption models, importable from here as before
+from blastradius.simulate.assumptions import Controls as Controls
 from blastradius.simulate.assumptions import Detection as Detection
 from blastradius.simulate.assumptions import FailureRates as FailureRates
 from blastradius.simulate.assumptions import Halt as Halt
