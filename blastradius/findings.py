@@ -173,7 +173,7 @@ def _line_index(text: str, wanted: set[str]) -> dict[str, int]:
                 stack.pop()
                 _value_done(stack, index)
                 continue
-            if not isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent):
+            if not isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent) or event.start_mark is None:
                 continue
             line = event.start_mark.line + 1
             top = stack[-1] if stack else None
@@ -243,7 +243,7 @@ class _Lines:
             else:
                 text = path.read_bytes().decode("utf-8-sig")
                 self.index = _line_index(text, {p for path in paths for p in _probes(path)})
-        except Exception:  # noqa: BLE001 - a file that moved since loading: no line, not an error
+        except Exception:
             self.index, self.csv = None, None
 
     def line_of(self, path: str) -> int | None:
@@ -259,6 +259,8 @@ def _recorded_lines(inventory: Inventory) -> Any:
     origins = {(o.file, o.path): o for o in inventory.origins.values() if isinstance(o, LocatedOrigin)}
 
     def line_of(e: Evidence) -> int | None:
+        if e.file is None:
+            return None
         for probe in (*parent_paths(e.path), ""):  # the record the path is in, nearest first; "" is a whole file
             origin = origins.get((e.file, probe))
             if origin is not None:
@@ -295,9 +297,17 @@ def locate(findings: Iterable[Finding], *, inventory: Inventory | None = None) -
     Examples
     --------
     >>> from blastradius import load_inventory
-    >>> f = Finding(rule="BR000", title="t", severity=Severity.LOW, subject_kind="plugin", subject="p", message="m",
-    ...             fix="f", domain="D8", evidence=(Evidence(file="inventories/acme/connectors.yaml",
-    ...             path="connectors[0].system", detail="d"),))
+    >>> f = Finding(
+    ...     rule="BR000",
+    ...     title="t",
+    ...     severity=Severity.LOW,
+    ...     subject_kind="plugin",
+    ...     subject="p",
+    ...     message="m",
+    ...     fix="f",
+    ...     domain="D8",
+    ...     evidence=(Evidence(file="inventories/acme/connectors.yaml", path="connectors[0].system", detail="d"),),
+    ... )
     >>> locate([f], inventory=load_inventory("inventories/acme"))[0].evidence[0].line
     15
     >>> locate([f])[0].evidence[0].line
@@ -325,11 +335,11 @@ def apply_acceptances(
 ) -> list[Finding]:
     """Mark findings that an acceptance covers; an acceptance past its expiry leaves its finding open."""
     by_key: dict[tuple[str, str], Acceptance] = {}
-    for a in acceptances:
-        by_key[(a.rule, a.subject)] = a
+    for acceptance in acceptances:
+        by_key[(acceptance.rule, acceptance.subject)] = acceptance
     out = []
     for f in findings:
-        a = by_key.get(f.key)
+        a: Acceptance | None = by_key.get(f.key)
         if a is None:
             out.append(f)
             continue
@@ -357,8 +367,19 @@ def unmatched_acceptances(findings: Iterable[Finding], acceptances: Iterable[Acc
 
 
 FINDING_COLUMNS = (
-    "rule", "severity", "subject_kind", "subject", "title", "message", "fix", "domain", "evidence",
-    "accepted", "accepted_by", "accepted_until", "acceptance_expired",
+    "rule",
+    "severity",
+    "subject_kind",
+    "subject",
+    "title",
+    "message",
+    "fix",
+    "domain",
+    "evidence",
+    "accepted",
+    "accepted_by",
+    "accepted_until",
+    "acceptance_expired",
 )
 
 
@@ -402,6 +423,7 @@ def to_sarif(
     file paths are made relative to ``root`` when given. Accepted findings are
     reported with a suppression, as SARIF intends.
     """
+
     def uri(file: str) -> str:
         path = Path(file)
         if root is not None:
@@ -434,8 +456,11 @@ def to_sarif(
         }
         if f.accepted:
             result["suppressions"] = [
-                {"kind": "external", "status": "accepted",
-                 "justification": f"{f.accepted_reason} (owner {f.accepted_by}, until {f.accepted_until})"}
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": f"{f.accepted_reason} (owner {f.accepted_by}, until {f.accepted_until})",
+                }
             ]
         results.append(result)
     return {

@@ -318,7 +318,7 @@ def inventory_files(root: str | Path) -> list[Path]:
 class _Collected:
     """Validated records of all files, each with where it came from."""
 
-    records: dict[str, list[tuple[Any, Origin]]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
+    records: dict[str, list[tuple[Any, LocatedOrigin]]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
     #: ids of records that failed validation: references to them are not reported again
     failed_ids: set[str] = field(default_factory=set)
     #: keys dropped from records that were salvaged for cross-checks: (section, id) -> keys
@@ -327,7 +327,8 @@ class _Collected:
     def lacks(self, section: str, id: str, key: str) -> bool:
         """Was ``key`` of a record dropped because it was invalid (so checks that need it are skipped)?"""
         return key in self.dropped.get((section, id), ())
-    governance: list[tuple[Governance, Origin]] = field(default_factory=list)
+
+    governance: list[tuple[Governance, LocatedOrigin]] = field(default_factory=list)
     settings: dict[str, list[SettingsSource]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
@@ -354,7 +355,9 @@ def _collect_document(doc: Document, out: _Collected) -> None:
     file, data = doc.file, doc.data
     if data is None or data == {}:
         out.problems.append(
-            Problem(file=file, path="", message="empty file", hint="add a section such as 'plugins:' or remove the file")
+            Problem(
+                file=file, path="", message="empty file", hint="add a section such as 'plugins:' or remove the file"
+            )
         )
         return
     if not isinstance(data, dict):
@@ -409,7 +412,11 @@ def _collect_document(doc: Document, out: _Collected) -> None:
                 value, where = {"acceptances": value}, ""  # a list of accepted findings, validated by the linter
             if not isinstance(value, dict):
                 out.problems.append(
-                    Problem(file=file, path=section, message=f"'{section}' must be a mapping of settings, got {type(value).__name__}")
+                    Problem(
+                        file=file,
+                        path=section,
+                        message=f"'{section}' must be a mapping of settings, got {type(value).__name__}",
+                    )
                 )
             else:
                 out.settings.setdefault(section, []).append(
@@ -435,10 +442,18 @@ def _collect_document(doc: Document, out: _Collected) -> None:
             continue
         model = SECTIONS[section]
         for i, raw in enumerate(value):
+            record: Any  # a record of the section's model
             try:
                 record = model.model_validate(raw)
             except ValidationError as exc:
-                out.problems.extend(problems_from_validation(exc, model, file, (section, i), ))
+                out.problems.extend(
+                    problems_from_validation(
+                        exc,
+                        model,
+                        file,
+                        (section, i),
+                    )
+                )
                 out.failed_ids.update(_ids_in(raw))
                 record = _salvage(model, raw, exc)
                 if record is None:
@@ -487,7 +502,11 @@ def _ids_in(raw: Any) -> set[str]:
 
 def _collect_nested(system: System, origin: LocatedOrigin, out: _Collected) -> None:
     """Datasets and people nested under a system belong to it."""
-    for section, items in (("datasets", system.datasets), ("people", system.people)):
+    nested_records: tuple[tuple[str, tuple[Dataset | PeopleGroup, ...]], ...] = (
+        ("datasets", system.datasets),
+        ("people", system.people),
+    )
+    for section, items in nested_records:
         for i, item in enumerate(items):
             nested = origin.below(f"{section}[{i}]")
             if item.system is not None and item.system != system.id:
@@ -516,13 +535,15 @@ class _Checker:
         self.problems = collected.problems
         self.warnings: list[Problem] = []
 
-    def problem(self, origin: Origin, key: str, message: str, hint: str | None = None, *, warning: bool = False) -> None:
+    def problem(
+        self, origin: LocatedOrigin, key: str, message: str, hint: str | None = None, *, warning: bool = False
+    ) -> None:
         path = _join(origin.path, key)
         target = self.warnings if warning else self.problems
         target.append(Problem(file=Path(origin.file), path=path, message=message, hint=hint))
 
-    def unique(self, section: str) -> dict[str, tuple[Any, Origin]]:
-        seen: dict[str, tuple[Any, Origin]] = {}
+    def unique(self, section: str) -> dict[str, tuple[Any, LocatedOrigin]]:
+        seen: dict[str, tuple[Any, LocatedOrigin]] = {}
         for record, origin in self.c.records[section]:
             if record.id in seen:
                 first = seen[record.id][1]
@@ -536,21 +557,23 @@ class _Checker:
             seen[record.id] = (record, origin)
         return seen
 
-    def ref(self, origin: Origin, key: str, value: str, known: Mapping[str, Any], what: str) -> bool:
+    def ref(self, origin: LocatedOrigin, key: str, value: str, known: Mapping[str, Any], what: str) -> bool:
         if value in known:
             return True
         if value in self.c.failed_ids:
             return False  # its own definition is already reported as invalid
-        hint = suggest(value, known) or (f"known {what}s: " + ", ".join(sorted(known)[:12]) if known else f"no {what}s are defined")
+        hint = suggest(value, known) or (
+            f"known {what}s: " + ", ".join(sorted(known)[:12]) if known else f"no {what}s are defined"
+        )
         self.problem(origin, key, f"unknown {what} '{value}'", hint)
         return False
 
 
 def _merge_into_connectors(
-    connectors: dict[str, tuple[Connector, Origin]],
+    connectors: dict[str, tuple[Connector, LocatedOrigin]],
     updates: Iterable[tuple[str, BaseModel, LocatedOrigin, str]],
     check: _Checker,
-    field_origin: dict[tuple[str, str], Origin],
+    field_origin: dict[tuple[str, str], LocatedOrigin],
 ) -> None:
     """Merge policy/governance fields into connector definitions; conflicts are problems."""
     for conn_id, update, origin, key in updates:
@@ -580,7 +603,11 @@ def _merge_into_connectors(
 
 
 def _plain(value: Any) -> Any:
-    return value.model_dump(mode="json", exclude_unset=True) if isinstance(value, BaseModel) else getattr(value, "value", value)
+    return (
+        value.model_dump(mode="json", exclude_unset=True)
+        if isinstance(value, BaseModel)
+        else getattr(value, "value", value)
+    )
 
 
 def _parse_selector(selector: str) -> tuple[str | None, str]:
@@ -592,9 +619,9 @@ def _parse_selector(selector: str) -> tuple[str | None, str]:
 
 
 def _check_plugins(
-    plugins: dict[str, tuple[Plugin, Origin]],
-    teams: Mapping[str, tuple[Team, Origin]],
-    connectors: Mapping[str, tuple[Connector, Origin]],
+    plugins: dict[str, tuple[Plugin, LocatedOrigin]],
+    teams: Mapping[str, tuple[Team, LocatedOrigin]],
+    connectors: Mapping[str, tuple[Connector, LocatedOrigin]],
     check: _Checker,
 ) -> None:
     actions = {a.value for a in ActionClass}
@@ -619,8 +646,13 @@ def _check_plugins(
             if pc.connector in used:
                 check.problem(origin, f"connectors[{i}]", f"connector '{pc.connector}' listed twice", "list it once")
                 continue
-            if not check.ref(origin, f"connectors[{i}].connector" if pc.tools is not None else f"connectors[{i}]",
-                             pc.connector, connectors, "connector"):
+            if not check.ref(
+                origin,
+                f"connectors[{i}].connector" if pc.tools is not None else f"connectors[{i}]",
+                pc.connector,
+                connectors,
+                "connector",
+            ):
                 continue
             conn = connectors[pc.connector][0]
             used[pc.connector] = conn
@@ -666,11 +698,11 @@ def _check_plugins(
 
 
 def _check_connectors(
-    connectors: Mapping[str, tuple[Connector, Origin]],
-    systems: Mapping[str, tuple[System, Origin]],
+    connectors: Mapping[str, tuple[Connector, LocatedOrigin]],
+    systems: Mapping[str, tuple[System, LocatedOrigin]],
     datasets_by_system: Mapping[str, list[Dataset]],
     people_by_system: Mapping[str, list[PeopleGroup]],
-    field_origin: Mapping[tuple[str, str], Origin],
+    field_origin: Mapping[tuple[str, str], LocatedOrigin],
     check: _Checker,
 ) -> None:
     for conn, origin in connectors.values():
@@ -692,13 +724,18 @@ def _check_connectors(
                 Problem(
                     file=Path(where.file),
                     path=_join(where.path, "alert_if_rows_returned_over"),
-                    message=f"alert threshold {threshold:,} is above the row limit {conn.row_limit:,}, so the alert can never fire",
+                    message=f"alert threshold {threshold:,} is above the row limit {conn.row_limit:,}, "
+                    "so the alert can never fire",
                     hint=f"set it below {conn.row_limit:,}, e.g. {conn.row_limit // 2:,}",
                 )
             )
         if conn.system is None:
             check.problem(
-                origin, "system", f"connector '{conn.id}' names no system: its reach is unknown", "add system: ID", warning=True
+                origin,
+                "system",
+                f"connector '{conn.id}' names no system: its reach is unknown",
+                "add system: ID",
+                warning=True,
             )
             continue
         if not check.ref(origin, "system", conn.system, systems, "system"):
@@ -740,16 +777,21 @@ def _check_connectors(
 
 
 def _check_data(
-    datasets: Mapping[str, tuple[Dataset, Origin]],
-    people: Mapping[str, tuple[PeopleGroup, Origin]],
-    systems: Mapping[str, tuple[System, Origin]],
+    datasets: Mapping[str, tuple[Dataset, LocatedOrigin]],
+    people: Mapping[str, tuple[PeopleGroup, LocatedOrigin]],
+    systems: Mapping[str, tuple[System, LocatedOrigin]],
     check: _Checker,
 ) -> None:
-    tables: dict[tuple[str, str], Origin] = {}
+    tables: dict[tuple[str, str], LocatedOrigin] = {}
     for ds, origin in datasets.values():
         if ds.system is None:
             if not check.c.lacks("datasets", ds.id, "system"):
-                check.problem(origin, "system", f"dataset '{ds.id}' names no system", "add system: ID, or nest it under its system")
+                check.problem(
+                    origin,
+                    "system",
+                    f"dataset '{ds.id}' names no system",
+                    "add system: ID, or nest it under its system",
+                )
         elif check.ref(origin, "system", ds.system, systems, "system"):
             key = (ds.system, ds.table_name)
             if key in tables:
@@ -767,7 +809,12 @@ def _check_data(
     for group, origin in people.values():
         if group.system is None:
             if not check.c.lacks("people", group.id, "system"):
-                check.problem(origin, "system", f"people group '{group.id}' names no system", "add system: ID, or nest it under its system")
+                check.problem(
+                    origin,
+                    "system",
+                    f"people group '{group.id}' names no system",
+                    "add system: ID, or nest it under its system",
+                )
         else:
             check.ref(origin, "system", group.system, systems, "system")
         if group.dataset is not None:
@@ -775,7 +822,7 @@ def _check_data(
 
 
 def _check_settings(
-    settings: Mapping[str, list[SettingsSource]], plugins: Mapping[str, tuple[Plugin, Origin]], check: _Checker
+    settings: Mapping[str, list[SettingsSource]], plugins: Mapping[str, tuple[Plugin, LocatedOrigin]], check: _Checker
 ) -> None:
     """Settings sections against their models (blastradius.settings); per-plugin assumptions must name plugins."""
     known = set(plugins) | check.c.failed_ids  # a plugin that failed validation is reported already
@@ -836,14 +883,16 @@ def load_inventory(path: str | Path) -> Inventory:
     connectors = check.unique("connectors")
     plugins = check.unique("plugins")
 
-    field_origin: dict[tuple[str, str], Origin] = {}
+    field_origin: dict[tuple[str, str], LocatedOrigin] = {}
     policies = [(p.connector, p, o, "") for p, o in collected.records["policies"]]
     policy_ids = [p for p, *_ in policies]
     for i, conn_id in enumerate(policy_ids):
         if conn_id in policy_ids[:i]:
             first = policies[policy_ids.index(conn_id)][2]
             check.problem(
-                policies[i][2], "connector", f"second policy for connector '{conn_id}'",
+                policies[i][2],
+                "connector",
+                f"second policy for connector '{conn_id}'",
                 f"the first is in {first.file}; keep one policy per connector",
             )
     _merge_into_connectors(connectors, policies, check, field_origin)
@@ -857,7 +906,12 @@ def load_inventory(path: str | Path) -> Inventory:
         _merge_into_connectors(
             connectors,
             [
-                (cid, GovernedConnector.model_validate(entry.model_dump(exclude_unset=True)), gov_origin, _format_path(("connectors", cid)))
+                (
+                    cid,
+                    GovernedConnector.model_validate(entry.model_dump(exclude_unset=True)),
+                    gov_origin,
+                    _format_path(("connectors", cid)),
+                )
                 for cid, entry in governance.connectors.items()
             ],
             check,
@@ -868,7 +922,9 @@ def load_inventory(path: str | Path) -> Inventory:
         for extra in sources[1:]:
             check.problems.append(
                 Problem(
-                    file=Path(extra.file), path=section, message=f"a second '{section}' section",
+                    file=Path(extra.file),
+                    path=section,
+                    message=f"a second '{section}' section",
                     hint=f"the first is in {sources[0].file}; keep one",
                 )
             )
@@ -898,8 +954,14 @@ def load_inventory(path: str | Path) -> Inventory:
         raise InventoryError(located(collected.problems), source=root)
 
     origins = {}
-    for section, records in (("team", teams), ("plugin", plugins), ("connector", connectors), ("system", systems),
-                             ("dataset", datasets), ("people", people)):
+    for section, records in (
+        ("team", teams),
+        ("plugin", plugins),
+        ("connector", connectors),
+        ("system", systems),
+        ("dataset", datasets),
+        ("people", people),
+    ):
         for rid, (_, origin) in records.items():
             origins[(section, rid)] = origin
     for (cid, name), origin in field_origin.items():
@@ -907,7 +969,7 @@ def load_inventory(path: str | Path) -> Inventory:
     if gov_origin is not None:
         origins[("governance", "governance")] = gov_origin
 
-    def ordered(records: Mapping[str, tuple[Any, Origin]]) -> tuple:
+    def ordered(records: Mapping[str, tuple[Any, LocatedOrigin]]) -> tuple:
         return tuple(records[k][0] for k in sorted(records))
 
     return Inventory(

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from numba import njit
 
-from blastradius.simulate import _kernel as kernel
 from blastradius import load_inventory
+from blastradius.simulate import _kernel as kernel
 from blastradius.simulate import simulate_failures
+
 from conftest import ACME
 
 N = 200_000
@@ -169,7 +170,7 @@ def test_the_numbers_do_not_depend_on_the_number_of_threads() -> None:
         assert np.array_equal(getattr(one, name), getattr(many, name)), name
 
 
-@pytest.mark.parametrize("bound, q", [(1.5, 0.0), (100.0, 0.3), (2_310.0, 0.05), (1e7, 0.9), (1e7, 1.0)])
+@pytest.mark.parametrize(("bound", "q"), [(1.5, 0.0), (100.0, 0.3), (2_310.0, 0.05), (1e7, 0.9), (1e7, 1.0)])
 def test_the_magnitude_moments_are_one_function_compiled_and_plain(bound: float, q: float) -> None:
     # failure_paths' closed-form expectations call it as plain Python; the kernel runs it compiled
     args = (bound, math.log(bound), q)

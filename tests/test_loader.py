@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from blastradius import InventoryError, load_inventory
 from blastradius.model import Access, Classification
+
 from conftest import ACME, ACME_GOVERNED, D6_POLICY, D7_GOVERNANCE, ROOT, mini_inventory, write_inventory
 
 DOMAIN = ROOT.parent / "shared" / "DOMAIN.md"
@@ -102,8 +103,11 @@ def test_governance_can_sit_in_a_yaml_section_with_integer_tier_keys(tmp_path: P
     doc = {
         **_d7_definitions(),
         "governance": {
-            "connectors": {"crm": {"access": "read-write"}, "knowledge_base": {"access": "read-only"},
-                           "billing": {"access": "read-only"}},
+            "connectors": {
+                "crm": {"access": "read-write"},
+                "knowledge_base": {"access": "read-only"},
+                "billing": {"access": "read-only"},
+            },
             "review_tiers": {1: {"rule": "internal", "control": "spot-check"}},
             "re_review_days": 30,
         },
@@ -116,14 +120,19 @@ def test_governance_can_sit_in_a_yaml_section_with_integer_tier_keys(tmp_path: P
 def test_governance_naming_an_undefined_connector_suggests_the_right_one(tmp_path: Path) -> None:
     defs = _d7_definitions()
     defs["connectors"][0]["id"] = "crm-main"
-    with pytest.raises(InventoryError, match=r"governance\.json:2: connectors\.crm: unknown connector 'crm' \(did you mean 'crm-main'\?\)"):
+    with pytest.raises(
+        InventoryError,
+        match=r"governance\.json:2: connectors\.crm: unknown connector 'crm' \(did you mean 'crm-main'\?\)",
+    ):
         load_inventory(write_inventory(tmp_path, {"governance.json": D7_GOVERNANCE, "c.yaml": defs}))
 
 
 def test_conflicting_values_in_two_files_are_reported(tmp_path: Path) -> None:
     files = mini_inventory()
     files["connectors.yaml"]["connectors"][0]["access"] = "read-write"
-    with pytest.raises(InventoryError, match=r"finance-warehouse\.json:1: access: conflicts with connector 'finance-warehouse'"):
+    with pytest.raises(
+        InventoryError, match=r"finance-warehouse\.json:1: access: conflicts with connector 'finance-warehouse'"
+    ):
         load_inventory(write_inventory(tmp_path, files))
 
 
@@ -143,11 +152,17 @@ def test_nested_and_top_level_datasets_and_csv_tables_load_alike(tmp_path: Path)
     files = mini_inventory()
     system = files["systems.yaml"]["systems"][0]
     nested = system.pop("datasets")
-    files["datasets.csv"] = "id,system,records,classification,columns\n" + "\n".join(
-        f'{d["id"]},warehouse,{d["records"]},{d.get("classification", "")},'
-        + '"' + ";".join(f"{k}:{v}" for k, v in d.get("columns", {}).items()) + '"'
-        for d in nested
-    ) + "\n"
+    files["datasets.csv"] = (
+        "id,system,records,classification,columns\n"
+        + "\n".join(
+            f"{d['id']},warehouse,{d['records']},{d.get('classification', '')},"
+            + '"'
+            + ";".join(f"{k}:{v}" for k, v in d.get("columns", {}).items())
+            + '"'
+            for d in nested
+        )
+        + "\n"
+    )
     from_csv = load_inventory(write_inventory(tmp_path / "csv", files))
     nested_inv = load_inventory(write_inventory(tmp_path / "nested", mini_inventory()))
     assert from_csv.datasets == nested_inv.datasets
@@ -237,7 +252,8 @@ BAD = {
     ),
     "dangling connector id": (
         lambda f: _plugins(f)[0].update(connectors=["finance-warehous"]),
-        r"plugins\.yaml:\d+: plugins\[0\]\.connectors\[0\]: unknown connector 'finance-warehous' \(did you mean 'finance-warehouse'\?\)",
+        r"plugins\.yaml:\d+: plugins\[0\]\.connectors\[0\]: unknown connector 'finance-warehous' \(did you mean "
+        r"'finance-warehouse'\?\)",
     ),
     "dangling team id": (
         lambda f: _plugins(f)[1].update(owner="sale"),
@@ -249,7 +265,8 @@ BAD = {
     ),
     "alert threshold above the row limit": (
         lambda f: f.update({"policies/finance-warehouse.json": D6_POLICY.replace("25000", "75000")}),
-        r"finance-warehouse\.json:5: audit\.alert_if_rows_returned_over: alert threshold 75,000 is above the row limit 50,000",
+        r"finance-warehouse\.json:5: audit\.alert_if_rows_returned_over: alert threshold 75,000 is above the row limit "
+        r"50,000",
     ),
     "unknown action class": (
         lambda f: _connectors(f)[1]["tools"][0].update(action="sned"),
@@ -257,7 +274,8 @@ BAD = {
     ),
     "approval selector that is neither an action nor a tool": (
         lambda f: _plugins(f)[1].update(requires_approval=["snd"]),
-        r"plugins\[1\]\.requires_approval\[0\]: 'snd' is neither an action class nor CONNECTOR\.TOOL \(did you mean 'send'\?\)",
+        r"plugins\[1\]\.requires_approval\[0\]: 'snd' is neither an action class nor CONNECTOR\.TOOL \(did you mean "
+        r"'send'\?\)",
     ),
     "selector naming a connector the plugin does not use": (
         lambda f: _plugins(f)[0].update(blocked=["email.send_campaign"]),
@@ -269,7 +287,8 @@ BAD = {
     ),
     "tool subset naming an unknown tool": (
         lambda f: _plugins(f)[1]["connectors"][1].update(tools=["querry"]),
-        r"plugins\[1\]\.connectors\[1\]\.tools\[0\]: connector 'finance-warehouse' has no tool 'querry' \(did you mean 'query'\?\)",
+        r"plugins\[1\]\.connectors\[1\]\.tools\[0\]: connector 'finance-warehouse' has no tool 'querry' \(did you mean "
+        r"'query'\?\)",
     ),
     "more users than the team has": (
         lambda f: _plugins(f)[0]["users"][0].update(users=401),
@@ -277,11 +296,13 @@ BAD = {
     ),
     "allowed table that does not exist": (
         lambda f: f.update({"policies/finance-warehouse.json": D6_POLICY.replace('"regions"', '"region"')}),
-        r"finance-warehouse\.json:2: allowed_tables\[1\]: system 'warehouse' has no table 'region' \(did you mean 'regions'\?\)",
+        r"finance-warehouse\.json:2: allowed_tables\[1\]: system 'warehouse' has no table 'region' \(did you mean "
+        r"'regions'\?\)",
     ),
     "missing access": (
         lambda f: f.pop("policies/finance-warehouse.json"),
-        r"connectors\[0\]\.access: connector 'finance-warehouse' has no access level \(set access: read-only or read-write",
+        r"connectors\[0\]\.access: connector 'finance-warehouse' has no access level \(set access: read-only or "
+        r"read-write",
     ),
     "bad id": (
         lambda f: _teams(f)[0].update(id="fin ance"),
@@ -346,7 +367,7 @@ BAD = {
 }
 
 
-@pytest.mark.parametrize("mutate, expected", BAD.values(), ids=BAD.keys())
+@pytest.mark.parametrize(("mutate", "expected"), BAD.values(), ids=BAD.keys())
 def test_bad_input_is_reported_with_file_key_and_fix(tmp_path: Path, mutate, expected: str) -> None:
     with pytest.raises(InventoryError, match=expected):
         load_inventory(_broken(tmp_path, mutate))
@@ -363,8 +384,13 @@ def test_every_problem_is_listed_in_one_error(tmp_path: Path) -> None:
         load_inventory(_broken(tmp_path, mutate))
     text = str(info.value)
     assert text.startswith("5 problems in inventory")
-    for fragment in ("unknown key 'headcont'", "missing required key 'headcount'",
-                     "unknown connector 'finance-warehous'", "got 'many'", "extra.yaml:3: invalid YAML"):
+    for fragment in (
+        "unknown key 'headcont'",
+        "missing required key 'headcount'",
+        "unknown connector 'finance-warehous'",
+        "got 'many'",
+        "extra.yaml:3: invalid YAML",
+    ):
         assert fragment in text
     assert all(p.file is not None and p.line is not None for p in info.value.problems)
 
@@ -380,7 +406,7 @@ def test_a_record_that_failed_is_not_reported_again_through_its_references(tmp_p
 
 
 @pytest.mark.parametrize(
-    "make, expected",
+    ("make", "expected"),
     [
         (lambda p: p, r"no such file or directory"),
         (lambda p: (p.mkdir(), p)[1], r"no inventory files found \(\*\.yaml, \*\.yml, \*\.json, \*\.csv\)"),
@@ -431,8 +457,12 @@ SETTINGS_BAD = {
         r"weights\.yaml:3: weights\.gate_mis_rate: unknown key 'gate_mis_rate' \(did you mean 'gate_miss_rate'\?\)",
     ),
     "weights section inline in an inventory file": (
-        {"teams.yaml": {"teams": [{"id": "finance", "headcount": 400}, {"id": "sales", "headcount": 900}],
-                        "weights": {"review_miss_rate": {"2": 1.5}}}},
+        {
+            "teams.yaml": {
+                "teams": [{"id": "finance", "headcount": 400}, {"id": "sales", "headcount": 900}],
+                "weights": {"review_miss_rate": {"2": 1.5}},
+            }
+        },
         r"teams\.yaml:\d+: weights\.review_miss_rate\.2: input should be less than or equal to 1, got 1\.5",
     ),
     "assumptions with a misspelt section": (
@@ -441,27 +471,36 @@ SETTINGS_BAD = {
         r"\(did you mean 'approval_gate_catch_rate'\?\)",
     ),
     "assumptions naming a plugin the inventory lacks": (
-        {"assumptions.yaml": "assumptions:\n  plugins:\n    outreach: {}\n    fin-analist:\n      halt: {manual_hours: 2.0}\n"},
+        {
+            "assumptions.yaml": "assumptions:\n  plugins:\n    outreach: {}\n    fin-analist:\n      halt: "
+            "{manual_hours: 2.0}\n"
+        },
         r"assumptions\.yaml:4: assumptions\.plugins\.fin-analist: no plugin 'fin-analist' in the inventory "
         r"\(did you mean 'fin-analyst'\?\)",
     ),
     "an interval written backwards": (
         {"assumptions.yaml": "assumptions:\n  failure_rates:\n    wrong_action: {low: 0.01, high: 0.001}\n"},
-        r"assumptions\.yaml:3: assumptions\.failure_rates\.wrong_action: the lower bound 0\.01 is above the upper bound",
+        r"assumptions\.yaml:3: assumptions\.failure_rates\.wrong_action: the lower bound 0\.01 is above the upper "
+        r"bound",
     ),
     "acceptance with a bad rule id": (
-        {"acceptances.yaml": "acceptances:\n  - rule: BR1O1\n    subject: email\n    owner: CISO\n    reason: r\n"
-                             "    expires: 2027-01-01\n"},
+        {
+            "acceptances.yaml": "acceptances:\n  - rule: BR1O1\n    subject: email\n    owner: CISO\n    reason: r\n"
+            "    expires: 2027-01-01\n"
+        },
         r"acceptances\.yaml:2: acceptances\[0\]\.rule: string should match pattern",
     ),
     "acceptance without an owner": (
-        {"acceptances.yaml": "acceptances:\n  - rule: BR101\n    subject: email\n    reason: r\n    expires: 2027-01-01\n"},
+        {
+            "acceptances.yaml": "acceptances:\n  - rule: BR101\n    subject: email\n    reason: r\n    expires: "
+            "2027-01-01\n"
+        },
         r"acceptances\.yaml:2: acceptances\[0\]\.owner: missing required key 'owner'",
     ),
 }
 
 
-@pytest.mark.parametrize("extra, expected", SETTINGS_BAD.values(), ids=SETTINGS_BAD.keys())
+@pytest.mark.parametrize(("extra", "expected"), SETTINGS_BAD.values(), ids=SETTINGS_BAD.keys())
 def test_settings_sections_are_checked_at_load(tmp_path: Path, extra: dict, expected: str) -> None:
     files = {**mini_inventory(), **extra}
     with pytest.raises(InventoryError, match=expected):
@@ -476,8 +515,12 @@ def test_settings_problems_are_listed_with_every_other_problem(tmp_path: Path) -
     with pytest.raises(InventoryError) as info:
         load_inventory(write_inventory(tmp_path, files))
     text = str(info.value)
-    for fragment in ("weights.yaml:2: weights.gate_mis_rate: unknown key", "weights.yaml:3: weights.fan_out_slope",
-                     "assumptions.yaml:3: assumptions.plugins.outrech: no plugin 'outrech'", "unknown key 'headcont'"):
+    for fragment in (
+        "weights.yaml:2: weights.gate_mis_rate: unknown key",
+        "weights.yaml:3: weights.fan_out_slope",
+        "assumptions.yaml:3: assumptions.plugins.outrech: no plugin 'outrech'",
+        "unknown key 'headcont'",
+    ):
         assert fragment in text
     assert all(p.line is not None for p in info.value.problems)
 
@@ -487,9 +530,13 @@ def test_valid_settings_load_and_reach_the_analyses(tmp_path: Path) -> None:
 
     files = {
         **mini_inventory(),
-        "settings.yaml": {"weights": {"gate_miss_rate": 0.2}, "assumptions": {"plugins": {"outreach": {}}},
-                          "acceptances": [{"rule": "BR101", "subject": "email", "owner": "CISO", "reason": "r",
-                                           "expires": "2027-01-01"}]},
+        "settings.yaml": {
+            "weights": {"gate_miss_rate": 0.2},
+            "assumptions": {"plugins": {"outreach": {}}},
+            "acceptances": [
+                {"rule": "BR101", "subject": "email", "owner": "CISO", "reason": "r", "expires": "2027-01-01"}
+            ],
+        },
     }
     inv = load_inventory(write_inventory(tmp_path, files))
     assert set(inv.settings) == {"weights", "assumptions", "acceptances"}
@@ -504,7 +551,9 @@ def test_validate_rejects_a_settings_typo_with_file_line_and_key(tmp_path: Path,
     root = write_inventory(tmp_path / "inv", files)
     assert main(["validate", str(root)]) == 1
     err = capsys.readouterr().err
-    assert re.search(r"weights\.yaml:1: weights\.gate_mis_rate: unknown key 'gate_mis_rate' \(did you mean 'gate_miss_rate'\?\)", err)
+    assert re.search(
+        r"weights\.yaml:1: weights\.gate_mis_rate: unknown key 'gate_mis_rate' \(did you mean 'gate_miss_rate'\?\)", err
+    )
     assert "Traceback" not in err
 
 
@@ -546,8 +595,17 @@ def test_findings_take_their_lines_from_the_load_not_from_the_files(tmp_path: Pa
         for o in inv.origins.values()
         for suffix in ("", ".tools", ".tools[0].name", ".nope", ".audit.log_every_query")
     )
-    finding = Finding(rule="BR000", title="t", severity=Severity.LOW, subject_kind="x", subject="x", message="m",
-                      fix="f", domain="D8", evidence=evidence)
+    finding = Finding(
+        rule="BR000",
+        title="t",
+        severity=Severity.LOW,
+        subject_kind="x",
+        subject="x",
+        message="m",
+        fix="f",
+        domain="D8",
+        evidence=evidence,
+    )
     read = [e.line for e in locate([finding])[0].evidence]  # each file read again
     for file in copy.rglob("*.*"):
         file.write_text("changed: after loading\n")  # the recorded lines must not come from here
@@ -568,7 +626,11 @@ def test_inventory_files_skip_schemas_hidden_files_and_other_suffixes(mini: Path
     (mini / "notes.md").write_text("# notes")
     assert inventory_files(mini) == before
     assert [p.relative_to(mini).as_posix() for p in before] == [
-        "connectors.yaml", "plugins.yaml", "policies/finance-warehouse.json", "systems.yaml", "teams.yaml",
+        "connectors.yaml",
+        "plugins.yaml",
+        "policies/finance-warehouse.json",
+        "systems.yaml",
+        "teams.yaml",
     ]
 
 

@@ -25,6 +25,7 @@ from blastradius.simulate import (
     simulate_failures,
     summarize,
 )
+
 from conftest import ACME, ACME_GOVERNED, write_inventory
 
 WA, DL, WO, SY = (FAILURE_MODES.index(c) for c in ("wrong_action", "data_leakage", "wrong_output", "systematic"))
@@ -199,8 +200,11 @@ def test_interval_draws_are_lognormal_with_the_stated_percentiles() -> None:
 
 
 def test_a_gate_that_catches_everything_removes_the_wrong_action_damage(tmp_path: Path) -> None:
-    a = only(failure_rates={"wrong_action": 0.02}, systematic={"onsets_per_period": 1.0},
-             controls={"approval_gate_catch_rate": 1.0})
+    a = only(
+        failure_rates={"wrong_action": 0.02},
+        systematic={"onsets_per_period": 1.0},
+        controls={"approval_gate_catch_rate": 1.0},
+    )
     r = simulate_failures(mailer(tmp_path, gated=True), a, trials=2_000, seed=4)
     i = r.plugins.index("mailer")
     for cls in (WA, SY):  # a systematic send is stopped at its first approval too
@@ -209,8 +213,11 @@ def test_a_gate_that_catches_everything_removes_the_wrong_action_damage(tmp_path
 
 
 def test_a_gate_that_catches_nothing_removes_nothing(tmp_path: Path) -> None:
-    a = only(failure_rates={"wrong_action": 0.02, "data_leakage": 0.01}, systematic={"onsets_per_period": 1.0},
-             controls={"approval_gate_catch_rate": 0.0})
+    a = only(
+        failure_rates={"wrong_action": 0.02, "data_leakage": 0.01},
+        systematic={"onsets_per_period": 1.0},
+        controls={"approval_gate_catch_rate": 0.0},
+    )
     ungated = simulate_failures(mailer(tmp_path, "a"), a, trials=2_000, seed=4)
     gated = simulate_failures(mailer(tmp_path, "b", gated=True), a, trials=2_000, seed=4)
     for name in METRICS:
@@ -249,8 +256,9 @@ def test_reversible_damage_is_reported_recoverable_at_its_recovery_rate(tmp_path
     rec, perm = r.people_recoverable[:, i, WA], r.people_permanent[:, i, WA]
     assert rec.sum() == pytest.approx(0.75 * (rec.sum() + perm.sum()), rel=0.05)
     assert r.records_recoverable.sum() == 0  # a send touches people only
-    always = simulate_failures(inv, only(failure_rates={"wrong_action": 0.05}, recovery={reversibility: 1.0}),
-                               trials=500, seed=7)
+    always = simulate_failures(
+        inv, only(failure_rates={"wrong_action": 0.05}, recovery={reversibility: 1.0}), trials=500, seed=7
+    )
     assert always.people_permanent[:, i, WA].sum() == 0 and always.people_recoverable[:, i, WA].sum() > 0
 
 
@@ -265,8 +273,11 @@ def test_immediate_actions_are_never_recoverable(governed) -> None:
 def test_instant_detection_and_halt_bound_a_systematic_fault_to_one_run(tmp_path: Path) -> None:
     instant = {"alert_fires": 1.0, "alert_response_hours": 0.0, "audit_review_hours": 0.0, "unaided_hours": 0.0}
     a = only(systematic={"onsets_per_period": 3.0}, detection=instant, failure_rates={"wrong_action": 1e-9})
-    inv = mailer(tmp_path, kill_switch={"can_pause": True, "time_to_pause_seconds": 0.0, "rehearsed_on": "2026-11-01"},
-                 runs_per_user_per_day=500.0)
+    inv = mailer(
+        tmp_path,
+        kill_switch={"can_pause": True, "time_to_pause_seconds": 0.0, "rehearsed_on": "2026-11-01"},
+        runs_per_user_per_day=500.0,
+    )
     r = simulate_failures(inv, a, trials=2_000, seed=8)
     i = r.plugins.index("mailer")
     faults = r.incidents[:, i, SY]
@@ -276,8 +287,11 @@ def test_instant_detection_and_halt_bound_a_systematic_fault_to_one_run(tmp_path
 
 
 def test_without_alerts_or_audit_a_fault_runs_longer_and_reaches_further(tmp_path: Path) -> None:
-    a = only(systematic={"onsets_per_period": 1.0}, failure_rates={"wrong_action": 1e-9},
-             magnitude={"wrong_action_full_share": 1.0})
+    a = only(
+        systematic={"onsets_per_period": 1.0},
+        failure_rates={"wrong_action": 1e-9},
+        magnitude={"wrong_action_full_share": 1.0},
+    )
     watched = mailer(tmp_path, "a", audit={"log_every_query": True, "alert_if_sends_over": 10})
     blind = mailer(tmp_path, "b")
     rw = simulate_failures(watched, a, trials=4_000, seed=9)
@@ -293,12 +307,16 @@ def test_without_alerts_or_audit_a_fault_runs_longer_and_reaches_further(tmp_pat
 
 
 def test_a_slow_kill_switch_lets_a_fault_run_longer(tmp_path: Path) -> None:
-    a = only(systematic={"onsets_per_period": 1.0}, failure_rates={"wrong_action": 1e-9},
-             detection={"alert_fires": 1.0, "alert_response_hours": 0.1})
+    a = only(
+        systematic={"onsets_per_period": 1.0},
+        failure_rates={"wrong_action": 1e-9},
+        detection={"alert_fires": 1.0, "alert_response_hours": 0.1},
+    )
     audit = {"log_every_query": True, "alert_if_sends_over": 1}
     fast = mailer(tmp_path, "a", audit=audit, runs_per_user_per_day=50.0)
-    slow_files = mailer_files(audit=audit, runs_per_user_per_day=50.0,
-                              kill_switch={"can_pause": True, "time_to_pause_seconds": 7200.0})
+    slow_files = mailer_files(
+        audit=audit, runs_per_user_per_day=50.0, kill_switch={"can_pause": True, "time_to_pause_seconds": 7200.0}
+    )
     slow_files["connectors.yaml"]["connectors"][0]["revocation"] = {"can_revoke": False}
     slow = load_inventory(write_inventory(tmp_path / "b", slow_files))
     rf = simulate_failures(fast, a, trials=3_000, seed=10)
@@ -434,7 +452,7 @@ def test_the_tidy_table_has_a_row_per_trial_plugin_and_class(acme_result) -> Non
     row = df[(df.trial == 7) & (df.plugin == "ap-autopilot") & (df.failure_class == "wrong_action")].iloc[0]
     i = acme_result.plugins.index("ap-autopilot")
     assert row.records_permanent == acme_result.records_permanent[7, i, WA]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         acme_result.records_permanent[0, 0, 0] = 1.0  # results are read-only
 
 
@@ -522,16 +540,33 @@ def test_the_inventory_section_then_the_override_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "text, expected",
+    ("text", "expected"),
     [
         ("failure_rates:\n  wrong_action: 1.5\n", r"a\.yaml:2: failure_rates\.wrong_action: must be between 0 and 1"),
-        ("failure_rates:\n  data_leakage: {low: 0.002, high: 0.001}\n",
-         r"a\.yaml:2: failure_rates\.data_leakage: the lower bound 0\.002 is above the upper bound 0\.001"),
-        ("detection:\n  unaided_hours: {low: 0, high: 10}\n", r"a\.yaml:2: detection\.unaided_hours: .*lower bound must be above 0"),
-        ("controls:\n  approval_gate_catch_rate: -0.1\n", r"a\.yaml:2: controls\.approval_gate_catch_rate: must not be negative"),
-        ("controls:\n  review_catch_rate: {4: 0.5}\n", r"a\.yaml:2: controls\.review_catch_rate\.4: .*expected 'none', '1', '2' or '3'"),
-        ("period:\n  workdays: 60\n", r"a\.yaml:2: period\.workdays: unknown key 'workdays' \(did you mean 'working_days'\?\)"),
-        ("plugins:\n  mailer:\n    halt: {manual_hours: -1}\n", r"a\.yaml:3: plugins\.mailer\.halt\.manual_hours: must not be negative"),
+        (
+            "failure_rates:\n  data_leakage: {low: 0.002, high: 0.001}\n",
+            r"a\.yaml:2: failure_rates\.data_leakage: the lower bound 0\.002 is above the upper bound 0\.001",
+        ),
+        (
+            "detection:\n  unaided_hours: {low: 0, high: 10}\n",
+            r"a\.yaml:2: detection\.unaided_hours: .*lower bound must be above 0",
+        ),
+        (
+            "controls:\n  approval_gate_catch_rate: -0.1\n",
+            r"a\.yaml:2: controls\.approval_gate_catch_rate: must not be negative",
+        ),
+        (
+            "controls:\n  review_catch_rate: {4: 0.5}\n",
+            r"a\.yaml:2: controls\.review_catch_rate\.4: .*expected 'none', '1', '2' or '3'",
+        ),
+        (
+            "period:\n  workdays: 60\n",
+            r"a\.yaml:2: period\.workdays: unknown key 'workdays' \(did you mean 'working_days'\?\)",
+        ),
+        (
+            "plugins:\n  mailer:\n    halt: {manual_hours: -1}\n",
+            r"a\.yaml:3: plugins\.mailer\.halt\.manual_hours: must not be negative",
+        ),
         ("- 1\n", r"a\.yaml:1: expected a mapping of settings"),
         ("failure_rates: [\n", r"a\.yaml:2: invalid YAML"),
     ],
@@ -544,16 +579,23 @@ def test_a_bad_assumptions_file_says_file_line_and_key(tmp_path: Path, text: str
 
 def test_an_override_for_an_unknown_plugin_says_where_and_suggests(tmp_path: Path) -> None:
     inv = mailer(tmp_path)
-    (tmp_path / "a.yaml").write_text("magnitude:\n  wrong_action_full_share: 0.2\nplugins:\n  mailr:\n    magnitude: {wrong_action_full_share: 0.5}\n")
-    with pytest.raises(ConfigError, match=r"a\.yaml:4: plugins\.mailr: no plugin 'mailr' in the inventory \(did you mean 'mailer'\?\)"):
+    (tmp_path / "a.yaml").write_text(
+        "magnitude:\n  wrong_action_full_share: 0.2\n"
+        "plugins:\n  mailr:\n    magnitude: {wrong_action_full_share: 0.5}\n"
+    )
+    with pytest.raises(
+        ConfigError, match=r"a\.yaml:4: plugins\.mailr: no plugin 'mailr' in the inventory \(did you mean 'mailer'\?\)"
+    ):
         simulate_failures(inv, tmp_path / "a.yaml", trials=10)
     # in the inventory's own section, the loader reports it (blastradius validate says so too)
-    with pytest.raises(InventoryError, match=r"assumptions\.yaml:\d+: assumptions\.plugins\.readr: .*did you mean 'reader'"):
+    with pytest.raises(
+        InventoryError, match=r"assumptions\.yaml:\d+: assumptions\.plugins\.readr: .*did you mean 'reader'"
+    ):
         mailer(tmp_path, "b", assumptions={"plugins": {"readr": {}}})
 
 
 @pytest.mark.parametrize(
-    "kwargs, expected",
+    ("kwargs", "expected"),
     [
         ({"trials": 0}, "trials must be at least 1, got 0"),
         ({"trials": 2.5}, "trials must be a whole number"),
@@ -582,13 +624,32 @@ def test_the_settings_keep_their_old_import_paths() -> None:
     import blastradius.simulate as simulate
 
     assert (scores.Weights, scores.default_weights, scores.load_weights) == (
-        settings.Weights, settings.default_weights, settings.load_weights)
-    for name in ("Assumptions", "Interval", "ProbabilityInterval", "Period", "FailureRates", "Systematic", "Magnitude",
-                 "Controls", "WrongOutput", "Detection", "Halt", "PluginAssumptions", "default_assumptions",
-                 "load_assumptions"):
+        settings.Weights,
+        settings.default_weights,
+        settings.load_weights,
+    )
+    for name in (
+        "Assumptions",
+        "Interval",
+        "ProbabilityInterval",
+        "Period",
+        "FailureRates",
+        "Systematic",
+        "Magnitude",
+        "Controls",
+        "WrongOutput",
+        "Detection",
+        "Halt",
+        "PluginAssumptions",
+        "default_assumptions",
+        "load_assumptions",
+    ):
         assert getattr(simulate, name) is getattr(settings, name), name
     assert (findings.Acceptance, findings.AcceptanceFile, findings.load_acceptances) == (
-        settings.Acceptance, settings.AcceptanceFile, settings.load_acceptances)
+        settings.Acceptance,
+        settings.AcceptanceFile,
+        settings.load_acceptances,
+    )
 
 
 def test_an_assumptions_file_is_read_once_and_its_plugin_lines_come_with_it(tmp_path: Path, monkeypatch) -> None:

@@ -47,8 +47,15 @@ def load_acceptances(path: str | Path | SettingsSource | Document) -> tuple[Acce
 
     Examples
     --------
-    >>> section = SettingsSource(file="a.yaml", path="", data={"acceptances": [
-    ...     {"rule": "BR101", "subject": "clm", "owner": "GC", "reason": "by design", "expires": "2027-02-19"}]})
+    >>> section = SettingsSource(
+    ...     file="a.yaml",
+    ...     path="",
+    ...     data={
+    ...         "acceptances": [
+    ...             {"rule": "BR101", "subject": "clm", "owner": "GC", "reason": "by design", "expires": "2027-02-19"}
+    ...         ]
+    ...     },
+    ... )
     >>> load_acceptances(section)[0].expires
     datetime.date(2027, 2, 19)
     """
@@ -60,8 +67,13 @@ def check_acceptances(source: SettingsSource) -> list[Problem]:
 
     Examples
     --------
-    >>> section = SettingsSource(data={"acceptances": [{"rule": "BR1", "subject": "x", "owner": "o", "reason": "r",
-    ...                                                 "expires": "2027-01-01"}]}, file="a.yaml", path="")
+    >>> section = SettingsSource(
+    ...     data={
+    ...         "acceptances": [{"rule": "BR1", "subject": "x", "owner": "o", "reason": "r", "expires": "2027-01-01"}]
+    ...     },
+    ...     file="a.yaml",
+    ...     path="",
+    ... )
     >>> [str(p) for p in check_acceptances(section)]
     ["a.yaml: acceptances[0].rule: string should match pattern '^BR\\\\d{3}$', got 'BR1'"]
     """

@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 from blastradius.errors import BlastRadiusError, ConfigError, Problem, suggest
 from blastradius.model import Record, Reversibility, SettingsSource
 from blastradius.settings.files import Document, deep_merge, read_settings_document, validate_settings
+from blastradius.settings.weights import review_tier_key
 
 if TYPE_CHECKING:
     from blastradius.model import Inventory
@@ -91,7 +92,9 @@ class Interval(Record):
     @model_validator(mode="after")
     def _ordered(self) -> Interval:
         if self.low > self.high:
-            raise PydanticCustomError("interval", f"the lower bound {self.low:g} is above the upper bound {self.high:g}")
+            raise PydanticCustomError(
+                "interval", f"the lower bound {self.low:g} is above the upper bound {self.high:g}"
+            )
         if self._upper is not None and self.high > self._upper:
             raise PydanticCustomError("interval", f"the upper bound {self.high:g} is above {self._upper:g}")
         if self.low == 0 and self.high > 0:
@@ -114,7 +117,10 @@ class Interval(Record):
 
     @property
     def mean(self) -> float:
-        """Mean of the lognormal, ``median * exp(sigma**2 / 2)`` (for a probability, before draws above 1 are clipped)."""
+        """Mean of the lognormal, ``median * exp(sigma**2 / 2)``.
+
+        For a probability, this is before draws above 1 are clipped.
+        """
         if self.fixed:
             return self.low
         return self.median * math.exp(self.sigma**2 / 2)
@@ -163,16 +169,24 @@ class Period(Record):
 class FailureRates(Record):
     """Probability that one run fails in each way (D5), before any control."""
 
-    wrong_action: ProbabilityInterval = Field(description="Per run and action: the right kind of action on the wrong target.")
-    data_leakage: ProbabilityInterval = Field(description="Per run and connector read: records reach someone who should not see them.")
+    wrong_action: ProbabilityInterval = Field(
+        description="Per run and action: the right kind of action on the wrong target."
+    )
+    data_leakage: ProbabilityInterval = Field(
+        description="Per run and connector read: records reach someone who should not see them."
+    )
     wrong_output: ProbabilityInterval = Field(description="Per run: a confidently wrong answer that people act on.")
 
 
 class Systematic(Record):
     """Faults that repeat on every run until halted (D5 'any, at scale')."""
 
-    onsets_per_period: Interval = Field(description="Systematic faults starting per period on each action and output of a plugin.")
-    share_of_runs_affected: Probability = Field(description="Share of the plugin's runs that hit the fault while it lasts.")
+    onsets_per_period: Interval = Field(
+        description="Systematic faults starting per period on each action and output of a plugin."
+    )
+    share_of_runs_affected: Probability = Field(
+        description="Share of the plugin's runs that hit the fault while it lasts."
+    )
 
 
 class Magnitude(Record):
@@ -195,10 +209,13 @@ class Magnitude(Record):
 class Controls(Record):
     """Human checks: approval gates, review tiers, and exposure without a way out."""
 
-    approval_gate_catch_rate: Probability = Field(description="Share of wrong gated calls a human stops at the approval prompt.")
+    approval_gate_catch_rate: Probability = Field(
+        description="Share of wrong gated calls a human stops at the approval prompt."
+    )
     review_catch_rate: TierRates = Field(description="Share of wrong output each review tier stops before it spreads.")
     internal_exposure_share: Probability = Field(
-        description="Share of sensitive pulls, with no channel out of the organisation, seen by colleagues who should not."
+        description="Share of sensitive pulls, with no channel out of the organisation, "
+        "seen by colleagues who should not."
     )
 
     @field_validator("review_catch_rate")
@@ -210,13 +227,15 @@ class Controls(Record):
         return value
 
     def review_catch(self, tier: int | None) -> float:
-        return self.review_catch_rate["none" if tier is None else str(tier)]
+        return self.review_catch_rate[review_tier_key(tier)]
 
 
 class WrongOutput(Record):
     """How far a wrong output travels."""
 
-    forwarding_factor: NonNegative = Field(description="Multiplier on the plugin's output_audience (forwarding is already in it).")
+    forwarding_factor: NonNegative = Field(
+        description="Multiplier on the plugin's output_audience (forwarding is already in it)."
+    )
 
 
 class Detection(Record):
@@ -266,7 +285,7 @@ def _partial(model: type[Record]) -> type[Record]:
     """``model`` with every field optional (default None), nested sections too: the shape of an override."""
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
-        annotation = info.annotation
+        annotation: Any = info.annotation
         if isinstance(annotation, type) and issubclass(annotation, Record) and not issubclass(annotation, Interval):
             annotation = _partial(annotation)
         if info.metadata:
@@ -302,7 +321,7 @@ class Assumptions(PluginAssumptions):
 
     def for_plugin(self, plugin: str) -> PluginAssumptions:
         """The assumptions that hold for ``plugin``: the global ones with its override laid over them."""
-        override = self.plugins.get(plugin)
+        override: Any = self.plugins.get(plugin)  # a PluginOverride, a model built at import
         names = set(PluginAssumptions.model_fields)
         if override is None:
             return PluginAssumptions.model_construct(**{n: getattr(self, n) for n in names})
@@ -455,11 +474,14 @@ def _load(source: Any, own: SettingsSource | None) -> Assumptions:
         source = read_settings_document(source)  # read once: validated, then asked which keys it sets
     defaults = _default_data()
     result = cast(Assumptions, validate_settings(Assumptions, defaults, own, source))
-    layers = [("default", defaults, None, "", None)]
+    layers: list[tuple[str, Mapping[str, Any], str | None, str, Document | None]] = [
+        ("default", defaults, None, "", None)
+    ]
     for label, layer in (("inventory", own), ("override", source)):
         if layer is not None:
-            data, file, prefix = _layer_data(layer)
-            layers.append((label, data, file, prefix, layer if isinstance(layer, Document) else None))
+            layer_data, layer_file, layer_prefix = _layer_data(layer)
+            document = layer if isinstance(layer, Document) else None
+            layers.append((label, layer_data, layer_file, layer_prefix, document))
     sources: dict[str, tuple[str, str | None]] = {}
     for path, _, _ in _leaves(result):
         parts = path.split(".")

@@ -53,7 +53,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _BaseSafeLoader = yaml.SafeLoader
 
 
-class _StrictSafeLoader(_BaseSafeLoader):  # type: ignore[misc, valid-type]
+class _StrictSafeLoader(_BaseSafeLoader):
     """Safe YAML loader that rejects a key given twice in one mapping."""
 
 
@@ -473,7 +473,10 @@ def read_settings_document(path: str | Path) -> Document:
         raise ConfigError(
             [
                 Problem(
-                    file=file, path="", line=1, message=f"expected a mapping of settings, got a {type(doc.data).__name__}"
+                    file=file,
+                    path="",
+                    line=1,
+                    message=f"expected a mapping of settings, got a {type(doc.data).__name__}",
                 )
             ]
         )
@@ -513,6 +516,7 @@ def validate_settings(
         if layer is None:
             continue
         document: Document | None = None
+        prefix: tuple[str, ...]
         if isinstance(layer, str | Path):
             layer = read_settings_document(layer)
         if isinstance(layer, Document):

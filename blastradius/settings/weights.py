@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import yaml
 from pydantic import Field, StrictFloat, field_validator
@@ -23,7 +23,10 @@ from blastradius.settings.files import validate_settings
 if TYPE_CHECKING:
     from blastradius.model import Inventory
 
-__all__ = ["Weights", "check_weights", "default_weights", "load_weights"]
+__all__ = ["ReviewTierKey", "Weights", "check_weights", "default_weights", "load_weights", "review_tier_key"]
+
+#: The key of a review tier in a settings file: its number, or ``none`` for no declared tier.
+ReviewTierKey = Literal["none", "1", "2", "3"]
 
 Weight = Annotated[StrictFloat, Field(ge=0)]
 Probability = Annotated[StrictFloat, Field(ge=0, le=1)]
@@ -55,21 +58,32 @@ class Weights(Record):
     )
     @classmethod
     def _complete(cls, value: dict, info: Any) -> dict:
-        expected = {
+        options: dict[str, set[Any]] = {
             "action_weights": set(ActionClass),
             "reversibility": set(Reversibility),
             "classification_weights": set(Classification),
             "people_weights": {"external", "internal"},
             "review_miss_rate": {"none", "1", "2", "3"},
             "lever_cost": {"autonomy", "reach", "capability"},
-        }[info.field_name]
-        missing = expected - set(value)
+        }
+        missing = options[info.field_name] - set(value)
         if missing:
             raise ValueError("missing " + ", ".join(sorted(str(getattr(m, "value", m)) for m in missing)))
         return value
 
     def review_miss(self, tier: int | None) -> float:
-        return self.review_miss_rate["none" if tier is None else str(tier)]
+        return self.review_miss_rate[review_tier_key(tier)]
+
+
+def review_tier_key(tier: int | None) -> ReviewTierKey:
+    """How a review tier is written in a settings file.
+
+    Examples
+    --------
+    >>> review_tier_key(None), review_tier_key(2)
+    ('none', '2')
+    """
+    return cast(ReviewTierKey, "none" if tier is None else str(tier))
 
 
 _WEIGHTS_FILE = "weights.yaml"

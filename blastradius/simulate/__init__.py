@@ -61,6 +61,7 @@ from blastradius.simulate.assumptions import (
     default_assumptions,
     load_assumptions,
 )
+
 # the other assumption models, importable from here as before
 from blastradius.simulate.assumptions import Controls as Controls
 from blastradius.simulate.assumptions import Detection as Detection

@@ -249,7 +249,10 @@ def _ptrs(state, mean):
 
 @njit(cache=True, inline="always")
 def _geometric(u, p, log_miss):
-    """Trials up to and including the first success of probability p (0 < p; ``log_miss = log(1 - p)``), by inversion."""
+    """Trials up to and including the first success of probability p, by inversion.
+
+    ``0 < p``; ``log_miss`` is ``log(1 - p)``.
+    """
     if p >= 1.0:
         return np.int64(1)
     return np.int64(max(1.0, math.ceil(math.log(u) / log_miss)))
@@ -402,7 +405,10 @@ def _one_off(base, rate, q, runs, pf, pi, k, acc, row):
 
 @njit(cache=True, inline="always")
 def _systematic(base, onsets, none, q, plug, i, pf, pi, k, hours, acc, row):
-    """Systematic faults starting on one path in trial t (``none``: exp(-onsets)): each repeats until detected and halted."""
+    """Systematic faults starting on one path in trial t: each repeats until detected and halted.
+
+    ``none`` is ``exp(-onsets)``, the probability of no fault.
+    """
     if not onsets > 0.0:
         return
     if onsets < INVERSION_BELOW:
@@ -438,7 +444,9 @@ def _systematic(base, onsets, none, q, plug, i, pf, pi, k, hours, acc, row):
         first_caught = _geometric(_uniform_at(state, 8), catch, pf[k, F_LOG_MISS]) if catch > 0.0 else _NEVER
         passed = min(first_caught - 1, runs_to_detect)
         halt = max(min(pf[k, F_HALT_HOURS], hours - t_detect), 0.0)
-        _, slipped = _poisson(_sub(state, _F_HALT), rate * halt * (1.0 - catch))  # runs before the halt no check stopped
+        _, slipped = _poisson(
+            _sub(state, _F_HALT), rate * halt * (1.0 - catch)
+        )  # runs before the halt no check stopped
         passed += slipped
         damaging = passed
         if pf[k, F_ESCAPE] < 1.0:
@@ -460,8 +468,25 @@ def _systematic(base, onsets, none, q, plug, i, pf, pi, k, hours, acc, row):
 
 @njit(cache=True, parallel=True)
 def simulate_block(
-    root, global_key, start, stop, plugins, plugin_keys, path_start, keys, path_f, path_i, hours, columns,
-    records_permanent, records_recoverable, people_permanent, people_recoverable, incidents, caught, runs_affected,
+    root,
+    global_key,
+    start,
+    stop,
+    plugins,
+    plugin_keys,
+    path_start,
+    keys,
+    path_f,
+    path_i,
+    hours,
+    columns,
+    records_permanent,
+    records_recoverable,
+    people_permanent,
+    people_recoverable,
+    incidents,
+    caught,
+    runs_affected,
     lost,
 ):
     """Simulate trials ``start`` to ``stop`` of every plugin, writing rows ``0 .. stop - start`` of the outputs.
@@ -498,11 +523,15 @@ def simulate_block(
         for row in range(n):
             t = start + row
             for j in range(_PROBABILITY_CLASSES):
-                rates[row, j] = min(_lognormal(plugins[i, P_RATE_MEDIAN + j], plugins[i, P_RATE_SIGMA + j], z[row, j]), 1.0)
+                rates[row, j] = min(
+                    _lognormal(plugins[i, P_RATE_MEDIAN + j], plugins[i, P_RATE_SIGMA + j], z[row, j]), 1.0
+                )
                 # wrong calls a human check stopped, on every path of the class at once (a sum of Poissons)
                 stopped = runs * rates[row, j] * plugins[i, P_CATCH + j]
                 if stopped > 0.0:
-                    _, acc[row, R_CAUGHT, j] = _poisson(_stream(root, plugin_keys[i], t, _S_CAUGHT + _CLASSES * j), stopped)
+                    _, acc[row, R_CAUGHT, j] = _poisson(
+                        _stream(root, plugin_keys[i], t, _S_CAUGHT + _CLASSES * j), stopped
+                    )
             onsets[row] = _lognormal(plugins[i, P_ONSET_MEDIAN], plugins[i, P_ONSET_SIGMA], z[row, _SYSTEMATIC])
             none[row] = math.exp(-onsets[row])  # no fault starts on a path: the same for every path of the plugin
         for k in range(path_start[i], path_start[i + 1]):
@@ -515,10 +544,24 @@ def simulate_block(
                 _systematic(base, onsets[row], none[row], q, plugins, i, path_f, path_i, k, hours, acc, row)
         for row in range(n):
             for j in range(_CLASSES):
-                _store(records_permanent, row, columns[R_RECORDS_PERMANENT, i, j], acc[row, R_RECORDS_PERMANENT, j], lost)
-                _store(records_recoverable, row, columns[R_RECORDS_RECOVERABLE, i, j], acc[row, R_RECORDS_RECOVERABLE, j], lost)
+                _store(
+                    records_permanent, row, columns[R_RECORDS_PERMANENT, i, j], acc[row, R_RECORDS_PERMANENT, j], lost
+                )
+                _store(
+                    records_recoverable,
+                    row,
+                    columns[R_RECORDS_RECOVERABLE, i, j],
+                    acc[row, R_RECORDS_RECOVERABLE, j],
+                    lost,
+                )
                 _store(people_permanent, row, columns[R_PEOPLE_PERMANENT, i, j], acc[row, R_PEOPLE_PERMANENT, j], lost)
-                _store(people_recoverable, row, columns[R_PEOPLE_RECOVERABLE, i, j], acc[row, R_PEOPLE_RECOVERABLE, j], lost)
+                _store(
+                    people_recoverable,
+                    row,
+                    columns[R_PEOPLE_RECOVERABLE, i, j],
+                    acc[row, R_PEOPLE_RECOVERABLE, j],
+                    lost,
+                )
                 _store(incidents, row, columns[R_INCIDENTS, i, j], acc[row, R_INCIDENTS, j], lost)
                 _store(caught, row, columns[R_CAUGHT, i, j], acc[row, R_CAUGHT, j], lost)
             runs_affected[row, i] = np.int64(acc[row, R_RUNS_AFFECTED, _SYSTEMATIC])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from importlib import resources
+from typing import Any
 
 import pandas as pd
 
@@ -82,7 +83,7 @@ def assumptions_table(assumptions: Assumptions | None = None) -> pd.DataFrame:
         assumptions = default_assumptions()
     sources = assumptions.sources
     default_file = str(resources.files("blastradius.data").joinpath(_ASSUMPTIONS_FILE))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for path, value, meaning in _leaves(assumptions):
         source, file = sources.get(path, ("default", None))
         if source == "default":
@@ -93,7 +94,16 @@ def assumptions_table(assumptions: Assumptions | None = None) -> pd.DataFrame:
             text, low, high = f"{value:g}", float(value), float(value)
         else:
             text, low, high = str(value), math.nan, math.nan
-        rows.append({"key": path, "value": text, "low": low, "high": high, "source": source, "file": file,
-                     "meaning": meaning or ""})
+        rows.append(
+            {
+                "key": path,
+                "value": text,
+                "low": low,
+                "high": high,
+                "source": source,
+                "file": file,
+                "meaning": meaning or "",
+            }
+        )
     rows.sort(key=lambda r: not r["key"].startswith("period."))  # the period first, then as in the file
     return pd.DataFrame(rows, columns=["key", "value", "low", "high", "source", "file", "meaning"])

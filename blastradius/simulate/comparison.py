@@ -54,7 +54,8 @@ def compare_results(
     if baseline.trials != controlled.trials or baseline.seed != controlled.seed:
         raise BlastRadiusError(
             "results to compare must share seed and trials (common random numbers); "
-            f"got seed {baseline.seed} with {baseline.trials} trials and seed {controlled.seed} with {controlled.trials}"
+            f"got seed {baseline.seed} with {baseline.trials} trials "
+            f"and seed {controlled.seed} with {controlled.trials}"
         )
     levels = [by] if isinstance(by, str) else list(by)
     rows = []
@@ -123,7 +124,10 @@ def compare(
 
 
 def _load_for(source: Any, inventory: Inventory, inventories: Sequence[Inventory]) -> Assumptions:
-    """Assumptions of ``inventory`` (its section, then ``source``); per-plugin overrides may name a plugin of any of ``inventories``."""
+    """Assumptions of ``inventory`` (its section, then ``source``).
+
+    Per-plugin overrides may name a plugin of any of ``inventories``.
+    """
     a = source if isinstance(source, Assumptions) else _load(source, inventory.settings.get("assumptions"))
     _check_plugins(a, {p for inv in inventories for p in inv.plugin_by_id})
     return a
@@ -161,8 +165,9 @@ def compare_levers(
     >>> from blastradius import load_inventory
     >>> from blastradius.levers import with_approval_gate
     >>> inv = load_inventory("inventories/acme")
-    >>> df = compare_levers(inv, {"gate pay": lambda i: with_approval_gate(i, "ap-autopilot", "pay")},
-    ...                     trials=300, seed=2)
+    >>> df = compare_levers(
+    ...     inv, {"gate pay": lambda i: with_approval_gate(i, "ap-autopilot", "pay")}, trials=300, seed=2
+    ... )
     >>> row = df[df.metric == "records"].iloc[0]
     >>> bool(row.reduction_mean > 0)
     True

@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -44,6 +44,8 @@ def _key(text: str) -> int:
 _GLOBAL = _key("<global>")
 _BLOCK = 1024  # trials per call of the kernel: paces progress; the numbers do not depend on it
 _KERNEL_LOCK = threading.Lock()
+#: The compiled kernel; numba's dispatcher type does not describe its arguments.
+_simulate_block = cast(Callable[..., None], kernel.simulate_block)
 
 
 def _root(seed: int | np.random.Generator | np.random.SeedSequence | None) -> int:
@@ -159,7 +161,9 @@ def _columns(plans: Sequence[_PluginPlan], tables: _Tables) -> np.ndarray:
                     can[field["people_permanent"], i, j] = True
                     can[field["people_recoverable"], i, j] |= path.recovery > 0
             can[field["caught"], i, sy] |= path.catch > 0
-        can[field["caught"], i, : len(_ONE_OFF)] |= tables.plugins[i, kernel.P_CATCH : kernel.P_CATCH + len(_ONE_OFF)] > 0
+        can[field["caught"], i, : len(_ONE_OFF)] |= (
+            tables.plugins[i, kernel.P_CATCH : kernel.P_CATCH + len(_ONE_OFF)] > 0
+        )
     columns = np.full(can.shape, -1, dtype=np.int64)
     for f in range(len(_FIELDS)):
         columns[f][can[f]] = np.arange(int(can[f].sum()))
@@ -199,15 +203,29 @@ def _simulate(
     for start in range(0, trials, _BLOCK):
         stop = min(start + _BLOCK, trials)
         with _KERNEL_LOCK:  # the kernel's thread pool runs one call at a time
-            kernel.simulate_block(
-                np.uint64(root), np.uint64(_GLOBAL), start, stop, tables.plugins, tables.plugin_keys, tables.path_start, tables.keys,
-                tables.path_f, tables.path_i, assumptions.period.hours, columns,
-                *(values[name][start:stop] for name in _FIELDS), systematic_runs[start:stop], lost[start:stop],
+            _simulate_block(
+                np.uint64(root),
+                np.uint64(_GLOBAL),
+                start,
+                stop,
+                tables.plugins,
+                tables.plugin_keys,
+                tables.path_start,
+                tables.keys,
+                tables.path_f,
+                tables.path_i,
+                assumptions.period.hours,
+                columns,
+                *(values[name][start:stop] for name in _FIELDS),
+                systematic_runs[start:stop],
+                lost[start:stop],
             )
         if progress is not None:
             progress(offset + stop, total)
     if lost.any():
-        raise BlastRadiusError("internal error: the simulation drew a figure its plan says is always zero; please report it")
+        raise BlastRadiusError(
+            "internal error: the simulation drew a figure its plan says is always zero; please report it"
+        )
     for array in (*values.values(), systematic_runs, columns):
         array.setflags(write=False)
     runs = np.array([p.runs for p in plans])

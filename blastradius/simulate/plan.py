@@ -31,7 +31,10 @@ __all__ = ["failure_paths"]
 
 @dataclass(frozen=True, kw_only=True)
 class _Path:
-    """One way a plugin can fail: one of its actions (a connector and action class, as scores group tools) or its output."""
+    """One way a plugin can fail: one of its actions or its output.
+
+    An action is a connector and an action class, as :mod:`blastradius.scores` groups tools.
+    """
 
     key: str  # names the path's random streams: stable when other paths change
     failure_class: str
@@ -74,13 +77,15 @@ def _halt_hours(plugin: Plugin, connector: Connector | None, a: PluginAssumption
     options = []
     ks = plugin.kill_switch
     if ks is not None and ks.can_pause:
-        seconds = ks.time_to_pause_seconds if ks.time_to_pause_seconds is not None else a.halt.pause_seconds_if_not_given
+        seconds = (
+            ks.time_to_pause_seconds if ks.time_to_pause_seconds is not None else a.halt.pause_seconds_if_not_given
+        )
         if ks.rehearsed_on is None:
             seconds *= a.halt.unrehearsed_factor
         options.append(seconds / 3600)
     if connector is not None and connector.revocation is not None and connector.revocation.can_revoke:
-        seconds = connector.revocation.time_to_revoke_seconds
-        options.append((a.halt.revoke_seconds_if_not_given if seconds is None else seconds) / 3600)
+        given = connector.revocation.time_to_revoke_seconds
+        options.append((a.halt.revoke_seconds_if_not_given if given is None else given) / 3600)
     return min(options) if options else a.halt.manual_hours
 
 
@@ -130,7 +135,12 @@ def _sizes(inv: Inventory, act: ActionScore, w: Weights) -> _Sizes:
 
 
 def _action_path(
-    inv: Inventory, plugin: Plugin, act: ActionScore, way_out: str, a: PluginAssumptions, w: Weights,
+    inv: Inventory,
+    plugin: Plugin,
+    act: ActionScore,
+    way_out: str,
+    a: PluginAssumptions,
+    w: Weights,
     sizes: dict[tuple, _Sizes],
 ) -> _Path:
     conn = inv.connector_by_id[act.connector]
@@ -138,10 +148,15 @@ def _action_path(
     gated = act.status is ToolStatus.GATED
     status_catch = a.controls.approval_gate_catch_rate if gated else 0.0
     audit = conn.audit
-    common: dict[str, Any] = dict(
-        connector=conn.id, action=act.action.value, tools=act.tools, status=act.status.value,
-        audit=bool(audit is not None and audit.log_every_query), halt_hours=_halt_hours(plugin, conn, a), fixed=False,
-    )
+    common: dict[str, Any] = {
+        "connector": conn.id,
+        "action": act.action.value,
+        "tools": act.tools,
+        "status": act.status.value,
+        "audit": bool(audit is not None and audit.log_every_query),
+        "halt_hours": _halt_hours(plugin, conn, a),
+        "fixed": False,
+    }
     key = (act.connector, act.action, act.tools)
     if key not in sizes:  # the stand-ins for unknown sizes are the same in every plugin's weights
         sizes[key] = _sizes(inv, act, w)
@@ -159,10 +174,20 @@ def _action_path(
             catch, escape = 1 - act.autonomy, 1.0
         threshold = audit.alert_if_rows_returned_over if audit is not None else None
         return _Path(
-            key=f"data_leakage:{conn.id}.read", failure_class="data_leakage", reversibility="permanent",
-            catch=catch, escape=escape, recovery=0.0, bound_records=bound, bound_people=min(people, bound),
-            cap_records=float(full), cap_people=people, alert_records=float(threshold) if threshold else math.inf,
-            alert_people=math.inf, controls=f"{act.status.value}; way out: {way_out}", **common,
+            key=f"data_leakage:{conn.id}.read",
+            failure_class="data_leakage",
+            reversibility="permanent",
+            catch=catch,
+            escape=escape,
+            recovery=0.0,
+            bound_records=bound,
+            bound_people=min(people, bound),
+            cap_records=float(full),
+            cap_people=people,
+            alert_records=float(threshold) if threshold else math.inf,
+            alert_people=math.inf,
+            controls=f"{act.status.value}; way out: {way_out}",
+            **common,
         )
     records, people = size.records, size.people
     recovery = min((a.recovery[t.reversibility] for t in tools), default=0.0)
@@ -170,16 +195,31 @@ def _action_path(
     sends = act.action in (ActionClass.SEND, ActionClass.SHARE)
     threshold = audit.alert_if_sends_over if sends and audit is not None else None
     return _Path(
-        key=f"wrong_action:{conn.id}.{act.action.value}", failure_class="wrong_action", reversibility=worst,
-        catch=status_catch, escape=1.0, recovery=recovery, bound_records=float(min(act.fan_out, records)),
-        bound_people=float(min(act.fan_out, people)), cap_records=records, cap_people=people, alert_records=math.inf,
-        alert_people=float(threshold) if threshold else math.inf, controls=f"{act.status.value}: {act.reason}", **common,
+        key=f"wrong_action:{conn.id}.{act.action.value}",
+        failure_class="wrong_action",
+        reversibility=worst,
+        catch=status_catch,
+        escape=1.0,
+        recovery=recovery,
+        bound_records=float(min(act.fan_out, records)),
+        bound_people=float(min(act.fan_out, people)),
+        cap_records=records,
+        cap_people=people,
+        alert_records=math.inf,
+        alert_people=float(threshold) if threshold else math.inf,
+        controls=f"{act.status.value}: {act.reason}",
+        **common,
     )
 
 
 def _plan_plugin(
-    inv: Inventory, plugin: Plugin, a: PluginAssumptions, weights: Weights, period: Period,
-    scorers: dict[str, Scorer], sizes: dict[tuple, _Sizes],
+    inv: Inventory,
+    plugin: Plugin,
+    a: PluginAssumptions,
+    weights: Weights,
+    period: Period,
+    scorers: dict[str, Scorer],
+    sizes: dict[tuple, _Sizes],
 ) -> _PluginPlan:
     w = _control_weights(weights, a)
     # one scorer per set of weights: plugins sharing connectors share their reach, computed once
@@ -196,15 +236,32 @@ def _plan_plugin(
     tier = f"review tier {out.review_tier or 'none'}"
     paths.append(
         _Path(
-            key="wrong_output:output", failure_class="wrong_output", connector=None, action="output", tools=(),
-            status=tier, reversibility="permanent", catch=a.controls.review_catch(out.review_tier), escape=1.0,
-            recovery=0.0, bound_records=0.0, bound_people=float(out.audience * a.wrong_output.forwarding_factor),
-            cap_records=math.inf, cap_people=math.inf, fixed=True, alert_records=math.inf, alert_people=math.inf,
-            audit=False, halt_hours=_halt_hours(plugin, None, a), controls=f"{tier} ({out.destination.value} output)",
+            key="wrong_output:output",
+            failure_class="wrong_output",
+            connector=None,
+            action="output",
+            tools=(),
+            status=tier,
+            reversibility="permanent",
+            catch=a.controls.review_catch(out.review_tier),
+            escape=1.0,
+            recovery=0.0,
+            bound_records=0.0,
+            bound_people=float(out.audience * a.wrong_output.forwarding_factor),
+            cap_records=math.inf,
+            cap_people=math.inf,
+            fixed=True,
+            alert_records=math.inf,
+            alert_people=math.inf,
+            audit=False,
+            halt_hours=_halt_hours(plugin, None, a),
+            controls=f"{tier} ({out.destination.value} output)",
         )
     )
     runs = inv.runs_per_day(plugin) * period.working_days
-    return _PluginPlan(plugin=plugin.id, department=inv.department_of(plugin), runs=runs, assumptions=a, paths=tuple(paths))
+    return _PluginPlan(
+        plugin=plugin.id, department=inv.department_of(plugin), runs=runs, assumptions=a, paths=tuple(paths)
+    )
 
 
 def _plan(inventory: Inventory, assumptions: Assumptions, weights: Weights) -> list[_PluginPlan]:
@@ -217,17 +274,43 @@ def _plan(inventory: Inventory, assumptions: Assumptions, weights: Weights) -> l
 
 
 def _mean_magnitude(bound: float, q: float) -> float:
-    """Mean of one event's magnitude: ``bound`` with probability q, else log-uniform on [1, bound] (the kernel's law)."""
+    """Mean of one event's magnitude: ``bound`` with probability q, else log-uniform on [1, bound].
+
+    The kernel's law, through its one implementation of the moments.
+    """
     if bound <= 1:
         return bound
     return kernel.magnitude_moments(bound, math.log(bound), q)[0]
 
 
 _PATH_COLUMNS = (
-    "plugin", "department", "failure_class", "path", "connector", "action", "tools", "status", "reversibility",
-    "runs_per_period", "catch_rate", "escape_rate", "recovery_rate", "records_bound", "people_bound",
-    "records_cap", "people_cap", "alert_over_rows", "alert_over_sends", "audit", "halt_hours", "controls",
-    "expected_events", "expected_incidents", "expected_records", "expected_people", "expected_faults",
+    "plugin",
+    "department",
+    "failure_class",
+    "path",
+    "connector",
+    "action",
+    "tools",
+    "status",
+    "reversibility",
+    "runs_per_period",
+    "catch_rate",
+    "escape_rate",
+    "recovery_rate",
+    "records_bound",
+    "people_bound",
+    "records_cap",
+    "people_cap",
+    "alert_over_rows",
+    "alert_over_sends",
+    "audit",
+    "halt_hours",
+    "controls",
+    "expected_events",
+    "expected_incidents",
+    "expected_records",
+    "expected_people",
+    "expected_faults",
 )
 
 
@@ -268,18 +351,37 @@ def failure_paths(
             incidents = 0.0 if path.harmless else events * (1 - path.catch) * path.escape
             mr = path.bound_records if path.fixed else _mean_magnitude(path.bound_records, q)
             mp = path.bound_people if path.fixed else _mean_magnitude(path.bound_people, q)
-            rows.append({
-                "plugin": plan.plugin, "department": plan.department, "failure_class": path.failure_class,
-                "path": path.key.split(":", 1)[1], "connector": path.connector, "action": path.action,
-                "tools": ", ".join(path.tools), "status": path.status, "reversibility": path.reversibility,
-                "runs_per_period": plan.runs, "catch_rate": path.catch, "escape_rate": path.escape,
-                "recovery_rate": path.recovery, "records_bound": path.bound_records, "people_bound": path.bound_people,
-                "records_cap": path.cap_records, "people_cap": path.cap_people, "alert_over_rows": path.alert_records,
-                "alert_over_sends": path.alert_people, "audit": path.audit, "halt_hours": path.halt_hours,
-                "controls": path.controls, "expected_events": events, "expected_incidents": incidents,
-                "expected_records": incidents * mr, "expected_people": incidents * mp,
-                "expected_faults": pa.systematic.onsets_per_period.mean if plan.runs > 0 else 0.0,
-            })
+            rows.append(
+                {
+                    "plugin": plan.plugin,
+                    "department": plan.department,
+                    "failure_class": path.failure_class,
+                    "path": path.key.split(":", 1)[1],
+                    "connector": path.connector,
+                    "action": path.action,
+                    "tools": ", ".join(path.tools),
+                    "status": path.status,
+                    "reversibility": path.reversibility,
+                    "runs_per_period": plan.runs,
+                    "catch_rate": path.catch,
+                    "escape_rate": path.escape,
+                    "recovery_rate": path.recovery,
+                    "records_bound": path.bound_records,
+                    "people_bound": path.bound_people,
+                    "records_cap": path.cap_records,
+                    "people_cap": path.cap_people,
+                    "alert_over_rows": path.alert_records,
+                    "alert_over_sends": path.alert_people,
+                    "audit": path.audit,
+                    "halt_hours": path.halt_hours,
+                    "controls": path.controls,
+                    "expected_events": events,
+                    "expected_incidents": incidents,
+                    "expected_records": incidents * mr,
+                    "expected_people": incidents * mp,
+                    "expected_faults": pa.systematic.onsets_per_period.mean if plan.runs > 0 else 0.0,
+                }
+            )
     df = pd.DataFrame(rows, columns=list(_PATH_COLUMNS))
     none = ["records_cap", "people_cap", "alert_over_rows", "alert_over_sends"]
     df[none] = df[none].replace(math.inf, math.nan)  # empty: no cap, no such alert

@@ -189,8 +189,10 @@ class SimulationResult:
 
     def to_frame(self) -> pd.DataFrame:
         """The tidy table: one row per trial, plugin and class, with every figure."""
-        t, p, c = self.trials, len(self.plugins), len(self.classes)
-        index = pd.MultiIndex.from_product([range(t), self.plugins, self.classes], names=["trial", "plugin", "failure_class"])
+        t, c = self.trials, len(self.classes)
+        index = pd.MultiIndex.from_product(
+            [range(t), self.plugins, self.classes], names=["trial", "plugin", "failure_class"]
+        )
         df = pd.DataFrame({m: self.metric(m).reshape(-1) for m in METRICS}, index=index).reset_index()
         df.insert(2, "department", np.tile(np.repeat(np.array(self.departments, dtype=object), c), t))
         return df

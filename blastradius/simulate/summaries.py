@@ -8,7 +8,7 @@ trial, never a sum of percentiles.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,9 @@ def _class_mask(result: SimulationResult, classes: Sequence[str] | str | None) -
     for c in classes:
         if c not in result.classes:
             hint = suggest(c, result.classes)
-            raise BlastRadiusError(f"no failure class '{c}'" + (f"; {hint}" if hint else f"; choose from {', '.join(result.classes)}"))
+            raise BlastRadiusError(
+                f"no failure class '{c}'" + (f"; {hint}" if hint else f"; choose from {', '.join(result.classes)}")
+            )
     return np.isin(np.array(result.classes), classes)
 
 
@@ -48,8 +50,9 @@ def _grouped(
     parts = _PARTS.get(_check_metric(metric), (metric,))
     # summed in float64 from the stored columns: the full arrays are never built
     if by == "enterprise":
-        return ["enterprise"], sum(result._total(name, mask) for name in parts)[:, None]
-    per_plugin = sum(result._sum(name, mask) for name in parts)
+        total = cast(np.ndarray, sum(result._total(name, mask) for name in parts))
+        return ["enterprise"], total[:, None]
+    per_plugin = cast(np.ndarray, sum(result._sum(name, mask) for name in parts))
     if by == "plugin":
         return list(result.plugins), per_plugin
     departments = sorted(set(result.departments))
@@ -106,7 +109,11 @@ def summarize(
     >>> bool((df.records_p95 >= df.records_p50).all())
     True
     """
-    per_class = [[c] for c in result.classes if _class_mask(result, classes)[result.classes.index(c)]] if by_class else [classes]
+    per_class: list[Sequence[str] | str | None] = (
+        [[c] for c in result.classes if _class_mask(result, classes)[result.classes.index(c)]]
+        if by_class
+        else [classes]
+    )
     frames = []
     for cls in per_class:
         columns: dict[str, Any] = {}
@@ -118,7 +125,7 @@ def summarize(
         df = pd.DataFrame({"group": labels, **columns})
         if by == "plugin":
             df.insert(1, "department", list(result.departments))
-        if by_class:
+        if by_class and cls is not None:
             df.insert(1, "failure_class", cls[0])
         frames.append(df)
     df = pd.concat(frames, ignore_index=True)
@@ -126,7 +133,9 @@ def summarize(
         df = df.sort_values(["records_mean", "people_mean", "group"], ascending=[False, False, True], kind="mergesort")
         return df.reset_index(drop=True)
     order = summarize(result, by, classes=classes).group.tolist()  # groups as without classes, classes in order
-    rank = df.group.map({g: i for i, g in enumerate(order)}) * len(FAILURE_MODES) + df.failure_class.map(FAILURE_MODES.index)
+    rank = df.group.map({g: i for i, g in enumerate(order)}) * len(FAILURE_MODES) + df.failure_class.map(
+        FAILURE_MODES.index
+    )
     return df.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
