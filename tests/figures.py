@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import difflib
 import datetime as dt
+import difflib
 import enum
 import hashlib
 import json
@@ -141,6 +141,7 @@ def compute(workdir: Path) -> dict[str, dict[str, Any]]:
     from blastradius.rules import lint
     from blastradius.scores import action_scores, score_plugins
     from blastradius.synth import write_enterprise
+
     from conftest import ACME, ACME_GOVERNED
 
     out: dict[str, dict[str, Any]] = {}
@@ -195,8 +196,9 @@ def stored(inv: str, fig: str, expected: dict[str, Any], full: dict[str, Any] | 
     return None
 
 
-def mismatch(inv: str, fig: str, new: Any, expected: dict[str, Any], full: dict[str, Any] | None, *,
-             limit: int = 40) -> str | None:
+def mismatch(
+    inv: str, fig: str, new: Any, expected: dict[str, Any], full: dict[str, Any] | None, *, limit: int = 40
+) -> str | None:
     """None when figure ``inv/fig`` is as the golden file has it, otherwise what changed, old and new."""
     entry = expected.get(inv, {}).get(fig)
     if entry is None:
@@ -205,8 +207,10 @@ def mismatch(inv: str, fig: str, new: Any, expected: dict[str, Any], full: dict[
         return None
     old = stored(inv, fig, expected, full)
     if old is None:
-        return (f"{inv}/{fig}: digest {digest(new)} instead of {entry}; {FULL.name} does not hold this figure's "
-                f"old data, so only the digests can be compared")
+        return (
+            f"{inv}/{fig}: digest {digest(new)} instead of {entry}; {FULL.name} does not hold this figure's "
+            f"old data, so only the digests can be compared"
+        )
     lines = differences(old, new, f"{inv}/{fig}")
     if not lines:  # equal data that digests differently cannot happen, but say so if it does
         lines = [f"{inv}/{fig}: equal data, digest {digest(new)} instead of {entry}"]
@@ -256,8 +260,11 @@ def _table_differences(old: dict[str, Any], new: dict[str, Any], path: str) -> l
     """Cells of two :func:`table` data, each row named by its first column when that names every row once."""
     if old["columns"] != new["columns"]:
         return [f"{path}.columns: {_show(old['columns'])} -> {_show(new['columns'])}"]
-    out = [f"{path}.dtypes[{c}]: {_show(x)} -> {_show(y)}"
-           for c, x, y in zip(new["columns"], old["dtypes"], new["dtypes"], strict=True) if x != y]
+    out = [
+        f"{path}.dtypes[{c}]: {_show(x)} -> {_show(y)}"
+        for c, x, y in zip(new["columns"], old["dtypes"], new["dtypes"], strict=True)
+        if x != y
+    ]
 
     def rows(t: dict[str, Any]) -> dict[str, list[Any]]:
         first = [r[0] for r in t["rows"]] if t["columns"] else []
