@@ -1,8 +1,14 @@
-"""Shared fixtures: the example inventories and a small inventory written to a temporary directory."""
+"""Shared fixtures: the example inventories and a small inventory written to a temporary directory.
+
+Before any test runs, the simulation kernel is compiled once (see :func:`pytest_sessionstart`).
+"""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +18,45 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 ACME = ROOT / "inventories" / "acme"
 ACME_GOVERNED = ROOT / "inventories" / "acme-governed"
+
+
+# --- the simulation kernel, compiled once per session ---------------------------------------------
+
+#: A ten-trial simulation of the example through the public API: numba compiles the kernel and
+#: caches it on disk (``cache=True``), or loads it from there when the kernel has not changed.
+COMPILE_KERNEL = (
+    "from blastradius import load_inventory\n"
+    "from blastradius.simulate import simulate_failures\n"
+    f"simulate_failures(load_inventory({str(ACME)!r}), trials=10, seed=0)\n"
+)
+_kernel_note = ""
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the simulation kernel before any test, in a process of its own.
+
+    A cold compile takes from half a minute to minutes on a loaded machine; the tests that run the
+    command line, the notebooks or the report in a subprocess with a time limit would spend it
+    there. Compiled here once, every later process, tests' subprocesses and pytest-xdist workers
+    alike, loads it from numba's on-disk cache in well under a second. A failure is only noted: the
+    tests that simulate then fail with the cause.
+    """
+    global _kernel_note
+    if hasattr(session.config, "workerinput"):  # a pytest-xdist worker: its controller has compiled it
+        return
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", COMPILE_KERNEL], cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode == 0:
+        _kernel_note = f"simulation kernel: ready in {seconds:.1f} s (compiled once, then loaded from numba's cache)"
+    else:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        _kernel_note = f"simulation kernel: could not be compiled before the tests ({last})"
+        session.config.issue_config_time_warning(pytest.PytestWarning(_kernel_note), stacklevel=2)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return _kernel_note or None
 
 
 def write_inventory(directory: Path, files: dict[str, Any]) -> Path:
