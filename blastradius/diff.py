@@ -237,7 +237,7 @@ def _expansion_findings(old: Inventory, new: Inventory, changes: list[Change]) -
                 ),
             )
         )
-    return locate(findings)
+    return locate(findings, inventory=new)
 
 
 def diff_inventories(

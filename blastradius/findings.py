@@ -13,7 +13,6 @@ record (:func:`locate`).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -21,11 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import yaml
 
-from blastradius.loader import LocatedOrigin, read_document
 from blastradius.settings.acceptances import Acceptance, AcceptanceFile, load_acceptances
-from blastradius.settings.files import parent_paths, yaml_line_index
+from blastradius.settings.files import parent_paths
 
 if TYPE_CHECKING:
     from blastradius.model import Inventory
@@ -128,135 +125,9 @@ class Finding:
 # ---------------------------------------------------------------------------
 
 
-_probes = parent_paths
-
-
-def _child(path: str, part: str | int) -> str:
-    """The key path of ``part`` below ``path``, written as the loader writes key paths."""
-    if isinstance(part, int):
-        return f"{path}[{part}]"
-    if part and all(ch.isalnum() or ch in "_-" for ch in part):
-        return f"{path}.{part}" if path else part
-    return f"{path}[{json.dumps(part)}]"
-
-
-def _line_index(text: str, wanted: set[str]) -> dict[str, int]:
-    """The line of every key path in ``wanted`` that a YAML (or JSON) text holds.
-
-    The lines the loader's index gives (a mapping entry at its key, a list
-    item where it starts), read off the parser's events without building the
-    document and skipping every part no wanted path goes through.
-    """
-    index: dict[str, int] = {}
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    stack: list[list[Any]] = []  # [path, next list index] or [path, child path, key line, awaiting key]
-    skip = 0  # depth inside a part no wanted path goes through (or a mapping used as a key)
-    documents = 0
-    try:
-        for event in yaml.parse(text, Loader=loader):
-            if skip:
-                if isinstance(event, yaml.CollectionStartEvent):
-                    skip += 1
-                elif isinstance(event, yaml.CollectionEndEvent):
-                    skip -= 1
-                    if not skip:
-                        _value_done(stack, index)
-                continue
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:  # not one document: the loader finds no lines either
-                    return {}
-                continue
-            if isinstance(event, yaml.AliasEvent):  # an alias repeats a part elsewhere: let the loader walk it
-                return _full_line_index(text)
-            if isinstance(event, yaml.CollectionEndEvent):
-                stack.pop()
-                _value_done(stack, index)
-                continue
-            if not isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent) or event.start_mark is None:
-                continue
-            line = event.start_mark.line + 1
-            top = stack[-1] if stack else None
-            if top is not None and len(top) == 4 and top[3]:  # a key of a mapping
-                key = event.value if isinstance(event, yaml.ScalarEvent) else "?"
-                top[1], top[2], top[3] = _child(top[0], key), line, False
-                if top[1] in wanted:
-                    index[top[1]] = line
-                if isinstance(event, yaml.CollectionStartEvent):
-                    skip = 1  # a mapping or list as a key: its inside has no key paths
-                    top[3] = None  # its value comes once the key is skipped
-                continue
-            if top is None:
-                path = ""
-            elif len(top) == 4:
-                path = top[1]
-            else:
-                path = _child(top[0], top[1])
-                top[1] += 1
-            relevant = path in wanted or top is None
-            if relevant:
-                index.setdefault(path, line)
-            if isinstance(event, yaml.MappingStartEvent):
-                if relevant:
-                    stack.append([path, None, 0, True])
-                else:
-                    skip = 1
-            elif isinstance(event, yaml.SequenceStartEvent):
-                if relevant:
-                    stack.append([path, 0])
-                else:
-                    skip = 1
-            else:
-                _value_done(stack, index)
-    except yaml.YAMLError:
-        return {}
-    return index
-
-
-def _value_done(stack: list[list[Any]], index: dict[str, int]) -> None:
-    """A node ended: if it was the value of a mapping entry, the entry's line is its key's again; next, a key."""
-    if not stack or len(stack[-1]) != 4:
-        return
-    top = stack[-1]
-    if top[3] is None:  # the skipped key ended: its value follows
-        top[3] = False
-        return
-    if top[1] in index:
-        index[top[1]] = top[2]
-    top[3] = True
-
-
-def _full_line_index(text: str) -> dict[str, int]:
-    return yaml_line_index(text)  # the loader's own index, for texts with aliases
-
-
-class _Lines:
-    """Lines of key paths in one inventory file, read once for all the paths asked for."""
-
-    def __init__(self, file: str, paths: set[str]):
-        self.index: dict[str, int] | None = None
-        self.csv: Any = None
-        path = Path(file)
-        try:
-            if path.suffix.lower() == ".csv":
-                self.csv = read_document(path)
-            else:
-                text = path.read_bytes().decode("utf-8-sig")
-                self.index = _line_index(text, {p for path in paths for p in _probes(path)})
-        except Exception:
-            self.index, self.csv = None, None
-
-    def line_of(self, path: str) -> int | None:
-        if self.csv is not None:
-            return self.csv.line_of(path)
-        if self.index is None:
-            return None
-        return next((self.index[p] for p in _probes(path) if p in self.index), None)
-
-
 def _recorded_lines(inventory: Inventory) -> Any:
     """A function giving the line of a piece of evidence from the lines the loader recorded for each record."""
-    origins = {(o.file, o.path): o for o in inventory.origins.values() if isinstance(o, LocatedOrigin)}
+    origins = {(o.file, o.path): o for o in inventory.origins.values()}
 
     def line_of(e: Evidence) -> int | None:
         if e.file is None:
@@ -271,28 +142,16 @@ def _recorded_lines(inventory: Inventory) -> Any:
     return line_of
 
 
-def _read_lines(findings: list[Finding]) -> Any:
-    """A function giving the line of a piece of evidence by reading its file (each file once)."""
-    wanted: dict[str, set[str]] = {}
-    for f in findings:
-        for e in f.evidence:
-            if e.line is None and e.file:
-                wanted.setdefault(e.file, set()).add(e.path)
-    lines = {file: _Lines(file, paths) for file, paths in wanted.items()}
-    return lambda e: lines[e.file].line_of(e.path)
-
-
-def locate(findings: Iterable[Finding], *, inventory: Inventory | None = None) -> list[Finding]:
+def locate(findings: Iterable[Finding], *, inventory: Inventory) -> list[Finding]:
     """The findings with the line of each piece of evidence filled in.
 
     Parameters
     ----------
     findings : iterable of Finding
-    inventory : Inventory, optional
+    inventory : Inventory
         The inventory the findings are about: lines come from what the
-        loader recorded for each of its records, and no file is read.
-        Without it, each file named by the evidence is read once (for
-        findings whose inventory is not at hand).
+        loader recorded for each of its records (no file is read again).
+        Evidence in a file the inventory was not loaded from keeps no line.
 
     Examples
     --------
@@ -310,11 +169,9 @@ def locate(findings: Iterable[Finding], *, inventory: Inventory | None = None) -
     ... )
     >>> locate([f], inventory=load_inventory("inventories/acme"))[0].evidence[0].line
     15
-    >>> locate([f])[0].evidence[0].line
-    15
     """
     findings = list(findings)
-    line_of = _recorded_lines(inventory) if inventory is not None else _read_lines(findings)
+    line_of = _recorded_lines(inventory)
     out = []
     for f in findings:
         if not any(e.line is None and e.file for e in f.evidence):

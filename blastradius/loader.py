@@ -56,7 +56,6 @@ __all__ = [
     "INVENTORY_SUFFIXES",
     "SECTIONS",
     "SETTINGS_SECTIONS",
-    "LocatedOrigin",
     "deep_merge",
     "inventory_files",
     "load_inventory",
@@ -102,54 +101,9 @@ _short_value = short_repr
 # ---------------------------------------------------------------------------
 
 
-class LocatedOrigin(Origin):
-    """Where a record was declared, with the lines the loader read it from.
-
-    ``line`` is the line of the record's key path (None when the record is a
-    whole file, such as a connector policy); ``lines`` maps each key path
-    inside the record, relative to it (``audit.row_limit``, ``tools[0].name``),
-    to its line. Evidence and problems find their lines here, without reading
-    the file again.
-
-    Examples
-    --------
-    >>> o = LocatedOrigin(file="c.yaml", path="connectors[0]", line=3, lines={"audit": 9, "audit.row_limit": 10})
-    >>> o.line_of("audit.row_limit"), o.line_of("audit.nope"), o.line_of("tools[2]"), o.line_of()
-    (10, 9, 3, 3)
-    """
-
-    line: int | None = None
-    lines: Mapping[str, int] = Field(default_factory=dict, repr=False)
-
-    def __hash__(self) -> int:
-        return hash((self.file, self.path, self.line))
-
-    def line_of(self, key: str = "") -> int | None:
-        """The line of ``key`` inside the record, or of the nearest key above it the file writes."""
-        probe = key
-        while probe:
-            if probe in self.lines:
-                return self.lines[probe]
-            cut = max(probe.rfind("."), probe.rfind("["))
-            probe = probe[:cut] if cut > 0 else ""
-        return self.line
-
-    def below(self, key: str) -> LocatedOrigin:
-        """The origin of the part ``key`` of this record (e.g. ``audit`` of a connector policy)."""
-        if not key:
-            return self
-        n = len(key)
-        lines = {
-            k[n + 1 :] if k[n] == "." else k[n:]: v
-            for k, v in self.lines.items()
-            if len(k) > n and k.startswith(key) and k[n] in ".["
-        }
-        return LocatedOrigin(file=self.file, path=join_path(self.path, key), line=self.line_of(key), lines=lines)
-
-
-def _origin(doc: Document, parts: tuple[Any, ...]) -> LocatedOrigin:
+def _origin(doc: Document, parts: tuple[Any, ...]) -> Origin:
     line, lines = doc.lines_at(parts)
-    return LocatedOrigin(file=str(doc.file), path=format_path(parts), line=line, lines=lines)
+    return Origin(file=str(doc.file), path=format_path(parts), line=line, lines=lines)
 
 
 # ---------------------------------------------------------------------------
@@ -318,7 +272,7 @@ def inventory_files(root: str | Path) -> list[Path]:
 class _Collected:
     """Validated records of all files, each with where it came from."""
 
-    records: dict[str, list[tuple[Any, LocatedOrigin]]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
+    records: dict[str, list[tuple[Any, Origin]]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
     #: ids of records that failed validation: references to them are not reported again
     failed_ids: set[str] = field(default_factory=set)
     #: keys dropped from records that were salvaged for cross-checks: (section, id) -> keys
@@ -328,7 +282,7 @@ class _Collected:
         """Was ``key`` of a record dropped because it was invalid (so checks that need it are skipped)?"""
         return key in self.dropped.get((section, id), ())
 
-    governance: list[tuple[Governance, LocatedOrigin]] = field(default_factory=list)
+    governance: list[tuple[Governance, Origin]] = field(default_factory=list)
     settings: dict[str, list[SettingsSource]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
@@ -500,7 +454,7 @@ def _ids_in(raw: Any) -> set[str]:
     return ids
 
 
-def _collect_nested(system: System, origin: LocatedOrigin, out: _Collected) -> None:
+def _collect_nested(system: System, origin: Origin, out: _Collected) -> None:
     """Datasets and people nested under a system belong to it."""
     nested_records: tuple[tuple[str, tuple[Dataset | PeopleGroup, ...]], ...] = (
         ("datasets", system.datasets),
@@ -536,14 +490,14 @@ class _Checker:
         self.warnings: list[Problem] = []
 
     def problem(
-        self, origin: LocatedOrigin, key: str, message: str, hint: str | None = None, *, warning: bool = False
+        self, origin: Origin, key: str, message: str, hint: str | None = None, *, warning: bool = False
     ) -> None:
         path = _join(origin.path, key)
         target = self.warnings if warning else self.problems
         target.append(Problem(file=Path(origin.file), path=path, message=message, hint=hint))
 
-    def unique(self, section: str) -> dict[str, tuple[Any, LocatedOrigin]]:
-        seen: dict[str, tuple[Any, LocatedOrigin]] = {}
+    def unique(self, section: str) -> dict[str, tuple[Any, Origin]]:
+        seen: dict[str, tuple[Any, Origin]] = {}
         for record, origin in self.c.records[section]:
             if record.id in seen:
                 first = seen[record.id][1]
@@ -557,7 +511,7 @@ class _Checker:
             seen[record.id] = (record, origin)
         return seen
 
-    def ref(self, origin: LocatedOrigin, key: str, value: str, known: Mapping[str, Any], what: str) -> bool:
+    def ref(self, origin: Origin, key: str, value: str, known: Mapping[str, Any], what: str) -> bool:
         if value in known:
             return True
         if value in self.c.failed_ids:
@@ -570,10 +524,10 @@ class _Checker:
 
 
 def _merge_into_connectors(
-    connectors: dict[str, tuple[Connector, LocatedOrigin]],
-    updates: Iterable[tuple[str, BaseModel, LocatedOrigin, str]],
+    connectors: dict[str, tuple[Connector, Origin]],
+    updates: Iterable[tuple[str, BaseModel, Origin, str]],
     check: _Checker,
-    field_origin: dict[tuple[str, str], LocatedOrigin],
+    field_origin: dict[tuple[str, str], Origin],
 ) -> None:
     """Merge policy/governance fields into connector definitions; conflicts are problems."""
     for conn_id, update, origin, key in updates:
@@ -619,9 +573,9 @@ def _parse_selector(selector: str) -> tuple[str | None, str]:
 
 
 def _check_plugins(
-    plugins: dict[str, tuple[Plugin, LocatedOrigin]],
-    teams: Mapping[str, tuple[Team, LocatedOrigin]],
-    connectors: Mapping[str, tuple[Connector, LocatedOrigin]],
+    plugins: dict[str, tuple[Plugin, Origin]],
+    teams: Mapping[str, tuple[Team, Origin]],
+    connectors: Mapping[str, tuple[Connector, Origin]],
     check: _Checker,
 ) -> None:
     actions = {a.value for a in ActionClass}
@@ -698,11 +652,11 @@ def _check_plugins(
 
 
 def _check_connectors(
-    connectors: Mapping[str, tuple[Connector, LocatedOrigin]],
-    systems: Mapping[str, tuple[System, LocatedOrigin]],
+    connectors: Mapping[str, tuple[Connector, Origin]],
+    systems: Mapping[str, tuple[System, Origin]],
     datasets_by_system: Mapping[str, list[Dataset]],
     people_by_system: Mapping[str, list[PeopleGroup]],
-    field_origin: Mapping[tuple[str, str], LocatedOrigin],
+    field_origin: Mapping[tuple[str, str], Origin],
     check: _Checker,
 ) -> None:
     for conn, origin in connectors.values():
@@ -777,12 +731,12 @@ def _check_connectors(
 
 
 def _check_data(
-    datasets: Mapping[str, tuple[Dataset, LocatedOrigin]],
-    people: Mapping[str, tuple[PeopleGroup, LocatedOrigin]],
-    systems: Mapping[str, tuple[System, LocatedOrigin]],
+    datasets: Mapping[str, tuple[Dataset, Origin]],
+    people: Mapping[str, tuple[PeopleGroup, Origin]],
+    systems: Mapping[str, tuple[System, Origin]],
     check: _Checker,
 ) -> None:
-    tables: dict[tuple[str, str], LocatedOrigin] = {}
+    tables: dict[tuple[str, str], Origin] = {}
     for ds, origin in datasets.values():
         if ds.system is None:
             if not check.c.lacks("datasets", ds.id, "system"):
@@ -822,7 +776,7 @@ def _check_data(
 
 
 def _check_settings(
-    settings: Mapping[str, list[SettingsSource]], plugins: Mapping[str, tuple[Plugin, LocatedOrigin]], check: _Checker
+    settings: Mapping[str, list[SettingsSource]], plugins: Mapping[str, tuple[Plugin, Origin]], check: _Checker
 ) -> None:
     """Settings sections against their models (blastradius.settings); per-plugin assumptions must name plugins."""
     known = set(plugins) | check.c.failed_ids  # a plugin that failed validation is reported already
@@ -883,7 +837,7 @@ def load_inventory(path: str | Path) -> Inventory:
     connectors = check.unique("connectors")
     plugins = check.unique("plugins")
 
-    field_origin: dict[tuple[str, str], LocatedOrigin] = {}
+    field_origin: dict[tuple[str, str], Origin] = {}
     policies = [(p.connector, p, o, "") for p, o in collected.records["policies"]]
     policy_ids = [p for p, *_ in policies]
     for i, conn_id in enumerate(policy_ids):
@@ -969,7 +923,7 @@ def load_inventory(path: str | Path) -> Inventory:
     if gov_origin is not None:
         origins[("governance", "governance")] = gov_origin
 
-    def ordered(records: Mapping[str, tuple[Any, LocatedOrigin]]) -> tuple:
+    def ordered(records: Mapping[str, tuple[Any, Origin]]) -> tuple:
         return tuple(records[k][0] for k in sorted(records))
 
     return Inventory(

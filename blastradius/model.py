@@ -632,10 +632,53 @@ _SORTED_FIELDS = frozenset({"teams", "plugins", "connectors", "systems", "datase
 
 
 class Origin(Record):
-    """Where a record was declared: file and key path inside it."""
+    """Where a record was declared: file, key path inside it, and the lines the loader read it from.
+
+    ``line`` is the line of the record's key path (None when the record is a
+    whole file, such as a connector policy, or the format has no lines);
+    ``lines`` maps each key path inside the record, relative to it
+    (``audit.row_limit``, ``tools[0].name``), to its line. Problems and
+    evidence find their lines here, without reading the file again.
+
+    Examples
+    --------
+    >>> o = Origin(file="c.yaml", path="connectors[0]", line=3, lines={"audit": 9, "audit.row_limit": 10})
+    >>> o.line_of("audit.row_limit"), o.line_of("audit.nope"), o.line_of("tools[2]"), o.line_of()
+    (10, 9, 3, 3)
+    >>> o.below("audit").path, o.below("audit").line_of("row_limit")
+    ('connectors[0].audit', 10)
+    """
 
     file: str
     path: str
+    line: int | None = None
+    lines: Mapping[str, int] = Field(default_factory=dict, repr=False)
+
+    def __hash__(self) -> int:
+        return hash((self.file, self.path, self.line))
+
+    def line_of(self, key: str = "") -> int | None:
+        """The line of ``key`` inside the record, or of the nearest key above it the file writes."""
+        probe = key
+        while probe:
+            if probe in self.lines:
+                return self.lines[probe]
+            cut = max(probe.rfind("."), probe.rfind("["))
+            probe = probe[:cut] if cut > 0 else ""
+        return self.line
+
+    def below(self, key: str) -> Origin:
+        """The origin of the part ``key`` of this record (e.g. ``audit`` of a connector policy)."""
+        if not key:
+            return self
+        n = len(key)
+        lines = {
+            k[n + 1 :] if k[n] == "." else k[n:]: v
+            for k, v in self.lines.items()
+            if len(k) > n and k.startswith(key) and k[n] in ".["
+        }
+        path = key if not self.path else self.path + (key if key.startswith("[") else "." + key)
+        return Origin(file=self.file, path=path, line=self.line_of(key), lines=lines)
 
 
 class Inventory(BaseModel):

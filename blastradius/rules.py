@@ -984,7 +984,7 @@ def lint(
     findings = [f for info in selected for f in info.check(ctx)]  # type: ignore[misc]
     findings = apply_acceptances(findings, acceptances_of(inventory, acceptances), as_of=as_of)
     findings.sort(key=lambda f: (-f.severity.rank, f.rule, f.subject))
-    return locate(findings)
+    return locate(findings, inventory=inventory)
 
 
 def _lint_rule(rule_id: str) -> RuleInfo:

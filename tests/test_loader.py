@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from blastradius import InventoryError, load_inventory
+from blastradius.loader import read_document
 from blastradius.model import Access, Classification
 
 from conftest import ACME, ACME_GOVERNED, D6_POLICY, D7_GOVERNANCE, ROOT, mini_inventory, write_inventory
@@ -606,7 +607,8 @@ def test_findings_take_their_lines_from_the_load_not_from_the_files(tmp_path: Pa
         domain="D8",
         evidence=evidence,
     )
-    read = [e.line for e in locate([finding])[0].evidence]  # each file read again
+    docs = {e.file: read_document(Path(e.file)) for e in evidence}
+    read = [docs[e.file].line_of(e.path) for e in evidence]  # each file read again, before it changes
     for file in copy.rglob("*.*"):
         file.write_text("changed: after loading\n")  # the recorded lines must not come from here
     recorded = [e.line for e in locate([finding], inventory=inv)[0].evidence]

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from blastradius import ConfigError, load_inventory
+from blastradius import ConfigError, InventoryError, load_inventory
 from blastradius.explain import approval_prompt, explain_plugin, format_explanation
 from blastradius.levers import (
     WidenedAccessError,
@@ -393,9 +393,11 @@ def test_an_inventory_can_carry_its_own_weights(tmp_path: Path) -> None:
 def test_a_bad_weights_section_in_an_inventory_says_where(tmp_path: Path) -> None:
     files = mini_inventory()
     files["weights.yaml"] = "weights:\n  gate_miss_rate: 0.1\n  fan_out_slop: 2\n"
-    inv = load_inventory(write_inventory(tmp_path, files))
-    with pytest.raises(ConfigError, match=r"weights\.yaml:3: weights\.fan_out_slop: unknown key 'fan_out_slop' \(did you mean 'fan_out_slope'\?\)"):
-        score_plugins(inv)
+    with pytest.raises(
+        InventoryError,
+        match=r"weights\.yaml:3: weights\.fan_out_slop: unknown key 'fan_out_slop' \(did you mean 'fan_out_slope'\?\)",
+    ):
+        load_inventory(write_inventory(tmp_path, files))  # at load, as validate does, not when first scored
 
 
 # --- the figures do not depend on how they are computed ------------------------------------------
