@@ -25,15 +25,12 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from blastradius.errors import BlastRadiusError
 from blastradius.model import Inventory, Plugin
 from blastradius.reach import PluginReach, ScopeIndex, plugin_reach
-from blastradius.settings import Weights, load_weights
-
-if TYPE_CHECKING:
-    from blastradius.settings.assumptions import Assumptions
+from blastradius.settings import Assumptions, Weights, load_assumptions, load_weights
 
 __all__ = ["Analysis", "WeightsLike", "analysis_of"]
 
@@ -52,7 +49,8 @@ class Analysis:
     weights : path, mapping, Weights or None, keyword-only
         Scoring weights over the defaults and the inventory's own ``weights:`` section.
     assumptions : path, mapping, Assumptions or None, keyword-only
-        Simulation assumptions over the defaults and the inventory's ``assumptions:`` section.
+        Simulation assumptions over the defaults and the inventory's ``assumptions:`` section;
+        an ``Assumptions`` object is used as it is.
 
     Notes
     -----
@@ -69,6 +67,8 @@ class Analysis:
         self.inventory = inventory
         self.weights: Weights = load_weights(weights, inventory=inventory)
         self._assumptions_source = assumptions
+        if isinstance(assumptions, Assumptions):  # validated already (e.g. shared by the two sides of a comparison)
+            self.__dict__["assumptions"] = assumptions
         self._reach: dict[str, PluginReach] = {}
         self._memo: dict[Hashable, Any] = {}
 
@@ -78,8 +78,6 @@ class Analysis:
     @cached_property
     def assumptions(self) -> Assumptions:
         """The simulation assumptions of this analysis (validated when first asked for)."""
-        from blastradius.settings.assumptions import load_assumptions
-
         return load_assumptions(self._assumptions_source, inventory=self.inventory)
 
     @cached_property

@@ -163,7 +163,6 @@ class HaltDefaults(Protocol):
     pause_seconds_if_not_given: float
     revoke_seconds_if_not_given: float
     unrehearsed_factor: float
-    manual_hours: float
 
 
 def time_to_halt(
@@ -177,11 +176,11 @@ def time_to_halt(
     to stop one of its actions, none for its output (which only a pause stops).
 
     Without ``defaults`` only what the inventory declares counts: a pause or a
-    revocation with no time given is not a known way, and None means the
-    plugin cannot be halted in a known time. With ``defaults`` (the
-    simulation's assumptions) a time not given takes its stand-in, a kill switch
-    never rehearsed is ``unrehearsed_factor`` slower, and with no way at all
-    the plugin is unplugged by hand in ``manual_hours``.
+    revocation with no time given is not a known way. With ``defaults`` (the
+    simulation's assumptions) a time not given takes its stand-in and a kill
+    switch never rehearsed is ``unrehearsed_factor`` slower. None means there
+    is no known way (the simulation then assumes the plugin is unplugged by
+    hand, in ``manual_hours``).
 
     Examples
     --------
@@ -215,6 +214,4 @@ def time_to_halt(
             revoke.append(seconds)
         else:
             options.append(max(revoke))
-    if options:
-        return min(options)
-    return defaults.manual_hours * 3600 if defaults is not None else None
+    return min(options) if options else None

@@ -17,7 +17,9 @@ import pandas as pd
 
 from blastradius.errors import BlastRadiusError
 from blastradius.model import Inventory
-from blastradius.scores import Weights, load_weights
+from blastradius.analysis import Analysis, WeightsLike, analysis_of
+from blastradius.defaults import DEFAULT_TRIALS
+from blastradius.settings import Weights
 from blastradius.settings import Assumptions
 from blastradius.settings.assumptions import _check_plugins, _load
 from blastradius.simulate.engine import _check_trials, _root, _simulate
@@ -83,13 +85,13 @@ def compare_results(
 
 
 def compare(
-    baseline: Inventory,
-    controlled: Inventory,
+    baseline: Inventory | Analysis,
+    controlled: Inventory | Analysis,
     assumptions: Assumptions | Mapping[str, Any] | str | Path | None = None,
     *,
-    trials: int = 10_000,
+    trials: int = DEFAULT_TRIALS,
     seed: int | np.random.Generator | None = None,
-    weights: Weights | Mapping[str, Any] | str | Path | None = None,
+    weights: WeightsLike = None,
     by: Sequence[str] = ("plugin", "enterprise"),
     metrics: Sequence[str] = ("records", "people"),
     progress: Callable[[int, int], Any] | None = None,
@@ -115,12 +117,22 @@ def compare(
     0.0
     """
     trials = _check_trials(trials)
-    a = _load_for(assumptions, baseline, [baseline, controlled])
-    w = load_weights(weights, inventory=baseline)
+    base = analysis_of(baseline, weights=weights)
+    other = controlled.inventory if isinstance(controlled, Analysis) else controlled
+    a = _load_for(assumptions, base.inventory, [base.inventory, other])
     root = _root(seed)
-    b = _simulate(baseline, a, w, trials=trials, root=root, progress=progress, total=2 * trials)
-    c = _simulate(controlled, a, w, trials=trials, root=root, progress=progress, offset=trials, total=2 * trials)
+    b = _simulate(_with(base, base.weights, a), trials=trials, root=root, progress=progress, total=2 * trials)
+    c = _simulate(
+        _with(controlled, base.weights, a), trials=trials, root=root, progress=progress, offset=trials, total=2 * trials
+    )
     return compare_results(b, c, by=by, metrics=metrics)
+
+
+def _with(source: Inventory | Analysis, weights: Weights, assumptions: Assumptions) -> Analysis:
+    """``source`` with these settings (what it has derived kept, as reach does not depend on them)."""
+    if isinstance(source, Analysis):
+        return source.with_settings(weights=weights, assumptions=assumptions)
+    return Analysis(source, weights=weights, assumptions=assumptions)
 
 
 def _load_for(source: Any, inventory: Inventory, inventories: Sequence[Inventory]) -> Assumptions:
@@ -134,13 +146,13 @@ def _load_for(source: Any, inventory: Inventory, inventories: Sequence[Inventory
 
 
 def compare_levers(
-    inventory: Inventory,
+    source: Inventory | Analysis,
     levers: Mapping[str, Callable[[Inventory], Inventory]],
     assumptions: Assumptions | Mapping[str, Any] | str | Path | None = None,
     *,
-    trials: int = 10_000,
+    trials: int = DEFAULT_TRIALS,
     seed: int | np.random.Generator | None = None,
-    weights: Weights | Mapping[str, Any] | str | Path | None = None,
+    weights: WeightsLike = None,
     by: Literal["plugin", "department", "enterprise"] | Sequence[str] = "enterprise",
     metrics: Sequence[str] = ("records", "people"),
     progress: Callable[[int, int], Any] | None = None,
@@ -173,17 +185,25 @@ def compare_levers(
     True
     """
     trials = _check_trials(trials)
+    analysis = analysis_of(source, weights=weights)
+    inventory, w = analysis.inventory, analysis.weights
     a = _load_for(assumptions, inventory, [inventory])
-    w = load_weights(weights, inventory=inventory)
     root = _root(seed)
     total = trials * (1 + len(levers))
-    base = _simulate(inventory, a, w, trials=trials, root=root, progress=progress, total=total)
+    base = _simulate(_with(analysis, w, a), trials=trials, root=root, progress=progress, total=total)
     frames = []
     for k, (name, lever) in enumerate(levers.items(), start=1):
         changed = lever(inventory)
         if not isinstance(changed, Inventory):
             raise BlastRadiusError(f"lever '{name}' returned {type(changed).__name__}, not an Inventory")
-        result = _simulate(changed, a, w, trials=trials, root=root, progress=progress, offset=k * trials, total=total)
+        result = _simulate(
+            Analysis(changed, weights=w, assumptions=a),
+            trials=trials,
+            root=root,
+            progress=progress,
+            offset=k * trials,
+            total=total,
+        )
         df = compare_results(base, result, by=by, metrics=metrics)
         df.insert(0, "lever", name)
         frames.append(df)

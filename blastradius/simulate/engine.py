@@ -23,8 +23,9 @@ import numpy as np
 
 from blastradius.errors import BlastRadiusError
 from blastradius.model import Inventory
-from blastradius.scores import Weights, load_weights
-from blastradius.settings import Assumptions, Interval, load_assumptions
+from blastradius.analysis import Analysis, WeightsLike, analysis_of
+from blastradius.defaults import DEFAULT_TRIALS
+from blastradius.settings import Assumptions, Interval
 from blastradius.simulate import _kernel as kernel
 from blastradius.simulate.plan import _Path, _plan, _PluginPlan
 from blastradius.simulate.result import FAILURE_MODES, SimulationResult
@@ -179,9 +180,7 @@ def _check_trials(trials: Any) -> int:
 
 
 def _simulate(
-    inventory: Inventory,
-    assumptions: Assumptions,
-    weights: Weights,
+    analysis: Analysis,
     *,
     trials: int,
     root: int,
@@ -189,7 +188,8 @@ def _simulate(
     offset: int = 0,
     total: int | None = None,
 ) -> SimulationResult:
-    plans = _plan(inventory, assumptions, weights)
+    assumptions = analysis.assumptions
+    plans = _plan(analysis)
     tables = _tables(plans)
     columns = _columns(plans, tables)
     # float32 figures (7 significant digits) and int32 counts, only where they can be non-zero
@@ -241,24 +241,25 @@ def _simulate(
         trials=trials,
         seed=root,
         assumptions=assumptions,
-        source=inventory.source,
+        source=analysis.inventory.source,
     )
 
 
 def simulate_failures(
-    inventory: Inventory,
+    source: Inventory | Analysis,
     assumptions: Assumptions | Mapping[str, Any] | str | Path | None = None,
     *,
-    trials: int = 10_000,
+    trials: int = DEFAULT_TRIALS,
     seed: int | np.random.Generator | None = None,
-    weights: Weights | Mapping[str, Any] | str | Path | None = None,
+    weights: WeightsLike = None,
     progress: Callable[[int, int], Any] | None = None,
 ) -> SimulationResult:
     """Simulate ``trials`` periods of every plugin's failures, with the inventory's controls.
 
     Parameters
     ----------
-    inventory : Inventory
+    source : Inventory or Analysis
+        An analysis shares the reach it has computed (e.g. for scoring) with the simulation.
     assumptions : Assumptions, mapping, file or None
         Laid over the defaults and the inventory's ``assumptions:`` section
         (see :func:`load_assumptions`).
@@ -295,6 +296,6 @@ def simulate_failures(
     True
     """
     trials = _check_trials(trials)
-    a = load_assumptions(assumptions, inventory=inventory)
-    w = load_weights(weights, inventory=inventory)
-    return _simulate(inventory, a, w, trials=trials, root=_root(seed), progress=progress)
+    analysis = analysis_of(source, weights=weights, assumptions=assumptions)
+    analysis.assumptions  # noqa: B018 -- validated before any work
+    return _simulate(analysis, trials=trials, root=_root(seed), progress=progress)

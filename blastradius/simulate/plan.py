@@ -1,9 +1,11 @@
 """The plan of a simulation: every way each plugin can fail, with every input taken from the inventory.
 
-A plugin fails through its *paths*: each of its actions as the scoring layer
-groups them (:class:`blastradius.scores.ActionScore`: a connector and an
-action class, with its reach after the connector's scope and its gate) and
-its output. A path carries what one event touches at most, which human
+A plugin fails through its *paths*: each of its actions as
+:mod:`blastradius.reach` groups them (:class:`~blastradius.reach.ActionReach`:
+a connector and an action class, with its reach after the connector's scope
+and its gate) and its output. Reach is read from the analysis context, never
+recomputed; gates, reviews and the way out are priced with the assumptions'
+catch rates; halting follows :func:`blastradius.domain.time_to_halt`. A path carries what one event touches at most, which human
 checks stop it, how much of its damage can be undone, which anomaly alerts
 watch it and how fast it is halted once noticed. :func:`failure_paths` lists
 them with the closed-form expectation of each, so a reader can challenge
@@ -20,10 +22,11 @@ from typing import Any
 
 import pandas as pd
 
+from blastradius.analysis import Analysis, WeightsLike, analysis_of
+from blastradius.domain import NO_WAY_OUT, is_channel_out, is_recipient_action, most_open_way_out, time_to_halt
 from blastradius.model import ActionClass, Connector, Inventory, Plugin
-from blastradius.reach import ToolStatus
-from blastradius.scores import NO_WAY_OUT, ActionScore, Scorer, Weights, load_weights
-from blastradius.settings import Assumptions, Period, PluginAssumptions, load_assumptions
+from blastradius.reach import USABLE, ActionReach, ToolStatus
+from blastradius.settings import Assumptions, Period, PluginAssumptions, Weights
 from blastradius.simulate import _kernel as kernel
 
 __all__ = ["failure_paths"]
@@ -73,31 +76,41 @@ class _PluginPlan:
 
 
 def _halt_hours(plugin: Plugin, connector: Connector | None, a: PluginAssumptions) -> float:
-    """Hours from detection to halt: the faster of pausing the plugin and revoking the connector."""
-    options = []
-    ks = plugin.kill_switch
-    if ks is not None and ks.can_pause:
-        seconds = (
-            ks.time_to_pause_seconds if ks.time_to_pause_seconds is not None else a.halt.pause_seconds_if_not_given
-        )
-        if ks.rehearsed_on is None:
-            seconds *= a.halt.unrehearsed_factor
-        options.append(seconds / 3600)
-    if connector is not None and connector.revocation is not None and connector.revocation.can_revoke:
-        given = connector.revocation.time_to_revoke_seconds
-        options.append((a.halt.revoke_seconds_if_not_given if given is None else given) / 3600)
-    return min(options) if options else a.halt.manual_hours
+    """Hours from detection to halt (:func:`blastradius.domain.time_to_halt` with the assumptions' stand-ins).
+
+    A path through a connector stops when the plugin is paused or that
+    connector revoked; an output only when the plugin is paused. With neither,
+    the plugin is unplugged by hand in ``halt.manual_hours``.
+    """
+    seconds = time_to_halt(plugin, [connector] if connector is not None else [], a.halt)
+    return a.halt.manual_hours if seconds is None else seconds / 3600
 
 
-def _control_weights(weights: Weights, a: PluginAssumptions) -> Weights:
-    """Weights whose autonomies are the assumptions' miss rates, so the scorer prices gates and the way out."""
-    c = a.controls
-    return weights.model_copy(
-        update={
-            "gate_miss_rate": 1 - c.approval_gate_catch_rate,
-            "review_miss_rate": {k: 1 - v for k, v in c.review_catch_rate.items()},
-            "leak_internal_factor": c.internal_exposure_share,
-        }
+def _miss(status: ToolStatus, a: PluginAssumptions) -> float:
+    """Share of events on a tool of this status that no human stops: 1 ungated, the gate's miss rate gated."""
+    return {ToolStatus.UNGATED: 1.0, ToolStatus.GATED: 1 - a.controls.approval_gate_catch_rate}.get(status, 0.0)
+
+
+def _way_out(analysis: Analysis, plugin: Plugin, a: PluginAssumptions) -> tuple[float, str]:
+    """How freely what the plugin reads gets out, and through what (:func:`blastradius.domain.most_open_way_out`).
+
+    Its usable channels out, connector by connector as the plugin lists them,
+    each priced at its tool's miss rate; its output, when it leaves the
+    organisation, at its review's miss rate.
+    """
+    status = {(act.connector, t.tool.name): t.status for act in analysis.reach(plugin).actions for t in act.tools}
+    channels = []
+    for cid in dict.fromkeys(plugin.connector_ids):
+        conn = analysis.inventory.connector_by_id[cid]
+        for tool in conn.tools:
+            st = status[(cid, tool.name)]
+            if st in USABLE and is_channel_out(conn, tool):
+                channels.append((_miss(st, a), f"{cid}.{tool.name} ({st.value})"))
+    return most_open_way_out(
+        plugin,
+        channels,
+        output_miss=1 - a.controls.review_catch(plugin.review_tier),
+        no_way_out=a.controls.internal_exposure_share,
     )
 
 
@@ -121,7 +134,7 @@ class _Sizes:
     sensitive_people: float  # people in the sensitive tables it reads
 
 
-def _sizes(inv: Inventory, act: ActionScore, w: Weights) -> _Sizes:
+def _sizes(inv: Inventory, act: ActionReach, w: Weights) -> _Sizes:
     sensitive = [s for s in act.datasets if s.sensitive]
     tables = [inv.dataset_by_id[s.dataset].records for s in sensitive]
     ids = {s.dataset for s in sensitive}
@@ -137,27 +150,29 @@ def _sizes(inv: Inventory, act: ActionScore, w: Weights) -> _Sizes:
 def _action_path(
     inv: Inventory,
     plugin: Plugin,
-    act: ActionScore,
-    way_out: str,
+    act: ActionReach,
+    way_out: tuple[float, str],
     a: PluginAssumptions,
     w: Weights,
     sizes: dict[tuple, _Sizes],
 ) -> _Path:
     conn = inv.connector_by_id[act.connector]
-    tools = [t for t in (conn.tool(name) for name in act.tools) if t is not None]
+    names = act.usable_tools
+    tools = [t for t in (conn.tool(name) for name in names) if t is not None]
+    fan_out = max((t.fan_out for t in tools), default=0)
     gated = act.status is ToolStatus.GATED
     status_catch = a.controls.approval_gate_catch_rate if gated else 0.0
     audit = conn.audit
     common: dict[str, Any] = {
         "connector": conn.id,
         "action": act.action.value,
-        "tools": act.tools,
+        "tools": names,
         "status": act.status.value,
         "audit": bool(audit is not None and audit.log_every_query),
         "halt_hours": _halt_hours(plugin, conn, a),
         "fixed": False,
     }
-    key = (act.connector, act.action, act.tools)
+    key = (act.connector, act.action, names)
     if key not in sizes:  # the stand-ins for unknown sizes are the same in every plugin's weights
         sizes[key] = _sizes(inv, act, w)
     size = sizes[key]
@@ -168,10 +183,11 @@ def _action_path(
         if tools and all("fan_out" in t.model_fields_set for t in tools):
             bound = min(bound, max(t.fan_out for t in tools))  # a read's fan-out counts where the inventory gives it
         full, people = size.sensitive_full, size.sensitive_people
-        if way_out == NO_WAY_OUT:  # no channel out: colleagues may see it; no human check on the way
+        exfil, label = way_out
+        if label == NO_WAY_OUT:  # no channel out: colleagues may see it; no human check on the way
             catch, escape = status_catch, a.controls.internal_exposure_share
-        else:  # the scorer's autonomy of a read: its own gate times the way out's gate or review
-            catch, escape = 1 - act.autonomy, 1.0
+        else:  # a leak gets through its own gate, then through the way out's gate or review
+            catch, escape = 1 - _miss(act.status, a) * exfil, 1.0
         threshold = audit.alert_if_rows_returned_over if audit is not None else None
         return _Path(
             key=f"data_leakage:{conn.id}.read",
@@ -186,13 +202,13 @@ def _action_path(
             cap_people=people,
             alert_records=float(threshold) if threshold else math.inf,
             alert_people=math.inf,
-            controls=f"{act.status.value}; way out: {way_out}",
+            controls=f"{act.status.value}; way out: {label}",
             **common,
         )
     records, people = size.records, size.people
     recovery = min((a.recovery[t.reversibility] for t in tools), default=0.0)
     worst = min(tools, key=lambda t: a.recovery[t.reversibility]).reversibility.value if tools else "immediate"
-    sends = act.action in (ActionClass.SEND, ActionClass.SHARE)
+    sends = is_recipient_action(act.action)
     threshold = audit.alert_if_sends_over if sends and audit is not None else None
     return _Path(
         key=f"wrong_action:{conn.id}.{act.action.value}",
@@ -201,8 +217,8 @@ def _action_path(
         catch=status_catch,
         escape=1.0,
         recovery=recovery,
-        bound_records=float(min(act.fan_out, records)),
-        bound_people=float(min(act.fan_out, people)),
+        bound_records=float(min(fan_out, records)),
+        bound_people=float(min(fan_out, people)),
         cap_records=records,
         cap_people=people,
         alert_records=math.inf,
@@ -212,28 +228,17 @@ def _action_path(
     )
 
 
-def _plan_plugin(
-    inv: Inventory,
-    plugin: Plugin,
-    a: PluginAssumptions,
-    weights: Weights,
-    period: Period,
-    scorers: dict[str, Scorer],
-    sizes: dict[tuple, _Sizes],
-) -> _PluginPlan:
-    w = _control_weights(weights, a)
-    # one scorer per set of weights: plugins sharing connectors share their reach, computed once
-    key = w.model_dump_json()
-    if key not in scorers:
-        scorers[key] = Scorer(inv, w)
-    score = scorers[key].plugin(plugin)
+def _plan_plugin(analysis: Analysis, plugin: Plugin, a: PluginAssumptions, period: Period,
+                 sizes: dict[tuple, _Sizes]) -> _PluginPlan:
+    inv, w = analysis.inventory, analysis.weights
+    way_out = _way_out(analysis, plugin, a)
     paths = [
-        _action_path(inv, plugin, act, score.way_out, a, w, sizes)
-        for act in score.actions
-        if act.status in (ToolStatus.UNGATED, ToolStatus.GATED)
+        _action_path(inv, plugin, act, way_out, a, w, sizes)
+        for act in analysis.reach(plugin).actions
+        if act.status in USABLE
     ]
-    out = score.output
-    tier = f"review tier {out.review_tier or 'none'}"
+    audience = plugin.output_audience if plugin.output_audience is not None else w.unknown_output_audience
+    tier = f"review tier {plugin.review_tier or 'none'}"
     paths.append(
         _Path(
             key="wrong_output:output",
@@ -243,11 +248,11 @@ def _plan_plugin(
             tools=(),
             status=tier,
             reversibility="permanent",
-            catch=a.controls.review_catch(out.review_tier),
+            catch=a.controls.review_catch(plugin.review_tier),
             escape=1.0,
             recovery=0.0,
             bound_records=0.0,
-            bound_people=float(out.audience * a.wrong_output.forwarding_factor),
+            bound_people=float(audience * a.wrong_output.forwarding_factor),
             cap_records=math.inf,
             cap_people=math.inf,
             fixed=True,
@@ -255,7 +260,7 @@ def _plan_plugin(
             alert_people=math.inf,
             audit=False,
             halt_hours=_halt_hours(plugin, None, a),
-            controls=f"{tier} ({out.destination.value} output)",
+            controls=f"{tier} ({plugin.output.value} output)",
         )
     )
     runs = inv.runs_per_day(plugin) * period.working_days
@@ -264,12 +269,13 @@ def _plan_plugin(
     )
 
 
-def _plan(inventory: Inventory, assumptions: Assumptions, weights: Weights) -> list[_PluginPlan]:
-    scorers: dict[str, Scorer] = {}
+def _plan(analysis: Analysis) -> list[_PluginPlan]:
+    """Every plugin's failure paths, with the analysis's assumptions and (for sizes not given) its weights' stand-ins."""
+    assumptions = analysis.assumptions
     sizes: dict[tuple, _Sizes] = {}
     return [
-        _plan_plugin(inventory, p, assumptions.for_plugin(p.id), weights, assumptions.period, scorers, sizes)
-        for p in inventory.plugins
+        _plan_plugin(analysis, p, assumptions.for_plugin(p.id), assumptions.period, sizes)
+        for p in analysis.inventory.plugins
     ]
 
 
@@ -315,10 +321,10 @@ _PATH_COLUMNS = (
 
 
 def failure_paths(
-    inventory: Inventory,
+    source: Inventory | Analysis,
     assumptions: Assumptions | Mapping[str, Any] | str | Path | None = None,
     *,
-    weights: Weights | Mapping[str, Any] | str | Path | None = None,
+    weights: WeightsLike = None,
 ) -> pd.DataFrame:
     """Every way a plugin can fail, with every input the simulation takes from the inventory.
 
@@ -339,10 +345,9 @@ def failure_paths(
     >>> float(row.people_bound), row.status, float(row.catch_rate)
     (2310.0, 'ungated', 0.0)
     """
-    a = load_assumptions(assumptions, inventory=inventory)
-    w = load_weights(weights, inventory=inventory)
+    analysis = analysis_of(source, weights=weights, assumptions=assumptions)
     rows = []
-    for plan in _plan(inventory, a, w):
+    for plan in _plan(analysis):
         pa = plan.assumptions
         for path in plan.paths:
             q = pa.magnitude.full_share(path.failure_class)
