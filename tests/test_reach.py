@@ -189,3 +189,21 @@ def test_a_what_if_copy_of_a_connector_is_never_answered_from_the_index() -> Non
     for tool in conn.tools:
         assert index.tool_reach(conn, tool) == tool_reach(conn, tool, data, people)
         assert index.tool_reach(wider, tool) == tool_reach(wider, tool, data, people)
+
+
+def test_the_simulation_plans_every_usable_action_from_the_same_reach() -> None:
+    from blastradius.simulate import failure_paths, simulate_failures
+
+    inv = load_inventory(ACME)
+    analysis = Analysis(inv)
+    paths = failure_paths(analysis)
+    for p in inv.plugins:
+        usable = [act for act in analysis.reach(p).actions if act.status in USABLE]
+        rows = paths[(paths.plugin == p.id) & (paths.failure_class != "wrong_output")]
+        assert sorted(rows.path) == sorted(f"{act.connector}.{act.action.value}" for act in usable)
+        for act in usable:
+            row = rows[rows.path == f"{act.connector}.{act.action.value}"].iloc[0]
+            assert row.status == act.status.value and row.tools == ", ".join(act.usable_tools)
+    a = simulate_failures(analysis, trials=200, seed=9)
+    b = simulate_failures(inv, trials=200, seed=9)
+    assert (a.records == b.records).all() and (a.people == b.people).all()
