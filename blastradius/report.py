@@ -133,20 +133,19 @@ def report_data(
         assumptions_table,
         compare,
         exceedance_by_class,
-        load_assumptions,
         simulate_failures,
         summarize,
     )
 
     as_of = as_of or dt.date.today()
     inv = load_inventory(inventory)
-    a = load_assumptions(assumptions, inventory=inv)
-    result = simulate_failures(inv, a, trials=trials, seed=seed)
+    # one context: the simulation, scores, levers, rules and runbook share each plugin's reach
+    analysis = Analysis(inv, assumptions=assumptions)
+    a, weights = analysis.assumptions, analysis.weights
+    result = simulate_failures(analysis, trials=trials, seed=seed)
     outlook = summarize(result, "enterprise", by_class=True)
     other = load_inventory(compare_to) if compare_to else None
-    comparison = compare(inv, other, a, trials=trials, seed=seed) if other is not None else None
-    analysis = Analysis(inv)  # one context: scores, levers, rules and runbook share each plugin's reach
-    weights = analysis.weights
+    comparison = compare(analysis, other, a, trials=trials, seed=seed) if other is not None else None
     return ReportData(
         inventory=str(inventory),
         name=Path(inventory).name,
