@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "BlastRadiusError", "ConfigError", "InputError", "InventoryError", "MissingExtraError", "Problem",
-    "UnknownIdError", "import_extra", "suggest",
+    "BlastRadiusError", "ConfigError", "ImportSourceError", "InputError", "InventoryError", "MissingExtraError",
+    "Problem", "ReportError", "UnknownIdError", "WidenedAccessError", "import_extra", "suggest",
 ]
 
 
@@ -147,6 +147,29 @@ class ConfigError(InputError):
     """A settings file (scoring weights, assumptions) is invalid; ``problems`` says where."""
 
     what = "settings file"
+
+
+class ImportSourceError(InputError):
+    """A source file of an import (plugin folder, MCP config, tool listing, permissions) is invalid,
+    or the output directory cannot take the draft; ``problems`` lists every problem found.
+
+    Examples
+    --------
+    >>> err = ImportSourceError([Problem(file=Path("a/.mcp.json"), path="mcpServers", message="expected a mapping")])
+    >>> print(err)
+    1 problem in import source:
+      - a/.mcp.json: mcpServers: expected a mapping
+    """
+
+    what = "import source"
+
+
+class ReportError(BlastRadiusError):
+    """The rollout report could not be produced; the message says which step and what to do."""
+
+
+class WidenedAccessError(BlastRadiusError):
+    """A proposed change would give some plugin access it did not have (a lever must only remove access)."""
 
 
 def suggest(word: Any, choices: Iterable[str]) -> str | None:

@@ -26,12 +26,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from blastradius.errors import BlastRadiusError
+from blastradius.errors import BlastRadiusError, WidenedAccessError
 from blastradius.model import (
     SENSITIVE_CLASSIFICATIONS,
     Access,
@@ -42,7 +41,6 @@ from blastradius.model import (
     Plugin,
     PluginConnector,
     PluginKillSwitch,
-    Tool,
 )
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
 from blastradius.domain import plugins_by_connector
@@ -71,10 +69,6 @@ __all__ = [
     "with_tool_blocked",
     "without_connector",
 ]
-
-
-class WidenedAccessError(BlastRadiusError):
-    """A proposed change would give some plugin access it did not have."""
 
 
 # ---------------------------------------------------------------------------
@@ -618,7 +612,7 @@ def evaluate_levers(source: Inventory | Analysis, *, weights: WeightsLike = None
         If a lever would widen some plugin's access (a defect, never expected).
     """
     analysis = analysis_of(source, weights=weights)
-    inventory, w = analysis.inventory, analysis.weights
+    inventory = analysis.inventory
     base = Scorer(analysis)
     base_scores = {p.id: base.plugin(p).blast_radius for p in inventory.plugins}
     results = []

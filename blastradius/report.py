@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 
 from blastradius.defaults import DEFAULT_SEED
-from blastradius.errors import BlastRadiusError, import_extra
+from blastradius.errors import ReportError, import_extra
 from blastradius.loader import inventory_files, load_inventory
 
 __all__ = [
@@ -57,10 +57,6 @@ CHROMIUM_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 )
-
-
-class ReportError(BlastRadiusError):
-    """The report could not be produced; the message says which step and what to do."""
 
 
 # ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from blastradius.errors import Problem
+from blastradius.errors import Problem, UnknownIdError
 from blastradius.model import SettingsSource
 from blastradius.settings.acceptances import Acceptance, AcceptanceFile, check_acceptances, load_acceptances
 from blastradius.settings.assumptions import (
@@ -95,4 +95,4 @@ def check_section(name: str, source: SettingsSource, *, plugins: Collection[str]
         return check_assumptions(source, plugins=plugins)
     if name == "acceptances":
         return check_acceptances(source)
-    raise ValueError(f"no settings section '{name}'; the sections are {', '.join(SETTINGS_SECTIONS)}")
+    raise UnknownIdError("settings section", name, SETTINGS_SECTIONS, where=f"(the sections are {', '.join(SETTINGS_SECTIONS)})")
