@@ -153,12 +153,16 @@ def bench(label: str, path: Path, *, trials: int, other: Path | None) -> None:
     t_score, scores = timed(lambda: score_plugins(fresh()), repeat=5)
     t_naive, _ = timed(lambda: naive_reach(G), repeat=5)
     s = inv.summary()
-    print(f"\n== {label}: {s['people']:,} people, {s['plugins']:,} plugins, {s['connectors']:,} connectors, "
-          f"{s['systems']:,} systems, {s['datasets']:,} datasets")
+    print(
+        f"\n== {label}: {s['people']:,} people, {s['plugins']:,} plugins, {s['connectors']:,} connectors, "
+        f"{s['systems']:,} systems, {s['datasets']:,} datasets"
+    )
     print(f"load + validate     {t_load:8.2f} s")
     print(f"graph               {t_graph:8.2f} s")
-    print(f"score (all plugins) {t_score:8.2f} s    naive per-plugin traversal (reach only) {t_naive:8.2f} s"
-          f"    ratio {t_naive / t_score:5.1f}x")
+    print(
+        f"score (all plugins) {t_score:8.2f} s    naive per-plugin traversal (reach only) {t_naive:8.2f} s"
+        f"    ratio {t_naive / t_score:5.1f}x"
+    )
     print(f"load+graph+score    {t_load + t_graph + t_score:8.2f} s")
     simulate_failures(fresh(), trials=10, seed=1)  # load (or compile, on a first run) the kernel
     t_sim, result = timed(lambda: simulate_failures(fresh(), trials=trials, seed=1))
@@ -169,12 +173,16 @@ def bench(label: str, path: Path, *, trials: int, other: Path | None) -> None:
     rss = simulate_rss(path, trials)
     print(f"simulate {trials:,} trials {t_sim:8.2f} s    from a fresh inventory (its reach and scores included)")
     print(f"  after scoring     {t_sim_scored:8.2f} s    (reusing the reach kept in one Analysis; best of 2)")
-    print(f"  memory            peak {mem:,.0f} MiB of arrays (tracemalloc), result {result.nbytes / 2**20:,.0f} MiB; "
-          f"a process that loads the inventory and simulates peaks at {rss:,.0f} MiB resident")
+    print(
+        f"  memory            peak {mem:,.0f} MiB of arrays (tracemalloc), result {result.nbytes / 2**20:,.0f} MiB; "
+        f"a process that loads the inventory and simulates peaks at {rss:,.0f} MiB resident"
+    )
     naive_trials = 200 if len(inv.plugins) < 100 else 2
     per_trial = naive_simulation_seconds(fresh(), naive_trials)
-    print(f"  naive Python loop over trials, paths and events: {per_trial:.2f} s per trial ({naive_trials} trials) "
-          f"-> {per_trial * trials:,.0f} s for {trials:,}; ratio {per_trial * trials / t_sim:,.0f}x")
+    print(
+        f"  naive Python loop over trials, paths and events: {per_trial:.2f} s per trial ({naive_trials} trials) "
+        f"-> {per_trial * trials:,.0f} s for {trials:,}; ratio {per_trial * trials / t_sim:,.0f}x"
+    )
     t_lint, findings = timed(lambda: lint(fresh()))
     print(f"lint                {t_lint:8.2f} s    ({len(findings):,} findings)")
     scored = Analysis(inv)
@@ -196,11 +204,17 @@ def main() -> None:
     sizes = args.sizes.split(",")
     import numba
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"numpy {np.__version__}, numba {numba.__version__} ({numba.get_num_threads()} threads)")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"numpy {np.__version__}, numba {numba.__version__} ({numba.get_num_threads()} threads)"
+    )
     if "example" in sizes:
-        bench("example (inventories/acme)", ROOT / "inventories" / "acme", trials=args.trials,
-              other=ROOT / "inventories" / "acme-governed")
+        bench(
+            "example (inventories/acme)",
+            ROOT / "inventories" / "acme",
+            trials=args.trials,
+            other=ROOT / "inventories" / "acme-governed",
+        )
     from blastradius.synth import write_enterprise
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -212,8 +226,10 @@ def main() -> None:
             simulate_series(path)
         if "series" in sizes:
             print("\n== scaling series (plugins; people, connectors, systems, datasets in proportion)")
-            print(f"{'plugins':>8} {'load s':>8} {'score s':>8} {'naive s':>8} {'sim s':>8} {'sim s/1k plugins':>16} "
-                  f"{'sim MiB':>8} {'lint s':>8}")
+            print(
+                f"{'plugins':>8} {'load s':>8} {'score s':>8} {'naive s':>8} {'sim s':>8} {'sim s/1k plugins':>16} "
+                f"{'sim MiB':>8} {'lint s':>8}"
+            )
             import blastradius as br
             from blastradius.rules import lint
             from blastradius.scores import score_plugins
@@ -229,8 +245,10 @@ def main() -> None:
                 t_sim, _ = timed(lambda i=inv: simulate_failures(i, trials=args.trials, seed=1))
                 mem = peak_mib(lambda i=inv: simulate_failures(i, trials=args.trials, seed=1))
                 t_lint, _ = timed(lambda i=inv: lint(i))
-                print(f"{plugins:>8} {t_load:8.2f} {t_score:8.2f} {t_naive:8.2f} {t_sim:8.2f} {t_sim / plugins * 1000:16.2f} "
-                      f"{mem:8.0f} {t_lint:8.2f}")
+                print(
+                    f"{plugins:>8} {t_load:8.2f} {t_score:8.2f} {t_naive:8.2f} {t_sim:8.2f} {t_sim / plugins * 1000:16.2f} "
+                    f"{mem:8.0f} {t_lint:8.2f}"
+                )
 
 
 if __name__ == "__main__":

@@ -34,12 +34,16 @@ def main() -> None:
                 start = time.perf_counter()
                 subprocess.run(
                     [str(exe), "report", args.inventory, "--compare", args.compare, "--out", out, "--format", fmt],
-                    cwd=ROOT, check=True, capture_output=True,
+                    cwd=ROOT,
+                    check=True,
+                    capture_output=True,
                 )
                 times.append(time.perf_counter() - start)
-        print(f"report --format {fmt} (10,000 trials, with --compare): "
-              f"median {statistics.median(times):.1f} s, min {min(times):.1f} s, max {max(times):.1f} s "
-              f"over {args.repeat} runs (target: < 60 s)")
+        print(
+            f"report --format {fmt} (10,000 trials, with --compare): "
+            f"median {statistics.median(times):.1f} s, min {min(times):.1f} s, max {max(times):.1f} s "
+            f"over {args.repeat} runs (target: < 60 s)"
+        )
 
 
 if __name__ == "__main__":

@@ -94,8 +94,8 @@ def naive(paths: pd.DataFrame, assumptions: Assumptions, trials: int, seed: int)
                     if rng.random() < row.catch_rate or rng.random() >= row.escape_rate or harmless:
                         continue
                     v = 1.0 if fixed or q >= 1 else min(rng.random() / (1 - q), 1.0)
-                    records += row.records_bound ** v if row.records_bound > 1 else row.records_bound
-                    people += row.people_bound ** v if row.people_bound > 1 else row.people_bound
+                    records += row.records_bound**v if row.records_bound > 1 else row.records_bound
+                    people += row.people_bound**v if row.people_bound > 1 else row.people_bound
                     rng.random()  # recovered or not
                     incidents[t] += 1
                 records, people = min(records, row.records_cap), min(people, row.people_cap)
@@ -103,8 +103,8 @@ def naive(paths: pd.DataFrame, assumptions: Assumptions, trials: int, seed: int)
                     if harmless:
                         continue
                     v = 1.0 if fixed or q >= 1 else min(rng.random() / (1 - q), 1.0)
-                    m_r = row.records_bound ** v if row.records_bound > 1 else row.records_bound
-                    m_p = row.people_bound ** v if row.people_bound > 1 else row.people_bound
+                    m_r = row.records_bound**v if row.records_bound > 1 else row.records_bound
+                    m_p = row.people_bound**v if row.people_bound > 1 else row.people_bound
                     alert = (m_r > row.alert_over_rows or m_p > row.alert_over_sends) and rng.random() < d.alert_fires
                     zt = rng.standard_normal(3)
                     t_detect = min(
@@ -131,31 +131,43 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--inventory", default=str(ROOT / "inventories" / "acme"))
     parser.add_argument("--naive-trials", type=int, default=200)
-    parser.add_argument("--trials", type=lambda text: [int(x) for x in text.split(",")], default=list(TRIALS),
-                        help="trial counts, comma-separated (default: %(default)s)")
+    parser.add_argument(
+        "--trials",
+        type=lambda text: [int(x) for x in text.split(",")],
+        default=list(TRIALS),
+        help="trial counts, comma-separated (default: %(default)s)",
+    )
     args = parser.parse_args()
 
     inv = load_inventory(args.inventory)
     paths = failure_paths(inv)
     print("Failure simulation benchmark")
     print(f"  machine   {platform.machine()}, nproc {os.cpu_count()}, {platform.system()} {platform.release()}")
-    print(f"  python    {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
-          f"numba {numba.__version__} ({numba.get_num_threads()} threads)")
-    print(f"  inventory {args.inventory}: {len(inv.plugins)} plugins, {len(paths)} failure paths, "
-          f"{len(FAILURE_MODES)} classes, {paths.groupby('plugin').runs_per_period.first().sum():,.0f} runs per period")
+    print(
+        f"  python    {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
+        f"numba {numba.__version__} ({numba.get_num_threads()} threads)"
+    )
+    print(
+        f"  inventory {args.inventory}: {len(inv.plugins)} plugins, {len(paths)} failure paths, "
+        f"{len(FAILURE_MODES)} classes, {paths.groupby('plugin').runs_per_period.first().sum():,.0f} runs per period"
+    )
     w0 = time.perf_counter()
     simulate_failures(inv, trials=200, seed=0)  # loads the compiled kernel (compiles it on a first run)
     print(f"  first call (200 trials, loading or compiling the kernel): {time.perf_counter() - w0:.2f} s")
 
     print("\nThroughput (best of 3)")
-    print(f"  {'trials':>7}  {'wall s':>7}  {'compute s':>9}  {'trials/s':>9}  {'peak MiB':>8}  {'bytes/(trial*plugin)':>20}")
+    print(
+        f"  {'trials':>7}  {'wall s':>7}  {'compute s':>9}  {'trials/s':>9}  {'peak MiB':>8}  {'bytes/(trial*plugin)':>20}"
+    )
     rows = {}
     for trials in args.trials:
         cpu, wall, result = timed(lambda: simulate_failures(inv, trials=trials, seed=1))
         peak = peak_memory(lambda: simulate_failures(inv, trials=trials, seed=1))
         rows[trials] = (cpu, wall, result)
-        print(f"  {trials:>7,}  {wall:>7.3f}  {cpu:>9.3f}  {trials / wall:>9,.0f}  {peak / 2**20:>8.1f}  "
-              f"{peak / (trials * len(inv.plugins)):>20,.0f}")
+        print(
+            f"  {trials:>7,}  {wall:>7.3f}  {cpu:>9.3f}  {trials / wall:>9,.0f}  {peak / 2**20:>8.1f}  "
+            f"{peak / (trials * len(inv.plugins)):>20,.0f}"
+        )
     top = max(rows)
     wall_top = rows[top][1]
 
@@ -166,16 +178,22 @@ def main() -> None:
     per_trial = naive_cpu / n
     fast = rows[top][2].incidents.sum(axis=(1, 2))
     print(f"\nNaive baseline (Python loop over trials, paths and events), {n} trials")
-    print(f"  compute {naive_cpu:.2f} s = {per_trial * 1e3:.1f} ms per trial -> {per_trial * top:,.0f} s for {top:,} trials")
+    print(
+        f"  compute {naive_cpu:.2f} s = {per_trial * 1e3:.1f} ms per trial -> {per_trial * top:,.0f} s for {top:,} trials"
+    )
     print(f"  kernel: {wall_top / top * 1e3:.4f} ms per trial (wall); speed ratio {per_trial * top / wall_top:,.0f}x")
-    print(f"  mean incidents per period: naive {slow.mean():,.0f} (± {2 * slow.std(ddof=1) / math.sqrt(n):,.0f}), "
-          f"kernel {fast.mean():,.0f} (± {2 * fast.std(ddof=1) / math.sqrt(fast.size):,.0f})")
+    print(
+        f"  mean incidents per period: naive {slow.mean():,.0f} (± {2 * slow.std(ddof=1) / math.sqrt(n):,.0f}), "
+        f"kernel {fast.mean():,.0f} (± {2 * fast.std(ddof=1) / math.sqrt(fast.size):,.0f})"
+    )
 
     ent = summarize(rows[top][2], by="enterprise").iloc[0]
     print(f"\nEnterprise figures per period ({top:,} trials, seed 1)")
     for metric in ("records", "people", "incidents"):
-        print(f"  {metric:<9}  mean {ent[f'{metric}_mean']:>14,.0f}  P50 {ent[f'{metric}_p50']:>14,.0f}  "
-              f"P95 {ent[f'{metric}_p95']:>14,.0f}  P99 {ent[f'{metric}_p99']:>14,.0f}")
+        print(
+            f"  {metric:<9}  mean {ent[f'{metric}_mean']:>14,.0f}  P50 {ent[f'{metric}_p50']:>14,.0f}  "
+            f"P95 {ent[f'{metric}_p95']:>14,.0f}  P99 {ent[f'{metric}_p99']:>14,.0f}"
+        )
 
 
 if __name__ == "__main__":

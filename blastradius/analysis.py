@@ -59,9 +59,7 @@ class Analysis:
     so it gets a context of its own (:meth:`derive`).
     """
 
-    def __init__(
-        self, inventory: Inventory, *, weights: WeightsLike = None, assumptions: Any = None
-    ) -> None:
+    def __init__(self, inventory: Inventory, *, weights: WeightsLike = None, assumptions: Any = None) -> None:
         if not isinstance(inventory, Inventory):
             raise BlastRadiusError(f"an Analysis needs an Inventory, got {type(inventory).__name__}")
         self.inventory = inventory

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from blastradius.defaults import DEFAULT_SEED, DEFAULT_TRIALS
 from blastradius import __version__
+from blastradius.defaults import DEFAULT_SEED, DEFAULT_TRIALS
 from blastradius.errors import BlastRadiusError
 from blastradius.graph import build_graph, to_node_link, write_graph
 from blastradius.loader import load_inventory
@@ -42,7 +42,11 @@ def _summary_lines(inv: Inventory) -> list[str]:
         ("connectors", f"{s['connectors']:,} ({s['tools']:,} tools)"),
         ("systems", f"{s['systems']:,}"),
         ("datasets", f"{s['datasets']:,}"),
-        ("records", f"{s['records']:,}" + (f" (+{s['records_unknown']} datasets of unknown size)" if s["records_unknown"] else "")),
+        (
+            "records",
+            f"{s['records']:,}"
+            + (f" (+{s['records_unknown']} datasets of unknown size)" if s["records_unknown"] else ""),
+        ),
         (
             "people reachable",
             f"{s['people_reachable']:,}"
@@ -56,8 +60,17 @@ def _summary_lines(inv: Inventory) -> list[str]:
 def _cmd_validate(args: argparse.Namespace) -> int:
     inv = load_inventory(args.inventory)
     if args.format == "json":
-        print(json.dumps({"valid": True, "inventory": str(args.inventory), "summary": inv.summary(),
-                          "warnings": [str(w) for w in inv.warnings]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "valid": True,
+                    "inventory": str(args.inventory),
+                    "summary": inv.summary(),
+                    "warnings": [str(w) for w in inv.warnings],
+                },
+                indent=2,
+            )
+        )
         return 0
     print(f"{args.inventory}: valid inventory")
     print("\n".join(_summary_lines(inv)))
@@ -70,8 +83,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
         todo = open_todos(args.inventory)
         if todo:
-            print(f"\nDraft: {len(todo)} thing{'s' if len(todo) != 1 else ''} still to fill in (IMPORT-TODO.md; "
-                  "tick them off there):")
+            print(
+                f"\nDraft: {len(todo)} thing{'s' if len(todo) != 1 else ''} still to fill in (IMPORT-TODO.md; "
+                "tick them off there):"
+            )
             for item in todo:
                 print(f"  - {item}")
     return 0
@@ -102,8 +117,14 @@ def _cmd_graph(args: argparse.Namespace) -> int:
 
 
 _SCORE_FORMATS = {
-    "capability": ".1f", "reach_records": ",d", "reach_people": ",d", "autonomy": ".2f", "blast_radius": ".1f",
-    "wrong_action": ".1f", "data_leakage": ".1f", "wrong_output": ".1f",
+    "capability": ".1f",
+    "reach_records": ",d",
+    "reach_people": ",d",
+    "autonomy": ".2f",
+    "blast_radius": ".1f",
+    "wrong_action": ".1f",
+    "data_leakage": ".1f",
+    "wrong_output": ".1f",
 }
 
 
@@ -120,12 +141,29 @@ def _cmd_score(args: argparse.Namespace) -> int:
         print(
             text_table(
                 df,
-                ["plugin", "capability", "reach_records", "reach_people", "autonomy", "blast_radius",
-                 "wrong_action", "data_leakage", "wrong_output", "ungated_high_impact", "unknowns"],
+                [
+                    "plugin",
+                    "capability",
+                    "reach_records",
+                    "reach_people",
+                    "autonomy",
+                    "blast_radius",
+                    "wrong_action",
+                    "data_leakage",
+                    "wrong_output",
+                    "ungated_high_impact",
+                    "unknowns",
+                ],
                 formats=_SCORE_FORMATS,
-                headers={"reach_records": "records", "reach_people": "people", "blast_radius": "blast radius",
-                         "wrong_action": "wrong action", "data_leakage": "leakage", "wrong_output": "wrong output",
-                         "ungated_high_impact": "ungated high-impact"},
+                headers={
+                    "reach_records": "records",
+                    "reach_people": "people",
+                    "blast_radius": "blast radius",
+                    "wrong_action": "wrong action",
+                    "data_leakage": "leakage",
+                    "wrong_output": "wrong output",
+                    "ungated_high_impact": "ungated high-impact",
+                },
             )
         )
         unknown = int(df["unknowns"].sum())
@@ -157,10 +195,13 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
 
     inv = load_inventory(args.inventory)
     if args.plugin:
-        df = recommend(inv, weights=args.weights, plugin=args.plugin, min_reduction_pct=args.min_reduction).head(args.top)
+        df = recommend(inv, weights=args.weights, plugin=args.plugin, min_reduction_pct=args.min_reduction).head(
+            args.top
+        )
     else:
-        df = recommendations(inv, weights=args.weights, top=args.top, per_plugin=args.per_plugin,
-                             min_reduction_pct=args.min_reduction)
+        df = recommendations(
+            inv, weights=args.weights, top=args.top, per_plugin=args.per_plugin, min_reduction_pct=args.min_reduction
+        )
     if args.format == "json":
         print(frame_to_json(df.reset_index()))
         return 0
@@ -168,7 +209,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         sys.stdout.write(df.to_csv())
         return 0
     if df.empty:
-        print("No lever removes at least {:.0f}% of the blast radius.".format(args.min_reduction))
+        print(f"No lever removes at least {args.min_reduction:.0f}% of the blast radius.")
         return 0
     print("Levers ranked by blast radius removed per unit of cost (a gate costs 1, a scope 2, taking a tool away 4).")
     for scope, group in df.groupby("scope", sort=False):
@@ -246,16 +287,27 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
     d = diff_inventories(load_inventory(args.old), load_inventory(args.new), weights=args.weights)
     if args.format == "json":
-        print(json.dumps({
-            "old": d.old, "new": d.new,
-            "changes": json.loads(changes_frame(d).to_json(orient="records")),
-            "scores": json.loads(d.scores.to_json(orient="records")),
-            "findings": json.loads(findings_frame(d.findings).to_json(orient="records")),
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "old": d.old,
+                    "new": d.new,
+                    "changes": json.loads(changes_frame(d).to_json(orient="records")),
+                    "scores": json.loads(d.scores.to_json(orient="records")),
+                    "findings": json.loads(findings_frame(d.findings).to_json(orient="records")),
+                },
+                indent=2,
+            )
+        )
         return 1 if d.findings else 0
-    print(f"{d.old} → {d.new}: {len(d.changes)} changes, {len(d.widened())} widen access, {len(d.narrowed())} narrow it")
-    for title, items in (("Widened or added", d.widened()), ("Narrowed or removed", d.narrowed()),
-                         ("Changed", [c for c in d.changes if c.direction == "changed"])):
+    print(
+        f"{d.old} → {d.new}: {len(d.changes)} changes, {len(d.widened())} widen access, {len(d.narrowed())} narrow it"
+    )
+    for title, items in (
+        ("Widened or added", d.widened()),
+        ("Narrowed or removed", d.narrowed()),
+        ("Changed", [c for c in d.changes if c.direction == "changed"]),
+    ):
         if items:
             print(f"\n{title} ({len(items)}):")
             for c in items:
@@ -263,10 +315,20 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     print("\nBlast radius per plugin, before → after:")
     scores = d.scores.copy()
     scores.index = range(1, len(scores) + 1)
-    print(text_table(scores, ["plugin", "before", "after", "delta", "reach_records_before", "reach_records_after"],
-                     formats={"before": ".1f", "after": ".1f", "delta": "+.1f",
-                              "reach_records_before": ",.0f", "reach_records_after": ",.0f"},
-                     headers={"reach_records_before": "records before", "reach_records_after": "records after"}))
+    print(
+        text_table(
+            scores,
+            ["plugin", "before", "after", "delta", "reach_records_before", "reach_records_after"],
+            formats={
+                "before": ".1f",
+                "after": ".1f",
+                "delta": "+.1f",
+                "reach_records_before": ",.0f",
+                "reach_records_after": ",.0f",
+            },
+            headers={"reach_records_before": "records before", "reach_records_after": "records after"},
+        )
+    )
     if d.findings:
         print("\nFindings:")
         for f in d.findings:
@@ -317,48 +379,90 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     progress = _progress(args.trials * max(len(inv.plugins), 1) * (2 if args.compare else 1))
     if args.compare:
         other = load_inventory(args.compare)
-        df = compare(inv, other, args.assumptions, trials=args.trials, seed=args.seed, progress=progress,
-                     by=(args.by, "enterprise") if args.by != "enterprise" else ("enterprise",))
+        df = compare(
+            inv,
+            other,
+            args.assumptions,
+            trials=args.trials,
+            seed=args.seed,
+            progress=progress,
+            by=(args.by, "enterprise") if args.by != "enterprise" else ("enterprise",),
+        )
         if args.format == "json":
-            print(frame_to_json(df, trials=args.trials, seed=args.seed, baseline=str(args.inventory),
-                                controlled=str(args.compare)))
+            print(
+                frame_to_json(
+                    df, trials=args.trials, seed=args.seed, baseline=str(args.inventory), controlled=str(args.compare)
+                )
+            )
         elif args.format == "csv":
             sys.stdout.write(df.to_csv(index=False))
         else:
-            print(f"{args.inventory} → {args.compare}: what the controls buy per {a.period.name} "
-                  f"({args.trials:,} trials on the same random numbers, seed {args.seed})")
+            print(
+                f"{args.inventory} → {args.compare}: what the controls buy per {a.period.name} "
+                f"({args.trials:,} trials on the same random numbers, seed {args.seed})"
+            )
             df.index = range(1, len(df) + 1)
-            print(text_table(df, ["group", "metric", "baseline_p50", "controlled_p50", "baseline_p95", "controlled_p95",
-                                  "reduction_p95", "reduction_share_p95"],
-                             formats={c: ",.0f" for c in ("baseline_p50", "controlled_p50", "baseline_p95",
-                                                          "controlled_p95", "reduction_p95")}
-                             | {"reduction_share_p95": ".0%"}))
+            print(
+                text_table(
+                    df,
+                    [
+                        "group",
+                        "metric",
+                        "baseline_p50",
+                        "controlled_p50",
+                        "baseline_p95",
+                        "controlled_p95",
+                        "reduction_p95",
+                        "reduction_share_p95",
+                    ],
+                    formats=dict.fromkeys(("baseline_p50", "controlled_p50", "baseline_p95", "controlled_p95", "reduction_p95"), ",.0f")
+                    | {"reduction_share_p95": ".0%"},
+                )
+            )
         return 0
     result = simulate_failures(inv, a, trials=args.trials, seed=args.seed, progress=progress)
     by_group = summarize(result, args.by)
     by_class = summarize(result, "enterprise", by_class=True)
     if args.format == "json":
-        print(json.dumps({
-            "trials": args.trials, "seed": result.seed, "period": result.period,
-            "by_class": json.loads(by_class.to_json(orient="records")),
-            args.by: json.loads(by_group.to_json(orient="records")),
-            "assumptions": json.loads(assumptions_table(a).to_json(orient="records")),
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "trials": args.trials,
+                    "seed": result.seed,
+                    "period": result.period,
+                    "by_class": json.loads(by_class.to_json(orient="records")),
+                    args.by: json.loads(by_group.to_json(orient="records")),
+                    "assumptions": json.loads(assumptions_table(a).to_json(orient="records")),
+                },
+                indent=2,
+            )
+        )
         return 0
     if args.format == "csv":
         sys.stdout.write(by_group.to_csv(index=False))
         return 0
-    stats = {"records_p50": ",.0f", "records_p95": ",.0f", "records_p99": ",.0f", "people_p50": ",.0f",
-             "people_p95": ",.0f", "records_permanent_p95": ",.0f", "incidents_mean": ",.1f"}
-    print(f"{args.inventory}: {args.trials:,} simulated {result.period}s (seed {result.seed}); "
-          f"records and people affected per {result.period}, median (p50) and bad (p95, p99)\n")
+    stats = {
+        "records_p50": ",.0f",
+        "records_p95": ",.0f",
+        "records_p99": ",.0f",
+        "people_p50": ",.0f",
+        "people_p95": ",.0f",
+        "records_permanent_p95": ",.0f",
+        "incidents_mean": ",.1f",
+    }
+    print(
+        f"{args.inventory}: {args.trials:,} simulated {result.period}s (seed {result.seed}); "
+        f"records and people affected per {result.period}, median (p50) and bad (p95, p99)\n"
+    )
     by_class.index = range(1, len(by_class) + 1)
     print(text_table(by_class, ["failure_class", *stats], formats=stats))
     print()
     by_group.index = range(1, len(by_group) + 1)
     print(text_table(by_group.head(args.top), ["group", *stats], formats=stats))
-    print(f"\nEvery assumption in use: blastradius simulate {args.inventory} --format json (\"assumptions\"); "
-          "defaults and meaning: docs/simulation.md.")
+    print(
+        f'\nEvery assumption in use: blastradius simulate {args.inventory} --format json ("assumptions"); '
+        "defaults and meaning: docs/simulation.md."
+    )
     return 0
 
 
@@ -373,8 +477,15 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def _cmd_synth(args: argparse.Namespace) -> int:
     from blastradius.synth import write_enterprise
 
-    path = write_enterprise(args.out, people=args.people, plugins=args.plugins, connectors=args.connectors,
-                            systems=args.systems, datasets=args.datasets, seed=args.seed)
+    path = write_enterprise(
+        args.out,
+        people=args.people,
+        plugins=args.plugins,
+        connectors=args.connectors,
+        systems=args.systems,
+        datasets=args.datasets,
+        seed=args.seed,
+    )
     print(f"{path}: synthetic enterprise (seed {args.seed})")
     print("\n".join(_summary_lines(load_inventory(path))))
     return 0
@@ -385,8 +496,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     _refuse_inside(args.out, args.inventory)
     path = render_report(
-        args.inventory, out=args.out, compare_to=args.compare, assumptions=args.assumptions,
-        trials=args.trials, seed=args.seed, fmt=args.format, as_of=args.as_of,
+        args.inventory,
+        out=args.out,
+        compare_to=args.compare,
+        assumptions=args.assumptions,
+        trials=args.trials,
+        seed=args.seed,
+        fmt=args.format,
+        as_of=args.as_of,
     )
     print(f"wrote {path}")
     return 0
@@ -461,8 +578,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--plugin", metavar="PLUGIN", help="rank levers for this plugin only")
     p.add_argument("--top", type=int, default=15, metavar="N", help="levers in the overall ranking (default: 15)")
     p.add_argument("--per-plugin", type=int, default=3, metavar="K", help="levers per plugin (default: 3)")
-    p.add_argument("--min-reduction", type=float, default=1.0, metavar="PCT",
-                   help="leave out levers removing less than PCT%% (default: 1)")
+    p.add_argument(
+        "--min-reduction",
+        type=float,
+        default=1.0,
+        metavar="PCT",
+        help="leave out levers removing less than PCT%% (default: 1)",
+    )
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
     p.add_argument("--weights", type=Path, metavar="FILE", help=weights_help)
     p.set_defaults(func=_cmd_recommend)
@@ -477,12 +599,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
     p.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format (default: text)")
-    p.add_argument("--fail-on", choices=("info", "low", "medium", "high", "critical", "none"), default="high",
-                   help="exit 1 if an open finding is at least this severe (default: high)")
-    p.add_argument("--accept", type=Path, metavar="FILE",
-                   help="accepted findings (rule, subject, owner, reason, expires), besides the inventory's own")
-    p.add_argument("--as-of", type=_date, default=dt.date.today(), metavar="DATE",
-                   help="date to age approvals and acceptances against (default: today)")
+    p.add_argument(
+        "--fail-on",
+        choices=("info", "low", "medium", "high", "critical", "none"),
+        default="high",
+        help="exit 1 if an open finding is at least this severe (default: high)",
+    )
+    p.add_argument(
+        "--accept",
+        type=Path,
+        metavar="FILE",
+        help="accepted findings (rule, subject, owner, reason, expires), besides the inventory's own",
+    )
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        default=dt.date.today(),
+        metavar="DATE",
+        help="date to age approvals and acceptances against (default: today)",
+    )
     p.add_argument("--weights", type=Path, metavar="FILE", help=weights_help)
     p.set_defaults(func=_cmd_lint)
 
@@ -546,13 +681,24 @@ def _parser() -> argparse.ArgumentParser:
         "controls buy on the same random numbers.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
-    p.add_argument("--trials", type=int, default=DEFAULT_TRIALS, metavar="N",
-                   help=f"simulated periods (default: {DEFAULT_TRIALS:,})")
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=DEFAULT_TRIALS,
+        metavar="N",
+        help=f"simulated periods (default: {DEFAULT_TRIALS:,})",
+    )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S", help=f"random seed (default: {DEFAULT_SEED})")
     p.add_argument("--compare", type=Path, metavar="DIR2", help="the same company with other controls")
-    p.add_argument("--assumptions", type=Path, metavar="FILE", help="assumptions over the defaults (docs/simulation.md)")
-    p.add_argument("--by", choices=("plugin", "department", "enterprise"), default="plugin",
-                   help="group the figures by (default: plugin)")
+    p.add_argument(
+        "--assumptions", type=Path, metavar="FILE", help="assumptions over the defaults (docs/simulation.md)"
+    )
+    p.add_argument(
+        "--by",
+        choices=("plugin", "department", "enterprise"),
+        default="plugin",
+        help="group the figures by (default: plugin)",
+    )
     p.add_argument("--top", type=int, default=20, metavar="N", help="rows of the table per group (default: 20)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
     p.set_defaults(func=_cmd_simulate)
@@ -582,15 +728,29 @@ def _parser() -> argparse.ArgumentParser:
         "by Chromium (Debian package 'chromium'). Needs the report extra.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
-    p.add_argument("--compare", type=Path, metavar="DIR2", help="a second inventory to compare with (e.g. after controls)")
-    p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR", help="output directory (default: reports/)")
+    p.add_argument(
+        "--compare", type=Path, metavar="DIR2", help="a second inventory to compare with (e.g. after controls)"
+    )
+    p.add_argument(
+        "--out", type=Path, default=Path("reports"), metavar="DIR", help="output directory (default: reports/)"
+    )
     p.add_argument("--format", choices=("html", "pdf"), default="html", help="html (default) or pdf")
     p.add_argument("--assumptions", type=Path, metavar="FILE", help="simulation assumptions over the defaults")
-    p.add_argument("--trials", type=int, default=DEFAULT_TRIALS, metavar="N",
-                   help=f"simulated periods (default: {DEFAULT_TRIALS:,})")
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=DEFAULT_TRIALS,
+        metavar="N",
+        help=f"simulated periods (default: {DEFAULT_TRIALS:,})",
+    )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S", help=f"random seed (default: {DEFAULT_SEED})")
-    p.add_argument("--as-of", type=_date, default=dt.date.today(), metavar="DATE",
-                   help="date to age approvals against (default: today)")
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        default=dt.date.today(),
+        metavar="DATE",
+        help="date to age approvals against (default: today)",
+    )
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(

@@ -21,8 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from blastradius.findings import Evidence, Finding, Severity, locate
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
+from blastradius.findings import Evidence, Finding, Severity, locate
 from blastradius.levers import _access_differences
 from blastradius.model import Access, Connector, Inventory, OutputDestination, Reversibility
 from blastradius.rules import DIFF_RULES
@@ -94,78 +94,180 @@ def _more(old: int | None, new: int | None) -> str | None:
     return "widened" if new > old else "narrowed"
 
 
-def _set_change(kind: str, subject: str, field: str, old: Iterable[str], new: Iterable[str], *, more_is_wider: bool) -> Iterator[Change]:
+def _set_change(
+    kind: str, subject: str, field: str, old: Iterable[str], new: Iterable[str], *, more_is_wider: bool
+) -> Iterator[Change]:
     old_set, new_set = set(old), set(new)
     added, removed = sorted(new_set - old_set), sorted(old_set - new_set)
     if added:
-        yield Change(kind=kind, subject=subject, field=field, old="", new="+" + ", +".join(added),
-                     direction="widened" if more_is_wider else "narrowed")
+        yield Change(
+            kind=kind,
+            subject=subject,
+            field=field,
+            old="",
+            new="+" + ", +".join(added),
+            direction="widened" if more_is_wider else "narrowed",
+        )
     if removed:
-        yield Change(kind=kind, subject=subject, field=field, old="-" + ", -".join(removed), new="",
-                     direction="narrowed" if more_is_wider else "widened")
+        yield Change(
+            kind=kind,
+            subject=subject,
+            field=field,
+            old="-" + ", -".join(removed),
+            new="",
+            direction="narrowed" if more_is_wider else "widened",
+        )
 
 
 def _connector_changes(old: Connector, new: Connector) -> Iterator[Change]:
     cid = new.id
     if old.system != new.system:
-        yield Change(kind="connector", subject=cid, field="system", old=_text(old.system), new=_text(new.system), direction="changed")
+        yield Change(
+            kind="connector",
+            subject=cid,
+            field="system",
+            old=_text(old.system),
+            new=_text(new.system),
+            direction="changed",
+        )
     if old.access != new.access:
         wider = new.access is Access.READ_WRITE
-        yield Change(kind="connector", subject=cid, field="access", old=_text(old.access), new=_text(new.access),
-                     direction="widened" if wider else "narrowed")
+        yield Change(
+            kind="connector",
+            subject=cid,
+            field="access",
+            old=_text(old.access),
+            new=_text(new.access),
+            direction="widened" if wider else "narrowed",
+        )
     if old.allowed_tables != new.allowed_tables:
         if new.allowed_tables is None:
-            yield Change(kind="connector", subject=cid, field="allowed_tables", old=_text(old.allowed_tables),
-                         new="every table", direction="widened")
+            yield Change(
+                kind="connector",
+                subject=cid,
+                field="allowed_tables",
+                old=_text(old.allowed_tables),
+                new="every table",
+                direction="widened",
+            )
         elif old.allowed_tables is None:
-            yield Change(kind="connector", subject=cid, field="allowed_tables", old="every table",
-                         new=_text(new.allowed_tables), direction="narrowed")
+            yield Change(
+                kind="connector",
+                subject=cid,
+                field="allowed_tables",
+                old="every table",
+                new=_text(new.allowed_tables),
+                direction="narrowed",
+            )
         else:
-            yield from _set_change("connector", cid, "allowed_tables", old.allowed_tables, new.allowed_tables, more_is_wider=True)
-    yield from _set_change("connector", cid, "denied_columns", old.denied_columns, new.denied_columns, more_is_wider=False)
+            yield from _set_change(
+                "connector", cid, "allowed_tables", old.allowed_tables, new.allowed_tables, more_is_wider=True
+            )
+    yield from _set_change(
+        "connector", cid, "denied_columns", old.denied_columns, new.denied_columns, more_is_wider=False
+    )
     direction = _more(old.row_limit, new.row_limit)
     if direction:
-        yield Change(kind="connector", subject=cid, field="row_limit", old=_text(old.row_limit), new=_text(new.row_limit), direction=direction)
+        yield Change(
+            kind="connector",
+            subject=cid,
+            field="row_limit",
+            old=_text(old.row_limit),
+            new=_text(new.row_limit),
+            direction=direction,
+        )
     if old.requires_approval != new.requires_approval:
-        yield Change(kind="connector", subject=cid, field="requires_approval", old=_text(old.requires_approval),
-                     new=_text(new.requires_approval), direction="narrowed" if new.requires_approval else "widened")
+        yield Change(
+            kind="connector",
+            subject=cid,
+            field="requires_approval",
+            old=_text(old.requires_approval),
+            new=_text(new.requires_approval),
+            direction="narrowed" if new.requires_approval else "widened",
+        )
     o_audit, n_audit = old.audit, new.audit
     o_log = bool(o_audit and o_audit.log_every_query)
     n_log = bool(n_audit and n_audit.log_every_query)
     if o_log != n_log:
-        yield Change(kind="connector", subject=cid, field="audit.log_every_query", old=_text(o_log), new=_text(n_log),
-                     direction="narrowed" if n_log else "widened")
+        yield Change(
+            kind="connector",
+            subject=cid,
+            field="audit.log_every_query",
+            old=_text(o_log),
+            new=_text(n_log),
+            direction="narrowed" if n_log else "widened",
+        )
     for key in ("alert_if_rows_returned_over", "alert_if_sends_over"):
         a, b = getattr(o_audit, key, None) if o_audit else None, getattr(n_audit, key, None) if n_audit else None
         direction = _more(a, b)
         if direction:
-            yield Change(kind="connector", subject=cid, field=f"audit.{key}", old=_text(a), new=_text(b), direction=direction)
+            yield Change(
+                kind="connector", subject=cid, field=f"audit.{key}", old=_text(a), new=_text(b), direction=direction
+            )
     old_tools = {t.name: t for t in old.tools}
     new_tools = {t.name: t for t in new.tools}
     for name in sorted(set(new_tools) - set(old_tools)):
-        yield Change(kind="tool", subject=f"{cid}.{name}", field=new_tools[name].action.value, old="", new="",
-                     direction="added")
+        yield Change(
+            kind="tool", subject=f"{cid}.{name}", field=new_tools[name].action.value, old="", new="", direction="added"
+        )
     for name in sorted(set(old_tools) - set(new_tools)):
-        yield Change(kind="tool", subject=f"{cid}.{name}", field=old_tools[name].action.value, old="", new="",
-                     direction="removed")
+        yield Change(
+            kind="tool",
+            subject=f"{cid}.{name}",
+            field=old_tools[name].action.value,
+            old="",
+            new="",
+            direction="removed",
+        )
     for name in sorted(set(old_tools) & set(new_tools)):
         a, b = old_tools[name], new_tools[name]
         if a.action != b.action:
-            yield Change(kind="tool", subject=f"{cid}.{name}", field="action", old=a.action.value, new=b.action.value, direction="changed")
+            yield Change(
+                kind="tool",
+                subject=f"{cid}.{name}",
+                field="action",
+                old=a.action.value,
+                new=b.action.value,
+                direction="changed",
+            )
         if a.fan_out != b.fan_out:
-            yield Change(kind="tool", subject=f"{cid}.{name}", field="fan_out", old=_text(a.fan_out), new=_text(b.fan_out),
-                         direction="widened" if b.fan_out > a.fan_out else "narrowed")
+            yield Change(
+                kind="tool",
+                subject=f"{cid}.{name}",
+                field="fan_out",
+                old=_text(a.fan_out),
+                new=_text(b.fan_out),
+                direction="widened" if b.fan_out > a.fan_out else "narrowed",
+            )
         if a.reversibility != b.reversibility:
             wider = _REVERSIBILITY_RANK[b.reversibility] > _REVERSIBILITY_RANK[a.reversibility]
-            yield Change(kind="tool", subject=f"{cid}.{name}", field="reversibility", old=a.reversibility.value,
-                         new=b.reversibility.value, direction="widened" if wider else "narrowed")
+            yield Change(
+                kind="tool",
+                subject=f"{cid}.{name}",
+                field="reversibility",
+                old=a.reversibility.value,
+                new=b.reversibility.value,
+                direction="widened" if wider else "narrowed",
+            )
         if a.targets != b.targets:
             if b.targets is None:
-                yield Change(kind="tool", subject=f"{cid}.{name}", field="targets", old=_text(a.targets), new="everything",
-                             direction="widened")
+                yield Change(
+                    kind="tool",
+                    subject=f"{cid}.{name}",
+                    field="targets",
+                    old=_text(a.targets),
+                    new="everything",
+                    direction="widened",
+                )
             elif a.targets is None:
-                yield Change(kind="tool", subject=f"{cid}.{name}", field="targets", old="everything", new=_text(b.targets),
-                             direction="narrowed")
+                yield Change(
+                    kind="tool",
+                    subject=f"{cid}.{name}",
+                    field="targets",
+                    old="everything",
+                    new=_text(b.targets),
+                    direction="narrowed",
+                )
             else:
                 yield from _set_change("tool", f"{cid}.{name}", "targets", a.targets, b.targets, more_is_wider=True)
     for key in ("tier", "approved_by", "approved_on"):
@@ -185,22 +287,45 @@ def _plugin_changes(old_a: Analysis, new_a: Analysis, pid: str) -> Iterator[Chan
     for field in ("connectors", "requires_approval", "blocked"):
         a, b = getattr(old, field), getattr(new, field)
         if a != b:
-            render = (lambda v: _text([c.connector if c.tools is None else f"{c.connector}{list(c.tools)}" for c in v])) \
-                if field == "connectors" else _text
+            render = (
+                (lambda v: _text([c.connector if c.tools is None else f"{c.connector}{list(c.tools)}" for c in v]))
+                if field == "connectors"
+                else _text
+            )
             yield Change(kind="plugin", subject=pid, field=field, old=render(a), new=render(b), direction="changed")
     for what, detail, widens in _access_differences(old_a, new_a, pid):
-        yield Change(kind="plugin", subject=pid, field=what, old="", new=detail, direction="widened" if widens else "narrowed")
+        yield Change(
+            kind="plugin", subject=pid, field=what, old="", new=detail, direction="widened" if widens else "narrowed"
+        )
     if old.output != new.output:
-        yield Change(kind="plugin", subject=pid, field="output", old=old.output.value, new=new.output.value,
-                     direction="widened" if new.output is OutputDestination.EXTERNAL else "narrowed")
+        yield Change(
+            kind="plugin",
+            subject=pid,
+            field="output",
+            old=old.output.value,
+            new=new.output.value,
+            direction="widened" if new.output is OutputDestination.EXTERNAL else "narrowed",
+        )
     if old.review_tier != new.review_tier:
-        yield Change(kind="plugin", subject=pid, field="review_tier", old=_text(old.review_tier), new=_text(new.review_tier),
-                     direction="narrowed" if (new.review_tier or 0) > (old.review_tier or 0) else "widened")
+        yield Change(
+            kind="plugin",
+            subject=pid,
+            field="review_tier",
+            old=_text(old.review_tier),
+            new=_text(new.review_tier),
+            direction="narrowed" if (new.review_tier or 0) > (old.review_tier or 0) else "widened",
+        )
     o_users = sum(u.users or 0 for u in old.users)
     n_users = sum(u.users or 0 for u in new.users)
     if o_users != n_users:
-        yield Change(kind="plugin", subject=pid, field="users", old=_text(o_users), new=_text(n_users),
-                     direction="widened" if n_users > o_users else "narrowed")
+        yield Change(
+            kind="plugin",
+            subject=pid,
+            field="users",
+            old=_text(o_users),
+            new=_text(n_users),
+            direction="widened" if n_users > o_users else "narrowed",
+        )
 
 
 def _expansion_findings(old: Inventory, new: Inventory, changes: list[Change]) -> list[Finding]:
@@ -232,8 +357,11 @@ def _expansion_findings(old: Inventory, new: Inventory, changes: list[Change]) -
                 + (f", which the governance config prohibits: '{listed}'." if listed else "."),
                 fix="Have the wider scope re-approved and record the new approved_by and approved_on, or revert it.",
                 evidence=(
-                    Evidence(file=origin.file if origin else None, path=(origin.path + ".approved_on") if origin else cid,
-                             detail=f"unchanged: {b.approved_on}"),
+                    Evidence(
+                        file=origin.file if origin else None,
+                        path=(origin.path + ".approved_on") if origin else cid,
+                        detail=f"unchanged: {b.approved_on}",
+                    ),
                 ),
             )
         )
@@ -283,7 +411,16 @@ def diff_inventories(
 def changes_frame(diff: InventoryDiff) -> pd.DataFrame:
     """The changes as a table."""
     return pd.DataFrame(
-        [{"kind": c.kind, "subject": c.subject, "field": c.field, "old": c.old, "new": c.new, "direction": c.direction}
-         for c in diff.changes],
+        [
+            {
+                "kind": c.kind,
+                "subject": c.subject,
+                "field": c.field,
+                "old": c.old,
+                "new": c.new,
+                "direction": c.direction,
+            }
+            for c in diff.changes
+        ],
         columns=["kind", "subject", "field", "old", "new", "direction"],
     )

@@ -79,7 +79,9 @@ def is_channel_out(connector: Connector, tool: Tool) -> bool:
     return tool.action is not ActionClass.READ and connector.leaves_org_for(tool)
 
 
-def is_high_impact_action(action: ActionClass, fan_out: int = 1, *, bulk_write_fan_out: int = BULK_WRITE_FAN_OUT) -> bool:
+def is_high_impact_action(
+    action: ActionClass, fan_out: int = 1, *, bulk_write_fan_out: int = BULK_WRITE_FAN_OUT
+) -> bool:
     """Send, delete, pay, sign, share, execute and unknown actions, and writes whose fan-out makes them bulk (D4).
 
     Examples
@@ -165,9 +167,7 @@ class HaltDefaults(Protocol):
     unrehearsed_factor: float
 
 
-def time_to_halt(
-    plugin: Plugin, connectors: Sequence[Connector], defaults: HaltDefaults | None = None
-) -> float | None:
+def time_to_halt(plugin: Plugin, connectors: Sequence[Connector], defaults: HaltDefaults | None = None) -> float | None:
     """Seconds from the decision to halt until ``plugin`` can do nothing more through ``connectors``.
 
     The faster of two ways (D9 step 6): pausing the plugin for all users, and

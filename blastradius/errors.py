@@ -14,8 +14,18 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "BlastRadiusError", "ConfigError", "ImportSourceError", "InputError", "InventoryError", "MissingExtraError",
-    "Problem", "ReportError", "UnknownIdError", "WidenedAccessError", "import_extra", "suggest",
+    "BlastRadiusError",
+    "ConfigError",
+    "ImportSourceError",
+    "InputError",
+    "InventoryError",
+    "MissingExtraError",
+    "Problem",
+    "ReportError",
+    "UnknownIdError",
+    "WidenedAccessError",
+    "import_extra",
+    "suggest",
 ]
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from blastradius.model import ActionClass, Connector, Inventory, Reversibility, Tool
-from blastradius.reach import ToolStatus, tool_reach, tool_status, union_reach
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
 from blastradius.domain import NO_WAY_OUT
+from blastradius.model import ActionClass, Connector, Inventory, Reversibility, Tool
+from blastradius.reach import ToolStatus, tool_reach, tool_status, union_reach
 from blastradius.scores import ActionScore, PluginScore, score_plugin
 
 __all__ = ["Explanation", "PathContribution", "approval_prompt", "explain_plugin", "format_explanation"]
@@ -271,7 +271,7 @@ def format_explanation(inventory: Inventory, explanation: Explanation) -> str:
         lines.append(f"  {i}. {path.sentence}")
     if e.prompts:
         lines += ["", "Approval prompts a person sees before a gated action runs:"]
-        lines += [f"  - {tool}: \"{prompt}\"" for tool, prompt in e.prompts]
+        lines += [f'  - {tool}: "{prompt}"' for tool, prompt in e.prompts]
     if e.blocked:
         lines += ["", "Cannot run:"]
         groups: dict[str, list[str]] = {}
@@ -283,5 +283,8 @@ def format_explanation(inventory: Inventory, explanation: Explanation) -> str:
             groups.setdefault(reason, []).append(tool)
         lines += [f"  - {reason}: {', '.join(tools)}" for reason, tools in groups.items()]
     if e.unknowns:
-        lines += ["", f"{e.unknowns} size(s) are unknown and counted at conservative stand-ins; fill them in to sharpen the score."]
+        lines += [
+            "",
+            f"{e.unknowns} size(s) are unknown and counted at conservative stand-ins; fill them in to sharpen the score.",
+        ]
     return "\n".join(lines)

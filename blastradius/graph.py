@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +187,9 @@ def reach_by_action(G: nx.DiGraph, plugin: str, *, include_gated: bool = True) -
 def _analysis(G: nx.DiGraph) -> Analysis:
     analysis = G.graph.get("analysis")
     if not isinstance(analysis, Analysis):
-        raise BlastRadiusError("this graph was not made by blastradius.build_graph: it has no analysis to read reach from")
+        raise BlastRadiusError(
+            "this graph was not made by blastradius.build_graph: it has no analysis to read reach from"
+        )
     return analysis
 
 

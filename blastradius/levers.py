@@ -30,6 +30,8 @@ from typing import Any
 
 import pandas as pd
 
+from blastradius.analysis import Analysis, WeightsLike, analysis_of
+from blastradius.domain import plugins_by_connector
 from blastradius.errors import BlastRadiusError, WidenedAccessError
 from blastradius.model import (
     SENSITIVE_CLASSIFICATIONS,
@@ -42,8 +44,6 @@ from blastradius.model import (
     PluginConnector,
     PluginKillSwitch,
 )
-from blastradius.analysis import Analysis, WeightsLike, analysis_of
-from blastradius.domain import plugins_by_connector
 from blastradius.reach import ToolStatus, tool_status
 from blastradius.scores import Scorer, Weights, is_high_impact
 
@@ -218,7 +218,7 @@ def with_connector_split(inv: Inventory, connector: str) -> Inventory:
         new_id = rename[inv.department_of(p)]
 
         def moved(selector: str, new_id: str = new_id) -> str:
-            return new_id + selector[len(connector):] if selector.startswith(connector + ".") else selector
+            return new_id + selector[len(connector) :] if selector.startswith(connector + ".") else selector
 
         new_plugins.append(
             p.model_copy(
@@ -243,7 +243,9 @@ def with_kill_switch(inv: Inventory, plugin: str, seconds: float, *, rehearsed_o
     ks = PluginKillSwitch(
         can_pause=True,
         time_to_pause_seconds=float(seconds),
-        rehearsed_on=rehearsed_on if rehearsed_on is not None else (p.kill_switch.rehearsed_on if p.kill_switch else None),
+        rehearsed_on=rehearsed_on
+        if rehearsed_on is not None
+        else (p.kill_switch.rehearsed_on if p.kill_switch else None),
     )
     return _with_plugin(inv, p.model_copy(update={"kill_switch": ks}))
 
@@ -588,8 +590,19 @@ def _apply_all(inv: Inventory, fn: Callable[..., Inventory], plugin: str, select
 
 #: Columns of :func:`recommend`.
 RECOMMEND_COLUMNS = (
-    "scope", "lever", "kind", "factor", "target", "plugins", "before", "after", "reduction", "reduction_pct",
-    "cost_weight", "value", "cost",
+    "scope",
+    "lever",
+    "kind",
+    "factor",
+    "target",
+    "plugins",
+    "before",
+    "after",
+    "reduction",
+    "reduction_pct",
+    "cost_weight",
+    "value",
+    "cost",
 )
 
 
@@ -745,9 +758,7 @@ def recommendations(
     totals = {p.id: scorer.plugin(p).blast_radius for p in inventory.plugins}
     frames = [recommend(analysis, min_reduction_pct=min_reduction_pct, results=results).head(top)]
     for pid in sorted(totals, key=lambda k: (-totals[k], k)):
-        frames.append(
-            _ranked(_rows(results, pid, totals[pid], w, min_reduction_pct)).head(per_plugin)
-        )
+        frames.append(_ranked(_rows(results, pid, totals[pid], w, min_reduction_pct)).head(per_plugin))
     frames = [f for f in frames if not f.empty]
     if not frames:
         return _ranked([])

@@ -19,8 +19,6 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-from blastradius.errors import Problem, UnknownIdError
-
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -32,6 +30,8 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
+
+from blastradius.errors import Problem, UnknownIdError
 
 __all__ = [
     "Access",
@@ -230,10 +230,7 @@ def _columns_from_mapping(value: Any) -> Any:
 
 
 _COLUMNS_SCHEMA = {
-    "description": (
-        "Column classifications: a mapping column -> classification, "
-        "or a list of {name, classification}."
-    ),
+    "description": ("Column classifications: a mapping column -> classification, or a list of {name, classification}."),
     "anyOf": [
         {
             "type": "object",
@@ -259,9 +256,7 @@ class Dataset(Record):
     """A table (or collection) in a system, with its size and classifications."""
 
     id: Id
-    system: Id | None = Field(
-        default=None, description="System holding it; implied when nested under a system."
-    )
+    system: Id | None = Field(default=None, description="System holding it; implied when nested under a system.")
     table: Name | None = Field(
         default=None, description="Name connector scopes use (allowed_tables); defaults to the id."
     )
@@ -333,7 +328,9 @@ class System(Record):
     description: Text | None = None
     owner: Name | None = None
     datasets: tuple[Dataset, ...] = Field(default=(), description="Datasets may be nested here or listed at top level.")
-    people: tuple[PeopleGroup, ...] = Field(default=(), description="People groups may be nested here or listed at top level.")
+    people: tuple[PeopleGroup, ...] = Field(
+        default=(), description="People groups may be nested here or listed at top level."
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -597,9 +594,7 @@ class Governance(Record):
     prohibited: tuple[Text, ...] = ()
     audit: GovernanceAudit | None = None
     re_review_days: PositiveCount = Field(default=90, description="Approvals older than this are stale (quarterly).")
-    approved_destinations: tuple[Name, ...] = Field(
-        default=(), description="Destinations approved for exporting PII."
-    )
+    approved_destinations: tuple[Name, ...] = Field(default=(), description="Destinations approved for exporting PII.")
 
     @field_validator("review_tiers", mode="before")
     @classmethod
@@ -625,7 +620,6 @@ class SettingsSource(Record):
     data: dict[str, Any]
     file: str
     path: str
-
 
 
 _SORTED_FIELDS = frozenset({"teams", "plugins", "connectors", "systems", "datasets", "people"})
@@ -756,8 +750,12 @@ class Inventory(BaseModel):
             "no plugin 'x' in the inventory; did you mean 'y'?"
         """
         lookup = {
-            "plugin": self.plugin_by_id, "connector": self.connector_by_id, "team": self.team_by_id,
-            "system": self.system_by_id, "dataset": self.dataset_by_id, "people": self.people_by_id,
+            "plugin": self.plugin_by_id,
+            "connector": self.connector_by_id,
+            "team": self.team_by_id,
+            "system": self.system_by_id,
+            "dataset": self.dataset_by_id,
+            "people": self.people_by_id,
         }[kind]
         if id not in lookup:
             raise UnknownIdError(kind, id, lookup)

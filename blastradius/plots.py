@@ -84,7 +84,9 @@ def plot_factors(scores: pd.DataFrame, axes: Sequence[Any] | None = None, *, top
     axes[0].barh(y, df["capability"], color="#34495e", height=0.7)
     axes[0].set_title("capability")
     axes[0].set_yticks(y, df["plugin"])
-    axes[1].barh(y + 0.18, np.log10(1 + df["reach_records"].astype(float)), color="#2980b9", height=0.35, label="records")
+    axes[1].barh(
+        y + 0.18, np.log10(1 + df["reach_records"].astype(float)), color="#2980b9", height=0.35, label="records"
+    )
     axes[1].barh(y - 0.18, np.log10(1 + df["reach_people"].astype(float)), color="#16a085", height=0.35, label="people")
     axes[1].set_title("reach (orders of magnitude)")
     axes[1].set_xlabel("log10(1 + count)")
@@ -135,8 +137,14 @@ def plot_exceedance(curves: pd.DataFrame, ax: Any = None, *, metric: str = "reco
         g = g[g["value"] > 0]
         if g.empty:
             continue
-        ax.step(g["value"], g["exceedance"], where="post", label=_LABELS.get(str(group), str(group)),
-                color=CLASS_COLORS.get(str(group)), lw=2)
+        ax.step(
+            g["value"],
+            g["exceedance"],
+            where="post",
+            label=_LABELS.get(str(group), str(group)),
+            color=CLASS_COLORS.get(str(group)),
+            lw=2,
+        )
     ax.set_xscale("log")
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(f"{metric} affected in the period (log scale)")
@@ -252,8 +260,14 @@ def plot_graph(G: Any, ax: Any = None, *, summary: bool | None = None, max_plugi
     top = max((e["n"] for e in edges.values()), default=1)
     for (a, b), e in edges.items():
         (x0, y0), (x1, y1) = pos[a], pos[b]
-        ax.plot([x0, x1], [y0, y1], color="#c0392b" if e["hot"] else "#aab7b8",
-                lw=0.6 + 3.0 * math.sqrt(e["n"] / top), alpha=0.8 if e["hot"] else 0.5, zorder=1)
+        ax.plot(
+            [x0, x1],
+            [y0, y1],
+            color="#c0392b" if e["hot"] else "#aab7b8",
+            lw=0.6 + 3.0 * math.sqrt(e["n"] / top),
+            alpha=0.8 if e["hot"] else 0.5,
+            zorder=1,
+        )
     colors = ["#34495e", "#2980b9", "#16a085", "#7f8c8d"]
     for x, layer in enumerate(layers):
         for node in layer:
@@ -261,8 +275,16 @@ def plot_graph(G: Any, ax: Any = None, *, summary: bool | None = None, max_plugi
             size = 30 + 8 * math.sqrt(counts[node]) if summary else 40
             ax.scatter([px], [py], s=size, color=colors[x], zorder=2)
             text = f"{node} ({counts[node]})" if summary and counts[node] > 1 else node
-            ax.text(px + (0.04 if x < 3 else -0.04), py, text, fontsize=7, va="center", ha="left" if x < 3 else "right",
-                    zorder=3, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 0.4})
+            ax.text(
+                px + (0.04 if x < 3 else -0.04),
+                py,
+                text,
+                fontsize=7,
+                va="center",
+                ha="left" if x < 3 else "right",
+                zorder=3,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 0.4},
+            )
     for x, title in enumerate(["plugins", "connectors", "systems", "data and people"]):
         ax.text(x, 1.02, title, ha="center", va="bottom", fontsize=10, weight="bold", transform=ax.transData)
     ax.set_xlim(-0.2, 3.2)

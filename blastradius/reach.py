@@ -141,9 +141,13 @@ def tool_statuses(plugin: Plugin, connector: Connector) -> tuple[ToolStatus, ...
     Examples
     --------
     >>> from blastradius.model import Connector, Plugin, Tool
-    >>> conn = Connector(id="email", access="read-write", tools=[Tool(name="read", action="read"),
-    ...                  Tool(name="send", action="send")])
-    >>> [s.value for s in tool_statuses(Plugin(id="p", owner="t", connectors=["email"], requires_approval=["send"]), conn)]
+    >>> conn = Connector(
+    ...     id="email", access="read-write", tools=[Tool(name="read", action="read"), Tool(name="send", action="send")]
+    ... )
+    >>> [
+    ...     s.value
+    ...     for s in tool_statuses(Plugin(id="p", owner="t", connectors=["email"], requires_approval=["send"]), conn)
+    ... ]
     ['ungated', 'gated']
     """
     cid = connector.id
@@ -208,8 +212,10 @@ def datasets_in_scope(connector: Connector, tool: Tool, datasets: Iterable[Datas
     >>> from blastradius.model import Connector, Dataset, Tool
     >>> conn = Connector(id="wh", access="read-only", allowed_tables=["deals"], denied_columns=["ssn"], row_limit=100)
     >>> q = Tool(name="query", action="read")
-    >>> data = [Dataset(id="deals", records=5000, columns={"amount": "financial"}),
-    ...         Dataset(id="payroll", records=4000, columns={"ssn": "pii"})]
+    >>> data = [
+    ...     Dataset(id="deals", records=5000, columns={"amount": "financial"}),
+    ...     Dataset(id="payroll", records=4000, columns={"ssn": "pii"}),
+    ... ]
     >>> [(s.dataset, s.records) for s in datasets_in_scope(conn, q, data)]
     [('deals', 100)]
     """
@@ -241,9 +247,7 @@ def datasets_in_scope(connector: Connector, tool: Tool, datasets: Iterable[Datas
     return out
 
 
-def people_in_scope(
-    tool: Tool, people: Iterable[PeopleGroup], reachable_datasets: Iterable[str]
-) -> list[PeopleGroup]:
+def people_in_scope(tool: Tool, people: Iterable[PeopleGroup], reachable_datasets: Iterable[str]) -> list[PeopleGroup]:
     """People groups ``tool`` touches.
 
     A ``send``/``share`` tool addresses the system's people groups (or the ones
@@ -347,9 +351,7 @@ def _wider(a: int | None, b: int | None) -> bool:
     return b is not None and a > b
 
 
-def union_reach(
-    parts: Iterable[tuple[str, ToolReach]], *, action: ActionClass | None = None
-) -> Reach:
+def union_reach(parts: Iterable[tuple[str, ToolReach]], *, action: ActionClass | None = None) -> Reach:
     """:class:`Reach` of several tools together: ``(connector id, ToolReach)`` pairs, each dataset and group once.
 
     Examples
@@ -526,14 +528,21 @@ def plugin_reach(
                     reach = reach_of(conn, tool)
                 else:
                     reach = tool_reach(conn, tool, datasets, people)
-                by_class.setdefault(tool.action, []).append(ToolAccess(tool=tool, status=status, reason=reason, reach=reach))
+                by_class.setdefault(tool.action, []).append(
+                    ToolAccess(tool=tool, status=status, reason=reason, reach=reach)
+                )
         for action in sorted(by_class, key=lambda a: a.value):
             tools = tuple(by_class[action])
             first = min(tools, key=lambda t: STATUS_ORDER.index(t.status))
             actions.append(
                 ActionReach(
-                    plugin=p.id, connector=cid, system=conn.system, action=action, tools=tools,
-                    status=first.status, reason=first.reason,
+                    plugin=p.id,
+                    connector=cid,
+                    system=conn.system,
+                    action=action,
+                    tools=tools,
+                    status=first.status,
+                    reason=first.reason,
                     reach=union_reach(((cid, t.reach) for t in tools if t.usable), action=action),
                 )
             )
@@ -712,8 +721,15 @@ class ScopeIndex:
         else:
             read_records = tuple(limit if n is None else min(n, limit) for n in records)
         return ScopedDatasets(
-            connector=connector.id, ids=ids, keys=keys, tables=tables, records=records, read_records=read_records,
-            size_known=known, classification=classes, masked_columns=masked_columns,
+            connector=connector.id,
+            ids=ids,
+            keys=keys,
+            tables=tables,
+            records=records,
+            read_records=read_records,
+            size_known=known,
+            classification=classes,
+            masked_columns=masked_columns,
         )
 
     def selection(self, connector: Connector, tool: Tool) -> tuple[tuple[int, ...], tuple[PeopleGroup, ...]]:

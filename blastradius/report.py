@@ -54,8 +54,14 @@ __all__ = [
 #: Debian's Chromium, used to print the HTML report to PDF.
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 )
 
 
@@ -119,11 +125,11 @@ def report_data(
 ) -> ReportData:
     """Compute every figure of the rollout report for ``inventory`` (and ``compare_to``, if given)."""
     from blastradius import __version__
+    from blastradius.analysis import Analysis
     from blastradius.findings import findings_frame
     from blastradius.levers import recommend
     from blastradius.rules import lint
     from blastradius.runbook import runbook, runbook_frame
-    from blastradius.analysis import Analysis
     from blastradius.scores import score_plugins
     from blastradius.simulate import (
         assumptions_table,
@@ -197,8 +203,10 @@ def _n(value: float) -> str:
 
 
 _CLASS_WORDS = {
-    "wrong_action": "wrong actions", "data_leakage": "data leakage",
-    "wrong_output": "wrong output", "systematic": "systematic faults at scale",
+    "wrong_action": "wrong actions",
+    "data_leakage": "data leakage",
+    "wrong_output": "wrong output",
+    "systematic": "systematic faults at scale",
 }
 
 
@@ -242,8 +250,13 @@ def section_summary(d: ReportData) -> str:
         )
     items.append(
         f"<li><b>Governance:</b> {crit} critical and {high} high findings open. "
-        + (f"{len(slow)} plugin{'s' if len(slow) != 1 else ''} cannot be halted within minutes: "
-           + ", ".join(esc(p) for p in slow[:6]) + "." if slow else "Every plugin can be halted within minutes.")
+        + (
+            f"{len(slow)} plugin{'s' if len(slow) != 1 else ''} cannot be halted within minutes: "
+            + ", ".join(esc(p) for p in slow[:6])
+            + "."
+            if slow
+            else "Every plugin can be halted within minutes."
+        )
         + "</li>"
     )
     items.append("</ul>")
@@ -258,22 +271,48 @@ def _pct(before: float, after: float) -> str:
 
 
 def section_ranking(d: ReportData) -> str:
-    cols = ["plugin", "name", "department", "capability", "reach_records", "reach_people", "autonomy", "blast_radius",
-            "wrong_action", "data_leakage", "wrong_output", "ungated_high_impact"]
-    return table(d.scores[cols], formats={"capability": ".1f", "reach_records": ",.0f", "reach_people": ",.0f",
-                                          "autonomy": ".2f", "blast_radius": ".1f", "wrong_action": ".1f",
-                                          "data_leakage": ".1f", "wrong_output": ".1f"})
+    cols = [
+        "plugin",
+        "name",
+        "department",
+        "capability",
+        "reach_records",
+        "reach_people",
+        "autonomy",
+        "blast_radius",
+        "wrong_action",
+        "data_leakage",
+        "wrong_output",
+        "ungated_high_impact",
+    ]
+    return table(
+        d.scores[cols],
+        formats={
+            "capability": ".1f",
+            "reach_records": ",.0f",
+            "reach_people": ",.0f",
+            "autonomy": ".2f",
+            "blast_radius": ".1f",
+            "wrong_action": ".1f",
+            "data_leakage": ".1f",
+            "wrong_output": ".1f",
+        },
+    )
 
 
 def section_outlook(d: ReportData) -> str:
     df = d.outlook
-    rows = pd.DataFrame({
-        "failure class": df.failure_class.map(lambda c: _CLASS_WORDS.get(c, c)),
-        "records, median": df.records_p50, "records, 1 in 20": df.records_p95,
-        "people, median": df.people_p50, "people, 1 in 20": df.people_p95,
-        "permanent records, 1 in 20": df.records_permanent_p95,
-        "incidents, mean": df.incidents_mean,
-    })
+    rows = pd.DataFrame(
+        {
+            "failure class": df.failure_class.map(lambda c: _CLASS_WORDS.get(c, c)),
+            "records, median": df.records_p50,
+            "records, 1 in 20": df.records_p95,
+            "people, median": df.people_p50,
+            "people, 1 in 20": df.people_p95,
+            "permanent records, 1 in 20": df.records_permanent_p95,
+            "incidents, mean": df.incidents_mean,
+        }
+    )
     fmt = {c: ",.0f" for c in rows.columns if c != "failure class"}
     fmt["incidents, mean"] = ",.1f"
     return table(rows, formats=fmt)
@@ -283,8 +322,20 @@ def section_comparison(d: ReportData) -> str:
     if d.comparison is None:
         return "<p>No comparison inventory was given.</p>"
     df = d.comparison
-    keep = [c for c in ("group", "metric", "baseline_p50", "controlled_p50", "reduction_p50",
-                        "baseline_p95", "controlled_p95", "reduction_p95") if c in df]
+    keep = [
+        c
+        for c in (
+            "group",
+            "metric",
+            "baseline_p50",
+            "controlled_p50",
+            "reduction_p50",
+            "baseline_p95",
+            "controlled_p95",
+            "reduction_p95",
+        )
+        if c in df
+    ]
     return table(df[keep], formats={c: ",.0f" for c in keep if c not in ("group", "metric")})
 
 
@@ -299,8 +350,11 @@ def section_findings(d: ReportData) -> str:
         return "<p>No findings.</p>"
     counts = df[~df.accepted].groupby("severity").size()
     order = [s for s in ("critical", "high", "medium", "low", "info") if s in counts]
-    head = "<p>Open findings: " + ", ".join(f"{int(counts[s])} {s}" for s in order) + \
-        f"; {int(df.accepted.sum())} accepted.</p>"
+    head = (
+        "<p>Open findings: "
+        + ", ".join(f"{int(counts[s])} {s}" for s in order)
+        + f"; {int(df.accepted.sum())} accepted.</p>"
+    )
     top = df[~df.accepted & df.severity.isin(["critical", "high"])][["rule", "severity", "subject", "message", "fix"]]
     return head + table(top)
 
@@ -315,19 +369,25 @@ def section_runbook(d: ReportData) -> str:
 def section_appendix(d: ReportData) -> str:
     meta = pd.DataFrame(
         [
-            ("inventory", d.inventory), ("inventory fingerprint (SHA-256)", d.fingerprint),
-            ("compared with", d.compare_to or "—"), ("its fingerprint", d.compare_fingerprint or "—"),
-            ("trials", f"{d.trials:,}"), ("seed", d.seed), ("period", d.period), ("as of", d.as_of.isoformat()),
+            ("inventory", d.inventory),
+            ("inventory fingerprint (SHA-256)", d.fingerprint),
+            ("compared with", d.compare_to or "—"),
+            ("its fingerprint", d.compare_fingerprint or "—"),
+            ("trials", f"{d.trials:,}"),
+            ("seed", d.seed),
+            ("period", d.period),
+            ("as of", d.as_of.isoformat()),
             ("blastradius version", d.version),
         ],
         columns=["what", "value"],
     )
     return (
-        "<h3>Run</h3>" + table(meta)
-        + "<h3>Simulation assumptions</h3>" + table(d.assumptions)
-        + "<h3>Scoring weights</h3>" + table(pd.DataFrame(
-            [(k, v) for k, v in d.weights.items()], columns=["weight", "value"]
-        ))
+        "<h3>Run</h3>"
+        + table(meta)
+        + "<h3>Simulation assumptions</h3>"
+        + table(d.assumptions)
+        + "<h3>Scoring weights</h3>"
+        + table(pd.DataFrame([(k, v) for k, v in d.weights.items()], columns=["weight", "value"]))
     )
 
 
@@ -385,8 +445,14 @@ def execute_report_notebook(parameters: dict[str, Any], *, workdir: Path, keep_a
     out = workdir / "executed.ipynb"
     try:
         nb = papermill.execute_notebook(
-            str(template_path()), str(out), parameters=parameters, kernel_name="python3",
-            progress_bar=False, cwd=str(Path.cwd()), log_output=False, kernel_manager_class=_LocalKernelManager,
+            str(template_path()),
+            str(out),
+            parameters=parameters,
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(Path.cwd()),
+            log_output=False,
+            kernel_manager_class=_LocalKernelManager,
         )
     except PapermillExecutionError as exc:
         keep_at.parent.mkdir(parents=True, exist_ok=True)
@@ -395,14 +461,14 @@ def execute_report_notebook(parameters: dict[str, Any], *, workdir: Path, keep_a
             f"the report notebook failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue}); "
             f"the executed notebook is kept at {keep_at} for debugging"
         ) from None
-    except Exception as exc:  # noqa: BLE001 - a kernel that will not start is the user's environment, said plainly
+    except Exception as exc:
         raise ReportError(f"could not run the report notebook: {type(exc).__name__}: {exc}") from None
     return nb
 
 
 def export_html(nb: Any, *, title: str) -> str:
     """The executed notebook as one self-contained page: no code, images embedded, no external links."""
-    HTMLExporter = import_extra("nbconvert", extra="report", purpose="the report").HTMLExporter  # noqa: N806
+    HTMLExporter = import_extra("nbconvert", extra="report", purpose="the report").HTMLExporter
     for i, cell in enumerate(nb.cells):  # stable ids: the same inputs give the same page
         cell["id"] = f"cell-{i}"
     exporter = HTMLExporter(template_name="basic")
@@ -429,8 +495,14 @@ def print_pdf(html_path: Path, pdf_path: Path, *, timeout: float = 120) -> Path:
     """Print an HTML file to PDF with headless Chromium (A4, paginated by the page's print CSS)."""
     chromium = find_chromium()
     with tempfile.TemporaryDirectory() as profile:
-        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
-               f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
+        cmd = [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf_path}",
+            html_path.resolve().as_uri(),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     if proc.returncode != 0 or not pdf_path.exists() or pdf_path.stat().st_size == 0:
         raise ReportError(f"Chromium could not print the report to PDF: {proc.stderr.strip()[-500:]}")
@@ -477,8 +549,11 @@ def render_report(
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{inventory.name}-rollout-report"
     params = {
-        "inventory": str(inventory), "compare_to": str(compare_to) if compare_to else None,
-        "assumptions": str(assumptions) if assumptions else None, "trials": int(trials), "seed": int(seed),
+        "inventory": str(inventory),
+        "compare_to": str(compare_to) if compare_to else None,
+        "assumptions": str(assumptions) if assumptions else None,
+        "trials": int(trials),
+        "seed": int(seed),
         "as_of": (as_of or dt.date.today()).isoformat(),
     }
     with tempfile.TemporaryDirectory() as tmp:

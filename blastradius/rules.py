@@ -24,6 +24,9 @@ from typing import Any
 
 import pandas as pd
 
+from blastradius.analysis import Analysis, WeightsLike, analysis_of
+from blastradius.domain import is_channel_out, is_recipient_action, plugins_by_connector
+from blastradius.errors import BlastRadiusError, UnknownIdError
 from blastradius.findings import Acceptance, Evidence, Finding, Severity, apply_acceptances, load_acceptances, locate
 from blastradius.model import (
     SENSITIVE_CLASSIFICATIONS,
@@ -37,9 +40,6 @@ from blastradius.model import (
     Reversibility,
     Tool,
 )
-from blastradius.analysis import Analysis, WeightsLike, analysis_of
-from blastradius.domain import is_channel_out, is_recipient_action, plugins_by_connector
-from blastradius.errors import BlastRadiusError, UnknownIdError
 from blastradius.reach import USABLE, ToolStatus, tool_status, tool_statuses
 from blastradius.scores import ActionScore, PluginScore, Scorer, is_high_impact
 
@@ -221,7 +221,7 @@ class Context:
         field = key.split(".", 1)[0].split("[", 1)[0]
         origin = self.inv.origin(f"{kind}.{field}", id) if field else None
         if origin is not None:
-            rest = key[len(field):]
+            rest = key[len(field) :]
             return Evidence(file=origin.file, path=origin.path + rest, detail=detail)
         origin = self.inv.origin(kind, id)
         if origin is None:  # not declared in any file (e.g. no governance config at all)
@@ -316,7 +316,11 @@ def _mega_connector(ctx: Context) -> Iterator[Finding]:
             "needs (blastradius.levers.with_connector_split), read-only where nothing writes.",
             evidence=(
                 ctx.evidence("connector", conn.id, "", "shared by " + ", ".join(p.id for p in plugins)),
-                *(ctx.evidence("connector", conn.id, k, f"{k} not set") for k in ("allowed_tables",) if conn.allowed_tables is None),
+                *(
+                    ctx.evidence("connector", conn.id, k, f"{k} not set")
+                    for k in ("allowed_tables",)
+                    if conn.allowed_tables is None
+                ),
             ),
         )
 
@@ -349,7 +353,11 @@ def _ungated_high_impact(ctx: Context) -> Iterator[Finding]:
                 severity = Severity.HIGH
             else:
                 severity = Severity.MEDIUM
-            undo = "cannot be undone" if tool.reversibility is Reversibility.IMMEDIATE else f"is {tool.reversibility.value}"
+            undo = (
+                "cannot be undone"
+                if tool.reversibility is Reversibility.IMMEDIATE
+                else f"is {tool.reversibility.value}"
+            )
             yield _finding(
                 "BR102",
                 severity=severity,
@@ -357,15 +365,22 @@ def _ungated_high_impact(ctx: Context) -> Iterator[Finding]:
                 subject=f"{p.id}:{conn.id}.{tool.name}",
                 message=f"Plugin '{p.id}' can {tool.action.value} through {conn.id}.{tool.name} with no approval: "
                 f"up to {tool.fan_out:,} per call, reaching {a.reach_records:,} records and {a.reach_people:,} people"
-                + (f" and {a.unknowns} {'dataset or group' if a.unknowns == 1 else 'datasets or groups'} of unknown size"
-                   if a.unknowns else "")
+                + (
+                    f" and {a.unknowns} {'dataset or group' if a.unknowns == 1 else 'datasets or groups'} of unknown size"
+                    if a.unknowns
+                    else ""
+                )
                 + f"; it {undo}.",
                 fix=f"Add '{conn.id}.{tool.name}' (or '{tool.action.value}') to the plugin's requires_approval, with a "
                 "prompt that states exactly what will happen; prefer a staged or soft-delete tool.",
                 evidence=(
                     ctx.evidence("plugin", p.id, "requires_approval", "does not name this tool or its action class"),
-                    ctx.evidence("connector", conn.id, "tools", f"{tool.name}: {tool.action.value}, fan_out {tool.fan_out:,}, "
-                                 f"{tool.reversibility.value}"),
+                    ctx.evidence(
+                        "connector",
+                        conn.id,
+                        "tools",
+                        f"{tool.name}: {tool.action.value}, fan_out {tool.fan_out:,}, {tool.reversibility.value}",
+                    ),
                 ),
             )
 
@@ -426,7 +441,8 @@ def _no_audit(ctx: Context) -> Iterator[Finding]:
             subject=conn.id,
             message=f"Connector '{conn.id}' keeps no per-call audit record"
             + (f"; it reaches sensitive tables ({', '.join(sensitive[:4])})" if sensitive else "")
-            + ("; it can write" if writes else "") + ".",
+            + ("; it can write" if writes else "")
+            + ".",
             fix="Set audit.log_every_query: true (actor, connector, data scope, approver, output hash).",
             evidence=(ctx.evidence("connector", conn.id, key, "missing" if conn.audit is None else "false"),),
         )
@@ -446,8 +462,10 @@ def _no_alert(ctx: Context) -> Iterator[Finding]:
         if not ctx.users_of.get(conn.id):
             continue
         audit = conn.audit
-        if any(t.action is ActionClass.READ for t in conn.tools) and ctx.reads_sensitive(conn) and (
-            audit is None or audit.alert_if_rows_returned_over is None
+        if (
+            any(t.action is ActionClass.READ for t in conn.tools)
+            and ctx.reads_sensitive(conn)
+            and (audit is None or audit.alert_if_rows_returned_over is None)
         ):
             yield _finding(
                 "BR105",
@@ -507,16 +525,15 @@ def _no_row_limit(ctx: Context) -> Iterator[Finding]:
         if not sensitive:
             continue
         rows = sum(
-            d.records or 0
-            for d in ctx.inv.datasets_by_system.get(conn.system or "", ())
-            if d.table_name in sensitive
+            d.records or 0 for d in ctx.inv.datasets_by_system.get(conn.system or "", ()) if d.table_name in sensitive
         )
         yield _finding(
             "BR107",
             subject_kind="connector",
             subject=conn.id,
             message=f"Connector '{conn.id}' can read {rows:,} sensitive records ({', '.join(sensitive[:5])}"
-            + (f" and {len(sensitive) - 5} more" if len(sensitive) > 5 else "") + ") with no row limit.",
+            + (f" and {len(sensitive) - 5} more" if len(sensitive) > 5 else "")
+            + ") with no row limit.",
             fix="Set row_limit to the largest result a legitimate task needs, and an alert below it.",
             evidence=(ctx.evidence("connector", conn.id, "row_limit", "not set"),),
         )
@@ -601,8 +618,14 @@ def _no_pause(ctx: Context) -> Iterator[Finding]:
                 message=f"Plugin '{p.id}' cannot be paused for all users: a bad run keeps going until each user stops.",
                 fix="Give it a kill switch (kill_switch.can_pause: true) that pauses it for everyone in one action, "
                 "and rehearse it.",
-                evidence=(ctx.evidence("plugin", p.id, "kill_switch" if ks is None else "kill_switch.can_pause",
-                                       "missing" if ks is None else "false"),),
+                evidence=(
+                    ctx.evidence(
+                        "plugin",
+                        p.id,
+                        "kill_switch" if ks is None else "kill_switch.can_pause",
+                        "missing" if ks is None else "false",
+                    ),
+                ),
             )
         elif ks.time_to_pause_seconds is None or ks.time_to_pause_seconds > HALT_TARGET_SECONDS:
             when = "an unknown time" if ks.time_to_pause_seconds is None else f"{ks.time_to_pause_seconds:,.0f} s"
@@ -648,7 +671,9 @@ def _no_revoke(ctx: Context) -> Iterator[Finding]:
                 subject=conn.id,
                 message=f"Connector '{conn.id}' has no way to revoke or freeze its access quickly.",
                 fix="Set up a one-step revocation (revocation.can_revoke: true) and measure how long it takes.",
-                evidence=(ctx.evidence("connector", conn.id, "revocation", "missing" if rv is None else "can_revoke: false"),),
+                evidence=(
+                    ctx.evidence("connector", conn.id, "revocation", "missing" if rv is None else "can_revoke: false"),
+                ),
             )
         elif rv.time_to_revoke_seconds is None or rv.time_to_revoke_seconds > HALT_TARGET_SECONDS:
             when = "an unknown time" if rv.time_to_revoke_seconds is None else f"{rv.time_to_revoke_seconds:,.0f} s"
@@ -734,7 +759,8 @@ def _tier(ctx: Context) -> Iterator[Finding]:
             message=f"Plugin '{p.id}' declares review tier {p.review_tier or 'none'}, but its work routes to tier "
             f"{r.tier} ({'; '.join(r.reasons)}).",
             fix=f"Set review_tier: {r.tier}"
-            + {3: " (dual review + audit log)", 2: " (a named reviewer signs off)", 1: " (spot-check)"}[r.tier] + ".",
+            + {3: " (dual review + audit log)", 2: " (a named reviewer signs off)", 1: " (spot-check)"}[r.tier]
+            + ".",
             evidence=(ctx.evidence("plugin", p.id, "review_tier", str(p.review_tier)),),
         )
 
@@ -763,7 +789,10 @@ def _auto_send(ctx: Context) -> Iterator[Finding]:
             f"{c.id}.{t.name}"
             for c, t, s in ctx.tools(p)
             if s is ToolStatus.UNGATED
-            and (t.action in (ActionClass.SIGN, ActionClass.PAY) or (t.action is ActionClass.SEND and c.leaves_org_for(t)))
+            and (
+                t.action in (ActionClass.SIGN, ActionClass.PAY)
+                or (t.action is ActionClass.SEND and c.leaves_org_for(t))
+            )
         ]
         if not tools:
             continue
@@ -775,7 +804,8 @@ def _auto_send(ctx: Context) -> Iterator[Finding]:
             message=f"Plugin '{p.id}' can commit the organisation externally with no human in the loop "
             f"({', '.join(tools)})" + (f", which the governance config prohibits: '{listed}'." if listed else "."),
             fix="Gate these tools (requires_approval) so a named person reviews each external commitment"
-            + ("" if listed else ", and add the use to governance.prohibited") + ".",
+            + ("" if listed else ", and add the use to governance.prohibited")
+            + ".",
             evidence=(
                 ctx.evidence("plugin", p.id, "requires_approval", "does not cover " + ", ".join(tools)),
                 *((ctx.evidence("governance", "governance", "prohibited", listed),) if listed else ()),
@@ -826,7 +856,8 @@ def _pii_export(ctx: Context) -> Iterator[Finding]:
             subject_kind="plugin",
             subject=p.id,
             message=f"Plugin '{p.id}' reads personal data ({', '.join(pii[:4])}) and can send it out through "
-            f"{', '.join(ways[:4])} with no approval" + (f", which the governance config prohibits: '{listed}'." if listed else "."),
+            f"{', '.join(ways[:4])} with no approval"
+            + (f", which the governance config prohibits: '{listed}'." if listed else "."),
             fix="Mask the personal columns, gate the channel out, or list the destination in "
             "governance.approved_destinations once it is approved.",
             evidence=(ctx.evidence("plugin", p.id, "connectors", "reads " + ", ".join(pii[:4])),),
@@ -853,7 +884,12 @@ def _trifecta(ctx: Context) -> Iterator[Finding]:
             continue
         ps = ctx.scores[p.id]
         sensitive = sorted(
-            {t for a in ps.actions if a.action is ActionClass.READ and a.status in _USABLE for t in ctx.read_tables(a)[1]}
+            {
+                t
+                for a in ps.actions
+                if a.action is ActionClass.READ and a.status in _USABLE
+                for t in ctx.read_tables(a)[1]
+            }
         )
         ways = _ways_out(ctx, p)
         if p.output is OutputDestination.EXTERNAL:
@@ -869,13 +905,18 @@ def _trifecta(ctx: Context) -> Iterator[Finding]:
             message=f"Plugin '{p.id}' reads untrusted content ({', '.join(untrusted[:3])}), can read sensitive data "
             f"({', '.join(sensitive[:4])}) and can reach the outside through "
             f"{', '.join(w for w, _ in ways[:4])}"
-            + (" with no approval." if open_ways else "; every channel out needs a human approval, which is then the "
-               "last defence."),
+            + (
+                " with no approval."
+                if open_ways
+                else "; every channel out needs a human approval, which is then the last defence."
+            ),
             fix="Break the trifecta: drop the untrusted source, narrow the sensitive reads, or gate (better: remove) "
             "every channel out of the organisation.",
             evidence=(
                 ctx.evidence("plugin", p.id, "connectors", "untrusted: " + ", ".join(untrusted[:3])),
-                ctx.evidence("plugin", p.id, "requires_approval", "open channels: " + (", ".join(open_ways[:4]) or "none")),
+                ctx.evidence(
+                    "plugin", p.id, "requires_approval", "open channels: " + (", ".join(open_ways[:4]) or "none")
+                ),
             ),
         )
 
@@ -991,9 +1032,7 @@ def _lint_rule(rule_id: str) -> RuleInfo:
     if rule_id in RULES:
         return RULES[rule_id]
     if rule_id in DIFF_RULES:
-        raise BlastRadiusError(
-            f"rule {rule_id} compares two snapshots: run `blastradius diff OLD NEW` to check it"
-        )
+        raise BlastRadiusError(f"rule {rule_id} compares two snapshots: run `blastradius diff OLD NEW` to check it")
     raise UnknownIdError("rule", rule_id, [*RULES, *DIFF_RULES], where="among the lint rules")
 
 

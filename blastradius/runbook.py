@@ -109,7 +109,8 @@ def runbook(
             )
         collateral = sorted({x for s in steps_c for x in s.shared_with})
         teams = sorted(
-            {u.team for x in collateral for u in inv.plugin_by_id[x].users} | {inv.plugin_by_id[x].owner for x in collateral}
+            {u.team for x in collateral for u in inv.plugin_by_id[x].users}
+            | {inv.plugin_by_id[x].owner for x in collateral}
         )
         connectors = [inv.connector_by_id[cid] for cid in dict.fromkeys(p.connector_ids)]
         revocable = bool(steps_c) and all(s.can_revoke and s.seconds is not None for s in steps_c)
@@ -144,7 +145,11 @@ def runbook(
                 how = f"freeze {s.connector} for {p.id} only (revoking it also stops {', '.join(s.shared_with)})"
             else:
                 how = f"revoke {s.connector}"
-            when = _seconds(s.seconds) if s.can_revoke else "no revocation path: ask the system owner to disable the credential"
+            when = (
+                _seconds(s.seconds)
+                if s.can_revoke
+                else "no revocation path: ask the system owner to disable the credential"
+            )
             steps.append(f"{how[0].upper()}{how[1:]} ({when}).")
         trail = tuple(s.connector for s in steps_c if s.audited)
         steps.append(

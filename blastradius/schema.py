@@ -32,7 +32,9 @@ class InventoryDocument(Record):
     people: tuple[PeopleGroup, ...] = ()
     policies: tuple[ConnectorPolicy, ...] = Field(default=(), description="Connector policies in the D6 shape.")
     governance: Governance | None = None
-    weights: dict[str, Any] | None = Field(default=None, description="Scoring weights over the defaults (docs/scoring.md).")
+    weights: dict[str, Any] | None = Field(
+        default=None, description="Scoring weights over the defaults (docs/scoring.md)."
+    )
     assumptions: dict[str, Any] | None = Field(
         default=None, description="Failure-simulation assumptions over the defaults (docs/simulation.md)."
     )
@@ -59,7 +61,10 @@ def inventory_schema() -> dict[str, Any]:
     weights.pop("required", None)  # every key has a default: a section overrides some of them
     defs["Weights"], defs["Acceptance"] = weights, acceptance
     props = defs["InventoryDocument"]["properties"]
-    props["weights"] = {"anyOf": [{"$ref": "#/$defs/Weights"}, {"type": "null"}], "description": props["weights"]["description"]}
+    props["weights"] = {
+        "anyOf": [{"$ref": "#/$defs/Weights"}, {"type": "null"}],
+        "description": props["weights"]["description"],
+    }
     props["acceptances"] = {
         "anyOf": [{"type": "array", "items": {"$ref": "#/$defs/Acceptance"}}, {"type": "null"}],
         "description": props["acceptances"]["description"],

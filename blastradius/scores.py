@@ -79,6 +79,7 @@ __all__ = [
 #: The failure classes of DOMAIN.md D5 that a single run can cause.
 FAILURE_CLASSES = ("wrong_action", "data_leakage", "wrong_output")
 
+
 def is_high_impact(tool: Tool, weights: Weights) -> bool:
     """:func:`blastradius.domain.is_high_impact` with the bulk-write threshold of ``weights``."""
     return _is_high_impact(tool, bulk_write_fan_out=weights.bulk_write_fan_out)
@@ -317,7 +318,9 @@ def _group_reach(
     known = [g.count if g.count is not None else 0 for g in people]
     external = [g.is_external for g in people]
     internal_weight, external_weight = w.people_weights["internal"], w.people_weights["external"]
-    weighted_people = sum(n * (external_weight if e else internal_weight) for n, e in zip(counts, external, strict=True))
+    weighted_people = sum(
+        n * (external_weight if e else internal_weight) for n, e in zip(counts, external, strict=True)
+    )
     return _GroupReach(
         index=index,
         connector=connector,
@@ -385,9 +388,15 @@ class _ConnectorUse:
         if self._columns is None:
             rows = [
                 (
-                    a.group.capability, a.group.reach, a.autonomy, a.group.read, _STATUS_ORDER.index(a.status),
-                    a.group.high_impact, bool(a.tools) and bool(a.group.positions or a.group.people_list),
-                    a.connector.system or "", a.group,
+                    a.group.capability,
+                    a.group.reach,
+                    a.autonomy,
+                    a.group.read,
+                    _STATUS_ORDER.index(a.status),
+                    a.group.high_impact,
+                    bool(a.tools) and bool(a.group.positions or a.group.people_list),
+                    a.connector.system or "",
+                    a.group,
                 )
                 for a in self.actions
             ]
@@ -542,7 +551,8 @@ class Scorer:
                 by_action.setdefault(tool.action, []).append(i)
             plan = _ConnectorPlan(
                 actions=tuple(
-                    (a, tuple(idx), _pick(tuple(idx))) for a, idx in sorted(by_action.items(), key=lambda kv: kv[0].value)
+                    (a, tuple(idx), _pick(tuple(idx)))
+                    for a, idx in sorted(by_action.items(), key=lambda kv: kv[0].value)
                 ),
                 outward=tuple(
                     (i, {s: f"{conn.id}.{t.name} ({s.value})" for s in _USABLE})
@@ -568,7 +578,9 @@ class Scorer:
                     self._action(conn, action, idx, pick(statuses), listed) for action, idx, pick in plan.actions
                 ),
                 outward=tuple(
-                    (_autonomy(statuses[i], w), labels[statuses[i]]) for i, labels in plan.outward if statuses[i] in _USABLE
+                    (_autonomy(statuses[i], w), labels[statuses[i]])
+                    for i, labels in plan.outward
+                    if statuses[i] in _USABLE
                 ),
             )
             if self.inv.connector_by_id.get(conn.id) is conn:
@@ -624,14 +636,20 @@ class Scorer:
             conn = self.inv.connector_by_id[cid]
             selectors, names = self._names(conn)
             # what its tools' statuses depend on: the connector, the plugin's tool subsets, the selectors naming them
-            given = _ALL_TOOLS if subsets == [None] else tuple(None if s is None else names.intersection(s) for s in subsets)
+            given = (
+                _ALL_TOOLS
+                if subsets == [None]
+                else tuple(None if s is None else names.intersection(s) for s in subsets)
+            )
             key = (cid, given, blocked & selectors, gated & selectors)
             use = shared.settings.get(key)
             if use is None:
                 use = shared.settings[key] = self._connector_use(plugin, conn, len(subsets))
             uses.append((cid, use))
         exfil, way_out = self._way_out(plugin, (o for _, use in uses for o in use.outward))
-        found = _PluginUses(uses=tuple(use for _, use in sorted(uses, key=lambda u: u[0])), exfil=exfil, way_out=way_out)
+        found = _PluginUses(
+            uses=tuple(use for _, use in sorted(uses, key=lambda u: u[0])), exfil=exfil, way_out=way_out
+        )
         if own:
             shared.plugin_uses[plugin.id] = found
         return found
@@ -641,7 +659,7 @@ class Scorer:
         found = self._uses(plugin)
         exfil = found.exfil
         actions, autonomy, blast = [], [], []
-        by_class = {c: 0.0 for c in FAILURE_CLASSES}
+        by_class = dict.fromkeys(FAILURE_CLASSES, 0.0)
         for use in found.uses:
             for a in use.actions:
                 aut = a.autonomy * exfil if a.action is ActionClass.READ else a.autonomy
@@ -653,8 +671,13 @@ class Scorer:
         output = self.output(plugin)
         by_class["wrong_output"] += output.blast_radius
         return _PluginParts(
-            plugin=plugin, actions=tuple(actions), autonomy=tuple(autonomy), blast_radius=tuple(blast),
-            way_out=found.way_out, output=output, by_class=by_class,
+            plugin=plugin,
+            actions=tuple(actions),
+            autonomy=tuple(autonomy),
+            blast_radius=tuple(blast),
+            way_out=found.way_out,
+            output=output,
+            by_class=by_class,
         )
 
     def plugin(self, plugin: Plugin) -> PluginScore:
@@ -746,9 +769,27 @@ def action_scores(source: Analysis | Inventory, *, weights: WeightsLike = None) 
 
 #: Columns of :func:`score_plugins`, in order.
 SCORE_COLUMNS = (
-    "plugin", "name", "owner", "department", "capability", "reach_records", "reach_people", "autonomy", "blast_radius",
-    "wrong_action", "data_leakage", "wrong_output", "sensitive_records", "external_people",
-    "ungated_high_impact", "gated_actions", "blocked_actions", "way_out", "unknowns", "unbounded_datasets", "users",
+    "plugin",
+    "name",
+    "owner",
+    "department",
+    "capability",
+    "reach_records",
+    "reach_people",
+    "autonomy",
+    "blast_radius",
+    "wrong_action",
+    "data_leakage",
+    "wrong_output",
+    "sensitive_records",
+    "external_people",
+    "ungated_high_impact",
+    "gated_actions",
+    "blocked_actions",
+    "way_out",
+    "unknowns",
+    "unbounded_datasets",
+    "users",
     "runs_per_day",
 )
 
@@ -786,7 +827,9 @@ def _dataset_union(
     slot = np.asarray(slots, dtype=np.int64)
     size = sizes[slot]
     ends = np.cumsum(size)
-    rows = np.repeat((np.cumsum(sizes) - sizes)[slot] - (ends - size), size) + np.arange(int(ends[-1]) if len(ends) else 0)
+    rows = np.repeat((np.cumsum(sizes) - sizes)[slot] - (ends - size), size) + np.arange(
+        int(ends[-1]) if len(ends) else 0
+    )
     owner = np.repeat(np.asarray(owners, dtype=np.int64), size)
     key = owner * (int(index.max(initial=0)) + 1) + index[rows]
     rec = records[rows]  # inf: unbounded
@@ -835,7 +878,12 @@ def _reach_totals(
     totals = {
         k: np.zeros(n, dtype=np.int64)
         for k in (
-            "records", "sensitive_records", "unknown_datasets", "unbounded_datasets", "people", "external_people",
+            "records",
+            "sensitive_records",
+            "unknown_datasets",
+            "unbounded_datasets",
+            "people",
+            "external_people",
             "unknown_people",
         )
     }
@@ -886,9 +934,12 @@ def _reach_totals(
     if owners_of:
         who, combo = (np.asarray(x, dtype=np.int64) for x in zip(*owners_of, strict=True))
         for name, values in (
-            ("records", records), ("sensitive_records", sensitive), ("unknown_datasets", unknown),
+            ("records", records),
+            ("sensitive_records", sensitive),
+            ("unknown_datasets", unknown),
             ("unbounded_datasets", unbounded),
-            ("people", np.asarray(people, dtype=np.int64)), ("external_people", np.asarray(external, dtype=np.int64)),
+            ("people", np.asarray(people, dtype=np.int64)),
+            ("external_people", np.asarray(external, dtype=np.int64)),
             ("unknown_people", np.asarray(unknown_people, dtype=np.int64)),
         ):
             totals[name] += _count(who, values[combo], n)
@@ -910,9 +961,9 @@ def _score_table(scorer: Scorer) -> pd.DataFrame:
     found = [scorer._uses(p) for p in plugins]
     uses = [use for f in found for use in f.uses]
     columns_of = [use.columns() for use in uses]
-    owner = np.repeat(
-        np.repeat(np.arange(n), [len(f.uses) for f in found]), [len(use.actions) for use in uses]
-    ).astype(np.int64)
+    owner = np.repeat(np.repeat(np.arange(n), [len(f.uses) for f in found]), [len(use.actions) for use in uses]).astype(
+        np.int64
+    )
     m = len(owner)
 
     def column(name: str, dtype: Any) -> np.ndarray:
@@ -960,7 +1011,8 @@ def _score_table(scorer: Scorer) -> pd.DataFrame:
         "gated_actions": np.bincount(owner[status == gated], minlength=n),
         "blocked_actions": np.bincount(owner[status == blocked], minlength=n),
         "way_out": [f.way_out for f in found],
-        "unknowns": reached["unknown_datasets"] + reached["unknown_people"]
+        "unknowns": reached["unknown_datasets"]
+        + reached["unknown_people"]
         + np.fromiter((not o.audience_known for o in outputs), np.int64, n),
         "unbounded_datasets": reached["unbounded_datasets"],
         "users": [sum(c for _, c in u) for u in users],

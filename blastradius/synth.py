@@ -122,15 +122,44 @@ _KINDS: dict[str, _Kind] = {
     k.kind: k
     for k in (
         _Kind(
-            kind="crm", vendors=("salesforce", "hubspot", "dynamics"), weight=1.0, pull=3.0,
+            kind="crm",
+            vendors=("salesforce", "hubspot", "dynamics"),
+            weight=1.0,
+            pull=3.0,
             approvers=("VP Ops", "Revenue Operations", "VP Sales"),
             tables=(
-                T(name="accounts", log10_records=4.7, columns="account_name:internal;industry:internal;billing_address:confidential;annual_revenue:financial;owner:internal"),
-                T(name="contacts", log10_records=5.3, people=("customers", "customers"), columns="full_name:pii;email:pii;phone:pii;personal_mobile:pii;date_of_birth:pii;title:internal;account_id:internal"),
-                T(name="leads", log10_records=5.7, people=("leads", "contacts"), columns="full_name:pii;email:pii;phone:pii;company:internal;lead_source:internal;score:internal"),
-                T(name="opportunities", log10_records=5.0, columns="name:internal;amount:financial;stage:internal;close_date:internal;discount_pct:confidential"),
-                T(name="activities", log10_records=6.7, columns="subject:internal;notes:confidential;contact_id:internal;owner:internal"),
-                T(name="cases", log10_records=5.5, columns="case_id:internal;subject:internal;description:confidential;contact_email:pii"),
+                T(
+                    name="accounts",
+                    log10_records=4.7,
+                    columns="account_name:internal;industry:internal;billing_address:confidential;annual_revenue:financial;owner:internal",
+                ),
+                T(
+                    name="contacts",
+                    log10_records=5.3,
+                    people=("customers", "customers"),
+                    columns="full_name:pii;email:pii;phone:pii;personal_mobile:pii;date_of_birth:pii;title:internal;account_id:internal",
+                ),
+                T(
+                    name="leads",
+                    log10_records=5.7,
+                    people=("leads", "contacts"),
+                    columns="full_name:pii;email:pii;phone:pii;company:internal;lead_source:internal;score:internal",
+                ),
+                T(
+                    name="opportunities",
+                    log10_records=5.0,
+                    columns="name:internal;amount:financial;stage:internal;close_date:internal;discount_pct:confidential",
+                ),
+                T(
+                    name="activities",
+                    log10_records=6.7,
+                    columns="subject:internal;notes:confidential;contact_id:internal;owner:internal",
+                ),
+                T(
+                    name="cases",
+                    log10_records=5.5,
+                    columns="case_id:internal;subject:internal;description:confidential;contact_email:pii",
+                ),
             ),
             tools=(
                 W(name="search_contacts", action="read", fan_out=200, targets=("contacts",)),
@@ -138,90 +167,225 @@ _KINDS: dict[str, _Kind] = {
                 W(name="search_leads", action="read", fan_out=200, targets=("leads",)),
                 W(name="update_opportunity", action="write", targets=("opportunities",)),
                 W(name="update_contact", action="write", targets=("contacts",)),
-                W(name="bulk_update_contacts", action="write", fan_out=5000, targets=("contacts", "leads"),
-                  description="Apply one field change to every contact or lead matching a filter."),
+                W(
+                    name="bulk_update_contacts",
+                    action="write",
+                    fan_out=5000,
+                    targets=("contacts", "leads"),
+                    description="Apply one field change to every contact or lead matching a filter.",
+                ),
                 W(name="delete_contact", action="delete", reversibility="soft-delete", targets=("contacts",)),
-                W(name="mass_delete_records", action="delete", fan_out=10000, reversibility="immediate",
-                  targets=("contacts", "leads", "accounts", "activities"),
-                  description="Hard-delete every record matching a filter, bypassing the recycle bin."),
+                W(
+                    name="mass_delete_records",
+                    action="delete",
+                    fan_out=10000,
+                    reversibility="immediate",
+                    targets=("contacts", "leads", "accounts", "activities"),
+                    description="Hard-delete every record matching a filter, bypassing the recycle bin.",
+                ),
                 W(name="export_report", action="read", fan_out=50000, description="Export a saved report as CSV."),
             ),
         ),
         _Kind(
-            kind="warehouse", vendors=("snowflake", "bigquery", "redshift", "databricks"), weight=1.2, pull=3.0,
+            kind="warehouse",
+            vendors=("snowflake", "bigquery", "redshift", "databricks"),
+            weight=1.2,
+            pull=3.0,
             approvers=("Data Platform Lead", "CDO", "CFO"),
             tables=(
-                T(name="deals", log10_records=6.1, classification="financial", columns="deal_id:internal;account_id:internal;amount:financial;stage:internal;region:internal"),
-                T(name="payroll", log10_records=4.9, classification="confidential", people=("employees", "employees"), per_person=24.0,
-                  columns="employee_id:internal;ssn:pii;bank_account:financial;comp_individual:financial;net_pay:financial;home_address:pii"),
-                T(name="customers_360", log10_records=5.3, people=("customers", "customers"), columns="customer_id:internal;full_name:pii;email:pii;lifetime_value:financial;churn_score:confidential;segment:internal"),
-                T(name="web_events", log10_records=8.6, columns="session_id:internal;ip_address:pii;page_url:public;user_agent:internal"),
-                T(name="gl_entries", log10_records=7.2, classification="financial", columns="entry_id:internal;account:internal;amount:financial;vendor_id:internal;memo:confidential"),
-                T(name="integration_credentials", log10_records=2.5, classification="credentials", copy_weight=0.03, columns="service:internal;api_key:credentials;owner:internal"),
-                T(name="forecasts", log10_records=4.5, columns="region:internal;quarter:internal;forecast_amount:financial;commit_amount:financial"),
-                T(name="product_usage", log10_records=8.1, columns="account_id:internal;feature:internal;events:internal;day:internal"),
-                T(name="support_history", log10_records=6.4, columns="ticket_id:internal;requester_email:pii;body:confidential;csat:internal"),
-                T(name="campaign_performance", log10_records=5.2, columns="campaign:internal;channel:internal;spend:financial;conversions:internal"),
-                T(name="regions", log10_records=1.7, columns="region:internal;territory_owner:internal;quota:financial"),
+                T(
+                    name="deals",
+                    log10_records=6.1,
+                    classification="financial",
+                    columns="deal_id:internal;account_id:internal;amount:financial;stage:internal;region:internal",
+                ),
+                T(
+                    name="payroll",
+                    log10_records=4.9,
+                    classification="confidential",
+                    people=("employees", "employees"),
+                    per_person=24.0,
+                    columns="employee_id:internal;ssn:pii;bank_account:financial;comp_individual:financial;net_pay:financial;home_address:pii",
+                ),
+                T(
+                    name="customers_360",
+                    log10_records=5.3,
+                    people=("customers", "customers"),
+                    columns="customer_id:internal;full_name:pii;email:pii;lifetime_value:financial;churn_score:confidential;segment:internal",
+                ),
+                T(
+                    name="web_events",
+                    log10_records=8.6,
+                    columns="session_id:internal;ip_address:pii;page_url:public;user_agent:internal",
+                ),
+                T(
+                    name="gl_entries",
+                    log10_records=7.2,
+                    classification="financial",
+                    columns="entry_id:internal;account:internal;amount:financial;vendor_id:internal;memo:confidential",
+                ),
+                T(
+                    name="integration_credentials",
+                    log10_records=2.5,
+                    classification="credentials",
+                    copy_weight=0.03,
+                    columns="service:internal;api_key:credentials;owner:internal",
+                ),
+                T(
+                    name="forecasts",
+                    log10_records=4.5,
+                    columns="region:internal;quarter:internal;forecast_amount:financial;commit_amount:financial",
+                ),
+                T(
+                    name="product_usage",
+                    log10_records=8.1,
+                    columns="account_id:internal;feature:internal;events:internal;day:internal",
+                ),
+                T(
+                    name="support_history",
+                    log10_records=6.4,
+                    columns="ticket_id:internal;requester_email:pii;body:confidential;csat:internal",
+                ),
+                T(
+                    name="campaign_performance",
+                    log10_records=5.2,
+                    columns="campaign:internal;channel:internal;spend:financial;conversions:internal",
+                ),
+                T(
+                    name="regions",
+                    log10_records=1.7,
+                    columns="region:internal;territory_owner:internal;quota:financial",
+                ),
             ),
             tools=(
                 W(name="run_sql", action="read", fan_out=1_000_000, description="Run a read-only SQL query."),
                 W(name="list_tables", action="read"),
-                W(name="run_dml", action="write", fan_out=1_000_000, description="Run INSERT, UPDATE or DELETE statements."),
-                W(name="export_query_results", action="share", fan_out=1000, leaves_org=True,
-                  description="Unload query results to an external bucket and return a signed link."),
+                W(
+                    name="run_dml",
+                    action="write",
+                    fan_out=1_000_000,
+                    description="Run INSERT, UPDATE or DELETE statements.",
+                ),
+                W(
+                    name="export_query_results",
+                    action="share",
+                    fan_out=1000,
+                    leaves_org=True,
+                    description="Unload query results to an external bucket and return a signed link.",
+                ),
             ),
         ),
         _Kind(
-            kind="email", vendors=("m365", "google-workspace"), weight=0.3, pull=2.5,
+            kind="email",
+            vendors=("m365", "google-workspace"),
+            weight=0.3,
+            pull=2.5,
             approvers=("IT Director", "CIO"),
             extra_people=(("external-correspondents", "contacts"),),
             tables=(
-                T(name="messages", log10_records=7.8, columns="subject:internal;body:confidential;sender:pii;recipients:pii"),
-                T(name="distribution_lists", log10_records=3.6, people=("mailing-list", "contacts"), columns="list:internal;member_email:pii"),
+                T(
+                    name="messages",
+                    log10_records=7.8,
+                    columns="subject:internal;body:confidential;sender:pii;recipients:pii",
+                ),
+                T(
+                    name="distribution_lists",
+                    log10_records=3.6,
+                    people=("mailing-list", "contacts"),
+                    columns="list:internal;member_email:pii",
+                ),
                 T(name="calendar_events", log10_records=6.4, columns="title:internal;attendees:pii;location:internal"),
             ),
             tools=(
-                W(name="search_mailbox", action="read", fan_out=100, targets=("messages",), untrusted=True,
-                  description="Search the user's mailbox, inbound mail included."),
+                W(
+                    name="search_mailbox",
+                    action="read",
+                    fan_out=100,
+                    targets=("messages",),
+                    untrusted=True,
+                    description="Search the user's mailbox, inbound mail included.",
+                ),
                 W(name="read_message", action="read", targets=("messages",), untrusted=True),
                 W(name="list_events", action="read", targets=("calendar_events",)),
                 W(name="draft_reply", action="write", reversibility="staged", targets=("messages",)),
                 W(name="send_email", action="send", fan_out=100, leaves_org=True),
-                W(name="send_bulk_email", action="send", fan_out=5000, leaves_org=True, targets=("@mailing-list",),
-                  description="Send one message to every member of a distribution list."),
+                W(
+                    name="send_bulk_email",
+                    action="send",
+                    fan_out=5000,
+                    leaves_org=True,
+                    targets=("@mailing-list",),
+                    description="Send one message to every member of a distribution list.",
+                ),
                 W(name="delete_message", action="delete", reversibility="soft-delete", targets=("messages",)),
             ),
         ),
         _Kind(
-            kind="chat", vendors=("slack", "teams-chat", "mattermost"), weight=0.3, pull=2.0,
+            kind="chat",
+            vendors=("slack", "teams-chat", "mattermost"),
+            weight=0.3,
+            pull=2.0,
             approvers=("IT Director", "Collaboration Lead"),
             tables=(
                 T(name="channel_history", log10_records=8.0, columns="channel:internal;author:pii;text:confidential"),
-                T(name="workspace_members", log10_records=3.6, people=("members", "employees"), per_person=1.05, columns="full_name:pii;email:pii;title:internal"),
+                T(
+                    name="workspace_members",
+                    log10_records=3.6,
+                    people=("members", "employees"),
+                    per_person=1.05,
+                    columns="full_name:pii;email:pii;title:internal",
+                ),
                 T(name="direct_messages", log10_records=7.7, columns="author:pii;text:confidential"),
-                T(name="shared_channels", log10_records=5.0, columns="channel:internal;external_org:internal;text:confidential"),
+                T(
+                    name="shared_channels",
+                    log10_records=5.0,
+                    columns="channel:internal;external_org:internal;text:confidential",
+                ),
             ),
             tools=(
                 W(name="search_messages", action="read", fan_out=200, targets=("channel_history",)),
-                W(name="read_shared_channel", action="read", targets=("shared_channels",), untrusted=True,
-                  description="Read a channel shared with another company."),
+                W(
+                    name="read_shared_channel",
+                    action="read",
+                    targets=("shared_channels",),
+                    untrusted=True,
+                    description="Read a channel shared with another company.",
+                ),
                 W(name="post_message", action="send", fan_out=1),
                 W(name="share_to_external_channel", action="share", fan_out=50, leaves_org=True),
                 W(name="delete_message", action="delete", reversibility="soft-delete", targets=("channel_history",)),
             ),
         ),
         _Kind(
-            kind="file-storage", vendors=("google-drive", "sharepoint", "box", "dropbox"), weight=0.9, pull=2.0,
+            kind="file-storage",
+            vendors=("google-drive", "sharepoint", "box", "dropbox"),
+            weight=0.9,
+            pull=2.0,
             approvers=("IT Director", "Records Manager"),
             tables=(
                 T(name="finance_shared", log10_records=4.8, columns="file_name:internal;content:financial"),
-                T(name="hr_records", log10_records=4.2, columns="file_name:internal;content:pii;ssn:pii;date_of_birth:pii"),
+                T(
+                    name="hr_records",
+                    log10_records=4.2,
+                    columns="file_name:internal;content:pii;ssn:pii;date_of_birth:pii",
+                ),
                 T(name="legal_matters", log10_records=4.4, columns="file_name:internal;content:confidential"),
                 T(name="marketing_assets", log10_records=4.8, columns="file_name:internal;content:public"),
-                T(name="legacy_exports", log10_records=5.0, unknown=True, classification="pii", copy_weight=0.2, columns=""),
+                T(
+                    name="legacy_exports",
+                    log10_records=5.0,
+                    unknown=True,
+                    classification="pii",
+                    copy_weight=0.2,
+                    columns="",
+                ),
                 T(name="engineering_docs", log10_records=5.1, columns="file_name:internal;content:internal"),
-                T(name="password_vault_export", log10_records=2.0, copy_weight=0.02, columns="file_name:internal;password:credentials"),
+                T(
+                    name="password_vault_export",
+                    log10_records=2.0,
+                    copy_weight=0.02,
+                    columns="file_name:internal;password:credentials",
+                ),
             ),
             tools=(
                 W(name="search_files", action="read", fan_out=100),
@@ -234,15 +398,41 @@ _KINDS: dict[str, _Kind] = {
             ),
         ),
         _Kind(
-            kind="hris", vendors=("workday", "bamboohr", "successfactors"), weight=0.3, pull=1.5,
+            kind="hris",
+            vendors=("workday", "bamboohr", "successfactors"),
+            weight=0.3,
+            pull=1.5,
             approvers=("CHRO", "People Operations"),
             tables=(
-                T(name="workers", log10_records=3.6, people=("workforce", "employees"), per_person=1.12,
-                  columns="employee_id:internal;full_name:pii;date_of_birth:pii;ssn:pii;home_address:pii;bank_account:financial"),
-                T(name="compensation", log10_records=3.8, per_person=3.0, columns="employee_id:internal;comp_individual:financial;salary_band:confidential"),
-                T(name="candidates", log10_records=4.6, people=("candidates", "candidates"), columns="full_name:pii;email:pii;resume:pii;stage:internal"),
-                T(name="performance_reviews", log10_records=4.0, columns="employee_id:internal;rating:confidential;notes:confidential"),
-                T(name="benefits_claims", log10_records=4.3, columns="employee_id:internal;diagnosis:health;amount:financial"),
+                T(
+                    name="workers",
+                    log10_records=3.6,
+                    people=("workforce", "employees"),
+                    per_person=1.12,
+                    columns="employee_id:internal;full_name:pii;date_of_birth:pii;ssn:pii;home_address:pii;bank_account:financial",
+                ),
+                T(
+                    name="compensation",
+                    log10_records=3.8,
+                    per_person=3.0,
+                    columns="employee_id:internal;comp_individual:financial;salary_band:confidential",
+                ),
+                T(
+                    name="candidates",
+                    log10_records=4.6,
+                    people=("candidates", "candidates"),
+                    columns="full_name:pii;email:pii;resume:pii;stage:internal",
+                ),
+                T(
+                    name="performance_reviews",
+                    log10_records=4.0,
+                    columns="employee_id:internal;rating:confidential;notes:confidential",
+                ),
+                T(
+                    name="benefits_claims",
+                    log10_records=4.3,
+                    columns="employee_id:internal;diagnosis:health;amount:financial",
+                ),
             ),
             tools=(
                 W(name="search_workers", action="read", fan_out=100, targets=("workers",)),
@@ -254,10 +444,18 @@ _KINDS: dict[str, _Kind] = {
             ),
         ),
         _Kind(
-            kind="ticketing", vendors=("zendesk", "servicenow", "freshdesk"), weight=0.5, pull=2.0,
+            kind="ticketing",
+            vendors=("zendesk", "servicenow", "freshdesk"),
+            weight=0.5,
+            pull=2.0,
             approvers=("Support Director", "IT Director"),
             tables=(
-                T(name="tickets", log10_records=6.4, people=("requesters", "customers"), columns="ticket_id:internal;requester_email:pii;subject:internal;body:confidential"),
+                T(
+                    name="tickets",
+                    log10_records=6.4,
+                    people=("requesters", "customers"),
+                    columns="ticket_id:internal;requester_email:pii;subject:internal;body:confidential",
+                ),
                 T(name="attachments", log10_records=6.0, columns="file_name:internal;content:confidential"),
                 T(name="macros", log10_records=2.5, columns="title:internal;body:internal"),
                 T(name="end_users", log10_records=5.6, columns="full_name:pii;email:pii;phone:pii"),
@@ -273,15 +471,35 @@ _KINDS: dict[str, _Kind] = {
             ),
         ),
         _Kind(
-            kind="billing", vendors=("zuora", "chargebee", "stripe-billing"), weight=0.3, pull=1.5,
+            kind="billing",
+            vendors=("zuora", "chargebee", "stripe-billing"),
+            weight=0.3,
+            pull=1.5,
             approvers=("Finance", "Controller"),
             tables=(
-                T(name="billing_accounts", log10_records=4.7, people=("billing-contacts", "customers"),
-                  columns="company:internal;billing_contact_email:pii;billing_address:pii;tax_id:confidential"),
-                T(name="invoices", log10_records=6.2, classification="financial", columns="invoice_id:internal;amount:financial;account_id:internal"),
-                T(name="payment_methods", log10_records=4.7, columns="account_id:internal;card_number:financial;card_expiry:financial"),
+                T(
+                    name="billing_accounts",
+                    log10_records=4.7,
+                    people=("billing-contacts", "customers"),
+                    columns="company:internal;billing_contact_email:pii;billing_address:pii;tax_id:confidential",
+                ),
+                T(
+                    name="invoices",
+                    log10_records=6.2,
+                    classification="financial",
+                    columns="invoice_id:internal;amount:financial;account_id:internal",
+                ),
+                T(
+                    name="payment_methods",
+                    log10_records=4.7,
+                    columns="account_id:internal;card_number:financial;card_expiry:financial",
+                ),
                 T(name="subscriptions", log10_records=5.0, columns="account_id:internal;plan:internal;mrr:financial"),
-                T(name="usage_records", log10_records=8.3, columns="account_id:internal;metric:internal;quantity:internal"),
+                T(
+                    name="usage_records",
+                    log10_records=8.3,
+                    columns="account_id:internal;metric:internal;quantity:internal",
+                ),
             ),
             tools=(
                 W(name="search_accounts", action="read", fan_out=100, targets=("billing_accounts",)),
@@ -293,28 +511,58 @@ _KINDS: dict[str, _Kind] = {
             ),
         ),
         _Kind(
-            kind="payments", vendors=("kyriba", "bill-com", "adyen"), weight=0.2, pull=1.2,
+            kind="payments",
+            vendors=("kyriba", "bill-com", "adyen"),
+            weight=0.2,
+            pull=1.2,
             approvers=("Treasurer", "CFO"),
             tables=(
-                T(name="payees", log10_records=3.8, people=("payees", "suppliers"),
-                  columns="payee_name:internal;bank_account:financial;iban:financial;tax_id:confidential;remit_email:pii"),
-                T(name="payments", log10_records=5.5, classification="financial", columns="payment_id:internal;amount:financial;payee_id:internal"),
-                T(name="payment_batches", log10_records=3.4, classification="financial", columns="batch_id:internal;total:financial;status:internal"),
+                T(
+                    name="payees",
+                    log10_records=3.8,
+                    people=("payees", "suppliers"),
+                    columns="payee_name:internal;bank_account:financial;iban:financial;tax_id:confidential;remit_email:pii",
+                ),
+                T(
+                    name="payments",
+                    log10_records=5.5,
+                    classification="financial",
+                    columns="payment_id:internal;amount:financial;payee_id:internal",
+                ),
+                T(
+                    name="payment_batches",
+                    log10_records=3.4,
+                    classification="financial",
+                    columns="batch_id:internal;total:financial;status:internal",
+                ),
             ),
             tools=(
                 W(name="list_payments", action="read", fan_out=500, targets=("payments", "payment_batches")),
                 W(name="create_payment", action="write", reversibility="staged", targets=("payments",)),
-                W(name="release_payment_batch", action="pay", fan_out=500, leaves_org=True, targets=("payment_batches",),
-                  description="Release a batch of payments to the bank."),
+                W(
+                    name="release_payment_batch",
+                    action="pay",
+                    fan_out=500,
+                    leaves_org=True,
+                    targets=("payment_batches",),
+                    description="Release a batch of payments to the bank.",
+                ),
                 W(name="update_payee_bank_details", action="write", targets=("payees",)),
             ),
         ),
         _Kind(
-            kind="clm", vendors=("ironclad", "docusign-clm", "icertis"), weight=0.2, pull=1.2,
+            kind="clm",
+            vendors=("ironclad", "docusign-clm", "icertis"),
+            weight=0.2,
+            pull=1.2,
             approvers=("General Counsel", "Legal Ops"),
             tables=(
-                T(name="contracts", log10_records=4.6, people=("counterparties", "partners"),
-                  columns="counterparty:internal;value:financial;terms:confidential;signatory_email:pii"),
+                T(
+                    name="contracts",
+                    log10_records=4.6,
+                    people=("counterparties", "partners"),
+                    columns="counterparty:internal;value:financial;terms:confidential;signatory_email:pii",
+                ),
                 T(name="clauses", log10_records=4.0, columns="clause:internal;text:internal"),
                 T(name="amendments", log10_records=4.1, columns="contract_id:internal;terms:confidential"),
             ),
@@ -326,7 +574,10 @@ _KINDS: dict[str, _Kind] = {
             ),
         ),
         _Kind(
-            kind="wiki", vendors=("confluence", "notion"), weight=0.3, pull=1.5,
+            kind="wiki",
+            vendors=("confluence", "notion"),
+            weight=0.3,
+            pull=1.5,
             approvers=("Team Lead", "IT Director"),
             tables=(
                 T(name="pages", log10_records=5.8, columns="title:internal;body:internal"),
@@ -341,7 +592,11 @@ _KINDS: dict[str, _Kind] = {
             ),
         ),
         _Kind(
-            kind="web", vendors=("web-search", "web-fetch"), weight=0.15, pull=1.0, leaves_org=True,
+            kind="web",
+            vendors=("web-search", "web-fetch"),
+            weight=0.15,
+            pull=1.0,
+            leaves_org=True,
             approvers=("IT Director",),
             tables=(T(name="search_results", log10_records=9.0, unknown=True, columns="url:public;snippet:public"),),
             tools=(
@@ -350,7 +605,10 @@ _KINDS: dict[str, _Kind] = {
             ),
         ),
         _Kind(
-            kind="code", vendors=("github", "gitlab"), weight=0.3, pull=1.5,
+            kind="code",
+            vendors=("github", "gitlab"),
+            weight=0.3,
+            pull=1.5,
             approvers=("VP Engineering", "Platform Lead"),
             tables=(
                 T(name="repositories", log10_records=3.8, columns="name:internal;source:confidential"),
@@ -367,10 +625,18 @@ _KINDS: dict[str, _Kind] = {
             ),
         ),
         _Kind(
-            kind="marketing", vendors=("marketo", "braze", "mailchimp"), weight=0.25, pull=1.2,
+            kind="marketing",
+            vendors=("marketo", "braze", "mailchimp"),
+            weight=0.25,
+            pull=1.2,
             approvers=("CMO", "Marketing Ops"),
             tables=(
-                T(name="subscribers", log10_records=6.0, people=("subscribers", "contacts"), columns="email:pii;full_name:pii;consent:internal;country:internal"),
+                T(
+                    name="subscribers",
+                    log10_records=6.0,
+                    people=("subscribers", "contacts"),
+                    columns="email:pii;full_name:pii;consent:internal;country:internal",
+                ),
                 T(name="campaigns", log10_records=3.4, columns="name:internal;budget:financial"),
                 T(name="email_events", log10_records=8.2, columns="email:pii;event:internal;campaign:internal"),
                 T(name="segments", log10_records=2.9, columns="name:internal;rule:internal"),
@@ -379,18 +645,46 @@ _KINDS: dict[str, _Kind] = {
                 W(name="list_campaigns", action="read", targets=("campaigns",)),
                 W(name="search_subscribers", action="read", fan_out=1000, targets=("subscribers",)),
                 W(name="update_segment", action="write", fan_out=10000, targets=("segments", "subscribers")),
-                W(name="send_campaign", action="send", fan_out=100_000, leaves_org=True, targets=("@subscribers",),
-                  description="Send a campaign to every subscriber of a segment."),
+                W(
+                    name="send_campaign",
+                    action="send",
+                    fan_out=100_000,
+                    leaves_org=True,
+                    targets=("@subscribers",),
+                    description="Send a campaign to every subscriber of a segment.",
+                ),
             ),
         ),
         _Kind(
-            kind="erp", vendors=("netsuite", "sap", "oracle-erp"), weight=0.3, pull=1.5,
+            kind="erp",
+            vendors=("netsuite", "sap", "oracle-erp"),
+            weight=0.3,
+            pull=1.5,
             approvers=("Controller", "CFO"),
             tables=(
-                T(name="vendors", log10_records=3.6, people=("suppliers", "suppliers"), columns="vendor_name:internal;bank_account:financial;tax_id:confidential"),
-                T(name="purchase_orders", log10_records=5.4, classification="financial", columns="po_id:internal;amount:financial;vendor_id:internal"),
-                T(name="journal_entries", log10_records=7.1, classification="financial", columns="entry_id:internal;amount:financial;memo:confidential"),
-                T(name="expense_reports", log10_records=5.3, columns="employee_id:internal;amount:financial;receipt:confidential"),
+                T(
+                    name="vendors",
+                    log10_records=3.6,
+                    people=("suppliers", "suppliers"),
+                    columns="vendor_name:internal;bank_account:financial;tax_id:confidential",
+                ),
+                T(
+                    name="purchase_orders",
+                    log10_records=5.4,
+                    classification="financial",
+                    columns="po_id:internal;amount:financial;vendor_id:internal",
+                ),
+                T(
+                    name="journal_entries",
+                    log10_records=7.1,
+                    classification="financial",
+                    columns="entry_id:internal;amount:financial;memo:confidential",
+                ),
+                T(
+                    name="expense_reports",
+                    log10_records=5.3,
+                    columns="employee_id:internal;amount:financial;receipt:confidential",
+                ),
             ),
             tools=(
                 W(name="search_vendors", action="read", fan_out=100, targets=("vendors",)),
@@ -405,14 +699,42 @@ _KINDS: dict[str, _Kind] = {
 del T, W
 
 #: The first systems, in order: the core of a company's stack. Further systems are drawn by kind weight.
-_CORE_KINDS = ("crm", "warehouse", "email", "ticketing", "file-storage", "hris", "chat", "billing", "web",
-               "payments", "clm", "wiki", "code", "marketing", "erp")
+_CORE_KINDS = (
+    "crm",
+    "warehouse",
+    "email",
+    "ticketing",
+    "file-storage",
+    "hris",
+    "chat",
+    "billing",
+    "web",
+    "payments",
+    "clm",
+    "wiki",
+    "code",
+    "marketing",
+    "erp",
+)
 
 #: Column names that identify a person or open an account (denied by careful connectors).
-_HIGH_RISK_NAMES = frozenset({
-    "ssn", "bank_account", "iban", "tax_id", "card_number", "date_of_birth", "personal_mobile",
-    "home_address", "comp_individual", "api_key", "password", "diagnosis", "value",
-})
+_HIGH_RISK_NAMES = frozenset(
+    {
+        "ssn",
+        "bank_account",
+        "iban",
+        "tax_id",
+        "card_number",
+        "date_of_birth",
+        "personal_mobile",
+        "home_address",
+        "comp_individual",
+        "api_key",
+        "password",
+        "diagnosis",
+        "value",
+    }
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -427,77 +749,168 @@ class _Department:
 
 D = _Department
 _DEPARTMENTS: tuple[_Department, ...] = (
-    D(id="finance", weight=0.08, teams=("fpa", "accounting", "ap", "treasury", "tax"),
-      kinds=("warehouse", "erp", "billing", "payments", "file-storage", "email", "chat"), external=0.25,
-      purposes=(("month-end-close", "Reconciles the ledger and drafts the close checklist."),
-                ("ap-autopilot", "Matches invoices to purchase orders and releases payment batches."),
-                ("forecast-assistant", "Builds the weekly forecast from pipeline and bookings."),
-                ("collections-outreach", "Chases overdue invoices by email."),
-                ("expense-audit", "Flags out-of-policy expense reports."))),
-    D(id="sales", weight=0.20, teams=("ae", "sdr", "ops", "solutions", "enablement", "partnerships"),
-      kinds=("crm", "email", "warehouse", "clm", "chat", "web"), external=0.6,
-      purposes=(("pipeline-review", "Reviews open opportunities and drafts follow-ups."),
-                ("prospect-outreach", "Writes and sends first-touch emails to leads."),
-                ("crm-hygiene", "Merges, updates and deletes duplicate contacts."),
-                ("account-research", "Summarises an account before a call."),
-                ("deal-desk", "Drafts order forms and sends them for signature."))),
-    D(id="legal", weight=0.03, teams=("commercial", "privacy", "corporate", "ip"),
-      kinds=("clm", "file-storage", "email", "web", "chat"), external=0.4,
-      purposes=(("contract-review", "Redlines inbound contracts against the playbook."),
-                ("nda-autopilot", "Drafts, sends and countersigns standard NDAs."),
-                ("privacy-requests", "Finds and exports a data subject's records."),
-                ("legal-research", "Researches case law and regulations."))),
-    D(id="hr", weight=0.05, teams=("recruiting", "people-ops", "comp-benefits", "learning"),
-      kinds=("hris", "email", "file-storage", "chat", "wiki", "warehouse"), external=0.2,
-      purposes=(("recruiting-assistant", "Screens candidates, schedules interviews and sends offers."),
-                ("people-analytics", "Answers headcount and attrition questions."),
-                ("onboarding-buddy", "Guides new hires through their first weeks."),
-                ("policy-qa", "Answers questions on HR policies."))),
-    D(id="marketing", weight=0.07, teams=("campaigns", "content", "product-marketing", "events", "growth"),
-      kinds=("marketing", "crm", "email", "web", "warehouse", "file-storage"), external=0.7,
-      purposes=(("renewal-campaigns", "Sends renewal campaigns to customer contacts."),
-                ("competitive-intel", "Tracks competitors on the web and files briefs."),
-                ("content-drafts", "Drafts blog posts and social copy."),
-                ("audience-builder", "Builds campaign segments from CRM and usage data."),
-                ("event-followups", "Emails event attendees after the event."))),
-    D(id="support", weight=0.14, teams=("tier1", "tier2", "success", "onboarding", "escalations"),
-      kinds=("ticketing", "crm", "billing", "email", "wiki", "chat"), external=0.8,
-      purposes=(("support-autoresponder", "Answers inbound tickets and closes solved ones."),
-                ("ticket-triage", "Tags and routes new tickets."),
-                ("refund-assistant", "Reviews refund requests and applies refunds."),
-                ("kb-writer", "Turns solved tickets into help-center articles."),
-                ("churn-rescue", "Finds at-risk accounts and emails them offers."))),
-    D(id="engineering", weight=0.20, teams=("platform", "backend", "frontend", "mobile", "sre", "qa"),
-      kinds=("code", "wiki", "chat", "web", "ticketing", "warehouse"), external=0.1,
-      purposes=(("oncall-assistant", "Summarises alerts and posts updates during incidents."),
-                ("code-review", "Reviews pull requests and suggests fixes."),
-                ("release-notes", "Writes release notes from merged pull requests."),
-                ("dependency-bot", "Opens and merges dependency upgrades."))),
-    D(id="operations", weight=0.05, teams=("bizops", "facilities", "supply-chain", "revops"),
-      kinds=("ticketing", "warehouse", "erp", "payments", "file-storage", "email"), external=0.2,
-      purposes=(("vendor-onboarding", "Collects supplier details and sets them up for payment."),
-                ("ops-reporting", "Writes the weekly operations report."),
-                ("order-exceptions", "Resolves stuck orders."))),
-    D(id="it", weight=0.04, teams=("helpdesk", "identity", "endpoint"),
-      kinds=("ticketing", "code", "wiki", "chat", "hris", "file-storage"), external=0.05,
-      purposes=(("helpdesk-bot", "Answers IT tickets and resets access."),
-                ("access-reviews", "Prepares quarterly access reviews."))),
-    D(id="product", weight=0.05, teams=("pm", "design", "research"),
-      kinds=("warehouse", "wiki", "chat", "ticketing", "web", "code"), external=0.1,
-      purposes=(("feedback-synthesis", "Clusters customer feedback into themes."),
-                ("usage-insights", "Answers product usage questions."))),
-    D(id="data", weight=0.03, teams=("analytics", "data-eng", "ml"),
-      kinds=("warehouse", "file-storage", "code", "chat", "wiki"), external=0.05,
-      purposes=(("sql-copilot", "Writes and runs SQL for analysts."),
-                ("data-quality", "Finds and fixes broken pipelines."))),
-    D(id="security", weight=0.02, teams=("secops", "grc", "appsec"),
-      kinds=("code", "ticketing", "chat", "wiki", "warehouse", "web"), external=0.05,
-      purposes=(("alert-triage", "Triages security alerts."),
-                ("phishing-review", "Reviews reported phishing emails."))),
-    D(id="procurement", weight=0.02, teams=("sourcing", "vendor-mgmt"),
-      kinds=("erp", "payments", "clm", "email", "file-storage"), external=0.4,
-      purposes=(("sourcing-assistant", "Compares supplier quotes."),
-                ("po-approvals", "Approves purchase orders under the threshold."))),
+    D(
+        id="finance",
+        weight=0.08,
+        teams=("fpa", "accounting", "ap", "treasury", "tax"),
+        kinds=("warehouse", "erp", "billing", "payments", "file-storage", "email", "chat"),
+        external=0.25,
+        purposes=(
+            ("month-end-close", "Reconciles the ledger and drafts the close checklist."),
+            ("ap-autopilot", "Matches invoices to purchase orders and releases payment batches."),
+            ("forecast-assistant", "Builds the weekly forecast from pipeline and bookings."),
+            ("collections-outreach", "Chases overdue invoices by email."),
+            ("expense-audit", "Flags out-of-policy expense reports."),
+        ),
+    ),
+    D(
+        id="sales",
+        weight=0.20,
+        teams=("ae", "sdr", "ops", "solutions", "enablement", "partnerships"),
+        kinds=("crm", "email", "warehouse", "clm", "chat", "web"),
+        external=0.6,
+        purposes=(
+            ("pipeline-review", "Reviews open opportunities and drafts follow-ups."),
+            ("prospect-outreach", "Writes and sends first-touch emails to leads."),
+            ("crm-hygiene", "Merges, updates and deletes duplicate contacts."),
+            ("account-research", "Summarises an account before a call."),
+            ("deal-desk", "Drafts order forms and sends them for signature."),
+        ),
+    ),
+    D(
+        id="legal",
+        weight=0.03,
+        teams=("commercial", "privacy", "corporate", "ip"),
+        kinds=("clm", "file-storage", "email", "web", "chat"),
+        external=0.4,
+        purposes=(
+            ("contract-review", "Redlines inbound contracts against the playbook."),
+            ("nda-autopilot", "Drafts, sends and countersigns standard NDAs."),
+            ("privacy-requests", "Finds and exports a data subject's records."),
+            ("legal-research", "Researches case law and regulations."),
+        ),
+    ),
+    D(
+        id="hr",
+        weight=0.05,
+        teams=("recruiting", "people-ops", "comp-benefits", "learning"),
+        kinds=("hris", "email", "file-storage", "chat", "wiki", "warehouse"),
+        external=0.2,
+        purposes=(
+            ("recruiting-assistant", "Screens candidates, schedules interviews and sends offers."),
+            ("people-analytics", "Answers headcount and attrition questions."),
+            ("onboarding-buddy", "Guides new hires through their first weeks."),
+            ("policy-qa", "Answers questions on HR policies."),
+        ),
+    ),
+    D(
+        id="marketing",
+        weight=0.07,
+        teams=("campaigns", "content", "product-marketing", "events", "growth"),
+        kinds=("marketing", "crm", "email", "web", "warehouse", "file-storage"),
+        external=0.7,
+        purposes=(
+            ("renewal-campaigns", "Sends renewal campaigns to customer contacts."),
+            ("competitive-intel", "Tracks competitors on the web and files briefs."),
+            ("content-drafts", "Drafts blog posts and social copy."),
+            ("audience-builder", "Builds campaign segments from CRM and usage data."),
+            ("event-followups", "Emails event attendees after the event."),
+        ),
+    ),
+    D(
+        id="support",
+        weight=0.14,
+        teams=("tier1", "tier2", "success", "onboarding", "escalations"),
+        kinds=("ticketing", "crm", "billing", "email", "wiki", "chat"),
+        external=0.8,
+        purposes=(
+            ("support-autoresponder", "Answers inbound tickets and closes solved ones."),
+            ("ticket-triage", "Tags and routes new tickets."),
+            ("refund-assistant", "Reviews refund requests and applies refunds."),
+            ("kb-writer", "Turns solved tickets into help-center articles."),
+            ("churn-rescue", "Finds at-risk accounts and emails them offers."),
+        ),
+    ),
+    D(
+        id="engineering",
+        weight=0.20,
+        teams=("platform", "backend", "frontend", "mobile", "sre", "qa"),
+        kinds=("code", "wiki", "chat", "web", "ticketing", "warehouse"),
+        external=0.1,
+        purposes=(
+            ("oncall-assistant", "Summarises alerts and posts updates during incidents."),
+            ("code-review", "Reviews pull requests and suggests fixes."),
+            ("release-notes", "Writes release notes from merged pull requests."),
+            ("dependency-bot", "Opens and merges dependency upgrades."),
+        ),
+    ),
+    D(
+        id="operations",
+        weight=0.05,
+        teams=("bizops", "facilities", "supply-chain", "revops"),
+        kinds=("ticketing", "warehouse", "erp", "payments", "file-storage", "email"),
+        external=0.2,
+        purposes=(
+            ("vendor-onboarding", "Collects supplier details and sets them up for payment."),
+            ("ops-reporting", "Writes the weekly operations report."),
+            ("order-exceptions", "Resolves stuck orders."),
+        ),
+    ),
+    D(
+        id="it",
+        weight=0.04,
+        teams=("helpdesk", "identity", "endpoint"),
+        kinds=("ticketing", "code", "wiki", "chat", "hris", "file-storage"),
+        external=0.05,
+        purposes=(
+            ("helpdesk-bot", "Answers IT tickets and resets access."),
+            ("access-reviews", "Prepares quarterly access reviews."),
+        ),
+    ),
+    D(
+        id="product",
+        weight=0.05,
+        teams=("pm", "design", "research"),
+        kinds=("warehouse", "wiki", "chat", "ticketing", "web", "code"),
+        external=0.1,
+        purposes=(
+            ("feedback-synthesis", "Clusters customer feedback into themes."),
+            ("usage-insights", "Answers product usage questions."),
+        ),
+    ),
+    D(
+        id="data",
+        weight=0.03,
+        teams=("analytics", "data-eng", "ml"),
+        kinds=("warehouse", "file-storage", "code", "chat", "wiki"),
+        external=0.05,
+        purposes=(
+            ("sql-copilot", "Writes and runs SQL for analysts."),
+            ("data-quality", "Finds and fixes broken pipelines."),
+        ),
+    ),
+    D(
+        id="security",
+        weight=0.02,
+        teams=("secops", "grc", "appsec"),
+        kinds=("code", "ticketing", "chat", "wiki", "warehouse", "web"),
+        external=0.05,
+        purposes=(
+            ("alert-triage", "Triages security alerts."),
+            ("phishing-review", "Reviews reported phishing emails."),
+        ),
+    ),
+    D(
+        id="procurement",
+        weight=0.02,
+        teams=("sourcing", "vendor-mgmt"),
+        kinds=("erp", "payments", "clm", "email", "file-storage"),
+        external=0.4,
+        purposes=(
+            ("sourcing-assistant", "Compares supplier quotes."),
+            ("po-approvals", "Approves purchase orders under the threshold."),
+        ),
+    ),
 )
 del D
 _DEPT_BY_ID = {d.id: d for d in _DEPARTMENTS}
@@ -530,8 +943,9 @@ def _check_counts(people: int, plugins: int, connectors: int, systems: int, data
         )
 
 
-def _split(total: int, weights: np.ndarray, rng: np.random.Generator, *, minimum: int = 1,
-           concentration: float | None = 50.0) -> np.ndarray:
+def _split(
+    total: int, weights: np.ndarray, rng: np.random.Generator, *, minimum: int = 1, concentration: float | None = 50.0
+) -> np.ndarray:
     """Split ``total`` into ``len(weights)`` whole parts of at least ``minimum``, summing exactly to ``total``.
 
     Proportions are drawn from a Dirichlet around ``weights`` (``concentration``
@@ -606,8 +1020,11 @@ def _teams(people: int, rng: np.random.Generator) -> tuple[list[dict[str, Any]],
         for i, size in enumerate(sizes):
             base = dept.teams[i % len(dept.teams)]
             rnd = i // len(dept.teams)
-            suffix = base if rnd == 0 else (
-                f"{base}-{_TEAM_REGIONS[rnd - 1]}" if rnd <= len(_TEAM_REGIONS) else f"{base}-{rnd + 1}")
+            suffix = (
+                base
+                if rnd == 0
+                else (f"{base}-{_TEAM_REGIONS[rnd - 1]}" if rnd <= len(_TEAM_REGIONS) else f"{base}-{rnd + 1}")
+            )
             team_id = f"{dept.id}-{suffix}"
             teams.append({"id": team_id, "department": dept.id, "headcount": int(size)})
             entries.append((team_id, int(size)))
@@ -625,8 +1042,9 @@ def _systems(n: int, rng: np.random.Generator) -> list[_Kind]:
     return core + [_KINDS[names[i]] for i in extra]
 
 
-def _datasets(kinds: list[_Kind], datasets: int, people: int, rng: np.random.Generator
-              ) -> tuple[list[_SystemOut], list[dict[str, Any]], list[dict[str, Any]]]:
+def _datasets(
+    kinds: list[_Kind], datasets: int, people: int, rng: np.random.Generator
+) -> tuple[list[_SystemOut], list[dict[str, Any]], list[dict[str, Any]]]:
     """Systems with their tables (rows of datasets.csv) and people groups."""
     appetite = np.array([{"warehouse": 6.0, "file-storage": 3.0, "web": 0.2}.get(k.kind, 1.0) for k in kinds])
     per_system = _split(datasets, appetite * np.array([len(k.tables) for k in kinds]), rng, concentration=8.0)
@@ -637,7 +1055,9 @@ def _datasets(kinds: list[_Kind], datasets: int, people: int, rng: np.random.Gen
     parsed: dict[str, list[tuple[str, str]]] = {}
     systems: list[_SystemOut] = []
     for s, (kind, count) in enumerate(zip(kinds, per_system, strict=True)):
-        sys_id = _unique(kind.vendors[0] if s < len(_CORE_KINDS) else kind.vendors[int(rng.integers(len(kind.vendors)))], taken_ids)
+        sys_id = _unique(
+            kind.vendors[0] if s < len(_CORE_KINDS) else kind.vendors[int(rng.integers(len(kind.vendors)))], taken_ids
+        )
         base = list(kind.tables[: int(count)])
         extra = int(count) - len(base)
         if extra > 0:
@@ -665,10 +1085,12 @@ def _datasets(kinds: list[_Kind], datasets: int, people: int, rng: np.random.Gen
     mu = np.array([t.log10_records for _, t, _ in plan])
     copies = np.array([name != t.name for _, t, name in plan])
     log10 = mu - 0.8 * copies + rng.normal(0.0, 0.6, size=n)
-    records = np.clip(np.round(10.0 ** log10), 1, 2_000_000_000).astype(np.int64)
+    records = np.clip(np.round(10.0**log10), 1, 2_000_000_000).astype(np.int64)
     per_person = np.array([t.per_person or 0.0 for _, t, _ in plan])
     scaled = (per_person > 0) & ~copies
-    records[scaled] = np.maximum(1, np.round(people * per_person[scaled] * rng.uniform(0.95, 1.1, size=int(scaled.sum()))))
+    records[scaled] = np.maximum(
+        1, np.round(people * per_person[scaled] * rng.uniform(0.95, 1.1, size=int(scaled.sum())))
+    )
     unknown = np.array([t.unknown for _, t, _ in plan]) | (rng.random(n) < 0.015)
     if n >= 20 and not unknown.any():
         unknown[int(rng.integers(n))] = True
@@ -680,10 +1102,16 @@ def _datasets(kinds: list[_Kind], datasets: int, people: int, rng: np.random.Gen
         system = systems[s]
         ds_id = _unique(f"{system.id}-{name.replace('_', '-')}", dataset_ids)
         size = None if unknown[j] else int(records[j])
-        rows.append({
-            "id": ds_id, "system": system.id, "table": name, "records": size,
-            "classification": tmpl.classification, "columns": tmpl.columns,
-        })
+        rows.append(
+            {
+                "id": ds_id,
+                "system": system.id,
+                "table": name,
+                "records": size,
+                "classification": tmpl.classification,
+                "columns": tmpl.columns,
+            }
+        )
         cls = {c for _, c in system.columns[name]} | ({tmpl.classification} if tmpl.classification else set())
         system.sensitive |= bool(cls & {"confidential", "financial", "pii", "health", "credentials"})
         if tmpl.people is not None and name == tmpl.name:
@@ -738,8 +1166,9 @@ def _high_risk_columns(system: _SystemOut, tables: Sequence[str] | None = None) 
     return list(out)
 
 
-def _connectors(systems: list[_SystemOut], n: int, depts: list[str], rng: np.random.Generator, as_of: dt.date
-                ) -> tuple[list[dict[str, Any]], list[int], list[str | None]]:
+def _connectors(
+    systems: list[_SystemOut], n: int, depts: list[str], rng: np.random.Generator, as_of: dt.date
+) -> tuple[list[dict[str, Any]], list[int], list[str | None]]:
     """Connector definitions, the system index of each, and the department each one is scoped to (None: shared)."""
     n_sys = len(systems)
     per_system = np.zeros(n_sys, dtype=np.int64)
@@ -836,14 +1265,20 @@ def _connectors(systems: list[_SystemOut], n: int, depts: list[str], rng: np.ran
     return conns, system_of.tolist(), scoped_to
 
 
-
 def _is_high_impact(tool: Mapping[str, Any]) -> bool:
     return is_high_impact_action(ActionClass(tool["action"]), tool.get("fan_out", 1))
 
 
-def _plugins(n: int, teams_by_dept: dict[str, list[tuple[str, int]]], conns: list[dict[str, Any]],
-             conn_kinds: list[str], scoped_to: list[str | None], mega: int, rng: np.random.Generator, as_of: dt.date,
-             ) -> list[tuple[str, dict[str, Any]]]:
+def _plugins(
+    n: int,
+    teams_by_dept: dict[str, list[tuple[str, int]]],
+    conns: list[dict[str, Any]],
+    conn_kinds: list[str],
+    scoped_to: list[str | None],
+    mega: int,
+    rng: np.random.Generator,
+    as_of: dt.date,
+) -> list[tuple[str, dict[str, Any]]]:
     """Plugins as (owning department, entry)."""
     depts = list(teams_by_dept)
     dept_people = np.array([sum(h for _, h in teams_by_dept[d]) for d in depts], dtype=float)
@@ -863,7 +1298,9 @@ def _plugins(n: int, teams_by_dept: dict[str, list[tuple[str, int]]], conns: lis
     u = rng.random((n, 10))
     k_conns = np.clip(1 + rng.poisson(1.6, size=n), 1, min(6, n_conn))
     runs = np.round(np.clip(rng.lognormal(1.0, 0.7, size=n), 0.2, 40.0), 1)
-    audiences = np.where(u[:, 0] < 0.5, rng.integers(1, 40, size=n), np.round(rng.lognormal(4.0, 1.8, size=n)).astype(np.int64) + 1)
+    audiences = np.where(
+        u[:, 0] < 0.5, rng.integers(1, 40, size=n), np.round(rng.lognormal(4.0, 1.8, size=n)).astype(np.int64) + 1
+    )
     pause_s = rng.choice(np.array([15, 30, 45, 60, 120]), size=n)
     rehearsed = rng.integers(5, 200, size=n)
 
@@ -912,7 +1349,9 @@ def _plugins(n: int, teams_by_dept: dict[str, list[tuple[str, int]]], conns: lis
             gates: list[str] = []
             style = u[j, 3]
             if high and style < 0.5:  # gate by action class, sometimes forgetting one
-                actions = list(dict.fromkeys(t["action"] for _, t in high if ActionClass(t["action"]) in HIGH_IMPACT_ACTIONS))
+                actions = list(
+                    dict.fromkeys(t["action"] for _, t in high if ActionClass(t["action"]) in HIGH_IMPACT_ACTIONS)
+                )
                 gates = [a for a in actions if rng.random() < 0.9]
             elif high and style < 0.75:  # gate named tools, sometimes forgetting one
                 gates = [f"{cid}.{t['name']}" for cid, t in high if rng.random() < 0.75]
@@ -948,8 +1387,11 @@ def _plugins(n: int, teams_by_dept: dict[str, list[tuple[str, int]]], conns: lis
             plugin["skills"] = [stem] + (["house-style"] if u[j, 7] < 0.3 else [])
             ks = u[j, 8]
             if ks < 0.6:
-                plugin["kill_switch"] = {"can_pause": True, "time_to_pause_seconds": int(pause_s[j]),
-                                         "rehearsed_on": _date(rehearsed[j], as_of)}
+                plugin["kill_switch"] = {
+                    "can_pause": True,
+                    "time_to_pause_seconds": int(pause_s[j]),
+                    "rehearsed_on": _date(rehearsed[j], as_of),
+                }
             elif ks < 0.72:
                 plugin["kill_switch"] = {"can_pause": True, "time_to_pause_seconds": int(pause_s[j])}
             elif ks < 0.78:
@@ -963,8 +1405,13 @@ def _plugins(n: int, teams_by_dept: dict[str, list[tuple[str, int]]], conns: lis
     return out
 
 
-def _plant(plugins: list[tuple[str, dict[str, Any]]], conns: list[dict[str, Any]], mega: int,
-           rng: np.random.Generator, as_of: dt.date) -> None:
+def _plant(
+    plugins: list[tuple[str, dict[str, Any]]],
+    conns: list[dict[str, Any]],
+    mega: int,
+    rng: np.random.Generator,
+    as_of: dt.date,
+) -> None:
     """Make sure each pitfall lint looks for appears at least once, whatever the draw (when the size allows)."""
     mc = conns[mega]
     # Mega-connector: read-write, no allowed tables, no denied columns, no row limit (BR101, BR107, BR108).
@@ -1009,8 +1456,12 @@ def _plant(plugins: list[tuple[str, dict[str, Any]]], conns: list[dict[str, Any]
     low.pop("requires_approval", None)
     low.pop("blocked", None)
     # The lethal trifecta (BR116): untrusted input, sensitive reads and an ungated way out.
-    untrusted = [i for i, c in enumerate(conns) if any(t.get("untrusted_content") for t in c["tools"])
-                 and any(t["action"] in ("send", "share") for t in c["tools"])]
+    untrusted = [
+        i
+        for i, c in enumerate(conns)
+        if any(t.get("untrusted_content") for t in c["tools"])
+        and any(t["action"] in ("send", "share") for t in c["tools"])
+    ]
     trio = plugins[order[2 % len(order)]][1]
     use(trio, mega_id)
     if untrusted:
@@ -1049,10 +1500,39 @@ def _governance(conns: list[dict[str, Any]], rng: np.random.Generator) -> dict[s
     return gov
 
 
-_CONNECTOR_KEYS = ("id", "name", "description", "system", "leaves_org", "access", "allowed_tables", "denied_columns",
-                   "row_limit", "requires_approval", "tier", "approved_by", "approved_on", "audit", "revocation", "tools")
-_PLUGIN_KEYS = ("id", "name", "description", "owner", "users", "connectors", "requires_approval", "blocked", "output",
-                "output_audience", "review_tier", "skills", "kill_switch")
+_CONNECTOR_KEYS = (
+    "id",
+    "name",
+    "description",
+    "system",
+    "leaves_org",
+    "access",
+    "allowed_tables",
+    "denied_columns",
+    "row_limit",
+    "requires_approval",
+    "tier",
+    "approved_by",
+    "approved_on",
+    "audit",
+    "revocation",
+    "tools",
+)
+_PLUGIN_KEYS = (
+    "id",
+    "name",
+    "description",
+    "owner",
+    "users",
+    "connectors",
+    "requires_approval",
+    "blocked",
+    "output",
+    "output_audience",
+    "review_tier",
+    "skills",
+    "kill_switch",
+)
 
 
 def _ordered(record: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
@@ -1197,7 +1677,9 @@ def write_enterprise(
     >>> import tempfile
     >>> from blastradius import load_inventory
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = write_enterprise(Path(tmp) / "corp", people=80, plugins=3, connectors=3, systems=3, datasets=9, seed=5)
+    ...     path = write_enterprise(
+    ...         Path(tmp) / "corp", people=80, plugins=3, connectors=3, systems=3, datasets=9, seed=5
+    ...     )
     ...     load_inventory(path).summary()["plugins"]
     3
     """
@@ -1209,7 +1691,13 @@ def write_enterprise(
             f"cannot write a synthetic enterprise to {out}: the directory is not empty (give a new or empty directory)"
         )
     files = generate_enterprise(
-        people=people, plugins=plugins, connectors=connectors, systems=systems, datasets=datasets, seed=seed, as_of=as_of
+        people=people,
+        plugins=plugins,
+        connectors=connectors,
+        systems=systems,
+        datasets=datasets,
+        seed=seed,
+        as_of=as_of,
     )
     out.mkdir(parents=True, exist_ok=True)
     seed_text = seed if seed is None or isinstance(seed, int | np.integer) else "a numpy Generator"

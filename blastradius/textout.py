@@ -50,7 +50,9 @@ def text_table(
     widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric, strict=True)).rstrip()
+        return "  ".join(
+            c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric, strict=True)
+        ).rstrip()
 
     return "\n".join([line(names), line(["-" * w for w in widths]), *map(line, rows)])
 

@@ -45,10 +45,20 @@ def whatif_scores(
     """Blast radius of ``plugin`` before and after gating ``gates``, making ``read_only`` connectors read-only and
     capping its connectors at ``row_limit`` rows (the numbers behind :func:`score_explorer`)."""
     p = inv.require("plugin", plugin)
-    limits = {cid: row_limit for cid in p.connector_ids} if row_limit else {}
+    limits = dict.fromkeys(p.connector_ids, row_limit) if row_limit else {}
     after = what_if(inv, gate={plugin: list(gates)} if gates else None, read_only=list(read_only), row_limit=limits)
-    cols = ["plugin", "capability", "reach_records", "reach_people", "unbounded_datasets", "autonomy", "blast_radius",
-            "wrong_action", "data_leakage", "wrong_output"]
+    cols = [
+        "plugin",
+        "capability",
+        "reach_records",
+        "reach_people",
+        "unbounded_datasets",
+        "autonomy",
+        "blast_radius",
+        "wrong_action",
+        "data_leakage",
+        "wrong_output",
+    ]
     before_row = score_plugins(inv).set_index("plugin").loc[[plugin]].reset_index()[cols].assign(scenario="now")
     after_row = score_plugins(after).set_index("plugin").loc[[plugin]].reset_index()[cols].assign(scenario="what if")
     return pd.concat([before_row, after_row], ignore_index=True).set_index("scenario")
@@ -61,8 +71,7 @@ def score_explorer(inv: Inventory) -> Any:
     pick = w.Dropdown(options=plugins, description="plugin")
     gates = w.SelectMultiple(description="gate", rows=5)
     read_only = w.SelectMultiple(description="read-only", rows=5)
-    row_limit = w.IntSlider(value=0, min=0, max=100_000, step=1_000, description="row limit",
-                            continuous_update=False)
+    row_limit = w.IntSlider(value=0, min=0, max=100_000, step=1_000, description="row limit", continuous_update=False)
     out = w.Output()
 
     def refresh_options(*_: Any) -> None:
@@ -73,8 +82,13 @@ def score_explorer(inv: Inventory) -> Any:
     def redraw(*_: Any) -> None:
         with out:
             out.clear_output(wait=True)
-            table = whatif_scores(inv, pick.value, gates=list(gates.value), read_only=list(read_only.value),
-                                  row_limit=row_limit.value or None)
+            table = whatif_scores(
+                inv,
+                pick.value,
+                gates=list(gates.value),
+                read_only=list(read_only.value),
+                row_limit=row_limit.value or None,
+            )
             from IPython.display import display
 
             display(table.round(2))
@@ -101,7 +115,7 @@ def simulation_explorer(inv: Inventory, *, trials: int = 2_000, seed: int = DEFA
     def redraw(*_: Any) -> None:
         changed = inv
         if latency.value:
-            changed = what_if(inv, kill_switch_seconds={p: latency.value for p in inv.plugin_by_id})
+            changed = what_if(inv, kill_switch_seconds=dict.fromkeys(inv.plugin_by_id, latency.value))
         a = load_assumptions({"controls": {"approval_gate_catch_rate": catch.value}}, inventory=inv)
         df = summarize(simulate_failures(changed, a, trials=trials, seed=seed), "enterprise", by_class=True)
         with out:
@@ -125,8 +139,14 @@ def reach_explorer(G: Any) -> Any:
 
     def redraw(*_: Any) -> None:
         rows = [
-            {"action": a.value, "records": r.records, "sensitive": r.sensitive_records, "people": r.people,
-             "connectors": ", ".join(sorted(r.connectors)), "datasets": len(r.datasets)}
+            {
+                "action": a.value,
+                "records": r.records,
+                "sensitive": r.sensitive_records,
+                "people": r.people,
+                "connectors": ", ".join(sorted(r.connectors)),
+                "datasets": len(r.datasets),
+            }
             for a, r in reach_by_action(G, pick.value).items()
         ]
         with out:

@@ -57,8 +57,13 @@ def inventories(draw: st.DrawFn) -> dict[str, Any]:
             if draw(st.booleans()):
                 tool["leaves_org"] = draw(st.booleans())
             tools.append(tool)
-        conn = {"id": f"conn{c}", "system": sid, "access": draw(st.sampled_from(["read-only", "read-write"])),
-                "tools": tools, "leaves_org": draw(st.booleans())}
+        conn = {
+            "id": f"conn{c}",
+            "system": sid,
+            "access": draw(st.sampled_from(["read-only", "read-write"])),
+            "tools": tools,
+            "leaves_org": draw(st.booleans()),
+        }
         if tables_of[sid] and draw(st.booleans()):
             conn["allowed_tables"] = draw(st.lists(st.sampled_from(tables_of[sid]), unique=True))
         if columns_of[sid] and draw(st.booleans()):

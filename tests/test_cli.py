@@ -14,6 +14,7 @@ import networkx as nx
 import yaml
 
 from blastradius.cli import main
+
 from conftest import ACME, ROOT
 
 
@@ -62,7 +63,9 @@ def test_a_broken_copy_lists_every_problem_with_exit_1_and_no_traceback(tmp_path
     assert "problems in inventory" in err
     assert "teams.yaml:8: teams[0].headcont: unknown key 'headcont' (did you mean 'headcount'?)" in err
     assert "unknown connector 'finance-warehuose' (did you mean 'finance-warehouse'?)" in err
-    assert "finance.yaml:9: plugins[0].users[0].users: input should be a valid integer, got 'a hundred and twenty'" in err
+    assert (
+        "finance.yaml:9: plugins[0].users[0].users: input should be a valid integer, got 'a hundred and twenty'" in err
+    )
     assert "legal.yaml:" in err and "invalid YAML" in err
     # the input is left as it was
     assert "headcont: 140" in (broken / "teams.yaml").read_text()
@@ -139,8 +142,14 @@ def test_schema_rejects_a_typo() -> None:
 
 
 def test_the_module_runs_without_the_console_script() -> None:
-    result = subprocess.run([sys.executable, "-m", "blastradius", "--version"], capture_output=True, text=True,
-                            cwd=ROOT, env={**os.environ}, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "blastradius", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ},
+        timeout=60,
+    )
     assert result.returncode == 0 and result.stdout.startswith("blastradius ")
 
 
@@ -161,7 +170,7 @@ def test_score_prints_a_ranked_table_csv_and_json() -> None:
 def test_explain_speaks_in_words_and_names_a_typo() -> None:
     result = run("explain", "inventories/acme-governed", "renewal-campaigns")
     assert result.returncode == 0, result.stderr
-    assert 'This will email 2,310 contacts' in result.stdout
+    assert "This will email 2,310 contacts" in result.stdout
     assert "Where it comes from, largest first" in result.stdout
     bad = run("explain", "inventories/acme", "renewal-campaign")
     assert bad.returncode == 1 and "did you mean 'renewal-campaigns'?" in bad.stderr
@@ -219,8 +228,18 @@ def test_simulate_prints_percentiles_and_is_reproducible(tmp_path: Path) -> None
 
 
 def test_simulate_compare_gives_the_reduction(tmp_path: Path) -> None:
-    rows = json.loads(run("simulate", "inventories/acme", "--compare", "inventories/acme-governed",
-                          "--trials", "500", "--format", "json").stdout)["rows"]
+    rows = json.loads(
+        run(
+            "simulate",
+            "inventories/acme",
+            "--compare",
+            "inventories/acme-governed",
+            "--trials",
+            "500",
+            "--format",
+            "json",
+        ).stdout
+    )["rows"]
     ent = [r for r in rows if r["group"] == "enterprise" and r["metric"] == "records"][0]
     assert ent["controlled_p95"] < ent["baseline_p95"] and ent["reduction_p95"] > 0
 

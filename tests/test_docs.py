@@ -7,6 +7,7 @@ import re
 
 import blastradius
 import blastradius.simulate
+
 from conftest import ROOT
 
 

@@ -13,12 +13,17 @@ from hypothesis import strategies as st
 from blastradius import Inventory, InventoryError, load_inventory
 from blastradius.loader import SECTIONS
 from blastradius.model import Connector, Dataset, Governance, PeopleGroup, Plugin, System, Team, Tool
+
 from conftest import mini_inventory, write_inventory
 
 # Keys the loader knows, so generated documents get past the first checks and reach deeper ones.
 FIELD_NAMES = sorted(
     {*SECTIONS, "governance", "connector"}
-    | {name for model in (Team, Plugin, Connector, Tool, System, Dataset, PeopleGroup, Governance) for name in model.model_fields}
+    | {
+        name
+        for model in (Team, Plugin, Connector, Tool, System, Dataset, PeopleGroup, Governance)
+        for name in model.model_fields
+    }
 )
 scalars = st.one_of(
     st.none(),
@@ -35,7 +40,11 @@ documents = st.recursive(
     max_leaves=30,
 )
 
-FUZZ = settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", 150)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def _outcome(path: Path) -> None:

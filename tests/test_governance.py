@@ -12,6 +12,7 @@ import pytest
 
 from blastradius import ConfigError, load_inventory
 from blastradius.diff import diff_inventories
+from blastradius.errors import BlastRadiusError, UnknownIdError
 from blastradius.findings import (
     Evidence,
     Finding,
@@ -23,9 +24,9 @@ from blastradius.findings import (
 )
 from blastradius.levers import with_row_limit
 from blastradius.loader import read_document
-from blastradius.errors import BlastRadiusError, UnknownIdError
 from blastradius.rules import DIFF_RULES, RULES, lint, route_plugin, route_task, rule_catalog, tier_table
 from blastradius.runbook import format_runbook, runbook
+
 from conftest import ACME, ACME_GOVERNED, ROOT, mini_inventory, write_inventory
 from test_cli import run
 
@@ -89,7 +90,9 @@ def test_severity_grows_with_reach(tmp_path: Path) -> None:
         {"name": "send_one", "action": "send", "targets": ["prospects"], "fan_out": 1, "reversibility": "staged"},
     ]
     files["plugins.yaml"]["plugins"][1]["requires_approval"] = []
-    findings = {f.subject: f for f in lint(load_inventory(write_inventory(tmp_path, files)), as_of=TODAY, rules=["BR102"])}
+    findings = {
+        f.subject: f for f in lint(load_inventory(write_inventory(tmp_path, files)), as_of=TODAY, rules=["BR102"])
+    }
     assert findings["outreach:email.send_campaign"].severity is Severity.CRITICAL  # 2,310 at once, irreversible
     assert findings["outreach:email.send_one"].severity is Severity.MEDIUM  # one recipient, staged
 
@@ -217,7 +220,10 @@ def test_lint_cli_exit_codes_and_formats() -> None:
     rows = json.loads(run("lint", "inventories/acme", "--format", "json", "--as-of", "2026-11-21").stdout)
     assert {"rule", "severity", "subject", "evidence", "fix"} <= set(rows[0])
     assert run("lint", "inventories/acme", "--as-of", "yesterday").returncode == 2
-    assert "BR113" not in run("tiers", "inventories/acme").stdout and "prospect-outreach" in run("tiers", "inventories/acme").stdout
+    assert (
+        "BR113" not in run("tiers", "inventories/acme").stdout
+        and "prospect-outreach" in run("tiers", "inventories/acme").stdout
+    )
 
 
 # --- diff -------------------------------------------------------------------------------------
@@ -303,8 +309,17 @@ def test_every_record_of_the_example_is_located_as_the_loader_locates_it() -> No
         for o in inv.origins.values()
         for suffix in ("", ".tools", ".tools[0].name", ".nope", ".audit.log_every_query")
     )
-    finding = Finding(rule="BR000", title="t", severity=Severity.LOW, subject_kind="x", subject="x", message="m",
-                      fix="f", domain="D8", evidence=evidence)
+    finding = Finding(
+        rule="BR000",
+        title="t",
+        severity=Severity.LOW,
+        subject_kind="x",
+        subject="x",
+        message="m",
+        fix="f",
+        domain="D8",
+        evidence=evidence,
+    )
     docs = {e.file: read_document(Path(e.file)) for e in evidence}
     located = locate([finding], inventory=inv)[0].evidence
     assert [e.line for e in located] == [docs[e.file].line_of(e.path) for e in evidence]

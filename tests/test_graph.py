@@ -11,6 +11,7 @@ import pytest
 from blastradius import BlastRadiusError, build_graph, load_inventory
 from blastradius.graph import plugins_sharing, reach_by_action, shared_connectors, teams_using, write_graph
 from blastradius.model import ActionClass
+
 from conftest import ACME, mini_inventory, write_inventory
 
 
@@ -33,9 +34,14 @@ def test_every_edge_says_why_it_exists(G: nx.DiGraph) -> None:
     calls = G.edges["plugin:outreach", "connector:email"]
     send = next(t for t in calls["tools"] if t["tool"] == "send_campaign")
     assert send == {
-        "tool": "send_campaign", "action": "send", "status": "gated",
-        "reason": "plugin 'outreach' requires approval for 'send'", "fan_out": 2310,
-        "reversibility": "immediate", "leaves_org": True, "untrusted_content": False,
+        "tool": "send_campaign",
+        "action": "send",
+        "status": "gated",
+        "reason": "plugin 'outreach' requires approval for 'send'",
+        "fan_out": 2310,
+        "reversibility": "immediate",
+        "leaves_org": True,
+        "untrusted_content": False,
     }
     scope = G.edges["connector:finance-warehouse", "system:warehouse"]
     assert scope["relation"] == "connects"
@@ -105,7 +111,9 @@ def test_who_shares_a_connector(G: nx.DiGraph) -> None:
     assert teams_using(G, "finance-warehouse") == {"finance", "sales"}
     assert shared_connectors(G) == {
         "finance-warehouse": {
-            "plugins": {"fin-analyst", "outreach"}, "teams": {"finance", "sales"}, "departments": {"finance", "sales"},
+            "plugins": {"fin-analyst", "outreach"},
+            "teams": {"finance", "sales"},
+            "departments": {"finance", "sales"},
         }
     }
 

@@ -25,8 +25,7 @@ from blastradius.scores import score_plugins
 #: A copy of the real-world sample shapes (shared/samples), kept with the tests so they always run.
 SAMPLES = Path(__file__).resolve().parent / "data" / "samples"
 DATA = Path(__file__).parent / "data" / "importers"
-SECRETS = ("SECRET123", "hunter2", "contoso-prod-tenant", "zd_live_", "Bearer", "abc\"", "${LEDGER_TOKEN}")
-
+SECRETS = ("SECRET123", "hunter2", "contoso-prod-tenant", "zd_live_", "Bearer", 'abc"', "${LEDGER_TOKEN}")
 
 
 def connectors_of(out: Path) -> dict[str, dict]:
@@ -46,7 +45,9 @@ def draft(tmp_path: Path) -> Path:
     """The test marketplace (three plugins sharing slack) imported, then both tool listings merged in."""
     out = tmp_path / "draft"
     import_sources("plugins", [DATA / "marketplace"], out)
-    import_sources("mcp-tools", [DATA / "tools" / "slack.tools.json", DATA / "tools" / "acme-ledger.tools.json"], out, merge=True)
+    import_sources(
+        "mcp-tools", [DATA / "tools" / "slack.tools.json", DATA / "tools" / "acme-ledger.tools.json"], out, merge=True
+    )
     return out
 
 
@@ -68,8 +69,12 @@ def test_sample_marketplace_and_crm_listing_load_and_score(tmp_path: Path) -> No
     # the crm listing lands on the connector whose URL host names crm (salesforce)
     sf = inv.connector_by_id["salesforce"]
     assert {t.name: t.action.value for t in sf.tools} == {
-        "search_contacts": "read", "update_contact": "write", "bulk_update_contacts": "write",
-        "delete_contact": "delete", "send_campaign_email": "send", "export_report": "write",
+        "search_contacts": "read",
+        "update_contact": "write",
+        "bulk_update_contacts": "write",
+        "delete_contact": "delete",
+        "send_campaign_email": "send",
+        "export_report": "write",
     }
     assert sf.tool("search_contacts").fan_out == 200
     assert inv.summary()["records_unknown"] == len(inv.systems)  # placeholders are unknown, never zero
@@ -100,7 +105,11 @@ def test_sample_claude_desktop_config(tmp_path: Path) -> None:
 def test_shared_connector_appears_once_with_all_its_plugins(draft: Path) -> None:
     inv = load_inventory(draft)
     assert [c.id for c in inv.connectors].count("slack") == 1
-    assert sorted(p.id for p in inv.plugins if "slack" in p.connector_ids) == ["finance-close", "legal-review", "support-desk"]
+    assert sorted(p.id for p in inv.plugins if "slack" in p.connector_ids) == [
+        "finance-close",
+        "legal-review",
+        "support-desk",
+    ]
     assert "used by 3 plugins: finance-close, legal-review, support-desk" in (draft / "connectors.yaml").read_text()
 
 
@@ -130,7 +139,10 @@ def test_categories_from_connectors_md_and_skills(tmp_path: Path) -> None:
     assert [s.name for s in finance.skills] == ["close-checklist"]
     assert [s.name for s in legal.skills] == ["redline"]  # no front matter: the folder name
     assert any("stripe" in n for n in finance.notes)
-    assert support.servers[1].transport == "stdio" and support.servers[1].env_names == ("ZENDESK_SUBDOMAIN", "ZENDESK_TOKEN")
+    assert support.servers[1].transport == "stdio" and support.servers[1].env_names == (
+        "ZENDESK_SUBDOMAIN",
+        "ZENDESK_TOKEN",
+    )
     out = tmp_path / "d"
     import_sources("plugins", [DATA / "marketplace"], out)
     systems = {s["id"]: s for s in yaml.safe_load((out / "systems.yaml").read_text())["systems"]}
@@ -142,7 +154,11 @@ def test_a_single_plugin_folder_and_a_folder_of_plugins(tmp_path: Path) -> None:
     assert [p.name for p in one] == ["support-desk"]
     shutil.copytree(DATA / "marketplace", tmp_path / "m")
     shutil.rmtree(tmp_path / "m" / ".claude-plugin")
-    assert sorted(p.name for p in read_plugin_sources([tmp_path / "m"])) == ["finance-close", "legal-review", "support-desk"]
+    assert sorted(p.name for p in read_plugin_sources([tmp_path / "m"])) == [
+        "finance-close",
+        "legal-review",
+        "support-desk",
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -210,8 +226,11 @@ def test_open_world_reads_are_untrusted_and_bulk_sets_a_fan_out() -> None:
     assert classify_tool("fetch", annotations={"readOnlyHint": True, "openWorldHint": False}).untrusted_content is False
     bulk = classify_tool("bulk_update_contacts")
     assert bulk.fan_out >= 100 and "fan-out unknown" in bulk.reason
-    limited = classify_tool("search", annotations={"readOnlyHint": True},
-                            input_schema={"properties": {"limit": {"type": "integer", "maximum": 50}}})
+    limited = classify_tool(
+        "search",
+        annotations={"readOnlyHint": True},
+        input_schema={"properties": {"limit": {"type": "integer", "maximum": 50}}},
+    )
     assert limited.fan_out == 50
 
 
@@ -227,7 +246,10 @@ def test_listing_replaces_catalog_tools_and_records_reasons(draft: Path) -> None
     assert "# send: readOnlyHint: false (MCP default); its name says 'post'" in text
     log = json.loads((draft / ".blastradius-import" / "log.json").read_text())
     actions = {i["subject"]: i for i in log["inferences"] if i["field"] == "action"}
-    assert actions["tool:slack.pay_invoice"]["value"] == "pay" and "renamed from 'pay invoice'" in actions["tool:slack.pay_invoice"]["reason"]
+    assert (
+        actions["tool:slack.pay_invoice"]["value"] == "pay"
+        and "renamed from 'pay invoice'" in actions["tool:slack.pay_invoice"]["reason"]
+    )
     ledger = {t["name"]: t["action"] for t in connectors_of(draft)["acme-ledger"]["tools"]}
     assert ledger == {"get_balance": "read", "create_refund": "pay", "approve": "send"}
 
@@ -256,8 +278,12 @@ def test_listing_for_an_unknown_server_becomes_its_own_connector(tmp_path: Path)
 
 
 def test_permissions_become_gates_and_blocks(draft: Path) -> None:
-    report = import_sources("permissions", [DATA / "permissions" / "settings.json", DATA / "permissions" / "tool-states.json"],
-                            draft, merge=True)
+    report = import_sources(
+        "permissions",
+        [DATA / "permissions" / "settings.json", DATA / "permissions" / "tool-states.json"],
+        draft,
+        merge=True,
+    )
     plugins = plugins_of(draft)
     fin = plugins["finance-close"]
     assert "slack.post_message" in fin["requires_approval"]
@@ -291,7 +317,9 @@ def test_refuses_to_overwrite_an_inventory(draft: Path) -> None:
 def test_merge_keeps_analyst_edits_and_adds_new_records(draft: Path) -> None:
     conn_file = draft / "connectors.yaml"
     edited = conn_file.read_text().replace("  - id: slack\n", "  - id: slack\n    # analyst: checked with IT\n", 1)
-    edited = edited.replace("    system: snowflake\n    access: read-write\n", "    system: snowflake\n    access: read-only\n", 1)
+    edited = edited.replace(
+        "    system: snowflake\n    access: read-write\n", "    system: snowflake\n    access: read-only\n", 1
+    )
     assert edited != conn_file.read_text()
     conn_file.write_text(edited)
     (draft / "teams.yaml").write_text((draft / "teams.yaml").read_text() + "  - {id: fpa, headcount: 140}\n")
@@ -311,7 +339,9 @@ def test_merge_updates_untouched_blocks_of_an_edited_file(tmp_path: Path) -> Non
     out = tmp_path / "d"
     import_sources("plugins", [DATA / "marketplace"], out)
     conn_file = out / "connectors.yaml"
-    conn_file.write_text(conn_file.read_text().replace("  - id: snowflake\n", "  - id: snowflake\n    row_limit: 500\n", 1))
+    conn_file.write_text(
+        conn_file.read_text().replace("  - id: snowflake\n", "  - id: snowflake\n    row_limit: 500\n", 1)
+    )
     report = import_sources("mcp-tools", [DATA / "tools" / "slack.tools.json"], out, merge=True)
     slack = connectors_of(out)["slack"]
     assert "pay_invoice" in {t["name"] for t in slack["tools"]}  # slack's block was untouched: updated in place
@@ -375,9 +405,17 @@ def test_report_lines_name_the_summary(draft: Path) -> None:
     [
         ("mcp-tools", "malformed/truncated.tools.json", r"truncated\.tools\.json:3: invalid JSON.*ends too early"),
         ("mcp-tools", "malformed/wrong-types.tools.json", r"tools\[0\]\.name: every tool needs a name"),
-        ("mcp-tools", "malformed/wrong-types.tools.json", r"tools\[1\]\.annotations\.readOnlyHint: expected true or false"),
+        (
+            "mcp-tools",
+            "malformed/wrong-types.tools.json",
+            r"tools\[1\]\.annotations\.readOnlyHint: expected true or false",
+        ),
         ("mcp-tools", "malformed/wrong-types.tools.json", r"tools\[2\]: expected a tool \(a mapping\), got a string"),
-        ("plugins", "malformed/list-mcp", r"list-mcp/\.mcp\.json: expected a JSON object with 'mcpServers', got a list"),
+        (
+            "plugins",
+            "malformed/list-mcp",
+            r"list-mcp/\.mcp\.json: expected a JSON object with 'mcpServers', got a list",
+        ),
         ("mcp-config", "malformed/list-mcp/.mcp.json", r"got a list"),
         ("plugins", "malformed/bad-server", r"mcpServers\.crm: server 'crm' must be a mapping, got a string"),
         ("plugins", "malformed/bad-server", r"mcpServers\.tool\.type: unknown server type 'websocket'"),
@@ -431,8 +469,20 @@ def test_catalog_matches_by_name_host_and_package() -> None:
     assert match_server(cat, name="docs", packages=["npx", "-y", "@example/doc-store-mcp"]).entry.id == "filesystem"
     assert match_server(cat, name="acme ledger") is None
     categories = {e.category for e in cat.connectors}
-    for needed in ("chat", "email", "calendar", "files", "warehouse", "crm", "payments", "accounting",
-                   "e-signature", "hris", "ticketing", "source-control"):
+    for needed in (
+        "chat",
+        "email",
+        "calendar",
+        "files",
+        "warehouse",
+        "crm",
+        "payments",
+        "accounting",
+        "e-signature",
+        "hris",
+        "ticketing",
+        "source-control",
+    ):
         assert needed in categories
     assert len({e.id for e in cat.connectors}) == len(cat.connectors)
 

@@ -14,6 +14,7 @@ from blastradius.levers import recommend
 from blastradius.scores import score_plugins
 from blastradius.simulate import simulate_failures, summarize
 from blastradius.widgets import findings_explorer, reach_explorer, score_explorer, simulation_explorer, whatif_scores
+
 from conftest import ACME, ROOT
 
 NOTEBOOKS = ROOT / "notebooks"
@@ -31,9 +32,15 @@ class LocalKernelManager(KernelManager):
 def execute(name: str, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
     out = tmp_path / name
     return papermill.execute_notebook(
-        str(NOTEBOOKS / name), str(out), parameters={"TRIALS": TRIALS, "SEED": SEED, **parameters},
-        kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS), kernel_manager_class=LocalKernelManager,
-        execution_timeout=600, start_timeout=120,  # a stuck kernel fails the test instead of hanging the suite
+        str(NOTEBOOKS / name),
+        str(out),
+        parameters={"TRIALS": TRIALS, "SEED": SEED, **parameters},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(NOTEBOOKS),
+        kernel_manager_class=LocalKernelManager,
+        execution_timeout=600,
+        start_timeout=120,  # a stuck kernel fails the test instead of hanging the suite
     )
 
 
@@ -44,14 +51,20 @@ def last_text(nb: nbformat.NotebookNode) -> str:
 def widget_views(nb: nbformat.NotebookNode) -> int:
     return sum(
         "application/vnd.jupyter.widget-view+json" in o.get("data", {})
-        for c in nb.cells if c.cell_type == "code" for o in c.outputs
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
     )
 
 
 def test_every_notebook_has_a_parameters_cell() -> None:
     names = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
-    assert names == ["01-inventory-tour.ipynb", "02-blast-radius.ipynb", "03-failure-simulation.ipynb",
-                     "04-governance.ipynb"]
+    assert names == [
+        "01-inventory-tour.ipynb",
+        "02-blast-radius.ipynb",
+        "03-failure-simulation.ipynb",
+        "04-governance.ipynb",
+    ]
     for name in names:
         nb = nbformat.read(NOTEBOOKS / name, as_version=4)
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]

@@ -29,6 +29,7 @@ from blastradius.reach import (
 from blastradius.runbook import runbook
 from blastradius.scores import action_scores, score_plugins
 from blastradius.synth import write_enterprise
+
 from conftest import ACME, ACME_GOVERNED, mini_inventory, write_inventory
 from strategies import inventories
 
@@ -59,7 +60,10 @@ def assert_one_reach(inv: Inventory) -> None:
         total = ref.total()
         row = table.loc[p.id]
         assert (row.reach_records, row.sensitive_records, row.reach_people, row.external_people) == (
-            total.records, total.sensitive_records, total.people, total.external_people,
+            total.records,
+            total.sensitive_records,
+            total.people,
+            total.external_people,
         ), p.id
         assert row.unknowns == total.unknowns + (p.output_audience is None)
         assert row.unbounded_datasets == total.unbounded_datasets
@@ -72,7 +76,10 @@ def assert_one_reach(inv: Inventory) -> None:
             assert sorted(a.tools) == sorted(r.usable_tools)
             assert sorted(a.unavailable_tools) == sorted(r.unavailable_tools)
             assert (a.reach_records, a.sensitive_records, a.reach_people, a.external_people) == (
-                r.reach.records, r.reach.sensitive_records, r.reach.people, r.reach.external_people,
+                r.reach.records,
+                r.reach.sensitive_records,
+                r.reach.people,
+                r.reach.external_people,
             ), (p.id, a.connector, a.action)
             assert a.unknowns == r.reach.unknowns
             assert a.datasets == r.datasets

@@ -15,11 +15,19 @@ from blastradius import load_inventory
 from blastradius import report as R
 from blastradius.scores import score_plugins
 from blastradius.simulate import simulate_failures, summarize
+
 from conftest import ACME, ACME_GOVERNED
 
 TRIALS, SEED, AS_OF = 400, 7, dt.date(2026, 11, 21)
-SECTIONS = ("Executive summary", "Blast radius by plugin", "Failure outlook per quarter", "Recommended controls",
-            "Governance findings", "Kill-switch readiness", "Appendix: every assumption")
+SECTIONS = (
+    "Executive summary",
+    "Blast radius by plugin",
+    "Failure outlook per quarter",
+    "Recommended controls",
+    "Governance findings",
+    "Kill-switch readiness",
+    "Appendix: every assumption",
+)
 XSS = "<script>alert(1)</script>"
 
 
@@ -149,8 +157,14 @@ def _open_in_chromium(html: Path, screenshot: Path) -> dict:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=chromium_or_fail(),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         page = browser.new_page(viewport={"width": 1200, "height": 1600})
         page.on("console", lambda m: m.type == "error" and problems["console"].append(m.text))
@@ -196,6 +210,9 @@ def test_a_missing_extra_is_named(monkeypatch) -> None:
         return real(name, *args, **kwargs)
 
     monkeypatch.setattr(importlib, "import_module", fake)
-    with pytest.raises(MissingExtraError, match=r"the report needs papermill: install the report extra, "
-                                                r"pip install 'blastradius\[report\]'"):
+    with pytest.raises(
+        MissingExtraError,
+        match=r"the report needs papermill: install the report extra, "
+        r"pip install 'blastradius\[report\]'",
+    ):
         import_extra("papermill", extra="report", purpose="the report")

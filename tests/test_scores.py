@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from blastradius import ConfigError, InventoryError, load_inventory
+from blastradius.analysis import Analysis
 from blastradius.explain import approval_prompt, explain_plugin, format_explanation
 from blastradius.levers import (
     WidenedAccessError,
@@ -29,9 +30,9 @@ from blastradius.levers import (
     without_connector,
 )
 from blastradius.model import ActionClass, Connector, Inventory, Plugin, Team, Tool
-from blastradius.analysis import Analysis
 from blastradius.reach import ScopeIndex, ToolStatus, plugin_reach, tool_reach, tool_status, tool_statuses
 from blastradius.scores import Scorer, action_scores, is_high_impact, load_weights, score_plugin, score_plugins
+
 from conftest import ACME, ACME_GOVERNED, mini_inventory, write_inventory
 from strategies import inventories
 
@@ -67,7 +68,11 @@ def test_reads_count_sensitive_records_times_the_way_out(tmp_path: Path) -> None
     assert fin.way_out == "no channel out of the organisation"
     assert read.autonomy == pytest.approx(0.3)  # ungated read x internal leak factor
     # outreach can send out (gated): the same read leaks at the gate's miss rate
-    out_read = next(a for a in score_plugin(inv, "outreach").actions if a.action is ActionClass.READ and a.connector == "finance-warehouse")
+    out_read = next(
+        a
+        for a in score_plugin(inv, "outreach").actions
+        if a.action is ActionClass.READ and a.connector == "finance-warehouse"
+    )
     assert out_read.autonomy == pytest.approx(0.1)
 
 
@@ -122,8 +127,14 @@ def test_weights_can_be_overridden_from_a_file(mini: Path, tmp_path: Path) -> No
     "text, expected",
     [
         ("gate_miss_rate: 2\n", r"w\.yaml:1: gate_miss_rate: input should be less than or equal to 1"),
-        ("gate_mis_rate: 0.2\n", r"w\.yaml:1: gate_mis_rate: unknown key 'gate_mis_rate' \(did you mean 'gate_miss_rate'\?\)"),
-        ("action_weights:\n  sned: 3\n", r"w\.yaml:2: action_weights\.sned: 'sned' is not allowed here.*did you mean 'send'"),
+        (
+            "gate_mis_rate: 0.2\n",
+            r"w\.yaml:1: gate_mis_rate: unknown key 'gate_mis_rate' \(did you mean 'gate_miss_rate'\?\)",
+        ),
+        (
+            "action_weights:\n  sned: 3\n",
+            r"w\.yaml:2: action_weights\.sned: 'sned' is not allowed here.*did you mean 'send'",
+        ),
         ("[1, 2]\n", r"w\.yaml:1: expected a mapping of settings, got a list"),
         ("gate_miss_rate: [\n", r"w\.yaml:2: invalid YAML"),
     ],
@@ -372,7 +383,9 @@ def test_recommendations_rank_overall_and_per_plugin() -> None:
     per_plugin = df[df.scope != "overall"]
     assert per_plugin.groupby("scope").size().max() <= 2
     first = per_plugin[per_plugin.scope == "ap-autopilot"].iloc[0]
-    assert first.before == pytest.approx(score_plugins(load_inventory(ACME)).set_index("plugin").blast_radius["ap-autopilot"])
+    assert first.before == pytest.approx(
+        score_plugins(load_inventory(ACME)).set_index("plugin").blast_radius["ap-autopilot"]
+    )
     assert "now need a human" in first.cost
 
 
@@ -385,9 +398,9 @@ def test_an_inventory_can_carry_its_own_weights(tmp_path: Path) -> None:
     assert own.blast_radius["outreach"] > base.blast_radius["outreach"]
     # an explicit file still wins over the inventory's section
     (tmp_path / "w.yaml").write_text("gate_miss_rate: 0.1\n")
-    assert score_plugins(inv, weights=tmp_path / "w.yaml").set_index("plugin").blast_radius["outreach"] == pytest.approx(
-        base.blast_radius["outreach"]
-    )
+    assert score_plugins(inv, weights=tmp_path / "w.yaml").set_index("plugin").blast_radius[
+        "outreach"
+    ] == pytest.approx(base.blast_radius["outreach"])
 
 
 def test_a_bad_weights_section_in_an_inventory_says_where(tmp_path: Path) -> None:
@@ -460,22 +473,30 @@ def table_from_plugin_scores(inv, weights) -> pd.DataFrame:
         reach = plugin_reach(inv, plugin).total()  # the reference computation of reach
         weighted = [a for a in ps.actions if a.status is not ToolStatus.UNUSABLE and a.capability > 0]
         cap_sum = sum(a.capability for a in weighted)
-        rows.append({
-            "plugin": ps.plugin, "name": plugin.label, "owner": plugin.owner, "department": inv.department_of(plugin),
-            "capability": max((a.capability for a in usable), default=0.0),
-            "reach_records": reach.records, "reach_people": reach.people,
-            "autonomy": sum(a.capability * free.get(a.status, 0.0) for a in weighted) / cap_sum if cap_sum else 0.0,
-            "blast_radius": ps.blast_radius, **ps.by_class,
-            "sensitive_records": reach.sensitive_records,
-            "external_people": reach.external_people,
-            "ungated_high_impact": sum(a.high_impact and a.status is ToolStatus.UNGATED for a in ps.actions),
-            "gated_actions": sum(a.status is ToolStatus.GATED for a in ps.actions),
-            "blocked_actions": sum(a.status is ToolStatus.BLOCKED for a in ps.actions),
-            "way_out": ps.way_out,
-            "unknowns": reach.unknowns + (0 if ps.output.audience_known else 1),
-            "unbounded_datasets": reach.unbounded_datasets,
-            "users": sum(n for _, n in inv.users_of(plugin)), "runs_per_day": inv.runs_per_day(plugin),
-        })
+        rows.append(
+            {
+                "plugin": ps.plugin,
+                "name": plugin.label,
+                "owner": plugin.owner,
+                "department": inv.department_of(plugin),
+                "capability": max((a.capability for a in usable), default=0.0),
+                "reach_records": reach.records,
+                "reach_people": reach.people,
+                "autonomy": sum(a.capability * free.get(a.status, 0.0) for a in weighted) / cap_sum if cap_sum else 0.0,
+                "blast_radius": ps.blast_radius,
+                **ps.by_class,
+                "sensitive_records": reach.sensitive_records,
+                "external_people": reach.external_people,
+                "ungated_high_impact": sum(a.high_impact and a.status is ToolStatus.UNGATED for a in ps.actions),
+                "gated_actions": sum(a.status is ToolStatus.GATED for a in ps.actions),
+                "blocked_actions": sum(a.status is ToolStatus.BLOCKED for a in ps.actions),
+                "way_out": ps.way_out,
+                "unknowns": reach.unknowns + (0 if ps.output.audience_known else 1),
+                "unbounded_datasets": reach.unbounded_datasets,
+                "users": sum(n for _, n in inv.users_of(plugin)),
+                "runs_per_day": inv.runs_per_day(plugin),
+            }
+        )
     df = pd.DataFrame(rows, columns=list(score_plugins(inv, weights=weights).columns))
     df = df.sort_values(["blast_radius", "plugin"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
     df.index = pd.RangeIndex(1, len(df) + 1, name="rank")

@@ -76,7 +76,14 @@ def test_medium_enterprise_is_realistic(medium: Path) -> None:
     limited = [c for c in inv.connectors if c.row_limit is not None]
     assert limited and any(c.audit and c.audit.alert_if_rows_returned_over for c in limited)
     assert any(t.untrusted_content for c in inv.connectors for t in c.tools)
-    assert {t.action.value for c in inv.connectors for t in c.tools} >= {"read", "write", "send", "delete", "pay", "sign"}
+    assert {t.action.value for c in inv.connectors for t in c.tools} >= {
+        "read",
+        "write",
+        "send",
+        "delete",
+        "pay",
+        "sign",
+    }
     # plugins: several connectors, some tool subsets, some shared across departments, both outputs
     assert any(pc.tools is not None for p in inv.plugins for pc in p.connectors)
     assert {p.output.value for p in inv.plugins} == {"internal", "external"}
@@ -152,8 +159,11 @@ def test_generate_returns_yaml_data_and_csv_rows() -> None:
 
 def test_alert_thresholds_stay_below_row_limits() -> None:
     conns = generate_enterprise(seed=11, **MEDIUM)["connectors.yaml"]["connectors"]
-    alerts = [(c["row_limit"], c["audit"]["alert_if_rows_returned_over"])
-              for c in conns if "row_limit" in c and c.get("audit", {}).get("alert_if_rows_returned_over")]
+    alerts = [
+        (c["row_limit"], c["audit"]["alert_if_rows_returned_over"])
+        for c in conns
+        if "row_limit" in c and c.get("audit", {}).get("alert_if_rows_returned_over")
+    ]
     assert alerts and all(alert < limit for limit, alert in alerts)
 
 
@@ -166,16 +176,26 @@ def test_alert_thresholds_stay_below_row_limits() -> None:
     seed=st.integers(0, 2**32 - 1),
 )
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_any_small_enterprise_loads(people: int, plugins: int, connectors: int, systems: int,
-                                    extra_datasets: int, seed: int) -> None:
-    sizes = {"people": people, "plugins": plugins, "connectors": connectors, "systems": systems,
-             "datasets": systems + extra_datasets}
+def test_any_small_enterprise_loads(
+    people: int, plugins: int, connectors: int, systems: int, extra_datasets: int, seed: int
+) -> None:
+    sizes = {
+        "people": people,
+        "plugins": plugins,
+        "connectors": connectors,
+        "systems": systems,
+        "datasets": systems + extra_datasets,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         inv = load_inventory(write_enterprise(Path(tmp) / "corp", seed=seed, **sizes))
     summary = inv.summary()
     assert summary["people"] == people
     assert (summary["plugins"], summary["connectors"], summary["systems"], summary["datasets"]) == (
-        plugins, connectors, systems, systems + extra_datasets)
+        plugins,
+        connectors,
+        systems,
+        systems + extra_datasets,
+    )
     for p in inv.plugins:
         for use, n in inv.users_of(p):
             assert 1 <= n <= inv.team_by_id[use.team].headcount

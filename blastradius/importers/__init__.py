@@ -42,7 +42,13 @@ from blastradius.importers.writer import (
 )
 
 __all__ = [
-    "IMPORT_KINDS", "ImportReport", "ImportSourceError", "Inference", "import_sources", "open_todos", "report_lines",
+    "IMPORT_KINDS",
+    "ImportReport",
+    "ImportSourceError",
+    "Inference",
+    "import_sources",
+    "open_todos",
+    "report_lines",
 ]
 
 #: The kinds of source :func:`import_sources` reads.
@@ -113,8 +119,18 @@ def report_lines(report: ImportReport) -> list[str]:
 
     Examples
     --------
-    >>> r = ImportReport(kind="plugins", out=Path("draft"), files=(), plugins=("a", "b"), connectors=("crm",),
-    ...                  shared_connectors={"crm": ("a", "b")}, tools=3, unknown_tools=(), inferences=(), todo=())
+    >>> r = ImportReport(
+    ...     kind="plugins",
+    ...     out=Path("draft"),
+    ...     files=(),
+    ...     plugins=("a", "b"),
+    ...     connectors=("crm",),
+    ...     shared_connectors={"crm": ("a", "b")},
+    ...     tools=3,
+    ...     unknown_tools=(),
+    ...     inferences=(),
+    ...     todo=(),
+    ... )
     >>> print("\\n".join(report_lines(r)))
     draft: draft inventory (plugins import)
       plugins            2
@@ -130,17 +146,24 @@ def report_lines(report: ImportReport) -> list[str]:
         f"  tools              {s['tools']:,} ({s['unknown_tools']} of unknown action)",
     ]
     for cid, plugins in report.shared_connectors.items():
-        lines.append(f"  shared connectors  {cid}: {', '.join(plugins)}" if cid == next(iter(report.shared_connectors))
-                     else f"                     {cid}: {', '.join(plugins)}")
+        lines.append(
+            f"  shared connectors  {cid}: {', '.join(plugins)}"
+            if cid == next(iter(report.shared_connectors))
+            else f"                     {cid}: {', '.join(plugins)}"
+        )
     if report.unknown_tools:
         lines.append("  unknown actions    " + ", ".join(report.unknown_tools))
     for pid, c in report.permissions.items():
-        lines.append(f"  permissions        {pid}: {c['gated']} gated, {c['blocked']} blocked, {c['allowed']} allowed, "
-                     f"{c['unmatched']} unmatched")
+        lines.append(
+            f"  permissions        {pid}: {c['gated']} gated, {c['blocked']} blocked, {c['allowed']} allowed, "
+            f"{c['unmatched']} unmatched"
+        )
     if report.ignored_rules:
         lines.append(f"  ignored rules      {report.ignored_rules} (not about MCP tools)")
     if report.kept:
-        lines.append(f"  kept as edited     {', '.join(report.kept)} (importer's version in {STATE_DIR}/proposals.yaml)")
+        lines.append(
+            f"  kept as edited     {', '.join(report.kept)} (importer's version in {STATE_DIR}/proposals.yaml)"
+        )
     if report.todo:
         lines.append(f"\n{len(report.todo)} things to fill in (also in IMPORT-TODO.md):")
         lines.extend(f"  - {t}" for t in report.todo)
@@ -187,24 +210,45 @@ def import_sources(
     >>> import tempfile
     >>> from blastradius import load_inventory
     >>> out = Path(tempfile.mkdtemp()) / "draft"
-    >>> report = import_sources("mcp-tools", [Path("/work/shared/samples/mcp-tools/crm.tools.json")], out)  # doctest: +SKIP
+    >>> report = import_sources(
+    ...     "mcp-tools", [Path("/work/shared/samples/mcp-tools/crm.tools.json")], out
+    ... )  # doctest: +SKIP
     """
     if kind not in IMPORT_KINDS:
         raise ImportSourceError(
-            [Problem(file=None, path="", message=f"unknown import kind '{kind}'", hint="use one of: " + ", ".join(IMPORT_KINDS))]
+            [
+                Problem(
+                    file=None,
+                    path="",
+                    message=f"unknown import kind '{kind}'",
+                    hint="use one of: " + ", ".join(IMPORT_KINDS),
+                )
+            ]
         )
     paths = [Path(p) for p in paths]
     out = Path(out)
     if not paths:
-        raise ImportSourceError([Problem(file=None, path="", message=f"nothing to import: give at least one {kind} path")])
+        raise ImportSourceError(
+            [Problem(file=None, path="", message=f"nothing to import: give at least one {kind} path")]
+        )
     if out.exists() and not out.is_dir():
-        raise ImportSourceError([Problem(file=out, path="", message="the output must be a directory", hint="give a new directory, e.g. inventories/draft")])
+        raise ImportSourceError(
+            [
+                Problem(
+                    file=out,
+                    path="",
+                    message="the output must be a directory",
+                    hint="give a new directory, e.g. inventories/draft",
+                )
+            ]
+        )
     existing = existing_inventory_files(out)
     if existing and not merge:
         raise ImportSourceError(
             [
                 Problem(
-                    file=out, path="",
+                    file=out,
+                    path="",
                     message=f"already holds an inventory ({len(existing)} file{'s' if len(existing) != 1 else ''}, e.g. {existing[0].name}); "
                     "refusing to overwrite it",
                     hint="merge into it with --merge (your edits are kept), or choose a new directory",
@@ -216,8 +260,14 @@ def import_sources(
     draft = Draft.from_state(state.get("draft") if state else None)
     if kind == "permissions" and not draft.records["plugins"]:
         raise ImportSourceError(
-            [Problem(file=out, path="", message="no imported plugin to apply permissions to",
-                     hint=f"import plugins or an MCP config into {out} first, then the permissions with --merge")]
+            [
+                Problem(
+                    file=out,
+                    path="",
+                    message="no imported plugin to apply permissions to",
+                    hint=f"import plugins or an MCP config into {out} first, then the permissions with --merge",
+                )
+            ]
         )
     permissions: dict[str, dict[str, int]] = {}
     ignored = 0
@@ -232,7 +282,11 @@ def import_sources(
         permissions = draft.apply_permissions(rules)
     draft.finish()
     todo = draft.todo()
-    stamp = {"kind": kind, "paths": [str(p) for p in paths], "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    stamp = {
+        "kind": kind,
+        "paths": [str(p) for p in paths],
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
     result = write_draft(draft, out, state=state, imports=[stamp], todo=todo)
     return ImportReport(
         kind=kind,
@@ -259,7 +313,7 @@ def open_todos(directory: str | Path) -> list[str]:
     if not path.is_file():
         return []
     return [
-        line[len("- [ ] "):].strip()
+        line[len("- [ ] ") :].strip()
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.startswith("- [ ] ")
     ]

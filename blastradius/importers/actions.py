@@ -41,46 +41,142 @@ MCP_HINT_DEFAULTS: Mapping[str, bool] = MappingProxyType(
 BULK_FAN_OUT = 1000
 
 _VERBS: dict[ActionClass, frozenset[str]] = {
-    ActionClass.PAY: frozenset({"pay", "charge", "refund", "payout", "transfer", "wire", "disburse", "remit", "purchase"}),
+    ActionClass.PAY: frozenset(
+        {"pay", "charge", "refund", "payout", "transfer", "wire", "disburse", "remit", "purchase"}
+    ),
     ActionClass.SIGN: frozenset({"sign", "countersign", "esign"}),
-    ActionClass.DELETE: frozenset({"delete", "remove", "purge", "destroy", "drop", "erase", "trash", "truncate", "wipe", "del"}),
+    ActionClass.DELETE: frozenset(
+        {"delete", "remove", "purge", "destroy", "drop", "erase", "trash", "truncate", "wipe", "del"}
+    ),
     ActionClass.SEND: frozenset(
-        {"send", "reply", "forward", "post", "notify", "publish", "broadcast", "announce", "dm", "sms", "tweet", "email", "mail"}
+        {
+            "send",
+            "reply",
+            "forward",
+            "post",
+            "notify",
+            "publish",
+            "broadcast",
+            "announce",
+            "dm",
+            "sms",
+            "tweet",
+            "email",
+            "mail",
+        }
     ),
     ActionClass.SHARE: frozenset({"share", "grant", "invite", "unshare", "expose"}),
-    ActionClass.EXECUTE: frozenset({"run", "exec", "execute", "eval", "shell", "deploy", "invoke", "trigger", "launch"}),
+    ActionClass.EXECUTE: frozenset(
+        {"run", "exec", "execute", "eval", "shell", "deploy", "invoke", "trigger", "launch"}
+    ),
     ActionClass.WRITE: frozenset(
         {
-            "create", "update", "set", "add", "insert", "edit", "modify", "upsert", "patch", "put", "move", "rename",
-            "upload", "import", "assign", "close", "merge", "write", "save", "append", "archive", "approve", "submit",
-            "cancel", "void", "reset", "apply", "change", "issue", "make", "initiate", "process", "schedule", "book",
-            "complete", "mark", "tag", "label", "draft", "copy", "sync", "restore", "enable", "disable", "start", "stop",
+            "create",
+            "update",
+            "set",
+            "add",
+            "insert",
+            "edit",
+            "modify",
+            "upsert",
+            "patch",
+            "put",
+            "move",
+            "rename",
+            "upload",
+            "import",
+            "assign",
+            "close",
+            "merge",
+            "write",
+            "save",
+            "append",
+            "archive",
+            "approve",
+            "submit",
+            "cancel",
+            "void",
+            "reset",
+            "apply",
+            "change",
+            "issue",
+            "make",
+            "initiate",
+            "process",
+            "schedule",
+            "book",
+            "complete",
+            "mark",
+            "tag",
+            "label",
+            "draft",
+            "copy",
+            "sync",
+            "restore",
+            "enable",
+            "disable",
+            "start",
+            "stop",
         }
     ),
     ActionClass.READ: frozenset(
         {
-            "get", "list", "search", "find", "read", "fetch", "query", "lookup", "describe", "show", "view", "export",
-            "download", "count", "retrieve", "browse", "check", "inspect", "summarize", "summarise", "analyze", "preview",
+            "get",
+            "list",
+            "search",
+            "find",
+            "read",
+            "fetch",
+            "query",
+            "lookup",
+            "describe",
+            "show",
+            "view",
+            "export",
+            "download",
+            "count",
+            "retrieve",
+            "browse",
+            "check",
+            "inspect",
+            "summarize",
+            "summarise",
+            "analyze",
+            "preview",
         }
     ),
 }
 #: Nouns that turn a generic write verb into a high-impact class: create_refund, create_signature_request.
 _NOUNS: dict[str, ActionClass] = {
-    "refund": ActionClass.PAY, "payment": ActionClass.PAY, "payments": ActionClass.PAY, "payout": ActionClass.PAY,
-    "transfer": ActionClass.PAY, "wire": ActionClass.PAY,
-    "signature": ActionClass.SIGN, "envelope": ActionClass.SIGN,
+    "refund": ActionClass.PAY,
+    "payment": ActionClass.PAY,
+    "payments": ActionClass.PAY,
+    "payout": ActionClass.PAY,
+    "transfer": ActionClass.PAY,
+    "wire": ActionClass.PAY,
+    "signature": ActionClass.SIGN,
+    "envelope": ActionClass.SIGN,
 }
 #: Description words strong enough to refine a non-read tool (a stricter list than for names).
 _DESCRIPTION_WORDS: dict[ActionClass, frozenset[str]] = {
-    ActionClass.PAY: frozenset({"pay", "pays", "payment", "payments", "refund", "refunds", "payout", "charge", "charges"}),
+    ActionClass.PAY: frozenset(
+        {"pay", "pays", "payment", "payments", "refund", "refunds", "payout", "charge", "charges"}
+    ),
     ActionClass.SIGN: frozenset({"sign", "signs", "signature", "signatures", "e-sign", "esign"}),
-    ActionClass.DELETE: frozenset({"delete", "deletes", "permanently", "purge", "purges", "erase", "erases", "destroy"}),
+    ActionClass.DELETE: frozenset(
+        {"delete", "deletes", "permanently", "purge", "purges", "erase", "erases", "destroy"}
+    ),
     ActionClass.SEND: frozenset({"send", "sends", "notify", "notifies", "forward", "forwards", "publish", "publishes"}),
     ActionClass.SHARE: frozenset({"share", "shares", "sharing"}),
     ActionClass.EXECUTE: frozenset({"execute", "executes", "shell", "script", "scripts"}),
 }
 _PRIORITY = (
-    ActionClass.PAY, ActionClass.SIGN, ActionClass.DELETE, ActionClass.SEND, ActionClass.SHARE, ActionClass.EXECUTE,
+    ActionClass.PAY,
+    ActionClass.SIGN,
+    ActionClass.DELETE,
+    ActionClass.SEND,
+    ActionClass.SHARE,
+    ActionClass.EXECUTE,
 )
 _BULK_WORDS = frozenset({"bulk", "mass", "batch", "all", "every", "many", "campaign", "broadcast"})
 _LIMIT_KEYS = frozenset({"limit", "max_results", "maxresults", "page_size", "pagesize", "top", "count", "max"})
@@ -155,7 +251,7 @@ def _verb(words: list[str]) -> tuple[ActionClass | None, str | None]:
         for action in (*_PRIORITY, ActionClass.WRITE, ActionClass.READ):
             if word in _VERBS[action]:
                 if action is ActionClass.WRITE:
-                    for noun in words[i + 1:]:
+                    for noun in words[i + 1 :]:
                         if noun in _NOUNS:
                             return _NOUNS[noun], f"{word} … {noun}"
                 return action, word
@@ -247,8 +343,12 @@ def classify_tool(
             if untrusted:
                 reasons.append(f"{said('openWorldHint')}: returns content from outside")
             return ToolClassification(
-                action=ActionClass.READ, reasons=tuple(reasons), hints=hints, declared=declared,
-                fan_out=fan_out, untrusted_content=untrusted,
+                action=ActionClass.READ,
+                reasons=tuple(reasons),
+                hints=hints,
+                declared=declared,
+                fan_out=fan_out,
+                untrusted_content=untrusted,
             )
     elif verb_action is not None and verb_action not in (ActionClass.READ, ActionClass.WRITE):
         action = verb_action
@@ -271,7 +371,8 @@ def classify_tool(
                 reasons.append("nothing in its name or description says more: a write")
     if action in (ActionClass.WRITE, ActionClass.DELETE):
         reasons.append(
-            said("destructiveHint") + (": may destroy or overwrite data" if hints["destructiveHint"] else ": additive only")
+            said("destructiveHint")
+            + (": may destroy or overwrite data" if hints["destructiveHint"] else ": additive only")
         )
     reversibility = Reversibility.IMMEDIATE
     soft = _SOFT_DELETE_WORDS & set(words)
@@ -281,6 +382,11 @@ def classify_tool(
     leaves = hints["openWorldHint"]
     reasons.append(said("openWorldHint") + (": its effect may leave the organisation" if leaves else ": stays inside"))
     return ToolClassification(
-        action=action, reasons=tuple(reasons), hints=hints, declared=declared,
-        fan_out=fan_out, leaves_org=leaves, reversibility=reversibility,
+        action=action,
+        reasons=tuple(reasons),
+        hints=hints,
+        declared=declared,
+        fan_out=fan_out,
+        leaves_org=leaves,
+        reversibility=reversibility,
     )

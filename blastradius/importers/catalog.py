@@ -93,9 +93,7 @@ def _parse(text: str, file: Path) -> ConnectorCatalog:
     try:
         return ConnectorCatalog.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            Problem(file=file, path=".".join(str(p) for p in e["loc"]), message=e["msg"]) for e in exc.errors()
-        ]
+        problems = [Problem(file=file, path=".".join(str(p) for p in e["loc"]), message=e["msg"]) for e in exc.errors()]
         raise ConfigError(problems) from None
 
 

@@ -58,7 +58,13 @@ class Inference:
     source: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"subject": self.subject, "field": self.field, "value": self.value, "reason": self.reason, "source": self.source}
+        return {
+            "subject": self.subject,
+            "field": self.field,
+            "value": self.value,
+            "reason": self.reason,
+            "source": self.source,
+        }
 
 
 def draft_id(name: str, fallback: str = "item") -> str:
@@ -155,7 +161,8 @@ class Draft:
             record["connectors"] = connector_ids
             if source.skills:
                 record["skills"] = [
-                    {"name": s.name, "description": _one_line(s.description)} if s.description else s.name for s in source.skills
+                    {"name": s.name, "description": _one_line(s.description)} if s.description else s.name
+                    for s in source.skills
                 ]
             old = self.records["plugins"].get(pid)
             if old:  # keep what a permissions import added
@@ -178,7 +185,9 @@ class Draft:
 
     def _add_server(self, server: ServerSource, plugin_id: str, source: PluginSource, catalog: ConnectorCatalog) -> str:
         cid = draft_id(server.name, "server")
-        facts = self.facts.setdefault(cid, {"tools_from": None, "aliases": [], "plugins": [], "categories": [], "files": []})
+        facts = self.facts.setdefault(
+            cid, {"tools_from": None, "aliases": [], "plugins": [], "categories": [], "files": []}
+        )
         if server.name not in facts["aliases"]:
             facts["aliases"].append(server.name)
         if plugin_id not in facts["plugins"]:
@@ -205,13 +214,19 @@ class Draft:
         if cid in self.records["connectors"]:
             return cid
         match = match_server(catalog, name=server.name, url_host=server.url_host, packages=server.command)
-        record: dict[str, Any] = {"id": cid, "name": match.entry.name if match and draft_id(server.name) == match.entry.id else server.name}
+        record: dict[str, Any] = {
+            "id": cid,
+            "name": match.entry.name if match and draft_id(server.name) == match.entry.id else server.name,
+        }
         record["system"] = cid
         record["access"] = "read-write"
         self.infer(
-            f"connector:{cid}", "access", "read-write",
+            f"connector:{cid}",
+            "access",
+            "read-write",
             "no config states what the server's credentials allow: read-write assumed (conservative); "
-            "set read-only if they only read", server.file,
+            "set read-only if they only read",
+            server.file,
         )
         if match:
             facts["catalog"] = match.entry.id
@@ -222,13 +237,23 @@ class Draft:
             if match.entry.leaves_org:
                 record["leaves_org"] = True
             record["tools"] = [t.model_dump(mode="json", exclude_defaults=True) for t in match.entry.tools]
-            self.infer(f"connector:{cid}", "tools", [t.name for t in match.entry.tools],
-                       f"typical tools of {match.reason}; import its tool listing to replace them", server.file)
+            self.infer(
+                f"connector:{cid}",
+                "tools",
+                [t.name for t in match.entry.tools],
+                f"typical tools of {match.reason}; import its tool listing to replace them",
+                server.file,
+            )
         else:
             facts["tools_from"] = "unknown"
             record["tools"] = [_unknown_tool(server.name)]
-            self.infer(f"connector:{cid}", "tools", ["unknown_tools"],
-                       "no tool listing and not in the connector catalog: what its tools do is unknown", server.file)
+            self.infer(
+                f"connector:{cid}",
+                "tools",
+                ["unknown_tools"],
+                "no tool listing and not in the connector catalog: what its tools do is unknown",
+                server.file,
+            )
         self.records["connectors"][cid] = record
         return cid
 
@@ -263,13 +288,38 @@ class Draft:
             cid, why = self._find_connector(listing.server)
             if cid is None:
                 cid = draft_id(listing.server, "server")
-                self.records["connectors"][cid] = {"id": cid, "name": listing.server, "system": cid, "access": "read-write", "tools": []}
-                self.facts[cid] = {"tools_from": None, "aliases": [listing.server], "plugins": [], "categories": [], "files": []}
-                self.infer(f"connector:{cid}", "access", "read-write",
-                           "no config states what the server's credentials allow: read-write assumed (conservative)", listing.file)
-                self.note(f"connector '{cid}' (tools from {listing.file}) is used by no plugin: add it to the plugins that call it")
+                self.records["connectors"][cid] = {
+                    "id": cid,
+                    "name": listing.server,
+                    "system": cid,
+                    "access": "read-write",
+                    "tools": [],
+                }
+                self.facts[cid] = {
+                    "tools_from": None,
+                    "aliases": [listing.server],
+                    "plugins": [],
+                    "categories": [],
+                    "files": [],
+                }
+                self.infer(
+                    f"connector:{cid}",
+                    "access",
+                    "read-write",
+                    "no config states what the server's credentials allow: read-write assumed (conservative)",
+                    listing.file,
+                )
+                self.note(
+                    f"connector '{cid}' (tools from {listing.file}) is used by no plugin: add it to the plugins that call it"
+                )
             else:
-                self.infer(f"connector:{cid}", "tools", [t.name for t in listing.tools], f"from {listing.file.name}: {why}", listing.file)
+                self.infer(
+                    f"connector:{cid}",
+                    "tools",
+                    [t.name for t in listing.tools],
+                    f"from {listing.file.name}: {why}",
+                    listing.file,
+                )
             record = self.records["connectors"][cid]
             facts = self.facts[cid]
             facts["tools_from"] = "listing"
@@ -293,15 +343,22 @@ class Draft:
                 if c.untrusted_content:
                     entry["untrusted_content"] = True
                 tools.append(entry)
-                reason = c.reason + (f"; renamed from '{tool.name}' (no spaces in tool names)" if name != tool.name else "")
+                reason = c.reason + (
+                    f"; renamed from '{tool.name}' (no spaces in tool names)" if name != tool.name else ""
+                )
                 self.comments[f"tool:{cid}.{name}"] = [f"{c.action.value}: {reason}"]
                 self.infer(f"tool:{cid}.{name}", "action", c.action.value, reason, listing.file)
             record["tools"] = tools
             record.pop("leaves_org", None)  # each listed tool says it
             for plugin in self.records["plugins"].values():  # selectors naming tools that are gone
                 for key in ("requires_approval", "blocked"):
-                    kept = [s for s in plugin.get(key, []) if not s.startswith(f"{cid}.") or s == f"{cid}.*"
-                            or any(s == f"{cid}.{t['name']}" for t in tools)]
+                    kept = [
+                        s
+                        for s in plugin.get(key, [])
+                        if not s.startswith(f"{cid}.")
+                        or s == f"{cid}.*"
+                        or any(s == f"{cid}.{t['name']}" for t in tools)
+                    ]
                     if key in plugin:
                         plugin[key] = kept
 
@@ -337,8 +394,10 @@ class Draft:
                     state[tool] = next((s for s in ("deny", "ask", "allow") if s in states), None)
                 for _, r in mine:
                     if r.tool not in (None, "*") and not any(r.matches_tool(t) for t in tools):
-                        self.note(f"{r.file}: {r.key}: rule '{r.rule}' names no tool of connector '{cid}' "
-                                  f"(its tools: {', '.join(tools) or 'none known'}); import its tool listing first")
+                        self.note(
+                            f"{r.file}: {r.key}: rule '{r.rule}' names no tool of connector '{cid}' "
+                            f"(its tools: {', '.join(tools) or 'none known'}); import its tool listing first"
+                        )
                 for target, wanted in ((blocked, "deny"), (gated, "ask")):
                     hit = [t for t in tools if state[t] == wanted]
                     for t in hit:
@@ -356,9 +415,13 @@ class Draft:
                     if state[t] is None:
                         continue
                     rule = next(r for _, r in mine if r.matches_tool(t) and r.state == state[t])
-                    self.infer(f"tool:{cid}.{t}", f"autonomy of plugin {pid}",
-                               {"deny": "blocked", "ask": "gated", "allow": "ungated"}[state[t]],
-                               f"{rule.rule} ({rule.state}) in {rule.file.name}", rule.file)
+                    self.infer(
+                        f"tool:{cid}.{t}",
+                        f"autonomy of plugin {pid}",
+                        {"deny": "blocked", "ask": "gated", "allow": "ungated"}[state[t]],
+                        f"{rule.rule} ({rule.state}) in {rule.file.name}",
+                        rule.file,
+                    )
             blocked_set = set(blocked)
             gated = [s for s in gated if s not in blocked_set]
             for key, value in (("requires_approval", gated), ("blocked", blocked)):
@@ -374,7 +437,9 @@ class Draft:
                 )
         for i, r in enumerate(rules):
             if i not in used:
-                self.note(f"{r.file}: {r.key}: rule '{r.rule}' names server '{r.server}', which no plugin of the draft uses")
+                self.note(
+                    f"{r.file}: {r.key}: rule '{r.rule}' names server '{r.server}', which no plugin of the draft uses"
+                )
         return counts
 
     # -- completing the draft ------------------------------------------------
@@ -399,28 +464,52 @@ class Draft:
                 if kind:
                     system["kind"] = kind
                 classification = facts.get("classification") or "confidential"
-                system["datasets"] = [{"id": f"{sid}-records", "name": f"Records of {conn.get('name', sid)}",
-                                       "classification": classification}]
+                system["datasets"] = [
+                    {
+                        "id": f"{sid}-records",
+                        "name": f"Records of {conn.get('name', sid)}",
+                        "classification": classification,
+                    }
+                ]
                 self.records["systems"][sid] = system
-                how = "typical of its catalog entry" if facts.get("classification") else "unknown system: confidential assumed (conservative)"
+                how = (
+                    "typical of its catalog entry"
+                    if facts.get("classification")
+                    else "unknown system: confidential assumed (conservative)"
+                )
                 self.comments[f"systems:{sid}"] = [
                     f"system reached by connector '{cid}'. TODO: owner; replace the placeholder dataset with its real",
                     "tables (records, columns and their classification); records left out are unknown, never zero",
                     f"placeholder classification {classification}: {how}",
                 ]
-                self.infer(f"system:{sid}", "datasets", f"{sid}-records", "no config knows the tables a system holds", ", ".join(facts.get("files", [])))
+                self.infer(
+                    f"system:{sid}",
+                    "datasets",
+                    f"{sid}-records",
+                    "no config knows the tables a system holds",
+                    ", ".join(facts.get("files", [])),
+                )
             actions = {t.get("action") for t in conn.get("tools", [])}
             if (actions & _PEOPLE_ACTIONS or facts.get("people")) and not system.get("people"):
                 kind = facts.get("people") or "other"
-                system["people"] = [{"id": f"{sid}-people", "kind": kind, "name": f"People reachable through {conn.get('name', sid)}"}]
-                self.infer(f"system:{sid}", "people", f"{sid}-people",
-                           "it has send/share tools: the people it can address, count unknown", ", ".join(facts.get("files", [])))
+                system["people"] = [
+                    {"id": f"{sid}-people", "kind": kind, "name": f"People reachable through {conn.get('name', sid)}"}
+                ]
+                self.infer(
+                    f"system:{sid}",
+                    "people",
+                    f"{sid}-people",
+                    "it has send/share tools: the people it can address, count unknown",
+                    ", ".join(facts.get("files", [])),
+                )
             facts["shared_by"] = sorted(facts.get("plugins", []))
             self.comments[f"connectors:{cid}"] = _connector_comment(cid, conn, facts)
             for tool in conn.get("tools", []):
                 key = f"tool:{cid}.{tool['name']}"
                 if key not in self.comments:
-                    origin = "typical tool from the connector catalog" if facts.get("tools_from") == "catalog" else "unknown"
+                    origin = (
+                        "typical tool from the connector catalog" if facts.get("tools_from") == "catalog" else "unknown"
+                    )
                     self.comments[key] = [f"{tool['action']}: {origin}"]
 
     # -- summary -------------------------------------------------------------
@@ -432,28 +521,44 @@ class Draft:
             if cid not in self.records["connectors"]:
                 continue
             if facts.get("tools_from") == "unknown":
-                out.append(f"connector '{cid}': no tool listing and not in the catalog, so its tools are unknown (action unknown, "
-                           f"scored as high-impact); run `blastradius import mcp-tools {cid}.tools.json --out DIR --merge` with its tools/list result")
+                out.append(
+                    f"connector '{cid}': no tool listing and not in the catalog, so its tools are unknown (action unknown, "
+                    f"scored as high-impact); run `blastradius import mcp-tools {cid}.tools.json --out DIR --merge` with its tools/list result"
+                )
             elif facts.get("tools_from") == "catalog":
-                out.append(f"connector '{cid}': tools are the catalog's typical ones for {facts.get('catalog')}; import its tool listing to replace them")
+                out.append(
+                    f"connector '{cid}': tools are the catalog's typical ones for {facts.get('catalog')}; import its tool listing to replace them"
+                )
             if facts.get("transport") in ("http", "sse") and not facts.get("url"):
-                out.append(f"connector '{cid}': its URL is not configured yet (\"url\": \"\"); check which server it will be")
+                out.append(
+                    f'connector \'{cid}\': its URL is not configured yet ("url": ""); check which server it will be'
+                )
         if self.records["plugins"]:
-            out.append(f"plugins: replace owner '{UNASSIGNED_TEAM}' by the owning team and add users for "
-                       + ", ".join(sorted(self.records["plugins"])))
+            out.append(
+                f"plugins: replace owner '{UNASSIGNED_TEAM}' by the owning team and add users for "
+                + ", ".join(sorted(self.records["plugins"]))
+            )
             out.append("teams: add the teams that run the plugins, with their headcounts")
         if self.records["systems"]:
-            out.append("systems: give each placeholder dataset its tables with record counts and column classifications, "
-                       "and each people group its count, for " + ", ".join(sorted(self.records["systems"])))
+            out.append(
+                "systems: give each placeholder dataset its tables with record counts and column classifications, "
+                "and each people group its count, for " + ", ".join(sorted(self.records["systems"]))
+            )
         if self.records["connectors"]:
-            out.append("connectors: check access (read-write assumed), add allowed_tables, denied_columns, row_limit, "
-                       "audit and revocation where they exist")
+            out.append(
+                "connectors: check access (read-write assumed), add allowed_tables, denied_columns, row_limit, "
+                "audit and revocation where they exist"
+            )
         out.extend(self.notes)
         return out
 
     def unknown_tools(self) -> list[str]:
-        return sorted(f"{cid}.{t['name']}" for cid, c in self.records["connectors"].items()
-                      for t in c.get("tools", []) if t.get("action") == ActionClass.UNKNOWN.value)
+        return sorted(
+            f"{cid}.{t['name']}"
+            for cid, c in self.records["connectors"].items()
+            for t in c.get("tools", [])
+            if t.get("action") == ActionClass.UNKNOWN.value
+        )
 
     def shared_connectors(self) -> dict[str, tuple[str, ...]]:
         users: dict[str, set[str]] = {}
@@ -493,10 +598,12 @@ def _connector_comment(cid: str, conn: Mapping[str, Any], facts: Mapping[str, An
     if facts.get("categories"):
         lines.append("category (CONNECTORS.md): " + ", ".join(facts["categories"]))
     tools_from = facts.get("tools_from")
-    lines.append({
-        "listing": "tools from its tool listing; each action inferred from annotations (reason above each tool)",
-        "catalog": f"tools: typical of catalog entry '{facts.get('catalog')}', not its real listing (TODO: import it)",
-        "unknown": "tools unknown: not in the catalog and no listing (TODO: import its tools/list result)",
-    }.get(tools_from or "", "tools: as given"))
+    lines.append(
+        {
+            "listing": "tools from its tool listing; each action inferred from annotations (reason above each tool)",
+            "catalog": f"tools: typical of catalog entry '{facts.get('catalog')}', not its real listing (TODO: import it)",
+            "unknown": "tools unknown: not in the catalog and no listing (TODO: import its tools/list result)",
+        }.get(tools_from or "", "tools: as given")
+    )
     lines.append("TODO: access is assumed read-write; add allowed_tables, denied_columns, row_limit, audit, revocation")
     return lines

@@ -37,7 +37,9 @@ __all__ = [
     "read_tool_listings",
 ]
 
-_SECRET_FLAG = re.compile(r"(token|secret|password|passwd|api[-_]?key|apikey|auth|credential|private[-_]?key)", re.IGNORECASE)
+_SECRET_FLAG = re.compile(
+    r"(token|secret|password|passwd|api[-_]?key|apikey|auth|credential|private[-_]?key)", re.IGNORECASE
+)
 _TOKEN_LIKE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-+/=]{24,}$")
 _HINTS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
 
@@ -193,7 +195,7 @@ def _strip_jsonc(text: str) -> str:
             continue
         elif text.startswith("/*", i):
             end = text.find("*/", i + 2)
-            chunk = text[i:end + 2 if end >= 0 else n]
+            chunk = text[i : end + 2 if end >= 0 else n]
             out.append("\n" * chunk.count("\n"))
             i = end + 2 if end >= 0 else n
             continue
@@ -212,7 +214,9 @@ def _read_json(file: Path, problems: list[Problem], *, jsonc: bool = False) -> A
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        problems.append(Problem(file=file, path="", message=f"not UTF-8 text (byte {exc.start})", hint="save the file as UTF-8"))
+        problems.append(
+            Problem(file=file, path="", message=f"not UTF-8 text (byte {exc.start})", hint="save the file as UTF-8")
+        )
         return None
     if not text.strip():
         problems.append(Problem(file=file, path="", line=1, message="empty file", hint="export the config again"))
@@ -226,8 +230,11 @@ def _read_json(file: Path, problems: list[Problem], *, jsonc: bool = False) -> A
                 file=file,
                 path="",
                 line=exc.lineno,
-                message=f"invalid JSON: {exc.msg} (column {exc.colno})" + (": the file ends too early" if truncated else ""),
-                hint="the file looks truncated; export it again" if truncated else "check brackets, commas and quotes on that line",
+                message=f"invalid JSON: {exc.msg} (column {exc.colno})"
+                + (": the file ends too early" if truncated else ""),
+                hint="the file looks truncated; export it again"
+                if truncated
+                else "check brackets, commas and quotes on that line",
             )
         )
     except RecursionError:
@@ -311,7 +318,9 @@ def _read_server(name: str, raw: Any, file: Path, key: str, problems: list[Probl
     if not isinstance(raw, dict):
         problems.append(
             Problem(
-                file=file, path=key, message=f"server '{name}' must be a mapping, got {_kind_of(raw)}",
+                file=file,
+                path=key,
+                message=f"server '{name}' must be a mapping, got {_kind_of(raw)}",
                 hint='write {"type": "http", "url": "…"} or {"command": "…", "args": […]}',
             )
         )
@@ -326,17 +335,23 @@ def _read_server(name: str, raw: Any, file: Path, key: str, problems: list[Probl
         url = None
     command = raw.get("command")
     if command is not None and not isinstance(command, str):
-        problems.append(Problem(file=file, path=f"{key}.command", message=f"expected a string, got {_kind_of(command)}"))
+        problems.append(
+            Problem(file=file, path=f"{key}.command", message=f"expected a string, got {_kind_of(command)}")
+        )
         command = None
     args = raw.get("args", [])
     if not isinstance(args, list) or not all(isinstance(a, str | int | float) for a in args):
-        problems.append(Problem(file=file, path=f"{key}.args", message=f"expected a list of strings, got {_kind_of(args)}"))
+        problems.append(
+            Problem(file=file, path=f"{key}.args", message=f"expected a list of strings, got {_kind_of(args)}")
+        )
         args = []
     names: dict[str, tuple[str, ...]] = {}
     for block in ("env", "headers"):
         value = raw.get(block, {})
         if not isinstance(value, dict):
-            problems.append(Problem(file=file, path=f"{key}.{block}", message=f"expected a mapping of names, got {_kind_of(value)}"))
+            problems.append(
+                Problem(file=file, path=f"{key}.{block}", message=f"expected a mapping of names, got {_kind_of(value)}")
+            )
             value = {}
         names[block] = tuple(sorted(str(k) for k in value))  # values are secrets: never read
     oauth = raw.get("oauth")
@@ -349,12 +364,19 @@ def _read_server(name: str, raw: Any, file: Path, key: str, problems: list[Probl
         transport = "stdio" if command else ("sse" if url and url.rstrip("/").endswith("/sse") else "http")
     if transport not in ("http", "sse", "stdio"):
         problems.append(
-            Problem(file=file, path=f"{key}.type", message=f"unknown server type '{transport}'", hint="use http, sse or stdio")
+            Problem(
+                file=file,
+                path=f"{key}.type",
+                message=f"unknown server type '{transport}'",
+                hint="use http, sse or stdio",
+            )
         )
         return None
     if transport == "stdio" and not command:
         problems.append(
-            Problem(file=file, path=key, message=f"stdio server '{name}' has no command", hint="add \"command\" and \"args\"")
+            Problem(
+                file=file, path=key, message=f"stdio server '{name}' has no command", hint='add "command" and "args"'
+            )
         )
         return None
     return ServerSource(
@@ -377,7 +399,9 @@ def _read_servers(
     if not isinstance(data, dict):
         problems.append(
             Problem(
-                file=file, path="", message=f"expected a JSON object with '{keys[0]}', got {_kind_of(data)}",
+                file=file,
+                path="",
+                message=f"expected a JSON object with '{keys[0]}', got {_kind_of(data)}",
                 hint=f'write {{"{keys[0]}": {{"NAME": {{"type": "http", "url": "…"}}}}}}',
             )
         )
@@ -398,7 +422,8 @@ def _read_servers(
         else:
             problems.append(
                 Problem(
-                    file=file, path="",
+                    file=file,
+                    path="",
                     message="no MCP servers found: expected " + " or ".join(f"'{k}'" for k in keys),
                     hint="mcpServers (Claude Desktop, Claude Code .mcp.json, Cursor) or servers (VS Code .vscode/mcp.json)",
                 )
@@ -406,7 +431,11 @@ def _read_servers(
             return None
     if not isinstance(servers, dict):
         problems.append(
-            Problem(file=file, path=_key(*prefix), message=f"expected a mapping of server name -> server, got {_kind_of(servers)}")
+            Problem(
+                file=file,
+                path=_key(*prefix),
+                message=f"expected a mapping of server name -> server, got {_kind_of(servers)}",
+            )
         )
         return None
     out = []
@@ -432,20 +461,40 @@ def _front_matter(file: Path, problems: list[Problem]) -> dict[str, Any]:
         return {}
     end = text.find("\n---", 3)
     if end < 0:
-        problems.append(Problem(file=file, path="", line=1, message="front matter opened with '---' is never closed", hint="end it with a line '---'"))
+        problems.append(
+            Problem(
+                file=file,
+                path="",
+                line=1,
+                message="front matter opened with '---' is never closed",
+                hint="end it with a line '---'",
+            )
+        )
         return {}
     try:
         data = yaml.safe_load(text[3:end])
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.append(
-            Problem(file=file, path="", line=mark.line + 2 if mark else None, message=f"invalid YAML front matter: {getattr(exc, 'problem', exc)}")
+            Problem(
+                file=file,
+                path="",
+                line=mark.line + 2 if mark else None,
+                message=f"invalid YAML front matter: {getattr(exc, 'problem', exc)}",
+            )
         )
         return {}
     if data is None:
         return {}
     if not isinstance(data, dict):
-        problems.append(Problem(file=file, path="", line=2, message=f"front matter must be a mapping (name:, description:), got {_kind_of(data)}"))
+        problems.append(
+            Problem(
+                file=file,
+                path="",
+                line=2,
+                message=f"front matter must be a mapping (name:, description:), got {_kind_of(data)}",
+            )
+        )
         return {}
     return data
 
@@ -459,7 +508,9 @@ def _text_field(data: Mapping, key: str, file: Path, path: str, problems: list[P
         if value is None:
             return None
     if not isinstance(value, str):
-        problems.append(Problem(file=file, path=_key(path, key) if path else key, message=f"expected text, got {_kind_of(value)}"))
+        problems.append(
+            Problem(file=file, path=_key(path, key) if path else key, message=f"expected text, got {_kind_of(value)}")
+        )
         return None
     return value.strip() or None
 
@@ -499,8 +550,13 @@ def _words(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def _read_plugin(folder: Path, problems: list[Problem], entry: Mapping[str, Any] | None = None,
-                 entry_file: Path | None = None, entry_key: str = "") -> PluginSource | None:
+def _read_plugin(
+    folder: Path,
+    problems: list[Problem],
+    entry: Mapping[str, Any] | None = None,
+    entry_file: Path | None = None,
+    entry_key: str = "",
+) -> PluginSource | None:
     manifest = folder / ".claude-plugin" / "plugin.json"
     data: dict[str, Any] = {}
     notes: list[str] = []
@@ -509,12 +565,23 @@ def _read_plugin(folder: Path, problems: list[Problem], entry: Mapping[str, Any]
         if raw is None:
             return None
         if not isinstance(raw, dict):
-            problems.append(Problem(file=manifest, path="", message=f"expected a JSON object, got {_kind_of(raw)}", hint='write {"name": "…", "description": "…"}'))
+            problems.append(
+                Problem(
+                    file=manifest,
+                    path="",
+                    message=f"expected a JSON object, got {_kind_of(raw)}",
+                    hint='write {"name": "…", "description": "…"}',
+                )
+            )
             return None
         data = raw
     entry = entry or {}
     before = len(problems)
-    name = _text_field(data, "name", manifest, "", problems) or (entry.get("name") if isinstance(entry.get("name"), str) else None) or folder.name
+    name = (
+        _text_field(data, "name", manifest, "", problems)
+        or (entry.get("name") if isinstance(entry.get("name"), str) else None)
+        or folder.name
+    )
     description = _text_field(data, "description", manifest, "", problems) or (
         entry.get("description") if isinstance(entry.get("description"), str) else None
     )
@@ -533,7 +600,10 @@ def _read_plugin(folder: Path, problems: list[Problem], entry: Mapping[str, Any]
             return None
         servers.extend(found)
     inline = data.get("mcpServers")
-    for source, where, at in ((inline, manifest, "mcpServers"), (entry.get("mcpServers"), entry_file, f"{entry_key}.mcpServers")):
+    for source, where, at in (
+        (inline, manifest, "mcpServers"),
+        (entry.get("mcpServers"), entry_file, f"{entry_key}.mcpServers"),
+    ):
         if source is None or where is None:
             continue
         if isinstance(source, str):  # a path to a JSON file of servers, relative to the plugin
@@ -543,7 +613,11 @@ def _read_plugin(folder: Path, problems: list[Problem], entry: Mapping[str, Any]
         elif isinstance(source, dict):
             found = _read_servers({"mcpServers": source}, where, problems)
         else:
-            problems.append(Problem(file=where, path=at, message=f"expected a mapping of servers or a file name, got {_kind_of(source)}"))
+            problems.append(
+                Problem(
+                    file=where, path=at, message=f"expected a mapping of servers or a file name, got {_kind_of(source)}"
+                )
+            )
             found = None
         if found is None:
             return None
@@ -553,7 +627,9 @@ def _read_plugin(folder: Path, problems: list[Problem], entry: Mapping[str, Any]
         categories = _connectors_md(folder / "CONNECTORS.md", problems)
         known = {_words(s.name) for s in servers}
         for display in sorted(set(categories) - known):
-            notes.append(f"{folder / 'CONNECTORS.md'} lists '{display}' ({categories[display]}), which no .mcp.json of the plugin defines")
+            notes.append(
+                f"{folder / 'CONNECTORS.md'} lists '{display}' ({categories[display]}), which no .mcp.json of the plugin defines"
+            )
     skills = []
     for skill_file in sorted(folder.glob("skills/*/SKILL.md")):
         meta = _front_matter(skill_file, problems)
@@ -561,13 +637,19 @@ def _read_plugin(folder: Path, problems: list[Problem], entry: Mapping[str, Any]
         skill_desc = meta.get("description") if isinstance(meta.get("description"), str) else None
         skills.append(SkillSource(name=skill_name, description=skill_desc))
     if not servers:
-        notes.append(f"plugin '{name}' ({folder}) declares no MCP server: it can call no connector, or its servers are configured elsewhere")
+        notes.append(
+            f"plugin '{name}' ({folder}) declares no MCP server: it can call no connector, or its servers are configured elsewhere"
+        )
     return PluginSource(
-        name=name, description=description, version=version, author=author,
+        name=name,
+        description=description,
+        version=version,
+        author=author,
         category=entry.get("category") if isinstance(entry.get("category"), str) else None,
         servers=tuple(servers),
         categories={s.name: categories[_words(s.name)] for s in servers if _words(s.name) in categories},
-        skills=tuple(skills), notes=tuple(notes),
+        skills=tuple(skills),
+        notes=tuple(notes),
         file=manifest if manifest.is_file() else mcp_file if mcp_file.is_file() else (entry_file or mcp_file),
     )
 
@@ -580,7 +662,8 @@ def _read_marketplace(file: Path, problems: list[Problem]) -> list[PluginSource]
     if not isinstance(data, dict) or not isinstance(data.get("plugins"), list):
         problems.append(
             Problem(
-                file=file, path="plugins" if isinstance(data, dict) else "",
+                file=file,
+                path="plugins" if isinstance(data, dict) else "",
                 message="expected a JSON object with a 'plugins' list, got "
                 + (_kind_of(data.get("plugins")) if isinstance(data, dict) else _kind_of(data)),
                 hint='write {"name": "…", "plugins": [{"name": "…", "source": "./folder"}]}',
@@ -591,7 +674,9 @@ def _read_marketplace(file: Path, problems: list[Problem]) -> list[PluginSource]
     for i, entry in enumerate(data["plugins"]):
         key = f"plugins[{i}]"
         if not isinstance(entry, dict):
-            problems.append(Problem(file=file, path=key, message=f"expected a mapping with name and source, got {_kind_of(entry)}"))
+            problems.append(
+                Problem(file=file, path=key, message=f"expected a mapping with name and source, got {_kind_of(entry)}")
+            )
             continue
         source = entry.get("source")
         name = entry.get("name")
@@ -602,8 +687,12 @@ def _read_marketplace(file: Path, problems: list[Problem]) -> list[PluginSource]
             folder = (root / source).resolve()
             if not folder.is_dir():
                 problems.append(
-                    Problem(file=file, path=f"{key}.source", message=f"plugin folder '{source}' does not exist (looked in {folder})",
-                            hint="fix the path, or import the plugin folder on its own")
+                    Problem(
+                        file=file,
+                        path=f"{key}.source",
+                        message=f"plugin folder '{source}' does not exist (looked in {folder})",
+                        hint="fix the path, or import the plugin folder on its own",
+                    )
                 )
                 continue
             plugin = _read_plugin(folder, problems, entry, file, key)
@@ -612,8 +701,12 @@ def _read_marketplace(file: Path, problems: list[Problem]) -> list[PluginSource]
         else:
             out.append(
                 PluginSource(
-                    name=name, description=entry.get("description") if isinstance(entry.get("description"), str) else None,
-                    file=file, notes=(f"plugin '{name}' ({file}: {key}) comes from a remote source; clone it and import its folder to see its servers",),
+                    name=name,
+                    description=entry.get("description") if isinstance(entry.get("description"), str) else None,
+                    file=file,
+                    notes=(
+                        f"plugin '{name}' ({file}: {key}) comes from a remote source; clone it and import its folder to see its servers",
+                    ),
                     servers=(),
                 )
             )
@@ -646,18 +739,33 @@ def read_plugin_sources(paths: list[Path]) -> list[PluginSource]:
                 plugin = _read_plugin(folder, problems)
                 out.extend([plugin] if plugin else [])
             else:
-                problems.append(Problem(file=path, path="", message="not a plugin source", hint="give a marketplace or plugin folder, marketplace.json, plugin.json or .mcp.json"))
+                problems.append(
+                    Problem(
+                        file=path,
+                        path="",
+                        message="not a plugin source",
+                        hint="give a marketplace or plugin folder, marketplace.json, plugin.json or .mcp.json",
+                    )
+                )
         elif (path / ".claude-plugin" / "marketplace.json").is_file():
             out.extend(_read_marketplace(path / ".claude-plugin" / "marketplace.json", problems))
         elif (path / ".claude-plugin" / "plugin.json").is_file() or (path / ".mcp.json").is_file():
             plugin = _read_plugin(path, problems)
             out.extend([plugin] if plugin else [])
         elif path.is_dir():
-            folders = sorted(p for p in path.iterdir() if p.is_dir() and ((p / ".claude-plugin" / "plugin.json").is_file() or (p / ".mcp.json").is_file()))
+            folders = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_dir() and ((p / ".claude-plugin" / "plugin.json").is_file() or (p / ".mcp.json").is_file())
+            )
             if not folders:
                 problems.append(
-                    Problem(file=path, path="", message="no plugin found here",
-                            hint="expected .claude-plugin/marketplace.json, .claude-plugin/plugin.json or .mcp.json, in this folder or its sub-folders")
+                    Problem(
+                        file=path,
+                        path="",
+                        message="no plugin found here",
+                        hint="expected .claude-plugin/marketplace.json, .claude-plugin/plugin.json or .mcp.json, in this folder or its sub-folders",
+                    )
                 )
             for folder in folders:
                 plugin = _read_plugin(folder, problems)
@@ -703,11 +811,19 @@ def read_mcp_configs(paths: list[Path]) -> list[PluginSource]:
     out = []
     for file in map(Path, paths):
         if file.is_dir():
-            candidates = [file / n for n in (".mcp.json", ".vscode/mcp.json", ".cursor/mcp.json", "claude_desktop_config.json")]
+            candidates = [
+                file / n for n in (".mcp.json", ".vscode/mcp.json", ".cursor/mcp.json", "claude_desktop_config.json")
+            ]
             found = [c for c in candidates if c.is_file()]
             if not found:
-                problems.append(Problem(file=file, path="", message="no MCP client config in this folder",
-                                        hint="expected .mcp.json, .vscode/mcp.json, .cursor/mcp.json or claude_desktop_config.json"))
+                problems.append(
+                    Problem(
+                        file=file,
+                        path="",
+                        message="no MCP client config in this folder",
+                        hint="expected .mcp.json, .vscode/mcp.json, .cursor/mcp.json or claude_desktop_config.json",
+                    )
+                )
                 continue
         else:
             found = [file]
@@ -721,7 +837,11 @@ def read_mcp_configs(paths: list[Path]) -> list[PluginSource]:
             name = _client_name(config)
             out.append(
                 PluginSource(
-                    name=name, description=f"MCP client configured in {config.name}", servers=servers, file=config, client=True,
+                    name=name,
+                    description=f"MCP client configured in {config.name}",
+                    servers=servers,
+                    file=config,
+                    client=True,
                     notes=() if servers else (f"{config} defines no server",),
                 )
             )
@@ -771,9 +891,12 @@ def read_tool_listings(paths: list[Path]) -> list[ToolListing]:
             tools, prefix = data, ""
         if not isinstance(tools, list):
             problems.append(
-                Problem(file=file, path=prefix if isinstance(data, dict) else "",
-                        message=f"expected a list of tools, got {_kind_of(tools)}",
-                        hint='save the result of tools/list: {"tools": [{"name": …, "annotations": {…}}]}')
+                Problem(
+                    file=file,
+                    path=prefix if isinstance(data, dict) else "",
+                    message=f"expected a list of tools, got {_kind_of(tools)}",
+                    hint='save the result of tools/list: {"tools": [{"name": …, "annotations": {…}}]}',
+                )
             )
             continue
         listed: list[ListedTool] = []
@@ -781,7 +904,9 @@ def read_tool_listings(paths: list[Path]) -> list[ToolListing]:
         for i, raw in enumerate(tools):
             key = f"{prefix}[{i}]"
             if not isinstance(raw, dict):
-                problems.append(Problem(file=file, path=key, message=f"expected a tool (a mapping), got {_kind_of(raw)}"))
+                problems.append(
+                    Problem(file=file, path=key, message=f"expected a tool (a mapping), got {_kind_of(raw)}")
+                )
                 continue
             name = raw.get("name")
             if not isinstance(name, str) or not name.strip():
@@ -793,25 +918,47 @@ def read_tool_listings(paths: list[Path]) -> list[ToolListing]:
             seen.add(name)
             description = raw.get("description")
             if description is not None and not isinstance(description, str):
-                problems.append(Problem(file=file, path=f"{key}.description", message=f"expected text, got {_kind_of(description)}"))
+                problems.append(
+                    Problem(file=file, path=f"{key}.description", message=f"expected text, got {_kind_of(description)}")
+                )
                 continue
             annotations = raw.get("annotations") or {}
             if not isinstance(annotations, dict):
-                problems.append(Problem(file=file, path=f"{key}.annotations", message=f"expected a mapping of hints, got {_kind_of(annotations)}"))
+                problems.append(
+                    Problem(
+                        file=file,
+                        path=f"{key}.annotations",
+                        message=f"expected a mapping of hints, got {_kind_of(annotations)}",
+                    )
+                )
                 continue
             bad = [h for h in _HINTS if h in annotations and not isinstance(annotations[h], bool)]
             for h in bad:
                 problems.append(
-                    Problem(file=file, path=f"{key}.annotations.{h}", message=f"expected true or false, got {annotations[h]!r}",
-                            hint="MCP hints are booleans; remove it to use the MCP default")
+                    Problem(
+                        file=file,
+                        path=f"{key}.annotations.{h}",
+                        message=f"expected true or false, got {annotations[h]!r}",
+                        hint="MCP hints are booleans; remove it to use the MCP default",
+                    )
                 )
             if bad:
                 continue
             schema = raw.get("inputSchema") or {}
             if not isinstance(schema, dict):
-                problems.append(Problem(file=file, path=f"{key}.inputSchema", message=f"expected a JSON Schema object, got {_kind_of(schema)}"))
+                problems.append(
+                    Problem(
+                        file=file,
+                        path=f"{key}.inputSchema",
+                        message=f"expected a JSON Schema object, got {_kind_of(schema)}",
+                    )
+                )
                 continue
-            listed.append(ListedTool(name=name.strip(), description=description, annotations=annotations, input_schema=schema, key=key))
+            listed.append(
+                ListedTool(
+                    name=name.strip(), description=description, annotations=annotations, input_schema=schema, key=key
+                )
+            )
         out.append(ToolListing(server=server, tools=tuple(listed), file=file))
     if problems:
         raise ImportSourceError(problems)
@@ -823,9 +970,21 @@ def read_tool_listings(paths: list[Path]) -> list[ToolListing]:
 # ---------------------------------------------------------------------------
 
 _STATES = {
-    "allow": "allow", "always allow": "allow", "always_allow": "allow", "allowed": "allow", "auto": "allow",
-    "ask": "ask", "needs approval": "ask", "needs_approval": "ask", "approval": "ask", "confirm": "ask",
-    "deny": "deny", "blocked": "deny", "block": "deny", "never": "deny", "disabled": "deny",
+    "allow": "allow",
+    "always allow": "allow",
+    "always_allow": "allow",
+    "allowed": "allow",
+    "auto": "allow",
+    "ask": "ask",
+    "needs approval": "ask",
+    "needs_approval": "ask",
+    "approval": "ask",
+    "confirm": "ask",
+    "deny": "deny",
+    "blocked": "deny",
+    "block": "deny",
+    "never": "deny",
+    "disabled": "deny",
 }
 
 
@@ -833,7 +992,7 @@ def _parse_rule(rule: str) -> tuple[str, str | None] | None:
     """``mcp__crm__delete_*`` -> ('crm', 'delete_*'); ``mcp__crm`` -> ('crm', None); other rules -> None."""
     if not rule.startswith("mcp__"):
         return None
-    rest = rule[len("mcp__"):]
+    rest = rule[len("mcp__") :]
     server, sep, tool = rest.partition("__")
     if not server:
         return None
@@ -862,47 +1021,104 @@ def read_permissions(paths: list[Path]) -> tuple[list[PermissionRule], int]:
             continue
         if not isinstance(data, dict) or not ({"permissions", "toolPermissions"} & set(data)):
             problems.append(
-                Problem(file=file, path="", message="no permission settings found: expected 'permissions' or 'toolPermissions'",
-                        hint='e.g. {"permissions": {"allow": ["mcp__crm__search_contacts"], "deny": ["mcp__crm__delete_*"]}}')
+                Problem(
+                    file=file,
+                    path="",
+                    message="no permission settings found: expected 'permissions' or 'toolPermissions'",
+                    hint='e.g. {"permissions": {"allow": ["mcp__crm__search_contacts"], "deny": ["mcp__crm__delete_*"]}}',
+                )
             )
             continue
         perms = data.get("permissions")
         if perms is not None:
             if not isinstance(perms, dict):
-                problems.append(Problem(file=file, path="permissions", message=f"expected a mapping with allow/ask/deny, got {_kind_of(perms)}"))
+                problems.append(
+                    Problem(
+                        file=file,
+                        path="permissions",
+                        message=f"expected a mapping with allow/ask/deny, got {_kind_of(perms)}",
+                    )
+                )
                 perms = {}
             for state in ("allow", "ask", "deny"):
                 items = perms.get(state, [])
                 if not isinstance(items, list):
-                    problems.append(Problem(file=file, path=f"permissions.{state}", message=f"expected a list of rules, got {_kind_of(items)}"))
+                    problems.append(
+                        Problem(
+                            file=file,
+                            path=f"permissions.{state}",
+                            message=f"expected a list of rules, got {_kind_of(items)}",
+                        )
+                    )
                     continue
                 for i, item in enumerate(items):
                     if not isinstance(item, str):
-                        problems.append(Problem(file=file, path=f"permissions.{state}[{i}]", message=f"expected a rule (text), got {_kind_of(item)}"))
+                        problems.append(
+                            Problem(
+                                file=file,
+                                path=f"permissions.{state}[{i}]",
+                                message=f"expected a rule (text), got {_kind_of(item)}",
+                            )
+                        )
                         continue
                     parsed = _parse_rule(item.strip())
                     if parsed is None:
                         ignored += 1
                         continue
-                    rules.append(PermissionRule(state=state, server=parsed[0], tool=parsed[1], rule=item.strip(), file=file, key=f"permissions.{state}[{i}]"))
+                    rules.append(
+                        PermissionRule(
+                            state=state,
+                            server=parsed[0],
+                            tool=parsed[1],
+                            rule=item.strip(),
+                            file=file,
+                            key=f"permissions.{state}[{i}]",
+                        )
+                    )
         states = data.get("toolPermissions")
         if states is not None:
             if not isinstance(states, dict):
-                problems.append(Problem(file=file, path="toolPermissions", message=f"expected a mapping server -> tool -> state, got {_kind_of(states)}"))
+                problems.append(
+                    Problem(
+                        file=file,
+                        path="toolPermissions",
+                        message=f"expected a mapping server -> tool -> state, got {_kind_of(states)}",
+                    )
+                )
                 continue
             for server, tools in states.items():
                 if not isinstance(tools, dict):
-                    problems.append(Problem(file=file, path=_key("toolPermissions", server), message=f"expected a mapping tool -> state, got {_kind_of(tools)}"))
+                    problems.append(
+                        Problem(
+                            file=file,
+                            path=_key("toolPermissions", server),
+                            message=f"expected a mapping tool -> state, got {_kind_of(tools)}",
+                        )
+                    )
                     continue
                 for tool, state in tools.items():
                     key = _key("toolPermissions", server, tool)
                     norm = _STATES.get(str(state).strip().lower()) if isinstance(state, str) else None
                     if norm is None:
-                        problems.append(Problem(file=file, path=key, message=f"unknown permission state {state!r}",
-                                                hint="use 'always allow', 'needs approval' or 'blocked'"))
+                        problems.append(
+                            Problem(
+                                file=file,
+                                path=key,
+                                message=f"unknown permission state {state!r}",
+                                hint="use 'always allow', 'needs approval' or 'blocked'",
+                            )
+                        )
                         continue
-                    rules.append(PermissionRule(state=norm, server=str(server), tool=None if tool == "*" else str(tool),
-                                                rule=f"{server}.{tool}: {state}", file=file, key=key))
+                    rules.append(
+                        PermissionRule(
+                            state=norm,
+                            server=str(server),
+                            tool=None if tool == "*" else str(tool),
+                            rule=f"{server}.{tool}: {state}",
+                            file=file,
+                            key=key,
+                        )
+                    )
     if problems:
         raise ImportSourceError(problems)
     return rules, ignored

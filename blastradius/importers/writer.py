@@ -61,7 +61,9 @@ def render_record(kind: str, record: Mapping[str, Any], comments: Mapping[str, l
 
     Examples
     --------
-    >>> print(render_record("teams", {"id": "unassigned", "headcount": 0}, {"teams:unassigned": ["placeholder"]}), end="")
+    >>> print(
+    ...     render_record("teams", {"id": "unassigned", "headcount": 0}, {"teams:unassigned": ["placeholder"]}), end=""
+    ... )
       # placeholder
       - id: unassigned
         headcount: 0
@@ -86,7 +88,10 @@ def render_record(kind: str, record: Mapping[str, Any], comments: Mapping[str, l
 
 
 def _render_file(kind: str, blocks: list[str]) -> str:
-    return f"# {_HEADERS[kind]}\n# Written by `blastradius import`; edit freely: a later --merge keeps your edits.\n{kind}:\n" + "\n".join(blocks)
+    return (
+        f"# {_HEADERS[kind]}\n# Written by `blastradius import`; edit freely: a later --merge keeps your edits.\n{kind}:\n"
+        + "\n".join(blocks)
+    )
 
 
 def _sha(text: str) -> str:
@@ -98,8 +103,10 @@ def existing_inventory_files(out: Path) -> list[Path]:
     if not out.is_dir():
         return []
     return sorted(
-        p for p in out.rglob("*")
-        if p.is_file() and p.suffix.lower() in INVENTORY_SUFFIXES
+        p
+        for p in out.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in INVENTORY_SUFFIXES
         and not any(part.startswith(".") for part in p.relative_to(out).parts)
     )
 
@@ -113,8 +120,14 @@ def read_state(out: Path) -> dict[str, Any] | None:
         state = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ImportSourceError(
-            [Problem(file=file, path="", message=f"the import state is unreadable: {exc}",
-                     hint=f"remove {STATE_DIR}/ to merge as into an inventory written by hand")]
+            [
+                Problem(
+                    file=file,
+                    path="",
+                    message=f"the import state is unreadable: {exc}",
+                    hint=f"remove {STATE_DIR}/ to merge as into an inventory written by hand",
+                )
+            ]
         ) from None
     return state if isinstance(state, dict) and state.get("version") == 1 else None
 
@@ -129,8 +142,14 @@ def _ids_in_files(files: Mapping[Path, str]) -> tuple[dict[str, set[str]], list[
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            problems.append(Problem(file=file, path="", message=f"cannot merge: invalid YAML/JSON ({exc})",
-                                    hint="fix the file (blastradius validate shows where), then import again"))
+            problems.append(
+                Problem(
+                    file=file,
+                    path="",
+                    message=f"cannot merge: invalid YAML/JSON ({exc})",
+                    hint="fix the file (blastradius validate shows where), then import again",
+                )
+            )
             continue
         if not isinstance(data, dict):
             continue
@@ -159,8 +178,9 @@ class WriteResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def write_draft(draft: Draft, out: Path, *, state: Mapping[str, Any] | None, imports: list[dict[str, Any]],
-                todo: list[str]) -> WriteResult:
+def write_draft(
+    draft: Draft, out: Path, *, state: Mapping[str, Any] | None, imports: list[dict[str, Any]], todo: list[str]
+) -> WriteResult:
     """Write (or merge) ``draft`` into ``out``; see the module docstring for the merge rules."""
     out.mkdir(parents=True, exist_ok=True)
     prev_files: dict[str, str] = dict(state.get("files", {})) if state else {}
@@ -194,7 +214,12 @@ def write_draft(draft: Draft, out: Path, *, state: Mapping[str, Any] | None, imp
                         text = text.replace(prev["text"], block)
                         texts[std] = text
                     blocks[key] = {"file": rel, "text": block}
-                elif prev and prev["file"] != rel and (out / prev["file"]).is_file() and current.get(out / prev["file"], "").count(prev["text"]) == 1:
+                elif (
+                    prev
+                    and prev["file"] != rel
+                    and (out / prev["file"]).is_file()
+                    and current.get(out / prev["file"], "").count(prev["text"]) == 1
+                ):
                     other = out / prev["file"]
                     texts[other] = texts.get(other, current[other]).replace(prev["text"], block)
                     blocks[key] = {"file": prev["file"], "text": block}
@@ -238,7 +263,9 @@ def write_draft(draft: Draft, out: Path, *, state: Mapping[str, Any] | None, imp
         try:
             yaml.safe_load(text)
         except yaml.YAMLError as exc:  # pragma: no cover - the renderer writes valid YAML
-            raise ImportSourceError([Problem(file=file, path="", message=f"the draft would not be valid YAML: {exc}")]) from None
+            raise ImportSourceError(
+                [Problem(file=file, path="", message=f"the draft would not be valid YAML: {exc}")]
+            ) from None
 
     state_dir = out / STATE_DIR
     state_dir.mkdir(exist_ok=True)
@@ -264,7 +291,9 @@ def write_draft(draft: Draft, out: Path, *, state: Mapping[str, Any] | None, imp
         for k in kept
     )
     if deleted:
-        todo_text += "".join(f"- [ ] {k.replace(':', ' ', 1)}: removed from the draft, not brought back\n" for k in deleted)
+        todo_text += "".join(
+            f"- [ ] {k.replace(':', ' ', 1)}: removed from the draft, not brought back\n" for k in deleted
+        )
     if todo_file.exists() and prev_files.get(TODO_FILE) != _sha(todo_file.read_text(encoding="utf-8")):
         todo_file = state_dir / TODO_FILE
     todo_file.write_text(todo_text, encoding="utf-8")
@@ -274,17 +303,32 @@ def write_draft(draft: Draft, out: Path, *, state: Mapping[str, Any] | None, imp
         files_state[str(file.relative_to(out))] = _sha(texts[file])
     if todo_file.parent == out:
         files_state[TODO_FILE] = _sha(todo_text)
-    new_state = {"version": 1, "draft": draft.to_state(), "files": files_state, "blocks": blocks,
-                 "imports": [*(state.get("imports", []) if state else []), *imports]}
+    new_state = {
+        "version": 1,
+        "draft": draft.to_state(),
+        "files": files_state,
+        "blocks": blocks,
+        "imports": [*(state.get("imports", []) if state else []), *imports],
+    }
     (state_dir / "state.json").write_text(json.dumps(new_state, indent=1, default=str), encoding="utf-8")
-    log = {"imports": new_state["imports"], "inferences": [i.as_dict() for i in draft.inferences], "todo": todo,
-           "kept": kept, "deleted": deleted}
+    log = {
+        "imports": new_state["imports"],
+        "inferences": [i.as_dict() for i in draft.inferences],
+        "todo": todo,
+        "kept": kept,
+        "deleted": deleted,
+    }
     (state_dir / "log.json").write_text(json.dumps(log, indent=1, default=str), encoding="utf-8")
     written.append(state_dir / "log.json")
-    return WriteResult(files=tuple(written), kept=tuple(kept), deleted=tuple(deleted), proposals=proposal_file,
-                       todo_file=todo_file, notes=tuple(notes))
+    return WriteResult(
+        files=tuple(written),
+        kept=tuple(kept),
+        deleted=tuple(deleted),
+        proposals=proposal_file,
+        todo_file=todo_file,
+        notes=tuple(notes),
+    )
 
 
 def _nested_clash(system: Mapping[str, Any], dir_ids: Mapping[str, set[str]]) -> bool:
     return any(item.get("id") in dir_ids[kind] for kind in ("datasets", "people") for item in system.get(kind, []))
-

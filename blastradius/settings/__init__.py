@@ -95,4 +95,6 @@ def check_section(name: str, source: SettingsSource, *, plugins: Collection[str]
         return check_assumptions(source, plugins=plugins)
     if name == "acceptances":
         return check_acceptances(source)
-    raise UnknownIdError("settings section", name, SETTINGS_SECTIONS, where=f"(the sections are {', '.join(SETTINGS_SECTIONS)})")
+    raise UnknownIdError(
+        "settings section", name, SETTINGS_SECTIONS, where=f"(the sections are {', '.join(SETTINGS_SECTIONS)})"
+    )

@@ -15,12 +15,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from blastradius.errors import BlastRadiusError
-from blastradius.model import Inventory
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
 from blastradius.defaults import DEFAULT_TRIALS
-from blastradius.settings import Weights
-from blastradius.settings import Assumptions
+from blastradius.errors import BlastRadiusError
+from blastradius.model import Inventory
+from blastradius.settings import Assumptions, Weights
 from blastradius.settings.assumptions import _check_plugins, _load
 from blastradius.simulate.engine import _check_trials, _root, _simulate
 from blastradius.simulate.result import SimulationResult

@@ -21,10 +21,10 @@ from typing import Any, cast
 
 import numpy as np
 
-from blastradius.errors import BlastRadiusError
-from blastradius.model import Inventory
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
 from blastradius.defaults import DEFAULT_TRIALS
+from blastradius.errors import BlastRadiusError
+from blastradius.model import Inventory
 from blastradius.settings import Assumptions, Interval
 from blastradius.simulate import _kernel as kernel
 from blastradius.simulate.plan import _Path, _plan, _PluginPlan

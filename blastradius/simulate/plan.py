@@ -228,8 +228,9 @@ def _action_path(
     )
 
 
-def _plan_plugin(analysis: Analysis, plugin: Plugin, a: PluginAssumptions, period: Period,
-                 sizes: dict[tuple, _Sizes]) -> _PluginPlan:
+def _plan_plugin(
+    analysis: Analysis, plugin: Plugin, a: PluginAssumptions, period: Period, sizes: dict[tuple, _Sizes]
+) -> _PluginPlan:
     inv, w = analysis.inventory, analysis.weights
     way_out = _way_out(analysis, plugin, a)
     paths = [
