@@ -126,6 +126,7 @@ class ActionScore:
     leaves_org: bool
     fan_out: int
     channel_out: bool = False  # some usable tool is a channel out of the organisation (blastradius.domain)
+    gate_autonomy: float = 0.0  # its own gates' autonomy, before the way out (``autonomy`` of a non-read)
     datasets: tuple[DatasetScope, ...] = ()
     people_groups: tuple[str, ...] = ()
     unknowns: int = 0
@@ -600,6 +601,13 @@ class Scorer:
         usable = tuple(t for t, s in items if s in _USABLE)
         status_tool, status = min(items, key=lambda ts: _STATUS_ORDER.index(ts[1]))
         g = self.group_reach(conn, action, usable)
+        autonomy = _autonomy(status, self.w)  # its least restricted tool's: the most autonomous
+        if g.capability > 0:
+            # a tool counts with its own gate: when the most capable tools are gated and a lesser one is not, the
+            # action is as dangerous as its worst tool, capability x autonomy (so a gate never fails to lower it)
+            worst = max(_capability(t, conn, self.w) * _autonomy(s, self.w) for t, s in items if s in _USABLE)
+            if worst < g.capability * autonomy:
+                autonomy = worst / g.capability
         a = _Action(
             connector=conn,
             action=action,
@@ -610,7 +618,7 @@ class Scorer:
             status_tool=status_tool,
             group=g,
             capability=g.capability,
-            autonomy=_autonomy(status, self.w),  # its least restricted tool's: the most autonomous
+            autonomy=autonomy,
             high_impact=g.high_impact,
             irreversible=g.irreversible,
             leaves_org=g.leaves_org,
@@ -709,6 +717,7 @@ class Scorer:
                 leaves_org=a.leaves_org,
                 fan_out=a.fan_out,
                 channel_out=a.group.channel_out,
+                gate_autonomy=a.autonomy,
                 datasets=a.group.datasets,
                 people_groups=a.group.people_groups,
                 unknowns=a.group.unknowns,
@@ -984,7 +993,7 @@ def _score_table(scorer: Scorer) -> pd.DataFrame:
     wrong_output = np.fromiter((o.blast_radius for o in outputs), float, n)
     ungated, gated, blocked, unusable = (_STATUS_ORDER.index(s) for s in _STATUS_ORDER)
     weighted = (status != unusable) & (capability > 0)
-    free = np.select([status == ungated, status == gated], [1.0, w.gate_miss_rate], 0.0)
+    free = np.where(status <= gated, autonomy, 0.0)  # each action's own autonomy, before the way out
     cap_sum = np.bincount(owner[weighted], weights=capability[weighted], minlength=n)
     free_sum = np.bincount(owner[weighted], weights=(capability * free)[weighted], minlength=n)
     usable = status <= gated

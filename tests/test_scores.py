@@ -465,7 +465,6 @@ def table_from_plugin_scores(inv, weights) -> pd.DataFrame:
     """The score table added up plugin by plugin from its :class:`PluginScore` and the reference reach: what
     score_plugins must equal."""
     usable_status = (ToolStatus.UNGATED, ToolStatus.GATED)
-    free = {ToolStatus.UNGATED: 1.0, ToolStatus.GATED: weights.gate_miss_rate}
     rows = []
     for ps in action_scores(inv, weights=weights):
         plugin = inv.plugin_by_id[ps.plugin]
@@ -482,7 +481,7 @@ def table_from_plugin_scores(inv, weights) -> pd.DataFrame:
                 "capability": max((a.capability for a in usable), default=0.0),
                 "reach_records": reach.records,
                 "reach_people": reach.people,
-                "autonomy": sum(a.capability * free.get(a.status, 0.0) for a in weighted) / cap_sum if cap_sum else 0.0,
+                "autonomy": sum(a.capability * a.gate_autonomy for a in weighted) / cap_sum if cap_sum else 0.0,
                 "blast_radius": ps.blast_radius,
                 **ps.by_class,
                 "sensitive_records": reach.sensitive_records,
