@@ -324,3 +324,28 @@ def test_every_record_of_the_example_is_located_as_the_loader_locates_it() -> No
     located = locate([finding], inventory=inv)[0].evidence
     assert [e.line for e in located] == [docs[e.file].line_of(e.path) for e in evidence]
     assert sum(e.line is not None for e in located) > 0.9 * len(evidence)
+
+
+def test_time_to_halt_is_one_model_in_the_runbook_and_the_simulation() -> None:
+    from blastradius.analysis import Analysis
+    from blastradius.domain import time_to_halt
+    from blastradius.model import Plugin, Team
+    from blastradius.simulate import failure_paths
+
+    inv = load_inventory(ACME)
+    analysis = Analysis(inv)
+    halt = analysis.assumptions.halt
+    for e in runbook(analysis):
+        p = inv.plugin_by_id[e.plugin]
+        connectors = [inv.connector_by_id[c] for c in dict.fromkeys(p.connector_ids)]
+        assert e.time_to_halt_seconds == time_to_halt(p, connectors)
+    for row in failure_paths(analysis).itertuples():
+        p = inv.plugin_by_id[row.plugin]
+        connectors = [inv.connector_by_id[row.connector]] if isinstance(row.connector, str) else []
+        seconds = time_to_halt(p, connectors, halt)
+        assert row.halt_hours == (halt.manual_hours if seconds is None else seconds / 3600)
+    lone = inv.replace(
+        teams=(*inv.teams, Team(id="t", headcount=1)), plugins=(*inv.plugins, Plugin(id="lone", owner="t"))
+    )
+    entry = next(e for e in runbook(lone) if e.plugin == "lone")
+    assert entry.time_to_halt_seconds is None and not entry.fast  # no pause and nothing to revoke: no known way
