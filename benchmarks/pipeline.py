@@ -27,7 +27,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-LARGE = dict(people=50_000, plugins=2_000, connectors=500, systems=300, datasets=20_000)
+LARGE = {"people": 50_000, "plugins": 2_000, "connectors": 500, "systems": 300, "datasets": 20_000}
 
 
 def timed(fn: Callable[[], Any], *, repeat: int = 1) -> tuple[float, Any]:
@@ -108,7 +108,10 @@ def simulate_rss(path: Path, trials: int) -> float:
 
 
 def naive_simulation_seconds(inv: Any, trials: int) -> float:
-    """Seconds per trial of the naive simulation of benchmarks/simulate.py (a Python loop over trials, paths, events)."""
+    """Seconds per trial of the naive simulation of benchmarks/simulate.py.
+
+    The naive simulation is a Python loop over trials, paths and events.
+    """
     from simulate import naive  # benchmarks/simulate.py, next to this script
 
     from blastradius.simulate import failure_paths, load_assumptions
@@ -246,7 +249,8 @@ def main() -> None:
                 mem = peak_mib(lambda i=inv: simulate_failures(i, trials=args.trials, seed=1))
                 t_lint, _ = timed(lambda i=inv: lint(i))
                 print(
-                    f"{plugins:>8} {t_load:8.2f} {t_score:8.2f} {t_naive:8.2f} {t_sim:8.2f} {t_sim / plugins * 1000:16.2f} "
+                    f"{plugins:>8} {t_load:8.2f} {t_score:8.2f} {t_naive:8.2f} {t_sim:8.2f} "
+                    f"{t_sim / plugins * 1000:16.2f} "
                     f"{mem:8.0f} {t_lint:8.2f}"
                 )
 

@@ -149,7 +149,8 @@ def main() -> None:
     )
     print(
         f"  inventory {args.inventory}: {len(inv.plugins)} plugins, {len(paths)} failure paths, "
-        f"{len(FAILURE_MODES)} classes, {paths.groupby('plugin').runs_per_period.first().sum():,.0f} runs per period"
+        f"{len(FAILURE_MODES)} classes, "
+        f"{paths.groupby('plugin').runs_per_period.first().sum():,.0f} runs per period"
     )
     w0 = time.perf_counter()
     simulate_failures(inv, trials=200, seed=0)  # loads the compiled kernel (compiles it on a first run)
@@ -157,12 +158,13 @@ def main() -> None:
 
     print("\nThroughput (best of 3)")
     print(
-        f"  {'trials':>7}  {'wall s':>7}  {'compute s':>9}  {'trials/s':>9}  {'peak MiB':>8}  {'bytes/(trial*plugin)':>20}"
+        f"  {'trials':>7}  {'wall s':>7}  {'compute s':>9}  {'trials/s':>9}  {'peak MiB':>8}  "
+        f"{'bytes/(trial*plugin)':>20}"
     )
     rows = {}
     for trials in args.trials:
-        cpu, wall, result = timed(lambda: simulate_failures(inv, trials=trials, seed=1))
-        peak = peak_memory(lambda: simulate_failures(inv, trials=trials, seed=1))
+        cpu, wall, result = timed(lambda trials=trials: simulate_failures(inv, trials=trials, seed=1))
+        peak = peak_memory(lambda trials=trials: simulate_failures(inv, trials=trials, seed=1))
         rows[trials] = (cpu, wall, result)
         print(
             f"  {trials:>7,}  {wall:>7.3f}  {cpu:>9.3f}  {trials / wall:>9,.0f}  {peak / 2**20:>8.1f}  "
@@ -179,7 +181,8 @@ def main() -> None:
     fast = rows[top][2].incidents.sum(axis=(1, 2))
     print(f"\nNaive baseline (Python loop over trials, paths and events), {n} trials")
     print(
-        f"  compute {naive_cpu:.2f} s = {per_trial * 1e3:.1f} ms per trial -> {per_trial * top:,.0f} s for {top:,} trials"
+        f"  compute {naive_cpu:.2f} s = {per_trial * 1e3:.1f} ms per trial "
+        f"-> {per_trial * top:,.0f} s for {top:,} trials"
     )
     print(f"  kernel: {wall_top / top * 1e3:.4f} ms per trial (wall); speed ratio {per_trial * top / wall_top:,.0f}x")
     print(

@@ -415,7 +415,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
                         "reduction_p95",
                         "reduction_share_p95",
                     ],
-                    formats=dict.fromkeys(("baseline_p50", "controlled_p50", "baseline_p95", "controlled_p95", "reduction_p95"), ",.0f")
+                    formats=dict.fromkeys(
+                        ("baseline_p50", "controlled_p50", "baseline_p95", "controlled_p95", "reduction_p95"), ",.0f"
+                    )
                     | {"reduction_share_p95": ".0%"},
                 )
             )

@@ -352,7 +352,8 @@ def _expansion_findings(old: Inventory, new: Inventory, changes: list[Change]) -
                 domain=info.domain,
                 subject_kind="connector",
                 subject=cid,
-                message=f"Connector '{cid}' widened ({'; '.join(f'{c.field} {c.old} → {c.new}'.strip() for c in items)}) "
+                message=f"Connector '{cid}' widened "
+                f"({'; '.join(f'{c.field} {c.old} → {c.new}'.strip() for c in items)}) "
                 f"with the same approval as before ({b.approved_by or 'no approver'}, {b.approved_on or 'no date'})"
                 + (f", which the governance config prohibits: '{listed}'." if listed else "."),
                 fix="Have the wider scope re-approved and record the new approved_by and approved_on, or revert it.",

@@ -100,20 +100,29 @@ def approval_prompt(inventory: Inventory, connector: Connector, tool: Tool) -> s
         text = f"This will {verb} {_plural(n_people, ' or '.join(kinds))}" + (f" ({groups})" if groups else "")
         text += f" through {via}."
     elif action is ActionClass.SHARE:
-        text = f"This will share {tables if reach.datasets else 'files'} with up to {_plural(n_people, 'people')} through {via}."
+        text = (
+            f"This will share {tables if reach.datasets else 'files'} "
+            f"with up to {_plural(n_people, 'people')} through {via}."
+        )
     elif action is ActionClass.WRITE:
         text = f"This will change up to {_plural(n_records, 'records')} in {tables} ({via})."
     elif action is ActionClass.DELETE:
         text = f"This will delete up to {_plural(n_records, 'records')} from {tables} ({via})."
     elif action is ActionClass.PAY:
         payees = " or ".join(kinds) if reach.people else "payees"
-        text = f"This will release payments to up to {_plural(n_people if reach.people else tool.fan_out, payees)} through {via}."
+        text = (
+            f"This will release payments to up to "
+            f"{_plural(n_people if reach.people else tool.fan_out, payees)} through {via}."
+        )
     elif action is ActionClass.SIGN:
         text = f"This will sign up to {_plural(tool.fan_out, 'documents')} on behalf of the organisation through {via}."
     elif action is ActionClass.EXECUTE:
         text = f"This will run code on {system.name or system.id if system else via} through {via}."
     elif action is ActionClass.READ:
-        text = f"This will read up to {_plural(n_records if reach.datasets else tool.fan_out, 'records')} from {tables} ({via})."
+        text = (
+            f"This will read up to {_plural(n_records if reach.datasets else tool.fan_out, 'records')} "
+            f"from {tables} ({via})."
+        )
     else:
         text = f"This will call '{tool.name}' on {via}; what it does has not been classified."
     if action is not ActionClass.READ:
@@ -145,7 +154,10 @@ def _sentence(inventory: Inventory, a: ActionScore, total: float, way_out: str) 
     if a.unknowns:  # sizes not given: the figures are lower bounds
         tables += f"; {_plural(a.unknowns, 'sizes')} not given, so at least that"
     if a.action is ActionClass.READ:
-        what = f"can read {_plural(a.reach_records, 'records')} ({tables}) {who}, {a.sensitive_records:,} of them sensitive"
+        what = (
+            f"can read {_plural(a.reach_records, 'records')} ({tables}) {who}, "
+            f"{a.sensitive_records:,} of them sensitive"
+        )
         what += f", about {_plural(a.reach_people, 'people')}" if a.reach_people else ""
         what += f"; the data can leave through {way_out}" if way_out != NO_WAY_OUT else "; it has no channel out"
     else:
@@ -285,6 +297,7 @@ def format_explanation(inventory: Inventory, explanation: Explanation) -> str:
     if e.unknowns:
         lines += [
             "",
-            f"{e.unknowns} size(s) are unknown and counted at conservative stand-ins; fill them in to sharpen the score.",
+            f"{e.unknowns} size(s) are unknown and counted at conservative stand-ins; "
+            "fill them in to sharpen the score.",
         ]
     return "\n".join(lines)

@@ -217,7 +217,10 @@ class Context:
         return hit
 
     def evidence(self, kind: str, id: str, key: str, detail: str) -> Evidence:
-        """Evidence at ``key`` of record ``id``, in the file that set it (a policy or governance file for merged fields)."""
+        """Evidence at ``key`` of record ``id``, in the file that set it.
+
+        For merged fields, that is a policy or governance file.
+        """
         field = key.split(".", 1)[0].split("[", 1)[0]
         origin = self.inv.origin(f"{kind}.{field}", id) if field else None
         if origin is not None:
@@ -366,7 +369,8 @@ def _ungated_high_impact(ctx: Context) -> Iterator[Finding]:
                 message=f"Plugin '{p.id}' can {tool.action.value} through {conn.id}.{tool.name} with no approval: "
                 f"up to {tool.fan_out:,} per call, reaching {a.reach_records:,} records and {a.reach_people:,} people"
                 + (
-                    f" and {a.unknowns} {'dataset or group' if a.unknowns == 1 else 'datasets or groups'} of unknown size"
+                    f" and {a.unknowns} {'dataset or group' if a.unknowns == 1 else 'datasets or groups'} "
+                    "of unknown size"
                     if a.unknowns
                     else ""
                 )
@@ -504,7 +508,8 @@ def _alert_above_limit(ctx: Context) -> Iterator[Finding]:
                 "BR106",
                 subject_kind="connector",
                 subject=conn.id,
-                message=f"Connector '{conn.id}' alerts above {threshold:,} rows but returns at most {conn.row_limit:,}.",
+                message=f"Connector '{conn.id}' alerts above {threshold:,} rows "
+                f"but returns at most {conn.row_limit:,}.",
                 fix=f"Lower audit.alert_if_rows_returned_over below {conn.row_limit:,}.",
                 evidence=(ctx.evidence("connector", conn.id, "audit.alert_if_rows_returned_over", f"{threshold:,}"),),
             )
@@ -946,7 +951,8 @@ def _untrusted_destructive(ctx: Context) -> Iterator[Finding]:
             subject=p.id,
             message=f"Plugin '{p.id}' reads untrusted content ({', '.join(untrusted[:3])}) and can call "
             f"{', '.join(n for n, _ in tools[:4])}" + (" with no approval." if open_tools else " after approval."),
-            fix="Separate the plugin that reads outside content from the one that acts, or gate every destructive tool.",
+            fix="Separate the plugin that reads outside content from the one that acts, "
+            "or gate every destructive tool.",
             evidence=(ctx.evidence("plugin", p.id, "connectors", "untrusted: " + ", ".join(untrusted[:3])),),
         )
 

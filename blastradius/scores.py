@@ -195,7 +195,9 @@ _USABLE = USABLE
 
 @dataclass(kw_only=True, eq=False)
 class _GroupReach:
-    """What one action of a connector (some of its tools, one action class) reaches and can do: the same for every plugin.
+    """What one action of a connector reaches and can do: the same for every plugin.
+
+    One action is some of the connector's tools, of one action class.
 
     Datasets and people are kept in the order the tools first reach them,
     which is the order the weighted sums add them in; the sorted tuples an

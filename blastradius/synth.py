@@ -1703,7 +1703,8 @@ def write_enterprise(
     seed_text = seed if seed is None or isinstance(seed, int | np.integer) else "a numpy Generator"
     header = (
         f"# Synthetic enterprise written by blastradius.synth on {as_of} (seed {seed_text}):\n"
-        f"# {people:,} people, {plugins:,} plugins, {connectors:,} connectors, {systems:,} systems, {datasets:,} datasets.\n"
+        f"# {people:,} people, {plugins:,} plugins, {connectors:,} connectors, "
+        f"{systems:,} systems, {datasets:,} datasets.\n"
     )
     for name, content in files.items():
         path = out / name

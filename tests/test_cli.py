@@ -240,7 +240,7 @@ def test_simulate_compare_gives_the_reduction(tmp_path: Path) -> None:
             "json",
         ).stdout
     )["rows"]
-    ent = [r for r in rows if r["group"] == "enterprise" and r["metric"] == "records"][0]
+    ent = next(r for r in rows if r["group"] == "enterprise" and r["metric"] == "records")
     assert ent["controlled_p95"] < ent["baseline_p95"] and ent["reduction_p95"] > 0
 
 

@@ -149,7 +149,8 @@ def test_accepted_findings_stop_failing_until_they_expire(acme_findings, tmp_pat
     path = tmp_path / "accepted.yaml"
     path.write_text(
         "acceptances:\n"
-        "  - {rule: BR104, subject: shared-drive, owner: CIO, reason: migrating to per-team drives, expires: 2026-12-31}\n"
+        "  - {rule: BR104, subject: shared-drive, owner: CIO, reason: migrating to per-team drives, "
+        "expires: 2026-12-31}\n"
         "  - {rule: BR112, subject: web-search, owner: CISO, reason: public data only, expires: 2026-11-01}\n"
     )
     accepted = load_acceptances(path)
@@ -174,7 +175,7 @@ def test_a_bad_acceptance_file_says_where(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "sensitive, writes, leaves, tier",
+    ("sensitive", "writes", "leaves", "tier"),
     [(True, False, False, 3), (False, True, True, 3), (False, False, True, 2), (False, False, False, 1)],
 )
 def test_route_task(sensitive: bool, writes: bool, leaves: bool, tier: int) -> None:

@@ -310,7 +310,7 @@ def test_permissions_need_plugins_first(tmp_path: Path) -> None:
 
 
 def test_refuses_to_overwrite_an_inventory(draft: Path) -> None:
-    with pytest.raises(ImportSourceError, match="already holds an inventory.*--merge"):
+    with pytest.raises(ImportSourceError, match=r"already holds an inventory.*--merge"):
         import_sources("plugins", [DATA / "marketplace"], draft)
 
 
@@ -442,7 +442,7 @@ def test_every_problem_of_a_file_is_reported_at_once() -> None:
 
 
 def test_unknown_kind_and_no_paths(tmp_path: Path) -> None:
-    with pytest.raises(ImportSourceError, match="unknown import kind 'plugin'.*plugins"):
+    with pytest.raises(ImportSourceError, match=r"unknown import kind 'plugin'.*plugins"):
         import_sources("plugin", [DATA], tmp_path / "d")
     with pytest.raises(ImportSourceError, match="nothing to import"):
         import_sources("plugins", [], tmp_path / "d")

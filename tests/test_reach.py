@@ -33,7 +33,7 @@ from blastradius.synth import write_enterprise
 from conftest import ACME, ACME_GOVERNED, mini_inventory, write_inventory
 from strategies import inventories
 
-SYNTH = dict(people=3_000, plugins=40, connectors=25, systems=12, datasets=300)
+SYNTH = {"people": 3_000, "plugins": 40, "connectors": 25, "systems": 12, "datasets": 300}
 
 
 @pytest.fixture(scope="module")

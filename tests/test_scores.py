@@ -124,7 +124,7 @@ def test_weights_can_be_overridden_from_a_file(mini: Path, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(
-    "text, expected",
+    ("text", "expected"),
     [
         ("gate_miss_rate: 2\n", r"w\.yaml:1: gate_miss_rate: input should be less than or equal to 1"),
         (

@@ -249,7 +249,8 @@ def import_sources(
                 Problem(
                     file=out,
                     path="",
-                    message=f"already holds an inventory ({len(existing)} file{'s' if len(existing) != 1 else ''}, e.g. {existing[0].name}); "
+                    message=f"already holds an inventory ({len(existing)} file{'s' if len(existing) != 1 else ''}, "
+                    f"e.g. {existing[0].name}); "
                     "refusing to overwrite it",
                     hint="merge into it with --merge (your edits are kept), or choose a new directory",
                 )

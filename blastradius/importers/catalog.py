@@ -76,7 +76,10 @@ class CatalogMatch:
 
     @property
     def reason(self) -> str:
-        return f"catalog entry '{self.entry.id}' ({self.entry.name}, {self.entry.category}): its {self.where} contains '{self.keyword}'"
+        return (
+            f"catalog entry '{self.entry.id}' ({self.entry.name}, {self.entry.category}): "
+            f"its {self.where} contains '{self.keyword}'"
+        )
 
 
 @cache

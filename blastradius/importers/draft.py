@@ -178,7 +178,8 @@ class Draft:
                 made.append(f"marketplace category: {source.category}")
             self.comments[f"plugins:{pid}"] = [
                 "; ".join(made),
-                f"TODO: owner (a team id; '{UNASSIGNED_TEAM}' is a placeholder), users (teams, how many people, runs per day),",
+                f"TODO: owner (a team id; '{UNASSIGNED_TEAM}' is a placeholder), "
+                "users (teams, how many people, runs per day),",
                 "      output (internal or external), output_audience, review_tier, kill_switch",
             ]
             self.infer(f"plugin:{pid}", "owner", UNASSIGNED_TEAM, "no config names the team that owns it", source.file)
@@ -277,8 +278,8 @@ class Draft:
             )
         if len(hits) > 1:
             self.note(
-                f"tool listing for '{server}' could belong to connectors {', '.join(sorted(hits))}: imported as a connector "
-                f"of its own; rename the file to CONNECTOR.tools.json and import it again"
+                f"tool listing for '{server}' could belong to connectors {', '.join(sorted(hits))}: "
+                "imported as a connector of its own; rename the file to CONNECTOR.tools.json and import it again"
             )
         return None, ""
 
@@ -310,7 +311,8 @@ class Draft:
                     listing.file,
                 )
                 self.note(
-                    f"connector '{cid}' (tools from {listing.file}) is used by no plugin: add it to the plugins that call it"
+                    f"connector '{cid}' (tools from {listing.file}) is used by no plugin: "
+                    "add it to the plugins that call it"
                 )
             else:
                 self.infer(
@@ -374,8 +376,8 @@ class Draft:
         used: set[int] = set()
         counts: dict[str, dict[str, int]] = {}
         for pid, plugin in self.records["plugins"].items():
-            gated: list[str] = [s for s in plugin.get("requires_approval", [])]
-            blocked: list[str] = [s for s in plugin.get("blocked", [])]
+            gated: list[str] = list(plugin.get("requires_approval", []))
+            blocked: list[str] = list(plugin.get("blocked", []))
             for cid in plugin.get("connectors", []):
                 cid = cid if isinstance(cid, str) else cid.get("connector")
                 conn = self.records["connectors"].get(cid)
@@ -522,12 +524,14 @@ class Draft:
                 continue
             if facts.get("tools_from") == "unknown":
                 out.append(
-                    f"connector '{cid}': no tool listing and not in the catalog, so its tools are unknown (action unknown, "
-                    f"scored as high-impact); run `blastradius import mcp-tools {cid}.tools.json --out DIR --merge` with its tools/list result"
+                    f"connector '{cid}': no tool listing and not in the catalog, so its tools are unknown "
+                    f"(action unknown, scored as high-impact); "
+                    f"run `blastradius import mcp-tools {cid}.tools.json --out DIR --merge` with its tools/list result"
                 )
             elif facts.get("tools_from") == "catalog":
                 out.append(
-                    f"connector '{cid}': tools are the catalog's typical ones for {facts.get('catalog')}; import its tool listing to replace them"
+                    f"connector '{cid}': tools are the catalog's typical ones for {facts.get('catalog')}; "
+                    "import its tool listing to replace them"
                 )
             if facts.get("transport") in ("http", "sse") and not facts.get("url"):
                 out.append(
@@ -601,7 +605,8 @@ def _connector_comment(cid: str, conn: Mapping[str, Any], facts: Mapping[str, An
     lines.append(
         {
             "listing": "tools from its tool listing; each action inferred from annotations (reason above each tool)",
-            "catalog": f"tools: typical of catalog entry '{facts.get('catalog')}', not its real listing (TODO: import it)",
+            "catalog": f"tools: typical of catalog entry '{facts.get('catalog')}', "
+            "not its real listing (TODO: import it)",
             "unknown": "tools unknown: not in the catalog and no listing (TODO: import its tools/list result)",
         }.get(tools_from or "", "tools: as given")
     )

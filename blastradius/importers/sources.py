@@ -425,7 +425,8 @@ def _read_servers(
                     file=file,
                     path="",
                     message="no MCP servers found: expected " + " or ".join(f"'{k}'" for k in keys),
-                    hint="mcpServers (Claude Desktop, Claude Code .mcp.json, Cursor) or servers (VS Code .vscode/mcp.json)",
+                    hint="mcpServers (Claude Desktop, Claude Code .mcp.json, Cursor) "
+                    "or servers (VS Code .vscode/mcp.json)",
                 )
             )
             return None
@@ -628,7 +629,8 @@ def _read_plugin(
         known = {_words(s.name) for s in servers}
         for display in sorted(set(categories) - known):
             notes.append(
-                f"{folder / 'CONNECTORS.md'} lists '{display}' ({categories[display]}), which no .mcp.json of the plugin defines"
+                f"{folder / 'CONNECTORS.md'} lists '{display}' ({categories[display]}), "
+                "which no .mcp.json of the plugin defines"
             )
     skills = []
     for skill_file in sorted(folder.glob("skills/*/SKILL.md")):
@@ -638,7 +640,8 @@ def _read_plugin(
         skills.append(SkillSource(name=skill_name, description=skill_desc))
     if not servers:
         notes.append(
-            f"plugin '{name}' ({folder}) declares no MCP server: it can call no connector, or its servers are configured elsewhere"
+            f"plugin '{name}' ({folder}) declares no MCP server: "
+            "it can call no connector, or its servers are configured elsewhere"
         )
     return PluginSource(
         name=name,
@@ -705,7 +708,8 @@ def _read_marketplace(file: Path, problems: list[Problem]) -> list[PluginSource]
                     description=entry.get("description") if isinstance(entry.get("description"), str) else None,
                     file=file,
                     notes=(
-                        f"plugin '{name}' ({file}: {key}) comes from a remote source; clone it and import its folder to see its servers",
+                        f"plugin '{name}' ({file}: {key}) comes from a remote source; "
+                        "clone it and import its folder to see its servers",
                     ),
                     servers=(),
                 )
@@ -764,7 +768,8 @@ def read_plugin_sources(paths: list[Path]) -> list[PluginSource]:
                         file=path,
                         path="",
                         message="no plugin found here",
-                        hint="expected .claude-plugin/marketplace.json, .claude-plugin/plugin.json or .mcp.json, in this folder or its sub-folders",
+                        hint="expected .claude-plugin/marketplace.json, .claude-plugin/plugin.json or .mcp.json, "
+                        "in this folder or its sub-folders",
                     )
                 )
             for folder in folders:
@@ -1025,7 +1030,8 @@ def read_permissions(paths: list[Path]) -> tuple[list[PermissionRule], int]:
                     file=file,
                     path="",
                     message="no permission settings found: expected 'permissions' or 'toolPermissions'",
-                    hint='e.g. {"permissions": {"allow": ["mcp__crm__search_contacts"], "deny": ["mcp__crm__delete_*"]}}',
+                    hint='e.g. {"permissions": {"allow": ["mcp__crm__search_contacts"], '
+                    '"deny": ["mcp__crm__delete_*"]}}',
                 )
             )
             continue

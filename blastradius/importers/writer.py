@@ -41,7 +41,9 @@ STATE_DIR = ".blastradius-import"
 TODO_FILE = "IMPORT-TODO.md"
 _HEADERS = {
     "teams": "Teams. Imported plugins are owned by the placeholder team 'unassigned' until you name the real ones.",
-    "systems": "Systems the connectors reach. Each has a placeholder dataset of unknown size: replace it with real tables.",
+    "systems": (
+        "Systems the connectors reach. Each has a placeholder dataset of unknown size: replace it with real tables."
+    ),
     "connectors": "Connectors (MCP servers), one per server name, shared by every plugin that uses it.",
     "plugins": "Plugins and MCP clients, each with the connectors its config declares.",
 }
@@ -89,8 +91,9 @@ def render_record(kind: str, record: Mapping[str, Any], comments: Mapping[str, l
 
 def _render_file(kind: str, blocks: list[str]) -> str:
     return (
-        f"# {_HEADERS[kind]}\n# Written by `blastradius import`; edit freely: a later --merge keeps your edits.\n{kind}:\n"
-        + "\n".join(blocks)
+        f"# {_HEADERS[kind]}\n"
+        "# Written by `blastradius import`; edit freely: a later --merge keeps your edits.\n"
+        f"{kind}:\n" + "\n".join(blocks)
     )
 
 
@@ -287,7 +290,8 @@ def write_draft(
     todo_file = out / TODO_FILE
     todo_text = "# What the imported draft still needs\n\n" + "".join(f"- [ ] {t}\n" for t in todo)
     todo_text += "".join(
-        f"- [ ] {k.replace(':', ' ', 1)}: kept as you edited it; the importer's version is in {STATE_DIR}/proposals.yaml\n"
+        f"- [ ] {k.replace(':', ' ', 1)}: kept as you edited it; "
+        f"the importer's version is in {STATE_DIR}/proposals.yaml\n"
         for k in kept
     )
     if deleted:

@@ -5,9 +5,10 @@ A plugin fails through its *paths*: each of its actions as
 a connector and an action class, with its reach after the connector's scope
 and its gate) and its output. Reach is read from the analysis context, never
 recomputed; gates, reviews and the way out are priced with the assumptions'
-catch rates; halting follows :func:`blastradius.domain.time_to_halt`. A path carries what one event touches at most, which human
-checks stop it, how much of its damage can be undone, which anomaly alerts
-watch it and how fast it is halted once noticed. :func:`failure_paths` lists
+catch rates; halting follows :func:`blastradius.domain.time_to_halt`. A
+path carries what one event touches at most, which human checks stop it,
+how much of its damage can be undone, which anomaly alerts watch it and how
+fast it is halted once noticed. :func:`failure_paths` lists
 them with the closed-form expectation of each, so a reader can challenge
 every input; :mod:`blastradius.simulate.engine` draws from them.
 """
@@ -271,7 +272,10 @@ def _plan_plugin(
 
 
 def _plan(analysis: Analysis) -> list[_PluginPlan]:
-    """Every plugin's failure paths, with the analysis's assumptions and (for sizes not given) its weights' stand-ins."""
+    """Every plugin's failure paths, with the analysis's assumptions.
+
+    Sizes not given take the stand-ins of the analysis's weights.
+    """
     assumptions = analysis.assumptions
     sizes: dict[tuple, _Sizes] = {}
     return [
