@@ -99,7 +99,7 @@ class Analysis:
         """
         if key not in self._memo:
             self._memo[key] = build()
-        return self._memo[key]  # type: ignore[no-any-return]
+        return self._memo[key]
 
     def with_settings(self, *, weights: WeightsLike = None, assumptions: Any = None) -> Analysis:
         """A context of the same inventory with other settings, sharing what does not depend on them (scope, reach)."""

@@ -10,8 +10,10 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import pandas as pd
 
 from blastradius import __version__
 from blastradius.defaults import DEFAULT_SEED, DEFAULT_TRIALS
@@ -276,7 +278,7 @@ def _cmd_tiers(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(frame_to_json(df))
     else:
-        df.index = range(1, len(df) + 1)
+        df.index = pd.RangeIndex(1, len(df) + 1)
         print(text_table(df, ["plugin", "declared", "routed", "short", "why"]))
     return 0
 
@@ -314,7 +316,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
                 print(f"  - {c}")
     print("\nBlast radius per plugin, before → after:")
     scores = d.scores.copy()
-    scores.index = range(1, len(scores) + 1)
+    scores.index = pd.RangeIndex(1, len(scores) + 1)
     print(
         text_table(
             scores,
@@ -351,7 +353,7 @@ def _cmd_runbook(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(total_work: int):
+def _progress(total_work: int) -> Callable[[int, int], None] | None:
     """A progress bar on standard error for long runs (tqdm), or nothing."""
     if total_work < 2_000_000 or not sys.stderr.isatty():
         return None
@@ -401,7 +403,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
                 f"{args.inventory} → {args.compare}: what the controls buy per {a.period.name} "
                 f"({args.trials:,} trials on the same random numbers, seed {args.seed})"
             )
-            df.index = range(1, len(df) + 1)
+            df.index = pd.RangeIndex(1, len(df) + 1)
             print(
                 text_table(
                     df,
@@ -456,10 +458,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         f"{args.inventory}: {args.trials:,} simulated {result.period}s (seed {result.seed}); "
         f"records and people affected per {result.period}, median (p50) and bad (p95, p99)\n"
     )
-    by_class.index = range(1, len(by_class) + 1)
+    by_class.index = pd.RangeIndex(1, len(by_class) + 1)
     print(text_table(by_class, ["failure_class", *stats], formats=stats))
     print()
-    by_group.index = range(1, len(by_group) + 1)
+    by_group.index = pd.RangeIndex(1, len(by_group) + 1)
     print(text_table(by_group.head(args.top), ["group", *stats], formats=stats))
     print(
         f'\nEvery assumption in use: blastradius simulate {args.inventory} --format json ("assumptions"); '

@@ -162,9 +162,13 @@ def plugins_using(inventory: Inventory, connector: str) -> tuple[str, ...]:
 class HaltDefaults(Protocol):
     """Stand-ins for halting times an inventory does not give (the ``halt`` section of the assumptions)."""
 
-    pause_seconds_if_not_given: float
-    revoke_seconds_if_not_given: float
-    unrehearsed_factor: float
+    # read-only: the assumptions' settings are frozen
+    @property
+    def pause_seconds_if_not_given(self) -> float: ...
+    @property
+    def revoke_seconds_if_not_given(self) -> float: ...
+    @property
+    def unrehearsed_factor(self) -> float: ...
 
 
 def time_to_halt(plugin: Plugin, connectors: Sequence[Connector], defaults: HaltDefaults | None = None) -> float | None:

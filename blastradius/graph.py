@@ -86,10 +86,12 @@ def build_graph(source: Inventory | Analysis) -> nx.DiGraph:
         add("system", system, system_kind=system.kind)
     for ds in inventory.datasets:
         key = add("dataset", ds, records=ds.records, classification=ds.effective_classification().value)
-        G.add_edge(node_key("system", ds.system), key, relation="holds", records=ds.records)
+        if ds.system is not None:  # always, once loaded: the loader refuses a dataset that names no system
+            G.add_edge(node_key("system", ds.system), key, relation="holds", records=ds.records)
     for group in inventory.people:
         key = add("people", group, count=group.count, people_kind=group.kind.value, external=group.is_external)
-        G.add_edge(node_key("system", group.system), key, relation="holds", count=group.count)
+        if group.system is not None:  # always, once loaded: the loader refuses a group that names no system
+            G.add_edge(node_key("system", group.system), key, relation="holds", count=group.count)
         if group.dataset is not None:
             G.add_edge(node_key("dataset", group.dataset), key, relation="describes", count=group.count)
     for conn in inventory.connectors:

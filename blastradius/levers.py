@@ -26,7 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -43,6 +44,7 @@ from blastradius.model import (
     Plugin,
     PluginConnector,
     PluginKillSwitch,
+    Tool,
 )
 from blastradius.reach import ToolStatus, tool_status
 from blastradius.scores import Scorer, Weights, is_high_impact
@@ -443,7 +445,7 @@ class LeverKind(StrEnum):
     REMOVE_CONNECTOR = "remove-connector"  # capability
 
     @property
-    def factor(self) -> str:
+    def factor(self) -> Literal["autonomy", "reach", "capability"]:
         if self is LeverKind.GATE:
             return "autonomy"
         if self in (LeverKind.READ_ONLY, LeverKind.BLOCK, LeverKind.REMOVE_CONNECTOR):
@@ -479,8 +481,8 @@ def candidate_levers(source: Inventory | Analysis, *, weights: WeightsLike = Non
             if a.action is ActionClass.READ or not a.tools:
                 continue
             conn = inv.connector_by_id[a.connector]
-            ungated = [t for t in a.tools if tool_status(p, conn, conn.tool(t))[0] is ToolStatus.UNGATED]
-            high = [t for t in ungated if is_high_impact(conn.tool(t), w)]
+            ungated = [t for t in a.tools if tool_status(p, conn, _tool(conn, t))[0] is ToolStatus.UNGATED]
+            high = [t for t in ungated if is_high_impact(_tool(conn, t), w)]
             if high:
                 selectors = tuple(f"{conn.id}.{t}" for t in high)
                 levers.append(
@@ -489,7 +491,7 @@ def candidate_levers(source: Inventory | Analysis, *, weights: WeightsLike = Non
                         target=p.id,
                         description=f"gate {a.action.value} on {p.id}: {', '.join(selectors)}",
                         plugins=(p.id,),
-                        apply=lambda inv, pid=p.id, sel=selectors: _apply_all(inv, with_approval_gate, pid, sel),
+                        apply=partial(_apply_all, fn=with_approval_gate, plugin=p.id, selectors=selectors),
                     )
                 )
             selectors = tuple(f"{conn.id}.{t}" for t in a.tools)
@@ -499,7 +501,7 @@ def candidate_levers(source: Inventory | Analysis, *, weights: WeightsLike = Non
                     target=p.id,
                     description=f"block {a.action.value} on {p.id}: {', '.join(selectors)}",
                     plugins=(p.id,),
-                    apply=lambda inv, pid=p.id, sel=selectors: _apply_all(inv, with_tool_blocked, pid, sel),
+                    apply=partial(_apply_all, fn=with_tool_blocked, plugin=p.id, selectors=selectors),
                 )
             )
         for cid in p.connector_ids:
@@ -509,7 +511,7 @@ def candidate_levers(source: Inventory | Analysis, *, weights: WeightsLike = Non
                     target=p.id,
                     description=f"remove connector {cid} from {p.id}",
                     plugins=(p.id,),
-                    apply=lambda inv, pid=p.id, c=cid: without_connector(inv, pid, c),
+                    apply=partial(without_connector, plugin=p.id, connector=cid),
                 )
             )
 
@@ -526,7 +528,7 @@ def candidate_levers(source: Inventory | Analysis, *, weights: WeightsLike = Non
                     target=conn.id,
                     description=f"make {conn.id} read-only",
                     plugins=plugins,
-                    apply=lambda inv, c=conn.id: with_read_only(inv, c),
+                    apply=partial(with_read_only, connector=conn.id),
                 )
             )
         if reads and conn.row_limit is None and datasets:
@@ -537,7 +539,7 @@ def candidate_levers(source: Inventory | Analysis, *, weights: WeightsLike = Non
                     target=conn.id,
                     description=f"limit {conn.id} to {limit:,} rows per query",
                     plugins=plugins,
-                    apply=lambda inv, c=conn.id, n=limit: with_row_limit(inv, c, n),
+                    apply=partial(with_row_limit, connector=conn.id, limit=limit),
                 )
             )
         personal = sorted(
@@ -551,7 +553,7 @@ def candidate_levers(source: Inventory | Analysis, *, weights: WeightsLike = Non
                     target=conn.id,
                     description=f"mask personal columns on {conn.id}: {', '.join(personal)}",
                     plugins=plugins,
-                    apply=lambda inv, c=conn.id, cols=tuple(personal): with_denied_columns(inv, c, cols),
+                    apply=partial(with_denied_columns, connector=conn.id, columns=tuple(personal)),
                 )
             )
         allowed = [d for d in datasets if conn.allowed_tables is None or d.table_name in conn.allowed_tables]
@@ -565,7 +567,7 @@ def candidate_levers(source: Inventory | Analysis, *, weights: WeightsLike = Non
                     description=f"allow {conn.id} only its non-sensitive tables: {', '.join(low[:5])}"
                     + (f" and {len(low) - 5} more" if len(low) > 5 else ""),
                     plugins=plugins,
-                    apply=lambda inv, c=conn.id, t=tuple(low): with_allowed_tables(inv, c, t),
+                    apply=partial(with_allowed_tables, connector=conn.id, tables=tuple(low)),
                 )
             )
         departments = {inv.department_of(inv.plugin_by_id[pid]) for pid in plugins}
@@ -576,10 +578,17 @@ def candidate_levers(source: Inventory | Analysis, *, weights: WeightsLike = Non
                     target=conn.id,
                     description=f"split {conn.id} into one connector per department ({', '.join(sorted(departments))})",
                     plugins=plugins,
-                    apply=lambda inv, c=conn.id: with_connector_split(inv, c),
+                    apply=partial(with_connector_split, connector=conn.id),
                 )
             )
     return levers
+
+
+def _tool(conn: Connector, name: str) -> Tool:
+    """The tool ``name`` of ``conn``: an action score names only tools of its connector."""
+    tool = conn.tool(name)
+    assert tool is not None, f"connector '{conn.id}' has no tool '{name}'"
+    return tool
 
 
 def _apply_all(inv: Inventory, fn: Callable[..., Inventory], plugin: str, selectors: tuple[str, ...]) -> Inventory:
@@ -738,6 +747,11 @@ def recommend(
     return _ranked(_rows(results, plugin or "overall", before_total, w, min_reduction_pct))
 
 
+def _first(df: pd.DataFrame, n: int | None) -> pd.DataFrame:
+    """The first ``n`` rows of ``df``; all of them when ``n`` is None."""
+    return df if n is None else df.head(n)
+
+
 def recommendations(
     source: Inventory | Analysis,
     *,
@@ -756,9 +770,9 @@ def recommendations(
     results = evaluate_levers(analysis)
     scorer = Scorer(analysis)
     totals = {p.id: scorer.plugin(p).blast_radius for p in inventory.plugins}
-    frames = [recommend(analysis, min_reduction_pct=min_reduction_pct, results=results).head(top)]
+    frames = [_first(recommend(analysis, min_reduction_pct=min_reduction_pct, results=results), top)]
     for pid in sorted(totals, key=lambda k: (-totals[k], k)):
-        frames.append(_ranked(_rows(results, pid, totals[pid], w, min_reduction_pct)).head(per_plugin))
+        frames.append(_first(_ranked(_rows(results, pid, totals[pid], w, min_reduction_pct)), per_plugin))
     frames = [f for f in frames if not f.empty]
     if not frames:
         return _ranked([])

@@ -234,6 +234,7 @@ def section_summary(d: ReportData) -> str:
         f"{_n(ent.records_p95)} records and {_n(ent.people_p95)} people in a bad one (1 in 20).</li>",
     ]
     if d.comparison is not None:
+        assert d.compare_to is not None  # a comparison is only made with the inventory compared to
         e = d.comparison[d.comparison.group == "enterprise"]
         rec = e[e.metric == "records"].iloc[0] if (e.metric == "records").any() else None
         if rec is not None:

@@ -173,7 +173,9 @@ DIFF_RULES: dict[str, RuleInfo] = {
 }
 
 
-def rule(id: str, *, title: str, severity: Severity, domain: str, description: str):
+def rule(
+    id: str, *, title: str, severity: Severity, domain: str, description: str
+) -> Callable[[Callable[[Context], Iterable[Finding]]], Callable[[Context], Iterable[Finding]]]:
     """Register a rule function under a stable id."""
 
     def register(fn: Callable[[Context], Iterable[Finding]]) -> Callable[[Context], Iterable[Finding]]:

@@ -835,10 +835,10 @@ def _dataset_union(
     sensitive = np.fromiter(chain.from_iterable(g.dataset_sensitive for g in table), dtype=bool, count=rows_total)
     unknown = np.fromiter(chain.from_iterable(g.dataset_unknown for g in table), dtype=bool, count=rows_total)
     # rows of every pair, in pair order: pair k takes table rows start[slot k] .. + size[slot k]
-    slot = np.asarray(slots, dtype=np.int64)
-    size = sizes[slot]
+    slot_of_pair = np.asarray(slots, dtype=np.int64)
+    size = sizes[slot_of_pair]
     ends = np.cumsum(size)
-    rows = np.repeat((np.cumsum(sizes) - sizes)[slot] - (ends - size), size) + np.arange(
+    rows = np.repeat((np.cumsum(sizes) - sizes)[slot_of_pair] - (ends - size), size) + np.arange(
         int(ends[-1]) if len(ends) else 0
     )
     owner = np.repeat(np.asarray(owners, dtype=np.int64), size)
@@ -936,15 +936,15 @@ def _reach_totals(
     )
     records, sensitive, unknown, unbounded = (x.astype(np.int64) for x in union)
     people, external, unknown_people = [], [], []
-    for gs in combo_groups:
-        groups_of = {p.id: p for g in gs for p in g.people_list}.values()
+    for members in combo_groups:
+        groups_of = {p.id: p for g in members for p in g.people_list}.values()
         counts = [(p.count if p.count is not None else 0, p) for p in groups_of]
         people.append(sum(c for c, _ in counts))
         external.append(sum(c for c, p in counts if p.is_external))
         unknown_people.append(sum(p.count is None for p in groups_of))
     if owners_of:
         who, combo = (np.asarray(x, dtype=np.int64) for x in zip(*owners_of, strict=True))
-        for name, values in (
+        for name, column in (
             ("records", records),
             ("sensitive_records", sensitive),
             ("unknown_datasets", unknown),
@@ -953,7 +953,7 @@ def _reach_totals(
             ("external_people", np.asarray(external, dtype=np.int64)),
             ("unknown_people", np.asarray(unknown_people, dtype=np.int64)),
         ):
-            totals[name] += _count(who, values[combo], n)
+            totals[name] += _count(who, column[combo], n)
     return totals
 
 

@@ -1115,21 +1115,21 @@ def _datasets(
         cls = {c for _, c in system.columns[name]} | ({tmpl.classification} if tmpl.classification else set())
         system.sensitive |= bool(cls & {"confidential", "financial", "pii", "health", "credentials"})
         if tmpl.people is not None and name == tmpl.name:
-            label, kind = tmpl.people
+            label, people_kind = tmpl.people
             group_id = f"{system.id}-{label}"
             system.groups[label] = group_id
             count = size
-            if count is not None and kind == "employees":
+            if count is not None and people_kind == "employees":
                 count = people
             elif count is not None and rng.random() < 0.04:
                 count = None  # not counted yet
-            group = {"id": group_id, "kind": kind, "count": count, "dataset": ds_id}
+            group = {"id": group_id, "kind": people_kind, "count": count, "dataset": ds_id}
             groups.append({k: v for k, v in group.items() if v is not None} | {"system": system.id})
     for system in systems:
-        for label, kind in system.kind.extra_people:
+        for label, people_kind in system.kind.extra_people:
             group_id = f"{system.id}-{label}"
             system.groups[label] = group_id
-            groups.append({"id": group_id, "kind": kind, "system": system.id})  # count unknown, on purpose
+            groups.append({"id": group_id, "kind": people_kind, "system": system.id})  # count unknown, on purpose
     return systems, rows, groups
 
 

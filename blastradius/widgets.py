@@ -8,6 +8,7 @@ library functions as the CLI and the report, and redraw. Needs the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -40,7 +41,12 @@ def _ungated_high_impact(inv: Inventory, plugin: str) -> list[str]:
 
 
 def whatif_scores(
-    inv: Inventory, plugin: str, *, gates: list[str] = (), read_only: list[str] = (), row_limit: int | None = None
+    inv: Inventory,
+    plugin: str,
+    *,
+    gates: Sequence[str] = (),
+    read_only: Sequence[str] = (),
+    row_limit: int | None = None,
 ) -> pd.DataFrame:
     """Blast radius of ``plugin`` before and after gating ``gates``, making ``read_only`` connectors read-only and
     capping its connectors at ``row_limit`` rows (the numbers behind :func:`score_explorer`)."""
@@ -93,7 +99,11 @@ def score_explorer(inv: Inventory) -> Any:
 
             display(table.round(2))
 
-    pick.observe(lambda change: (refresh_options(), redraw()), names="value")
+    def on_pick(*_: Any) -> None:
+        refresh_options()
+        redraw()
+
+    pick.observe(on_pick, names="value")
     for control in (gates, read_only, row_limit):
         control.observe(redraw, names="value")
     refresh_options()

@@ -331,6 +331,7 @@ def classify_tool(
     fan_out, fan_reason = _fan_out(words, description, input_schema)
     if fan_reason:
         reasons.append(fan_reason)
+    action: ActionClass
     if hints["readOnlyHint"]:
         if verb_action is not None and verb_action is not ActionClass.READ:
             reasons.append(

@@ -414,13 +414,14 @@ class Draft:
                 c["allowed"] += sum(v == "allow" for v in state.values())
                 c["unmatched"] += sum(v is None for v in state.values())
                 for t in tools:
-                    if state[t] is None:
+                    tool_state = state[t]
+                    if tool_state is None:
                         continue
-                    rule = next(r for _, r in mine if r.matches_tool(t) and r.state == state[t])
+                    rule = next(r for _, r in mine if r.matches_tool(t) and r.state == tool_state)
                     self.infer(
                         f"tool:{cid}.{t}",
                         f"autonomy of plugin {pid}",
-                        {"deny": "blocked", "ask": "gated", "allow": "ungated"}[state[t]],
+                        {"deny": "blocked", "ask": "gated", "allow": "ungated"}[tool_state],
                         f"{rule.rule} ({rule.state}) in {rule.file.name}",
                         rule.file,
                     )

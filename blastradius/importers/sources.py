@@ -383,7 +383,7 @@ def _read_server(name: str, raw: Any, file: Path, key: str, problems: list[Probl
         name=name,
         transport=transport,
         url=None if transport == "stdio" else _clean_url(url.strip()) if url and url.strip() else "",
-        command=(command, *_redacted_args([str(a) for a in args])) if transport == "stdio" else (),
+        command=(command, *_redacted_args([str(a) for a in args])) if transport == "stdio" and command else (),
         env_names=names["env"],
         header_names=names["headers"],
         oauth=oauth is not None and oauth is not False,
@@ -635,8 +635,9 @@ def _read_plugin(
     skills = []
     for skill_file in sorted(folder.glob("skills/*/SKILL.md")):
         meta = _front_matter(skill_file, problems)
-        skill_name = meta.get("name") if isinstance(meta.get("name"), str) else skill_file.parent.name
-        skill_desc = meta.get("description") if isinstance(meta.get("description"), str) else None
+        meta_name, meta_desc = meta.get("name"), meta.get("description")
+        skill_name = meta_name if isinstance(meta_name, str) else skill_file.parent.name
+        skill_desc = meta_desc if isinstance(meta_desc, str) else None
         skills.append(SkillSource(name=skill_name, description=skill_desc))
     if not servers:
         notes.append(

@@ -214,6 +214,7 @@ def write_draft(
                     if unchanged:
                         mine_in_std.append((rid, block))
                     else:
+                        assert text is not None  # not unchanged: the test above found the block in the text
                         text = text.replace(prev["text"], block)
                         texts[std] = text
                     blocks[key] = {"file": rel, "text": block}
