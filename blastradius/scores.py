@@ -494,7 +494,7 @@ class Scorer:
         self._shared = analysis.memo(("scores", self.w.model_dump_json()), lambda: _Shared(analysis.scope))
 
     def reach(self, connector: Connector, tool: Tool) -> ToolReach:
-        """What ``tool`` of ``connector`` touches (:func:`blastradius.scope.tool_reach`), computed once."""
+        """What ``tool`` of ``connector`` touches (:func:`blastradius.reach.tool_reach`), computed once."""
         return self._shared.index.tool_reach(connector, tool)
 
     def group_reach(self, connector: Connector, action: ActionClass, tools: tuple[Tool, ...]) -> _GroupReach:
