@@ -151,8 +151,8 @@ def _sentence(inventory: Inventory, a: ActionScore, total: float, way_out: str) 
     who = "with no human approval" if a.status is ToolStatus.UNGATED else "after a human approves each call"
     tools = ", ".join(a.tools)
     tables = _tables(inventory, [s.dataset for s in a.datasets])
-    if a.unknowns:  # sizes not given: the figures are lower bounds
-        tables += f"; {_plural(a.unknowns, 'sizes')} not given, so at least that"
+    if a.unbounded_datasets:  # sizes not given and no row limit: the record count is a lower bound
+        tables += f"; {_plural(a.unbounded_datasets, 'tables')} of unknown size and no row limit, so at least this many"
     if a.action is ActionClass.READ:
         what = (
             f"can read {_plural(a.reach_records, 'records')} ({tables}) {who}, "
@@ -297,7 +297,7 @@ def format_explanation(inventory: Inventory, explanation: Explanation) -> str:
     if e.unknowns:
         lines += [
             "",
-            f"{e.unknowns} size(s) are unknown and counted at conservative stand-ins; "
-            "fill them in to sharpen the score.",
+            f"{e.unknowns} size(s) are not given: the figures above leave them out (lower bounds), the score "
+            "counts them at conservative stand-ins; fill them in to sharpen both.",
         ]
     return "\n".join(lines)

@@ -46,7 +46,7 @@ from blastradius.model import (
     PluginKillSwitch,
     Tool,
 )
-from blastradius.reach import ToolStatus, tool_status
+from blastradius.reach import ToolStatus, tool_status, tool_statuses
 from blastradius.scores import Scorer, Weights, is_high_impact
 
 __all__ = [
@@ -307,32 +307,59 @@ class AccessChange:
 _UNKNOWN_RECORDS = 10**18
 
 
+def _tool_data(a: Analysis, conn: Connector, tool: Tool) -> dict[str, tuple[int, int]]:
+    """Dataset -> (records, classification rank) that ``tool`` of ``conn`` reaches, from the analysis's scope index
+    (the fast path of :mod:`blastradius.reach`), computed once per analysis; unbounded counts as more than any size."""
+
+    def build() -> dict[str, tuple[int, int]]:
+        index = a.scope
+        scoped = index.scoped(conn)
+        records = scoped.read_records if tool.action is ActionClass.READ else scoped.records
+        out: dict[str, tuple[int, int]] = {}
+        for i in index.selection(conn, tool)[0]:
+            n = records[i]
+            out[scoped.ids[i]] = (_UNKNOWN_RECORDS if n is None else n, scoped.classification[i].rank)
+        return out
+
+    if not a.scope.owns(conn):
+        return build()
+    return a.memo(("access_data", conn.id, tool.name), build)
+
+
 def _access_map(a: Analysis, plugin: Plugin) -> tuple[dict, dict, dict, dict]:
     """What a plugin can do, keyed so that renamed tools and split connectors compare like for like.
 
-    Read from :mod:`blastradius.reach`. Returns (system, action, tool) ->
-    status; (system, action) -> least restricted status; (system, action) ->
+    Read from :mod:`blastradius.reach` (its fast path: each tool's status and scoped reach). Returns
+    (system, action, tool) -> status; (system, action) -> least restricted status; (system, action) ->
     dataset -> (records, classification rank); (system, action) -> people groups.
     """
     status: dict[tuple, ToolStatus] = {}
     by_class: dict[tuple, ToolStatus] = {}
     data: dict[tuple, dict[str, tuple[int, int]]] = {}
     people: dict[tuple, set[str]] = {}
-    for act in a.reach(plugin).actions:
-        sys_id = act.system or f"?{act.connector}"
-        akey = (sys_id, act.action.value)
-        for t in act.tools:
-            for key, store in (((*akey, t.tool.name), status), (akey, by_class)):
-                if key not in store or _STATUS_RANK[t.status] < _STATUS_RANK[store[key]]:
-                    store[key] = t.status
-            if not t.usable:
+    index = a.scope
+    for pc in plugin.connectors:
+        conn = a.inventory.connector_by_id[pc.connector]
+        sys_id = conn.system or f"?{conn.id}"
+        for tool, st in zip(conn.tools, tool_statuses(plugin, conn), strict=True):
+            for key, store in (
+                ((sys_id, tool.action.value, tool.name), status),
+                ((sys_id, tool.action.value), by_class),
+            ):
+                if key not in store or _STATUS_RANK[st] < _STATUS_RANK[store[key]]:
+                    store[key] = st
+            if st not in (ToolStatus.UNGATED, ToolStatus.GATED):
                 continue
-            merged = data.setdefault(akey, {})
-            for sc in t.reach.datasets:
-                value = (_UNKNOWN_RECORDS if sc.records is None else sc.records, sc.classification.rank)
-                old = merged.get(sc.dataset)
-                merged[sc.dataset] = value if old is None else (max(old[0], value[0]), max(old[1], value[1]))
-            people.setdefault(akey, set()).update(g.id for g in t.reach.people)
+            akey = (sys_id, tool.action.value)
+            reached = _tool_data(a, conn, tool)
+            merged = data.get(akey)
+            if merged is None:
+                data[akey] = dict(reached)
+            else:
+                for ds, value in reached.items():
+                    old = merged.get(ds)
+                    merged[ds] = value if old is None else (max(old[0], value[0]), max(old[1], value[1]))
+            people.setdefault(akey, set()).update(g.id for g in index.selection(conn, tool)[1])
     return status, by_class, data, people
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from blastradius.domain import is_recipient_action
 from blastradius.model import (
@@ -416,8 +416,9 @@ class ActionReach:
     """One action of a plugin: an action class through one connector, the tools of that class and what they reach.
 
     ``status`` is that of its least restricted tool (and ``reason`` why);
-    ``reach`` is what its usable tools (ungated or gated) touch together.
-    ``tools`` lists them once per time the plugin lists the connector.
+    ``reach`` is what its usable tools (ungated or gated) touch together,
+    computed when first asked for. ``tools`` lists them once per time the
+    plugin lists the connector.
     """
 
     plugin: str
@@ -427,7 +428,10 @@ class ActionReach:
     tools: tuple[ToolAccess, ...]
     status: ToolStatus
     reason: str
-    reach: Reach
+
+    @cached_property
+    def reach(self) -> Reach:
+        return union_reach(((self.connector, t.reach) for t in self.tools if t.usable), action=self.action)
 
     @property
     def usable_tools(self) -> tuple[str, ...]:
@@ -437,7 +441,7 @@ class ActionReach:
     def unavailable_tools(self) -> tuple[str, ...]:
         return tuple(t.tool.name for t in self.tools if not t.usable)
 
-    @property
+    @cached_property
     def datasets(self) -> tuple[DatasetScope, ...]:
         """The datasets its usable tools touch, each at its widest scope, by id."""
         widest: dict[str, DatasetScope] = {}
@@ -448,9 +452,9 @@ class ActionReach:
                         widest[s.dataset] = s
         return tuple(widest[k] for k in sorted(widest))
 
-    @property
+    @cached_property
     def people_groups(self) -> tuple[str, ...]:
-        return tuple(sorted(self.reach.people_groups))
+        return tuple(sorted({g.id for t in self.tools if t.usable for g in t.reach.people}))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -543,7 +547,6 @@ def plugin_reach(
                     tools=tools,
                     status=first.status,
                     reason=first.reason,
-                    reach=union_reach(((cid, t.reach) for t in tools if t.usable), action=action),
                 )
             )
     return PluginReach(plugin=p.id, actions=tuple(actions))

@@ -47,9 +47,10 @@ class RunbookEntry:
     collateral_plugins: tuple[str, ...]
     collateral_teams: tuple[str, ...]
     users: int
-    records_at_risk: int  # its reach: a lower bound when ``sizes_unknown`` > 0
+    records_at_risk: int  # its reach (blastradius.reach): a lower bound when ``lower_bound``
     people_at_risk: int
     sizes_unknown: int  # datasets and people groups it reaches whose size is not given
+    lower_bound: bool  # some of them nothing bounds: records or people at risk are lower bounds
     audit_trail: tuple[str, ...]
     no_audit: tuple[str, ...]
     time_to_halt_seconds: float | None  # None: cannot be halted in a known time
@@ -168,6 +169,7 @@ def runbook(
                 records_at_risk=reach.records,
                 people_at_risk=reach.people,
                 sizes_unknown=reach.unknowns,
+                lower_bound=not reach.bounded,
                 audit_trail=trail,
                 no_audit=no_audit,
                 time_to_halt_seconds=halt,
@@ -213,8 +215,9 @@ def format_runbook(entries: list[RunbookEntry]) -> str:
         out.append(f"{e.plugin}: {halt}{flag}")
         out += [f"  {i}. {s}" for i, s in enumerate(e.steps, 1)]
         out.append(
-            f"  Until halted it can touch {'at least ' if e.sizes_unknown else ''}{e.records_at_risk:,} records and "
-            f"{e.people_at_risk:,} people" + (f" ({e.sizes_unknown} of unknown size)." if e.sizes_unknown else ".")
+            f"  Until halted it can touch {'at least ' if e.lower_bound else ''}{e.records_at_risk:,} records and "
+            f"{e.people_at_risk:,} people"
+            + (f" ({e.sizes_unknown} datasets or groups of unknown size)." if e.sizes_unknown else ".")
         )
         if e.collateral_plugins:
             out.append(

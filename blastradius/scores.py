@@ -127,6 +127,7 @@ class ActionScore:
     fan_out: int
     channel_out: bool = False  # some usable tool is a channel out of the organisation (blastradius.domain)
     gate_autonomy: float = 0.0  # its own gates' autonomy, before the way out (``autonomy`` of a non-read)
+    unbounded_datasets: int = 0  # datasets of unknown size nothing bounds: ``reach_records`` is then a lower bound
     datasets: tuple[DatasetScope, ...] = ()
     people_groups: tuple[str, ...] = ()
     unknowns: int = 0
@@ -720,6 +721,7 @@ class Scorer:
                 fan_out=a.fan_out,
                 channel_out=a.group.channel_out,
                 gate_autonomy=a.autonomy,
+                unbounded_datasets=a.group.datasets_unbounded,
                 datasets=a.group.datasets,
                 people_groups=a.group.people_groups,
                 unknowns=a.group.unknowns,

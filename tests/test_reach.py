@@ -82,6 +82,7 @@ def assert_one_reach(inv: Inventory) -> None:
                 r.reach.external_people,
             ), (p.id, a.connector, a.action)
             assert a.unknowns == r.reach.unknowns
+            assert a.unbounded_datasets == r.reach.unbounded_datasets
             assert a.datasets == r.datasets
             assert a.people_groups == r.people_groups
 
