@@ -174,7 +174,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
             "(docs/scoring.md)."
         )
         if unknown:
-            print(f"{unknown} unknown size(s) are counted at conservative stand-ins (column 'unknowns').")
+            print(
+                f"{unknown} size(s) are not given (column 'unknowns'): records and people leave them out and are "
+                "lower bounds there; the score counts them at conservative stand-ins."
+            )
     return 0
 
 
