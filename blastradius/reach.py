@@ -298,9 +298,9 @@ class Reach:
     """What a set of tools touches together, each dataset and people group counted once.
 
     A dataset reached through several scopes counts at its widest: unbounded
-    over any number, else the most records; it counts as sensitive when some
-    scope that reaches it leaves it sensitive, with the most sensitive records
-    any such scope touches.
+    over any number, else the most records. A bounded one counts as sensitive
+    when some scope that reaches it leaves it sensitive, with the most records
+    any such scope touches (so ``sensitive_records`` never exceeds ``records``).
 
     Attributes
     ----------
@@ -385,7 +385,7 @@ def union_reach(parts: Iterable[tuple[str, ToolReach]], *, action: ActionClass |
     return Reach(
         action=action,
         records=sum(s.records for s in scopes if s.records is not None),
-        sensitive_records=sum(sensitive.values()),
+        sensitive_records=sum(n for d, n in sensitive.items() if widest[d].records is not None),
         people=sum(g.count for g in groups.values() if g.count is not None),
         external_people=sum(g.count for g in groups.values() if g.count is not None and g.is_external),
         datasets=frozenset(widest),

@@ -815,8 +815,8 @@ def _dataset_union(
 
     ``owners[k]`` owns ``groups[k]``. Each dataset counts once per owner, as
     :func:`blastradius.reach.union_reach` counts it: at its widest scope
-    (unbounded ones add no records), and as sensitive records the most that a
-    bounded scope leaving it sensitive touches. All owners at once, as sorts
+    (unbounded ones add no records), and, when that is bounded, as sensitive
+    records the most that a scope leaving it sensitive touches. All owners at once, as sorts
     over the concatenated datasets of every (owner, group) pair.
     """
     if not groups:
@@ -849,7 +849,7 @@ def _dataset_union(
     pick = _widest(key, rec)  # per owner and dataset, its widest scope
     who, widest = owner[pick], rec[pick]
     bounded = np.isfinite(widest)
-    leaky = sensitive[rows] & np.isfinite(rec)
+    leaky = sensitive[rows] & np.isfinite(rec) & np.isin(key, key[pick][bounded])  # bounded at its widest
     spick = np.flatnonzero(leaky)[_widest(key[leaky], rec[leaky])]
     return (
         np.bincount(who[bounded], weights=widest[bounded], minlength=n),

@@ -58,6 +58,7 @@ def assert_one_reach(inv: Inventory) -> None:
         assert reach_by_action(G, p.id) == ref.by_action()
         assert reach_by_action(G, p.id, include_gated=False) == ref.by_action(include_gated=False)
         total = ref.total()
+        assert total.sensitive_records <= total.records and total.external_people <= total.people
         row = table.loc[p.id]
         assert (row.reach_records, row.sensitive_records, row.reach_people, row.external_people) == (
             total.records,
