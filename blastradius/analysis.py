@@ -84,7 +84,12 @@ class Analysis:
         return ScopeIndex(self.inventory)
 
     def reach(self, plugin: str | Plugin) -> PluginReach:
-        """What ``plugin`` reaches, action by action (:func:`blastradius.reach.plugin_reach`), computed once."""
+        """What ``plugin`` reaches, action by action (:func:`blastradius.reach.plugin_reach`), computed once.
+
+        A ``Plugin`` that is not the inventory's own record (a what-if copy) is computed as given, never kept.
+        """
+        if isinstance(plugin, Plugin) and self.inventory.plugin_by_id.get(plugin.id) is not plugin:
+            return plugin_reach(self.inventory, plugin, reach_of=self.scope.tool_reach)
         pid = plugin if isinstance(plugin, str) else plugin.id
         hit = self._reach.get(pid)
         if hit is None:
@@ -102,8 +107,15 @@ class Analysis:
         return self._memo[key]
 
     def with_settings(self, *, weights: WeightsLike = None, assumptions: Any = None) -> Analysis:
-        """A context of the same inventory with other settings, sharing what does not depend on them (scope, reach)."""
-        other = Analysis(self.inventory, weights=weights, assumptions=assumptions)
+        """A context of the same inventory with other settings, sharing what does not depend on them (scope, reach).
+
+        A setting not given keeps this context's own.
+        """
+        other = Analysis(
+            self.inventory,
+            weights=self.weights if weights is None else weights,
+            assumptions=self._assumptions_source if assumptions is None else assumptions,
+        )
         other.__dict__["scope"] = self.scope
         other._reach = self._reach
         return other
@@ -127,10 +139,7 @@ def analysis_of(source: Inventory | Analysis, *, weights: WeightsLike = None, as
     if isinstance(source, Analysis):
         if weights is None and assumptions is None:
             return source
-        return source.with_settings(
-            weights=source.weights if weights is None else weights,
-            assumptions=source._assumptions_source if assumptions is None else assumptions,
-        )
+        return source.with_settings(weights=weights, assumptions=assumptions)
     if isinstance(source, Inventory):
         return Analysis(source, weights=weights, assumptions=assumptions)
     raise BlastRadiusError(f"expected an Inventory or an Analysis, got {type(source).__name__}")

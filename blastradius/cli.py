@@ -334,6 +334,14 @@ def _cmd_diff(args: argparse.Namespace) -> int:
             headers={"reach_records_before": "records before", "reach_records_after": "records after"},
         )
     )
+    unbounded = scores[["unbounded_datasets_before", "unbounded_datasets_after"]].fillna(0)
+    if (unbounded.to_numpy() > 0).any():
+        changed = scores.plugin[unbounded.unbounded_datasets_before != unbounded.unbounded_datasets_after].tolist()
+        print(
+            "\nRecords are lower bounds where a plugin reaches tables of unknown size with no row limit "
+            "(columns unbounded_datasets_before/after in --format json)"
+            + (f"; their number changed for {', '.join(changed)}." if changed else ".")
+        )
     if d.findings:
         print("\nFindings:")
         for f in d.findings:

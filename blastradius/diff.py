@@ -392,7 +392,7 @@ def diff_inventories(
     for pid in sorted(set(old.plugin_by_id) & set(new.plugin_by_id)):
         changes.extend(_plugin_changes(old_a, new_a, pid))
 
-    cols = ["plugin", "blast_radius", "reach_records", "reach_people", "autonomy"]
+    cols = ["plugin", "blast_radius", "reach_records", "reach_people", "unbounded_datasets", "autonomy"]
     a = score_plugins(old_a)[cols].set_index("plugin")
     b = score_plugins(new_a)[cols].set_index("plugin")
     scores = a.merge(b, how="outer", left_index=True, right_index=True, suffixes=("_before", "_after")).rename(

@@ -18,7 +18,6 @@ from blastradius.model import (
     Connector,
     Inventory,
     OutputDestination,
-    PeopleGroup,
     Plugin,
     Tool,
 )
@@ -27,7 +26,7 @@ __all__ = [
     "BULK_WRITE_FAN_OUT",
     "HaltDefaults",
     "NO_WAY_OUT",
-    "external_people",
+    "is_external_commitment",
     "is_channel_out",
     "is_high_impact",
     "is_high_impact_action",
@@ -132,9 +131,24 @@ def most_open_way_out(
     return best, why
 
 
-def external_people(groups: Iterable[PeopleGroup]) -> tuple[PeopleGroup, ...]:
-    """The groups of people outside the organisation (customers, contacts ...; not employees unless marked)."""
-    return tuple(g for g in groups if g.is_external)
+def is_external_commitment(connector: Connector, tool: Tool) -> bool:
+    """Whether a call commits the organisation to someone outside it: signing, paying, or a send that leaves it.
+
+    What the seeds' prohibited use "auto-send external commitments without review" is about (D7).
+
+    Examples
+    --------
+    >>> from blastradius.model import Connector, Tool
+    >>> mail = Connector(id="mail", leaves_org=True)
+    >>> (
+    ...     is_external_commitment(mail, Tool(name="send", action="send")),
+    ...     is_external_commitment(Connector(id="chat"), Tool(name="post", action="send")),
+    ... )
+    (True, False)
+    """
+    if tool.action in (ActionClass.SIGN, ActionClass.PAY):
+        return True
+    return tool.action is ActionClass.SEND and connector.leaves_org_for(tool)
 
 
 def plugins_by_connector(inventory: Inventory) -> Mapping[str, tuple[str, ...]]:

@@ -32,7 +32,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
-from blastradius.domain import plugins_by_connector
+from blastradius.domain import plugins_by_connector, plugins_using
 from blastradius.errors import BlastRadiusError, WidenedAccessError
 from blastradius.model import (
     SENSITIVE_CLASSIFICATIONS,
@@ -180,7 +180,7 @@ def with_connector_split(inv: Inventory, connector: str) -> Inventory:
     copy no longer reaches the others'.
     """
     c = _connector(inv, connector)
-    users = [p for p in inv.plugins if connector in p.connector_ids]
+    users = [inv.plugin_by_id[p] for p in plugins_using(inv, connector)]
     departments = sorted({inv.department_of(p) for p in users})
     if len(departments) < 2:
         raise BlastRadiusError(f"connector '{connector}' is used by one department only: nothing to split")
@@ -509,7 +509,7 @@ def candidate_levers(source: Inventory | Analysis, *, weights: WeightsLike = Non
                 continue
             conn = inv.connector_by_id[a.connector]
             ungated = [t for t in a.tools if tool_status(p, conn, _tool(conn, t))[0] is ToolStatus.UNGATED]
-            high = [t for t in ungated if is_high_impact(_tool(conn, t), w)]
+            high = [t for t in ungated if is_high_impact(_tool(conn, t), weights=w)]
             if high:
                 selectors = tuple(f"{conn.id}.{t}" for t in high)
                 levers.append(

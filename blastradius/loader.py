@@ -214,7 +214,7 @@ def _read_csv(file: Path, text: str) -> Document:
     return Document(file=file, data={section: rows}, rows=lines)
 
 
-def inventory_files(root: str | Path) -> list[Path]:
+def inventory_files(root: str | Path, *, required: bool = True) -> list[Path]:
     """The files that make up the inventory at ``root``, in the order they are read.
 
     Every ``.yaml``, ``.yml``, ``.json`` and ``.csv`` file under ``root`` (a
@@ -222,10 +222,13 @@ def inventory_files(root: str | Path) -> list[Path]:
     directories and JSON Schemas (``*.schema.json``, such as the
     ``inventory.schema.json`` that ``blastradius schema`` writes).
 
+    With ``required=False`` a missing or empty ``root`` gives no files
+    instead of an error (an import checks what a directory already holds).
+
     Raises
     ------
     InventoryError
-        ``root`` does not exist, or holds no inventory file.
+        ``root`` does not exist, or holds no inventory file (when ``required``).
 
     Examples
     --------
@@ -233,6 +236,8 @@ def inventory_files(root: str | Path) -> list[Path]:
     ['connectors.yaml', 'datasets.csv', 'governance.json']
     """
     root = Path(root)
+    if not root.exists() and not required:
+        return []
     if not root.exists():
         raise InventoryError(
             [Problem(file=root, path="", message="no such file or directory", hint="give the inventory directory")],
@@ -248,7 +253,7 @@ def inventory_files(root: str | Path) -> list[Path]:
         and not p.name.lower().endswith(".schema.json")
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
-    if not files:
+    if not files and required:
         raise InventoryError(
             [
                 Problem(

@@ -660,7 +660,7 @@ class ScopeIndex:
         self._systems: dict[str, _SystemDatasets] = {}
         self._scoped: dict[str, ScopedDatasets] = {}
         self._selections: dict[tuple[str, str], tuple[Tool, tuple[int, ...], tuple[PeopleGroup, ...]]] = {}
-        self._reach: dict[tuple[str, str], ToolReach] = {}
+        self._reach: dict[tuple[str, str], tuple[Tool, ToolReach]] = {}
         self._scopes: dict[tuple[str, bool], list[DatasetScope | None]] = {}
 
     def owns(self, connector: Connector) -> bool:
@@ -763,9 +763,13 @@ class ScopeIndex:
             else:
                 reachable = {scoped.ids[i] for i in positions}
                 groups = tuple(g for g in people if g.dataset is not None and g.dataset in reachable)
-        if self.owns(connector):
+        if self._own_tool(connector, tool):
             self._selections[key] = (tool, positions, groups)
         return positions, groups
+
+    def _own_tool(self, connector: Connector, tool: Tool) -> bool:
+        """Whether ``tool`` is a tool record of the inventory's own ``connector`` (only those are kept)."""
+        return self.owns(connector) and any(t is tool for t in connector.tools)
 
     def dataset_scopes(self, connector: Connector, positions: Iterable[int], *, read: bool) -> tuple[DatasetScope, ...]:
         """Entries ``positions`` of :meth:`scoped` as :class:`DatasetScope` records, each built once per connector
@@ -789,11 +793,11 @@ class ScopeIndex:
         """What ``tool`` of ``connector`` touches: :func:`tool_reach` over the connector's system."""
         key = (connector.id, tool.name)
         hit = self._reach.get(key)
-        if hit is not None and self._selections[key][0] is tool and self.owns(connector):
-            return hit
+        if hit is not None and hit[0] is tool and self.owns(connector):
+            return hit[1]
         positions, groups = self.selection(connector, tool)
         read = tool.action is ActionClass.READ
         reach = ToolReach(datasets=self.dataset_scopes(connector, positions, read=read), people=groups)
-        if self.owns(connector):
-            self._reach[key] = reach
+        if self._own_tool(connector, tool):
+            self._reach[key] = (tool, reach)
         return reach

@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from blastradius.defaults import DEFAULT_SEED
+from blastradius.defaults import DEFAULT_SEED, DEFAULT_TRIALS
 from blastradius.errors import ReportError, import_extra
 from blastradius.loader import inventory_files, load_inventory
 
@@ -119,7 +119,7 @@ def report_data(
     *,
     compare_to: str | Path | None = None,
     assumptions: str | Path | None = None,
-    trials: int = 10_000,
+    trials: int = DEFAULT_TRIALS,
     seed: int = DEFAULT_SEED,
     as_of: dt.date | None = None,
 ) -> ReportData:
@@ -223,10 +223,17 @@ def section_summary(d: ReportData) -> str:
     items = [
         f"<p class='lead'><b>{esc(d.name)}</b>: {s['people']:,} people in {s['teams']} teams use "
         f"{s['plugins']} AI-agent plugins wired to {s['connectors']} connectors, which reach "
-        f"{_n(s['records'])} records and {_n(s['people_reachable'])} people in {s['systems']} systems.</p>",
+        f"{_n(s['records'])} records and {_n(s['people_reachable'])} people in {s['systems']} systems"
+        + (
+            f" (and {s['records_unknown']} datasets whose size the inventory does not give)"
+            if s["records_unknown"]
+            else ""
+        )
+        + ".</p>",
         "<ul class='headline'>",
         f"<li><b>Widest reach:</b> {', '.join(esc(p) for p in top.plugin)} — if one of their runs goes wrong, "
-        f"it can touch up to {_n(top.reach_records.max())} records and {_n(top.reach_people.max())} people. "
+        f"it can touch {'at least' if top.unbounded_datasets.any() else 'up to'} {_n(top.reach_records.max())} "
+        f"records and {_n(top.reach_people.max())} people. "
         f"{ungated} plugin{'s' if ungated != 1 else ''} can take a high-impact action (send, delete, pay, sign) "
         "with no human approval.</li>",
         f"<li><b>Expected damage per {esc(d.period)}:</b> about {_n(ent.records_p50)} records and "
@@ -522,7 +529,7 @@ def render_report(
     out: str | Path = "reports",
     compare_to: str | Path | None = None,
     assumptions: str | Path | None = None,
-    trials: int = 10_000,
+    trials: int = DEFAULT_TRIALS,
     seed: int = DEFAULT_SEED,
     fmt: str = "html",
     as_of: dt.date | None = None,

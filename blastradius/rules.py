@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
-from blastradius.domain import is_channel_out, is_recipient_action, plugins_by_connector
+from blastradius.domain import is_channel_out, is_external_commitment, is_recipient_action, plugins_by_connector
 from blastradius.errors import BlastRadiusError, UnknownIdError
 from blastradius.findings import Acceptance, Evidence, Finding, Severity, apply_acceptances, load_acceptances, locate
 from blastradius.model import (
@@ -40,7 +40,7 @@ from blastradius.model import (
     Reversibility,
     Tool,
 )
-from blastradius.reach import USABLE, ToolStatus, tool_status, tool_statuses
+from blastradius.reach import USABLE, ToolStatus, tool_status, tool_statuses, union_reach
 from blastradius.scores import ActionScore, PluginScore, Scorer, is_high_impact
 
 __all__ = [
@@ -344,7 +344,7 @@ def _ungated_high_impact(ctx: Context) -> Iterator[Finding]:
         ps = ctx.scores[p.id]
         by_group = {(a.connector, a.action): a for a in ps.actions}
         for conn, tool, status in ctx.tools(p):
-            if status is not ToolStatus.UNGATED or not is_high_impact(tool, ctx.weights):
+            if status is not ToolStatus.UNGATED or not is_high_impact(tool, weights=ctx.weights):
                 continue
             a = by_group[(conn.id, tool.action)]
             reach = a.reach_records + a.reach_people
@@ -531,14 +531,16 @@ def _no_row_limit(ctx: Context) -> Iterator[Finding]:
         sensitive = ctx.reads_sensitive(conn)
         if not sensitive:
             continue
-        rows = sum(
-            d.records or 0 for d in ctx.inv.datasets_by_system.get(conn.system or "", ()) if d.table_name in sensitive
+        reads = union_reach(
+            (conn.id, ctx.scope.tool_reach(conn, t)) for t in conn.tools if t.action is ActionClass.READ
         )
+        more = " and tables of unknown size" if reads.unbounded_datasets else ""
         yield _finding(
             "BR107",
             subject_kind="connector",
             subject=conn.id,
-            message=f"Connector '{conn.id}' can read {rows:,} sensitive records ({', '.join(sensitive[:5])}"
+            message=f"Connector '{conn.id}' can read {reads.sensitive_records:,} sensitive records{more} "
+            f"({', '.join(sensitive[:5])}"
             + (f" and {len(sensitive) - 5} more" if len(sensitive) > 5 else "")
             + ") with no row limit.",
             fix="Set row_limit to the largest result a legitimate task needs, and an alert below it.",
@@ -793,13 +795,7 @@ def _auto_send(ctx: Context) -> Iterator[Finding]:
     listed = _prohibited(ctx, "auto-send", "external")
     for p in ctx.inv.plugins:
         tools = [
-            f"{c.id}.{t.name}"
-            for c, t, s in ctx.tools(p)
-            if s is ToolStatus.UNGATED
-            and (
-                t.action in (ActionClass.SIGN, ActionClass.PAY)
-                or (t.action is ActionClass.SEND and c.leaves_org_for(t))
-            )
+            f"{c.id}.{t.name}" for c, t, s in ctx.tools(p) if s is ToolStatus.UNGATED and is_external_commitment(c, t)
         ]
         if not tools:
             continue

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from blastradius.analysis import Analysis, WeightsLike, analysis_of
+from blastradius.analysis import Analysis, analysis_of
 from blastradius.domain import plugins_by_connector, time_to_halt
 from blastradius.model import Inventory
 from blastradius.rules import HALT_TARGET_SECONDS
@@ -70,7 +70,6 @@ def runbook(
     source: Inventory | Analysis,
     plugin: str | None = None,
     *,
-    weights: WeightsLike = None,
     target_seconds: float = HALT_TARGET_SECONDS,
 ) -> list[RunbookEntry]:
     """The runbook entry of ``plugin``, or of every plugin (slowest to halt first).
@@ -85,7 +84,7 @@ def runbook(
     UnknownIdError
         When ``plugin`` is not in the inventory.
     """
-    analysis = analysis_of(source, weights=weights)
+    analysis = analysis_of(source)
     inv = analysis.inventory
     if plugin is not None:
         inv.require("plugin", plugin)

@@ -80,7 +80,7 @@ __all__ = [
 FAILURE_CLASSES = ("wrong_action", "data_leakage", "wrong_output")
 
 
-def is_high_impact(tool: Tool, weights: Weights) -> bool:
+def is_high_impact(tool: Tool, *, weights: Weights) -> bool:
     """:func:`blastradius.domain.is_high_impact` with the bulk-write threshold of ``weights``."""
     return _is_high_impact(tool, bulk_write_fan_out=weights.bulk_write_fan_out)
 
@@ -344,7 +344,7 @@ def _group_reach(
         dataset_sensitive=sensitive,
         dataset_unknown=unknown,
         capability=max([_capability(t, connector, w) for t in tools], default=0.0),
-        high_impact=any(is_high_impact(t, w) for t in tools),
+        high_impact=any(is_high_impact(t, weights=w) for t in tools),
         irreversible=not read and any(t.reversibility is Reversibility.IMMEDIATE for t in tools),
         leaves_org=any(connector.leaves_org_for(t) for t in tools),
         channel_out=any(is_channel_out(connector, t) for t in tools),
@@ -465,8 +465,9 @@ class Scorer:
     ``Scorer(analysis).plugin(plugin)`` is :func:`score_plugin` without
     re-validating weights or recomputing shared reach. Every scorer of the
     same :class:`~blastradius.analysis.Analysis` and weights shares that work
-    (it is kept in the analysis), so :func:`score_plugins`, the rules and the
-    simulation compute each connector's reach once between them. This is the
+    (it is kept in the analysis), so :func:`score_plugins`, the rules, the
+    levers and diff compute each connector's scope once between them (the
+    simulation shares the same scope index through the analysis). This is the
     fast path of :mod:`blastradius.reach`: the figures of each action equal
     those of :func:`blastradius.reach.plugin_reach` (``tests/test_reach.py``).
 
@@ -474,7 +475,7 @@ class Scorer:
     ----------
     source : Analysis or Inventory
         An inventory gets a fresh analysis of its own.
-    weights : Weights, optional
+    weights : path, mapping or Weights, keyword-only, optional
         The analysis's own weights when omitted.
 
     Examples
@@ -487,21 +488,25 @@ class Scorer:
     True
     """
 
-    def __init__(self, source: Analysis | Inventory, weights: Weights | None = None):
+    def __init__(self, source: Analysis | Inventory, *, weights: WeightsLike = None):
         analysis = analysis_of(source)
         self.analysis = analysis
         self.inv = analysis.inventory
-        self.w = analysis.weights if weights is None else weights
+        self.w = analysis.weights if weights is None else load_weights(weights, inventory=analysis.inventory)
         self._shared = analysis.memo(("scores", self.w.model_dump_json()), lambda: _Shared(analysis.scope))
 
     def reach(self, connector: Connector, tool: Tool) -> ToolReach:
         """What ``tool`` of ``connector`` touches (:func:`blastradius.reach.tool_reach`), computed once."""
         return self._shared.index.tool_reach(connector, tool)
 
+    def _own(self, connector: Connector) -> bool:
+        """Whether ``connector`` is the inventory's own record: only what concerns those is kept and reused."""
+        return self.inv.connector_by_id.get(connector.id) is connector
+
     def group_reach(self, connector: Connector, action: ActionClass, tools: tuple[Tool, ...]) -> _GroupReach:
         """Reach of one action (these usable tools of a connector): the same for every plugin, so computed once."""
         key = (connector.id, action, tuple(t.name for t in tools))
-        own = self.inv.connector_by_id.get(connector.id) is connector
+        own = self._own(connector) and all(any(t is u for u in connector.tools) for t in tools)
         cached = self._shared.groups.get(key) if own else None
         if cached is None:
             cached = _group_reach(self._shared.index, self._terms, connector, action, tools, self.w)
@@ -537,7 +542,7 @@ class Scorer:
     def _names(self, connector: Connector) -> tuple[frozenset[str], frozenset[str]]:
         """The selectors that can name a tool of ``connector`` (its tools' action classes, ``conn.tool``,
         ``conn.*``), and its tool names."""
-        hit = self._shared.names.get(connector.id)
+        hit = self._shared.names.get(connector.id) if self._own(connector) else None
         if hit is None:
             tools = connector.tools
             cid = connector.id
@@ -548,7 +553,7 @@ class Scorer:
         return hit
 
     def _plan(self, conn: Connector) -> _ConnectorPlan:
-        plan = self._shared.plans.get(conn.id)
+        plan = self._shared.plans.get(conn.id) if self._own(conn) else None
         if plan is None:
             by_action: dict[ActionClass, list[int]] = {}
             for i, tool in enumerate(conn.tools):
@@ -573,7 +578,7 @@ class Scorer:
         have the same statuses."""
         statuses = tool_statuses(plugin, conn)
         key = (conn.id, listed, statuses)
-        use = self._shared.uses.get(key)
+        use = self._shared.uses.get(key) if self._own(conn) else None
         if use is None:
             plan = self._plan(conn)
             w = self.w
@@ -596,7 +601,7 @@ class Scorer:
     ) -> _Action:
         """The action of class ``action``: tools ``idx`` of ``conn``, whose statuses are ``statuses``."""
         key = (conn.id, action, listed, statuses)
-        a = self._shared.actions.get(key)
+        a = self._shared.actions.get(key) if self._own(conn) else None
         if a is not None:
             return a
         # a connector the plugin lists twice offers its tools twice

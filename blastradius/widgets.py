@@ -35,7 +35,7 @@ def _ungated_high_impact(inv: Inventory, plugin: str) -> list[str]:
     for cid in p.connector_ids:
         conn = inv.connector_by_id[cid]
         for tool in conn.tools:
-            if is_high_impact(tool, w) and tool_status(p, conn, tool)[0] is ToolStatus.UNGATED:
+            if is_high_impact(tool, weights=w) and tool_status(p, conn, tool)[0] is ToolStatus.UNGATED:
                 out.append(f"{cid}.{tool.name}")
     return out
 

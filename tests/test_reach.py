@@ -216,3 +216,49 @@ def test_the_simulation_plans_every_usable_action_from_the_same_reach() -> None:
     a = simulate_failures(analysis, trials=200, seed=9)
     b = simulate_failures(inv, trials=200, seed=9)
     assert (a.records == b.records).all() and (a.people == b.people).all()
+
+
+def test_a_what_if_copy_of_a_tool_never_poisons_the_index() -> None:
+    inv = load_inventory(ACME)
+    index = Analysis(inv).scope
+    conn = inv.connector_by_id["finance-warehouse"]
+    real = conn.tools[0]
+    copy = real.model_copy(update={"targets": ("no-such-table",)})
+    data, people = inv.datasets_by_system[conn.system], inv.people_by_system[conn.system]
+    assert index.tool_reach(conn, copy) == tool_reach(conn, copy, data, people)
+    index.selection(conn, real)  # as the scorer and the rules ask
+    assert index.tool_reach(conn, real) == tool_reach(conn, real, data, people)
+    assert index.tool_reach(conn, copy) == tool_reach(conn, copy, data, people)
+
+
+def test_an_analysis_answers_a_what_if_plugin_as_given() -> None:
+    inv = load_inventory(ACME)
+    analysis = Analysis(inv)
+    real = inv.plugin_by_id["ap-autopilot"]
+    blocked = real.model_copy(update={"blocked": tuple(f"{c}.*" for c in real.connector_ids)})
+    assert analysis.reach(blocked).total().records == 0 == plugin_reach(inv, blocked).total().records
+    assert analysis.reach(real).total().records == plugin_reach(inv, real).total().records > 0
+
+
+def test_settings_given_to_an_analysis_are_kept_by_what_is_derived_from_it() -> None:
+    from blastradius.simulate import compare
+
+    inv = load_inventory(ACME)
+    analysis = Analysis(
+        inv, weights={"gate_miss_rate": 0.3}, assumptions={"controls": {"approval_gate_catch_rate": 0.5}}
+    )
+    other = analysis.with_settings(assumptions={"controls": {"approval_gate_catch_rate": 0.6}})
+    assert other.weights.gate_miss_rate == 0.3 and other.assumptions.controls.approval_gate_catch_rate == 0.6
+    kept = compare(analysis, inv, trials=200, seed=3)
+    given = compare(inv, inv, {"controls": {"approval_gate_catch_rate": 0.5}}, trials=200, seed=3)
+    default = compare(inv, inv, trials=200, seed=3)
+    cols = ["baseline_mean", "controlled_mean"]
+    assert kept[cols].equals(given[cols])  # the analysis's own assumptions, not the inventory's defaults
+    assert not kept["baseline_mean"].equals(default["baseline_mean"])
+
+
+def test_the_bulk_write_threshold_has_one_default() -> None:
+    from blastradius.domain import BULK_WRITE_FAN_OUT
+    from blastradius.settings import default_weights
+
+    assert default_weights().bulk_write_fan_out == BULK_WRITE_FAN_OUT

@@ -308,7 +308,7 @@ def test_gating_every_high_impact_action_scores_below_ungated(files, data) -> No
     for cid in p.connector_ids:
         conn = inv.connector_by_id[cid]
         for tool in conn.tools:
-            if is_high_impact(tool, W) and tool_status(p, conn, tool)[0] is ToolStatus.UNGATED:
+            if is_high_impact(tool, weights=W) and tool_status(p, conn, tool)[0] is ToolStatus.UNGATED:
                 gated = with_approval_gate(gated, plugin, f"{cid}.{tool.name}")
     after = score_plugin(gated, plugin).blast_radius
     assert after <= ps.blast_radius + 1e-9
@@ -432,7 +432,7 @@ def test_scorers_of_one_analysis_share_their_work_and_other_analyses_start_afres
 
 def test_a_what_if_record_is_scored_as_given_never_from_the_cache() -> None:
     inv = load_inventory(ACME)
-    scorer = Scorer(inv, W)
+    scorer = Scorer(inv, weights=W)
     plugin = inv.plugin_by_id["ap-autopilot"]
     before = scorer.plugin(plugin)
     gated = plugin.model_copy(update={"requires_approval": ("payments.*",)})

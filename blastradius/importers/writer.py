@@ -33,7 +33,7 @@ import yaml
 from blastradius.errors import Problem
 from blastradius.importers.draft import KINDS, Draft
 from blastradius.importers.errors import ImportSourceError
-from blastradius.loader import INVENTORY_SUFFIXES
+from blastradius.loader import inventory_files
 
 __all__ = ["STATE_DIR", "WriteResult", "existing_inventory_files", "read_state", "render_record", "write_draft"]
 
@@ -102,16 +102,10 @@ def _sha(text: str) -> str:
 
 
 def existing_inventory_files(out: Path) -> list[Path]:
-    """Inventory files (those the loader would read) already in ``out``."""
+    """Inventory files (those the loader would read: :func:`blastradius.loader.inventory_files`) already in ``out``."""
     if not out.is_dir():
         return []
-    return sorted(
-        p
-        for p in out.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in INVENTORY_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(out).parts)
-    )
+    return inventory_files(out, required=False)
 
 
 def read_state(out: Path) -> dict[str, Any] | None:

@@ -5,8 +5,8 @@ do go wrong and what that adds up to over a period (a quarter by default), the
 way quantitative risk tools do (frequency × magnitude, loss-exceedance curves),
 but counted in records and people affected rather than money.
 
-A plugin fails through its *paths*: each of its actions as the scoring layer
-groups them (:class:`blastradius.scores.ActionScore`: a connector and an action
+A plugin fails through its *paths*: each of its actions as :mod:`blastradius.reach`
+groups them (:class:`blastradius.reach.ActionReach`: a connector and an action
 class, with its reach after the connector's scope and its gate) and its output.
 For every path the simulation draws, per trial,
 

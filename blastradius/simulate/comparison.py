@@ -118,13 +118,20 @@ def compare(
     trials = _check_trials(trials)
     base = analysis_of(baseline, weights=weights)
     other = controlled.inventory if isinstance(controlled, Analysis) else controlled
-    a = _load_for(assumptions, base.inventory, [base.inventory, other])
+    a = _load_for(_own(baseline, assumptions), base.inventory, [base.inventory, other])
     root = _root(seed)
     b = _simulate(_with(base, base.weights, a), trials=trials, root=root, progress=progress, total=2 * trials)
     c = _simulate(
         _with(controlled, base.weights, a), trials=trials, root=root, progress=progress, offset=trials, total=2 * trials
     )
     return compare_results(b, c, by=by, metrics=metrics)
+
+
+def _own(source: Inventory | Analysis, assumptions: Any) -> Any:
+    """The assumptions to use: those given, else an analysis's own (an inventory's come from its section)."""
+    if assumptions is None and isinstance(source, Analysis):
+        return source.assumptions
+    return assumptions
 
 
 def _with(source: Inventory | Analysis, weights: Weights, assumptions: Assumptions) -> Analysis:
@@ -186,7 +193,7 @@ def compare_levers(
     trials = _check_trials(trials)
     analysis = analysis_of(source, weights=weights)
     inventory, w = analysis.inventory, analysis.weights
-    a = _load_for(assumptions, inventory, [inventory])
+    a = _load_for(_own(source, assumptions), inventory, [inventory])
     root = _root(seed)
     total = trials * (1 + len(levers))
     base = _simulate(_with(analysis, w, a), trials=trials, root=root, progress=progress, total=total)

@@ -37,7 +37,7 @@ __all__ = ["failure_paths"]
 class _Path:
     """One way a plugin can fail: one of its actions or its output.
 
-    An action is a connector and an action class, as :mod:`blastradius.scores` groups tools.
+    An action is a connector and an action class, as :mod:`blastradius.reach` groups tools.
     """
 
     key: str  # names the path's random streams: stable when other paths change
@@ -334,7 +334,7 @@ def failure_paths(
     """Every way a plugin can fail, with every input the simulation takes from the inventory.
 
     One row per plugin and usable action (a connector and action class, as
-    :mod:`blastradius.scores` groups tools: reads make up data leakage, other
+    :mod:`blastradius.reach` groups tools: reads make up data leakage, other
     actions wrong action) and one per plugin output (wrong output). The
     ``expected_*`` columns are the closed-form expectations per period of the
     one-off failures on that path (before the per-period reach cap), which the
