@@ -24,6 +24,7 @@ from blastradius.model import (
 
 __all__ = [
     "BULK_WRITE_FAN_OUT",
+    "HALT_TARGET_SECONDS",
     "HaltDefaults",
     "NO_WAY_OUT",
     "is_external_commitment",
@@ -36,6 +37,9 @@ __all__ = [
     "plugins_using",
     "time_to_halt",
 ]
+
+#: Seconds within which a plugin should be paused and its connectors revoked (D8: "in seconds").
+HALT_TARGET_SECONDS = 300.0
 
 #: What a plugin with no channel out of the organisation is said to have as its way out.
 NO_WAY_OUT = "no channel out of the organisation"

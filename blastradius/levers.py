@@ -546,7 +546,8 @@ def candidate_levers(source: Inventory | Analysis, *, weights: WeightsLike = Non
         plugins = tuple(users_of.get(conn.id, ()))
         if not plugins:
             continue
-        datasets = inv.datasets_by_system.get(conn.system or "", ())
+        scoped = analysis.scope.scoped(conn)  # what its scope lets through (blastradius.reach)
+        datasets = [inv.dataset_by_id[d] for d in scoped.ids]
         reads = any(t.action is ActionClass.READ for t in conn.tools)
         if conn.access is Access.READ_WRITE and any(t.action is not ActionClass.READ for t in conn.tools):
             levers.append(
@@ -583,10 +584,12 @@ def candidate_levers(source: Inventory | Analysis, *, weights: WeightsLike = Non
                     apply=partial(with_denied_columns, connector=conn.id, columns=tuple(personal)),
                 )
             )
-        allowed = [d for d in datasets if conn.allowed_tables is None or d.table_name in conn.allowed_tables]
-        denied = frozenset(conn.denied_columns)
-        low = [d.table_name for d in allowed if d.effective_classification(denied) not in SENSITIVE_CLASSIFICATIONS]
-        if low and len(low) < len(allowed):
+        low = [
+            table
+            for table, c in zip(scoped.tables, scoped.classification, strict=True)
+            if c not in SENSITIVE_CLASSIFICATIONS
+        ]
+        if low and len(low) < len(scoped.tables):
             levers.append(
                 Lever(
                     kind=LeverKind.RESTRICT_TABLES,

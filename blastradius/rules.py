@@ -25,7 +25,13 @@ from typing import Any
 import pandas as pd
 
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
-from blastradius.domain import is_channel_out, is_external_commitment, is_recipient_action, plugins_by_connector
+from blastradius.domain import (
+    HALT_TARGET_SECONDS,
+    is_channel_out,
+    is_external_commitment,
+    is_recipient_action,
+    plugins_by_connector,
+)
 from blastradius.errors import BlastRadiusError, UnknownIdError
 from blastradius.findings import Acceptance, Evidence, Finding, Severity, apply_acceptances, load_acceptances, locate
 from blastradius.model import (
@@ -56,8 +62,6 @@ __all__ = [
     "tier_table",
 ]
 
-#: Seconds within which a plugin should be paused and its connectors revoked (D8: "in seconds").
-HALT_TARGET_SECONDS = 300.0
 
 _USABLE = USABLE
 

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from blastradius.analysis import Analysis, analysis_of
-from blastradius.domain import plugins_by_connector, time_to_halt
+from blastradius.domain import HALT_TARGET_SECONDS, plugins_by_connector, time_to_halt
 from blastradius.model import Inventory
-from blastradius.rules import HALT_TARGET_SECONDS
 
 __all__ = ["RunbookEntry", "format_runbook", "runbook", "runbook_frame"]
 
