@@ -163,22 +163,26 @@ def key_lines(node: yaml.Node | None) -> dict[str, int]:
     {'a': 1, 'b': 2, 'b[0]': 3, 'b[1]': 4, 'b[1].c': 4}
     """
     index: dict[str, int] = {}
+    scalar, mapping, sequence = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
 
-    def walk(node: yaml.Node, path: str) -> None:
-        if isinstance(node, yaml.MappingNode):
+    def walk(node: yaml.Node, path: str) -> None:  # the loader calls this for every record: kept lean
+        kind = type(node)
+        if kind is mapping or isinstance(node, mapping):
             for key_node, value_node in node.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-                child = _child(path, key)
+                key = key_node.value if type(key_node) is scalar else "?"
+                first, later = _key_part(str(key))
+                child = path + later if path else first
                 line = key_node.start_mark.line + 1
                 index[child] = line
-                if not isinstance(value_node, yaml.ScalarNode):
+                if type(value_node) is not scalar:
                     walk(value_node, child)
                     index[child] = line
-        elif isinstance(node, yaml.SequenceNode):
+        elif kind is sequence or isinstance(node, sequence):
             for i, item in enumerate(node.value):
                 child = f"{path}[{i}]"
-                index.setdefault(child, item.start_mark.line + 1)
-                if not isinstance(item, yaml.ScalarNode):
+                if child not in index:
+                    index[child] = item.start_mark.line + 1
+                if type(item) is not scalar:
                     walk(item, child)
 
     if node is not None:
