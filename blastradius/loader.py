@@ -103,7 +103,8 @@ _short_value = short_repr
 
 def _origin(doc: Document, parts: tuple[Any, ...]) -> Origin:
     line, lines = doc.lines_at(parts)
-    return Origin(file=str(doc.file), path=format_path(parts), line=line, lines=lines)
+    # made from what the loader itself read, once per record: not validated again
+    return Origin.model_construct(file=str(doc.file), path=format_path(parts), line=line, lines=lines)
 
 
 # ---------------------------------------------------------------------------
