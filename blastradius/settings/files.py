@@ -112,7 +112,10 @@ def format_path(parts: Iterable[Any]) -> str:
     """
     out = ""
     for part in parts:
-        out = _child(out, part)
+        if type(part) is int:  # the common case, a list index: no escaping to decide
+            out = f"{out}[{part}]"
+        else:
+            out = _child(out, part)
     return out
 
 
