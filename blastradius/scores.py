@@ -266,8 +266,10 @@ class _DatasetTerms:
         records = tuple(0 if n is None else n for n in sizes)
         weight = {c: w.classification_weights[c] for c in set(scoped.classification)}
         sensitive = tuple(c in SENSITIVE_CLASSIFICATIONS for c in scoped.classification)
+        # a size not given counts as the stand-in; a row limit above it does not make the table larger
         weighted = tuple(
-            (stand_in if n is None else n) * weight[c] for n, c in zip(sizes, scoped.classification, strict=True)
+            (stand_in if n is None or (not known and n > stand_in) else n) * weight[c]
+            for n, known, c in zip(sizes, scoped.size_known, scoped.classification, strict=True)
         )
         return cls(
             keys=scoped.keys,

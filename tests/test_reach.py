@@ -262,3 +262,25 @@ def test_the_bulk_write_threshold_has_one_default() -> None:
     from blastradius.settings import default_weights
 
     assert default_weights().bulk_write_fan_out == BULK_WRITE_FAN_OUT
+
+
+def test_a_row_limit_above_the_stand_in_never_raises_a_score_or_a_simulated_bound(tmp_path: Path) -> None:
+    from blastradius.levers import with_row_limit
+    from blastradius.simulate import failure_paths
+
+    files = mini_inventory()
+    for ds in files["systems.yaml"]["systems"][0]["datasets"]:
+        ds.pop("records", None)  # no size given anywhere
+    inv = load_inventory(write_inventory(tmp_path, files))
+    unlimited = inv.replace(
+        connectors=[c.model_copy(update={"row_limit": None}) if c.id == "finance-warehouse" else c for c in inv.connectors]
+    )
+    limited = with_row_limit(unlimited, "finance-warehouse", 5_000_000)
+    before = score_plugins(unlimited).set_index("plugin")
+    after = score_plugins(limited).set_index("plugin")
+    assert (after.blast_radius <= before.blast_radius + 1e-9).all()
+    assert (after.unbounded_datasets <= before.unbounded_datasets).all()
+    bounds = ["records_bound", "records_cap", "expected_records"]
+    p0 = failure_paths(unlimited).set_index(["plugin", "path"])[bounds].fillna(0)
+    p1 = failure_paths(limited).set_index(["plugin", "path"])[bounds].fillna(0)
+    assert (p1 <= p0 + 1e-6).all().all()

@@ -116,7 +116,11 @@ def _way_out(analysis: Analysis, plugin: Plugin, a: PluginAssumptions) -> tuple[
 
 
 def _records(scopes: Iterable[Any], w: Weights) -> float:
-    return float(sum(s.records if s.records is not None else w.unknown_dataset_records for s in scopes))
+    """Records the scopes touch; a size not given counts as the stand-in, which a row limit can only lower."""
+    stand_in = w.unknown_dataset_records
+    return float(
+        sum(s.records if s.size_known else stand_in if s.records is None else min(s.records, stand_in) for s in scopes)
+    )
 
 
 def _people(inv: Inventory, groups: Iterable[str], w: Weights) -> float:
