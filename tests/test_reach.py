@@ -273,7 +273,9 @@ def test_a_row_limit_above_the_stand_in_never_raises_a_score_or_a_simulated_boun
         ds.pop("records", None)  # no size given anywhere
     inv = load_inventory(write_inventory(tmp_path, files))
     unlimited = inv.replace(
-        connectors=[c.model_copy(update={"row_limit": None}) if c.id == "finance-warehouse" else c for c in inv.connectors]
+        connectors=[
+            c.model_copy(update={"row_limit": None}) if c.id == "finance-warehouse" else c for c in inv.connectors
+        ]
     )
     limited = with_row_limit(unlimited, "finance-warehouse", 5_000_000)
     before = score_plugins(unlimited).set_index("plugin")
