@@ -10,7 +10,7 @@ values) and returns a plain value; none reads files or keeps state.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from blastradius.model import (
     HIGH_IMPACT_ACTIONS,
@@ -25,6 +25,7 @@ from blastradius.model import (
 __all__ = [
     "BULK_WRITE_FAN_OUT",
     "HALT_TARGET_SECONDS",
+    "INSIDE_ONLY",
     "HaltDefaults",
     "NO_WAY_OUT",
     "is_external_commitment",
@@ -36,6 +37,7 @@ __all__ = [
     "plugins_by_connector",
     "plugins_using",
     "time_to_halt",
+    "WayOut",
 ]
 
 #: Seconds within which a plugin should be paused and its connectors revoked (D8: "in seconds").
@@ -104,35 +106,56 @@ def is_high_impact(tool: Tool, *, bulk_write_fan_out: int = BULK_WRITE_FAN_OUT) 
     return is_high_impact_action(tool.action, tool.fan_out, bulk_write_fan_out=bulk_write_fan_out)
 
 
+class WayOut(NamedTuple):
+    """The most open way a plugin's reads can reach someone who should not see them (:func:`most_open_way_out`)."""
+
+    share: float  # of leaks that get through it
+    label: str  # what it is, in words
+    internal: bool  # colleagues inside the organisation, not a channel out
+
+
+#: What :func:`most_open_way_out` says when exposure inside the organisation is more open than any channel out.
+INSIDE_ONLY = "colleagues inside the organisation (no channel out is more open)"
+
+
 def most_open_way_out(
     plugin: Plugin, channels: Iterable[tuple[float, str]], *, output_miss: float, no_way_out: float
-) -> tuple[float, str]:
-    """How freely data a plugin reads can leave the organisation, and through what (D5, data leakage).
+) -> WayOut:
+    """How freely data a plugin reads can reach someone who should not see it, and how (D5, data leakage).
 
-    The most open of its ways out: each usable channel out (``(share of
-    events that get through, label)``, e.g. 1.0 for an ungated send, a gate's
-    miss rate for a gated one) and, when its output goes outside, the miss
-    rate of its review (``output_miss``). With none, data only reaches
-    colleagues: ``no_way_out`` (the share of leaks that stay internal but
-    still count) and :data:`NO_WAY_OUT`. Ties keep the first way given,
-    the output before the channels.
+    The most open of its ways: colleagues inside the organisation
+    (``no_way_out``, the share of leaks that stay internal but still count),
+    each usable channel out (``(share of events that get through, label)``,
+    e.g. 1.0 for an ungated send, a gate's miss rate for a gated one) and,
+    when its output goes outside, the miss rate of its review
+    (``output_miss``). Exposure inside the organisation is always there, so a
+    channel out counts only when it is more open: adding a gated channel never
+    lowers the share, and removing one never raises it. Ties keep the first
+    way, inside first, then the output, then the channels.
 
     Examples
     --------
     >>> from blastradius.model import Plugin
     >>> p = Plugin(id="p", owner="t", output="external", review_tier=2)
     >>> most_open_way_out(p, [(0.1, "mail.send (gated)")], output_miss=0.3, no_way_out=0.2)
-    (0.3, 'output leaves the organisation (review tier 2)')
-    >>> most_open_way_out(Plugin(id="q", owner="t"), [], output_miss=0.3, no_way_out=0.2)
-    (0.2, 'no channel out of the organisation')
+    WayOut(share=0.3, label='output leaves the organisation (review tier 2)', internal=False)
+    >>> most_open_way_out(Plugin(id="q", owner="t"), [], output_miss=0.3, no_way_out=0.2).label
+    'no channel out of the organisation'
+    >>> gated = [(0.1, "mail.send (gated)")]
+    >>> most_open_way_out(Plugin(id="r", owner="t"), gated, output_miss=0.3, no_way_out=0.2)
+    WayOut(share=0.2, label='colleagues inside the organisation (no channel out is more open)', internal=True)
     """
-    best, why = no_way_out, NO_WAY_OUT
-    if plugin.output is OutputDestination.EXTERNAL and (output_miss > best or why == NO_WAY_OUT):
-        best, why = output_miss, f"output leaves the organisation (review tier {plugin.review_tier or 'none'})"
+    channels = list(channels)
+    external = plugin.output is OutputDestination.EXTERNAL
+    best = WayOut(no_way_out, INSIDE_ONLY if channels or external else NO_WAY_OUT, True)
+    if external and output_miss > best.share:
+        best = WayOut(
+            output_miss, f"output leaves the organisation (review tier {plugin.review_tier or 'none'})", False
+        )
     for share, label in channels:
-        if share > best or why == NO_WAY_OUT:
-            best, why = share, label
-    return best, why
+        if share > best.share:
+            best = WayOut(share, label, False)
+    return best
 
 
 def is_external_commitment(connector: Connector, tool: Tool) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
-from blastradius.domain import NO_WAY_OUT
+from blastradius.domain import INSIDE_ONLY, NO_WAY_OUT
 from blastradius.model import ActionClass, Connector, Inventory, Reversibility, Tool
 from blastradius.reach import ToolStatus, tool_reach, tool_status, union_reach
 from blastradius.scores import ActionScore, PluginScore, score_plugin
@@ -159,7 +159,12 @@ def _sentence(inventory: Inventory, a: ActionScore, total: float, way_out: str) 
             f"{a.sensitive_records:,} of them sensitive"
         )
         what += f", about {_plural(a.reach_people, 'people')}" if a.reach_people else ""
-        what += f"; the data can leave through {way_out}" if way_out != NO_WAY_OUT else "; it has no channel out"
+        if way_out == NO_WAY_OUT:
+            what += "; it has no channel out"
+        elif way_out == INSIDE_ONLY:
+            what += "; colleagues may see it, and no channel out is more open"
+        else:
+            what += f"; the data can leave through {way_out}"
     else:
         targets = []
         if a.reach_records:

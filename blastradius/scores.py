@@ -537,9 +537,10 @@ class Scorer:
         return self._way_out(plugin, outward)
 
     def _way_out(self, plugin: Plugin, outward: Iterable[tuple[float, str]]) -> tuple[float, str]:
-        return most_open_way_out(
+        way = most_open_way_out(
             plugin, outward, output_miss=self.w.review_miss(plugin.review_tier), no_way_out=self.w.leak_internal_factor
         )
+        return way.share, way.label
 
     def _names(self, connector: Connector) -> tuple[frozenset[str], frozenset[str]]:
         """The selectors that can name a tool of ``connector`` (its tools' action classes, ``conn.tool``,

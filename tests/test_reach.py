@@ -286,3 +286,21 @@ def test_a_row_limit_above_the_stand_in_never_raises_a_score_or_a_simulated_boun
     p0 = failure_paths(unlimited).set_index(["plugin", "path"])[bounds].fillna(0)
     p1 = failure_paths(limited).set_index(["plugin", "path"])[bounds].fillna(0)
     assert (p1 <= p0 + 1e-6).all().all()
+
+
+@pytest.mark.parametrize("inventory", [ACME, ACME_GOVERNED], ids=["acme", "acme-governed"])
+def test_taking_a_connector_or_a_tool_away_never_raises_a_score_or_an_expected_loss(inventory: Path) -> None:
+    from blastradius.levers import with_tool_blocked
+    from blastradius.simulate import failure_paths
+
+    inv = load_inventory(inventory)
+    scores = score_plugins(inv).set_index("plugin").blast_radius
+    expected = failure_paths(inv).groupby("plugin")[["expected_records", "expected_people"]].sum()
+    for p in inv.plugins:
+        changed = [without_connector(inv, p.id, cid) for cid in dict.fromkeys(p.connector_ids)]
+        changed += [with_tool_blocked(inv, p.id, f"{cid}.*") for cid in dict.fromkeys(p.connector_ids)]
+        for after in changed:
+            assert score_plugins(after).set_index("plugin").blast_radius[p.id] <= scores[p.id] + 1e-9, p.id
+            paths = failure_paths(after)
+            got = paths[paths.plugin == p.id][["expected_records", "expected_people"]].sum()
+            assert (got <= expected.loc[p.id] * (1 + 1e-12) + 1e-9).all(), p.id

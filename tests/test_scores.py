@@ -67,13 +67,19 @@ def test_reads_count_sensitive_records_times_the_way_out(tmp_path: Path) -> None
     assert read.sensitive_records == 50_800 and read.reach_records == 50_812
     assert fin.way_out == "no channel out of the organisation"
     assert read.autonomy == pytest.approx(0.3)  # ungated read x internal leak factor
-    # outreach can send out (gated): the same read leaks at the gate's miss rate
-    out_read = next(
-        a
-        for a in score_plugin(inv, "outreach").actions
-        if a.action is ActionClass.READ and a.connector == "finance-warehouse"
+    # outreach can send out, but only through a gate (miss rate 0.1): colleagues seeing the data stays the more
+    # open way, so the gated channel does not lower the read's leak below the internal factor
+    outreach = score_plugin(inv, "outreach")
+    out_read = next(a for a in outreach.actions if a.action is ActionClass.READ and a.connector == "finance-warehouse")
+    assert out_read.autonomy == pytest.approx(0.3)
+    assert outreach.way_out == "colleagues inside the organisation (no channel out is more open)"
+    # ungated, the send is the way out and the read leaks in full
+    ungated = inv.replace(
+        plugins=[p.model_copy(update={"requires_approval": ()}) if p.id == "outreach" else p for p in inv.plugins]
     )
-    assert out_read.autonomy == pytest.approx(0.1)
+    free = score_plugin(ungated, "outreach")
+    assert free.way_out.startswith("email.send_campaign")
+    assert next(a for a in free.actions if a.action is ActionClass.READ).autonomy == pytest.approx(1.0)
 
 
 def test_wrong_output_follows_audience_and_review_tier(tmp_path: Path) -> None:
@@ -337,7 +343,8 @@ def test_scores_do_not_depend_on_the_order_of_files_and_entries(files, seed) -> 
 
 def test_acme_ranking_puts_ungated_high_impact_plugins_first() -> None:
     df = score_plugins(load_inventory(ACME))
-    assert (df.head(8).ungated_high_impact > 0).all()
+    # the top 7; recruiting-assistant, 8th, leaks HR data internally with no ungated high-impact action
+    assert (df.head(7).ungated_high_impact > 0).all()
     with_ungated = df.index[df.ungated_high_impact > 0]
     without = df.index[df.ungated_high_impact == 0]
     assert with_ungated.to_series().mean() < without.to_series().mean()

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
-from blastradius.domain import NO_WAY_OUT, is_channel_out, is_recipient_action, most_open_way_out, time_to_halt
+from blastradius.domain import WayOut, is_channel_out, is_recipient_action, most_open_way_out, time_to_halt
 from blastradius.model import ActionClass, Connector, Inventory, Plugin
 from blastradius.reach import USABLE, ActionReach, ToolStatus
 from blastradius.settings import Assumptions, Period, PluginAssumptions, Weights
@@ -92,7 +92,7 @@ def _miss(status: ToolStatus, a: PluginAssumptions) -> float:
     return {ToolStatus.UNGATED: 1.0, ToolStatus.GATED: 1 - a.controls.approval_gate_catch_rate}.get(status, 0.0)
 
 
-def _way_out(analysis: Analysis, plugin: Plugin, a: PluginAssumptions) -> tuple[float, str]:
+def _way_out(analysis: Analysis, plugin: Plugin, a: PluginAssumptions) -> WayOut:
     """How freely what the plugin reads gets out, and through what (:func:`blastradius.domain.most_open_way_out`).
 
     Its usable channels out, connector by connector as the plugin lists them,
@@ -156,7 +156,7 @@ def _action_path(
     inv: Inventory,
     plugin: Plugin,
     act: ActionReach,
-    way_out: tuple[float, str],
+    way_out: WayOut,
     a: PluginAssumptions,
     w: Weights,
     sizes: dict[tuple, _Sizes],
@@ -188,8 +188,8 @@ def _action_path(
         if tools and all("fan_out" in t.model_fields_set for t in tools):
             bound = min(bound, max(t.fan_out for t in tools))  # a read's fan-out counts where the inventory gives it
         full, people = size.sensitive_full, size.sensitive_people
-        exfil, label = way_out
-        if label == NO_WAY_OUT:  # no channel out: colleagues may see it; no human check on the way
+        exfil, label, internal = way_out
+        if internal:  # colleagues may see it, no channel out is more open; no human check on the way
             catch, escape = status_catch, a.controls.internal_exposure_share
         else:  # a leak gets through its own gate, then through the way out's gate or review
             catch, escape = 1 - _miss(act.status, a) * exfil, 1.0
