@@ -251,13 +251,16 @@ def people_in_scope(tool: Tool, people: Iterable[PeopleGroup], reachable_dataset
     """People groups ``tool`` touches.
 
     A ``send``/``share`` tool addresses the system's people groups (or the ones
-    it targets), and so, conservatively, may a tool of unknown action; any
-    other tool touches the people whose records sit in a dataset it can reach.
+    it targets); any other tool touches the people whose records sit in a
+    dataset it can reach; a tool of unknown action, conservatively, both.
     """
     reachable = set(reachable_datasets)
-    if is_recipient_action(tool.action) or tool.action is ActionClass.UNKNOWN:
+    if is_recipient_action(tool.action):
         return [g for g in people if _targeted(tool, g.id)]
-    return [g for g in people if g.dataset is not None and g.dataset in reachable]
+    unknown = tool.action is ActionClass.UNKNOWN
+    return [
+        g for g in people if (g.dataset is not None and g.dataset in reachable) or (unknown and _targeted(tool, g.id))
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -758,11 +761,17 @@ class ScopeIndex:
                 positions = tuple(range(len(scoped.ids)))
             else:
                 positions = tuple(i for i, table in enumerate(scoped.tables) if table in targets)
-            if is_recipient_action(tool.action) or tool.action is ActionClass.UNKNOWN:
+            if is_recipient_action(tool.action):
                 groups = tuple(g for g in people if targets is None or g.id in targets)
-            else:
+            else:  # the people whose records it reaches; a tool of unknown action may address any it targets too
                 reachable = {scoped.ids[i] for i in positions}
-                groups = tuple(g for g in people if g.dataset is not None and g.dataset in reachable)
+                unknown = tool.action is ActionClass.UNKNOWN
+                groups = tuple(
+                    g
+                    for g in people
+                    if (g.dataset is not None and g.dataset in reachable)
+                    or (unknown and (targets is None or g.id in targets))
+                )
         if self._own_tool(connector, tool):
             self._selections[key] = (tool, positions, groups)
         return positions, groups

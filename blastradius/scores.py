@@ -324,8 +324,16 @@ def _group_reach(
     known = [g.count if g.count is not None else 0 for g in people]
     external = [g.is_external for g in people]
     internal_weight, external_weight = w.people_weights["internal"], w.people_weights["external"]
+    if read and people:  # a read leaks only sensitive data: the people of the sensitive tables it reads
+        ids = index.scoped(connector).ids
+        leaky = {ids[i] for i, s in zip(positions, sensitive, strict=True) if s}
+        term = [g.dataset in leaky for g in people]
+    else:
+        term = [True] * len(people)
     weighted_people = sum(
-        n * (external_weight if e else internal_weight) for n, e in zip(counts, external, strict=True)
+        n * (external_weight if e else internal_weight)
+        for n, e, counted in zip(counts, external, term, strict=True)
+        if counted
     )
     return _GroupReach(
         index=index,

@@ -304,3 +304,36 @@ def test_taking_a_connector_or_a_tool_away_never_raises_a_score_or_an_expected_l
             paths = failure_paths(after)
             got = paths[paths.plugin == p.id][["expected_records", "expected_people"]].sum()
             assert (got <= expected.loc[p.id] * (1 + 1e-12) + 1e-9).all(), p.id
+
+
+def test_a_tool_of_unknown_action_reaches_at_least_what_a_write_to_the_same_tables_reaches() -> None:
+    from blastradius.model import Connector, Dataset, PeopleGroup, Tool
+
+    conn = Connector(id="hr", access="read-write")
+    data = [Dataset(id="employees", records=4_000, columns={"name": "pii"})]
+    people = [PeopleGroup(id="staff", kind="employees", count=4_000, dataset="employees")]
+    write = tool_reach(conn, Tool(name="w", action="write", targets=("employees",)), data, people)
+    unknown = tool_reach(conn, Tool(name="u", action="unknown", targets=("employees",)), data, people)
+    assert [g.id for g in write.people] == [g.id for g in unknown.people] == ["staff"]
+    index = ScopeIndex(Inventory(connectors=(conn,), datasets=tuple(data), people=tuple(people)))
+    assert index.tool_reach(conn, Tool(name="u", action="unknown", targets=("employees",))) == unknown
+
+
+def test_a_read_scores_only_the_people_of_the_sensitive_tables_it_reads(tmp_path: Path) -> None:
+    files = mini_inventory()
+    del files["policies/finance-warehouse.json"]  # every table readable
+    files["connectors.yaml"]["connectors"][0]["access"] = "read-only"
+    warehouse = files["systems.yaml"]["systems"][0]
+    for ds in warehouse["datasets"]:
+        if ds["id"] == "employees":
+            ds["columns"] = {"title": "internal"}  # the staff table is not sensitive
+    inv = load_inventory(write_inventory(tmp_path, files))
+    read = next(a for a in action_scores(inv)[0].actions if a.action is ActionClass.READ)
+    assert "staff" in read.people_groups  # the read touches them (a figure) ...
+    without_people = inv.replace(people=[g for g in inv.people if g.id != "staff"])
+    same = next(
+        a
+        for a in action_scores(without_people)[0].actions
+        if a.action is ActionClass.READ and a.connector == read.connector
+    )
+    assert read.reach == same.reach  # ... but they do not add to its leak: their records are not sensitive
