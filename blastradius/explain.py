@@ -269,7 +269,8 @@ def explain_plugin(source: Inventory | Analysis, plugin: str, *, weights: Weight
         prompts=tuple(prompts),
         blocked=tuple(blocked),
         way_out=ps.way_out,
-        unknowns=sum(a.unknowns for a in ps.actions) + (0 if out.audience_known else 1),
+        # each dataset or group once, however many of its actions reach it (the score table's ``unknowns``)
+        unknowns=analysis.reach(plugin).total().unknowns + (0 if out.audience_known else 1),
     )
 
 

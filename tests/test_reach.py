@@ -337,3 +337,13 @@ def test_a_read_scores_only_the_people_of_the_sensitive_tables_it_reads(tmp_path
         if a.action is ActionClass.READ and a.connector == read.connector
     )
     assert read.reach == same.reach  # ... but they do not add to its leak: their records are not sensitive
+
+
+@pytest.mark.parametrize("inventory", [ACME, ACME_GOVERNED], ids=["acme", "acme-governed"])
+def test_explain_counts_each_size_not_given_once_as_the_score_table_does(inventory: Path) -> None:
+    from blastradius.explain import explain_plugin
+
+    inv = load_inventory(inventory)
+    table = score_plugins(inv).set_index("plugin")
+    for p in inv.plugins:
+        assert explain_plugin(inv, p.id).unknowns == table.unknowns[p.id], p.id
