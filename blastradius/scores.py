@@ -128,6 +128,7 @@ class ActionScore:
     channel_out: bool = False  # some usable tool is a channel out of the organisation (blastradius.domain)
     gate_autonomy: float = 0.0  # its own gates' autonomy, before the way out (``autonomy`` of a non-read)
     unbounded_datasets: int = 0  # datasets of unknown size nothing bounds: ``reach_records`` is then a lower bound
+    listed_capability: float = 0.0  # the highest capability of its tools, whatever their status
     datasets: tuple[DatasetScope, ...] = ()
     people_groups: tuple[str, ...] = ()
     unknowns: int = 0
@@ -387,6 +388,7 @@ class _Action:
     leaves_org: bool
     fan_out: int
     failure_class: str
+    listed_capability: float  # the highest capability of its tools, whatever their status
 
 
 @dataclass(kw_only=True, eq=False)
@@ -411,6 +413,7 @@ class _ConnectorUse:
                     bool(a.tools) and bool(a.group.positions or a.group.people_list),
                     a.connector.system or "",
                     a.group,
+                    a.listed_capability,
                 )
                 for a in self.actions
             ]
@@ -419,7 +422,18 @@ class _ConnectorUse:
 
 
 #: What :meth:`_ConnectorUse.columns` holds, in order.
-_COLUMNS = ("capability", "reach", "autonomy", "read", "status", "high_impact", "reaches", "system", "group")
+_COLUMNS = (
+    "capability",
+    "reach",
+    "autonomy",
+    "read",
+    "status",
+    "high_impact",
+    "reaches",
+    "system",
+    "group",
+    "listed",
+)
 
 
 @dataclass(kw_only=True, eq=False)
@@ -643,6 +657,7 @@ class Scorer:
             leaves_org=g.leaves_org,
             fan_out=g.fan_out,
             failure_class=g.failure_class,
+            listed_capability=max(_capability(t, conn, self.w) for t, _ in items),
         )
         if self.inv.connector_by_id.get(conn.id) is conn:
             self._shared.actions[key] = a
@@ -738,6 +753,7 @@ class Scorer:
                 channel_out=a.group.channel_out,
                 gate_autonomy=a.autonomy,
                 unbounded_datasets=a.group.datasets_unbounded,
+                listed_capability=a.listed_capability,
                 datasets=a.group.datasets,
                 people_groups=a.group.people_groups,
                 unknowns=a.group.unknowns,
@@ -1012,9 +1028,12 @@ def _score_table(scorer: Scorer) -> pd.DataFrame:
     data_leakage = np.bincount(owner[read], weights=blast[read], minlength=n).astype(float)
     wrong_output = np.fromiter((o.blast_radius for o in outputs), float, n)
     ungated, gated, blocked, unusable = (_STATUS_ORDER.index(s) for s in _STATUS_ORDER)
-    weighted = (status != unusable) & (capability > 0)
+    # autonomy: the capability-weighted share of what it can do that runs with no human. Every action weighs its
+    # tools' highest capability whatever their status, so a gate, a block or read-only access only lowers it.
+    listed_capability = column("listed", float)
+    weighted = listed_capability > 0
     free = np.where(status <= gated, autonomy, 0.0)  # each action's own autonomy, before the way out
-    cap_sum = np.bincount(owner[weighted], weights=capability[weighted], minlength=n)
+    cap_sum = np.bincount(owner[weighted], weights=listed_capability[weighted], minlength=n)
     free_sum = np.bincount(owner[weighted], weights=(capability * free)[weighted], minlength=n)
     usable = status <= gated
     most = np.zeros(n)

@@ -347,3 +347,17 @@ def test_explain_counts_each_size_not_given_once_as_the_score_table_does(invento
     table = score_plugins(inv).set_index("plugin")
     for p in inv.plugins:
         assert explain_plugin(inv, p.id).unknowns == table.unknowns[p.id], p.id
+
+
+@pytest.mark.parametrize("inventory", [ACME, ACME_GOVERNED], ids=["acme", "acme-governed"])
+def test_gating_or_blocking_a_tool_never_raises_the_displayed_autonomy(inventory: Path) -> None:
+    from blastradius.levers import with_approval_gate, with_tool_blocked
+
+    inv = load_inventory(inventory)
+    autonomy = score_plugins(inv).set_index("plugin").autonomy
+    for p in inv.plugins:
+        for cid in dict.fromkeys(p.connector_ids):
+            for tool in inv.connector_by_id[cid].tools:
+                for lever in (with_approval_gate, with_tool_blocked):
+                    after = score_plugins(lever(inv, p.id, f"{cid}.{tool.name}")).set_index("plugin").autonomy
+                    assert after[p.id] <= autonomy[p.id] + 1e-12, (p.id, lever.__name__, cid, tool.name)

@@ -477,8 +477,8 @@ def table_from_plugin_scores(inv, weights) -> pd.DataFrame:
         plugin = inv.plugin_by_id[ps.plugin]
         usable = [a for a in ps.actions if a.status in usable_status]
         reach = plugin_reach(inv, plugin).total()  # the reference computation of reach
-        weighted = [a for a in ps.actions if a.status is not ToolStatus.UNUSABLE and a.capability > 0]
-        cap_sum = sum(a.capability for a in weighted)
+        weighted = [a for a in ps.actions if a.listed_capability > 0]  # blocked and unusable ones too, at 0
+        cap_sum = sum(a.listed_capability for a in weighted)
         rows.append(
             {
                 "plugin": ps.plugin,
@@ -488,7 +488,12 @@ def table_from_plugin_scores(inv, weights) -> pd.DataFrame:
                 "capability": max((a.capability for a in usable), default=0.0),
                 "reach_records": reach.records,
                 "reach_people": reach.people,
-                "autonomy": sum(a.capability * a.gate_autonomy for a in weighted) / cap_sum if cap_sum else 0.0,
+                "autonomy": sum(
+                    a.capability * (a.gate_autonomy if a.status in usable_status else 0.0) for a in weighted
+                )
+                / cap_sum
+                if cap_sum
+                else 0.0,
                 "blast_radius": ps.blast_radius,
                 **ps.by_class,
                 "sensitive_records": reach.sensitive_records,
