@@ -1027,7 +1027,7 @@ def _score_table(scorer: Scorer) -> pd.DataFrame:
     wrong_action = np.bincount(owner[~read], weights=blast[~read], minlength=n).astype(float)  # float, even if empty
     data_leakage = np.bincount(owner[read], weights=blast[read], minlength=n).astype(float)
     wrong_output = np.fromiter((o.blast_radius for o in outputs), float, n)
-    ungated, gated, blocked, unusable = (_STATUS_ORDER.index(s) for s in _STATUS_ORDER)
+    ungated, gated, blocked, _unusable = (_STATUS_ORDER.index(s) for s in _STATUS_ORDER)
     # autonomy: the capability-weighted share of what it can do that runs with no human. Every action weighs its
     # tools' highest capability whatever their status, so a gate, a block or read-only access only lowers it.
     listed_capability = column("listed", float)
