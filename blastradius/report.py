@@ -236,9 +236,10 @@ def section_summary(d: ReportData) -> str:
         f"records and {_n(top.reach_people.max())} people. "
         f"{ungated} plugin{'s' if ungated != 1 else ''} can take a high-impact action (send, delete, pay, sign) "
         "with no human approval.</li>",
-        f"<li><b>Expected damage per {esc(d.period)}:</b> about {_n(ent.records_p50)} records and "
-        f"{_n(ent.people_p50)} people affected in a typical {esc(d.period)} (median); "
-        f"{_n(ent.records_p95)} records and {_n(ent.people_p95)} people in a bad one (1 in 20).</li>",
+        f"<li><b>Damage per {esc(d.period)}, simulated:</b> in a typical {esc(d.period)} (median) about "
+        f"{_n(ent.records_p50)} records and {_n(ent.people_p50)} people affected; in a bad one (1 in 20) "
+        f"{_n(ent.records_p95)} records and {_n(ent.people_p95)} people; on average {_n(ent.records_mean)} "
+        f"records and {_n(ent.people_mean)} people. An estimate under the stated assumptions (appendix).</li>",
     ]
     if d.comparison is not None:
         assert d.compare_to is not None  # a comparison is only made with the inventory compared to

@@ -81,8 +81,10 @@ def test_report_numbers_are_the_librarys(acme_report: Path) -> None:
     top = scores.iloc[0]
     assert f"<td>{top.plugin}</td>" in html and f"<td>{top.blast_radius:.1f}</td>" in html
     ent = summarize(simulate_failures(inv, trials=TRIALS, seed=SEED), "enterprise").iloc[0]
-    assert f"about {R._n(ent.records_p50)} records" in html
-    assert f"{R._n(ent.records_p95)} records and {R._n(ent.people_p95)} people in a bad one" in html
+    assert f"(median) about {R._n(ent.records_p50)} records" in html
+    assert f"(1 in 20) {R._n(ent.records_p95)} records and {R._n(ent.people_p95)} people" in html
+    assert f"on average {R._n(ent.records_mean)} records" in html  # the mean beside the median, never "expected"
+    assert "Expected damage" not in html
     assert R.fingerprint(ACME) in html and f"<td>{SEED}</td>" in html
 
 
