@@ -214,6 +214,8 @@ def section_summary(d: ReportData) -> str:
     """The executive summary in plain words, with the headline numbers."""
     s, scores = d.summary, d.scores
     top = scores.head(3)
+    # the widest of them: "at least" when nothing bounds some table it reaches
+    widest = top.sort_values("reach_records", ascending=False, kind="mergesort").iloc[0] if len(top) else None
     ungated = int((scores.ungated_high_impact > 0).sum())
     ent = d.enterprise.iloc[0]
     crit = int(((d.findings.severity == "critical") & ~d.findings.accepted).sum()) if not d.findings.empty else 0
@@ -225,14 +227,16 @@ def section_summary(d: ReportData) -> str:
         f"{s['plugins']} AI-agent plugins wired to {s['connectors']} connectors, which reach "
         f"{_n(s['records'])} records and {_n(s['people_reachable'])} people in {s['systems']} systems"
         + (
-            f" (and {s['records_unknown']} datasets whose size the inventory does not give)"
+            f" (and {s['records_unknown']} dataset{'s' if s['records_unknown'] != 1 else ''} whose size the "
+            "inventory does not give)"
             if s["records_unknown"]
             else ""
         )
         + ".</p>",
         "<ul class='headline'>",
         f"<li><b>Widest reach:</b> {', '.join(esc(p) for p in top.plugin)} — if one of their runs goes wrong, "
-        f"it can touch {'at least' if top.unbounded_datasets.any() else 'up to'} {_n(top.reach_records.max())} "
+        f"it can touch {'at least' if widest is not None and widest.unbounded_datasets else 'up to'} "
+        f"{_n(widest.reach_records if widest is not None else 0)} "
         f"records and {_n(top.reach_people.max())} people. "
         f"{ungated} plugin{'s' if ungated != 1 else ''} can take a high-impact action (send, delete, pay, sign) "
         "with no human approval.</li>",
