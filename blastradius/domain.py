@@ -34,6 +34,7 @@ __all__ = [
     "is_high_impact_action",
     "is_recipient_action",
     "most_open_way_out",
+    "output_leaves_unreviewed",
     "plugins_by_connector",
     "plugins_using",
     "time_to_halt",
@@ -156,6 +157,23 @@ def most_open_way_out(
         if share > best.share:
             best = WayOut(share, label, False)
     return best
+
+
+def output_leaves_unreviewed(plugin: Plugin) -> bool:
+    """Whether the plugin's output leaves the organisation with no named reviewer (review tier below 2, D7).
+
+    Tier 1 is a spot-check: for output that leaves the organisation it counts as no review, an ungated
+    channel out.
+
+    Examples
+    --------
+    >>> from blastradius.model import Plugin
+    >>> output_leaves_unreviewed(Plugin(id="p", owner="t", output="external", review_tier=1))
+    True
+    >>> output_leaves_unreviewed(Plugin(id="p", owner="t", output="external", review_tier=2))
+    False
+    """
+    return plugin.output is OutputDestination.EXTERNAL and (plugin.review_tier or 0) < 2
 
 
 def is_external_commitment(connector: Connector, tool: Tool) -> bool:

@@ -30,6 +30,7 @@ from blastradius.domain import (
     is_channel_out,
     is_external_commitment,
     is_recipient_action,
+    output_leaves_unreviewed,
     plugins_by_connector,
 )
 from blastradius.errors import BlastRadiusError, UnknownIdError
@@ -853,7 +854,7 @@ def _pii_export(ctx: Context) -> Iterator[Finding]:
         if not pii:
             continue
         ways = [w for w, s in _ways_out(ctx, p) if s is ToolStatus.UNGATED and w.split(".")[0] not in approved]
-        if p.output is OutputDestination.EXTERNAL and (p.review_tier or 0) < 2 and "output" not in approved:
+        if output_leaves_unreviewed(p) and "output" not in approved:
             ways.append("its output (unreviewed, leaves the organisation)")
         if not ways:
             continue
@@ -900,7 +901,7 @@ def _trifecta(ctx: Context) -> Iterator[Finding]:
         )
         ways = _ways_out(ctx, p)
         if p.output is OutputDestination.EXTERNAL:
-            ways.append(("its output", ToolStatus.UNGATED if (p.review_tier or 0) < 2 else ToolStatus.GATED))
+            ways.append(("its output", ToolStatus.UNGATED if output_leaves_unreviewed(p) else ToolStatus.GATED))
         if not sensitive or not ways:
             continue
         open_ways = [w for w, s in ways if s is ToolStatus.UNGATED]
