@@ -13,7 +13,7 @@ trusts these objects.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from enum import StrEnum
 from functools import cached_property
 from types import MappingProxyType
@@ -290,6 +290,13 @@ class Dataset(Record):
         if not visible:
             return Classification.INTERNAL
         return max(visible, key=lambda c: c.rank)
+
+    def visible_classifications(self, denied_columns: Collection[str] = ()) -> frozenset[Classification]:
+        """Classifications of the columns still readable once ``denied_columns`` are masked; with no column
+        described, the dataset's own classification (its effective one)."""
+        if not self.columns:
+            return frozenset({self.effective_classification()})
+        return frozenset(c.classification for c in self.columns if c.name not in denied_columns)
 
     def fully_masked(self, denied_columns: frozenset[str]) -> bool:
         """True when every described column is denied, so nothing of it is readable."""

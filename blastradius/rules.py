@@ -267,8 +267,7 @@ class Context:
             pii, sensitive = set(), set()
             for s in a.datasets:
                 ds = self.inv.dataset_by_id[s.dataset]
-                visible = {c.classification for c in ds.columns if c.name not in denied}
-                if Classification.PII in visible or (not ds.columns and s.classification is Classification.PII):
+                if Classification.PII in ds.visible_classifications(denied):
                     pii.add(f"{a.connector}:{ds.table_name}")
                 if s.sensitive:
                     sensitive.add(ds.table_name)
