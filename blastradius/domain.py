@@ -38,6 +38,7 @@ __all__ = [
     "plugins_by_connector",
     "plugins_using",
     "time_to_halt",
+    "time_to_revoke",
     "WayOut",
 ]
 
@@ -265,16 +266,35 @@ def time_to_halt(plugin: Plugin, connectors: Sequence[Connector], defaults: Halt
                 seconds *= defaults.unrehearsed_factor
         if seconds is not None:
             options.append(seconds)
-    if connectors:
-        revoke: list[float] = []
-        for c in connectors:
-            rv = c.revocation
-            seconds = rv.time_to_revoke_seconds if rv is not None and rv.can_revoke else None
-            if rv is not None and rv.can_revoke and seconds is None and defaults is not None:
-                seconds = defaults.revoke_seconds_if_not_given
-            if seconds is None:
-                break
-            revoke.append(seconds)
-        else:
-            options.append(max(revoke))
+    revoke = time_to_revoke(connectors, defaults)
+    if revoke is not None:
+        options.append(revoke)
     return min(options) if options else None
+
+
+def time_to_revoke(connectors: Sequence[Connector], defaults: HaltDefaults | None = None) -> float | None:
+    """Seconds until every one of ``connectors`` is revoked or frozen (the slowest decides; D9 step 6).
+
+    None when there is none, or one cannot be revoked in a known time (with
+    ``defaults``, a revocable connector with no time given takes its stand-in).
+
+    Examples
+    --------
+    >>> from blastradius.model import Connector
+    >>> fast = Connector(id="a", revocation={"can_revoke": True, "time_to_revoke_seconds": 30.0})
+    >>> slow = Connector(id="b", revocation={"can_revoke": True, "time_to_revoke_seconds": 900.0})
+    >>> time_to_revoke([fast, slow]), time_to_revoke([fast, Connector(id="c")]), time_to_revoke([])
+    (900.0, None, None)
+    """
+    seconds: list[float] = []
+    for c in connectors:
+        rv = c.revocation
+        if rv is None or not rv.can_revoke:
+            return None
+        given = rv.time_to_revoke_seconds
+        if given is None and defaults is not None:
+            given = defaults.revoke_seconds_if_not_given
+        if given is None:
+            return None
+        seconds.append(given)
+    return max(seconds) if seconds else None

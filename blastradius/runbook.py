@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from blastradius.analysis import Analysis, analysis_of
-from blastradius.domain import HALT_TARGET_SECONDS, plugins_by_connector, time_to_halt
+from blastradius.domain import HALT_TARGET_SECONDS, plugins_by_connector, time_to_halt, time_to_revoke
 from blastradius.model import Inventory
 
 __all__ = ["RunbookEntry", "format_runbook", "runbook", "runbook_frame"]
@@ -112,8 +112,7 @@ def runbook(
             | {inv.plugin_by_id[x].owner for x in collateral}
         )
         connectors = [inv.connector_by_id[cid] for cid in dict.fromkeys(p.connector_ids)]
-        revocable = bool(steps_c) and all(s.can_revoke and s.seconds is not None for s in steps_c)
-        contain = max(s.seconds or 0.0 for s in steps_c) if revocable else None
+        contain = time_to_revoke(connectors)
         halt = time_to_halt(p, connectors)
         reach = analysis.reach(p).total()
         users = sum(n for _, n in inv.users_of(p))
