@@ -39,6 +39,7 @@ __all__ = [
     "plugins_using",
     "time_to_halt",
     "time_to_revoke",
+    "untrusted_inputs",
     "WayOut",
 ]
 
@@ -84,6 +85,24 @@ def is_channel_out(connector: Connector, tool: Tool) -> bool:
     if is_recipient_action(tool.action):
         return True
     return tool.action is not ActionClass.READ and connector.leaves_org_for(tool)
+
+
+def untrusted_inputs(tools: Iterable[tuple[Connector, Tool, bool]]) -> list[str]:
+    """The tools, of ``(connector, tool, usable)`` triples, through which a plugin takes in untrusted content.
+
+    Untrusted content (inbound email, web pages, outside tickets, shared
+    documents) can carry injected instructions (D5, D8). Only a tool the plugin
+    can call counts: blocking the last one removes the exposure. The lethal
+    trifecta rule, the score and the simulation all ask this one question.
+
+    Examples
+    --------
+    >>> from blastradius.model import Connector, Tool
+    >>> web = Connector(id="web", tools=[Tool(name="fetch", action="read", untrusted_content=True)])
+    >>> untrusted_inputs([(web, web.tools[0], True)]), untrusted_inputs([(web, web.tools[0], False)])
+    (['web.fetch'], [])
+    """
+    return [f"{c.id}.{t.name}" for c, t, usable in tools if usable and t.untrusted_content]
 
 
 def is_high_impact_action(

@@ -32,6 +32,7 @@ from blastradius.domain import (
     is_recipient_action,
     output_leaves_unreviewed,
     plugins_by_connector,
+    untrusted_inputs,
 )
 from blastradius.errors import BlastRadiusError, UnknownIdError
 from blastradius.findings import Acceptance, Evidence, Finding, Severity, apply_acceptances, load_acceptances, locate
@@ -872,7 +873,7 @@ def _pii_export(ctx: Context) -> Iterator[Finding]:
 
 
 def _untrusted(ctx: Context, p: Plugin) -> list[str]:
-    return [f"{c.id}.{t.name}" for c, t, s in ctx.tools(p) if s in _USABLE and t.untrusted_content]
+    return untrusted_inputs((c, t, s in _USABLE) for c, t, s in ctx.tools(p))
 
 
 @rule(

@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 from blastradius.errors import BlastRadiusError, ConfigError, Problem, suggest
 from blastradius.model import Record, Reversibility, SettingsSource
 from blastradius.settings.files import Document, deep_merge, read_settings_document, validate_settings
+from blastradius.settings.provenance import Provenance, layer_notes, note_of
 from blastradius.settings.weights import review_tier_key
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ __all__ = [
     "PluginOverride",
     "ProbabilityInterval",
     "Systematic",
+    "UntrustedInput",
     "WrongOutput",
     "check_assumptions",
     "default_assumptions",
@@ -190,13 +192,23 @@ class Systematic(Record):
 
 
 class Magnitude(Record):
-    """What one wrong call touches within its bound: its whole bound with some probability, else log-uniform."""
+    """What one wrong call touches within its bound: its whole bound with some probability, else a lognormal."""
 
+    wrong_action_targets: Interval = Field(
+        description="Targets one wrong action touches (90% interval), within its fan-out and reach."
+    )
+    data_leakage_records: Interval = Field(
+        description="Records one leak exposes (90% interval), within what one call returns."
+    )
     wrong_action_full_share: Probability = Field(
         description="Share of wrong actions that use their whole fan-out (a bulk send to the whole list)."
     )
     data_leakage_full_share: Probability = Field(
-        description="Share of leaks that pull everything one query can return (up to the row limit)."
+        description="Share of leaks that pull everything one call can return (up to the row limit)."
+    )
+    records_per_result: Annotated[StrictFloat, Field(ge=1)] = Field(
+        description="Most records one tool result carries into a run, where neither the connector's row limit "
+        "nor the tool's fan-out says."
     )
 
     def full_share(self, failure_class: str) -> float:
@@ -204,6 +216,22 @@ class Magnitude(Record):
         return {"wrong_action": self.wrong_action_full_share, "data_leakage": self.data_leakage_full_share}.get(
             failure_class, 1.0
         )
+
+    def law(self, failure_class: str) -> tuple[float, float, float]:
+        """``(mu, sigma, full)``: log-median and log-sd of one event's size, and the share that is its whole bound."""
+        size = {"wrong_action": self.wrong_action_targets, "data_leakage": self.data_leakage_records}.get(failure_class)
+        if size is None:
+            return 0.0, 0.0, 1.0
+        return math.log(max(size.median, 1e-300)), size.sigma, self.full_share(failure_class)
+
+
+class UntrustedInput(Record):
+    """Plugins that take in untrusted content (web pages, inbound email, outside tickets, shared documents)."""
+
+    rate_factor: Annotated[StrictFloat, Field(ge=1)] = Field(
+        description="Their wrong-action and data-leakage rates are this many times the base rates "
+        "(injected instructions, D5)."
+    )
 
 
 class Controls(Record):
@@ -264,6 +292,7 @@ class PluginAssumptions(Record):
     failure_rates: FailureRates
     systematic: Systematic
     magnitude: Magnitude
+    untrusted_input: UntrustedInput
     controls: Controls
     recovery: dict[Reversibility, Probability] = Field(
         description="Share of a wrong action's damage undone, by the tool's reversibility."
@@ -312,12 +341,18 @@ class Assumptions(PluginAssumptions):
     )
 
     _sources: dict[str, tuple[str, str | None]] = PrivateAttr(default_factory=dict)
+    _provenance: dict[str, Provenance] = PrivateAttr(default_factory=dict)
     _plugin_origins: dict[str, tuple[str | None, str, int | None]] = PrivateAttr(default_factory=dict)
 
     @property
     def sources(self) -> Mapping[str, tuple[str, str | None]]:
         """``{key path: (source, file)}``: source is ``default``, ``inventory`` or ``override``."""
         return dict(self._sources)
+
+    @property
+    def provenance(self) -> Mapping[str, Provenance]:
+        """``{key path: Provenance}``: the public source and plausible range given with each value, where one was."""
+        return dict(self._provenance)
 
     def for_plugin(self, plugin: str) -> PluginAssumptions:
         """The assumptions that hold for ``plugin``: the global ones with its override laid over them."""
@@ -483,11 +518,14 @@ def _load(source: Any, own: SettingsSource | None) -> Assumptions:
             document = layer if isinstance(layer, Document) else None
             layers.append((label, layer_data, layer_file, layer_prefix, document))
     sources: dict[str, tuple[str, str | None]] = {}
+    provenance: dict[str, Provenance] = {}
+    notes = [layer_notes(data, file) for _, data, file, _, _ in layers]
     for path, _, _ in _leaves(result):
         parts = path.split(".")
-        for label, data, file, _, _ in layers:
+        for (label, data, file, _, _), layer in zip(layers, notes, strict=True):
             if _has_path(data, parts):
                 sources[path] = (label, file)
+                provenance[path] = note_of(layer, path)
     origins: dict[str, tuple[str | None, str, int | None]] = {}
     for _, data, file, prefix, document in layers[1:]:
         plugins = data.get("plugins")
@@ -495,6 +533,7 @@ def _load(source: Any, own: SettingsSource | None) -> Assumptions:
             key = f"{prefix}plugins.{plugin}"
             origins[str(plugin)] = (file, key, document.line_of(key) if document is not None else None)
     result._sources = sources
+    result._provenance = provenance
     result._plugin_origins = origins
     return result
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from blastradius.errors import ConfigError, InputError, InventoryError, Problem, suggest
 from blastradius.model import SettingsSource
+from blastradius.settings.provenance import split_provenance
 
 __all__ = [
     "Document",
@@ -495,7 +496,9 @@ def validate_settings(
 ) -> BaseModel:
     """Validate settings laid over each other, first to last: mappings, files, or sections of an inventory.
 
-    A layer that is a file or an inventory's section is validated (over the
+    Each layer's notes (a ``source`` and ``range`` beside a value,
+    :mod:`blastradius.settings.provenance`) are taken off first. A layer
+    that is a file or an inventory's section is validated (over the
     layers below it) on its own first, so a problem is reported at its file
     and key path, with its line where the file's lines are known (a file or
     :class:`Document`); the merged result is then validated as a whole.
@@ -527,11 +530,14 @@ def validate_settings(
         if isinstance(layer, str | Path):
             layer = read_settings_document(layer)
         if isinstance(layer, Document):
-            document, file, data, prefix = layer, layer.file, layer.data, ()
+            document, file, prefix = layer, layer.file, ()
+            data = split_provenance(layer.data, file=file, line_of=layer.line_of)[0]
         elif isinstance(layer, SettingsSource):
-            file, data, prefix = Path(layer.file), layer.data, ((layer.path,) if layer.path else ())
+            file, prefix = Path(layer.file), ((layer.path,) if layer.path else ())
+            data = split_provenance(layer.data, file=file, prefix=layer.path)[0]
         else:
-            merged = deep_merge(merged, layer)
+            in_code = Path(f"<{model.__name__.lower()} given in code>")
+            merged = deep_merge(merged, split_provenance(layer, file=in_code)[0])
             continue
         candidate = deep_merge(merged, data)
         try:

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import yaml
-from pydantic import Field, StrictFloat, field_validator
+from pydantic import Field, PrivateAttr, StrictFloat, field_validator
 
 from blastradius.errors import ConfigError, Problem
 from blastradius.model import ActionClass, Classification, Record, Reversibility, SettingsSource
-from blastradius.settings.files import validate_settings
+from blastradius.settings.files import Document, read_settings_document, validate_settings
+from blastradius.settings.provenance import Provenance, layer_notes, note_of
 
 if TYPE_CHECKING:
     from blastradius.model import Inventory
@@ -52,6 +53,13 @@ class Weights(Record):
     output_external: Weight
     lever_cost: dict[Literal["autonomy", "reach", "capability"], Annotated[StrictFloat, Field(gt=0)]]
     recommended_row_limit: Annotated[int, Field(ge=1)]
+
+    _provenance: dict[str, Provenance] = PrivateAttr(default_factory=dict)
+
+    @property
+    def provenance(self) -> Mapping[str, Provenance]:
+        """``{key path: Provenance}``: the public source and plausible range given with each weight, where one was."""
+        return dict(self._provenance)
 
     @field_validator(
         "action_weights", "reversibility", "classification_weights", "people_weights", "review_miss_rate", "lever_cost"
@@ -91,10 +99,33 @@ _WEIGHTS_FILE = "weights.yaml"
 
 @cache
 def _default_weights_data() -> dict[str, Any]:
+    """The default weights as written, with their sources and ranges (:mod:`blastradius.settings.provenance`)."""
     text = resources.files("blastradius.data").joinpath(_WEIGHTS_FILE).read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     data["review_miss_rate"] = {str(k): v for k, v in data["review_miss_rate"].items()}
     return data
+
+
+def _leaf_paths(data: Any, path: str = "") -> list[str]:
+    if isinstance(data, Mapping) and not (path and "value" in data):
+        return [
+            p
+            for k, v in data.items()
+            if k not in ("source", "range")
+            for p in _leaf_paths(v, f"{path}.{k}" if path else str(k))
+        ]
+    return [path]
+
+
+def _noted(weights: Weights, layers: list[tuple[Mapping[str, Any], str | None]]) -> Weights:
+    """``weights`` with the source and range of each value, from the layer that set it."""
+    provenance: dict[str, Provenance] = {}
+    for data, file in layers:
+        notes = layer_notes(data, file)
+        for path in _leaf_paths(data):
+            provenance[path] = note_of(notes, path)
+    weights._provenance = provenance
+    return weights
 
 
 @cache
@@ -105,8 +136,11 @@ def default_weights() -> Weights:
     --------
     >>> default_weights().gate_miss_rate
     0.1
+    >>> default_weights().provenance["gate_miss_rate"].range
+    (0.02, 0.3)
     """
-    return Weights.model_validate(_default_weights_data())
+    weights = cast(Weights, validate_settings(Weights, _default_weights_data()))
+    return _noted(weights, [(_default_weights_data(), None)])
 
 
 def load_weights(
@@ -114,7 +148,8 @@ def load_weights(
 ) -> Weights:
     """Weights: the defaults, then the inventory's ``weights:`` section, then ``source`` (a file or a mapping).
 
-    Keys a layer leaves out keep the value below it.
+    Keys a layer leaves out keep the value below it. Each value keeps the
+    source and range written beside it (:attr:`Weights.provenance`).
 
     Raises
     ------
@@ -133,7 +168,14 @@ def load_weights(
     own = inventory.settings.get("weights") if inventory is not None else None
     if source is None and own is None:
         return default_weights()
-    return validate_settings(Weights, _default_weights_data(), own, source)  # type: ignore[return-value]
+    document = read_settings_document(source) if isinstance(source, str | Path) else source
+    weights = cast(Weights, validate_settings(Weights, _default_weights_data(), own, document))
+    layers: list[tuple[Mapping[str, Any], str | None]] = [(_default_weights_data(), None)]
+    if own is not None:
+        layers.append((own.data, own.file))
+    if document is not None:
+        layers.append((document.data, str(document.file)) if isinstance(document, Document) else (document, None))
+    return _noted(weights, layers)
 
 
 def check_weights(source: SettingsSource) -> list[Problem]:

@@ -17,18 +17,27 @@ stream named by (seed, plugin, path, trial, stage), so
   share a plugin's path share its random numbers (common random numbers),
   which is what makes :func:`blastradius.simulate.compare` measure a
   control's effect rather than noise;
-- each stage (events caught, damaging, recovered, magnitudes, faults) has its
-  own stream, so changing one control leaves the draws of the others alone.
+- each stage (events caught, damaging, magnitudes, faults) has its own
+  stream, so changing one control leaves the draws of the others alone.
+
+**Controls never add risk, trial by trial.** Every figure of a trial is a
+non-decreasing function of what a control lowers (an event rate, a bound, a
+cap, a detection or halt time) for the same random numbers, so a control
+that only removes access or adds oversight can lower a simulated percentile
+but never raise one. This is why counts are drawn by inversion of a single
+uniform (:func:`_poisson_inv`), and the magnitudes of a path's events from
+the order statistics of their uniforms (:func:`_sizes`): fewer events, or a
+smaller bound, give a smaller sum from the same numbers.
 
 Samplers (docs/simulation.md §9): Poisson counts by inversion below a mean of
-12 (so that a smaller mean never draws a larger count from the same numbers)
-and by Hörmann's transformed rejection (PTRS, as numpy) above; geometric
-waits by inversion; normal deviates by Box–Muller; binomial counts by
-geometric waiting times — all exact. Two approximations: the sum of more
-than :data:`EXACT` event magnitudes of one path in one trial is drawn from a
-gamma with the sum's exact mean and variance (Wilson–Hilferty), and a
-binomial count of variance above :data:`NORMAL_ABOVE` from the normal with
-continuity correction.
+:data:`INVERSION_BELOW`, above it from the Cornish–Fisher expansion of the
+Poisson quantile (error below one count), never below the exact count at
+that mean; magnitudes by the quantile function of a lognormal bounded by the
+path's bound (Wichura's AS241 for the normal quantile); the largest
+:data:`EXACT` magnitudes of a path in a trial exactly, the rest by their
+conditional mean (their total varies far less than the largest few);
+normal deviates by Box–Muller for the shared rate draws; caught events (not
+a measure of damage) by Hörmann's transformed rejection above a mean of 12.
 
 Nothing here is public: the layout of the arrays is private to
 :mod:`blastradius.simulate`. :func:`magnitude_moments` is the one
@@ -44,14 +53,14 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["EXACT", "magnitude_moments", "simulate_block", "stream_key"]
+__all__ = ["EXACT", "magnitude_moments", "magnitude_quantile", "partial_mean", "simulate_block", "stream_key"]
 
-#: Up to this many events of one path in one trial, magnitudes are drawn one by one.
+#: The largest this many magnitudes of one path in one trial are drawn exactly; the rest by their conditional mean.
 EXACT = 16
-#: Poisson counts are drawn by inversion below this mean, by transformed rejection above.
-INVERSION_BELOW = 12.0
-#: Binomial counts of a variance above this are drawn from the normal approximation.
-NORMAL_ABOVE = 100.0
+#: Poisson counts are drawn by exact inversion below this mean, by the Cornish–Fisher quantile above.
+INVERSION_BELOW = 64.0
+#: Caught events are drawn by inversion below this mean, by transformed rejection above.
+PTRS_ABOVE = 12.0
 
 # Columns of the per-plugin float array.
 P_RUNS = 0
@@ -67,7 +76,8 @@ P_AUDIT_MEDIAN = 13
 P_AUDIT_SIGMA = 14
 P_UNAIDED_MEDIAN = 15
 P_UNAIDED_SIGMA = 16
-P_FULL_SHARE = 17  # 3 columns: share of events that touch their whole bound, per class
+P_CAP_RECORDS = 17  # distinct records and people the plugin can touch in a period
+P_CAP_PEOPLE = 18
 P_CATCH = 20  # 3 columns: sum over the plugin's paths of each class of their catch rates
 PLUGIN_COLUMNS = 23
 
@@ -82,9 +92,9 @@ F_CAP_PEOPLE = 6
 F_ALERT_RECORDS = 7
 F_ALERT_PEOPLE = 8
 F_HALT_HOURS = 9
-F_LOG_RECORDS = 10  # log of the bounds (0 for a bound of at most 1) and of 1 - catch: computed once
-F_LOG_PEOPLE = 11
-F_LOG_MISS = 12
+F_MU = 10  # the magnitude's lognormal: log-median, log-sd, and the share of events that touch the whole bound
+F_SIGMA = 11
+F_FULL = 12
 PATH_COLUMNS = 13
 
 # Columns of the per-path int array.
@@ -94,10 +104,10 @@ I_AUDIT = 2
 PATH_INT_COLUMNS = 3  # paths that reach nothing are left out of the plan's tables
 
 # Fields of the result (the last axis of the accumulators).
-R_RECORDS_PERMANENT = 0
-R_RECORDS_RECOVERABLE = 1
-R_PEOPLE_PERMANENT = 2
-R_PEOPLE_RECOVERABLE = 3
+R_RECORDS = 0  # distinct records affected (recoverable: records - records_permanent)
+R_RECORDS_PERMANENT = 1
+R_PEOPLE = 2
+R_PEOPLE_PERMANENT = 3
 R_INCIDENTS = 4
 R_CAUGHT = 5
 R_RUNS_AFFECTED = 6
@@ -109,17 +119,11 @@ _PROBABILITY_CLASSES = 3  # failure rates are probabilities: draws above 1 count
 
 # Stages: each draws from its own stream.
 _S_CAUGHT = 1
-_S_PERMANENT = 2
-_S_RECOVERED = 3
-_S_SIZE_PERMANENT = 4
-_S_SIZE_RECOVERED = 5
+_S_EVENTS = 2
+_S_SIZES = 4
 _S_FAULTS = 6
 _S_FAULT = 7
 _S_GLOBAL = 8
-# Sub-streams of one systematic fault.
-_F_DETECT = 1
-_F_HALT = 2
-_F_ESCAPE = 3
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -131,7 +135,6 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _TWO_53 = 1.0 / 9007199254740992.0
-_NEVER = np.int64(2**62)
 _TWO_PI = 2.0 * math.pi
 _TABLE = 256
 _INVERSION_STEPS = 1000  # far beyond any count of a mean below INVERSION_BELOW (P < 1e-300)
@@ -198,26 +201,179 @@ def _normal_at(state, n):
     return math.sqrt(-2.0 * math.log(_uniform_at(state, n))) * math.cos(_TWO_PI * _uniform_at(state, n + 1))
 
 
+def _poisson_cdf(mean: float, size: int) -> np.ndarray:
+    """``P(N <= k)`` for k = 0 .. size - 1 of a Poisson count of ``mean`` (plain Python: a constant of the kernel)."""
+    out = np.empty(size)
+    term = math.exp(-mean)
+    total = 0.0
+    for k in range(size):
+        total += term
+        out[k] = total
+        term *= mean / (k + 1)
+    return out
+
+
+#: The Poisson CDF at the mean where inversion hands over to the Cornish–Fisher quantile.
+_HANDOVER_CDF = _poisson_cdf(INVERSION_BELOW, 256)
+
+
+@njit(cache=True)
+def _ndtri(p):
+    """The standard normal quantile of ``0 < p < 1`` (Wichura 1988, AS241: relative error about 1e-16)."""
+    q = p - 0.5
+    if abs(q) <= 0.425:
+        r = 0.180625 - q * q
+        num = (
+            (
+                (
+                    (
+                        ((2509.0809287301226727 * r + 33430.575583588128105) * r + 67265.770927008700853) * r
+                        + 45921.953931549871457
+                    )
+                    * r
+                    + 13731.693765509461125
+                )
+                * r
+                + 1971.5909503065514427
+            )
+            * r
+            + 133.14166789178437745
+        ) * r + 3.387132872796366608
+        den = (
+            (
+                (
+                    (
+                        ((5226.495278852545925 * r + 28729.085735721942674) * r + 39307.89580009271061) * r
+                        + 21213.794301586595867
+                    )
+                    * r
+                    + 5394.1960214247511077
+                )
+                * r
+                + 687.1870074920579083
+            )
+            * r
+            + 42.313330701600911252
+        ) * r + 1.0
+        return q * num / den
+    r = p if q <= 0.0 else 1.0 - p
+    r = math.sqrt(-math.log(r))
+    if r <= 5.0:
+        r -= 1.6
+        num = (
+            (
+                (
+                    (
+                        ((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r + 0.24178072517745061177) * r
+                        + 1.27045825245236838258
+                    )
+                    * r
+                    + 3.64784832476320460504
+                )
+                * r
+                + 5.7694972214606914055
+            )
+            * r
+            + 4.6303378461565452959
+        ) * r + 1.42343711074968357734
+        den = (
+            (
+                (
+                    (
+                        ((1.05075007164441684324e-9 * r + 5.475938084995344946e-4) * r + 0.0151986665636164571966) * r
+                        + 0.14810397642748007459
+                    )
+                    * r
+                    + 0.68976733498510000455
+                )
+                * r
+                + 1.6763848301838038494
+            )
+            * r
+            + 2.05319162663775882187
+        ) * r + 1.0
+    else:
+        r -= 5.0
+        num = (
+            (
+                (
+                    (
+                        ((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 0.0012426609473880784386) * r
+                        + 0.026532189526576123093
+                    )
+                    * r
+                    + 0.29656057182850489123
+                )
+                * r
+                + 1.7848265399172913358
+            )
+            * r
+            + 5.4637849111641143699
+        ) * r + 6.6579046435011037772
+        den = (
+            (
+                (
+                    (
+                        ((2.04426310338993978564e-15 * r + 1.4215117583164458887e-7) * r + 1.8463183175100546818e-5) * r
+                        + 7.868691311456132591e-4
+                    )
+                    * r
+                    + 0.0148753612908506148525
+                )
+                * r
+                + 0.13692988092273580531
+            )
+            * r
+            + 0.59983220655588793769
+        ) * r + 1.0
+    x = num / den
+    return -x if q < 0.0 else x
+
+
 @njit(cache=True, inline="always")
-def _poisson(state, mean):
-    """Next state and a Poisson count: inversion below a mean of 12, PTRS (Hörmann 1993) above."""
+def _ndtr(x):
+    """The standard normal CDF."""
+    return 0.5 * math.erfc(-x * 0.7071067811865476)
+
+
+@njit(cache=True)
+def _poisson_inv(u, mean):
+    """The Poisson count of ``mean`` at uniform ``u`` (its quantile): a larger mean never gives a smaller count.
+
+    Exact inversion below :data:`INVERSION_BELOW`; above, the Cornish–Fisher
+    quantile with continuity correction (within one count of the exact one),
+    never below the exact count at :data:`INVERSION_BELOW` for the same ``u``,
+    so the handover keeps the order too.
+    """
     if not mean > 0.0:
-        return state, np.int64(0)
+        return np.int64(0)
     if mean < INVERSION_BELOW:
-        return _poisson_small(state, mean, math.exp(-mean))
-    return _ptrs(state, mean)
+        term = math.exp(-mean)
+        cdf = term
+        k = 0
+        while u > cdf and k < _INVERSION_STEPS:  # the bound only stops a sum that rounding keeps just below u
+            k += 1
+            term *= mean * _RECIPROCAL[k] if k < _TABLE else mean / k
+            cdf += term
+        return np.int64(k)
+    z = _ndtri(u)
+    root = math.sqrt(mean)
+    x = mean + root * z + (z * z - 1.0) / 6.0 + (z - z * z * z) / (72.0 * root)
+    k = max(math.ceil(x - 0.5), 0.0)
+    floor = np.searchsorted(_HANDOVER_CDF, u)
+    return np.int64(max(k, float(floor)))
 
 
 @njit(cache=True, inline="always")
 def _poisson_small(state, mean, p0):
-    """Poisson count by inversion, given ``p0 = exp(-mean)``: a larger mean never draws a smaller count."""
+    """Next state and a Poisson count by inversion, given ``p0 = exp(-mean)``."""
     state, u = _uniform(state)
     if u <= p0:
         return state, np.int64(0)
     p = p0
     cdf = p0
     k = 0
-    while u > cdf and k < _INVERSION_STEPS:  # the bound only stops a sum that rounding keeps just below u
+    while u > cdf and k < _INVERSION_STEPS:
         k += 1
         p *= mean * _RECIPROCAL[k] if k < _TABLE else mean / k
         cdf += p
@@ -247,109 +403,157 @@ def _ptrs(state, mean):
             return state, np.int64(k)
 
 
-@njit(cache=True, inline="always")
-def _geometric(u, p, log_miss):
-    """Trials up to and including the first success of probability p, by inversion.
+@njit(cache=True)
+def _poisson(state, mean):
+    """Next state and a Poisson count, for counts that measure no damage (caught events): fast, not ordered."""
+    if not mean > 0.0:
+        return state, np.int64(0)
+    if mean < PTRS_ABOVE:
+        return _poisson_small(state, mean, math.exp(-mean))
+    return _ptrs(state, mean)
 
-    ``0 < p``; ``log_miss`` is ``log(1 - p)``.
-    """
-    if p >= 1.0:
-        return np.int64(1)
-    return np.int64(max(1.0, math.ceil(math.log(u) / log_miss)))
+
+# --- magnitudes --------------------------------------------------------------------------------
+#
+# One event touches m = B with probability f (its whole bound: a bulk send to the whole list),
+# and otherwise X ~ lognormal(mu, sigma) clamped to [min(1, B), B]. The quantile function of m
+# at u is the one place this law is written down; its moments and partial means follow from it.
 
 
 @njit(cache=True)
-def _binomial(state, n, p):
-    """Successes in n trials of probability p: by geometric waiting times (exact), normal above a variance of 100."""
-    if n <= 0 or p <= 0.0:
-        return state, np.int64(0)
-    if p >= 1.0:
-        return state, np.int64(n)
-    if n * p * (1.0 - p) >= NORMAL_ABOVE:  # the normal approximation, with continuity correction
-        state, z = _normal(state)
-        x = math.floor(n * p + z * math.sqrt(n * p * (1.0 - p)) + 0.5)
-        return state, np.int64(min(max(x, 0.0), n))
-    flip = p > 0.5
-    q = 1.0 - p if flip else p
-    log_miss = math.log1p(-q)
-    count = np.int64(0)
-    position = 0.0
-    while True:
-        state, u = _uniform(state)
-        position += max(1.0, math.ceil(math.log(u) / log_miss))
-        if position > n:
-            break
-        count += 1
-    return state, (n - count) if flip else count
+def magnitude_quantile(u, bound, mu, sigma, full):
+    """What one event touches at uniform ``u``: the whole ``bound`` above ``1 - full``, else the clamped lognormal.
 
-
-def magnitude_moments(bound: float, log_bound: float, q: float) -> tuple[float, float]:
-    """Mean and variance of one magnitude: ``bound`` with probability q, else log-uniform on [1, bound].
-
-    ``log_bound`` is ``log(bound)``, for a bound above 1. Plain Python, compiled
-    below for the kernel.
+    ``mu`` and ``sigma`` are the log-median and log-sd of the lognormal, which
+    is clamped to [1, bound]; a bound of at most 1 is always touched whole.
 
     Examples
     --------
-    >>> mean, var = magnitude_moments(100.0, math.log(100.0), 0.0)
-    >>> round(mean, 4), var > 0
-    (21.4976, True)
-    >>> magnitude_moments(100.0, math.log(100.0), 1.0)
-    (100.0, 0.0)
+    >>> round(magnitude_quantile(0.5, 1000.0, math.log(30.0), 1.0, 0.1), 6)
+    21.956396
+    >>> magnitude_quantile(0.95, 1000.0, math.log(30.0), 1.0, 0.1), magnitude_quantile(0.5, 0.0, 0.0, 1.0, 0.1)
+    (1000.0, 0.0)
     """
-    m1 = (bound - 1.0) / log_bound
-    m2 = (bound * bound - 1.0) / (2.0 * log_bound)
-    mean = q * bound + (1.0 - q) * m1
-    second = q * bound * bound + (1.0 - q) * m2
-    return mean, max(second - mean * mean, 0.0)
-
-
-_moments = njit(cache=True)(magnitude_moments)
+    if bound <= 0.0:
+        return 0.0
+    if u >= 1.0 - full or bound <= 1.0:
+        return bound
+    x = math.exp(mu + sigma * _ndtri(u / (1.0 - full))) if sigma > 0.0 else math.exp(mu)
+    return min(max(x, 1.0), bound)
 
 
 @njit(cache=True)
-def _large_sum(n, bound, log_bound, q, z):
-    """Sum of n > EXACT magnitudes: n plus a gamma excess with the exact mean and variance (Wilson–Hilferty)."""
-    mean, var = _moments(bound, log_bound, q)
-    if var <= 0.0:
-        return n * mean
-    mean_excess = n * (mean - 1.0)
-    var_excess = n * var
-    k = mean_excess * mean_excess / var_excess
-    cube = 1.0 - 1.0 / (9.0 * k) + z / (3.0 * math.sqrt(k))
-    excess = mean_excess * max(cube, 0.0) ** 3
-    return n + min(excess, n * (bound - 1.0))
+def _clamped_partial(zt, bound, mu, sigma):
+    """``E[clamp(X); Z < zt]`` for ``X = exp(mu + sigma Z)`` clamped to [1, bound] (bound above 1, sigma above 0)."""
+    za = -mu / sigma
+    zb = (math.log(bound) - mu) / sigma
+    below = _ndtr(min(za, zt))
+    middle = 0.0
+    top = min(zb, zt)
+    if top > za:
+        middle = math.exp(mu + 0.5 * sigma * sigma) * (_ndtr(top - sigma) - _ndtr(za - sigma))
+    above = bound * max(_ndtr(zt) - _ndtr(zb), 0.0)
+    return below + middle + above
 
 
-@njit(cache=True, inline="always")
-def _sizes(state, n, q, bound_r, bound_p, log_r, log_p, fixed):
-    """Records and people touched by n events of one path (one magnitude draw serves both; ``log_*``: of the bounds)."""
-    if n <= 0:
+@njit(cache=True)
+def partial_mean(tau, bound, mu, sigma, full):
+    """``∫₀^tau Q(u) du`` for Q = :func:`magnitude_quantile`: ``tau`` times the mean of the events below quantile tau.
+
+    At ``tau = 1`` it is the mean of one event (:func:`magnitude_moments`).
+
+    Examples
+    --------
+    >>> b, mu = 1000.0, math.log(30.0)
+    >>> abs(partial_mean(1.0, b, mu, 1.0, 0.1) - magnitude_moments(b, mu, 1.0, 0.1)[0]) < 1e-9
+    True
+    """
+    if bound <= 0.0 or tau <= 0.0:
+        return 0.0
+    if bound <= 1.0:
+        return tau * bound
+    edge = 1.0 - full
+    if sigma <= 0.0:
+        x = min(max(math.exp(mu), 1.0), bound)
+        return min(tau, edge) * x + max(tau - edge, 0.0) * bound
+    if tau >= edge:
+        return edge * _clamped_partial(math.inf, bound, mu, sigma) + (tau - edge) * bound
+    return edge * _clamped_partial(_ndtri(tau / edge), bound, mu, sigma)
+
+
+@njit(cache=True)
+def magnitude_moments(bound, mu, sigma, full):
+    """Mean and variance of what one event touches (:func:`magnitude_quantile`).
+
+    The one implementation: the kernel calls it compiled, and
+    :func:`blastradius.simulate.failure_paths` from Python for its closed-form
+    expectations.
+
+    Examples
+    --------
+    >>> mean, var = magnitude_moments(100.0, math.log(10.0), 1.0, 0.0)
+    >>> round(mean, 3), var > 0
+    (15.679, True)
+    >>> magnitude_moments(100.0, 0.0, 1.0, 1.0)
+    (100.0, 0.0)
+    """
+    if bound <= 0.0:
         return 0.0, 0.0
-    if fixed or (bound_r <= 1.0 and bound_p <= 1.0):
-        return n * max(bound_r, 0.0), n * max(bound_p, 0.0)
-    if n > EXACT:
-        state, z = _normal(state)
-        r = _large_sum(n, bound_r, log_r, q, z) if bound_r > 1.0 else n * max(bound_r, 0.0)
-        p = _large_sum(n, bound_p, log_p, q, z) if bound_p > 1.0 else n * max(bound_p, 0.0)
-        return r, p
+    if bound <= 1.0:
+        return bound, 0.0
+    if sigma <= 0.0:
+        x = min(max(math.exp(mu), 1.0), bound)
+        m1 = x
+        m2 = x * x
+    else:
+        za = -mu / sigma
+        zb = (math.log(bound) - mu) / sigma
+        tail = 1.0 - _ndtr(zb)
+        m1 = _ndtr(za) + math.exp(mu + 0.5 * sigma * sigma) * (_ndtr(zb - sigma) - _ndtr(za - sigma)) + bound * tail
+        m2 = _ndtr(za) + math.exp(2.0 * mu + 2.0 * sigma * sigma) * (_ndtr(zb - 2.0 * sigma) - _ndtr(za - 2.0 * sigma))
+        m2 += bound * bound * tail
+    mean = full * bound + (1.0 - full) * m1
+    second = full * bound * bound + (1.0 - full) * m2
+    return mean, max(second - mean * mean, 0.0)
+
+
+@njit(cache=True)
+def _sizes(state, n, bound_r, bound_p, mu, sigma, full, recovery):
+    """Records and people touched by n events of one path, in total and for good: ``(r, r_permanent, p, p_permanent)``.
+
+    The events' uniforms are drawn as order statistics from the largest down
+    (the largest of n is ``V**(1/n)``, the next that times ``V'**(1/(n-1))``
+    ...), so the j-th largest grows with n; the :data:`EXACT` largest are
+    drawn, each with its own recovery draw, and the others count at their
+    conditional mean below the smallest of those. One uniform sets an event's
+    records and its people.
+    """
+    if n <= 0:
+        return 0.0, 0.0, 0.0, 0.0
     r = 0.0
+    rp = 0.0
     p = 0.0
-    floor_r = max(bound_r, 0.0)  # a bound of at most 1 is always touched whole
-    floor_p = max(bound_p, 0.0)
-    same = bound_r == bound_p
-    partial = 1.0 - q
-    for _ in range(n):
-        state, u = _uniform(state)
-        if u >= partial:  # the whole bound
-            r += floor_r
-            p += floor_p
-            continue
-        v = u / partial
-        m = math.exp(v * log_r) if bound_r > 1.0 else floor_r
-        r += m
-        p += m if same else (math.exp(v * log_p) if bound_p > 1.0 else floor_p)
-    return r, p
+    pp = 0.0
+    top = 1.0
+    exact = min(n, EXACT)
+    for j in range(exact):
+        top *= _uniform_at(state, 2 * j) ** (1.0 / (n - j))
+        mr = magnitude_quantile(top, bound_r, mu, sigma, full)
+        mp = magnitude_quantile(top, bound_p, mu, sigma, full)
+        r += mr
+        p += mp
+        if recovery <= 0.0 or _uniform_at(state, 2 * j + 1) >= recovery:
+            rp += mr
+            pp += mp
+    if n > exact:
+        rest = (n - exact) / top
+        br = rest * partial_mean(top, bound_r, mu, sigma, full)
+        bp = rest * partial_mean(top, bound_p, mu, sigma, full)
+        r += br
+        p += bp
+        rp += br * (1.0 - recovery)
+        pp += bp * (1.0 - recovery)
+    return r, rp, p, pp
 
 
 @njit(cache=True, inline="always")
@@ -358,110 +562,97 @@ def _lognormal(median, sigma, z):
 
 
 @njit(cache=True, inline="always")
-def _capped(permanent, recoverable, cap):
-    """Scale both down together so that their sum never exceeds the path's reach in the period."""
-    total = permanent + recoverable
-    if total > cap:
-        factor = cap / total
-        return permanent * factor, recoverable * factor
-    return permanent, recoverable
-
-
-@njit(cache=True, inline="always")
-def _one_off(base, rate, q, runs, pf, pi, k, acc, row):
+def _one_off(base, rate, runs, pf, k, cls, acc, row):
     """One path's damaging one-off failures in one trial (``base``: its stream), added to ``acc[row, field, class]``.
 
-    Of a path's wrong calls (Poisson), those a human check stops, those that
-    do damage and are undone, and those that do damage for good are
-    independent Poisson counts (thinning); the caught ones are drawn per
-    plugin and class, summed over paths, in :func:`simulate_block`.
+    Of a path's wrong calls (Poisson), those no human check stops and that
+    get out do damage (thinning keeps them Poisson); a share of them is
+    undone. Each figure is capped at what the path reaches in a period.
     """
-    cls = pi[k, I_CLASS]
-    lam = runs * rate
-    catch = pf[k, F_CATCH]
-    damaging = lam * (1.0 - catch) * pf[k, F_ESCAPE]
-    recovery = pf[k, F_RECOVERY]
-    _, permanent = _poisson(_sub(base, _S_PERMANENT), damaging * (1.0 - recovery))
-    recovered = np.int64(0)
-    if recovery > 0.0:
-        _, recovered = _poisson(_sub(base, _S_RECOVERED), damaging * recovery)
-    if permanent + recovered == 0:
+    damaging = runs * rate * (1.0 - pf[k, F_CATCH]) * pf[k, F_ESCAPE]
+    n = _poisson_inv(_uniform_at(_sub(base, _S_EVENTS), 0), damaging)
+    if n == 0:
         return
-    fixed = pi[k, I_FIXED] != 0
-    br = pf[k, F_BOUND_RECORDS]
-    bp = pf[k, F_BOUND_PEOPLE]
-    lr = pf[k, F_LOG_RECORDS]
-    lp = pf[k, F_LOG_PEOPLE]
-    rp, pp = _sizes(_sub(base, _S_SIZE_PERMANENT), permanent, q, br, bp, lr, lp, fixed)
-    rr, pr = _sizes(_sub(base, _S_SIZE_RECOVERED), recovered, q, br, bp, lr, lp, fixed)
-    rp, rr = _capped(rp, rr, pf[k, F_CAP_RECORDS])
-    pp, pr = _capped(pp, pr, pf[k, F_CAP_PEOPLE])
-    acc[row, R_RECORDS_PERMANENT, cls] += rp
-    acc[row, R_RECORDS_RECOVERABLE, cls] += rr
-    acc[row, R_PEOPLE_PERMANENT, cls] += pp
-    acc[row, R_PEOPLE_RECOVERABLE, cls] += pr
-    acc[row, R_INCIDENTS, cls] += permanent + recovered
+    r, rp, p, pp = _sizes(
+        _sub(base, _S_SIZES),
+        n,
+        pf[k, F_BOUND_RECORDS],
+        pf[k, F_BOUND_PEOPLE],
+        pf[k, F_MU],
+        pf[k, F_SIGMA],
+        pf[k, F_FULL],
+        pf[k, F_RECOVERY],
+    )
+    cap_r = pf[k, F_CAP_RECORDS]
+    cap_p = pf[k, F_CAP_PEOPLE]
+    acc[row, R_RECORDS, cls] += min(r, cap_r)
+    acc[row, R_RECORDS_PERMANENT, cls] += min(rp, cap_r)
+    acc[row, R_PEOPLE, cls] += min(p, cap_p)
+    acc[row, R_PEOPLE_PERMANENT, cls] += min(pp, cap_p)
+    acc[row, R_INCIDENTS, cls] += n
 
 
 @njit(cache=True, inline="always")
-def _systematic(base, onsets, none, q, plug, i, pf, pi, k, hours, acc, row):
-    """Systematic faults starting on one path in trial t: each repeats until detected and halted.
+def _systematic(base, onsets, plug, i, pf, pi, k, hours, acc, row):
+    """Systematic faults starting on one path in one trial: each repeats until detected and halted.
 
-    ``none`` is ``exp(-onsets)``, the probability of no fault.
+    Faulty runs arrive at ``rate`` per working hour; each is stopped by a
+    human check with probability ``catch`` (which raises the alarm) and
+    does damage with probability ``(1 - catch) * escape``. The fault is
+    halted ``halt`` hours after the alarm: the first of a human check, an
+    anomaly alert, the audit log and a person noticing.
     """
     if not onsets > 0.0:
         return
-    if onsets < INVERSION_BELOW:
-        _, faults = _poisson_small(_sub(base, _S_FAULTS), onsets, none)
-    else:
-        _, faults = _ptrs(_sub(base, _S_FAULTS), onsets)
+    faults = _poisson_inv(_uniform_at(_sub(base, _S_FAULTS), 0), onsets)
     if faults == 0:
         return
     fault_base = _sub(base, _S_FAULT)
     br = pf[k, F_BOUND_RECORDS]
     bp = pf[k, F_BOUND_PEOPLE]
+    mu = pf[k, F_MU]
+    sigma = pf[k, F_SIGMA]
+    full = pf[k, F_FULL]
     fixed = pi[k, I_FIXED] != 0
     catch = pf[k, F_CATCH]
+    harm = (1.0 - catch) * pf[k, F_ESCAPE]  # a faulty run does damage
     rate = plug[i, P_RUNS] / hours * plug[i, P_SHARE]  # faulty runs per working hour
     for f in range(faults):
         # each draw of a fault has its place in the fault's stream: one not needed is not drawn, and moves no other
         state = _sub(fault_base, f + 1)
         # what one run of the fault touches: drawn once, the same on every run
         u = _uniform_at(state, 0)
-        v = 1.0 if fixed or u >= 1.0 - q else u / (1.0 - q)
-        m_r = math.exp(v * pf[k, F_LOG_RECORDS]) if br > 1.0 else max(br, 0.0)
-        m_p = math.exp(v * pf[k, F_LOG_PEOPLE]) if bp > 1.0 else max(bp, 0.0)
+        m_r = br if fixed else magnitude_quantile(u, br, mu, sigma, full)
+        m_p = bp if fixed else magnitude_quantile(u, bp, mu, sigma, full)
+        # the size the faulty run asks for, before the scope and row limit bound what it gets: what an alert watches
+        asked = math.exp(mu + sigma * _ndtri(u)) if sigma > 0.0 else math.exp(mu)
         # detection: the fastest channel that applies; a person eventually notices, within the period at most
         t_detect = min(hours, _lognormal(plug[i, P_UNAIDED_MEDIAN], plug[i, P_UNAIDED_SIGMA], _normal_at(state, 6)))
-        over = m_r > pf[k, F_ALERT_RECORDS] or m_p > pf[k, F_ALERT_PEOPLE]
+        over = asked > pf[k, F_ALERT_RECORDS] or asked > pf[k, F_ALERT_PEOPLE]
         if over and _uniform_at(state, 1) < plug[i, P_ALERT_FIRES]:
             t_detect = min(t_detect, _lognormal(plug[i, P_ALERT_MEDIAN], plug[i, P_ALERT_SIGMA], _normal_at(state, 2)))
         if pi[k, I_AUDIT]:
             t_detect = min(t_detect, _lognormal(plug[i, P_AUDIT_MEDIAN], plug[i, P_AUDIT_SIGMA], _normal_at(state, 4)))
-        _, extra = _poisson(_sub(state, _F_DETECT), rate * t_detect)
-        runs_to_detect = 1 + extra  # the first run, then those until it is noticed
-        # a human check (gate, review) that stops one of its runs raises the alarm at once
-        first_caught = _geometric(_uniform_at(state, 8), catch, pf[k, F_LOG_MISS]) if catch > 0.0 else _NEVER
-        passed = min(first_caught - 1, runs_to_detect)
-        halt = max(min(pf[k, F_HALT_HOURS], hours - t_detect), 0.0)
-        _, slipped = _poisson(
-            _sub(state, _F_HALT), rate * halt * (1.0 - catch)
-        )  # runs before the halt no check stopped
-        passed += slipped
-        damaging = passed
-        if pf[k, F_ESCAPE] < 1.0:
-            _, damaging = _binomial(_sub(state, _F_ESCAPE), passed, pf[k, F_ESCAPE])
+        # the first run: stopped by a human check (the alarm is raised at once), or damaging, or neither
+        first = _uniform_at(state, 8)
+        if first < catch:
+            t_caught = 0.0
+        elif catch > 0.0 and rate > 0.0:  # later runs: the first one a check stops, in working hours
+            t_caught = -math.log(_uniform_at(state, 10)) / (rate * catch)
+        else:
+            t_caught = math.inf
+        window = min(min(t_detect, t_caught) + pf[k, F_HALT_HOURS], hours)
+        damaging = (1 if first > 1.0 - harm else 0) + _poisson_inv(_uniform_at(state, 11), rate * harm * window)
         records = min(damaging * m_r, pf[k, F_CAP_RECORDS])
         people = min(damaging * m_p, pf[k, F_CAP_PEOPLE])
-        if _uniform_at(state, 9) < pf[k, F_RECOVERY]:
-            acc[row, R_RECORDS_RECOVERABLE, _SYSTEMATIC] += records
-            acc[row, R_PEOPLE_RECOVERABLE, _SYSTEMATIC] += people
-        else:
+        acc[row, R_RECORDS, _SYSTEMATIC] += records
+        acc[row, R_PEOPLE, _SYSTEMATIC] += people
+        if _uniform_at(state, 9) >= pf[k, F_RECOVERY]:
             acc[row, R_RECORDS_PERMANENT, _SYSTEMATIC] += records
             acc[row, R_PEOPLE_PERMANENT, _SYSTEMATIC] += people
         if damaging > 0:
             acc[row, R_INCIDENTS, _SYSTEMATIC] += 1
-        if first_caught <= runs_to_detect:
+        if t_caught < t_detect:
             acc[row, R_CAUGHT, _SYSTEMATIC] += 1
         acc[row, R_RUNS_AFFECTED, _SYSTEMATIC] += damaging
 
@@ -480,10 +671,10 @@ def simulate_block(
     path_i,
     hours,
     columns,
+    records,
     records_permanent,
-    records_recoverable,
+    people,
     people_permanent,
-    people_recoverable,
     incidents,
     caught,
     runs_affected,
@@ -497,7 +688,8 @@ def simulate_block(
     and int columns. Each output but ``runs_affected`` has one column per
     (plugin, class) that can be non-zero: ``columns[field, plugin, class]``
     is its index, -1 where the plan says the figure is always zero (a
-    non-zero figure there sets ``lost[row]``). ``runs_affected`` is
+    non-zero figure there sets ``lost[row]``). Records and people are capped
+    at what the plugin can touch in a period. ``runs_affected`` is
     ``(trials, plugins)``, the systematic class only (for one-off classes it
     equals ``incidents``).
     """
@@ -519,7 +711,6 @@ def simulate_block(
         acc = np.zeros((n, RESULT_FIELDS, _CLASSES))
         rates = np.empty((n, _PROBABILITY_CLASSES))
         onsets = np.empty(n)
-        none = np.empty(n)
         for row in range(n):
             t = start + row
             for j in range(_PROBABILITY_CLASSES):
@@ -533,33 +724,31 @@ def simulate_block(
                         _stream(root, plugin_keys[i], t, _S_CAUGHT + _CLASSES * j), stopped
                     )
             onsets[row] = _lognormal(plugins[i, P_ONSET_MEDIAN], plugins[i, P_ONSET_SIGMA], z[row, _SYSTEMATIC])
-            none[row] = math.exp(-onsets[row])  # no fault starts on a path: the same for every path of the plugin
         for k in range(path_start[i], path_start[i + 1]):
             cls = path_i[k, I_CLASS]
-            q = plugins[i, P_FULL_SHARE + cls]
             keyed = _keyed(root, keys[k])
             for row in range(n):
                 base = _mix(keyed ^ counters[row])  # = _stream(root, keys[k], start + row, 0)
-                _one_off(base, rates[row, cls], q, runs, path_f, path_i, k, acc, row)
-                _systematic(base, onsets[row], none[row], q, plugins, i, path_f, path_i, k, hours, acc, row)
+                _one_off(base, rates[row, cls], runs, path_f, k, cls, acc, row)
+                _systematic(base, onsets[row], plugins, i, path_f, path_i, k, hours, acc, row)
+        cap_r = plugins[i, P_CAP_RECORDS]
+        cap_p = plugins[i, P_CAP_PEOPLE]
         for row in range(n):
             for j in range(_CLASSES):
+                _store(records, row, columns[R_RECORDS, i, j], min(acc[row, R_RECORDS, j], cap_r), lost)
                 _store(
-                    records_permanent, row, columns[R_RECORDS_PERMANENT, i, j], acc[row, R_RECORDS_PERMANENT, j], lost
-                )
-                _store(
-                    records_recoverable,
+                    records_permanent,
                     row,
-                    columns[R_RECORDS_RECOVERABLE, i, j],
-                    acc[row, R_RECORDS_RECOVERABLE, j],
+                    columns[R_RECORDS_PERMANENT, i, j],
+                    min(acc[row, R_RECORDS_PERMANENT, j], cap_r),
                     lost,
                 )
-                _store(people_permanent, row, columns[R_PEOPLE_PERMANENT, i, j], acc[row, R_PEOPLE_PERMANENT, j], lost)
+                _store(people, row, columns[R_PEOPLE, i, j], min(acc[row, R_PEOPLE, j], cap_p), lost)
                 _store(
-                    people_recoverable,
+                    people_permanent,
                     row,
-                    columns[R_PEOPLE_RECOVERABLE, i, j],
-                    acc[row, R_PEOPLE_RECOVERABLE, j],
+                    columns[R_PEOPLE_PERMANENT, i, j],
+                    min(acc[row, R_PEOPLE_PERMANENT, j], cap_p),
                     lost,
                 )
                 _store(incidents, row, columns[R_INCIDENTS, i, j], acc[row, R_INCIDENTS, j], lost)

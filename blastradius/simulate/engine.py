@@ -11,7 +11,6 @@ at a time.
 
 from __future__ import annotations
 
-import math
 import threading
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -25,7 +24,7 @@ from blastradius.analysis import Analysis, WeightsLike, analysis_of
 from blastradius.defaults import DEFAULT_TRIALS
 from blastradius.errors import BlastRadiusError
 from blastradius.model import Inventory
-from blastradius.settings import Assumptions, Interval
+from blastradius.settings import Assumptions, Interval, PluginAssumptions
 from blastradius.simulate import _kernel as kernel
 from blastradius.simulate.plan import _Path, _plan, _PluginPlan
 from blastradius.simulate.result import FAILURE_MODES, SimulationResult
@@ -33,9 +32,9 @@ from blastradius.simulate.result import FAILURE_MODES, SimulationResult
 __all__ = ["simulate_failures"]
 
 _ONE_OFF = FAILURE_MODES[:3]
-_FLOAT_FIELDS = ("records_permanent", "records_recoverable", "people_permanent", "people_recoverable")
+_FLOAT_FIELDS = ("records", "records_permanent", "people", "people_permanent")
 _COUNT_FIELDS = ("incidents", "caught")
-_FIELDS = _FLOAT_FIELDS + _COUNT_FIELDS  # in the kernel's order (R_RECORDS_PERMANENT ... R_CAUGHT)
+_FIELDS = _FLOAT_FIELDS + _COUNT_FIELDS  # in the kernel's order (R_RECORDS ... R_CAUGHT)
 
 
 def _key(text: str) -> int:
@@ -72,20 +71,22 @@ def _plugin_row(plan: _PluginPlan) -> list[float]:
     row = [0.0] * kernel.PLUGIN_COLUMNS
     row[kernel.P_RUNS] = plan.runs
     for j, rate in enumerate(rates):
-        row[kernel.P_RATE_MEDIAN + j], row[kernel.P_RATE_SIGMA + j] = _interval(rate)
-        row[kernel.P_FULL_SHARE + j] = a.magnitude.full_share(_ONE_OFF[j])
+        median, row[kernel.P_RATE_SIGMA + j] = _interval(rate)
+        row[kernel.P_RATE_MEDIAN + j] = median * (plan.rate_factor if j < 2 else 1.0)  # untrusted input: not output
     row[kernel.P_ONSET_MEDIAN], row[kernel.P_ONSET_SIGMA] = _interval(a.systematic.onsets_per_period)
     row[kernel.P_SHARE] = a.systematic.share_of_runs_affected
     row[kernel.P_ALERT_FIRES] = d.alert_fires
     row[kernel.P_ALERT_MEDIAN], row[kernel.P_ALERT_SIGMA] = _interval(d.alert_response_hours)
     row[kernel.P_AUDIT_MEDIAN], row[kernel.P_AUDIT_SIGMA] = _interval(d.audit_review_hours)
     row[kernel.P_UNAIDED_MEDIAN], row[kernel.P_UNAIDED_SIGMA] = _interval(d.unaided_hours)
+    row[kernel.P_CAP_RECORDS] = plan.cap_records
+    row[kernel.P_CAP_PEOPLE] = plan.cap_people
     for path in plan.paths:
         row[kernel.P_CATCH + _ONE_OFF.index(path.failure_class)] += path.catch
     return row
 
 
-def _path_rows(path: _Path) -> tuple[list[float], list[int]]:
+def _path_rows(path: _Path, a: PluginAssumptions) -> tuple[list[float], list[int]]:
     floats = [0.0] * kernel.PATH_COLUMNS
     floats[kernel.F_CATCH] = path.catch
     floats[kernel.F_ESCAPE] = path.escape
@@ -97,9 +98,7 @@ def _path_rows(path: _Path) -> tuple[list[float], list[int]]:
     floats[kernel.F_ALERT_RECORDS] = path.alert_records
     floats[kernel.F_ALERT_PEOPLE] = path.alert_people
     floats[kernel.F_HALT_HOURS] = path.halt_hours
-    floats[kernel.F_LOG_RECORDS] = math.log(path.bound_records) if path.bound_records > 1 else 0.0
-    floats[kernel.F_LOG_PEOPLE] = math.log(path.bound_people) if path.bound_people > 1 else 0.0
-    floats[kernel.F_LOG_MISS] = math.log1p(-path.catch) if 0 < path.catch < 1 else 0.0
+    floats[kernel.F_MU], floats[kernel.F_SIGMA], floats[kernel.F_FULL] = a.magnitude.law(path.failure_class)
     ints = [0] * kernel.PATH_INT_COLUMNS
     ints[kernel.I_CLASS] = _ONE_OFF.index(path.failure_class)
     ints[kernel.I_FIXED] = int(path.fixed)
@@ -127,7 +126,7 @@ def _tables(plans: Sequence[_PluginPlan]) -> _Tables:
         for path in plan.paths:
             if path.harmless:  # reaches nothing: only its caught events count, drawn per plugin and class
                 continue
-            f, i = _path_rows(path)
+            f, i = _path_rows(path, plan.assumptions)
             floats.append(f)
             ints.append(i)
             keys.append(kernel.stream_key(pkey, _key(path.key)))
@@ -156,11 +155,11 @@ def _columns(plans: Sequence[_PluginPlan], tables: _Tables) -> np.ndarray:
             for j in (_ONE_OFF.index(path.failure_class), sy):
                 can[field["incidents"], i, j] = True
                 if path.bound_records > 0:
-                    can[field["records_permanent"], i, j] = True
-                    can[field["records_recoverable"], i, j] |= path.recovery > 0
+                    can[field["records"], i, j] = True
+                    can[field["records_permanent"], i, j] |= path.recovery < 1
                 if path.bound_people > 0:
-                    can[field["people_permanent"], i, j] = True
-                    can[field["people_recoverable"], i, j] |= path.recovery > 0
+                    can[field["people"], i, j] = True
+                    can[field["people_permanent"], i, j] |= path.recovery < 1
             can[field["caught"], i, sy] |= path.catch > 0
         can[field["caught"], i, : len(_ONE_OFF)] |= (
             tables.plugins[i, kernel.P_CATCH : kernel.P_CATCH + len(_ONE_OFF)] > 0
@@ -238,6 +237,8 @@ def _simulate(
         values=values,
         systematic_runs_affected=systematic_runs,
         runs=runs,
+        reachable_records=tuple(p.records for p in plans),
+        reachable_people=tuple(p.people for p in plans),
         trials=trials,
         seed=root,
         assumptions=assumptions,

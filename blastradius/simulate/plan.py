@@ -24,13 +24,26 @@ from typing import Any
 import pandas as pd
 
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
-from blastradius.domain import WayOut, is_channel_out, is_recipient_action, most_open_way_out, time_to_halt
+from blastradius.domain import (
+    WayOut,
+    is_channel_out,
+    is_recipient_action,
+    most_open_way_out,
+    time_to_halt,
+    untrusted_inputs,
+)
 from blastradius.model import ActionClass, Connector, Inventory, Plugin
 from blastradius.reach import USABLE, ActionReach, ToolStatus
 from blastradius.settings import Assumptions, Period, PluginAssumptions, Weights
 from blastradius.simulate import _kernel as kernel
 
 __all__ = ["failure_paths"]
+
+#: Failure classes whose rates untrusted input multiplies (:class:`~blastradius.settings.UntrustedInput`).
+_UNTRUSTED_CLASSES = ("wrong_action", "data_leakage")
+
+#: The key of a plugin's output audience among the people it can reach: its own, never shared with another plugin.
+_AUDIENCE = "audience of plugin "
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,6 +87,24 @@ class _PluginPlan:
     runs: float
     assumptions: PluginAssumptions
     paths: tuple[_Path, ...]
+    untrusted: tuple[str, ...]  # tools through which it takes in untrusted content
+    records: Mapping[str, float]  # every dataset it can touch in a period, at its full size (stand-ins for unknown)
+    people: Mapping[str, float]  # every group of people it can reach, and its output's audience
+
+    @property
+    def rate_factor(self) -> float:
+        """Multiplier on its wrong-action and data-leakage rates: untrusted input (:class:`UntrustedInput`)."""
+        return self.assumptions.untrusted_input.rate_factor if self.untrusted else 1.0
+
+    @property
+    def cap_records(self) -> float:
+        """Distinct records it can touch in a period."""
+        return float(sum(self.records.values()))
+
+    @property
+    def cap_people(self) -> float:
+        """Distinct people it can reach in a period (its output's audience counted apart)."""
+        return float(sum(self.people.values()))
 
 
 def _halt_hours(plugin: Plugin, connector: Connector | None, a: PluginAssumptions) -> float:
@@ -92,21 +123,28 @@ def _miss(status: ToolStatus, a: PluginAssumptions) -> float:
     return {ToolStatus.UNGATED: 1.0, ToolStatus.GATED: 1 - a.controls.approval_gate_catch_rate}.get(status, 0.0)
 
 
-def _way_out(analysis: Analysis, plugin: Plugin, a: PluginAssumptions) -> WayOut:
+def _usable_tools(analysis: Analysis, plugin: Plugin) -> list[tuple[Connector, Any, ToolStatus]]:
+    """Every tool of the plugin's connectors, connector by connector as it lists them, with its status."""
+    status = {(act.connector, t.tool.name): t.status for act in analysis.reach(plugin).actions for t in act.tools}
+    out = []
+    for cid in dict.fromkeys(plugin.connector_ids):
+        conn = analysis.inventory.connector_by_id[cid]
+        out.extend((conn, tool, status[(cid, tool.name)]) for tool in conn.tools)
+    return out
+
+
+def _way_out(plugin: Plugin, tools: list[tuple[Connector, Any, ToolStatus]], a: PluginAssumptions) -> WayOut:
     """How freely what the plugin reads gets out, and through what (:func:`blastradius.domain.most_open_way_out`).
 
     Its usable channels out, connector by connector as the plugin lists them,
     each priced at its tool's miss rate; its output, when it leaves the
     organisation, at its review's miss rate.
     """
-    status = {(act.connector, t.tool.name): t.status for act in analysis.reach(plugin).actions for t in act.tools}
-    channels = []
-    for cid in dict.fromkeys(plugin.connector_ids):
-        conn = analysis.inventory.connector_by_id[cid]
-        for tool in conn.tools:
-            st = status[(cid, tool.name)]
-            if st in USABLE and is_channel_out(conn, tool):
-                channels.append((_miss(st, a), f"{cid}.{tool.name} ({st.value})"))
+    channels = [
+        (_miss(st, a), f"{conn.id}.{tool.name} ({st.value})")
+        for conn, tool, st in tools
+        if st in USABLE and is_channel_out(conn, tool)
+    ]
     return most_open_way_out(
         plugin,
         channels,
@@ -132,7 +170,7 @@ def _people(inv: Inventory, groups: Iterable[str], w: Weights) -> float:
 class _Sizes:
     """What an action reaches, in the simulation's terms: the same for every plugin that has the action."""
 
-    records: float  # records it can touch (stand-ins for unknown sizes)
+    records: float  # records one call can touch (stand-ins for unknown sizes)
     people: float
     sensitive: float  # sensitive records one query returns (a read)
     sensitive_full: float  # sensitive records of the whole tables it reads
@@ -182,24 +220,26 @@ def _action_path(
         sizes[key] = _sizes(inv, act, w)
     size = sizes[key]
     if act.action is ActionClass.READ:
-        bound = size.sensitive  # one query's worth per table (row-capped by the scope)
+        # one call carries at most: the sensitive records it reaches (row-capped per table), the row limit, the
+        # tools' fan-out where the inventory gives it, and else what one tool result holds
+        bound = size.sensitive
+        declared = bool(tools) and all("fan_out" in t.model_fields_set for t in tools)
         if conn.row_limit is not None:
             bound = min(bound, conn.row_limit)
-        if tools and all("fan_out" in t.model_fields_set for t in tools):
-            bound = min(bound, max(t.fan_out for t in tools))  # a read's fan-out counts where the inventory gives it
+        if declared:
+            bound = min(bound, max(t.fan_out for t in tools))
+        if conn.row_limit is None and not declared:
+            bound = min(bound, a.magnitude.records_per_result)
         full, people = size.sensitive_full, size.sensitive_people
-        exfil, label, internal = way_out
-        if internal:  # colleagues may see it, no channel out is more open; no human check on the way
-            catch, escape = status_catch, a.controls.internal_exposure_share
-        else:  # a leak gets through its own gate, then through the way out's gate or review
-            catch, escape = 1 - _miss(act.status, a) * exfil, 1.0
+        # a leak gets past its own gate (which raises the alarm), then out through the most open way: a channel
+        # out at its gate's or review's miss rate, or colleagues inside the organisation
         threshold = audit.alert_if_rows_returned_over if audit is not None else None
         return _Path(
             key=f"data_leakage:{conn.id}.read",
             failure_class="data_leakage",
             reversibility="permanent",
-            catch=catch,
-            escape=escape,
+            catch=status_catch,
+            escape=way_out.share,
             recovery=0.0,
             bound_records=bound,
             bound_people=min(people, bound),
@@ -207,7 +247,7 @@ def _action_path(
             cap_people=people,
             alert_records=float(threshold) if threshold else math.inf,
             alert_people=math.inf,
-            controls=f"{act.status.value}; way out: {label}",
+            controls=f"{act.status.value}; way out: {way_out.label}",
             **common,
         )
     records, people = size.records, size.people
@@ -237,13 +277,12 @@ def _plan_plugin(
     analysis: Analysis, plugin: Plugin, a: PluginAssumptions, period: Period, sizes: dict[tuple, _Sizes]
 ) -> _PluginPlan:
     inv, w = analysis.inventory, analysis.weights
-    way_out = _way_out(analysis, plugin, a)
-    paths = [
-        _action_path(inv, plugin, act, way_out, a, w, sizes)
-        for act in analysis.reach(plugin).actions
-        if act.status in USABLE
-    ]
+    tools = _usable_tools(analysis, plugin)
+    way_out = _way_out(plugin, tools, a)
+    actions = [act for act in analysis.reach(plugin).actions if act.status in USABLE]
+    paths = [_action_path(inv, plugin, act, way_out, a, w, sizes) for act in actions]
     audience = plugin.output_audience if plugin.output_audience is not None else w.unknown_output_audience
+    readers = float(audience * a.wrong_output.forwarding_factor)
     tier = f"review tier {plugin.review_tier or 'none'}"
     paths.append(
         _Path(
@@ -258,9 +297,9 @@ def _plan_plugin(
             escape=1.0,
             recovery=0.0,
             bound_records=0.0,
-            bound_people=float(audience * a.wrong_output.forwarding_factor),
+            bound_people=readers,
             cap_records=math.inf,
-            cap_people=math.inf,
+            cap_people=readers,
             fixed=True,
             alert_records=math.inf,
             alert_people=math.inf,
@@ -269,9 +308,27 @@ def _plan_plugin(
             controls=f"{tier} ({plugin.output.value} output)",
         )
     )
+    # what the plugin can touch in a period: every dataset and group its usable actions reach, at full size
+    records: dict[str, float] = {}
+    people: dict[str, float] = {}
+    for act in actions:
+        for scope in act.datasets:
+            n = inv.dataset_by_id[scope.dataset].records
+            records[scope.dataset] = float(w.unknown_dataset_records if n is None else n)
+        for g in act.people_groups:
+            count = inv.people_by_id[g].count
+            people[g] = float(w.unknown_people_count if count is None else count)
+    people[_AUDIENCE + plugin.id] = readers
     runs = inv.runs_per_day(plugin) * period.working_days
     return _PluginPlan(
-        plugin=plugin.id, department=inv.department_of(plugin), runs=runs, assumptions=a, paths=tuple(paths)
+        plugin=plugin.id,
+        department=inv.department_of(plugin),
+        runs=runs,
+        assumptions=a,
+        paths=tuple(paths),
+        untrusted=tuple(untrusted_inputs((conn, tool, st in USABLE) for conn, tool, st in tools)),
+        records=records,
+        people=people,
     )
 
 
@@ -288,14 +345,9 @@ def _plan(analysis: Analysis) -> list[_PluginPlan]:
     ]
 
 
-def _mean_magnitude(bound: float, q: float) -> float:
-    """Mean of one event's magnitude: ``bound`` with probability q, else log-uniform on [1, bound].
-
-    The kernel's law, through its one implementation of the moments.
-    """
-    if bound <= 1:
-        return bound
-    return kernel.magnitude_moments(bound, math.log(bound), q)[0]
+def _mean_magnitude(bound: float, failure_class: str, a: PluginAssumptions) -> float:
+    """Mean of what one event of the class touches within ``bound``: the kernel's law, its one implementation."""
+    return kernel.magnitude_moments(bound, *a.magnitude.law(failure_class))[0]
 
 
 _PATH_COLUMNS = (
@@ -309,6 +361,7 @@ _PATH_COLUMNS = (
     "status",
     "reversibility",
     "runs_per_period",
+    "rate_factor",
     "catch_rate",
     "escape_rate",
     "recovery_rate",
@@ -359,12 +412,12 @@ def failure_paths(
     for plan in _plan(analysis):
         pa = plan.assumptions
         for path in plan.paths:
-            q = pa.magnitude.full_share(path.failure_class)
             rate = getattr(pa.failure_rates, path.failure_class).mean
-            events = plan.runs * min(rate, 1.0)
+            factor = plan.rate_factor if path.failure_class in _UNTRUSTED_CLASSES else 1.0
+            events = plan.runs * min(rate * factor, 1.0)
             incidents = 0.0 if path.harmless else events * (1 - path.catch) * path.escape
-            mr = path.bound_records if path.fixed else _mean_magnitude(path.bound_records, q)
-            mp = path.bound_people if path.fixed else _mean_magnitude(path.bound_people, q)
+            mr = path.bound_records if path.fixed else _mean_magnitude(path.bound_records, path.failure_class, pa)
+            mp = path.bound_people if path.fixed else _mean_magnitude(path.bound_people, path.failure_class, pa)
             rows.append(
                 {
                     "plugin": plan.plugin,
@@ -377,6 +430,7 @@ def failure_paths(
                     "status": path.status,
                     "reversibility": path.reversibility,
                     "runs_per_period": plan.runs,
+                    "rate_factor": factor,
                     "catch_rate": path.catch,
                     "escape_rate": path.escape,
                     "recovery_rate": path.recovery,

@@ -6,7 +6,7 @@ and :mod:`blastradius.simulate.comparison` read every figure off it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +21,8 @@ __all__ = ["FAILURE_MODES", "METRICS", "SimulationResult"]
 #: the three of :data:`blastradius.scores.FAILURE_CLASSES` and the systematic fault (D5).
 FAILURE_MODES = ("wrong_action", "data_leakage", "wrong_output", "systematic")
 
-#: Figures :func:`blastradius.simulate.summarize` reports (records and people are permanent + recoverable).
+#: Figures :func:`blastradius.simulate.summarize` reports. Records and people are distinct: never more than the
+#: group can touch in a period; recoverable is the part of them that is undone (records - records_permanent).
 METRICS = (
     "records",
     "records_permanent",
@@ -61,10 +62,12 @@ class SimulationResult:
         Plugin ids (inventory order) and each plugin's owning department.
     classes : tuple of str
         :data:`FAILURE_MODES`: the last axis of every array.
-    records_permanent, records_recoverable : ndarray of float32
-        Records affected per trial, plugin and class: permanent, or undone
-        (soft-delete, staged).
-    people_permanent, people_recoverable : ndarray of float32
+    records, records_permanent, records_recoverable : ndarray of float32
+        Distinct records affected per trial, plugin and class; those
+        affected for good; and those whose damage is undone (soft-delete,
+        staged): ``records - records_permanent``. Never more than the plugin
+        can touch in a period (:meth:`reachable`).
+    people, people_permanent, people_recoverable : ndarray of float32
         People affected, likewise.
     incidents : ndarray of int32
         Events that did damage (for ``systematic``: faults that did).
@@ -77,6 +80,11 @@ class SimulationResult:
         (stored as ``systematic_runs_affected``, ``(trials, plugins)``).
     runs : ndarray of float
         Runs per period of each plugin.
+    reachable_records, reachable_people : tuple of mappings
+        Per plugin, every dataset (and its full size) and every group of
+        people (and its count; its output's audience apart) it can touch in a
+        period, stand-ins for unknown sizes: the ceilings of every figure
+        (:meth:`reachable`).
     trials, seed : int
         Trials simulated, and the seed that reproduces them
         (``simulate_failures(..., seed=result.seed)``).
@@ -93,6 +101,8 @@ class SimulationResult:
     values: Mapping[str, np.ndarray]
     systematic_runs_affected: np.ndarray
     runs: np.ndarray
+    reachable_records: tuple[Mapping[str, float], ...]
+    reachable_people: tuple[Mapping[str, float], ...]
     trials: int
     seed: int
     assumptions: Assumptions
@@ -134,12 +144,23 @@ class SimulationResult:
         return out
 
     @property
+    def records(self) -> np.ndarray:
+        """Distinct records affected."""
+        return self._dense("records")
+
+    @property
     def records_permanent(self) -> np.ndarray:
         return self._dense("records_permanent")
 
     @property
     def records_recoverable(self) -> np.ndarray:
-        return self._dense("records_recoverable")
+        """Records affected whose damage is undone: ``records - records_permanent``."""
+        return self.records - self.records_permanent
+
+    @property
+    def people(self) -> np.ndarray:
+        """Distinct people affected."""
+        return self._dense("people")
 
     @property
     def people_permanent(self) -> np.ndarray:
@@ -147,7 +168,8 @@ class SimulationResult:
 
     @property
     def people_recoverable(self) -> np.ndarray:
-        return self._dense("people_recoverable")
+        """People affected whose damage is undone: ``people - people_permanent``."""
+        return self.people - self.people_permanent
 
     @property
     def incidents(self) -> np.ndarray:
@@ -157,15 +179,20 @@ class SimulationResult:
     def caught(self) -> np.ndarray:
         return self._dense("caught")
 
-    @property
-    def records(self) -> np.ndarray:
-        """Records affected, permanent + recoverable."""
-        return self.records_permanent + self.records_recoverable
+    def reachable(self, plugins: Sequence[int] | np.ndarray | None = None) -> tuple[float, float]:
+        """Distinct records and people the plugins (indices; default all) can touch in a period: every figure's ceiling.
 
-    @property
-    def people(self) -> np.ndarray:
-        """People affected, permanent + recoverable."""
-        return self.people_permanent + self.people_recoverable
+        Each dataset and group of people counts once however many plugins
+        reach it, at its full size (stand-ins where the inventory does not
+        give one).
+        """
+        chosen = range(len(self.plugins)) if plugins is None else [int(i) for i in plugins]
+        records: dict[str, float] = {}
+        people: dict[str, float] = {}
+        for i in chosen:
+            records.update(self.reachable_records[i])
+            people.update(self.reachable_people[i])
+        return float(sum(records.values())), float(sum(people.values()))
 
     @property
     def runs_affected(self) -> np.ndarray:

@@ -8,7 +8,7 @@ trial, never a sum of percentiles.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -36,31 +36,62 @@ def _class_mask(result: SimulationResult, classes: Sequence[str] | str | None) -
     return np.isin(np.array(result.classes), classes)
 
 
-_PARTS = {"records": ("records_permanent", "records_recoverable"), "people": ("people_permanent", "people_recoverable")}
+#: Figures of records or people: each capped at what its plugin, then its group, can touch in a period.
+_CAPPED = {
+    "records": ("records", 0),
+    "records_permanent": ("records_permanent", 0),
+    "people": ("people", 1),
+    "people_permanent": ("people_permanent", 1),
+}
+_RECOVERABLE = {
+    "records_recoverable": ("records", "records_permanent"),
+    "people_recoverable": ("people", "people_permanent"),
+}
+
+
+def _groups(result: SimulationResult, by: str) -> tuple[list[str], list[np.ndarray]]:
+    """Group labels and the plugin indices of each."""
+    if by not in _BY:
+        hint = suggest(by, _BY)
+        raise BlastRadiusError(f"cannot group by '{by}'" + (f"; {hint}" if hint else f"; choose from {', '.join(_BY)}"))
+    if by == "enterprise":
+        return ["enterprise"], [np.arange(len(result.plugins))]
+    if by == "plugin":
+        return list(result.plugins), [np.array([i]) for i in range(len(result.plugins))]
+    departments = sorted(set(result.departments))
+    codes = np.array([departments.index(d) for d in result.departments], dtype=int)
+    return departments, [np.flatnonzero(codes == j) for j in range(len(departments))]
 
 
 def _grouped(
     result: SimulationResult, metric: str, by: str, classes: Sequence[str] | str | None = None
 ) -> tuple[list[str], np.ndarray]:
-    """Group labels and the ``(trials, groups)`` totals of ``metric`` over the chosen classes."""
-    if by not in _BY:
-        hint = suggest(by, _BY)
-        raise BlastRadiusError(f"cannot group by '{by}'" + (f"; {hint}" if hint else f"; choose from {', '.join(_BY)}"))
+    """Group labels and the ``(trials, groups)`` totals of ``metric`` over the chosen classes.
+
+    Records and people are distinct: a plugin's total over classes is capped
+    at what it can touch in a period, and a group's total over its plugins at
+    what they can touch together (each dataset and group of people once), so
+    no figure exceeds what the inventory holds. Recoverable figures are the
+    capped total less the capped permanent part.
+    """
+    labels, members = _groups(result, by)
     mask = _class_mask(result, classes)
-    parts = _PARTS.get(_check_metric(metric), (metric,))
+    _check_metric(metric)
+    if metric in _RECOVERABLE:
+        total, permanent = _RECOVERABLE[metric]
+        return labels, _grouped(result, total, by, classes)[1] - _grouped(result, permanent, by, classes)[1]
     # summed in float64 from the stored columns: the full arrays are never built
-    if by == "enterprise":
-        total = cast(np.ndarray, sum(result._total(name, mask) for name in parts))
-        return ["enterprise"], total[:, None]
-    per_plugin = cast(np.ndarray, sum(result._sum(name, mask) for name in parts))
-    if by == "plugin":
-        return list(result.plugins), per_plugin
-    departments = sorted(set(result.departments))
-    codes = np.array([departments.index(d) for d in result.departments], dtype=int)
-    totals = np.zeros((per_plugin.shape[0], len(departments)))
-    for j in range(len(departments)):
-        totals[:, j] = per_plugin[:, codes == j].sum(axis=1)
-    return departments, totals
+    per_plugin = result._sum(_CAPPED.get(metric, (metric, 0))[0], mask)
+    if metric in _CAPPED:
+        which = _CAPPED[metric][1]
+        caps = np.array([result.reachable([i])[which] for i in range(len(result.plugins))])
+        per_plugin = np.minimum(per_plugin, caps)
+    totals = np.zeros((per_plugin.shape[0], len(labels)))
+    for j, index in enumerate(members):
+        totals[:, j] = per_plugin[:, index].sum(axis=1)
+        if metric in _CAPPED:
+            totals[:, j] = np.minimum(totals[:, j], result.reachable(index)[_CAPPED[metric][1]])
+    return labels, totals
 
 
 def _stats(values: np.ndarray) -> dict[str, np.ndarray]:
