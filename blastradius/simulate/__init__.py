@@ -12,9 +12,11 @@ For every path the simulation draws, per trial,
 
 - **frequency**: runs in the period (users × runs per user per day × working
   days) times a per-run failure probability (:func:`load_assumptions`);
-- **magnitude**: what one wrong call touches, log-uniform up to a bound set by
-  the action's fan-out and reach (a leak: the sensitive records one query
-  returns, capped by the row limit; a wrong output: its audience);
+- **magnitude**: what one wrong call touches, a lognormal (from a sourced 90%
+  interval) clamped to what its channel can carry: the action's fan-out and
+  reach (a leak: what one call returns, capped by the row limit; a wrong
+  output: its audience); and never, over a period, more distinct records or
+  people than a plugin, department or the enterprise can touch;
 - **controls**: approval gates and review tiers stop a share of events,
   soft-delete/staged tools make damage recoverable, a leak needs a way out;
   and a *systematic fault* repeats on every run until an anomaly alert, the
@@ -71,14 +73,25 @@ from blastradius.simulate.assumptions import Magnitude as Magnitude
 from blastradius.simulate.assumptions import Period as Period
 from blastradius.simulate.assumptions import PluginOverride as PluginOverride
 from blastradius.simulate.assumptions import Systematic as Systematic
+from blastradius.simulate.assumptions import UntrustedInput as UntrustedInput
 from blastradius.simulate.assumptions import WrongOutput as WrongOutput
 from blastradius.simulate.comparison import compare, compare_levers, compare_results
 from blastradius.simulate.engine import simulate_failures
 from blastradius.simulate.plan import failure_paths
 from blastradius.simulate.result import FAILURE_MODES, METRICS, SimulationResult
-from blastradius.simulate.summaries import exceedance_by_class, exceedance_curve, summarize
+from blastradius.simulate.summaries import (
+    CONFIDENCE,
+    TAIL_TRIALS,
+    estimate,
+    exceedance_by_class,
+    exceedance_curve,
+    summarize,
+    too_few_trials,
+)
 
 __all__ = [
+    "CONFIDENCE",
+    "TAIL_TRIALS",
     "Assumptions",
     "FAILURE_MODES",
     "Interval",
@@ -91,10 +104,12 @@ __all__ = [
     "compare_levers",
     "compare_results",
     "default_assumptions",
+    "estimate",
     "exceedance_by_class",
     "exceedance_curve",
     "failure_paths",
     "load_assumptions",
     "simulate_failures",
     "summarize",
+    "too_few_trials",
 ]

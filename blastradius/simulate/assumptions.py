@@ -8,13 +8,11 @@ re-exported here, where the simulation's users look for them.
 from __future__ import annotations
 
 import math
-from importlib import resources
 from typing import Any
 
 import pandas as pd
 
 from blastradius.settings.assumptions import (
-    _ASSUMPTIONS_FILE,
     Assumptions,
     Controls,
     Detection,
@@ -27,6 +25,7 @@ from blastradius.settings.assumptions import (
     PluginOverride,
     ProbabilityInterval,
     Systematic,
+    UntrustedInput,
     WrongOutput,
     _is_number,
     _leaves,
@@ -47,7 +46,9 @@ __all__ = [
     "PluginOverride",
     "ProbabilityInterval",
     "Systematic",
+    "UntrustedInput",
     "WrongOutput",
+    "DEFAULT_ASSUMPTIONS_FILE",
     "assumptions_table",
     "default_assumptions",
     "load_assumptions",
@@ -55,7 +56,7 @@ __all__ = [
 
 
 def assumptions_table(assumptions: Assumptions | None = None) -> pd.DataFrame:
-    """Every assumption in use, one row each: key, value, where it came from and what it means.
+    """Every assumption in use, one row each: key, value, plausible range, source, who set it and what it means.
 
     Columns
     -------
@@ -65,31 +66,48 @@ def assumptions_table(assumptions: Assumptions | None = None) -> pd.DataFrame:
         As text: one number, or ``low to high (90%)`` for an interval.
     low, high
         The number (both equal when known exactly); empty for text.
+    range_low, range_high
+        How far it could plausibly be from that: an interval's own bounds, or
+        the ``range`` written beside a number; empty where none was given
+        (known exactly). :func:`blastradius.simulate.sensitivity` tries each
+        assumption at both ends.
     source
+        The public reference or reasoning given beside the value
+        (``blastradius/data/assumptions.yaml`` gives one for every default);
+        empty where the file that set it gave none.
+    set_by
         ``default`` (blastradius/data/assumptions.yaml), ``inventory`` (its
         ``assumptions:`` section) or ``override`` (a file or mapping given).
     file
-        The file it was read from, where there is one.
+        The file it was read from: the package's file for defaults (its path
+        inside the package), else the file given.
     meaning
         What the number is.
 
     Examples
     --------
-    >>> t = assumptions_table()
-    >>> t.set_index("key").loc["controls.approval_gate_catch_rate", ["value", "source"]].tolist()
-    ['0.9', 'default']
+    >>> t = assumptions_table().set_index("key")
+    >>> row = t.loc["controls.approval_gate_catch_rate"]
+    >>> row.value, float(row.range_low), float(row.range_high), row.set_by
+    ('0.8', 0.5, 0.95, 'default')
+    >>> t.loc["failure_rates.wrong_action", "source"].startswith("tau-bench")
+    True
     """
     if assumptions is None:
         assumptions = default_assumptions()
     sources = assumptions.sources
-    default_file = str(resources.files("blastradius.data").joinpath(_ASSUMPTIONS_FILE))
+    provenance = assumptions.provenance
     rows: list[dict[str, Any]] = []
     for path, value, meaning in _leaves(assumptions):
-        source, file = sources.get(path, ("default", None))
-        if source == "default":
-            file = default_file
+        set_by, file = sources.get(path, ("default", None))
+        if set_by == "default":
+            file = DEFAULT_ASSUMPTIONS_FILE
+        note = provenance.get(path)
+        span = note.range if note is not None else None
         if isinstance(value, Interval):
             text, low, high = value.text(), value.low, value.high
+            if not value.fixed:
+                span = (value.low, value.high)
         elif _is_number(value):
             text, low, high = f"{value:g}", float(value), float(value)
         else:
@@ -100,10 +118,18 @@ def assumptions_table(assumptions: Assumptions | None = None) -> pd.DataFrame:
                 "value": text,
                 "low": low,
                 "high": high,
-                "source": source,
+                "range_low": span[0] if span else math.nan,
+                "range_high": span[1] if span else math.nan,
+                "source": (note.source if note is not None else None) or "",
+                "set_by": set_by,
                 "file": file,
                 "meaning": meaning or "",
             }
         )
     rows.sort(key=lambda r: not r["key"].startswith("period."))  # the period first, then as in the file
-    return pd.DataFrame(rows, columns=["key", "value", "low", "high", "source", "file", "meaning"])
+    return pd.DataFrame(rows, columns=list(_TABLE_COLUMNS))
+
+
+_TABLE_COLUMNS = ("key", "value", "low", "high", "range_low", "range_high", "source", "set_by", "file", "meaning")
+#: How the defaults' file is named in tables and reports: inside the package, the same on every machine.
+DEFAULT_ASSUMPTIONS_FILE = "blastradius/data/assumptions.yaml"

@@ -7,6 +7,7 @@ trial, never a sum of percentiles.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -16,7 +17,15 @@ import pandas as pd
 from blastradius.errors import BlastRadiusError, suggest
 from blastradius.simulate.result import FAILURE_MODES, METRICS, SimulationResult, _check_metric
 
-__all__ = ["exceedance_by_class", "exceedance_curve", "summarize"]
+__all__ = [
+    "CONFIDENCE",
+    "TAIL_TRIALS",
+    "estimate",
+    "exceedance_by_class",
+    "exceedance_curve",
+    "summarize",
+    "too_few_trials",
+]
 
 
 _BY = ("plugin", "department", "enterprise")
@@ -102,12 +111,111 @@ def _stats(values: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+#: Confidence of the Monte Carlo intervals, and its normal quantile.
+CONFIDENCE = 0.95
+_Z = 1.959963984540054
+#: Fewest trials beyond a percentile (above it, or below it) for its interval to be read: below, ``simulate`` warns.
+TAIL_TRIALS = 50
+
+
+def _intervals(values: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """95% Monte Carlo intervals of each of :data:`_STATS` over trials (axis 0) of a ``(trials, groups)`` array.
+
+    A percentile's interval is distribution-free: the order statistics whose
+    ranks are the binomial count's 95% interval (the number of trials below
+    the true percentile is Binomial(trials, q)). The mean's is the normal one,
+    mean ± 1.96 standard errors.
+    """
+    n = values.shape[0]
+    ordered = np.sort(values, axis=0)
+    mean = values.mean(axis=0)
+    half = _Z * values.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full(values.shape[1], math.inf)
+    out = {"mean": (mean - half, mean + half)}
+    for name, q in _STATS[1:]:
+        spread = _Z * math.sqrt(n * q * (1 - q))
+        lo = int(min(max(math.floor(n * q - spread) - 1, 0), n - 1))
+        hi = int(min(max(math.ceil(n * q + spread), 0), n - 1))
+        out[name] = (ordered[lo], ordered[hi])
+    return out
+
+
+def too_few_trials(trials: int, percentiles: Sequence[float] = (0.5, 0.95, 0.99)) -> list[float]:
+    """The percentiles (as fractions) that ``trials`` cannot estimate: fewer than :data:`TAIL_TRIALS` trials beyond them.
+
+    Examples
+    --------
+    >>> too_few_trials(1_000)
+    [0.99]
+    >>> too_few_trials(10_000)
+    []
+    """
+    return [q for q in percentiles if trials * min(q, 1 - q) < TAIL_TRIALS]
+
+
+def estimate(value: float, low: float, high: float) -> str:
+    """A figure rounded to what its interval supports, with the interval: ``2.8 million (2.7-2.9 million)``.
+
+    Rounded to the digit of the interval's half-width (at least two
+    significant figures), so noise is never printed as signal.
+
+    Examples
+    --------
+    >>> estimate(2_784_500.3, 2_701_000.0, 2_869_000.0)
+    '2.78 million (2.70-2.87 million)'
+    >>> estimate(1234.0, 1230.0, 1238.0)
+    '1,234 (1,230-1,238)'
+    >>> estimate(0.0, 0.0, 0.0)
+    '0'
+    """
+    if not (math.isfinite(value) and math.isfinite(low) and math.isfinite(high)):
+        return f"{value:,.0f}"
+    if value == low == high:
+        return _rounded(value, _digits_for(value, 0.0))
+    digits = _digits_for(value, (high - low) / 2)
+    unit, scale = _unit(max(abs(value), abs(high)))
+    if scale > 1:
+        return (
+            f"{_trim(value / scale, digits, scale)} {unit} "
+            f"({_trim(low / scale, digits, scale)}-{_trim(high / scale, digits, scale)} {unit})"
+        )
+    return f"{_rounded(value, digits)} ({_rounded(low, digits)}-{_rounded(high, digits)})"
+
+
+def _digits_for(value: float, half_width: float) -> int:
+    """Decimal exponent of the last digit worth printing: that of the half-width, keeping two significant figures."""
+    if value == 0 and half_width == 0:
+        return 0
+    top = math.floor(math.log10(abs(value))) if value else 0
+    noise = math.floor(math.log10(half_width)) if half_width > 0 else -100
+    return min(max(noise, 0 if half_width == 0 else noise), top - 1)
+
+
+def _unit(value: float) -> tuple[str, float]:
+    for unit, scale in (("billion", 1e9), ("million", 1e6)):
+        if value >= scale:
+            return unit, scale
+    return "", 1.0
+
+
+def _rounded(value: float, digit: int) -> str:
+    step = 10.0**digit
+    x = round(value / step) * step
+    return f"{x:,.{max(-digit, 0)}f}"
+
+
+def _trim(value: float, digit: int, scale: float) -> str:
+    step = 10.0**digit / scale
+    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+    return f"{round(value / step) * step:,.{decimals}f}"
+
+
 def summarize(
     result: SimulationResult,
     by: Literal["plugin", "department", "enterprise"] = "plugin",
     *,
     classes: Sequence[str] | str | None = None,
     by_class: bool = False,
+    intervals: bool = False,
 ) -> pd.DataFrame:
     """Mean, P50, P90, P95 and P99 per period of every figure, per plugin, department or the enterprise.
 
@@ -121,6 +229,11 @@ def summarize(
         Only these failure classes (default: all of :data:`FAILURE_MODES`).
     by_class : bool
         One row per group and failure class instead of one per group.
+    intervals : bool
+        Add the 95% Monte Carlo interval of each figure, ``METRIC_STAT_low``
+        and ``METRIC_STAT_high``: how far the figure could move with another
+        seed (sampling error only, not the uncertainty of the assumptions,
+        which the simulation already draws from).
 
     Returns
     -------
@@ -153,6 +266,10 @@ def summarize(
             labels, values = _grouped(result, metric, by, cls)
             for stat, arr in _stats(values).items():
                 columns[f"{metric}_{stat}"] = arr
+            if intervals:
+                for stat, (lo, hi) in _intervals(values).items():
+                    columns[f"{metric}_{stat}_low"] = lo
+                    columns[f"{metric}_{stat}_high"] = hi
         df = pd.DataFrame({"group": labels, **columns})
         if by == "plugin":
             df.insert(1, "department", list(result.departments))
