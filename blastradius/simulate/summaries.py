@@ -78,12 +78,13 @@ def _grouped(
     """Group labels and the ``(trials, groups)`` totals of ``metric`` over the chosen classes.
 
     Records and people are distinct: a plugin's total over classes is capped
-    at what it can touch in a period, and a group's total over its plugins at
-    what they can touch together (each dataset and group of people once), so
-    no figure exceeds what the inventory holds. Recoverable figures are the
+    at what it can touch in a period, a department's total over its plugins
+    at what they can touch together (each dataset and group of people once),
+    and the enterprise's over its departments likewise, so no figure exceeds
+    what the inventory holds and a group's never exceeds the sum of its parts. Recoverable figures are the
     capped total less the capped permanent part.
     """
-    labels, members = _groups(result, by)
+    labels, _ = _groups(result, by)
     mask = _class_mask(result, classes)
     _check_metric(metric)
     if metric in _RECOVERABLE:
@@ -95,12 +96,21 @@ def _grouped(
         which = _CAPPED[metric][1]
         caps = np.array([result.reachable([i])[which] for i in range(len(result.plugins))])
         per_plugin = np.minimum(per_plugin, caps)
-    totals = np.zeros((per_plugin.shape[0], len(labels)))
-    for j, index in enumerate(members):
-        totals[:, j] = per_plugin[:, index].sum(axis=1)
+    if by == "plugin":
+        return labels, per_plugin
+    # plugins make up departments, departments the enterprise: each level capped at what it can touch together
+    departments, members_of = _groups(result, "department")
+    per_department = np.zeros((per_plugin.shape[0], len(departments)))
+    for j, index in enumerate(members_of):
+        per_department[:, j] = per_plugin[:, index].sum(axis=1)
         if metric in _CAPPED:
-            totals[:, j] = np.minimum(totals[:, j], result.reachable(index)[_CAPPED[metric][1]])
-    return labels, totals
+            per_department[:, j] = np.minimum(per_department[:, j], result.reachable(index)[_CAPPED[metric][1]])
+    if by == "department":
+        return labels, per_department
+    total = per_department.sum(axis=1)
+    if metric in _CAPPED:
+        total = np.minimum(total, result.reachable()[_CAPPED[metric][1]])
+    return labels, total[:, None]
 
 
 def _stats(values: np.ndarray) -> dict[str, np.ndarray]:
@@ -140,7 +150,7 @@ def _intervals(values: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def too_few_trials(trials: int, percentiles: Sequence[float] = (0.5, 0.95, 0.99)) -> list[float]:
-    """The percentiles (as fractions) that ``trials`` cannot estimate: fewer than :data:`TAIL_TRIALS` trials beyond them.
+    """The percentiles (fractions) ``trials`` cannot estimate: fewer than :data:`TAIL_TRIALS` trials beyond them.
 
     Examples
     --------
