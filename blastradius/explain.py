@@ -1,7 +1,8 @@
 """Explanations in words: which paths make a plugin's blast radius, and what each approval prompt says.
 
 A path is plugin → connector → tool(s) → system → datasets/people. Each
-contributes its capability × reach × autonomy; :func:`explain_plugin` returns
+contributes its capability × reach × autonomy (× the plugin's untrusted-input
+factor, for a plugin that takes in untrusted content); :func:`explain_plugin` returns
 them as data and :func:`format_explanation` writes them for a non-engineer.
 For every gated action, :func:`approval_prompt` states exactly what will happen
 ("This will email 2,310 contacts"), as D4 asks of an approval gate.
@@ -39,6 +40,7 @@ class PathContribution:
     contribution: float
     share: float
     sentence: str
+    untrusted_factor: float = 1.0  # ``contribution`` is capability × reach × autonomy × this
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +55,8 @@ class Explanation:
     blocked: tuple[tuple[str, str], ...]  # (connector.tool, reason) for blocked or unusable tools
     way_out: str
     unknowns: int
+    untrusted_inputs: tuple[str, ...] = ()  # tools through which it takes in untrusted content
+    untrusted_factor: float = 1.0  # on its wrong-action and data-leakage paths, not its output
 
 
 _SEND_VERBS = {"email": "email", "chat": "message", "ticketing": "reply to", "sms": "text", "crm": "email"}
@@ -184,9 +188,10 @@ def _sentence(inventory: Inventory, a: ActionScore, total: float, way_out: str) 
         what += f", up to {a.fan_out:,} per call" if a.fan_out > 1 else ""
         what += ", irreversibly" if a.irreversible else ", reversibly"
     share = a.blast_radius / total if total else 0.0
+    untrusted = f" × untrusted input {a.untrusted_factor:g}" if a.untrusted_factor != 1.0 else ""
     return (
         f"Through {via}, using {tools}, it {what}. "
-        f"Capability {a.capability:.1f} × reach {a.reach:.2f} × autonomy {a.autonomy:.2f} = "
+        f"Capability {a.capability:.1f} × reach {a.reach:.2f} × autonomy {a.autonomy:.2f}{untrusted} = "
         f"{a.blast_radius:.1f} ({share:.0%} of its blast radius)."
     )
 
@@ -223,6 +228,7 @@ def explain_plugin(source: Inventory | Analysis, plugin: str, *, weights: Weight
                 contribution=a.blast_radius,
                 share=a.blast_radius / total if total else 0.0,
                 sentence=_sentence(inventory, a, total, ps.way_out),
+                untrusted_factor=a.untrusted_factor,
             )
         )
     p = inventory.plugin_by_id[plugin]
@@ -271,6 +277,8 @@ def explain_plugin(source: Inventory | Analysis, plugin: str, *, weights: Weight
         way_out=ps.way_out,
         # each dataset or group once, however many of its actions reach it (the score table's ``unknowns``)
         unknowns=analysis.reach(plugin).total().unknowns + (0 if out.audience_known else 1),
+        untrusted_inputs=ps.untrusted_inputs,
+        untrusted_factor=ps.untrusted_factor,
     )
 
 
@@ -282,9 +290,16 @@ def format_explanation(inventory: Inventory, explanation: Explanation) -> str:
         f"{p.label} ({e.plugin}), owned by {p.owner}",
         f"Blast radius {e.blast_radius:.1f}: wrong action {e.by_class['wrong_action']:.1f}, "
         f"data leakage {e.by_class['data_leakage']:.1f}, wrong output {e.by_class['wrong_output']:.1f}.",
-        "",
-        "Where it comes from, largest first:",
     ]
+    if e.untrusted_inputs:
+        names = ", ".join(e.untrusted_inputs[:3]) + (
+            f" and {len(e.untrusted_inputs) - 3} more" if len(e.untrusted_inputs) > 3 else ""
+        )
+        lines.append(
+            f"It takes in untrusted content ({names}), which can carry injected instructions: its wrong-action "
+            f"and data-leakage paths count ×{e.untrusted_factor:g} (untrusted_input_factor)."
+        )
+    lines += ["", "Where it comes from, largest first:"]
     for i, path in enumerate(e.paths, 1):
         lines.append(f"  {i}. {path.sentence}")
     if e.prompts:

@@ -14,9 +14,12 @@ two). Each action gets
 
 Non-read actions make up the *wrong action* class; reads of sensitive data
 make up *data leakage*, scaled by the plugin's way out; the plugin's output,
-by its audience and review tier, makes up *wrong output*. The blast radius is
-their sum. Every number comes from :class:`Weights` (``data/weights.yaml``),
-never from code; docs/scoring.md explains them.
+by its audience and review tier, makes up *wrong output*. A plugin that takes
+in untrusted content (:func:`blastradius.domain.untrusted_inputs`) meets
+injected instructions: its wrong-action and data-leakage terms count
+``untrusted_input_factor`` times. The blast radius is the sum of the three.
+Every number comes from :class:`Weights` (``data/weights.yaml``), never from
+code; docs/scoring.md explains them.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
-from blastradius.domain import NO_WAY_OUT, is_channel_out, most_open_way_out
+from blastradius.domain import NO_WAY_OUT, is_channel_out, most_open_way_out, untrusted_inputs
 from blastradius.domain import is_high_impact as _is_high_impact
 from blastradius.model import (
     SENSITIVE_CLASSIFICATIONS,
@@ -129,6 +132,7 @@ class ActionScore:
     gate_autonomy: float = 0.0  # its own gates' autonomy, before the way out (``autonomy`` of a non-read)
     unbounded_datasets: int = 0  # datasets of unknown size nothing bounds: ``reach_records`` is then a lower bound
     listed_capability: float = 0.0  # the highest capability of its tools, whatever their status
+    untrusted_factor: float = 1.0  # the plugin's untrusted-input factor: ``blast_radius`` is the product of all four
     datasets: tuple[DatasetScope, ...] = ()
     people_groups: tuple[str, ...] = ()
     unknowns: int = 0
@@ -151,13 +155,22 @@ class OutputScore:
 
 @dataclass(frozen=True, kw_only=True)
 class PluginScore:
-    """All of one plugin's actions and output, with the totals per failure class."""
+    """All of one plugin's actions and output, with the totals per failure class.
+
+    ``untrusted_inputs`` are the usable tools through which it takes in
+    untrusted content (:func:`blastradius.domain.untrusted_inputs`); while
+    there is one, ``untrusted_factor`` is the weights'
+    ``untrusted_input_factor`` and multiplies every action's blast radius
+    (wrong action and data leakage, not its output), else it is 1.
+    """
 
     plugin: str
     actions: tuple[ActionScore, ...]
     output: OutputScore
     way_out: str
     by_class: Mapping[str, float] = field(default_factory=dict)
+    untrusted_inputs: tuple[str, ...] = ()
+    untrusted_factor: float = 1.0
 
     @property
     def blast_radius(self) -> float:
@@ -397,6 +410,7 @@ class _ConnectorUse:
 
     actions: tuple[_Action, ...]
     outward: tuple[tuple[float, str], ...]  # (autonomy, "connector.tool (status)")
+    untrusted: tuple[str, ...]  # "connector.tool" of its usable tools that take in untrusted content
     _columns: tuple[tuple[Any, ...], ...] | None = field(default=None, repr=False)
 
     def columns(self) -> tuple[tuple[Any, ...], ...]:
@@ -446,11 +460,14 @@ class _ConnectorPlan:
 
 @dataclass(kw_only=True, eq=False)
 class _PluginUses:
-    """A plugin's connector uses, by connector id, and the autonomy and name of its most open way out."""
+    """A plugin's connector uses, by connector id, the autonomy and name of its most open way out, and its
+    untrusted inputs with the factor they put on its actions."""
 
     uses: tuple[_ConnectorUse, ...]
     exfil: float
     way_out: str
+    untrusted: tuple[str, ...]
+    untrusted_factor: float
 
 
 @dataclass(kw_only=True, eq=False)
@@ -464,6 +481,8 @@ class _PluginParts:
     way_out: str
     output: OutputScore
     by_class: dict[str, float]
+    untrusted: tuple[str, ...]
+    untrusted_factor: float
 
 
 class _Shared:
@@ -616,6 +635,9 @@ class Scorer:
                     for i, labels in plan.outward
                     if statuses[i] in _USABLE
                 ),
+                untrusted=tuple(
+                    untrusted_inputs((conn, t, s in _USABLE) for t, s in zip(conn.tools, statuses, strict=True))
+                ),
             )
             if self.inv.connector_by_id.get(conn.id) is conn:
                 self._shared.uses[key] = use
@@ -689,8 +711,14 @@ class Scorer:
                 use = shared.settings[key] = self._connector_use(plugin, conn, len(subsets))
             uses.append((cid, use))
         exfil, way_out = self._way_out(plugin, (o for _, use in uses for o in use.outward))
+        # in the order the plugin lists its connectors, each once (blastradius.domain.untrusted_inputs)
+        untrusted = tuple(dict.fromkeys(name for _, use in uses for name in use.untrusted))
         found = _PluginUses(
-            uses=tuple(use for _, use in sorted(uses, key=lambda u: u[0])), exfil=exfil, way_out=way_out
+            uses=tuple(use for _, use in sorted(uses, key=lambda u: u[0])),
+            exfil=exfil,
+            way_out=way_out,
+            untrusted=untrusted,
+            untrusted_factor=self.w.untrusted_input_factor if untrusted else 1.0,
         )
         if own:
             shared.plugin_uses[plugin.id] = found
@@ -699,13 +727,13 @@ class Scorer:
     def _parts(self, plugin: Plugin) -> _PluginParts:
         """The plugin's actions with their autonomy and blast radius, its way out, output and totals."""
         found = self._uses(plugin)
-        exfil = found.exfil
+        exfil, factor = found.exfil, found.untrusted_factor
         actions, autonomy, blast = [], [], []
         by_class = dict.fromkeys(FAILURE_CLASSES, 0.0)
         for use in found.uses:
-            for a in use.actions:
+            for a in use.actions:  # wrong action and data leakage: untrusted input makes both likelier
                 aut = a.autonomy * exfil if a.action is ActionClass.READ else a.autonomy
-                b = a.capability * a.group.reach * aut
+                b = a.capability * a.group.reach * aut * factor
                 actions.append(a)
                 autonomy.append(aut)
                 blast.append(b)
@@ -720,6 +748,8 @@ class Scorer:
             way_out=found.way_out,
             output=output,
             by_class=by_class,
+            untrusted=found.untrusted,
+            untrusted_factor=factor,
         )
 
     def plugin(self, plugin: Plugin) -> PluginScore:
@@ -754,6 +784,7 @@ class Scorer:
                 gate_autonomy=a.autonomy,
                 unbounded_datasets=a.group.datasets_unbounded,
                 listed_capability=a.listed_capability,
+                untrusted_factor=parts.untrusted_factor,
                 datasets=a.group.datasets,
                 people_groups=a.group.people_groups,
                 unknowns=a.group.unknowns,
@@ -761,7 +792,13 @@ class Scorer:
             for a, autonomy, blast in zip(parts.actions, parts.autonomy, parts.blast_radius, strict=True)
         )
         score = PluginScore(
-            plugin=plugin.id, actions=actions, output=parts.output, way_out=parts.way_out, by_class=dict(parts.by_class)
+            plugin=plugin.id,
+            actions=actions,
+            output=parts.output,
+            way_out=parts.way_out,
+            by_class=dict(parts.by_class),
+            untrusted_inputs=parts.untrusted,
+            untrusted_factor=parts.untrusted_factor,
         )
         if own:
             self._shared.scores[plugin.id] = score
@@ -832,6 +869,8 @@ SCORE_COLUMNS = (
     "gated_actions",
     "blocked_actions",
     "way_out",
+    "untrusted_inputs",
+    "untrusted_factor",
     "unknowns",
     "unbounded_datasets",
     "users",
@@ -1022,7 +1061,8 @@ def _score_table(scorer: Scorer) -> pd.DataFrame:
     capability, reach, autonomy = column("capability", float), column("reach", float), column("autonomy", float)
     read, status, high_impact = column("read", bool), column("status", np.int64), column("high_impact", bool)
     exfil = np.fromiter((f.exfil for f in found), float, n)
-    blast = capability * reach * np.where(read, autonomy * exfil[owner], autonomy)
+    factor = np.fromiter((f.untrusted_factor for f in found), float, n)  # untrusted input: every action, not output
+    blast = capability * reach * np.where(read, autonomy * exfil[owner], autonomy) * factor[owner]
     outputs = [scorer.output(p) for p in plugins]
     wrong_action = np.bincount(owner[~read], weights=blast[~read], minlength=n).astype(float)  # float, even if empty
     data_leakage = np.bincount(owner[read], weights=blast[read], minlength=n).astype(float)
@@ -1059,6 +1099,8 @@ def _score_table(scorer: Scorer) -> pd.DataFrame:
         "gated_actions": np.bincount(owner[status == gated], minlength=n),
         "blocked_actions": np.bincount(owner[status == blocked], minlength=n),
         "way_out": [f.way_out for f in found],
+        "untrusted_inputs": np.fromiter((len(f.untrusted) for f in found), np.int64, n),
+        "untrusted_factor": factor,
         "unknowns": reached["unknown_datasets"]
         + reached["unknown_people"]
         + np.fromiter((not o.audience_known for o in outputs), np.int64, n),
@@ -1102,7 +1144,13 @@ def score_plugins(source: Analysis | Inventory, *, weights: WeightsLike = None) 
         (1 ungated, gate miss rate gated, 0 blocked).
     blast_radius
         ``wrong_action + data_leakage + wrong_output``: each the sum of
-        capability × reach × autonomy of its actions (and output).
+        capability × reach × autonomy of its actions (and output), the
+        first two times ``untrusted_factor``.
+    untrusted_inputs, untrusted_factor
+        How many usable tools take in untrusted content
+        (:func:`blastradius.domain.untrusted_inputs`, the question of rules
+        BR116 and BR117); while there is one, the factor is the weights'
+        ``untrusted_input_factor``, else 1.
 
     Examples
     --------

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from blastradius import ConfigError, InventoryError, load_inventory
 from blastradius.analysis import Analysis
+from blastradius.domain import untrusted_inputs
 from blastradius.explain import approval_prompt, explain_plugin, format_explanation
 from blastradius.levers import (
     WidenedAccessError,
@@ -50,8 +51,10 @@ def test_a_gated_send_scores_capability_times_reach_times_autonomy(mini: Path) -
     reach = math.log10(1) + math.log10(1 + 2310 * 1.0)  # no records, 2,310 external people
     assert send.capability == pytest.approx(capability)
     assert send.reach == pytest.approx(reach)
-    assert send.autonomy == pytest.approx(0.1) and send.status is ToolStatus.GATED
-    assert send.blast_radius == pytest.approx(capability * reach * 0.1)
+    assert send.autonomy == pytest.approx(0.2) and send.status is ToolStatus.GATED
+    # outreach reads an inbox (untrusted content): its actions count twice
+    assert ps.untrusted_inputs == ("email.read_inbox",) and send.untrusted_factor == ps.untrusted_factor == 2.0
+    assert send.blast_radius == pytest.approx(capability * reach * 0.2 * 2.0)
     assert send.failure_class == "wrong_action" and send.high_impact and send.irreversible
 
 
@@ -67,7 +70,7 @@ def test_reads_count_sensitive_records_times_the_way_out(tmp_path: Path) -> None
     assert read.sensitive_records == 50_800 and read.reach_records == 50_812
     assert fin.way_out == "no channel out of the organisation"
     assert read.autonomy == pytest.approx(0.3)  # ungated read x internal leak factor
-    # outreach can send out, but only through a gate (miss rate 0.1): colleagues seeing the data stays the more
+    # outreach can send out, but only through a gate (miss rate 0.2): colleagues seeing the data stays the more
     # open way, so the gated channel does not lower the read's leak below the internal factor
     outreach = score_plugin(inv, "outreach")
     out_read = next(a for a in outreach.actions if a.action is ActionClass.READ and a.connector == "finance-warehouse")
@@ -86,8 +89,142 @@ def test_wrong_output_follows_audience_and_review_tier(tmp_path: Path) -> None:
     files = mini_inventory()
     files["plugins.yaml"]["plugins"][1].update(output_audience=99, review_tier=2)
     ps = score_plugin(load_inventory(write_inventory(tmp_path, files)), "outreach")
-    assert ps.output.blast_radius == pytest.approx(2.0 * 2.0 * math.log10(100) * 0.25)
+    assert ps.output.blast_radius == pytest.approx(2.0 * 2.0 * math.log10(100) * 0.4)  # untrusted input: not output
     assert ps.by_class["wrong_output"] == pytest.approx(ps.output.blast_radius)
+
+
+# --- untrusted input ---------------------------------------------------------------------------
+
+
+def _trusting(inv: Inventory) -> Inventory:
+    """``inv`` with no tool marked as taking in untrusted content."""
+    return inv.replace(
+        connectors=[
+            c.model_copy(update={"tools": tuple(t.model_copy(update={"untrusted_content": False}) for t in c.tools)})
+            for c in inv.connectors
+        ]
+    )
+
+
+def test_untrusted_input_multiplies_wrong_action_and_leakage_by_the_factor(mini: Path) -> None:
+    inv = load_inventory(mini)
+    untrusted, trusted = score_plugin(inv, "outreach"), score_plugin(_trusting(inv), "outreach")
+    factor = W.untrusted_input_factor
+    assert factor > 1 and untrusted.untrusted_inputs == ("email.read_inbox",) and untrusted.untrusted_factor == factor
+    assert trusted.untrusted_inputs == () and trusted.untrusted_factor == 1.0
+    for a, b in zip(untrusted.actions, trusted.actions, strict=True):  # every action, by exactly the factor
+        assert a.blast_radius == b.blast_radius * factor and a.untrusted_factor == factor
+        assert (a.capability, a.reach, a.autonomy) == (b.capability, b.reach, b.autonomy)  # the factors it shows
+    for failure_class in ("wrong_action", "data_leakage"):
+        assert trusted.by_class[failure_class] > 0
+        assert untrusted.by_class[failure_class] == pytest.approx(trusted.by_class[failure_class] * factor, rel=1e-12)
+    assert untrusted.by_class["wrong_output"] == trusted.by_class["wrong_output"]  # not its output
+    # a plugin with no untrusted input keeps its score
+    assert score_plugin(inv, "fin-analyst") == score_plugin(_trusting(inv), "fin-analyst")
+    row = score_plugins(inv).set_index("plugin").loc["outreach"]
+    assert (row.untrusted_inputs, row.untrusted_factor) == (1, factor)
+    assert row.wrong_action == pytest.approx(untrusted.by_class["wrong_action"], rel=1e-12)
+
+
+def test_blocking_the_untrusted_tool_drops_the_factor_and_gating_it_does_not(mini: Path) -> None:
+    inv = load_inventory(mini)
+    before = score_plugin(inv, "outreach")
+    blocked = score_plugin(with_tool_blocked(inv, "outreach", "email.read_inbox"), "outreach")
+    assert blocked.untrusted_inputs == () and blocked.untrusted_factor == 1.0
+    send_before, send_after = (next(a for a in ps.actions if a.action is ActionClass.SEND) for ps in (before, blocked))
+    assert send_after.blast_radius * W.untrusted_input_factor == send_before.blast_radius
+    assert blocked.by_class["wrong_action"] < before.by_class["wrong_action"]
+    assert blocked.by_class["data_leakage"] < before.by_class["data_leakage"]
+    assert blocked.blast_radius < before.blast_radius
+    # a gate leaves the content coming in: the factor stays, and the read's own autonomy falls
+    gated = score_plugin(with_approval_gate(inv, "outreach", "email.read_inbox"), "outreach")
+    assert gated.untrusted_factor == W.untrusted_input_factor
+    assert gated.blast_radius <= before.blast_radius
+
+
+def test_the_factor_is_a_weight_and_never_below_one(mini: Path) -> None:
+    inv = load_inventory(mini)
+    loud = score_plugin(inv, "outreach", weights={"untrusted_input_factor": 10.0})
+    assert loud.untrusted_factor == 10.0
+    assert loud.by_class["wrong_action"] == pytest.approx(
+        score_plugin(_trusting(inv), "outreach").by_class["wrong_action"] * 10.0
+    )
+    with pytest.raises(ConfigError, match=r"untrusted_input_factor: input should be greater than or equal to 1"):
+        load_weights({"untrusted_input_factor": 0.5})
+
+
+def _synthetic() -> Inventory:
+    from blastradius.synth import write_enterprise
+
+    tmp = Path(tempfile.mkdtemp())
+    return load_inventory(
+        write_enterprise(tmp / "a", seed=3, people=3000, plugins=80, connectors=30, systems=15, datasets=600)
+    )
+
+
+@pytest.mark.parametrize("which", ["acme", "acme-governed", "synthetic"])
+def test_the_lethal_trifecta_rule_and_the_score_agree_on_untrusted_input(which: str) -> None:
+    from blastradius.rules import lint
+    from blastradius.scores import NO_WAY_OUT
+
+    inv = {"acme": lambda: load_inventory(ACME), "acme-governed": lambda: load_inventory(ACME_GOVERNED)}.get(
+        which, _synthetic
+    )()
+    scores = {ps.plugin: ps for ps in action_scores(inv)}
+    findings = lint(inv, rules=["BR116", "BR117"])
+    untrusted = {p for p, ps in scores.items() if ps.untrusted_inputs}
+    assert untrusted, "the example reads no untrusted content"
+    for f in findings:  # a rule on untrusted input fires only where the score sees it, naming the same tools
+        ps = scores[f.subject]
+        assert f.subject in untrusted and ps.untrusted_factor == W.untrusted_input_factor, (f.rule, f.subject)
+        assert f.evidence[0].detail == "untrusted: " + ", ".join(ps.untrusted_inputs[:3]), (f.rule, f.subject)
+    # BR116 fires on exactly the plugins the score multiplies that can also leak sensitive data through a way out
+    trifecta = {f.subject for f in findings if f.rule == "BR116"}
+    assert trifecta == {
+        p for p in untrusted if scores[p].by_class["data_leakage"] > 0 and scores[p].way_out != NO_WAY_OUT
+    }
+    assert all(scores[p].untrusted_factor == 1.0 for p in set(scores) - untrusted)
+
+
+def test_every_default_weight_says_where_it_comes_from_and_mirrors_the_simulation() -> None:
+    from blastradius.settings import default_assumptions
+
+    notes = W.provenance
+    leaves = set(notes)
+    assert "untrusted_input_factor" in leaves and "review_miss_rate.2" in leaves and len(leaves) >= 40
+    for path, note in notes.items():
+        assert note.source, path
+    a = default_assumptions()
+    mirrored = {
+        "gate_miss_rate": ("controls.approval_gate_catch_rate", lambda x: 1 - x),
+        "leak_internal_factor": ("controls.internal_exposure_share", lambda x: x),
+        "untrusted_input_factor": ("untrusted_input.rate_factor", lambda x: x),
+        **{f"review_miss_rate.{k}": (f"controls.review_catch_rate.{k}", lambda x: 1 - x) for k in ("1", "2", "3")},
+    }
+    values = {
+        "controls.approval_gate_catch_rate": a.controls.approval_gate_catch_rate,
+        "controls.internal_exposure_share": a.controls.internal_exposure_share,
+        "untrusted_input.rate_factor": a.untrusted_input.rate_factor,
+        **{f"controls.review_catch_rate.{k}": a.controls.review_catch(int(k)) for k in ("1", "2", "3")},
+    }
+    weight = {
+        "gate_miss_rate": W.gate_miss_rate,
+        "leak_internal_factor": W.leak_internal_factor,
+        "untrusted_input_factor": W.untrusted_input_factor,
+        **{f"review_miss_rate.{k}": W.review_miss(int(k)) for k in ("1", "2", "3")},
+    }
+    for path, (other, convert) in mirrored.items():
+        assert weight[path] == pytest.approx(convert(values[other])), path
+        ours, theirs = notes[path].range, a.provenance[other].range
+        assert ours is not None and theirs is not None, path
+        assert sorted(ours) == pytest.approx(sorted(convert(x) for x in theirs)), path
+    assert W.review_miss(None) == 1 - a.controls.review_catch(None) == 1.0
+    # a stand-in for a size not given is uncertain: it has a range; a convention of the score has its reasoning
+    for path in ("unknown_dataset_records", "unknown_people_count", "unknown_output_audience"):
+        assert notes[path].range is not None, path
+    for group in ("action_weights", "classification_weights", "people_weights", "reversibility", "lever_cost"):
+        for path in (p for p in notes if p.startswith(group + ".")):
+            assert notes[path].source.startswith("judgement: ") and notes[path].range is None, path
 
 
 def test_score_table_has_the_documented_columns_and_adds_up(mini: Path) -> None:
@@ -258,6 +395,30 @@ def test_a_gate_or_a_block_never_raises_any_blast_radius(files, data) -> None:
             assert after[pid] <= before[pid] + 1e-9, (lever.__name__, pid)
 
 
+@st.composite
+def inventories_with_untrusted_inputs(draw: st.DrawFn) -> dict:
+    """:func:`inventories` with some tools marked as taking in untrusted content."""
+    files = draw(inventories())
+    for conn in files["connectors.yaml"]["connectors"]:
+        for tool in conn["tools"]:
+            tool["untrusted_content"] = draw(st.booleans())
+    return files
+
+
+@INVARIANTS
+@given(files=inventories_with_untrusted_inputs(), data=st.data())
+def test_a_gate_or_a_block_never_raises_a_score_with_untrusted_input(files, data) -> None:
+    inv = _load(files)
+    plugin = data.draw(st.sampled_from(sorted(inv.plugin_by_id)))
+    selector = data.draw(st.sampled_from(_selectors(inv, plugin)))
+    before = score_plugins(inv).set_index("plugin")
+    for lever in (with_approval_gate, with_tool_blocked):
+        after = score_plugins(lever(inv, plugin, selector)).set_index("plugin").reindex(before.index)
+        for column in ("blast_radius", "wrong_action", "data_leakage", "wrong_output", "untrusted_factor"):
+            assert (after[column] <= before[column] + 1e-9).all(), (lever.__name__, column)
+        assert (after.untrusted_inputs <= before.untrusted_inputs).all()
+
+
 @INVARIANTS
 @given(files=inventories(), data=st.data())
 def test_a_read_only_connector_leaves_no_write_reach(files, data) -> None:
@@ -343,12 +504,14 @@ def test_scores_do_not_depend_on_the_order_of_files_and_entries(files, seed) -> 
 
 def test_acme_ranking_puts_ungated_high_impact_plugins_first() -> None:
     df = score_plugins(load_inventory(ACME))
-    # the top 7; recruiting-assistant, 8th, leaks HR data internally with no ungated high-impact action
-    assert (df.head(7).ungated_high_impact > 0).all()
+    # the top 8; privacy-dsar, 9th, reads untrusted requests and can leak what it finds, with no ungated
+    # high-impact action
+    assert (df.head(8).ungated_high_impact > 0).all()
     with_ungated = df.index[df.ungated_high_impact > 0]
     without = df.index[df.ungated_high_impact == 0]
     assert with_ungated.to_series().mean() < without.to_series().mean()
-    assert set(df.head(3).plugin) == {"ap-autopilot", "renewal-campaigns", "crm-hygiene"}
+    # the lethal trifecta: support-autoresponder reads outside tickets and answers 164,000 customers unreviewed
+    assert set(df.head(3).plugin) == {"ap-autopilot", "support-autoresponder", "renewal-campaigns"}
 
 
 def test_acme_governed_scores_lower_wherever_a_plugin_changed() -> None:
@@ -381,7 +544,10 @@ def test_recommend_proposes_the_steps_that_lead_to_acme_governed() -> None:
     assert (df.reduction > 0).all() and (df.after < df.before).all()
     top = df.head(6)
     assert (top.factor == "autonomy").all()  # the cheapest lever first, as the seeds advise
-    assert top.iloc[0].lever == "gate pay on ap-autopilot: payments.release_payment_batch"
+    assert list(top.lever[:2]) == [
+        "gate send on support-autoresponder: ticketing.reply_to_ticket, ticketing.bulk_macro_reply",
+        "gate pay on ap-autopilot: payments.release_payment_batch",
+    ]
 
 
 def test_recommendations_rank_overall_and_per_plugin() -> None:
@@ -404,7 +570,7 @@ def test_an_inventory_can_carry_its_own_weights(tmp_path: Path) -> None:
     own = score_plugins(inv).set_index("plugin")
     assert own.blast_radius["outreach"] > base.blast_radius["outreach"]
     # an explicit file still wins over the inventory's section
-    (tmp_path / "w.yaml").write_text("gate_miss_rate: 0.1\n")
+    (tmp_path / "w.yaml").write_text(f"gate_miss_rate: {W.gate_miss_rate}\n")
     assert score_plugins(inv, weights=tmp_path / "w.yaml").set_index("plugin").blast_radius[
         "outreach"
     ] == pytest.approx(base.blast_radius["outreach"])
@@ -477,6 +643,12 @@ def table_from_plugin_scores(inv, weights) -> pd.DataFrame:
         plugin = inv.plugin_by_id[ps.plugin]
         usable = [a for a in ps.actions if a.status in usable_status]
         reach = plugin_reach(inv, plugin).total()  # the reference computation of reach
+        untrusted = untrusted_inputs(
+            (conn, tool, tool_status(plugin, conn, tool)[0] in usable_status)
+            for conn in (inv.connector_by_id[cid] for cid in dict.fromkeys(plugin.connector_ids))
+            for tool in conn.tools
+        )
+        assert tuple(untrusted) == ps.untrusted_inputs, ps.plugin
         weighted = [a for a in ps.actions if a.listed_capability > 0]  # blocked and unusable ones too, at 0
         cap_sum = sum(a.listed_capability for a in weighted)
         rows.append(
@@ -502,6 +674,8 @@ def table_from_plugin_scores(inv, weights) -> pd.DataFrame:
                 "gated_actions": sum(a.status is ToolStatus.GATED for a in ps.actions),
                 "blocked_actions": sum(a.status is ToolStatus.BLOCKED for a in ps.actions),
                 "way_out": ps.way_out,
+                "untrusted_inputs": len(untrusted),
+                "untrusted_factor": weights.untrusted_input_factor if untrusted else 1.0,
                 "unknowns": reach.unknowns + (0 if ps.output.audience_known else 1),
                 "unbounded_datasets": reach.unbounded_datasets,
                 "users": sum(n for _, n in inv.users_of(plugin)),
@@ -523,6 +697,14 @@ def test_the_score_table_adds_up_the_plugin_scores(inventory: Path) -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(files=inventories())
 def test_the_score_table_adds_up_the_plugin_scores_of_any_inventory(files) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        inv = load_inventory(write_inventory(Path(tmp), files))
+    pd.testing.assert_frame_equal(score_plugins(inv), table_from_plugin_scores(inv, W), check_exact=True)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=inventories_with_untrusted_inputs())
+def test_the_score_table_adds_up_the_plugin_scores_with_untrusted_input(files) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         inv = load_inventory(write_inventory(Path(tmp), files))
     pd.testing.assert_frame_equal(score_plugins(inv), table_from_plugin_scores(inv, W), check_exact=True)

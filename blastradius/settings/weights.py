@@ -49,6 +49,7 @@ class Weights(Record):
     gate_miss_rate: Probability
     review_miss_rate: dict[Literal["none", "1", "2", "3"], Probability]
     leak_internal_factor: Probability
+    untrusted_input_factor: Annotated[StrictFloat, Field(ge=1)]
     output_weight: Weight
     output_external: Weight
     lever_cost: dict[Literal["autonomy", "reach", "capability"], Annotated[StrictFloat, Field(gt=0)]]
@@ -102,7 +103,7 @@ def _default_weights_data() -> dict[str, Any]:
     """The default weights as written, with their sources and ranges (:mod:`blastradius.settings.provenance`)."""
     text = resources.files("blastradius.data").joinpath(_WEIGHTS_FILE).read_text(encoding="utf-8")
     data = yaml.safe_load(text)
-    data["review_miss_rate"] = {str(k): v for k, v in data["review_miss_rate"].items()}
+    data["review_miss_rate"] = {str(k): v for k, v in data["review_miss_rate"].items()}  # tiers 1-3, noted or not
     return data
 
 
@@ -135,9 +136,11 @@ def default_weights() -> Weights:
     Examples
     --------
     >>> default_weights().gate_miss_rate
-    0.1
+    0.2
     >>> default_weights().provenance["gate_miss_rate"].range
-    (0.02, 0.3)
+    (0.05, 0.5)
+    >>> default_weights().review_miss(2), default_weights().provenance["review_miss_rate.2"].range
+    (0.4, (0.25, 0.55))
     """
     weights = cast(Weights, validate_settings(Weights, _default_weights_data()))
     return _noted(weights, [(_default_weights_data(), None)])
