@@ -48,7 +48,9 @@ def _sums(events, bound, mu, sigma, full, recovery, n, seed):
     out = np.empty((n, 4))
     for i in range(n):
         state = kernel._stream(np.uint64(seed), np.uint64(7), i, 5)
-        out[i] = kernel._sizes(state, events, bound, bound, mu, sigma, full, recovery)
+        out[i] = kernel._sizes(
+            state, events, bound, bound, mu, sigma, full, recovery, kernel.path_constants(bound, bound, mu, sigma)
+        )
     return out
 
 
@@ -180,7 +182,8 @@ def _sizes_grid(events, bounds, law, seed):
     state = kernel._stream(np.uint64(seed), np.uint64(3), 1, 5)
     for a in range(events.shape[0]):
         for b in range(bounds.shape[0]):
-            r, rp, _, _ = kernel._sizes(state, events[a], bounds[b], bounds[b], law[0], law[1], law[2], law[3])
+            c = kernel.path_constants(bounds[b], bounds[b], law[0], law[1])
+            r, rp, _, _ = kernel._sizes(state, events[a], bounds[b], bounds[b], law[0], law[1], law[2], law[3], c)
             out[a, b, 0] = r
             out[a, b, 1] = rp
     return out

@@ -53,10 +53,18 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["EXACT", "magnitude_moments", "magnitude_quantile", "partial_mean", "simulate_block", "stream_key"]
+__all__ = [
+    "EXACT",
+    "magnitude_moments",
+    "magnitude_quantile",
+    "partial_mean",
+    "path_constants",
+    "simulate_block",
+    "stream_key",
+]
 
 #: The largest this many magnitudes of one path in one trial are drawn exactly; the rest by their conditional mean.
-EXACT = 16
+EXACT = 8
 #: Poisson counts are drawn by exact inversion below this mean, by the Cornish–Fisher quantile above.
 INVERSION_BELOW = 64.0
 #: Caught events are drawn by inversion below this mean, by transformed rejection above.
@@ -517,8 +525,66 @@ def magnitude_moments(bound, mu, sigma, full):
     return mean, max(second - mean * mean, 0.0)
 
 
+@njit(cache=True, inline="always")
+def _clamp(x, bound):
+    """``x`` clamped to [1, bound]; a bound of at most 1 is always touched whole."""
+    if bound <= 1.0:
+        return max(bound, 0.0)
+    return min(max(x, 1.0), bound)
+
+
 @njit(cache=True)
-def _sizes(state, n, bound_r, bound_p, mu, sigma, full, recovery):
+def path_constants(bound_r, bound_p, mu, sigma):
+    """The parts of :func:`partial_mean` of a path's records and people that do not change from trial to trial.
+
+    ``(Φ(z₁), e^{μ+σ²/2} Φ(z₁ − σ), Φ(z_r), e^{μ+σ²/2} Φ(z_r − σ), Φ(z_p), e^{μ+σ²/2} Φ(z_p − σ))`` with
+    ``z₁ = −μ/σ`` (the clamp at 1) and ``z_r``, ``z_p`` the standardised logs of the bounds; zeros where
+    the law is not a lognormal (σ = 0) or a bound is at most 1 (:func:`_bulk` then calls :func:`partial_mean`).
+    """
+    out = np.zeros(6)
+    if sigma <= 0.0:
+        return out
+    scale = math.exp(mu + 0.5 * sigma * sigma)
+    za = -mu / sigma
+    out[0] = _ndtr(za)
+    out[1] = scale * _ndtr(za - sigma)
+    for j in range(2):
+        bound = bound_r if j == 0 else bound_p
+        if bound > 1.0:
+            zb = (math.log(bound) - mu) / sigma
+            out[2 + 2 * j] = _ndtr(zb)
+            out[3 + 2 * j] = scale * _ndtr(zb - sigma)
+    return out
+
+
+@njit(cache=True, inline="always")
+def _clamped_partial_fast(zt, bound, mu, sigma, phi_a, scaled_a, phi_b, scaled_b):
+    """:func:`_clamped_partial` with its trial-independent parts given (:func:`path_constants`)."""
+    phi_t = _ndtr(zt)
+    below = min(phi_a, phi_t)
+    middle = 0.0
+    za = -mu / sigma
+    if zt > za:
+        zb = (math.log(bound) - mu) / sigma
+        top = scaled_b if zb <= zt else math.exp(mu + 0.5 * sigma * sigma) * _ndtr(zt - sigma)
+        middle = top - scaled_a
+    return below + middle + bound * max(phi_t - phi_b, 0.0)
+
+
+@njit(cache=True)
+def _bulk(tau, bound_r, bound_p, mu, sigma, full, c):
+    """:func:`partial_mean` of records and people at once, with a path's constants ``c`` (:func:`path_constants`)."""
+    edge = 1.0 - full
+    if sigma <= 0.0 or bound_r <= 1.0 or bound_p <= 1.0 or tau >= edge:
+        return partial_mean(tau, bound_r, mu, sigma, full), partial_mean(tau, bound_p, mu, sigma, full)
+    zt = _ndtri(tau / edge)
+    r = _clamped_partial_fast(zt, bound_r, mu, sigma, c[0], c[1], c[2], c[3])
+    p = _clamped_partial_fast(zt, bound_p, mu, sigma, c[0], c[1], c[4], c[5])
+    return edge * r, edge * p
+
+
+@njit(cache=True)
+def _sizes(state, n, bound_r, bound_p, mu, sigma, full, recovery, c):
     """Records and people touched by n events of one path, in total and for good: ``(r, r_permanent, p, p_permanent)``.
 
     The events' uniforms are drawn as order statistics from the largest down
@@ -526,7 +592,8 @@ def _sizes(state, n, bound_r, bound_p, mu, sigma, full, recovery):
     ...), so the j-th largest grows with n; the :data:`EXACT` largest are
     drawn, each with its own recovery draw, and the others count at their
     conditional mean below the smallest of those. One uniform sets an event's
-    records and its people.
+    records and its people (:func:`magnitude_quantile`, written out here so
+    that both share one normal quantile).
     """
     if n <= 0:
         return 0.0, 0.0, 0.0, 0.0
@@ -535,11 +602,18 @@ def _sizes(state, n, bound_r, bound_p, mu, sigma, full, recovery):
     p = 0.0
     pp = 0.0
     top = 1.0
+    edge = 1.0 - full
+    fixed = math.exp(mu)
     exact = min(n, EXACT)
     for j in range(exact):
-        top *= _uniform_at(state, 2 * j) ** (1.0 / (n - j))
-        mr = magnitude_quantile(top, bound_r, mu, sigma, full)
-        mp = magnitude_quantile(top, bound_p, mu, sigma, full)
+        top *= math.exp(math.log(_uniform_at(state, 2 * j)) / (n - j))
+        if top >= edge:  # the whole bound
+            mr = max(bound_r, 0.0)
+            mp = max(bound_p, 0.0)
+        else:
+            x = math.exp(mu + sigma * _ndtri(top / edge)) if sigma > 0.0 else fixed
+            mr = _clamp(x, bound_r)
+            mp = _clamp(x, bound_p)
         r += mr
         p += mp
         if recovery <= 0.0 or _uniform_at(state, 2 * j + 1) >= recovery:
@@ -547,8 +621,9 @@ def _sizes(state, n, bound_r, bound_p, mu, sigma, full, recovery):
             pp += mp
     if n > exact:
         rest = (n - exact) / top
-        br = rest * partial_mean(top, bound_r, mu, sigma, full)
-        bp = rest * partial_mean(top, bound_p, mu, sigma, full)
+        br, bp = _bulk(top, bound_r, bound_p, mu, sigma, full, c)
+        br *= rest
+        bp *= rest
         r += br
         p += bp
         rp += br * (1.0 - recovery)
@@ -562,7 +637,7 @@ def _lognormal(median, sigma, z):
 
 
 @njit(cache=True, inline="always")
-def _one_off(base, rate, runs, pf, k, cls, acc, row):
+def _one_off(base, rate, runs, pf, constants, k, cls, acc, row):
     """One path's damaging one-off failures in one trial (``base``: its stream), added to ``acc[row, field, class]``.
 
     Of a path's wrong calls (Poisson), those no human check stops and that
@@ -582,6 +657,7 @@ def _one_off(base, rate, runs, pf, k, cls, acc, row):
         pf[k, F_SIGMA],
         pf[k, F_FULL],
         pf[k, F_RECOVERY],
+        constants[k],
     )
     cap_r = pf[k, F_CAP_RECORDS]
     cap_p = pf[k, F_CAP_PEOPLE]
@@ -695,6 +771,12 @@ def simulate_block(
     """
     n_plugins = plugins.shape[0]
     n = stop - start
+    # what each path's partial means need that does not change from trial to trial
+    constants = np.empty((path_f.shape[0], 6))
+    for k in range(path_f.shape[0]):
+        constants[k] = path_constants(
+            path_f[k, F_BOUND_RECORDS], path_f[k, F_BOUND_PEOPLE], path_f[k, F_MU], path_f[k, F_SIGMA]
+        )
     # uncertainty about failure rates is shared by every plugin of a trial: one draw per class and trial
     z = np.empty((n, _CLASSES))
     counters = np.empty(n, dtype=np.uint64)
@@ -729,7 +811,7 @@ def simulate_block(
             keyed = _keyed(root, keys[k])
             for row in range(n):
                 base = _mix(keyed ^ counters[row])  # = _stream(root, keys[k], start + row, 0)
-                _one_off(base, rates[row, cls], runs, path_f, k, cls, acc, row)
+                _one_off(base, rates[row, cls], runs, path_f, constants, k, cls, acc, row)
                 _systematic(base, onsets[row], plugins, i, path_f, path_i, k, hours, acc, row)
         cap_r = plugins[i, P_CAP_RECORDS]
         cap_p = plugins[i, P_CAP_PEOPLE]

@@ -32,7 +32,7 @@ from blastradius.domain import (
     time_to_halt,
     untrusted_inputs,
 )
-from blastradius.model import ActionClass, Connector, Inventory, Plugin
+from blastradius.model import ActionClass, Connector, Inventory, Plugin, Tool
 from blastradius.reach import USABLE, ActionReach, ToolStatus
 from blastradius.settings import Assumptions, Period, PluginAssumptions, Weights
 from blastradius.simulate import _kernel as kernel
@@ -123,17 +123,17 @@ def _miss(status: ToolStatus, a: PluginAssumptions) -> float:
     return {ToolStatus.UNGATED: 1.0, ToolStatus.GATED: 1 - a.controls.approval_gate_catch_rate}.get(status, 0.0)
 
 
-def _usable_tools(analysis: Analysis, plugin: Plugin) -> list[tuple[Connector, Any, ToolStatus]]:
+def _usable_tools(analysis: Analysis, plugin: Plugin) -> list[tuple[Connector, Tool, ToolStatus]]:
     """Every tool of the plugin's connectors, connector by connector as it lists them, with its status."""
     status = {(act.connector, t.tool.name): t.status for act in analysis.reach(plugin).actions for t in act.tools}
-    out = []
+    out: list[tuple[Connector, Tool, ToolStatus]] = []
     for cid in dict.fromkeys(plugin.connector_ids):
         conn = analysis.inventory.connector_by_id[cid]
         out.extend((conn, tool, status[(cid, tool.name)]) for tool in conn.tools)
     return out
 
 
-def _way_out(plugin: Plugin, tools: list[tuple[Connector, Any, ToolStatus]], a: PluginAssumptions) -> WayOut:
+def _way_out(plugin: Plugin, tools: list[tuple[Connector, Tool, ToolStatus]], a: PluginAssumptions) -> WayOut:
     """How freely what the plugin reads gets out, and through what (:func:`blastradius.domain.most_open_way_out`).
 
     Its usable channels out, connector by connector as the plugin lists them,
@@ -175,6 +175,8 @@ class _Sizes:
     sensitive: float  # sensitive records one query returns (a read)
     sensitive_full: float  # sensitive records of the whole tables it reads
     sensitive_people: float  # people in the sensitive tables it reads
+    tables: Mapping[str, float]  # every dataset it touches, at full size: what it can touch over a period
+    groups: Mapping[str, float]  # every group of people it reaches, and its count
 
 
 def _sizes(inv: Inventory, act: ActionReach, w: Weights) -> _Sizes:
@@ -187,7 +189,14 @@ def _sizes(inv: Inventory, act: ActionReach, w: Weights) -> _Sizes:
         sensitive=_records(sensitive, w),
         sensitive_full=float(sum(w.unknown_dataset_records if n is None else n for n in tables)),
         sensitive_people=_people(inv, (g for g in act.people_groups if inv.people_by_id[g].dataset in ids), w),
+        tables={s.dataset: _full_size(inv, s.dataset, w) for s in act.datasets},
+        groups={g: _people(inv, (g,), w) for g in act.people_groups},
     )
+
+
+def _full_size(inv: Inventory, dataset: str, w: Weights) -> float:
+    n = inv.dataset_by_id[dataset].records
+    return float(w.unknown_dataset_records if n is None else n)
 
 
 def _action_path(
@@ -220,16 +229,16 @@ def _action_path(
         sizes[key] = _sizes(inv, act, w)
     size = sizes[key]
     if act.action is ActionClass.READ:
-        # one call carries at most: the sensitive records it reaches (row-capped per table), the row limit, the
-        # tools' fan-out where the inventory gives it, and else what one tool result holds
-        bound = size.sensitive
-        declared = bool(tools) and all("fan_out" in t.model_fields_set for t in tools)
+        # one call carries at most what its tool returns: the tool's fan-out where the inventory gives one, else
+        # what one tool result holds (the largest of the action's tools); and never more than the row limit or the
+        # sensitive records it reaches (row-capped per table)
+        carry = max(
+            (float(t.fan_out) if "fan_out" in t.model_fields_set else a.magnitude.records_per_result for t in tools),
+            default=a.magnitude.records_per_result,
+        )
+        bound = min(size.sensitive, carry)
         if conn.row_limit is not None:
             bound = min(bound, conn.row_limit)
-        if declared:
-            bound = min(bound, max(t.fan_out for t in tools))
-        if conn.row_limit is None and not declared:
-            bound = min(bound, a.magnitude.records_per_result)
         full, people = size.sensitive_full, size.sensitive_people
         # a leak gets past its own gate (which raises the alarm), then out through the most open way: a channel
         # out at its gate's or review's miss rate, or colleagues inside the organisation
@@ -281,6 +290,12 @@ def _plan_plugin(
     way_out = _way_out(plugin, tools, a)
     actions = [act for act in analysis.reach(plugin).actions if act.status in USABLE]
     paths = [_action_path(inv, plugin, act, way_out, a, w, sizes) for act in actions]
+    records: dict[str, float] = {}
+    people: dict[str, float] = {}
+    for act in actions:  # what the plugin can touch in a period: every dataset and group its usable actions reach
+        size = sizes[(act.connector, act.action, act.usable_tools)]
+        records.update(size.tables)
+        people.update(size.groups)
     audience = plugin.output_audience if plugin.output_audience is not None else w.unknown_output_audience
     readers = float(audience * a.wrong_output.forwarding_factor)
     tier = f"review tier {plugin.review_tier or 'none'}"
@@ -308,16 +323,6 @@ def _plan_plugin(
             controls=f"{tier} ({plugin.output.value} output)",
         )
     )
-    # what the plugin can touch in a period: every dataset and group its usable actions reach, at full size
-    records: dict[str, float] = {}
-    people: dict[str, float] = {}
-    for act in actions:
-        for scope in act.datasets:
-            n = inv.dataset_by_id[scope.dataset].records
-            records[scope.dataset] = float(w.unknown_dataset_records if n is None else n)
-        for g in act.people_groups:
-            count = inv.people_by_id[g].count
-            people[g] = float(w.unknown_people_count if count is None else count)
     people[_AUDIENCE + plugin.id] = readers
     runs = inv.runs_per_day(plugin) * period.working_days
     return _PluginPlan(

@@ -7,7 +7,7 @@ and :mod:`blastradius.simulate.comparison` read every figure off it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -107,6 +107,7 @@ class SimulationResult:
     seed: int
     assumptions: Assumptions
     source: str | None = None
+    _ceilings: dict[tuple[int, ...] | None, tuple[float, float]] = field(default_factory=dict, repr=False)
 
     def _dense(self, name: str) -> np.ndarray:
         values, columns = self.values[name], self.columns[name].reshape(-1)
@@ -186,13 +187,21 @@ class SimulationResult:
         reach it, at its full size (stand-ins where the inventory does not
         give one).
         """
-        chosen = range(len(self.plugins)) if plugins is None else [int(i) for i in plugins]
-        records: dict[str, float] = {}
-        people: dict[str, float] = {}
-        for i in chosen:
-            records.update(self.reachable_records[i])
-            people.update(self.reachable_people[i])
-        return float(sum(records.values())), float(sum(people.values()))
+        key = None if plugins is None else tuple(sorted(int(i) for i in plugins))
+        if key not in self._ceilings:  # read many times by the summaries: computed once per group
+            chosen = range(len(self.plugins)) if key is None else key
+            if len(chosen) == 1:
+                i = chosen[0]
+                ceiling = sum(self.reachable_records[i].values()), sum(self.reachable_people[i].values())
+            else:
+                records: dict[str, float] = {}
+                people: dict[str, float] = {}
+                for i in chosen:
+                    records.update(self.reachable_records[i])
+                    people.update(self.reachable_people[i])
+                ceiling = sum(records.values()), sum(people.values())
+            self._ceilings[key] = (float(ceiling[0]), float(ceiling[1]))
+        return self._ceilings[key]
 
     @property
     def runs_affected(self) -> np.ndarray:
