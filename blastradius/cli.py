@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -94,14 +95,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refuse_inside(out: Path, inventory: Path) -> None:
+def _refuse_inside(out: Path, inventory: Path, *, example: str = "reports/graph.graphml") -> None:
     """Never write into an inventory: the output would be read back as input next time."""
     inv_root = inventory.resolve()
     target = out.resolve()
     if target == inv_root or inv_root in target.parents:
         raise BlastRadiusError(
             f"refusing to write {out} inside the inventory {inventory}: it would become part of the input; "
-            "choose a path outside it, e.g. reports/graph.graphml"
+            f"choose a path outside it, e.g. {example}"
         )
 
 
@@ -481,6 +482,182 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _short(value: float, *, words: bool = False) -> str:
+    """A figure to three significant figures: 8,412, 14.1k, 2.83M, 1.2B (or 14.1 thousand, 2.83 million ...)."""
+    value = float(value)
+    for suffix, word, scale in (("B", "billion", 1e9), ("M", "million", 1e6), ("k", "thousand", 1e3)):
+        if abs(value) >= 10 * scale or (suffix != "k" and abs(value) >= scale):
+            return f"{value / scale:.3g}" + (f" {word}" if words else suffix)
+    return f"{value:,.0f}"
+
+
+def _setting(value: float) -> str:
+    """A setting as written in a settings file: 0.0005, 2.5, 100,000."""
+    return f"{value:,.0f}" if value >= 1_000 and float(value).is_integer() else f"{value:g}"
+
+
+_TORNADO_WIDTH = 32
+
+
+def _tornado_bars(low: Sequence[float], high: Sequence[float], baseline: float) -> list[str]:
+    """One text bar per row on a shared linear scale, ``│`` at the baseline.
+
+    ``░`` runs from the baseline to the figure at the low end of the range, ``█`` to the figure at the high end;
+    where both ends move the figure the same way, the nearer end is drawn over the farther one.
+    """
+    values = [baseline, *low, *high]
+    lo, hi = min(values), max(values)
+    span = hi - lo
+
+    def cell(x: float) -> int:
+        return 0 if span <= 0 else min(_TORNADO_WIDTH - 1, round((x - lo) / span * (_TORNADO_WIDTH - 1)))
+
+    base = cell(baseline)
+    bars = []
+    for at_low, at_high in zip(low, high, strict=True):
+        row = [" "] * _TORNADO_WIDTH
+        ends = sorted(((cell(at_low), "░"), (cell(at_high), "█")), key=lambda e: -abs(e[0] - base))
+        for end, mark in ends:  # the farther end first, the nearer drawn over it
+            for i in range(min(base, end), max(base, end) + 1):
+                row[i] = mark
+            if end == base:
+                row[base] = " "
+        row[base] = "│"
+        bars.append("".join(row))
+    return bars
+
+
+def _sensitivity_text(df: pd.DataFrame, inventory: Path) -> str:
+    import textwrap
+
+    from blastradius.simulate import dominant_assumption
+
+    metric, period = df.attrs["metric"], df.attrs["period"]
+    stats = df.attrs["statistics"]
+    last = df.attrs["statistic"]
+    base = df.attrs["baseline"]
+
+    def prose(text: str) -> str:
+        return textwrap.fill(text, width=110)
+
+    lines = [
+        f"{inventory}: which assumptions move the enterprise's {metric} per {period} most",
+        prose(
+            "Each assumption at the low end, then at the high end, of its plausible range, one at a time; every run "
+            f"on the same random numbers ({df.attrs['trials']:,} trials per run, seed {df.attrs['seed']}, "
+            f"{1 + 2 * len(df)} runs). Interactions between assumptions are not shown (docs/sensitivity.md)."
+        ),
+        "Baseline, every assumption as it is: "
+        + ", ".join(f"{s.upper()} {_short(base[f'{metric}_{s}'], words=True)}" for s in stats)
+        + f" {metric}.",
+        "",
+    ]
+    if df.empty:
+        lines.append("No assumption in use has a plausible range: nothing to vary.")
+        return "\n".join(lines)
+    shown = pd.DataFrame(
+        {
+            "assumption": df.key.tolist(),
+            "range": [f"{_setting(lo)} → {_setting(hi)}" for lo, hi in zip(df.range_low, df.range_high, strict=True)],
+            **{
+                f"{s.upper()} low → high end": [
+                    f"{_short(a)} → {_short(b)}"
+                    for a, b in zip(df[f"{metric}_{s}_at_low"], df[f"{metric}_{s}_at_high"], strict=True)
+                ]
+                for s in stats
+            },
+            f"{last.upper()} (│ baseline)": _tornado_bars(
+                df[f"{metric}_{last}_at_low"].tolist(),
+                df[f"{metric}_{last}_at_high"].tolist(),
+                base[f"{metric}_{last}"],
+            ),
+        },
+        index=pd.RangeIndex(1, len(df) + 1),
+    )
+    lines.append(text_table(shown, list(shown.columns)))
+    lines.append(
+        "\n"
+        + prose(
+            f"{metric.capitalize()} per {period}; k thousand, M million, B billion. Bars: ░ with the assumption at "
+            f"the low end of its range, █ at the high end, │ the baseline {last.upper()}; sorted by how far it moves."
+        )
+    )
+    top = dominant_assumption(df)
+    if top is None:
+        lines.append(f"\nNo assumption moves the {last.upper()} of {metric} within its range.")
+    else:
+        at_low, at_high = top[f"{metric}_{last}_at_low"], top[f"{metric}_{last}_at_high"]
+        lines.append(
+            "\n"
+            + prose(
+                f"The figures depend most on {top.key} ({top.value} as assumed): the enterprise's {last.upper()} of "
+                f"{metric} per {period} would be {_short(at_low, words=True)} at the low end of its range "
+                f"({_setting(top.range_low)}) and {_short(at_high, words=True)} at the high end "
+                f"({_setting(top.range_high)}), "
+                f"against {_short(base[f'{metric}_{last}'], words=True)} as assumed."
+            )
+        )
+    return "\n".join(lines)
+
+
+def _refuse_input(out: Path, inputs: Sequence[Path | None]) -> None:
+    """Never overwrite a file the command reads."""
+    for given in inputs:
+        if given is not None and out.resolve() == given.resolve():
+            raise BlastRadiusError(f"refusing to overwrite {out}: it is an input of this command; choose another --out")
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    from blastradius.simulate import SENSITIVITY_TRIALS, TAIL_TRIALS, sensitivity, too_few_trials
+
+    trials = SENSITIVITY_TRIALS if args.trials is None else args.trials
+    if trials < 1:
+        raise BlastRadiusError(f"--trials must be at least 1, got {trials}")
+    rough = too_few_trials(trials, (0.5, 0.95))
+    if rough:
+        print(
+            f"warning: {trials:,} trials per run leave fewer than {TAIL_TRIALS} trials beyond the "
+            + " and the ".join(f"P{q * 100:.0f}" for q in rough)
+            + f": those figures are rough; use --trials {max(math.ceil(TAIL_TRIALS / min(q, 1 - q)) for q in rough):,} "
+            "or more",
+            file=sys.stderr,
+        )
+    if args.out is not None:
+        _refuse_inside(args.out, args.inventory, example="reports/sensitivity.txt")
+        _refuse_input(args.out, [args.assumptions, args.weights])
+    inv = load_inventory(args.inventory)
+    df = sensitivity(
+        inv,
+        args.assumptions,
+        trials=trials,
+        seed=args.seed,
+        weights=args.weights,
+        metric=args.metric,
+        progress=_progress(trials * max(len(inv.plugins), 1) * 60),
+    )
+    if args.format == "json":
+        text = frame_to_json(
+            df,
+            inventory=str(args.inventory),
+            trials=df.attrs["trials"],
+            seed=df.attrs["seed"],
+            metric=df.attrs["metric"],
+            period=df.attrs["period"],
+            baseline=df.attrs["baseline"],
+        )
+    elif args.format == "csv":
+        text = df.to_csv(index=False)
+    else:
+        text = _sensitivity_text(df, args.inventory)
+    if args.out is None:
+        print(text, end="" if text.endswith("\n") else "\n")
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    print(f"wrote {args.out}: {len(df)} assumptions", file=sys.stderr)
+    return 0
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from blastradius.importers import import_sources, report_lines
 
@@ -509,7 +686,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from blastradius.report import render_report
 
-    _refuse_inside(args.out, args.inventory)
+    _refuse_inside(args.out, args.inventory, example="reports")
     path = render_report(
         args.inventory,
         out=args.out,
@@ -717,6 +894,38 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=20, metavar="N", help="rows of the table per group (default: 20)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
     p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser(
+        "sensitivity",
+        help="which assumptions move the simulated figures most (a tornado)",
+        description="Simulate the enterprise with each uncertain assumption (and each stand-in for a size the "
+        "inventory does not give) at the low end, then at the high end, of its plausible range, one at a time, "
+        "every run on the same random numbers. Prints the P50 and P95 at each end, sorted by how far the P95 "
+        "moves, as a text tornado, and names the assumption the figures depend on most. Interactions between "
+        "assumptions are not shown (docs/sensitivity.md).",
+    )
+    p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    p.add_argument(
+        "--trials",
+        type=int,
+        metavar="N",
+        # the library's SENSITIVITY_TRIALS: not imported here, as it would load the simulation for every command
+        help="simulated periods per run, two runs per assumption (default: 2,000)",
+    )
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S", help=f"random seed (default: {DEFAULT_SEED})")
+    p.add_argument(
+        "--assumptions", type=Path, metavar="FILE", help="assumptions over the defaults (docs/simulation.md)"
+    )
+    p.add_argument("--weights", type=Path, metavar="FILE", help=weights_help)
+    p.add_argument(
+        "--metric",
+        choices=("records", "people"),
+        default="records",
+        help="the figure to sort by and show (default: records)",
+    )
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(func=_cmd_sensitivity)
 
     p = sub.add_parser(
         "synth",

@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from blastradius.errors import import_extra
+from blastradius.errors import BlastRadiusError, import_extra
 
 __all__ = [
     "CLASS_COLORS",
+    "RANGE_COLORS",
     "plot_exceedance",
     "plot_factor_heatmap",
     "plot_factors",
@@ -28,6 +29,7 @@ __all__ = [
     "plot_graph",
     "plot_recommendations",
     "plot_scores",
+    "tornado",
 ]
 
 #: One colour per failure class, used by every plot.
@@ -43,6 +45,9 @@ _LABELS = {
     "wrong_output": "wrong output",
     "systematic": "systematic fault",
 }
+#: The two ends of an assumption's range in :func:`tornado`: blue and orange of the Okabe-Ito palette,
+#: told apart with any colour vision.
+RANGE_COLORS = {"low": "#0072B2", "high": "#E69F00"}
 SEVERITY_COLORS = {"critical": "#7b241c", "high": "#c0392b", "medium": "#e67e22", "low": "#f4d03f", "info": "#95a5a6"}
 
 
@@ -291,4 +296,110 @@ def plot_graph(G: Any, ax: Any = None, *, summary: bool | None = None, max_plugi
     ax.set_ylim(-0.02, 1.08)
     ax.set_axis_off()
     ax.set_title("Who can reach what" + (" (summary: plugins by department, data by system)" if summary else ""))
+    return ax
+
+
+def _short(value: float) -> str:
+    """A figure in a few characters: 8,412, 14.1k, 2.83M, 1.2B."""
+    for suffix, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= 10 * scale or (suffix != "k" and abs(value) >= scale):
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:,.0f}"
+
+
+def _setting(value: float) -> str:
+    return f"{value:,.0f}" if value >= 1_000 and float(value).is_integer() else f"{value:g}"
+
+
+def tornado(
+    sensitivity: pd.DataFrame,
+    ax: Any = None,
+    *,
+    metric: str | None = None,
+    statistic: str | None = None,
+    top: int | None = 12,
+) -> Any:
+    """Which assumptions move a figure most: one bar per assumption, from its low end's figure to its high end's.
+
+    ``sensitivity`` is the frame of :func:`blastradius.simulate.sensitivity`
+    (sorted, largest swing first). Each bar starts at the baseline (the
+    dashed line, every assumption as it is) and runs to the figure with the
+    assumption at the low end of its range (blue) and at the high end
+    (orange); where both ends move the figure the same way, the nearer end
+    is drawn over the farther one.
+
+    Parameters
+    ----------
+    metric, statistic : str, optional
+        The figure drawn, e.g. ``records`` and ``p95`` (default: the
+        table's metric and the statistic it is sorted by).
+    top : int, optional
+        The assumptions that move it most (default 12; None for all); the
+        title says how many there are when some are left out.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter
+
+    metric = metric or sensitivity.attrs.get("metric", "records")
+    statistic = statistic or sensitivity.attrs.get("statistic", "p95")
+    name = f"{metric}_{statistic}"
+    if f"{name}_swing" not in sensitivity:
+        raise BlastRadiusError(f"the sensitivity table has no {metric} at {statistic}: ask sensitivity() for it")
+    df = sensitivity.sort_values(f"{name}_swing", ascending=False, kind="mergesort")
+    shown = df.head(top) if top else df
+    ax = _ax(ax, (10, 0.42 * len(shown) + 2.0))
+    if shown.empty:
+        ax.text(0.5, 0.5, "no assumption with a range", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    baseline = float(shown[f"{name}_baseline"].iloc[0])
+    y = np.arange(len(shown))[::-1]
+    for yi, row in zip(y, shown.itertuples(index=False), strict=True):
+        ends = [("low", float(getattr(row, f"{name}_at_low"))), ("high", float(getattr(row, f"{name}_at_high")))]
+        ends.sort(key=lambda e: -abs(e[1] - baseline))  # the farther end first, the nearer drawn over it
+        for end, value in ends:
+            ax.barh(yi, value - baseline, left=baseline, height=0.62, color=RANGE_COLORS[end], zorder=2)
+        for _, value in ends:
+            if value != baseline:
+                ax.text(
+                    value,
+                    yi,
+                    f" {_short(value)} ",
+                    ha="left" if value > baseline else "right",
+                    va="center",
+                    fontsize=7,
+                    color="#1c2833",
+                    zorder=3,
+                )
+    labels = [
+        f"{key}\n{_setting(lo)} → {_setting(hi)}"
+        for key, lo, hi in zip(shown["key"], shown["range_low"], shown["range_high"], strict=True)
+    ]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.axvline(baseline, color="#1c2833", lw=1, ls="--", zorder=4)
+    lo = min(baseline, float(shown[[f"{name}_at_low", f"{name}_at_high"]].min().min()))
+    hi = max(baseline, float(shown[[f"{name}_at_low", f"{name}_at_high"]].max().max()))
+    pad = 0.12 * (hi - lo) if hi > lo else max(abs(baseline), 1.0) * 0.1
+    ax.set_xlim(max(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _short(v)))
+    period = sensitivity.attrs.get("period", "period")
+    stat = {"p50": "P50 (typical)", "p95": "P95 (1 in 20)", "p99": "P99 (1 in 100)"}.get(statistic, statistic)
+    ax.set_xlabel(f"enterprise {metric} per {period}, {stat}")
+    ax.legend(
+        handles=[
+            Patch(color=RANGE_COLORS["low"], label="assumption at the low end of its range"),
+            Patch(color=RANGE_COLORS["high"], label="at the high end"),
+            Line2D([], [], color="#1c2833", lw=1, ls="--", label=f"as assumed ({_short(baseline)})"),
+        ],
+        loc="lower center",  # above the bars, under the title
+        bbox_to_anchor=(0.5, 1.0),
+        ncols=3,
+        frameon=False,
+        fontsize=8,
+    )
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(True, axis="x", alpha=0.3, zorder=0)
+    cut = f" (the {len(shown)} of {len(df)} that move it most)" if len(shown) < len(df) else ""
+    ax.set_title(f"What the {stat} of {metric} depends on{cut}", fontsize=11, pad=24)
     return ax

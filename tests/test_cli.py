@@ -80,7 +80,7 @@ def test_usage_errors_exit_2() -> None:
 def test_help_explains_each_command() -> None:
     result = run("--help")
     assert result.returncode == 0
-    for command in ("validate", "graph", "schema"):
+    for command in ("validate", "graph", "schema", "sensitivity"):
         assert command in result.stdout
     assert "blastradius validate inventories/acme" in result.stdout
     assert "Exit 0 if valid" in run("validate", "--help").stdout

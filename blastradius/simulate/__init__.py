@@ -41,7 +41,8 @@ One module per job:
 - :mod:`~blastradius.simulate._kernel`: the compiled sampler (numba);
 - :mod:`~blastradius.simulate.result`: :class:`SimulationResult`;
 - :mod:`~blastradius.simulate.summaries`: percentiles and loss-exceedance curves;
-- :mod:`~blastradius.simulate.comparison`: a baseline against controls on common random numbers.
+- :mod:`~blastradius.simulate.comparison`: a baseline against controls on common random numbers;
+- :mod:`~blastradius.simulate.sensitivity`: each uncertain assumption at both ends of its range.
 
 Examples
 --------
@@ -79,6 +80,7 @@ from blastradius.simulate.comparison import compare, compare_levers, compare_res
 from blastradius.simulate.engine import simulate_failures
 from blastradius.simulate.plan import failure_paths
 from blastradius.simulate.result import FAILURE_MODES, METRICS, SimulationResult
+from blastradius.simulate.sensitivity import SENSITIVITY_TRIALS, dominant_assumption, sensitivity
 from blastradius.simulate.summaries import (
     CONFIDENCE,
     TAIL_TRIALS,
@@ -96,6 +98,7 @@ __all__ = [
     "FAILURE_MODES",
     "Interval",
     "METRICS",
+    "SENSITIVITY_TRIALS",
     "PluginAssumptions",
     "ProbabilityInterval",
     "SimulationResult",
@@ -104,11 +107,13 @@ __all__ = [
     "compare_levers",
     "compare_results",
     "default_assumptions",
+    "dominant_assumption",
     "estimate",
     "exceedance_by_class",
     "exceedance_curve",
     "failure_paths",
     "load_assumptions",
+    "sensitivity",
     "simulate_failures",
     "summarize",
     "too_few_trials",

@@ -1,0 +1,337 @@
+"""Which assumptions move the figures most: each at both ends of its plausible range, one at a time.
+
+Every uncertain assumption carries a plausible range (an interval ``{low,
+high}`` is its own range; a number has ``range: [lo, hi]`` beside it, see
+:func:`blastradius.simulate.assumptions_table`), and so may the scoring
+weights' stand-ins for sizes an inventory does not give. :func:`sensitivity`
+simulates the enterprise with one of them at the low end of its range, then
+at the high end, every other setting as it is, all on the same seed: each
+path draws the same random numbers in every run (common random numbers), so
+the difference between the two ends is the assumption's effect and not
+sampling noise. Sorted by how far the figure swings, the table is a tornado
+(:func:`blastradius.plots.tornado`).
+
+It shows one assumption at a time: two assumptions that are both
+pessimistic at once can move a figure further than either does alone, and
+that interaction is not shown. docs/sensitivity.md says how to read it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from blastradius.analysis import Analysis, WeightsLike, analysis_of
+from blastradius.errors import BlastRadiusError, suggest
+from blastradius.model import Inventory
+from blastradius.settings import Assumptions, Interval, Weights
+from blastradius.simulate.assumptions import assumptions_table
+from blastradius.simulate.engine import _check_trials, _root, _simulate
+from blastradius.simulate.result import METRICS, SimulationResult
+from blastradius.simulate.summaries import _STATS, _grouped, _stats
+
+__all__ = ["SENSITIVITY_TRIALS", "STAND_INS", "dominant_assumption", "sensitivity"]
+
+#: Trials per run when the caller gives no number: a sensitivity runs the simulation twice per assumption.
+SENSITIVITY_TRIALS = 2_000
+
+#: The scoring weights the simulation uses, with what each stands for: sizes an inventory does not give.
+STAND_INS = {
+    "unknown_dataset_records": "Records of a dataset whose size the inventory does not give.",
+    "unknown_people_count": "People in a group whose size the inventory does not give.",
+    "unknown_output_audience": "People who see a plugin's output when the inventory does not say.",
+}
+
+_FIGURES = ("records", "people")  # always reported; a third metric is added when asked for
+_STAT_NAMES = tuple(name for name, _ in _STATS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Varied:
+    """One setting tried at both ends of its range."""
+
+    key: str
+    kind: str  # "assumption" or "weight"
+    value: str
+    low: float
+    high: float
+    source: str
+    meaning: str
+
+
+def _ranged_assumptions(assumptions: Assumptions) -> list[_Varied]:
+    """Every assumption with a plausible range, but per-plugin overrides (``plugins.*``)."""
+    table = assumptions_table(assumptions)
+    ranged = table[table.range_low.notna() & table.range_high.notna() & ~table.key.str.startswith("plugins.")]
+    return [
+        _Varied(
+            key=str(row["key"]),
+            kind="assumption",
+            value=str(row["value"]),
+            low=float(row["range_low"]),
+            high=float(row["range_high"]),
+            source=str(row["source"]),
+            meaning=str(row["meaning"]),
+        )
+        for row in ranged.to_dict("records")
+    ]
+
+
+def _ranged_stand_ins(weights: Weights) -> list[_Varied]:
+    """The weights' stand-ins for unknown sizes whose provenance gives a range."""
+    out = []
+    provenance = weights.provenance
+    for key, meaning in STAND_INS.items():
+        note = provenance.get(key)
+        if note is None or note.range is None:
+            continue
+        out.append(
+            _Varied(
+                key=key,
+                kind="weight",
+                value=f"{getattr(weights, key):,}",
+                low=float(note.range[0]),
+                high=float(note.range[1]),
+                source=note.source or "",
+                meaning=meaning,
+            )
+        )
+    return out
+
+
+def _set(data: dict[str, Any], parts: Sequence[str], value: Any) -> None:
+    for part in parts[:-1]:
+        data = data[part]
+    data[parts[-1]] = value
+
+
+def _assumptions_at(base: Assumptions, key: str, end: float) -> Assumptions:
+    """``base`` with the assumption at ``key`` set to ``end`` (an interval fixed there: ``{low: end, high: end}``)."""
+    parts = key.split(".")
+    current: Any = base
+    for part in parts:
+        current = current[part] if isinstance(current, Mapping) else getattr(current, part)
+    data = base.model_dump(mode="json", exclude_none=True)
+    _set(data, parts, {"low": end, "high": end} if isinstance(current, Interval) else float(end))
+    return Assumptions.model_validate(data)
+
+
+def _weights_at(base: Weights, key: str, end: float) -> Weights:
+    """``base`` with the stand-in ``key`` set to ``end`` (a whole number, as the weights hold it)."""
+    return base.model_copy(update={key: round(end)})
+
+
+def _only(varied: list[_Varied], keys: Sequence[str]) -> list[_Varied]:
+    """The settings named by ``keys``, in the order given; a key without a range is an error with a suggestion."""
+    by_key = {v.key: v for v in varied}
+    chosen = [keys] if isinstance(keys, str) else list(keys)
+    for key in chosen:
+        if key not in by_key:
+            hint = suggest(key, by_key)
+            raise BlastRadiusError(
+                f"no assumption '{key}' with a plausible range"
+                + (f"; {hint}" if hint else "; see assumptions_table() for the keys with a range")
+            )
+    return [by_key[k] for k in dict.fromkeys(chosen)]
+
+
+def _figures(result: SimulationResult, metrics: Sequence[str], statistics: Sequence[str]) -> dict[str, float]:
+    """``{METRIC_STAT: value}`` of the enterprise's total per period."""
+    out = {}
+    for metric in metrics:
+        _, totals = _grouped(result, metric, "enterprise")
+        stats = _stats(totals)
+        for stat in statistics:
+            out[f"{metric}_{stat}"] = float(stats[stat][0])
+    return out
+
+
+def _check_statistics(statistics: Sequence[str]) -> tuple[str, ...]:
+    chosen = (statistics,) if isinstance(statistics, str) else tuple(statistics)
+    if not chosen:
+        raise BlastRadiusError(f"statistics must name at least one of {', '.join(_STAT_NAMES)}")
+    for stat in chosen:
+        if stat not in _STAT_NAMES:
+            hint = suggest(stat, _STAT_NAMES)
+            raise BlastRadiusError(
+                f"no statistic '{stat}'" + (f"; {hint}" if hint else f"; choose from {', '.join(_STAT_NAMES)}")
+            )
+    return chosen
+
+
+def sensitivity(
+    source: Inventory | Analysis,
+    assumptions: Assumptions | Mapping[str, Any] | str | Path | None = None,
+    *,
+    trials: int = SENSITIVITY_TRIALS,
+    seed: int | np.random.Generator | None = None,
+    weights: WeightsLike = None,
+    statistics: Sequence[str] = ("p50", "p95"),
+    metric: str = "records",
+    keys: Sequence[str] | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> pd.DataFrame:
+    """How far the enterprise's figures move when each uncertain assumption is at either end of its range.
+
+    The baseline is simulated once, with every setting as it is; then, for
+    every assumption with a plausible range (but per-plugin overrides) and
+    every stand-in of the weights whose provenance gives one, the simulation
+    runs with that one setting at the low end of its range and at the high
+    end. An interval ``{low: L, high: H}`` is fixed at ``L`` (``{low: L,
+    high: L}``), then at ``H``. Every run uses the same seed, so each path
+    draws the same random numbers (common random numbers) and the two ends
+    differ only by the assumption.
+
+    Parameters
+    ----------
+    source : Inventory or Analysis
+        An analysis shares the reach it has computed with every run.
+    assumptions : Assumptions, mapping, file or None
+        Laid over the defaults and the inventory's ``assumptions:`` section
+        (see :func:`load_assumptions`), as for :func:`simulate_failures`;
+        each run changes one setting of the result.
+    trials : int
+        Periods simulated per run; there are ``1 + 2 × settings`` runs.
+    seed : int, Generator or None
+        Drawn from once; every run uses the same seed. The baseline is what
+        :func:`simulate_failures` gives with the same seed and trials.
+    weights : optional
+        Scoring weights: only their stand-ins for unknown sizes are used.
+    statistics : sequence of str
+        Which of mean, p50, p90, p95, p99 to report; the table is sorted by
+        the P95 if it is one of them, else by the last.
+    metric : str
+        The figure to sort by (one of :data:`METRICS`); records and people
+        are always reported.
+    keys : sequence of str, optional
+        Only these settings (key paths, e.g. ``failure_rates.data_leakage``);
+        by default every one with a range.
+    progress : callable, optional
+        Called as ``progress(done, total)`` in trials, over every run.
+
+    Returns
+    -------
+    DataFrame
+        One row per setting, sorted by the swing of ``metric`` at the P95
+        (see ``statistics``), largest first: ``key``, ``kind``
+        (``assumption`` or ``weight``), ``value`` (as in use), ``range_low``
+        and ``range_high`` (the two ends tried), ``source``, ``meaning``, then
+        for every figure M and statistic S: ``M_S_baseline`` (the same in
+        every row), ``M_S_at_low`` and ``M_S_at_high`` (the figure with the
+        setting at each end) and ``M_S_swing`` (their distance). ``attrs``
+        holds ``trials``, ``seed``, ``metric``, ``statistics``, ``statistic``
+        (the one sorted by), ``period`` and ``baseline`` (``{M_S: value}``).
+
+    Raises
+    ------
+    ConfigError
+        Invalid assumptions or weights (file, line, key).
+    BlastRadiusError
+        ``trials`` below 1, a negative seed, an unknown metric or statistic.
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> acme = load_inventory("inventories/acme")
+    >>> df = sensitivity(acme, trials=500, seed=1, keys=["failure_rates.data_leakage", "halt.manual_hours"])
+    >>> df.key.tolist()
+    ['failure_rates.data_leakage', 'halt.manual_hours']
+    >>> row = df.iloc[0]
+    >>> bool(row.records_p95_at_low < row.records_p95_baseline < row.records_p95_at_high)
+    True
+    """
+    trials = _check_trials(trials)
+    chosen = _check_statistics(statistics)
+    if metric not in METRICS:
+        hint = suggest(metric, METRICS)
+        choices = f"; {hint}" if hint else f"; choose from {', '.join(METRICS)}"
+        raise BlastRadiusError(f"no metric '{metric}'{choices}")
+    metrics = (*_FIGURES, metric) if metric not in _FIGURES else _FIGURES
+    root = _root(seed)  # drawn once: every run shares it
+    analysis = analysis_of(source, weights=weights, assumptions=assumptions)
+    base_a, base_w = analysis.assumptions, analysis.weights
+    varied = _ranged_assumptions(base_a) + _ranged_stand_ins(base_w)
+    if keys is not None:
+        varied = _only(varied, keys)
+    total = trials * (1 + 2 * len(varied))
+
+    def run(a: Analysis, k: int) -> dict[str, float]:
+        result = _simulate(a, trials=trials, root=root, progress=progress, offset=k * trials, total=total)
+        return _figures(result, metrics, chosen)
+
+    baseline = run(analysis, 0)
+    rows = []
+    for i, v in enumerate(varied):
+        ends = []
+        for j, end in enumerate((v.low, v.high)):
+            if v.kind == "weight":
+                other = analysis.with_settings(weights=_weights_at(base_w, v.key, end), assumptions=base_a)
+            else:
+                other = analysis.with_settings(assumptions=_assumptions_at(base_a, v.key, end))
+            ends.append(run(other, 1 + 2 * i + j))
+        row: dict[str, Any] = {
+            "key": v.key,
+            "kind": v.kind,
+            "value": v.value,
+            "range_low": v.low,
+            "range_high": v.high,
+            "source": v.source,
+            "meaning": v.meaning,
+        }
+        for name, value in baseline.items():
+            row[f"{name}_baseline"] = value
+            row[f"{name}_at_low"] = ends[0][name]
+            row[f"{name}_at_high"] = ends[1][name]
+            row[f"{name}_swing"] = abs(ends[1][name] - ends[0][name])
+        rows.append(row)
+    columns = ["key", "kind", "value", "range_low", "range_high", "source", "meaning"] + [
+        f"{name}_{part}" for name in baseline for part in ("baseline", "at_low", "at_high", "swing")
+    ]
+    df = pd.DataFrame(rows, columns=columns)
+    statistic = "p95" if "p95" in chosen else chosen[-1]
+    first = f"{metric}_{statistic}"
+    order = [f"{first}_swing"] + [f"{name}_swing" for name in baseline if name != first]
+    df = df.sort_values([*order, "key"], ascending=[False] * len(order) + [True], kind="mergesort")
+    df = df.reset_index(drop=True)
+    df.attrs.update(
+        trials=trials,
+        seed=root,
+        metric=metric,
+        statistics=list(chosen),
+        statistic=statistic,
+        period=base_a.period.name,
+        baseline=baseline,
+    )
+    return df
+
+
+def dominant_assumption(
+    df: pd.DataFrame, *, metric: str | None = None, statistic: str | None = None
+) -> pd.Series | None:
+    """The row of a :func:`sensitivity` table that moves ``metric`` at ``statistic`` most, or None if none moves it.
+
+    By default the table's own metric and the statistic it is sorted by (the P95).
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> df = sensitivity(load_inventory("inventories/acme"), trials=200, seed=1, keys=["magnitude.records_per_result"])
+    >>> dominant_assumption(df).key
+    'magnitude.records_per_result'
+    """
+    metric = metric or df.attrs.get("metric", "records")
+    statistic = statistic or df.attrs.get("statistic", "p95")
+    column = f"{metric}_{statistic}_swing"
+    if column not in df:
+        raise BlastRadiusError(f"the sensitivity table has no column '{column}'")
+    if df.empty:
+        return None
+    best = df.iloc[int(df[column].to_numpy().argmax())]
+    swing = float(best[column])
+    return best if math.isfinite(swing) and swing > 0 else None
