@@ -95,15 +95,16 @@ class ReportData:
     compare_to: str | None
     summary: dict[str, int]
     scores: pd.DataFrame
-    outlook: pd.DataFrame  # per failure class: mean, p50, p95 of records and people per period
-    enterprise: pd.DataFrame  # enterprise row of summarize
+    outlook: pd.DataFrame  # per failure class: every figure with its 95% Monte Carlo interval
+    enterprise: pd.DataFrame  # enterprise row of summarize, with the intervals
     curves: pd.DataFrame  # exceedance curves of records, per failure class
     comparison: pd.DataFrame | None  # baseline vs compare_to, per plugin and enterprise
     recommendations: pd.DataFrame
     findings: pd.DataFrame
     runbook: pd.DataFrame
+    sensitivity: pd.DataFrame  # each ranged assumption at both ends of its range (blastradius.simulate.sensitivity)
     assumptions: pd.DataFrame
-    weights: dict[str, Any]
+    weights: pd.DataFrame  # every scoring weight with its range and source
     period: str
     trials: int
     seed: int
@@ -112,6 +113,35 @@ class ReportData:
     compare_fingerprint: str | None
     version: str
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+#: Most trials per run of the report's sensitivity: it runs the simulation twice per assumption.
+SENSITIVITY_REPORT_TRIALS = DEFAULT_TRIALS
+
+
+def _weights_table(weights: Any) -> pd.DataFrame:
+    """Every scoring weight (``Weights``), one row per number: key, value, plausible range and source."""
+    notes = weights.provenance
+
+    def leaves(value: Any, path: str) -> list[tuple[str, Any]]:
+        if isinstance(value, dict):
+            return [leaf for k, v in value.items() for leaf in leaves(v, f"{path}.{k}")]
+        return [(path, value)]
+
+    rows = []
+    for key, value in (leaf for name, v in weights.model_dump(mode="json").items() for leaf in leaves(v, name)):
+        note = notes.get(key)
+        span = note.range if note is not None else None
+        rows.append(
+            {
+                "key": key,
+                "value": value,
+                "range_low": span[0] if span else None,
+                "range_high": span[1] if span else None,
+                "source": (note.source if note is not None else None) or "",
+            }
+        )
+    return pd.DataFrame(rows, columns=["key", "value", "range_low", "range_high", "source"])
 
 
 def report_data(
@@ -135,6 +165,7 @@ def report_data(
         assumptions_table,
         compare,
         exceedance_by_class,
+        sensitivity,
         simulate_failures,
         summarize,
     )
@@ -145,7 +176,9 @@ def report_data(
     analysis = Analysis(inv, assumptions=assumptions)
     a, weights = analysis.assumptions, analysis.weights
     result = simulate_failures(analysis, trials=trials, seed=seed)
-    outlook = summarize(result, "enterprise", by_class=True)
+    outlook = summarize(result, "enterprise", by_class=True, intervals=True)
+    # on the report's seed and trials (at most SENSITIVITY_REPORT_TRIALS): its baseline is the report's own figures
+    tornado = sensitivity(analysis, trials=min(trials, SENSITIVITY_REPORT_TRIALS), seed=seed)
     other = load_inventory(compare_to) if compare_to else None
     comparison = compare(analysis, other, a, trials=trials, seed=seed) if other is not None else None
     return ReportData(
@@ -155,14 +188,15 @@ def report_data(
         summary=inv.summary(),
         scores=score_plugins(analysis),
         outlook=outlook,
-        enterprise=summarize(result, "enterprise"),
+        enterprise=summarize(result, "enterprise", intervals=True),
         curves=exceedance_by_class(result, "records"),
         comparison=comparison,
         recommendations=recommend(analysis).head(12),
         findings=findings_frame(lint(analysis, as_of=as_of)),
         runbook=runbook_frame(runbook(analysis)),
+        sensitivity=tornado,
         assumptions=assumptions_table(a),
-        weights=weights.model_dump(mode="json"),
+        weights=_weights_table(weights),
         period=result.period,
         trials=trials,
         seed=seed,
@@ -210,6 +244,54 @@ _CLASS_WORDS = {
 }
 
 
+def _estimate(row: Any, name: str) -> str:
+    """``row[name]`` written to what its 95% Monte Carlo interval supports, the interval beside it."""
+    from blastradius.simulate import estimate
+
+    return estimate(float(row[name]), float(row[f"{name}_low"]), float(row[f"{name}_high"]))
+
+
+def _about(value: float) -> str:
+    """A figure to three significant figures, in words: 13.5 million, 842 thousand, 9,410."""
+    value = float(value)
+    for word, scale, above in (("billion", 1e9, 1e9), ("million", 1e6, 1e6), ("thousand", 1e3, 1e5)):
+        if abs(value) >= above:
+            return f"{value / scale:.3g} {word}"
+    return f"{value:,.0f}"
+
+
+def _dominant(d: ReportData) -> Any:
+    from blastradius.simulate import dominant_assumption
+
+    return dominant_assumption(d.sensitivity) if not d.sensitivity.empty else None
+
+
+def _damage_items(d: ReportData) -> list[str]:
+    """The simulated figures in plain words: a typical and a bad period, the mean beside them, and what they are."""
+    ent = d.enterprise.iloc[0]
+    period = esc(d.period)
+    top = _dominant(d)
+    moves = (
+        f"the one that moves them most is <b>{esc(top.key)}</b> (“What the figures depend on” shows how far): "
+        f"{esc(top.meaning[:1].lower() + top.meaning[1:])}"
+        if top is not None
+        else f"none of them, within its plausible range, moves the bad {period}."
+    )
+    return [
+        f"<li><b>Typical {period} (median):</b> {esc(_estimate(ent, 'records_p50'))} records and "
+        f"{esc(_estimate(ent, 'people_p50'))} people affected.</li>",
+        f"<li><b>Bad {period} (1 in 20):</b> {esc(_estimate(ent, 'records_p95'))} records and "
+        f"{esc(_estimate(ent, 'people_p95'))} people.</li>",
+        f"<li><b>Mean {period}:</b> {esc(_estimate(ent, 'records_mean'))} records and "
+        f"{esc(_estimate(ent, 'people_mean'))} people: the average of every simulated {period}, above the median "
+        f"because a few {period}s are far worse than most.</li>",
+        f"<li><b>What these figures are:</b> an estimate under stated assumptions (every one is listed, with its "
+        f"source, in the appendix), simulated over {d.trials:,} {period}s; the range in brackets is how far another "
+        f"run of the simulation could move each figure (95%), not the uncertainty of the assumptions. Of the "
+        f"assumptions, {moves}</li>",
+    ]
+
+
 def section_summary(d: ReportData) -> str:
     """The executive summary in plain words, with the headline numbers."""
     s, scores = d.summary, d.scores
@@ -217,7 +299,6 @@ def section_summary(d: ReportData) -> str:
     # the widest of them: "at least" when nothing bounds some table it reaches
     widest = top.sort_values("reach_records", ascending=False, kind="mergesort").iloc[0] if len(top) else None
     ungated = int((scores.ungated_high_impact > 0).sum())
-    ent = d.enterprise.iloc[0]
     crit = int(((d.findings.severity == "critical") & ~d.findings.accepted).sum()) if not d.findings.empty else 0
     high = int(((d.findings.severity == "high") & ~d.findings.accepted).sum()) if not d.findings.empty else 0
     slow = d.runbook[~d.runbook.fast].plugin.tolist()
@@ -240,10 +321,7 @@ def section_summary(d: ReportData) -> str:
         f"records and {_n(top.reach_people.max())} people. "
         f"{ungated} plugin{'s' if ungated != 1 else ''} can take a high-impact action (send, delete, pay, sign) "
         "with no human approval.</li>",
-        f"<li><b>Damage per {esc(d.period)}, simulated:</b> in a typical {esc(d.period)} (median) about "
-        f"{_n(ent.records_p50)} records and {_n(ent.people_p50)} people affected; in a bad one (1 in 20) "
-        f"{_n(ent.records_p95)} records and {_n(ent.people_p95)} people; on average {_n(ent.records_mean)} "
-        f"records and {_n(ent.people_mean)} people. An estimate under the stated assumptions (appendix).</li>",
+        *_damage_items(d),
     ]
     if d.comparison is not None:
         assert d.compare_to is not None  # a comparison is only made with the inventory compared to
@@ -252,7 +330,7 @@ def section_summary(d: ReportData) -> str:
         if rec is not None:
             items.append(
                 f"<li><b>With the controls of {esc(Path(d.compare_to).name)}:</b> a bad {esc(d.period)} falls from "
-                f"{_n(rec.baseline_p95)} to {_n(rec.controlled_p95)} records "
+                f"{_about(rec.baseline_p95)} to {_about(rec.controlled_p95)} records "
                 f"({_pct(rec.baseline_p95, rec.controlled_p95)}).</li>"
             )
     if not best.empty:
@@ -314,21 +392,74 @@ def section_ranking(d: ReportData) -> str:
 
 
 def section_outlook(d: ReportData) -> str:
-    df = d.outlook
-    rows = pd.DataFrame(
+    """Per failure class and in total: a typical and a bad period, and the mean, each with its Monte Carlo interval."""
+    rows = pd.concat([d.enterprise.assign(failure_class="all failure classes"), d.outlook], ignore_index=True)
+    period = d.period
+    shown = pd.DataFrame(
         {
-            "failure class": df.failure_class.map(lambda c: _CLASS_WORDS.get(c, c)),
-            "records, median": df.records_p50,
-            "records, 1 in 20": df.records_p95,
-            "people, median": df.people_p50,
-            "people, 1 in 20": df.people_p95,
-            "permanent records, 1 in 20": df.records_permanent_p95,
-            "incidents, mean": df.incidents_mean,
+            "failure class": rows.failure_class.map(lambda c: _CLASS_WORDS.get(c, c)),
+            f"records, typical {period} (median)": [_estimate(r, "records_p50") for _, r in rows.iterrows()],
+            f"records, bad {period} (1 in 20)": [_estimate(r, "records_p95") for _, r in rows.iterrows()],
+            "records, mean": [_estimate(r, "records_mean") for _, r in rows.iterrows()],
+            f"people, typical {period} (median)": [_estimate(r, "people_p50") for _, r in rows.iterrows()],
+            f"people, bad {period} (1 in 20)": [_estimate(r, "people_p95") for _, r in rows.iterrows()],
+            f"permanent records, bad {period}": [_estimate(r, "records_permanent_p95") for _, r in rows.iterrows()],
+            "incidents, mean": [_estimate(r, "incidents_mean") for _, r in rows.iterrows()],
         }
     )
-    fmt = {c: ",.0f" for c in rows.columns if c != "failure class"}
-    fmt["incidents, mean"] = ",.1f"
-    return table(rows, formats=fmt)
+    return table(shown) + (
+        "<p>In brackets, the 95% Monte Carlo interval of each figure. The first row is the enterprise in total: "
+        "a percentile of the total is not the sum of the classes' percentiles.</p>"
+    )
+
+
+def section_sensitivity(d: ReportData) -> str:
+    """The assumption the figures depend on most, in one sentence, and the tornado's table."""
+    df = d.sensitivity
+    if df.empty:
+        return "<p>No assumption in use has a plausible range: there is nothing to vary.</p>"
+    period = esc(d.period)
+    trials = int(df.attrs.get("trials", 0))
+    base = float(df.records_p95_baseline.iloc[0])
+    top = _dominant(d)
+    if top is None:
+        lead = f"<p>No assumption, within its plausible range, moves the bad {period} (1 in 20).</p>"
+    else:
+        lead = (
+            f"<p class='lead'>The figures depend most on <b>{esc(top.key)}</b> ({esc(top.value)} as assumed): "
+            f"at the low end of its range ({_setting(top.range_low)}) a bad {period} (1 in 20) would expose "
+            f"{_about(top.records_p95_at_low)} records, at the high end ({_setting(top.range_high)}) "
+            f"{_about(top.records_p95_at_high)}, against {_about(base)} as assumed.</p>"
+        )
+
+    def ends(name: str) -> list[str]:
+        return [
+            f"{_about(lo)} → {_about(hi)}" for lo, hi in zip(df[f"{name}_at_low"], df[f"{name}_at_high"], strict=True)
+        ]
+
+    shown = pd.DataFrame(
+        {
+            "assumption": df.key,
+            "as assumed": df.value,
+            "range tried": [_span(lo, hi) for lo, hi in zip(df.range_low, df.range_high, strict=True)],
+            f"records, bad {d.period} (1 in 20): low end → high end": ends("records_p95"),
+            f"records, typical {d.period} (median)": ends("records_p50"),
+            f"people, bad {d.period} (1 in 20)": ends("people_p95"),
+        }
+    )
+    note = (
+        f"<p>Each run simulates {trials:,} {period}s on the report's seed; as assumed, the bad {period} is "
+        f"{_about(base)} records and the typical one {_about(df.records_p50_baseline.iloc[0])}. Sorted by how far "
+        f"the bad {period} moves. One assumption at a time: two pessimistic assumptions together can move the "
+        "figures further than either alone (docs/sensitivity.md).</p>"
+    )
+    return lead + table(shown) + note
+
+
+def _setting(value: float) -> str:
+    """A setting as a settings file writes it: 0.0005, 2.5, 100,000."""
+    value = float(value)
+    return f"{value:,.0f}" if value >= 1_000 and value.is_integer() else f"{value:g}"
 
 
 def section_comparison(d: ReportData) -> str:
@@ -387,6 +518,7 @@ def section_appendix(d: ReportData) -> str:
             ("compared with", d.compare_to or "—"),
             ("its fingerprint", d.compare_fingerprint or "—"),
             ("trials", f"{d.trials:,}"),
+            ("trials per run of the sensitivity", f"{int(d.sensitivity.attrs.get('trials', 0)):,}"),
             ("seed", d.seed),
             ("period", d.period),
             ("as of", d.as_of.isoformat()),
@@ -398,9 +530,45 @@ def section_appendix(d: ReportData) -> str:
         "<h3>Run</h3>"
         + table(meta)
         + "<h3>Simulation assumptions</h3>"
-        + table(d.assumptions)
+        + "<p>Every number the simulation draws from, with its plausible range (what “What the figures depend "
+        "on” tries) and the public source or reasoning behind it. An interval is a 90% interval, drawn in every "
+        "trial.</p>"
+        + table(_assumption_rows(d.assumptions))
         + "<h3>Scoring weights</h3>"
-        + table(pd.DataFrame([(k, v) for k, v in d.weights.items()], columns=["weight", "value"]))
+        + table(_weight_rows(d.weights))
+    )
+
+
+def _span(low: Any, high: Any) -> str:
+    return "" if pd.isna(low) or pd.isna(high) else f"{_setting(low)} to {_setting(high)}"
+
+
+def _assumption_rows(assumptions: pd.DataFrame) -> pd.DataFrame:
+    """The assumptions table as the appendix prints it: no machine's paths beyond the ``file`` column as given."""
+    spans = zip(assumptions.range_low, assumptions.range_high, strict=True)
+    return pd.DataFrame(
+        {
+            "assumption": assumptions.key,
+            "meaning": assumptions.meaning,
+            "value": assumptions.value,
+            "plausible range": [_span(lo, hi) for lo, hi in spans],
+            "source": assumptions.source,
+            "set by": [
+                f"{who} ({file})" if isinstance(file, str) and file else who
+                for who, file in zip(assumptions.set_by, assumptions.file, strict=True)
+            ],
+        }
+    )
+
+
+def _weight_rows(weights: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "weight": weights.key,
+            "value": weights.value.map(lambda v: f"{v:g}" if isinstance(v, float) else str(v)),
+            "plausible range": [_span(lo, hi) for lo, hi in zip(weights.range_low, weights.range_high, strict=True)],
+            "source": weights.source,
+        }
     )
 
 

@@ -14,15 +14,16 @@ import pytest
 from blastradius import load_inventory
 from blastradius import report as R
 from blastradius.scores import score_plugins
-from blastradius.simulate import simulate_failures, summarize
+from blastradius.simulate import dominant_assumption, estimate, sensitivity, simulate_failures, summarize
 
-from conftest import ACME, ACME_GOVERNED
+from conftest import ACME, ACME_GOVERNED, ROOT
 
 TRIALS, SEED, AS_OF = 400, 7, dt.date(2026, 11, 21)
 SECTIONS = (
     "Executive summary",
     "Blast radius by plugin",
     "Failure outlook per quarter",
+    "What the figures depend on",
     "Recommended controls",
     "Governance findings",
     "Kill-switch readiness",
@@ -80,12 +81,56 @@ def test_report_numbers_are_the_librarys(acme_report: Path) -> None:
     scores = score_plugins(inv)
     top = scores.iloc[0]
     assert f"<td>{top.plugin}</td>" in html and f"<td>{top.blast_radius:.1f}</td>" in html
-    ent = summarize(simulate_failures(inv, trials=TRIALS, seed=SEED), "enterprise").iloc[0]
-    assert f"(median) about {R._n(ent.records_p50)} records" in html
-    assert f"(1 in 20) {R._n(ent.records_p95)} records and {R._n(ent.people_p95)} people" in html
-    assert f"on average {R._n(ent.records_mean)} records" in html  # the mean beside the median, never "expected"
-    assert "Expected damage" not in html
+    ent = summarize(simulate_failures(inv, trials=TRIALS, seed=SEED), "enterprise", intervals=True).iloc[0]
+
+    def written(name: str) -> str:  # rounded to what its 95% Monte Carlo interval supports, the interval beside it
+        return estimate(ent[name], ent[f"{name}_low"], ent[f"{name}_high"])
+
+    assert (
+        f"<b>Typical quarter (median):</b> {written('records_p50')} records and {written('people_p50')} people" in html
+    )
+    assert f"<b>Bad quarter (1 in 20):</b> {written('records_p95')} records and {written('people_p95')} people" in html
+    assert f"<b>Mean quarter:</b> {written('records_mean')} records" in html  # the mean beside them
+    assert "Expected damage" not in html and "expected" not in summary_of(html).lower()  # the median is not expected
     assert R.fingerprint(ACME) in html and f"<td>{SEED}</td>" in html
+
+
+def summary_of(html: str) -> str:
+    return html[html.index(">Executive summary") : html.index(">Blast radius by plugin")]
+
+
+def test_the_summary_says_what_the_figures_are_and_what_moves_them(acme_report: Path) -> None:
+    summary = summary_of(acme_report.read_text())
+    top = dominant_assumption(sensitivity(load_inventory(ACME), trials=TRIALS, seed=SEED))
+    assert top is not None
+    assert "<b>What these figures are:</b> an estimate under stated assumptions" in summary
+    assert f"the one that moves them most is <b>{top.key}</b>" in summary
+
+
+def test_the_sensitivity_section_is_the_librarys(acme_report: Path) -> None:
+    html = acme_report.read_text()
+    section = html[html.index(">What the figures depend on") : html.index(">Recommended controls")]
+    df = sensitivity(load_inventory(ACME), trials=TRIALS, seed=SEED)  # the report's seed and trials
+    top = df.iloc[0]
+    assert f"The figures depend most on <b>{top.key}</b>" in section
+    assert f"would expose {R._about(top.records_p95_at_low)} records" in section
+    assert f"at the high end ({R._setting(top.range_high)}) {R._about(top.records_p95_at_high)}" in section
+    assert section.count('<img alt="Tornado chart') == 1
+    assert all(f"<td>{key}</td>" in section for key in df.key)  # the table: every assumption varied
+    assert f"Each run simulates {TRIALS:,} quarters" in section
+
+
+def test_the_appendix_prints_every_assumption_with_its_range_and_source(acme_report: Path) -> None:
+    html = acme_report.read_text()
+    appendix = html[html.index("<h3>Simulation assumptions</h3>") :]
+    assert str(ROOT) not in appendix and "site-packages" not in appendix  # no machine's paths
+    assert not re.search(r"""[\s(>"']/(?:home|work|usr|tmp|opt|root|var)/""", appendix)
+    assert "default (blastradius/data/assumptions.yaml)" in appendix
+    for header in ("assumption", "value", "plausible range", "source", "set by"):
+        assert f"<th>{header}</th>" in appendix
+    assert "<td>0.5 to 0.95</td>" in appendix  # controls.approval_gate_catch_rate's range
+    assert "tau-bench (Yao et al. 2024" in appendix  # a source
+    assert "<td>failure_rates.data_leakage</td>" in appendix and "<td>gate_miss_rate</td>" in appendix
 
 
 def test_same_seed_same_report(acme_report: Path, tmp_path: Path) -> None:
