@@ -693,6 +693,10 @@ def _systematic(base, onsets, plug, i, pf, pi, k, hours, acc, row):
     catch = pf[k, F_CATCH]
     harm = (1.0 - catch) * pf[k, F_ESCAPE]  # a faulty run does damage
     rate = plug[i, P_RUNS] / hours * plug[i, P_SHARE]  # faulty runs per working hour
+    records = 0.0
+    records_permanent = 0.0
+    people = 0.0
+    people_permanent = 0.0
     for f in range(faults):
         # each draw of a fault has its place in the fault's stream: one not needed is not drawn, and moves no other
         state = _sub(fault_base, f + 1)
@@ -719,18 +723,23 @@ def _systematic(base, onsets, plug, i, pf, pi, k, hours, acc, row):
             t_caught = math.inf
         window = min(min(t_detect, t_caught) + pf[k, F_HALT_HOURS], hours)
         damaging = (1 if first > 1.0 - harm else 0) + _poisson_inv(_uniform_at(state, 11), rate * harm * window)
-        records = min(damaging * m_r, pf[k, F_CAP_RECORDS])
-        people = min(damaging * m_p, pf[k, F_CAP_PEOPLE])
-        acc[row, R_RECORDS, _SYSTEMATIC] += records
-        acc[row, R_PEOPLE, _SYSTEMATIC] += people
+        records += damaging * m_r
+        people += damaging * m_p
         if _uniform_at(state, 9) >= pf[k, F_RECOVERY]:
-            acc[row, R_RECORDS_PERMANENT, _SYSTEMATIC] += records
-            acc[row, R_PEOPLE_PERMANENT, _SYSTEMATIC] += people
+            records_permanent += damaging * m_r
+            people_permanent += damaging * m_p
         if damaging > 0:
             acc[row, R_INCIDENTS, _SYSTEMATIC] += 1
         if t_caught < t_detect:
             acc[row, R_CAUGHT, _SYSTEMATIC] += 1
         acc[row, R_RUNS_AFFECTED, _SYSTEMATIC] += damaging
+    # the faults of one path in one period touch at most what the path reaches
+    cap_r = pf[k, F_CAP_RECORDS]
+    cap_p = pf[k, F_CAP_PEOPLE]
+    acc[row, R_RECORDS, _SYSTEMATIC] += min(records, cap_r)
+    acc[row, R_RECORDS_PERMANENT, _SYSTEMATIC] += min(records_permanent, cap_r)
+    acc[row, R_PEOPLE, _SYSTEMATIC] += min(people, cap_p)
+    acc[row, R_PEOPLE_PERMANENT, _SYSTEMATIC] += min(people_permanent, cap_p)
 
 
 @njit(cache=True, parallel=True)
