@@ -238,6 +238,16 @@ def test_a_capped_leak_touches_the_whole_table_at_most(tmp_path: Path) -> None:
     assert summarize(r, by="enterprise", classes="data_leakage").records_p99.iloc[0] == 20_000
 
 
+def test_many_systematic_faults_on_one_path_touch_its_reach_at_most(tmp_path: Path) -> None:
+    inv = mailer(tmp_path)
+    a = only(systematic={"onsets_per_period": 40.0}, magnitude={"data_leakage_records": 500.0})
+    a["controls"] = {"internal_exposure_share": 1.0}
+    r = simulate_failures(inv, a, trials=300, seed=4)
+    i = r.plugins.index("reader")
+    assert r.incidents[:, i, SY].min() > 1  # several faults a quarter, each touching up to 500 a run
+    assert r.records[:, i, SY].max() == 20_000  # the ledger, once
+
+
 def test_interval_draws_are_lognormal_with_the_stated_percentiles() -> None:
     iv = Interval.model_validate({"low": 1e-4, "high": 1e-3})
     draws = iv.draw(np.random.default_rng(0).standard_normal(200_000))
