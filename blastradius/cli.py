@@ -128,6 +128,7 @@ _SCORE_FORMATS = {
     "wrong_action": ".1f",
     "data_leakage": ".1f",
     "wrong_output": ".1f",
+    "untrusted_factor": "g",
 }
 
 
@@ -150,6 +151,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
                     "reach_records",
                     "reach_people",
                     "autonomy",
+                    "untrusted_factor",
                     "blast_radius",
                     "wrong_action",
                     "data_leakage",
@@ -166,13 +168,14 @@ def _cmd_score(args: argparse.Namespace) -> int:
                     "data_leakage": "leakage",
                     "wrong_output": "wrong output",
                     "ungated_high_impact": "ungated high-impact",
+                    "untrusted_factor": "untrusted ×",
                 },
             )
         )
         unknown = int(df["unknowns"].sum())
         print(
             "\nblast radius = wrong action + leakage + wrong output, each a sum of capability × reach × autonomy "
-            "(docs/scoring.md)."
+            "(docs/scoring.md); wrong action and leakage × 'untrusted ×' for plugins that take in untrusted content."
         )
         if unknown:
             print(
@@ -384,7 +387,16 @@ def _progress(total_work: int) -> Callable[[int, int], None] | None:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from blastradius.simulate import assumptions_table, compare, load_assumptions, simulate_failures, summarize
+    from blastradius.simulate import (
+        TAIL_TRIALS,
+        assumptions_table,
+        compare,
+        estimate,
+        load_assumptions,
+        simulate_failures,
+        summarize,
+        too_few_trials,
+    )
 
     if args.trials < 1:
         raise BlastRadiusError(f"--trials must be at least 1, got {args.trials}")
@@ -439,6 +451,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     result = simulate_failures(inv, a, trials=args.trials, seed=args.seed, progress=progress)
     by_group = summarize(result, args.by)
     by_class = summarize(result, "enterprise", by_class=True)
+    unsupported = too_few_trials(args.trials, (0.5, 0.95, 0.99))
+    if unsupported:
+        needed = max(math.ceil(TAIL_TRIALS / min(q, 1 - q)) for q in unsupported)
+        print(
+            f"warning: {args.trials:,} trials are too few for "
+            + ", ".join(f"P{round(q * 100)}" for q in unsupported)
+            + f" (fewer than {TAIL_TRIALS} trials beyond it): read it as a rough guide, or use --trials {needed:,} "
+            "or more",
+            file=sys.stderr,
+        )
     if args.format == "json":
         print(
             json.dumps(
@@ -467,9 +489,20 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         "incidents_mean": ",.1f",
     }
     print(
-        f"{args.inventory}: {args.trials:,} simulated {result.period}s (seed {result.seed}); "
-        f"records and people affected per {result.period}, median (p50) and bad (p95, p99)\n"
+        f"{args.inventory}: {args.trials:,} simulated {result.period}s (seed {result.seed}); distinct records and "
+        f"people affected per {result.period}, median (p50) and bad (p95, p99)\n"
     )
+    whole = summarize(result, "enterprise", intervals=True).iloc[0]
+    reach_records, reach_people = result.reachable()
+    for metric, held in (("records", reach_records), ("people", reach_people)):
+        figures = "; ".join(
+            f"{label} " + estimate(*(whole[f"{metric}_{stat}{end}"] for end in ("", "_low", "_high")))
+            for label, stat in (("typical (median)", "p50"), ("bad (1 in 20)", "p95"), ("mean", "mean"))
+        )
+        print(
+            f"{metric.capitalize()} affected across the enterprise: {figures}; of {_short(held, words=True)} reachable."
+        )
+    print("(95% Monte Carlo intervals in brackets: how far another seed could move each figure.)\n")
     by_class.index = pd.RangeIndex(1, len(by_class) + 1)
     print(text_table(by_class, ["failure_class", *stats], formats=stats))
     print()

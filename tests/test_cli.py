@@ -217,6 +217,13 @@ def test_simulate_prints_percentiles_and_is_reproducible(tmp_path: Path) -> None
     table = run("simulate", "inventories/acme", "--trials", "500", "--seed", "3")
     assert table.returncode == 0, table.stderr
     assert "500 simulated quarters (seed 3)" in table.stdout and "systematic" in table.stdout
+    # each enterprise figure with its Monte Carlo interval, against what can be reached
+    assert "Records affected across the enterprise: typical (median) " in table.stdout
+    assert "of 618 million reachable" in table.stdout and "95% Monte Carlo intervals" in table.stdout
+    # 500 trials cannot estimate a P99 (5 trials beyond it) or a P95: said once, on stderr
+    assert "too few for P95, P99" in table.stderr and "--trials 5,000 or more" in table.stderr
+    enough = run("simulate", "inventories/acme", "--trials", "5000", "--seed", "3")
+    assert "too few" not in enough.stderr
     one = json.loads(run("simulate", "inventories/acme", "--trials", "500", "--seed", "3", "--format", "json").stdout)
     two = json.loads(run("simulate", "inventories/acme", "--trials", "500", "--seed", "3", "--format", "json").stdout)
     assert one == two
