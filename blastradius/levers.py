@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -38,12 +39,15 @@ from blastradius.model import (
     SENSITIVE_CLASSIFICATIONS,
     Access,
     ActionClass,
+    Audit,
     Classification,
     Connector,
     Inventory,
     Plugin,
     PluginConnector,
     PluginKillSwitch,
+    Revocation,
+    SettingsSource,
     Tool,
 )
 from blastradius.reach import ToolStatus, tool_status, tool_statuses
@@ -60,16 +64,20 @@ __all__ = [
     "evaluate_levers",
     "recommend",
     "recommendations",
+    "with_alert",
     "with_allowed_tables",
     "with_approval_gate",
+    "with_audit_log",
     "with_connector_split",
     "with_denied_columns",
     "with_read_only",
     "with_row_limit",
     "what_if",
     "with_kill_switch",
+    "with_revocation",
     "with_tool_blocked",
     "without_connector",
+    "without_plugin",
 ]
 
 
@@ -250,6 +258,158 @@ def with_kill_switch(inv: Inventory, plugin: str, seconds: float, *, rehearsed_o
         else (p.kill_switch.rehearsed_on if p.kill_switch else None),
     )
     return _with_plugin(inv, p.model_copy(update={"kill_switch": ks}))
+
+
+def without_plugin(inv: Inventory, plugin: str) -> Inventory:
+    """The inventory without ``plugin``: retired, so nobody runs it any more.
+
+    Its connectors stay (other plugins may use them). An ``assumptions:``
+    section of the inventory loses its override for the plugin, which would
+    otherwise name a plugin the inventory lacks.
+
+    Raises
+    ------
+    UnknownIdError
+        When ``plugin`` is not in the inventory.
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> inv = load_inventory("inventories/acme")
+    >>> retired = without_plugin(inv, "ap-autopilot")
+    >>> "ap-autopilot" in retired.plugin_by_id, "ap-autopilot" in inv.plugin_by_id
+    (False, True)
+    >>> len(retired.connectors) == len(inv.connectors)
+    True
+    """
+    _plugin(inv, plugin)
+    changes: dict[str, Any] = {"plugins": [p for p in inv.plugins if p.id != plugin]}
+    section = inv.settings.get("assumptions")
+    overrides = section.data.get("plugins") if section is not None else None
+    if section is not None and isinstance(overrides, Mapping) and plugin in overrides:
+        data = {**section.data, "plugins": {k: v for k, v in overrides.items() if k != plugin}}
+        changes["settings"] = {
+            **inv.settings,
+            "assumptions": SettingsSource(data=data, file=section.file, path=section.path),
+        }
+    return inv.replace(**changes)
+
+
+def _threshold(value: Any, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BlastRadiusError(f"an alert threshold ({what}) must be a whole number, got {value!r}")
+    if value < 1:
+        raise BlastRadiusError(f"an alert threshold ({what}) must be at least 1, got {value}")
+    return value
+
+
+def with_alert(
+    inv: Inventory, connector: str, *, rows_over: int | None = None, sends_over: int | None = None
+) -> Inventory:
+    """An anomaly alert on ``connector``: one call returns more than ``rows_over`` rows, or sends to more than
+    ``sends_over`` recipients (``audit.alert_if_rows_returned_over``, ``audit.alert_if_sends_over``).
+
+    A lower threshold the connector already has stays, as do its other audit settings. A systematic fault
+    that trips the alert is noticed sooner, so halted sooner.
+
+    Raises
+    ------
+    BlastRadiusError
+        Neither threshold given, one that is not a whole number of at least 1, or ``rows_over`` above the
+        connector's row limit (no call returns that many rows, so the alert could never fire).
+    UnknownIdError
+        When ``connector`` is not in the inventory.
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> inv = load_inventory("inventories/acme")
+    >>> audit = with_alert(inv, "company-data", rows_over=5000).connector_by_id["company-data"].audit
+    >>> audit.alert_if_rows_returned_over, audit.log_every_query
+    (5000, True)
+    >>> with_alert(inv, "billing", rows_over=8000).connector_by_id["billing"].audit.alert_if_rows_returned_over
+    5000
+    >>> with_alert(inv, "billing", rows_over=50000)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    blastradius.errors.BlastRadiusError: an alert over 50,000 rows on connector 'billing' could never fire: its row...
+    """
+    rows = _threshold(rows_over, "rows_over")
+    sends = _threshold(sends_over, "sends_over")
+    if rows is None and sends is None:
+        raise BlastRadiusError("an alert needs a threshold: give rows_over, sends_over or both")
+    c = _connector(inv, connector)
+    if rows is not None and c.row_limit is not None and rows > c.row_limit:
+        raise BlastRadiusError(
+            f"an alert over {rows:,} rows on connector '{connector}' could never fire: its row limit is {c.row_limit:,}"
+        )
+    audit = c.audit or Audit()
+
+    def lower(new: int | None, old: int | None) -> int | None:
+        return old if new is None else new if old is None else min(new, old)
+
+    updated = Audit(
+        log_every_query=audit.log_every_query,
+        alert_if_rows_returned_over=lower(rows, audit.alert_if_rows_returned_over),
+        alert_if_sends_over=lower(sends, audit.alert_if_sends_over),
+    )
+    return _with_connector(inv, c.model_copy(update={"audit": updated}))
+
+
+def with_audit_log(inv: Inventory, connector: str) -> Inventory:
+    """Every call through ``connector`` is logged (``audit.log_every_query``), so a fault shows in log review.
+
+    Its alerts stay as they are.
+
+    Raises
+    ------
+    UnknownIdError
+        When ``connector`` is not in the inventory.
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> inv = load_inventory("inventories/acme")
+    >>> inv.connector_by_id["shared-drive"].audit is None
+    True
+    >>> with_audit_log(inv, "shared-drive").connector_by_id["shared-drive"].audit.log_every_query
+    True
+    """
+    c = _connector(inv, connector)
+    audit = c.audit or Audit()
+    if audit.log_every_query:
+        return inv
+    return _with_connector(inv, c.model_copy(update={"audit": audit.model_copy(update={"log_every_query": True})}))
+
+
+def with_revocation(inv: Inventory, connector: str, seconds: float) -> Inventory:
+    """``connector``'s access can be revoked (or frozen) for every plugin in ``seconds``, whatever it took before.
+
+    Raises
+    ------
+    BlastRadiusError
+        ``seconds`` not a number, negative or infinite.
+    UnknownIdError
+        When ``connector`` is not in the inventory.
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> inv = load_inventory("inventories/acme")
+    >>> with_revocation(inv, "payments", 60).connector_by_id["payments"].revocation
+    Revocation(can_revoke=True, time_to_revoke_seconds=60.0)
+    >>> inv.connector_by_id["payments"].revocation.time_to_revoke_seconds
+    900.0
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise BlastRadiusError(f"a revocation time must be a number of seconds, got {seconds!r}")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise BlastRadiusError(f"a revocation time must be 0 or more seconds, got {seconds}")
+    c = _connector(inv, connector)
+    revocation = Revocation(can_revoke=True, time_to_revoke_seconds=float(seconds))
+    return _with_connector(inv, c.model_copy(update={"revocation": revocation}))
 
 
 def what_if(
