@@ -111,11 +111,13 @@ def _halt_hours(plugin: Plugin, connector: Connector | None, a: PluginAssumption
     """Hours from detection to halt (:func:`blastradius.domain.time_to_halt` with the assumptions' stand-ins).
 
     A path through a connector stops when the plugin is paused or that
-    connector revoked; an output only when the plugin is paused. With neither,
-    the plugin is unplugged by hand in ``halt.manual_hours``.
+    connector revoked; an output only when the plugin is paused. Unplugging
+    the plugin by hand, in ``halt.manual_hours``, is always possible: it
+    bounds a slower kill switch or revocation too, so adding one never makes
+    halting slower.
     """
     seconds = time_to_halt(plugin, [connector] if connector is not None else [], a.halt)
-    return a.halt.manual_hours if seconds is None else seconds / 3600
+    return a.halt.manual_hours if seconds is None else min(seconds / 3600, a.halt.manual_hours)
 
 
 def _miss(status: ToolStatus, a: PluginAssumptions) -> float:
