@@ -246,9 +246,17 @@ def with_connector_split(inv: Inventory, connector: str) -> Inventory:
 
 
 def with_kill_switch(inv: Inventory, plugin: str, seconds: float, *, rehearsed_on: Any = None) -> Inventory:
-    """``plugin`` can be paused for all users in ``seconds`` (a rehearsed kill switch if ``rehearsed_on``)."""
-    if seconds < 0:
-        raise BlastRadiusError(f"a pause cannot take negative time, got {seconds}")
+    """``plugin`` can be paused for all users in ``seconds`` (a rehearsed kill switch if ``rehearsed_on``).
+
+    Raises
+    ------
+    BlastRadiusError
+        ``seconds`` not a number, negative or infinite.
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise BlastRadiusError(f"a pause time must be a number of seconds, got {seconds!r}")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise BlastRadiusError(f"a pause must take 0 or more seconds, got {seconds}")
     p = _plugin(inv, plugin)
     ks = PluginKillSwitch(
         can_pause=True,
