@@ -25,7 +25,7 @@ from blastradius.scores import score_plugins
 #: A copy of the real-world sample shapes (shared/samples), kept with the tests so they always run.
 SAMPLES = Path(__file__).resolve().parent / "data" / "samples"
 DATA = Path(__file__).parent / "data" / "importers"
-SECRETS = ("SECRET123", "hunter2", "contoso-prod-tenant", "zd_live_", "Bearer", 'abc"', "${LEDGER_TOKEN}")
+SECRETS = ("SECRET123", "hunter2", "contoso-prod-tenant", "zd_live_", 'abc"')
 
 
 def connectors_of(out: Path) -> dict[str, dict]:
@@ -91,9 +91,9 @@ def test_sample_claude_desktop_config(tmp_path: Path) -> None:
     conns = connectors_of(out)
     assert set(conns) == {"filesystem", "postgres-readonly", "crm"}
     assert report.unknown_tools == ("crm.unknown_tools",)
-    text = all_text(out)
-    assert "${CRM_TOKEN}" not in text and "${DATABASE_URL}" not in text
-    assert "DATABASE_URL" in (out / "connectors.yaml").read_text()  # the name is kept, not the value
+    conn_text = (out / "connectors.yaml").read_text()
+    # the config's placeholders are kept as they are, never resolved
+    assert "headers Authorization: Bearer ${CRM_TOKEN}" in conn_text and "env DATABASE_URL=${DATABASE_URL}" in conn_text
     load_inventory(out)
 
 
@@ -121,11 +121,14 @@ def test_quirks_spaces_empty_url_transports_and_secrets(tmp_path: Path) -> None:
     assert conns["acme-ledger"]["name"] == "acme ledger"
     text = (out / "connectors.yaml").read_text()
     assert "sse server: https://ledger.contoso.example/sse" in text
-    assert "stdio server: npx -y @example/zendesk-mcp --api-key <redacted>" in text
-    assert "credentials: OAuth" in text and "headers Authorization, X-Tenant (values not copied)" in text
-    assert "env ZENDESK_SUBDOMAIN, ZENDESK_TOKEN" in text
+    assert "stdio server: npx -y @example/zendesk-mcp --api-key ${API_KEY}" in text
+    assert "https://mcp.slack.example/mcp?token=${TOKEN}" in text
+    assert "credentials: OAuth" in text
+    assert "headers Authorization: Bearer ${LEDGER_TOKEN}, X-Tenant: ${X_TENANT} (values not copied)" in text
+    assert "env ZENDESK_SUBDOMAIN=${ZENDESK_SUBDOMAIN}, ZENDESK_TOKEN=${ZENDESK_TOKEN}" in text
     for secret in SECRETS:
         assert secret not in all_text(out), secret
+    assert report.credentials_replaced == 4 and len(report.credentials) == 3  # slack, acme ledger, zendesk
     assert any("snowflake" in t and "not configured" in t for t in report.todo)
     assert any("remote source" in t for t in report.todo)  # a remote plugin is named, not silently dropped
     assert "remote-thing" not in report.plugins
@@ -173,7 +176,7 @@ def test_vscode_servers_with_comments_and_inputs(tmp_path: Path) -> None:
     assert client.servers[0].header_names == ("Authorization",)
     out = tmp_path / "d"
     import_sources("mcp-config", [DATA / "vscode" / ".vscode" / "mcp.json"], out)
-    assert "${input:gh-token}" not in all_text(out)
+    assert "headers Authorization: Bearer ${input:gh-token}" in all_text(out)  # kept, never resolved
     load_inventory(out)
 
 
@@ -181,7 +184,11 @@ def test_cursor_url_without_type_and_a_password_in_an_argument(tmp_path: Path) -
     [client] = read_mcp_configs([DATA / "cursor" / ".cursor" / "mcp.json"])
     servers = {s.name: s for s in client.servers}
     assert servers["linear"].transport == "sse"  # a URL ending in /sse, no type
-    assert servers["postgres"].command == ("uvx", "mcp-server-postgres", "postgresql://db.internal/prod")
+    assert servers["postgres"].command == (
+        "uvx",
+        "mcp-server-postgres",
+        "postgresql://admin:${PASSWORD}@db.internal/prod",
+    )
     out = tmp_path / "d"
     import_sources("mcp-config", [DATA / "cursor"], out)
     assert "hunter2" not in all_text(out)

@@ -85,6 +85,12 @@ class ImportReport:
         For a permissions import: per plugin, tools gated, blocked, allowed and unmatched.
     ignored_rules : int
         Permission rules not about MCP tools (Bash, Read …), ignored.
+    credentials : tuple of str
+        One line per server (or file) of this import whose credentials were replaced by
+        ``${…}`` placeholders: how many, where and what kind, never the values (also in
+        the log, ``.blastradius-import/log.json``).
+    credentials_replaced : int
+        How many credentials this import replaced.
     """
 
     kind: str
@@ -100,6 +106,8 @@ class ImportReport:
     kept: tuple[str, ...] = ()
     permissions: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     ignored_rules: int = 0
+    credentials: tuple[str, ...] = ()
+    credentials_replaced: int = 0
 
     def summary(self) -> dict[str, int]:
         """Counts for a one-screen summary."""
@@ -111,6 +119,7 @@ class ImportReport:
             "unknown_tools": len(self.unknown_tools),
             "inferences": len(self.inferences),
             "todo": len(self.todo),
+            "credentials_replaced": self.credentials_replaced,
         }
 
 
@@ -158,6 +167,12 @@ def report_lines(report: ImportReport) -> list[str]:
             f"  permissions        {pid}: {c['gated']} gated, {c['blocked']} blocked, {c['allowed']} allowed, "
             f"{c['unmatched']} unmatched"
         )
+    if report.credentials:
+        lines.append(
+            f"  credentials        {s['credentials_replaced']:,} replaced with placeholders, values not copied "
+            f"(where: {STATE_DIR}/log.json)"
+        )
+        lines.extend(f"                     {line}" for line in report.credentials)
     if report.ignored_rules:
         lines.append(f"  ignored rules      {report.ignored_rules} (not about MCP tools)")
     if report.kept:
@@ -303,6 +318,8 @@ def import_sources(
         kept=result.kept,
         permissions=permissions,
         ignored_rules=ignored,
+        credentials=tuple(c["message"] for c in draft.replaced_now),
+        credentials_replaced=sum(c["count"] for c in draft.replaced_now),
     )
 
 

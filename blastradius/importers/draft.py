@@ -2,7 +2,8 @@
 
 The draft is plain data in the inventory format (``docs/inventory-format.md``):
 records by kind and id, comments to write above them, and an import log of
-inferences and of what only the analyst can fill in. It is kept between imports
+inferences, of the credentials replaced by placeholders (where, never what) and
+of what only the analyst can fill in. It is kept between imports
 (in the output directory's ``.blastradius-import/state.json``) so that a tool
 listing or permission settings imported later refine the same draft.
 """
@@ -10,13 +11,14 @@ listing or permission settings imported later refine the same draft.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from blastradius.importers.actions import classify_tool
 from blastradius.importers.catalog import ConnectorCatalog, match_server, words
+from blastradius.importers.secrets import Replacement, describe_replacements
 from blastradius.importers.sources import (
     PermissionRule,
     PluginSource,
@@ -104,6 +106,10 @@ class Draft:
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     inferences: list[Inference] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: credentials replaced by placeholders, one entry per server or file: where they were, never what
+    credentials: list[dict[str, Any]] = field(default_factory=list)
+    #: the entries of ``credentials`` this import added (not stored between imports)
+    replaced_now: list[dict[str, Any]] = field(default_factory=list)
 
     # -- storage -------------------------------------------------------------
 
@@ -114,6 +120,7 @@ class Draft:
             "facts": self.facts,
             "inferences": [i.as_dict() for i in self.inferences],
             "notes": self.notes,
+            "credentials": self.credentials,
         }
 
     @classmethod
@@ -127,6 +134,7 @@ class Draft:
             facts={k: dict(v) for k, v in state.get("facts", {}).items()},
             inferences=[Inference(**i) for i in state.get("inferences", [])],
             notes=list(state.get("notes", [])),
+            credentials=[dict(c) for c in state.get("credentials", [])],
         )
 
     def infer(self, subject: str, field_: str, value: Any, reason: str, source: Path | str) -> None:
@@ -136,6 +144,44 @@ class Draft:
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
+
+    def record_credentials(
+        self, subject: str, replacements: Sequence[Replacement], source: Path | str, key: str = ""
+    ) -> None:
+        """Log that ``subject``'s credentials were replaced by placeholders: where and what kind, never the value.
+
+        Examples
+        --------
+        >>> d = Draft()
+        >>> d.record_credentials(
+        ...     "server 'crm'",
+        ...     [Replacement(where="args[3]", what="value of --token", placeholder="${TOKEN}")],
+        ...     "a.json",
+        ... )
+        >>> [c["message"] for c in d.replaced_now]
+        ["replaced 1 credential in server 'crm' (a.json) with placeholders: args[3] (value of --token → ${TOKEN})"]
+        """
+        if not replacements:
+            return
+        n = len(replacements)
+        where = f"{source}: {key}" if key else str(source)
+        message = (
+            f"replaced {n} credential{'s' if n != 1 else ''} in {subject} ({where}) with placeholders: "
+            + describe_replacements(replacements)
+        )
+        entry = {
+            "subject": subject,
+            "source": str(source),
+            "key": key,
+            "count": n,
+            "replaced": [{"where": r.where, "what": r.what, "placeholder": r.placeholder} for r in replacements],
+            "message": message,
+        }
+        self.credentials = [
+            c for c in self.credentials if (c["subject"], c["source"], c["key"]) != (subject, str(source), key)
+        ]
+        self.credentials.append(entry)
+        self.replaced_now.append(entry)
 
     # -- plugins and clients -------------------------------------------------
 
@@ -147,6 +193,9 @@ class Draft:
             pid = draft_id(source.name, "plugin")
             if not source.servers and not source.client and source.file.name == "marketplace.json":
                 continue  # a remote plugin: noted, not imported (it would look harmless with no connectors)
+            self.record_credentials(
+                f"{'MCP client' if source.client else 'plugin'} '{source.name}'", source.credentials, source.file
+            )
             connector_ids = []
             for server in source.servers:
                 cid = self._add_server(server, pid, source, catalog)
@@ -198,7 +247,7 @@ class Draft:
             facts["categories"].append(category)
         if str(server.file) not in facts["files"]:
             facts["files"].append(str(server.file))
-        if server.url and facts.get("url") and facts["url"] != server.url:
+        if server.url and facts.get("url") and _server_address(facts["url"]) != _server_address(server.url):
             self.note(
                 f"server '{server.name}' has URL {server.url} in {server.file} but {facts['url']} elsewhere: "
                 f"connector '{cid}' keeps the first; split it into two connectors if they are different servers"
@@ -209,12 +258,15 @@ class Draft:
         facts.setdefault("transport", server.transport)
         if server.transport == "stdio":
             facts["command"] = list(server.command)
-        for key, names in (("env_names", server.env_names), ("header_names", server.header_names)):
-            facts[key] = sorted(set(facts.get(key, [])) | set(names))
+        for key, values in (("env", server.env), ("headers", server.headers)):
+            facts[key] = {**values, **facts.get(key, {})}  # the first config to name a variable wins
+            facts.pop(f"{key.rstrip('s')}_names", None)  # the names-only form of earlier drafts
         facts["oauth"] = facts.get("oauth", False) or server.oauth
+        self.record_credentials(f"server '{server.name}'", server.credentials, server.file, server.key)
         if cid in self.records["connectors"]:
             return cid
-        match = match_server(catalog, name=server.name, url_host=server.url_host, packages=server.command)
+        packages = [w for w in server.command if "${" not in w]  # a placeholder's name is not a package
+        match = match_server(catalog, name=server.name, url_host=server.url_host, packages=packages)
         record: dict[str, Any] = {
             "id": cid,
             "name": match.entry.name if match and draft_id(server.name) == match.entry.id else server.name,
@@ -286,6 +338,7 @@ class Draft:
     def add_tool_listings(self, listings: Iterable[ToolListing]) -> None:
         """Each listing replaces the tools of its connector, each tool classified with its reasons."""
         for listing in listings:
+            self.record_credentials(f"tool listing '{listing.server}'", listing.credentials, listing.file)
             cid, why = self._find_connector(listing.server)
             if cid is None:
                 cid = draft_id(listing.server, "server")
@@ -573,6 +626,15 @@ class Draft:
         return {cid: tuple(sorted(p)) for cid, p in sorted(users.items()) if len(p) > 1}
 
 
+def _server_address(url: str) -> str:
+    """A URL without user info, query or fragment: two configs of one server may differ only in their credentials."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}{sep}{authority.rpartition('@')[2]}{slash}{re.split(r'[?#]', path)[0]}"
+
+
 def _unknown_tool(server: str) -> dict[str, Any]:
     return {
         "name": "unknown_tools",
@@ -591,10 +653,10 @@ def _connector_comment(cid: str, conn: Mapping[str, Any], facts: Mapping[str, An
     auth = []
     if facts.get("oauth"):
         auth.append("OAuth")
-    if facts.get("header_names"):
-        auth.append("headers " + ", ".join(facts["header_names"]))
-    if facts.get("env_names"):
-        auth.append("env " + ", ".join(facts["env_names"]))
+    for key, label, sep in (("headers", "headers", ": "), ("env", "env", "=")):
+        values = facts.get(key) or dict.fromkeys(facts.get(f"{key.rstrip('s')}_names", []), "")
+        if values:
+            auth.append(f"{label} " + ", ".join(f"{k}{sep}{v}" if v else k for k, v in sorted(values.items())))
     if auth:
         lines.append("credentials: " + "; ".join(auth) + " (values not copied)")
     plugins = facts.get("plugins", [])

@@ -3,13 +3,18 @@
 Each reader takes paths and returns plain frozen records of what it found,
 collecting every problem (file, key path, what is wrong, how to fix it) and
 raising one :class:`~blastradius.importers.errors.ImportSourceError` at the
-end. Secrets never leave this module: of ``env`` and ``headers`` blocks only
-the names are kept, ``${ENV}`` placeholders are never resolved, and a URL
-loses its query string and user info.
+end. Secrets never leave this module: every string a reader copies from a
+server (command, arguments, URL, ``env`` and ``headers`` values) and the free
+text it keeps (descriptions) goes through one
+:class:`~blastradius.importers.secrets.Scrubber`, which replaces each credential
+with a ``${…}`` placeholder and records where it was, never what; ``${ENV}``
+placeholders already there are kept and never resolved. Error messages are
+scrubbed too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import json
 import re
@@ -17,12 +22,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
 from blastradius.errors import Problem
 from blastradius.importers.errors import ImportSourceError
+from blastradius.importers.secrets import Replacement, Scrubber, scrub_text, url_host
 
 __all__ = [
     "ListedTool",
@@ -37,16 +42,12 @@ __all__ = [
     "read_tool_listings",
 ]
 
-_SECRET_FLAG = re.compile(
-    r"(token|secret|password|passwd|api[-_]?key|apikey|auth|credential|private[-_]?key)", re.IGNORECASE
-)
-_TOKEN_LIKE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-+/=]{24,}$")
 _HINTS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
 
 
 @dataclass(frozen=True, kw_only=True)
 class ServerSource:
-    """One MCP server as a config declares it, with secrets removed.
+    """One MCP server as a config declares it, every credential replaced by a ``${…}`` placeholder.
 
     Attributes
     ----------
@@ -55,11 +56,15 @@ class ServerSource:
     transport : str
         ``http``, ``sse`` or ``stdio``.
     url : str or None
-        Its URL without query string or user info; ``""`` when not configured yet, None for stdio.
+        Its URL, credentials replaced; ``""`` when not configured yet, None for stdio.
     command : tuple of str
-        Command and arguments of a stdio server; arguments that look like secrets read ``<redacted>``.
-    env_names, header_names : tuple of str
-        Names of its environment variables and headers (never their values).
+        Command (split into words when it is a command line) and arguments of a stdio server,
+        credentials replaced.
+    env, headers : mapping of str to str
+        Its environment variables and headers; every literal value is a placeholder
+        (``${NAME}``, ``Bearer ${AUTHORIZATION}``), placeholders of the config are kept.
+    credentials : tuple of Replacement
+        Every credential replaced: where it was and what kind, never the value.
     oauth : bool
         It authenticates with OAuth.
     file : Path
@@ -72,8 +77,9 @@ class ServerSource:
     transport: str
     url: str | None = None
     command: tuple[str, ...] = ()
-    env_names: tuple[str, ...] = ()
-    header_names: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    credentials: tuple[Replacement, ...] = ()
     oauth: bool = False
     file: Path
     key: str
@@ -84,7 +90,15 @@ class ServerSource:
 
     @property
     def url_host(self) -> str | None:
-        return urlsplit(self.url).hostname if self.url else None
+        return url_host(self.url)
+
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        return tuple(sorted(self.env))
+
+    @property
+    def header_names(self) -> tuple[str, ...]:
+        return tuple(sorted(self.headers))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +121,8 @@ class PluginSource:
         Server name -> category from ``CONNECTORS.md`` ("Data warehouse").
     notes : tuple of str
         What the analyst should know about this plugin's sources.
+    credentials : tuple of Replacement
+        Credentials replaced in its own text (description, author); its servers keep theirs.
     """
 
     name: str
@@ -120,6 +136,7 @@ class PluginSource:
     file: Path
     client: bool = False
     notes: tuple[str, ...] = ()
+    credentials: tuple[Replacement, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,11 +152,15 @@ class ListedTool:
 
 @dataclass(frozen=True, kw_only=True)
 class ToolListing:
-    """The tools one server lists; ``server`` comes from the file name (``crm.tools.json`` -> ``crm``)."""
+    """The tools one server lists; ``server`` comes from the file name (``crm.tools.json`` -> ``crm``).
+
+    ``credentials`` are those replaced in the tools' descriptions.
+    """
 
     server: str
     tools: tuple[ListedTool, ...]
     file: Path
+    credentials: tuple[Replacement, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -276,42 +297,19 @@ def _key(*parts: Any) -> str:
     return out
 
 
-def _clean_url(url: str) -> str:
-    """The URL without user info, query string or fragment (where tokens hide)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url.split("?", 1)[0]
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else url.split("?", 1)[0]
+def _scrubbed(problems: list[Problem]) -> list[Problem]:
+    """Problems with any credential in their text replaced: an error never shows a secret."""
+    out = []
+    for p in problems:
+        message = scrub_text(p.message, free=True)[0]
+        hint = scrub_text(p.hint, free=True)[0] if p.hint else p.hint
+        out.append(dataclasses.replace(p, message=message, hint=hint))
+    return out
 
 
-def _redacted_args(args: list[str]) -> tuple[str, ...]:
-    out: list[str] = []
-    secret_next = False
-    for arg in args:
-        if secret_next:
-            out.append("<redacted>")
-            secret_next = False
-            continue
-        flag, eq, _ = arg.partition("=")
-        if arg.startswith("-") and _SECRET_FLAG.search(flag):
-            if eq:
-                out.append(f"{flag}=<redacted>")
-            else:
-                out.append(arg)
-                secret_next = True
-            continue
-        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", arg):
-            out.append(_clean_url(arg))
-            continue
-        if "${" in arg or _TOKEN_LIKE.match(arg) or (eq and _SECRET_FLAG.search(flag)):
-            out.append("<redacted>")
-            continue
-        out.append(arg)
-    return tuple(out)
+def _raise_if(problems: list[Problem]) -> None:
+    if problems:
+        raise ImportSourceError(_scrubbed(problems))
 
 
 def _read_server(name: str, raw: Any, file: Path, key: str, problems: list[Problem]) -> ServerSource | None:
@@ -345,18 +343,21 @@ def _read_server(name: str, raw: Any, file: Path, key: str, problems: list[Probl
             Problem(file=file, path=f"{key}.args", message=f"expected a list of strings, got {_kind_of(args)}")
         )
         args = []
-    names: dict[str, tuple[str, ...]] = {}
+    blocks: dict[str, dict[Any, Any]] = {}
     for block in ("env", "headers"):
         value = raw.get(block, {})
+        if value is None:
+            value = {}
         if not isinstance(value, dict):
             problems.append(
                 Problem(file=file, path=f"{key}.{block}", message=f"expected a mapping of names, got {_kind_of(value)}")
             )
             value = {}
-        names[block] = tuple(sorted(str(k) for k in value))  # values are secrets: never read
+        blocks[block] = value
     oauth = raw.get("oauth")
     if len(problems) > before:
         return None
+    scrub = Scrubber()
     transport = (transport or "").lower()
     if transport in ("streamable-http", "streamablehttp", "http-stream"):
         transport = "http"
@@ -367,7 +368,7 @@ def _read_server(name: str, raw: Any, file: Path, key: str, problems: list[Probl
             Problem(
                 file=file,
                 path=f"{key}.type",
-                message=f"unknown server type '{transport}'",
+                message=f"unknown server type '{scrub.text(str(raw.get('type', raw.get('transport'))), where='type')}'",
                 hint="use http, sse or stdio",
             )
         )
@@ -382,10 +383,11 @@ def _read_server(name: str, raw: Any, file: Path, key: str, problems: list[Probl
     return ServerSource(
         name=name,
         transport=transport,
-        url=None if transport == "stdio" else _clean_url(url.strip()) if url and url.strip() else "",
-        command=(command, *_redacted_args([str(a) for a in args])) if transport == "stdio" and command else (),
-        env_names=names["env"],
-        header_names=names["headers"],
+        url=None if transport == "stdio" else scrub.url(url.strip()) if url and url.strip() else "",
+        command=tuple(scrub.command(command, [str(a) for a in args])) if transport == "stdio" and command else (),
+        env=scrub.env(blocks["env"]),
+        headers=scrub.headers(blocks["headers"]),
+        credentials=scrub.replacements,
         oauth=oauth is not None and oauth is not False,
         file=file,
         key=key,
@@ -590,6 +592,11 @@ def _read_plugin(
     author = _text_field(data, "author", manifest, "", problems)
     if len(problems) > before:
         return None
+    scrub = Scrubber()
+    description, version, author = (
+        scrub.text(text, where=where, free=True) if text else text
+        for text, where in ((description, "description"), (version, "version"), (author, "author"))
+    )
     servers: list[ServerSource] = []
     mcp_file = folder / ".mcp.json"
     if mcp_file.is_file():
@@ -638,6 +645,8 @@ def _read_plugin(
         meta_name, meta_desc = meta.get("name"), meta.get("description")
         skill_name = meta_name if isinstance(meta_name, str) else skill_file.parent.name
         skill_desc = meta_desc if isinstance(meta_desc, str) else None
+        if skill_desc:
+            skill_desc = scrub.text(skill_desc, where=f"skills.{skill_name}.description", free=True)
         skills.append(SkillSource(name=skill_name, description=skill_desc))
     if not servers:
         notes.append(
@@ -649,12 +658,15 @@ def _read_plugin(
         description=description,
         version=version,
         author=author,
-        category=entry.get("category") if isinstance(entry.get("category"), str) else None,
+        category=scrub.text(entry["category"], where="category", free=True)
+        if isinstance(entry.get("category"), str)
+        else None,
         servers=tuple(servers),
         categories={s.name: categories[_words(s.name)] for s in servers if _words(s.name) in categories},
         skills=tuple(skills),
         notes=tuple(notes),
         file=manifest if manifest.is_file() else mcp_file if mcp_file.is_file() else (entry_file or mcp_file),
+        credentials=scrub.replacements,
     )
 
 
@@ -703,10 +715,14 @@ def _read_marketplace(file: Path, problems: list[Problem]) -> list[PluginSource]
         elif isinstance(entry.get("mcpServers"), dict):
             plugin = _read_plugin(root / f".{name}-inline", problems, entry, file, key)
         else:
+            description, replaced = (
+                scrub_text(entry["description"], free=True) if isinstance(entry.get("description"), str) else (None, ())
+            )
             out.append(
                 PluginSource(
                     name=name,
-                    description=entry.get("description") if isinstance(entry.get("description"), str) else None,
+                    description=description,
+                    credentials=replaced,
                     file=file,
                     notes=(
                         f"plugin '{name}' ({file}: {key}) comes from a remote source; "
@@ -778,8 +794,7 @@ def read_plugin_sources(paths: list[Path]) -> list[PluginSource]:
                 out.extend([plugin] if plugin else [])
         else:
             problems.append(Problem(file=path, path="", message="no such file or directory"))
-    if problems:
-        raise ImportSourceError(problems)
+    _raise_if(problems)
     return out
 
 
@@ -851,8 +866,7 @@ def read_mcp_configs(paths: list[Path]) -> list[PluginSource]:
                     notes=() if servers else (f"{config} defines no server",),
                 )
             )
-    if problems:
-        raise ImportSourceError(problems)
+    _raise_if(problems)
     return out
 
 
@@ -907,6 +921,7 @@ def read_tool_listings(paths: list[Path]) -> list[ToolListing]:
             continue
         listed: list[ListedTool] = []
         seen: set[str] = set()
+        scrub = Scrubber()
         for i, raw in enumerate(tools):
             key = f"{prefix}[{i}]"
             if not isinstance(raw, dict):
@@ -960,14 +975,15 @@ def read_tool_listings(paths: list[Path]) -> list[ToolListing]:
                     )
                 )
                 continue
+            if description:
+                description = scrub.text(description, where=f"{key}.description", free=True)
             listed.append(
                 ListedTool(
                     name=name.strip(), description=description, annotations=annotations, input_schema=schema, key=key
                 )
             )
-        out.append(ToolListing(server=server, tools=tuple(listed), file=file))
-    if problems:
-        raise ImportSourceError(problems)
+        out.append(ToolListing(server=server, tools=tuple(listed), file=file, credentials=scrub.replacements))
+    _raise_if(problems)
     return out
 
 
@@ -1126,6 +1142,5 @@ def read_permissions(paths: list[Path]) -> tuple[list[PermissionRule], int]:
                             key=key,
                         )
                     )
-    if problems:
-        raise ImportSourceError(problems)
+    _raise_if(problems)
     return rules, ignored

@@ -4,7 +4,8 @@ Files: ``teams.yaml``, ``systems.yaml``, ``connectors.yaml``, ``plugins.yaml``
 (records with the importer's comments and TODOs above them), ``IMPORT-TODO.md``
 (what the analyst must still fill in; the loader ignores ``.md`` files) and the
 hidden ``.blastradius-import/`` directory (the loader ignores it too): the
-import log (``log.json``) and the state the next ``--merge`` needs
+import log (``log.json``: imports, inferences, credentials replaced by
+placeholders, TODOs) and the state the next ``--merge`` needs
 (``state.json``: the draft, and the exact text of every file and record block
 the importer wrote).
 
@@ -313,6 +314,7 @@ def write_draft(
     log = {
         "imports": new_state["imports"],
         "inferences": [i.as_dict() for i in draft.inferences],
+        "credentials": draft.credentials,
         "todo": todo,
         "kept": kept,
         "deleted": deleted,
