@@ -27,6 +27,9 @@ from blastradius.textout import frame_to_json, text_table
 
 __all__ = ["main"]
 
+#: The report's default classification (blastradius.report.CLASSIFICATION, without importing the report here).
+CLASSIFICATION_DEFAULT = "Confidential: internal use only"
+
 _DESCRIPTION = """\
 How far can one bad AI-agent run reach, and which control shrinks it most?
 
@@ -716,6 +719,11 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_progress(stage: str) -> None:
+    """One line per stage of the report on standard error, as it starts, with the time so far."""
+    print(stage, file=sys.stderr, flush=True)
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from blastradius.report import render_report
 
@@ -725,10 +733,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
         out=args.out,
         compare_to=args.compare,
         assumptions=args.assumptions,
+        costs=args.costs,
         trials=args.trials,
         seed=args.seed,
         fmt=args.format,
         as_of=args.as_of,
+        title=args.title,
+        classification=args.classification,
+        top=args.top,
+        progress=None if args.quiet else _report_progress,
     )
     print(f"wrote {path}")
     return 0
@@ -980,9 +993,12 @@ def _parser() -> argparse.ArgumentParser:
         "report",
         help="the rollout report for leadership (HTML or PDF)",
         description="Run the rollout report (a parameterized notebook) on an inventory and export it without code: "
-        "executive summary, blast-radius ranking, failure outlook per period, recommended controls, governance "
-        "findings, kill-switch readiness and every assumption. HTML is one self-contained file; PDF is printed "
-        "by Chromium (Debian package 'chromium'). Needs the report extra.",
+        "the decision (the control package to approve, its owners, due dates and combined effect, the top risks), "
+        "executive summary, blast-radius ranking, failure outlook per period, the comparison explained, what the "
+        "figures depend on, every control with its collateral, governance findings by rule, kill-switch readiness, "
+        "a glossary and every assumption. HTML is one self-contained file; PDF is printed by Chromium (Debian "
+        "package 'chromium'), with page numbers, date, report id and classification on every page. The full "
+        "tables go beside it as CSV. Prints each stage on standard error as it starts. Needs the report extra.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
     p.add_argument(
@@ -993,6 +1009,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("html", "pdf"), default="html", help="html (default) or pdf")
     p.add_argument("--assumptions", type=Path, metavar="FILE", help="simulation assumptions over the defaults")
+    p.add_argument(
+        "--costs",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="FILE",
+        help="price records, people and payments in a currency: the sourced defaults "
+        "(blastradius/data/costs.yaml), or FILE over them; without it the report stays in records and people",
+    )
+    p.add_argument(
+        "--title",
+        metavar="NAME",
+        help="the organisation's name in the title (default: the first heading of the inventory's README.md, "
+        "else its directory's name)",
+    )
+    p.add_argument(
+        "--classification",
+        default=CLASSIFICATION_DEFAULT,
+        metavar="TEXT",
+        help=f"classification printed on every page (default: '{CLASSIFICATION_DEFAULT}')",
+    )
+    p.add_argument(
+        "--top", type=int, default=20, metavar="N", help="rows of each long table shown, the rest in CSV (default 20)"
+    )
     p.add_argument(
         "--trials",
         type=int,
@@ -1006,8 +1046,9 @@ def _parser() -> argparse.ArgumentParser:
         type=_date,
         default=dt.date.today(),
         metavar="DATE",
-        help="date to age approvals against (default: today)",
+        help="date to age approvals against and count due dates from (default: today)",
     )
+    p.add_argument("--quiet", action="store_true", help="print no stages while the report builds")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(

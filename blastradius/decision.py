@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 
 from blastradius.analysis import Analysis, analysis_of
-from blastradius.errors import BlastRadiusError
-from blastradius.levers import AccessChange, LeverKind, LeverResult, evaluate_levers
+from blastradius.errors import BlastRadiusError, WidenedAccessError
+from blastradius.levers import AccessChange, LeverKind, LeverResult, access_changes, candidate_levers, evaluate_levers
 from blastradius.model import Inventory
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "control_options",
     "control_package",
     "due_date",
+    "evaluate_controls",
     "owner_of",
     "pareto_front",
 ]
@@ -265,6 +266,60 @@ def _collateral(changes: Sequence[AccessChange], inv: Inventory) -> dict[str, ob
         "teams": ", ".join(sorted(_team_name(inv, t) for t in teams)),
         "collateral": "; ".join(parts) or "nothing the plugins use changes",
     }
+
+
+def evaluate_controls(source: Inventory | Analysis, *, plugins: int | None = None) -> tuple[list[LeverResult], int]:
+    """The candidate controls tried (:func:`blastradius.levers.evaluate_levers`), and how many candidates there were.
+
+    With ``plugins`` set and more plugins than that in the inventory, only the controls on the ``plugins``
+    plugins of widest blast radius, and on the connectors they use, are tried: each try rescores a changed
+    inventory, and at thousands of plugins trying all of them takes longer than the rest of an analysis.
+    Each control tried is checked as :func:`~blastradius.levers.evaluate_levers` checks it: it removes access
+    and adds none.
+
+    Raises
+    ------
+    WidenedAccessError
+        If a control would widen some plugin's access (a defect, never expected).
+    """
+    analysis = analysis_of(source)
+    inv = analysis.inventory
+    if plugins is None or len(inv.plugins) <= plugins:
+        results = evaluate_levers(analysis)
+        return results, len(results)
+    from blastradius.scores import Scorer, score_plugins
+
+    top = set(score_plugins(analysis).plugin.head(plugins))
+    connectors = {c for pid in top for c in inv.plugin_by_id[pid].connector_ids}
+    candidates = candidate_levers(analysis)
+    chosen = [
+        lever
+        for lever in candidates
+        if (lever.kind.factor != "reach" and lever.kind is not LeverKind.READ_ONLY and lever.target in top)
+        or ((lever.kind.factor == "reach" or lever.kind is LeverKind.READ_ONLY) and lever.target in connectors)
+    ]
+    base = Scorer(analysis)
+    results = []
+    for lever in chosen:
+        after_inv = lever.apply(inv)
+        after = analysis.derive(after_inv)
+        changes = access_changes(analysis, after, list(lever.plugins))
+        widened = [c for c in changes if c.widens]
+        if widened:
+            raise WidenedAccessError(
+                f"lever '{lever.description}' would widen access: "
+                + "; ".join(f"{c.plugin}: {c.what} {c.detail}" for c in widened[:5])
+            )
+        scorer = Scorer(after)
+        results.append(
+            LeverResult(
+                lever=lever,
+                before={pid: base.plugin(inv.plugin_by_id[pid]).blast_radius for pid in lever.plugins},
+                after={pid: scorer.plugin(after_inv.plugin_by_id[pid]).blast_radius for pid in lever.plugins},
+                changes=tuple(changes),
+            )
+        )
+    return results, len(candidates)
 
 
 def control_options(

@@ -21,7 +21,10 @@ from blastradius.errors import BlastRadiusError, import_extra
 
 __all__ = [
     "CLASS_COLORS",
+    "CLASS_HATCHES",
+    "OKABE_ITO",
     "RANGE_COLORS",
+    "plot_controls",
     "plot_exceedance",
     "plot_factor_heatmap",
     "plot_factors",
@@ -32,13 +35,29 @@ __all__ = [
     "tornado",
 ]
 
+#: The Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"): eight colours told apart with any colour
+#: vision. Every plot draws from it, and where a colour carries meaning a pattern or a label carries it too.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+}
 #: One colour per failure class, used by every plot.
 CLASS_COLORS = {
-    "wrong_action": "#c0392b",
-    "data_leakage": "#8e44ad",
-    "wrong_output": "#e67e22",
-    "systematic": "#2c3e50",
+    "wrong_action": OKABE_ITO["vermillion"],
+    "data_leakage": OKABE_ITO["blue"],
+    "wrong_output": OKABE_ITO["orange"],
+    "systematic": OKABE_ITO["reddish purple"],
 }
+#: A pattern per failure class, so that bars differ without colour too.
+CLASS_HATCHES = {"wrong_action": "///", "data_leakage": "...", "wrong_output": "", "systematic": "xx"}
+#: A line style per failure class, so that curves differ without colour too.
+CLASS_LINES = {"wrong_action": "-", "data_leakage": "--", "wrong_output": "-.", "systematic": ":"}
 _LABELS = {
     "wrong_action": "wrong action",
     "data_leakage": "data leakage",
@@ -48,7 +67,25 @@ _LABELS = {
 #: The two ends of an assumption's range in :func:`tornado`: blue and orange of the Okabe-Ito palette,
 #: told apart with any colour vision.
 RANGE_COLORS = {"low": "#0072B2", "high": "#E69F00"}
-SEVERITY_COLORS = {"critical": "#7b241c", "high": "#c0392b", "medium": "#e67e22", "low": "#f4d03f", "info": "#95a5a6"}
+SEVERITY_COLORS = {
+    "critical": OKABE_ITO["vermillion"],
+    "high": OKABE_ITO["orange"],
+    "medium": OKABE_ITO["yellow"],
+    "low": OKABE_ITO["sky blue"],
+    "info": "#BBBBBB",
+}
+SEVERITY_HATCHES = {"critical": "xxx", "high": "///", "medium": "..", "low": "", "info": ""}
+#: Colour and marker of each factor a control lowers (plot_controls).
+FACTOR_STYLES = {
+    "autonomy": (OKABE_ITO["bluish green"], "o", "approval gate (autonomy)"),
+    "reach": (OKABE_ITO["blue"], "s", "scope: rows, columns, tables, split (reach)"),
+    "capability": (OKABE_ITO["vermillion"], "^", "read-only, block, remove (capability)"),
+}
+
+
+def _of(shown: int, total: int, noun: str) -> str:
+    """' (the 20 widest of 2,000 plugins)' when a chart shows a subset, else ' (all 18 plugins)'."""
+    return f"all {total:,} {noun}" if shown >= total else f"the {shown:,} of {total:,} {noun}"
 
 
 def _plt() -> Any:
@@ -65,18 +102,28 @@ def _ax(ax: Any, size: tuple[float, float]) -> Any:
 def plot_scores(scores: pd.DataFrame, ax: Any = None, *, top: int | None = 20) -> Any:
     """Ranked blast radius per plugin, stacked by failure class (the frame of ``score_plugins``)."""
     df = scores.head(top) if top else scores
-    ax = _ax(ax, (9, 0.35 * len(df) + 1.5))
+    ax = _ax(ax, (9, 0.36 * len(df) + 1.8))
     y = np.arange(len(df))[::-1]
     left = np.zeros(len(df))
     for cls in ("wrong_action", "data_leakage", "wrong_output"):
         values = df[cls].to_numpy(dtype=float)
-        ax.barh(y, values, left=left, color=CLASS_COLORS[cls], label=_LABELS[cls], height=0.7)
+        ax.barh(
+            y,
+            values,
+            left=left,
+            color=CLASS_COLORS[cls],
+            hatch=CLASS_HATCHES[cls],
+            edgecolor="white",
+            linewidth=0.5,
+            label=_LABELS[cls],
+            height=0.7,
+        )
         left += values
     ax.set_yticks(y, df["plugin"])
-    ax.set_xlabel("blast radius of one bad run (capability × reach × autonomy)")
+    ax.set_xlabel("blast-radius score of one bad run (capability × reach × autonomy)")
     ax.legend(loc="lower right", frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title("Blast radius by plugin")
+    ax.set_title(f"Blast radius by plugin: {_of(len(df), len(scores), 'plugins')}, widest first")
     return ax
 
 
@@ -117,17 +164,19 @@ def plot_factor_heatmap(scores: pd.DataFrame, ax: Any = None, *, top: int | None
     raw = np.column_stack([np.asarray(v) for v in columns.values()])
     peak = raw.max(axis=0)
     scaled = np.divide(raw, peak, out=np.zeros_like(raw), where=peak > 0)
-    ax = _ax(ax, (8, 0.32 * len(df) + 1.5))
-    image = ax.imshow(scaled, aspect="auto", cmap="OrRd", vmin=0, vmax=1)
+    ax = _ax(ax, (8.5, 0.36 * len(df) + 1.8))
+    image = ax.imshow(scaled, aspect="auto", cmap="cividis_r", vmin=0, vmax=1)
     ax.set_xticks(range(len(columns)), list(columns), rotation=30, ha="right")
     ax.set_yticks(range(len(df)), df["plugin"])
     for i in range(raw.shape[0]):
         for j in range(raw.shape[1]):
             value = raw[i, j]
             text = f"{value:.2f}" if list(columns)[j] == "autonomy" else f"{value:.1f}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if scaled[i, j] > 0.6 else "black")
+            ax.text(
+                j, i, text, ha="center", va="center", fontsize=10, color="white" if scaled[i, j] > 0.55 else "black"
+            )
     ax.figure.colorbar(image, ax=ax, label="share of the column's highest value", shrink=0.6)
-    ax.set_title("Capability, reach and autonomy")
+    ax.set_title(f"Capability, reach and autonomy: {_of(len(df), len(scores), 'plugins')}")
     return ax
 
 
@@ -148,6 +197,7 @@ def plot_exceedance(curves: pd.DataFrame, ax: Any = None, *, metric: str = "reco
             where="post",
             label=_LABELS.get(str(group), str(group)),
             color=CLASS_COLORS.get(str(group)),
+            ls=CLASS_LINES.get(str(group), "-"),
             lw=2,
         )
     ax.set_xscale("log")
@@ -166,39 +216,131 @@ def plot_recommendations(recs: pd.DataFrame, ax: Any = None, *, top: int = 10) -
     df = recs.head(top)
     ax = _ax(ax, (9, 0.45 * len(df) + 1.5))
     y = np.arange(len(df))[::-1]
-    ax.barh(y, df["before"], color="#d5d8dc", height=0.7, label="before")
-    colors = df["factor"].map({"autonomy": "#27ae60", "reach": "#2980b9", "capability": "#8e44ad"}).fillna("#7f8c8d")
-    ax.barh(y, df["after"], color=colors, height=0.7, label="after")
-    labels = [lv if len(lv) <= 60 else lv[:57] + "…" for lv in df["lever"]]
-    ax.set_yticks(y, labels, fontsize=8)
+    from matplotlib.patches import Patch
+
+    ax.barh(y, df["before"], color="#DDDDDD", height=0.7)
+    colors = df["factor"].map({f: style[0] for f, style in FACTOR_STYLES.items()}).fillna("#999999")
+    ax.barh(y, df["after"], color=colors, height=0.7)
+    labels = [lv if len(lv) <= 70 else lv[:67] + "…" for lv in df["lever"]]
+    ax.set_yticks(y, labels, fontsize=10)
     for yi, (before, after) in zip(y, zip(df["before"], df["after"], strict=True), strict=True):
-        ax.text(before, yi, f"  −{(before - after) / before:.0%}" if before else "", va="center", fontsize=8)
-    ax.set_xlabel("blast radius (after the lever in colour: green gate, blue scope, purple capability)")
+        ax.text(before, yi, f"  −{(before - after) / before:.0%}" if before else "", va="center", fontsize=10)
+    ax.set_xlabel("blast-radius score: grey before, coloured after the control")
+    present = [f for f in FACTOR_STYLES if f in set(df["factor"])]
+    ax.legend(
+        handles=[Patch(color=FACTOR_STYLES[f][0], label=FACTOR_STYLES[f][2]) for f in present],
+        frameon=False,
+        loc="lower right",
+    )
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title("What each control buys")
+    ax.set_title(f"What each control buys: {_of(len(df), len(recs), 'controls')}")
     return ax
 
 
-def plot_findings(findings: pd.DataFrame, ax: Any = None) -> Any:
-    """Open findings per rule, stacked by severity (the frame of ``findings_frame``)."""
-    ax = _ax(ax, (8, 4))
-    df = findings[~findings["accepted"]] if "accepted" in findings else findings
+def plot_controls(options: pd.DataFrame, ax: Any = None, *, label: int = 8) -> Any:
+    """Risk removed against collateral, one point per control; the Pareto front joined and labelled.
+
+    ``options`` is :func:`blastradius.decision.control_options`: ``risk_removed_pct`` (share of the enterprise
+    score), ``uses_lost``, ``factor``, ``on_front`` and ``control``. The x axis is symmetric-log, so controls
+    that lose nothing (0) and those that lose hundreds of uses both show. Marker shape and colour both give
+    the kind of control; the front is drawn filled, the rest hollow.
+    """
+    from matplotlib.lines import Line2D
+
+    ax = _ax(ax, (9, 5.2))
+    if options.empty:
+        ax.text(0.5, 0.5, "no control removes any risk", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    for factor, (color, marker, _) in FACTOR_STYLES.items():
+        g = options[options["factor"] == factor]
+        rest, front = g[~g["on_front"]], g[g["on_front"]]
+        ax.scatter(
+            rest["uses_lost"],
+            rest["risk_removed_pct"],
+            marker=marker,
+            s=34,
+            facecolors="none",
+            edgecolors=color,
+            linewidths=1.0,
+            alpha=0.7,
+            zorder=2,
+        )
+        ax.scatter(
+            front["uses_lost"],
+            front["risk_removed_pct"],
+            marker=marker,
+            s=70,
+            color=color,
+            edgecolors="black",
+            linewidths=0.8,
+            zorder=4,
+        )
+    front = options[options["on_front"]].sort_values("uses_lost")
+    ax.step(front["uses_lost"], front["risk_removed_pct"], where="post", color="black", lw=1, ls="--", zorder=3)
+    for k, row in enumerate(front.head(label).itertuples()):
+        text = str(row.control)
+        text = text if len(text) <= 44 else text[:42] + "…"
+        ax.annotate(
+            text,
+            (row.uses_lost, row.risk_removed_pct),
+            xytext=(8, -4 - 12 * (k % 2)),
+            textcoords="offset points",
+            fontsize=10,
+            zorder=5,
+        )
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlim(left=-0.3)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("uses lost: tool uses stopped + tables and recipient lists no longer reachable (symlog)")
+    ax.set_ylabel("risk removed (% of enterprise score)")
+    handles = [
+        Line2D([], [], marker=m, color="none", markerfacecolor=c, markeredgecolor="black", markersize=8, label=w)
+        for c, m, w in FACTOR_STYLES.values()
+    ]
+    handles.append(Line2D([], [], color="black", ls="--", lw=1, label="Pareto front (filled)"))
+    ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
+    ax.grid(True, alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(f"Risk removed against what it costs users: {_of(len(options), len(options), 'controls tried')}")
+    return ax
+
+
+def plot_findings(findings: pd.DataFrame, ax: Any = None, *, top: int | None = 15) -> Any:
+    """Open findings per rule, most first, stacked by severity with a pattern each (the frame of ``findings_frame``)."""
+    df = findings[~findings["accepted"].astype(bool)] if "accepted" in findings else findings
     order = ["critical", "high", "medium", "low", "info"]
     table = df.groupby(["rule", "severity"]).size().unstack(fill_value=0).reindex(columns=order, fill_value=0)
-    if table.empty:
+    table = table.loc[table.sum(axis=1).sort_values(ascending=False, kind="mergesort").index]
+    shown = table.head(top) if top else table
+    ax = _ax(ax, (9, 0.36 * max(len(shown), 3) + 1.8))
+    if shown.empty:
         ax.text(0.5, 0.5, "no open findings", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return ax
-    bottom = np.zeros(len(table))
-    x = np.arange(len(table))
-    for sev in order:
-        ax.bar(x, table[sev], bottom=bottom, color=SEVERITY_COLORS[sev], label=sev)
-        bottom += table[sev].to_numpy()
-    ax.set_xticks(x, table.index, rotation=45, ha="right")
-    ax.set_ylabel("open findings")
-    ax.legend(frameon=False, ncols=5, loc="upper right")
+    left = np.zeros(len(shown))
+    y = np.arange(len(shown))[::-1]
+    present = [s for s in order if shown[s].sum() > 0]
+    for sev in present:
+        ax.barh(
+            y,
+            shown[sev],
+            left=left,
+            color=SEVERITY_COLORS[sev],
+            hatch=SEVERITY_HATCHES[sev],
+            edgecolor="white",
+            linewidth=0.5,
+            label=sev,
+            height=0.7,
+        )
+        left += shown[sev].to_numpy()
+    for yi, total in zip(y, left, strict=True):
+        ax.text(total, yi, f" {total:,.0f}", va="center", fontsize=10)
+    ax.set_yticks(y, shown.index)
+    ax.set_xlabel("open findings")
+    ax.legend(frameon=False, ncols=len(present), loc="lower center", bbox_to_anchor=(0.5, 1.0))
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title("Governance findings by rule")
+    ax.set_title(f"Open findings by rule: {_of(len(shown), len(table), 'rules')}, most first", pad=26)
     return ax
 
 
@@ -348,7 +490,7 @@ def tornado(
         raise BlastRadiusError(f"the sensitivity table has no {metric} at {statistic}: ask sensitivity() for it")
     df = sensitivity.sort_values(f"{name}_swing", ascending=False, kind="mergesort")
     shown = df.head(top) if top else df
-    ax = _ax(ax, (10, 0.42 * len(shown) + 2.0))
+    ax = _ax(ax, (9, 0.5 * len(shown) + 2.2))
     if shown.empty:
         ax.text(0.5, 0.5, "no assumption with a range", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
@@ -368,7 +510,7 @@ def tornado(
                     f" {_short(value)} ",
                     ha="left" if value > baseline else "right",
                     va="center",
-                    fontsize=7,
+                    fontsize=10,
                     color="#1c2833",
                     zorder=3,
                 )
@@ -376,7 +518,7 @@ def tornado(
         f"{key}\n{_setting(lo)} → {_setting(hi)}"
         for key, lo, hi in zip(shown["key"], shown["range_low"], shown["range_high"], strict=True)
     ]
-    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_yticks(y, labels, fontsize=10)
     ax.axvline(baseline, color="#1c2833", lw=1, ls="--", zorder=4)
     lo = min(baseline, float(shown[[f"{name}_at_low", f"{name}_at_high"]].min().min()))
     hi = max(baseline, float(shown[[f"{name}_at_low", f"{name}_at_high"]].max().max()))
@@ -394,12 +536,12 @@ def tornado(
         ],
         loc="lower center",  # above the bars, under the title
         bbox_to_anchor=(0.5, 1.0),
-        ncols=3,
+        ncols=2,
         frameon=False,
-        fontsize=8,
+        fontsize=10,
     )
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(True, axis="x", alpha=0.3, zorder=0)
     cut = f" (the {len(shown)} of {len(df)} that move it most)" if len(shown) < len(df) else ""
-    ax.set_title(f"What the {stat} of {metric} depends on{cut}", fontsize=11, pad=24)
+    ax.set_title(f"What the {stat} of {metric} depends on{cut}", fontsize=12, pad=40)
     return ax
