@@ -102,7 +102,7 @@ def _ax(ax: Any, size: tuple[float, float]) -> Any:
 def plot_scores(scores: pd.DataFrame, ax: Any = None, *, top: int | None = 20) -> Any:
     """Ranked blast radius per plugin, stacked by failure class (the frame of ``score_plugins``)."""
     df = scores.head(top) if top else scores
-    ax = _ax(ax, (9, 0.36 * len(df) + 1.8))
+    ax = _ax(ax, (9, 0.3 * len(df) + 1.6))
     y = np.arange(len(df))[::-1]
     left = np.zeros(len(df))
     for cls in ("wrong_action", "data_leakage", "wrong_output"):

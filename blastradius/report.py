@@ -740,9 +740,6 @@ def section_decision(d: ReportData) -> str:
             f"{_about(rec.controlled_p95)}, {_share(rec.baseline_p95, rec.controlled_p95)} of the records of a "
             f"bad {period} today; people from {_about(ppl.baseline_p95)} to {_about(ppl.controlled_p95)}, "
             f"{_share(ppl.baseline_p95, ppl.controlled_p95)} of the people of a bad {period} today.</li>",
-            f"<li><b>Typical {period} (median):</b> records from {_about(rec.baseline_p50)} to "
-            f"{_about(rec.controlled_p50)}, {_share(rec.baseline_p50, rec.controlled_p50)} of the records of a "
-            f"typical {period} today.</li>",
             f"<li><b>Blast-radius score:</b> {score_cut} of the enterprise score (the sum of every plugin's "
             f"capability × reach × autonomy) removed.</li>",
         ]
@@ -754,19 +751,17 @@ def section_decision(d: ReportData) -> str:
                 "(in brackets: every price at the low, then the high end of its range).</li>"
             )
         out.append(
-            "<h3>What the package does, all controls together</h3><p>Simulated with the package applied to the "
-            f"inventory, on the same {d.trials:,} {period}s and random numbers as today's figures, so the "
-            "difference is the controls' alone:</p><ul class='headline'>" + "".join(effect) + "</ul>"
+            "<h3>What the package does, all controls together</h3><p class='sub'>Simulated with every control of "
+            f"the package applied, on the same {d.trials:,} {period}s and random numbers as today's figures, so "
+            "the difference is the controls' alone."
+            + (" No cost model was used: the figures are records and people, not money." if d.costs is None else "")
+            + "</p><ul class='headline'>"
+            + "".join(effect)
+            + "</ul>"
         )
     out.append(section_top_risks(d))
     out.append(section_residual(d))
     out.append(_tradeoffs(d))
-    if d.costs is None:
-        out.append(
-            "<p class='note'><b>Money:</b> no cost model was used, so every figure is in records and people. "
-            "<code>blastradius report --costs FILE</code> adds a currency range (defaults and sources in the "
-            "appendix of a report with costs).</p>"
-        )
     out.append("</div>")
     return "\n".join(out)
 
@@ -777,25 +772,26 @@ def section_top_risks(d: ReportData) -> str:
         return ""
     period = d.period
     t = d.top_risks
-    cols: dict[str, Any] = {
-        "risk": [f"{p}: {w}" for p, w in zip(t.plugin, t["what could happen"], strict=True)],
-        "plugin owner": t["owner team"],
-        f"records, bad {period} (1 in 20)": [_about(v) for v in t.records_p95],
-        f"people, bad {period} (1 in 20)": [_about(v) for v in t.people_p95],
-    }
-    if d.costs is not None:
-        cols[f"cost, bad {period} ({d.costs.currency})"] = [_money(v, d) for v in t.money_p95]
-    cols["control"] = [
-        f"{c}{'' if inside else ' (a trade-off, not in the package)'}"
-        for c, inside in zip(t.control, t["in package"], strict=True)
+    size = [
+        f"{_about(r)} records, {_about(p)} people" + (f", {_money(m, d)}" if d.costs is not None else "")
+        for r, p, m in zip(t.records_p95, t.people_p95, t.money_p95, strict=True)
     ]
-    cols["control owner, due"] = [
-        f"{o}, {due.isoformat()}" if due is not None else o for o, due in zip(t["control owner"], t.due, strict=True)
-    ]
+    shown = pd.DataFrame(
+        {
+            "risk: plugin (owner team), what could happen": [
+                f"{p} ({o}): {w}" for p, o, w in zip(t.plugin, t["owner team"], t["what could happen"], strict=True)
+            ],
+            f"bad {period} (1 in 20)": size,
+            "control: owner, due": [
+                f"{c}{'' if inside else ' (a trade-off)'}: {o}, {due.isoformat() if due is not None else '—'}"
+                for c, inside, o, due in zip(t.control, t["in package"], t["control owner"], t.due, strict=True)
+            ],
+        }
+    )
     rank = "cost" if d.costs is not None else "records and people together"
     return (
-        f"<h3>The top {len(t)} risks</h3><p>The plugins whose failures would do the most damage in a bad {esc(period)} "
-        f"(ranked by {rank}), with the control that removes most of it:</p>" + table(pd.DataFrame(cols))
+        f"<h3>The top {len(t)} risks</h3><p>The plugins whose failures would do the most damage in a bad "
+        f"{esc(period)} (ranked by {rank}), with the control that removes most of it:</p>" + table(shown)
     )
 
 
@@ -803,7 +799,7 @@ def section_residual(d: ReportData) -> str:
     """What remains once the package is in place."""
     period = esc(d.period)
     after = d.package_enterprise.iloc[0]
-    left = d.package_plugin_outlook.head(3)
+    left = d.package_plugin_outlook.head(2)
     crit = int(((d.findings.severity == "critical") & ~d.findings.accepted).sum()) if not d.findings.empty else 0
     slow = int((~d.runbook.fast.astype(bool)).sum()) if not d.runbook.empty else 0
     parts = [
@@ -817,32 +813,28 @@ def section_residual(d: ReportData) -> str:
     if m1 is not None:
         parts.append(f"In money, a bad {period} would still cost {_money_range(m1, 'p95', d)}. ")
     parts.append(
-        f"The trade-offs below would cut further at the price of what they stop; {crit} critical finding"
-        f"{'s' if crit != 1 else ''} stay open until fixed or accepted, and {slow} plugin{'s' if slow != 1 else ''} "
-        "cannot be halted within minutes (Kill-switch readiness).</p>"
+        f"{crit} critical finding{'s' if crit != 1 else ''} stay open until fixed or accepted, and {slow} "
+        f"plugin{'s' if slow != 1 else ''} cannot be halted within minutes (Kill-switch readiness).</p>"
     )
     return "".join(parts)
 
 
-def _tradeoffs(d: ReportData, n: int = 5) -> str:
+def _tradeoffs(d: ReportData, n: int = 2) -> str:
     """The controls on the Pareto front that do stop something: for leadership to decide, each with what it costs."""
-    front = d.options[d.options.on_front & ~d.options.no_regret].head(n)
+    front = d.options[d.options.on_front & ~d.options.no_regret]
     if front.empty:
         return ""
-    shown = pd.DataFrame(
-        {
-            "control": front.control,
-            "risk removed (% of the enterprise blast-radius score)": [_pct(v) for v in front.risk_removed_pct],
-            "what it stops": front.collateral,
-            "teams affected": front.teams_affected,
-            "owner": front.owner,
-            "due": front.due,
-        }
+    items = "".join(
+        f"<li>{esc(c)}: {_pct(r)} of the enterprise blast-radius score removed; {esc(what)}</li>"
+        for c, r, what in zip(
+            front.control.head(n), front.risk_removed_pct.head(n), front.collateral.head(n), strict=True
+        )
     )
+    more = f"; {len(front) - n:,} more, with owners and dates, in Recommended controls" if len(front) > n else ""
     return (
-        "<h3>Trade-offs to decide</h3><p>Controls that would remove more, but stop tools, tables or recipient "
-        "lists that teams use; each is on the Pareto front (no other control removes as much with less lost):</p>"
-        + table(shown, numeric=["teams affected"])
+        "<h3>Trade-offs to decide</h3><p>Controls on the Pareto front that would remove more but stop tools, "
+        f"tables or recipient lists teams use (owners and dates in Recommended controls{more}):</p>"
+        f"<ul class='tight'>{items}</ul>"
     )
 
 
@@ -921,6 +913,11 @@ def section_summary(d: ReportData) -> str:
                 f"{esc(d.period)} falls from {_about(crec.baseline_p95)} to {_about(crec.controlled_p95)} records, "
                 f"{_share(crec.baseline_p95, crec.controlled_p95)} of the records of a bad {esc(d.period)} today.</li>"
             )
+    if d.costs is None:
+        items.append(
+            "<li><b>Money:</b> no cost model was used, so every figure is in records and people; "
+            "<code>blastradius report --costs</code> prices them in a currency, from sourced prices with ranges.</li>"
+        )
     items.append(
         f"<li><b>Governance:</b> {crit:,} critical and {high:,} high findings open. "
         + (
@@ -945,8 +942,8 @@ def section_ranking(d: ReportData) -> str:
             "rank": range(1, len(df) + 1),
             "plugin": df.plugin,
             "department": df.department,
-            "blast radius (score)": df.blast_radius.round(1),
-            "capability (score)": df.capability.round(1),
+            "blast radius (score)": [f"{v:,.1f}" for v in df.blast_radius],
+            "capability (score)": [f"{v:,.1f}" for v in df.capability],
             "reach: records": [_about(v) for v in df.reach_records],
             "reach: people": [_about(v) for v in df.reach_people],
             "autonomy (% of actions with no human)": [f"{100 * v:.0f}%" for v in df.autonomy],
@@ -1093,10 +1090,12 @@ def section_sensitivity(d: ReportData) -> str:
             f"{_about(lo)} → {_about(hi)}" for lo, hi in zip(df[f"{name}_at_low"], df[f"{name}_at_high"], strict=True)
         ]
 
+    full = df
+    df = df.head(12)
     shown = pd.DataFrame(
         {
             "assumption": df.key,
-            "as assumed": [_setting(v) if isinstance(v, int | float) else str(v) for v in df.value],
+            "as assumed": [_value_words(v) for v in df.value],
             "range tried": [_span(lo, hi) for lo, hi in zip(df.range_low, df.range_high, strict=True)],
             f"records, bad {d.period} (1 in 20): low end → high end": ends("records_p95"),
             f"records, typical {d.period} (median)": ends("records_p50"),
@@ -1109,7 +1108,7 @@ def section_sensitivity(d: ReportData) -> str:
         f"the bad {period} moves. One assumption at a time: two pessimistic assumptions together can move the "
         "figures further than either alone (docs/sensitivity.md).</p>"
     )
-    return lead + table(shown) + note
+    return lead + table(shown) + _more(len(df), len(full), "assumptions", "sensitivity.csv") + note
 
 
 def _setting(value: float) -> str:
@@ -1136,22 +1135,25 @@ def section_controls(d: ReportData) -> str:
         "(tool uses stopped plus tables and recipient lists no longer reachable) — from the least collateral to "
         "the most; the others follow by risk removed. Risk removed is the share of the enterprise blast-radius "
         "score (the sum of every plugin's score) the control removes on its own; effects of controls on the "
-        f"same plugin overlap. <b>Due dates:</b> {esc(DUE_RULE)}. <b>Owners:</b> a plugin's control belongs to its "
+        f"same plugin overlap. <b>Effort</b> grows with the factor lowered: a gate is a setting of the plugin, a scope "
+        "a connector change its approver signs again, a removal changes how teams work. "
+        f"<b>Due dates:</b> {esc(DUE_RULE)}. <b>Owners:</b> a plugin's control belongs to its "
         "owner team; a connector's to its approver (on the connector or in the governance config), else its "
-        "system's owner, else the owner team of its largest user.</p>"
+        "system's owner, else the owner team of its largest user; controls.csv says which for each.</p>"
     )
+    in_package = df.option.isin(d.package.option)
     shown = pd.DataFrame(
         {
             "control": df.control,
-            "kind": df.kind_words,
-            "on the front": df.on_front,
-            "in the package": [bool(x) for x in df.option.isin(d.package.option)],
+            "standing": [
+                "in the package" if p else ("on the front" if f else "—")
+                for p, f in zip(in_package, df.on_front, strict=True)
+            ],
             "risk removed (% of the enterprise blast-radius score)": [_pct(v) for v in df.risk_removed_pct],
             "uses lost": df.uses_lost,
             "what it changes for users": df.collateral,
             "teams affected": df.teams_affected,
-            "effort": df.effort,
-            "owner (where from)": [f"{o_} ({s})" for o_, s in zip(df.owner, df.owner_source, strict=True)],
+            "owner": df.owner,
             "due": df.due,
         }
     )
@@ -1384,7 +1386,13 @@ def section_appendix(d: ReportData) -> str:
         + "<h3>Simulation assumptions</h3>"
         + "<p>Every number the simulation draws from, with its plausible range (what “What the figures depend "
         "on” tries) and the public source or reasoning behind it. An interval is a 90% interval, drawn in every "
-        "trial.</p>"
+        "trial."
+        + (
+            " Every one is the default of blastradius/data/assumptions.yaml."
+            if (d.assumptions.set_by == "default").all()
+            else ""
+        )
+        + "</p>"
         + table(_assumption_rows(d.assumptions), classes="data small")
         + "<h3>Scoring weights</h3>"
         + table(_weight_rows(d.weights), classes="data small")
@@ -1404,19 +1412,32 @@ def _where(who: Any, file: Any) -> str:
     return f"{who} ({shown})"
 
 
+def _once(sources: Iterable[Any]) -> list[str]:
+    """Each source as written, or 'as above' where it repeats the one before: a group's source is printed once."""
+    out, last = [], None
+    for source in sources:
+        text = "" if source is None or (isinstance(source, float) and np.isnan(source)) else str(source)
+        out.append("as above" if text and text == last else text)
+        last = text
+    return out
+
+
 def _assumption_rows(assumptions: pd.DataFrame) -> pd.DataFrame:
     """The assumptions table as the appendix prints it: no machine's paths, a file by its name."""
     spans = zip(assumptions.range_low, assumptions.range_high, strict=True)
-    return pd.DataFrame(
+    rows = pd.DataFrame(
         {
             "assumption": assumptions.key,
             "meaning": assumptions.meaning,
             "value": [_value_words(v) for v in assumptions.value],
             "plausible range": [_span(lo, hi) for lo, hi in spans],
-            "source": assumptions.source,
+            "source": _once(assumptions.source),
             "set by": [_where(who, file) for who, file in zip(assumptions.set_by, assumptions.file, strict=True)],
         }
     )
+    if (assumptions.set_by == "default").all():
+        rows = rows.drop(columns="set by")
+    return rows
 
 
 def _value_words(value: Any) -> str:
@@ -1442,7 +1463,7 @@ def _weight_rows(weights: pd.DataFrame) -> pd.DataFrame:
             "weight": weights.key,
             "value": [_value_words(v) for v in weights.value],
             "plausible range": [_span(lo, hi) for lo, hi in zip(weights.range_low, weights.range_high, strict=True)],
-            "source": weights.source,
+            "source": _once(weights.source),
         }
     )
 
@@ -1467,6 +1488,7 @@ def write_tables(d: ReportData, directory: str | Path) -> Path:
     d.findings.drop(columns=["evidence"], errors="ignore").to_csv(out / "findings.csv", index=False)
     d.runbook.to_csv(out / "kill-switch.csv", index=False)
     d.top_risks.to_csv(out / "top-risks.csv", index=False)
+    d.sensitivity.to_csv(out / "sensitivity.csv", index=False)
     if d.comparison is not None:
         d.comparison.to_csv(out / "comparison.csv", index=False)
     if d.changes is not None:
@@ -1497,7 +1519,8 @@ h1 { font-size: 26px; margin: 0 0 4px; line-height: 1.2; }
 h2 { font-size: 21px; border-bottom: 2px solid #d5d8dc; padding-bottom: 4px; margin-top: 36px; }
 h3 { font-size: 16px; margin: 18px 0 6px; }
 p.meta { color: #4d5656; margin: 0 0 12px; } p.lead { font-size: 16px; } ul.headline li { margin: 5px 0; }
-p.more { font-style: italic; color: #4d5656; } p.note { background: #f4f6f6; padding: 8px 10px; }
+p.more { font-style: italic; color: #4d5656; } p.sub { color: #4d5656; font-size: 0.92em; }
+p.note { background: #f4f6f6; padding: 8px 10px; }
 .decision { border-left: 4px solid #0072B2; padding-left: 14px; }
 .widen { color: #A63D00; font-weight: 600; }
 div.scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; margin: 8px 0 14px; }
@@ -1508,6 +1531,7 @@ table.data .num { text-align: right; font-variant-numeric: tabular-nums; }
 table.small { font-size: 12px; }
 figure.chart { margin: 10px 0 16px; } figure.chart svg { height: auto; display: block; }
 dl.glossary dt { font-weight: 600; margin-top: 8px; } dl.glossary dd { margin: 2px 0 0 18px; }
+ul.tight li { margin: 2px 0; }
 code { font-size: 13px; }
 .jp-OutputArea-output pre, pre { white-space: pre-wrap; }
 @media (max-width: 600px) {
@@ -1516,13 +1540,18 @@ code { font-size: 13px; }
 }
 @page { size: A4; margin: 13mm 12mm 16mm; }
 @media print {
-  body { font-size: 11pt; } main { max-width: none; padding: 0; }
+  body { font-size: 10pt; } main { max-width: none; padding: 0; }
+  h1 { font-size: 18pt; } h2 { font-size: 14pt; } h3 { font-size: 11pt; margin: 10px 0 4px; }
+  .decision { font-size: 9.5pt; } .decision p, .decision li { margin: 2px 0; } .decision ul { margin: 3px 0; }
+  .decision table.data { font-size: 8.5pt; } .decision h3 { margin: 8px 0 3px; }
+  dl.glossary { columns: 2; column-gap: 24px; } dl.glossary dt { break-after: avoid; }
+  dl.glossary dd { break-inside: avoid; }
   h2 { break-before: auto; break-after: avoid; margin-top: 20px; } h3 { break-after: avoid; }
   h2.page { break-before: page; }
   div.scroll { overflow: visible; }
   table.data { font-size: 9pt; } table.small { font-size: 8.5pt; }
   tr, figure.chart, li { break-inside: avoid; }
-  p.lead { font-size: 12pt; }
+  p.lead { font-size: 11pt; }
 }
 """
 
