@@ -175,3 +175,71 @@ D7_GOVERNANCE = """{"connectors": {
 def mini(tmp_path: Path) -> Path:
     """Directory holding :func:`mini_inventory`."""
     return write_inventory(tmp_path / "mini", mini_inventory())
+
+
+# --- the rollout report, rendered once per session (tests/test_report.py, tests/test_report_browser.py) ----------
+
+#: The example's report: few trials (the tests check the report's shape and that its figures are the library's).
+REPORT_TRIALS, REPORT_SEED, REPORT_AS_OF = 400, 7, "2026-11-21"
+
+
+def chromium_or_fail() -> str:
+    """Debian's Chromium; required under CI=true (scripts/test installs it), elsewhere its tests may skip."""
+    import os
+    import shutil
+
+    path = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is missing under CI=true: scripts/test installs Debian's chromium package")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def acme_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example's report (acme against acme-governed, priced with the default cost model) as HTML, with its PDF
+    beside it when Chromium is installed; rendered once per session (per worker under pytest-xdist)."""
+    import datetime as dt
+    import shutil
+
+    from blastradius.report import render_report
+
+    out = tmp_path_factory.mktemp("report")
+    printable = shutil.which("chromium") is not None
+    path = render_report(
+        ACME,
+        out=out,
+        compare_to=ACME_GOVERNED,
+        costs=True,
+        trials=REPORT_TRIALS,
+        seed=REPORT_SEED,
+        as_of=dt.date.fromisoformat(REPORT_AS_OF),
+        fmt="pdf" if printable else "html",
+    )
+    return path.with_suffix(".html")
+
+
+@pytest.fixture(scope="session")
+def synthetic_report_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The printed report of a 2,000-plugin synthetic enterprise (blastradius synth, README's large size), once per
+    session. Few trials and controls tried on the 3 widest plugins: the layout at scale is under test, not figures."""
+    import datetime as dt
+
+    from blastradius.report import render_report
+    from blastradius.synth import write_enterprise
+
+    chromium_or_fail()
+    root = tmp_path_factory.mktemp("synthetic")
+    inventory = write_enterprise(
+        root / "corp", people=50_000, plugins=2_000, connectors=500, systems=300, datasets=20_000, seed=1
+    )
+    return render_report(
+        inventory,
+        out=root / "out",
+        trials=100,
+        seed=1,
+        as_of=dt.date.fromisoformat(REPORT_AS_OF),
+        control_plugins=3,
+        fmt="pdf",
+    )
