@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import math
 import sys
+import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from blastradius.graph import build_graph, to_node_link, write_graph
 from blastradius.loader import load_inventory
 from blastradius.model import Inventory
 from blastradius.schema import inventory_schema
-from blastradius.textout import frame_to_json, text_table
+from blastradius.textout import csv_text, frame_to_json, printable, text_table
 
 __all__ = ["main"]
 
@@ -116,6 +118,16 @@ def _cmd_graph(args: argparse.Namespace) -> int:
         print(json.dumps(to_node_link(G), indent=1, default=str))
         return 0
     _refuse_inside(args.out, args.inventory)
+    if args.out.is_dir():
+        raise BlastRadiusError(f"{args.out} is a directory: give a file name ending in .graphml or .json")
+    parent = args.out.resolve().parent
+    if args.out.suffix.lower() == ".json" and any(
+        (parent / name).exists() for name in ("teams.yaml", "connectors.yaml", "systems.yaml")
+    ):
+        raise BlastRadiusError(
+            f"refusing to write {args.out} into {parent}, which holds an inventory: a .json file there would be "
+            "read as part of it; choose a path outside it, e.g. reports/graph.json"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_graph(G, args.out)
     print(f"wrote {args.out}: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges", file=sys.stderr)
@@ -143,7 +155,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(frame_to_json(df.reset_index()))
     elif args.format == "csv":
-        sys.stdout.write(df.to_csv())
+        sys.stdout.write(csv_text(df))
     else:
         print(
             text_table(
@@ -218,7 +230,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         print(frame_to_json(df.reset_index()))
         return 0
     if args.format == "csv":
-        sys.stdout.write(df.to_csv())
+        sys.stdout.write(csv_text(df))
         return 0
     if df.empty:
         print(f"No lever removes at least {args.min_reduction:.0f}% of the blast radius.")
@@ -424,7 +436,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
                 )
             )
         elif args.format == "csv":
-            sys.stdout.write(df.to_csv(index=False))
+            sys.stdout.write(csv_text(df, index=False))
         else:
             print(
                 f"{args.inventory} → {args.compare}: what the controls buy per {a.period.name} "
@@ -480,7 +492,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         )
         return 0
     if args.format == "csv":
-        sys.stdout.write(by_group.to_csv(index=False))
+        sys.stdout.write(csv_text(by_group, index=False))
         return 0
     stats = {
         "records_p50": ",.0f",
@@ -682,7 +694,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
             baseline=df.attrs["baseline"],
         )
     elif args.format == "csv":
-        text = df.to_csv(index=False)
+        text = csv_text(df, index=False)
     else:
         text = _sensitivity_text(df, args.inventory)
     if args.out is None:
@@ -1062,19 +1074,49 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Printable(io.TextIOBase):
+    """A text stream that shows control characters as ``\\xNN`` (:func:`~blastradius.textout.printable`).
+
+    Names and descriptions come from inventory files and imported configs:
+    a terminal must not obey an escape sequence hidden in one.
+    """
+
+    def __init__(self, stream: typing.TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(printable(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(self._stream.isatty())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self._stream, "encoding", "utf-8"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    out = sys.stdout
+    sys.stdout = _Printable(out)  # stderr keeps its progress bars; messages there go through printable() below
     try:
         return args.func(args)
     except BlastRadiusError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(printable(f"error: {exc}"), file=sys.stderr)
         return 1
     except BrokenPipeError:  # e.g. `blastradius schema | head`
         return 0
     except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout = out
 
 
 if __name__ == "__main__":  # pragma: no cover

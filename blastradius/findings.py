@@ -13,6 +13,7 @@ record (:func:`locate`).
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -282,13 +283,14 @@ def to_sarif(
     """
 
     def uri(file: str) -> str:
+        """A relative URI reference (RFC 3986): the path, percent-encoded, as SARIF asks."""
         path = Path(file)
         if root is not None:
             try:
                 path = path.resolve().relative_to(root.resolve())
             except ValueError:
                 pass
-        return path.as_posix()
+        return urllib.parse.quote(path.as_posix(), safe="/")
 
     results = []
     for f in findings:

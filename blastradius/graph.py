@@ -15,7 +15,9 @@ the score table and every report give one figure for one fact.
 
 from __future__ import annotations
 
+import io
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from blastradius.domain import plugins_using
 from blastradius.errors import BlastRadiusError, UnknownIdError
 from blastradius.model import ActionClass, Connector, Inventory
 from blastradius.reach import USABLE, Reach, tool_status
+from blastradius.textout import xml_text
 
 __all__ = [
     "Reach",
@@ -260,6 +263,11 @@ def to_node_link(G: nx.DiGraph) -> dict[str, Any]:
     return nx.node_link_data(H, edges="links")
 
 
+def _xml_safe(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Text attributes without the characters XML cannot hold (:func:`blastradius.textout.xml_text`)."""
+    return {k: xml_text(v) if isinstance(v, str) else v for k, v in attributes.items()}
+
+
 def write_graph(G: nx.DiGraph, path: str | Path) -> Path:
     """Write ``G`` as GraphML (``.graphml``) or node-link JSON (``.json``), for Gephi or Cytoscape."""
     path = Path(path)
@@ -267,12 +275,26 @@ def write_graph(G: nx.DiGraph, path: str | Path) -> Path:
     if suffix == ".graphml":
         H = nx.DiGraph()
         for n, d in G.nodes(data=True):
-            H.add_node(n, **_flat(d))
+            H.add_node(_xml_id(n), **_xml_safe(_flat(d)))
         for u, v, d in G.edges(data=True):
-            H.add_edge(u, v, **_flat(d))
-        nx.write_graphml(H, path)
+            H.add_edge(_xml_id(u), _xml_id(v), **_xml_safe(_flat(d)))
+        buffer = io.BytesIO()
+        nx.write_graphml(H, buffer)
+        data = buffer.getvalue()
     elif suffix == ".json":
-        path.write_text(json.dumps(to_node_link(G), indent=1, default=str) + "\n", encoding="utf-8")
+        data = (json.dumps(to_node_link(G), indent=1, default=str) + "\n").encode("utf-8")
     else:
         raise BlastRadiusError(f"cannot write a graph to '{path.name}': use a .graphml or .json file name")
+    # whole or not at all: a temporary file beside it, then renamed over it
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise BlastRadiusError(f"cannot write the graph to {path}: {exc.strerror or exc}") from None
     return path
+
+
+def _xml_id(node: Any) -> Any:
+    return xml_text(node) if isinstance(node, str) else node

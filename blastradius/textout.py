@@ -1,15 +1,74 @@
-"""Plain-text rendering of result tables for the terminal (the CLI's only formatting)."""
+"""Plain-text rendering of result tables for the terminal, and text made safe for where it goes.
+
+Inventory text is written by whoever wrote the inventory, or by whatever an
+importer read: names and descriptions may hold control characters (which a
+terminal obeys), or begin with ``=``, ``+``, ``-`` or ``@`` (which a
+spreadsheet runs as a formula when it opens a CSV). :func:`printable` and
+:func:`csv_text` are the one place such text is neutralised for the
+terminal and for CSV files; :func:`xml_text` for XML (GraphML).
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["frame_to_json", "text_table"]
+__all__ = ["csv_text", "frame_to_json", "printable", "text_table", "xml_text"]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with control characters (which a terminal would obey) shown as ``\xNN`` escapes.
+
+    New lines and tabs stay.
+
+    Examples
+    --------
+    >>> printable("ok\x1b[31m red\x07")
+    'ok\\x1b[31m red\\x07'
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def xml_text(text: str) -> str:
+    r"""``text`` without the characters XML 1.0 cannot hold (as ``\xNN`` escapes), so a GraphML file stays well formed.
+
+    Examples
+    --------
+    >>> xml_text("tool\x00name")
+    'tool\\x00name'
+    """
+    return _XML_INVALID.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def csv_text(df: pd.DataFrame, **to_csv: Any) -> str:
+    """``df`` as CSV, a text cell that a spreadsheet would run as a formula prefixed with ``'`` (OWASP's advice).
+
+    Numbers are left as they are; text that begins with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return is not.
+
+    Examples
+    --------
+    >>> print(csv_text(pd.DataFrame({"name": ["=HYPERLINK(1)", "ok"], "n": [-1, 2]}), index=False), end="")
+    name,n
+    '=HYPERLINK(1),-1
+    ok,2
+    """
+    safe = df.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v)
+    if safe.index.dtype == object or pd.api.types.is_string_dtype(safe.index):
+        safe.index = safe.index.map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v)
+    return safe.to_csv(**to_csv)
 
 
 def _cell(value: Any, fmt: str | None) -> str:
@@ -40,7 +99,7 @@ def text_table(
     for idx, record in zip(df.index, df[list(columns)].itertuples(index=False), strict=True):
         cells = [str(idx)] if index else []
         for col, value in zip(columns, record, strict=True):
-            text = _cell(value, formats.get(col))
+            text = printable(_cell(value, formats.get(col)))
             limit = max_width.get(col)
             if limit and len(text) > limit:
                 text = text[: limit - 1] + "…"

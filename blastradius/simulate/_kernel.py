@@ -49,9 +49,29 @@ closed-form expectations.
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
+import numba
 import numpy as np
 from numba import njit, prange
+
+
+def cache_dir() -> Path:
+    """Where the compiled kernel is kept: ``$BLASTRADIUS_CACHE_DIR``, else the user's cache directory.
+
+    Never the installed package (which may be read-only or shared) nor the
+    current directory. numba's own ``NUMBA_CACHE_DIR``, when set, wins.
+    """
+    chosen = os.environ.get("BLASTRADIUS_CACHE_DIR")
+    if chosen:
+        return Path(chosen).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "blastradius" / "numba"
+
+
+if not numba.config.CACHE_DIR:  # read by every cache=True function below, when it is defined
+    numba.config.CACHE_DIR = str(cache_dir())
 
 __all__ = [
     "EXACT",
