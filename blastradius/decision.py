@@ -194,12 +194,21 @@ def due_date(factor: str, as_of: dt.date) -> dt.date:
 _SELECTOR = re.compile(r"\b[A-Za-z0-9][A-Za-z0-9_-]*\.([^\s,]+)")
 
 
+def _first(items: str, n: int = 3) -> str:
+    """'a, b, c, d, e' -> 'a, b, c and 2 more' (and 'a, …, e and 9 more' counts the 9): a long list in a sentence."""
+    m = re.search(r" and (\d+) more$", items)
+    extra = int(m.group(1)) if m else 0
+    parts = [p.strip() for p in (items[: m.start()] if m else items).split(",") if p.strip()]
+    left = len(parts) - n + extra if len(parts) > n else extra
+    return ", ".join(parts[:n]) + (f" and {left} more" if left > 0 else "")
+
+
 def _control_words(kind: str, description: str) -> str:
     """A lever's description in a reader's words: 'gate send on p: c.t1' -> 'Human approval before p can send (t1)'."""
     m = re.match(r"(gate|block) (\w+) on ([^:]+): (.*)", description)
     if m:
         verb, action, plugin, tools = m.groups()
-        tools = _SELECTOR.sub(r"\1", tools)
+        tools = _first(_SELECTOR.sub(r"\1", tools))
         if verb == "gate":
             return f"Human approval before {plugin} can {action} ({tools})"
         return f"Stop {plugin} from calling its {action} tools ({tools})"
@@ -214,6 +223,12 @@ def _control_words(kind: str, description: str) -> str:
         LeverKind.SPLIT_CONNECTOR.value: lambda d: d.replace("split ", "Split connector ", 1),
     }
     text = words.get(kind, lambda d: d)(description)
+    head, colon, items = text.partition(": ")
+    if colon and kind in (LeverKind.DENY_COLUMNS.value, LeverKind.RESTRICT_TABLES.value):
+        text = f"{head}: {_first(items)}"
+    m = re.match(r"(.*)\(([^()]*)\)$", text)
+    if m and kind == LeverKind.SPLIT_CONNECTOR.value:
+        text = f"{m.group(1)}({_first(m.group(2))})"
     return text[:1].upper() + text[1:]
 
 

@@ -191,6 +191,7 @@ class ReportData:
     compare_fingerprint: str | None
     version: str
     top: int = TOP
+    control_plugins: int | None = CONTROL_PLUGINS
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -288,7 +289,7 @@ def _what_could_happen(paths: pd.DataFrame, plugin: str, failure_class: str) -> 
     gate = {"ungated": "with no approval", "gated": "behind an approval"}.get(str(row.status), "")
     if failure_class == "wrong_output":
         return f"a wrong answer forwarded to the people who read its output ({row.status})"
-    tools = str(row.tools)
+    tools = ", ".join(str(row.tools).split(", ")[:2]) + (", …" if len(str(row.tools).split(", ")) > 2 else "")
     if failure_class == "data_leakage":
         return f"a leak of what it reads through {row.connector} ({tools})"
     return f"{_VERB.get(str(row.action), 'a wrong action')} through {row.connector} ({tools}) {gate}".strip()
@@ -341,7 +342,7 @@ def _top_risks(
                 "records_p95": float(r["records_p95"]),
                 "people_p95": float(r["people_p95"]),
                 "money_p95": float(r.get("money_p95", np.nan)) if money is not None else np.nan,
-                "control": options.control.iloc[pick] if pick is not None else "no single control found",
+                "control": options.control.iloc[pick] if pick is not None else "",
                 "in package": bool(options.no_regret.iloc[pick]) if pick is not None else False,
                 "control owner": options.owner.iloc[pick] if pick is not None else "",
                 "due": options.due.iloc[pick] if pick is not None else None,
@@ -524,6 +525,7 @@ def report_data(
         compare_fingerprint=cfp,
         version=__version__,
         top=top,
+        control_plugins=control_plugins,
     )
 
 
@@ -783,7 +785,9 @@ def section_top_risks(d: ReportData) -> str:
             ],
             f"bad {period} (1 in 20)": size,
             "control: owner, due": [
-                f"{c}{'' if inside else ' (a trade-off)'}: {o}, {due.isoformat() if due is not None else '—'}"
+                f"{c}{'' if inside else ' (a trade-off)'}: {o}, {due.isoformat()}"
+                if c
+                else "no control was tried on this plugin (Recommended controls says which were)"
                 for c, inside, o, due in zip(t.control, t["in package"], t["control owner"], t.due, strict=True)
             ],
         }
@@ -813,7 +817,7 @@ def section_residual(d: ReportData) -> str:
     if m1 is not None:
         parts.append(f"In money, a bad {period} would still cost {_money_range(m1, 'p95', d)}. ")
     parts.append(
-        f"{crit} critical finding{'s' if crit != 1 else ''} stay open until fixed or accepted, and {slow} "
+        f"{crit:,} critical finding{'s' if crit != 1 else ''} stay open until fixed or accepted, and {slow:,} "
         f"plugin{'s' if slow != 1 else ''} cannot be halted within minutes (Kill-switch readiness).</p>"
     )
     return "".join(parts)
@@ -830,10 +834,10 @@ def _tradeoffs(d: ReportData, n: int = 2) -> str:
             front.control.head(n), front.risk_removed_pct.head(n), front.collateral.head(n), strict=True
         )
     )
-    more = f"; {len(front) - n:,} more, with owners and dates, in Recommended controls" if len(front) > n else ""
+    more = f", {len(front) - n:,} more" if len(front) > n else ""
     return (
         "<h3>Trade-offs to decide</h3><p>Controls on the Pareto front that would remove more but stop tools, "
-        f"tables or recipient lists teams use (owners and dates in Recommended controls{more}):</p>"
+        f"tables or recipient lists teams use (owners, dates{more} in Recommended controls):</p>"
         f"<ul class='tight'>{items}</ul>"
     )
 
@@ -1122,7 +1126,7 @@ def section_controls(d: ReportData) -> str:
     o = d.options
     df = o.head(d.top)
     subset = (
-        f"Controls were tried on the {CONTROL_PLUGINS} plugins of widest blast radius and the connectors they use: "
+        f"Controls were tried on the {d.control_plugins} plugins of widest blast radius and the connectors they use: "
         f"{d.controls_tried:,} of {d.controls_candidates:,} candidates (trying each rescores a changed inventory). "
         if d.controls_tried < d.controls_candidates
         else f"Every candidate control was tried ({d.controls_tried:,}). "
@@ -1547,7 +1551,6 @@ code { font-size: 13px; }
   dl.glossary { columns: 2; column-gap: 24px; } dl.glossary dt { break-after: avoid; }
   dl.glossary dd { break-inside: avoid; }
   h2 { break-before: auto; break-after: avoid; margin-top: 20px; } h3 { break-after: avoid; }
-  h2.page { break-before: page; }
   div.scroll { overflow: visible; }
   table.data { font-size: 9pt; } table.small { font-size: 8.5pt; }
   tr, figure.chart, li { break-inside: avoid; }
