@@ -23,6 +23,8 @@ from pydantic import BaseModel, ValidationError
 
 from blastradius.errors import InventoryError, Problem, suggest
 from blastradius.model import (
+    MAX_RUNS_PER_PLUGIN_PER_DAY,
+    MAX_TOTAL_RECORDS,
     ActionClass,
     Connector,
     ConnectorPolicy,
@@ -39,15 +41,22 @@ from blastradius.model import (
 )
 from blastradius.settings import SETTINGS_SECTIONS, check_section
 from blastradius.settings.files import (
+    DEFAULT_MAX_FILE_MB,
+    DEFAULT_MAX_INVENTORY_MB,
+    MAX_FILE_MB_VARIABLE,
+    MAX_INVENTORY_MB_VARIABLE,
     Document,
     deep_merge,
     format_path,
     join_path,
+    megabytes,
     parse_text,
     problems_from_validation,
     read_settings,
     read_text,
     short_repr,
+    size_limit,
+    too_big,
     validate_settings,
 )
 from blastradius.settings.files import yaml_line_index as _yaml_line_index  # noqa: F401 - kept for callers
@@ -144,12 +153,12 @@ def _csv_value(text: str, types: set[str], column: str) -> Any:
             name, sep, cls = item.partition(":")
             pairs[name.strip()] = cls.strip() if sep else ""
         return pairs
-    if "integer" in types:
+    if "integer" in types and text.isascii():  # int() would read other scripts' digits too
         try:
             return int(text.replace("_", "").replace(",", ""))
-        except ValueError:
+        except ValueError:  # not a number, or one of more than 4,300 digits: the validator says so
             return text
-    if "number" in types:
+    if "number" in types and text.isascii():
         try:
             return float(text)
         except ValueError:
@@ -183,6 +192,23 @@ def _read_csv(file: Path, text: str) -> Document:
         raise InventoryError([Problem(file=file, path="", line=1, message="empty CSV file: no header row")]) from None
     except csv.Error as exc:
         raise InventoryError([Problem(file=file, path="", line=1, message=f"invalid CSV: {exc}")]) from None
+    first_column: dict[str, int] = {}
+    repeated = []
+    for i, column in enumerate(header):
+        if column and column in first_column:
+            repeated.append(
+                Problem(
+                    file=file,
+                    path=column,
+                    line=1,
+                    message=f"column '{column}' given twice in the header (columns {first_column[column] + 1} "
+                    f"and {i + 1})",
+                    hint="keep one column per field",
+                )
+            )
+        first_column.setdefault(column, i)
+    if repeated:  # which of the two cells holds the value is anyone's guess: the rows are not read
+        raise InventoryError(repeated)
     problems: list[Problem] = []
     rows: list[dict[str, Any]] = []
     lines: dict[int, int] = {}
@@ -419,8 +445,9 @@ def _collect_document(doc: Document, out: _Collected) -> None:
                 if record is None:
                     continue
                 # keep checking its references; the inventory is invalid already
-                out.dropped[(section, record.id)] = frozenset(_bad_keys(exc, model))
-                out.failed_ids.discard(record.id)
+                record_id = record.connector if isinstance(record, ConnectorPolicy) else record.id  # a policy has none
+                out.dropped[(section, record_id)] = frozenset(_bad_keys(exc, model))
+                out.failed_ids.discard(record_id)
             origin = _origin(doc, (section, i))
             out.records[section].append((record, origin))
             if isinstance(record, System):
@@ -791,6 +818,66 @@ def _check_settings(
             check.problems.extend(check_section(section, source, plugins=known))
 
 
+def _check_runs(
+    plugins: Mapping[str, tuple[Plugin, Origin]], teams: Mapping[str, tuple[Team, Origin]], check: _Checker
+) -> None:
+    """A plugin's runs per working day, over its users, are at most model.MAX_RUNS_PER_PLUGIN_PER_DAY."""
+    for plugin, origin in plugins.values():
+        runs = sum(
+            (teams[u.team][0].headcount if u.users is None else u.users) * u.runs_per_user_per_day
+            for u in plugin.users
+            if u.team in teams
+        )
+        if runs > MAX_RUNS_PER_PLUGIN_PER_DAY:
+            check.problem(
+                origin,
+                "users",
+                f"plugin '{plugin.id}' runs {runs:,.0f} times a working day over its users, "
+                f"more than the {MAX_RUNS_PER_PLUGIN_PER_DAY:,} an inventory may give",
+                "check users and runs_per_user_per_day",
+            )
+
+
+def _check_total_records(datasets: Mapping[str, tuple[Dataset, Origin]], check: _Checker) -> None:
+    """All the records of an inventory, added up, must fit the analyses' 64-bit integers (model.MAX_TOTAL_RECORDS)."""
+    total = sum(ds.records or 0 for ds, _ in datasets.values())
+    if total > MAX_TOTAL_RECORDS:
+        largest, origin = max(datasets.values(), key=lambda item: item[0].records or 0)
+        check.problem(
+            origin,
+            "records",
+            f"the datasets hold {total:,} records in all, more than the {MAX_TOTAL_RECORDS:,} an inventory may hold",
+            f"the largest is this one, '{largest.id}', with {largest.records or 0:,}",
+        )
+
+
+def _check_total_size(root: Path, files: list[Path]) -> None:
+    """Refuse files over the size limit of one file, then an inventory over its own, before any file is read.
+
+    A file may hold at most ``BLASTRADIUS_MAX_FILE_MB`` megabytes (10 by
+    default); the inventory as a whole ``BLASTRADIUS_MAX_INVENTORY_MB`` (20 by
+    default, and never less than the limit of one file).
+    """
+    file_limit = size_limit(MAX_FILE_MB_VARIABLE, DEFAULT_MAX_FILE_MB)
+    limit = max(size_limit(MAX_INVENTORY_MB_VARIABLE, DEFAULT_MAX_INVENTORY_MB), file_limit)
+    sizes: dict[Path, int] = {}
+    for file in files:
+        try:
+            sizes[file] = file.stat().st_size
+        except OSError:
+            sizes[file] = 0  # reading it says why
+    over = [too_big(f, n, file_limit, variable=MAX_FILE_MB_VARIABLE) for f, n in sizes.items() if n > file_limit]
+    if over:
+        raise InventoryError(over, source=root)
+    total = sum(sizes.values())
+    if total > limit:
+        largest = sorted(sizes, key=lambda f: -sizes[f])[:3]
+        advice = "its largest files are " + ", ".join(f"{f.name} ({megabytes(sizes[f])})" for f in largest)
+        what = f"the inventory ({len(files)} files)"
+        problem = too_big(root, total, limit, variable=MAX_INVENTORY_MB_VARIABLE, what=what, advice=advice)
+        raise InventoryError([problem], source=root)
+
+
 # ---------------------------------------------------------------------------
 # The entry point
 # ---------------------------------------------------------------------------
@@ -823,6 +910,7 @@ def load_inventory(path: str | Path) -> Inventory:
     """
     root = Path(path)
     files = inventory_files(root)
+    _check_total_size(root, files)
     collected = _Collected()
     documents: dict[str, Document] = {}
     for file in files:
@@ -897,8 +985,10 @@ def load_inventory(path: str | Path) -> Inventory:
         people_by_system.setdefault(group.system or "", []).append(group)
 
     _check_data(datasets, people, systems, check)
+    _check_total_records(datasets, check)
     _check_connectors(connectors, systems, datasets_by_system, people_by_system, field_origin, check)
     _check_plugins(plugins, teams, connectors, check)
+    _check_runs(plugins, teams, check)
     _check_settings(collected.settings, plugins, check)
 
     def located(problems: list[Problem]) -> list[Problem]:

@@ -8,6 +8,16 @@ hold). See ``docs/inventory-format.md`` for the file format and DOMAIN.md D3.
 Every record is a frozen pydantic model with keyword-only construction. Files
 are validated once, at the boundary (:mod:`blastradius.loader`); code past it
 trusts these objects.
+
+Every number is bounded: finite, never negative, and at most a documented
+cap (:data:`MAX_RECORDS`, :data:`MAX_PEOPLE`, :data:`MAX_RUNS_PER_USER_PER_DAY`,
+:data:`MAX_SECONDS`, :data:`MAX_DAYS`), far above any real rollout and low
+enough that every figure computed from them stays in range: sums of records
+(at most :data:`MAX_TOTAL_RECORDS` in all) and of people within a 64-bit
+integer, a plugin's runs in a period (at most
+:data:`MAX_RUNS_PER_PLUGIN_PER_DAY` a day) below 2**31; the loader checks the
+two totals. Booleans and whole numbers are strict: ``true`` is not ``1``,
+``2.0`` is not ``2`` (docs/inventory-format.md, "Input limits").
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -30,6 +41,7 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from blastradius.errors import Problem, UnknownIdError
 
@@ -46,6 +58,13 @@ __all__ = [
     "GovernedConnector",
     "HIGH_IMPACT_ACTIONS",
     "Inventory",
+    "MAX_DAYS",
+    "MAX_PEOPLE",
+    "MAX_RECORDS",
+    "MAX_RUNS_PER_PLUGIN_PER_DAY",
+    "MAX_RUNS_PER_USER_PER_DAY",
+    "MAX_SECONDS",
+    "MAX_TOTAL_RECORDS",
     "Origin",
     "OutputDestination",
     "PeopleGroup",
@@ -177,6 +196,34 @@ class OutputDestination(StrEnum):
 
 ReviewTier = Literal[1, 2, 3]
 
+
+def _whole_tier(value: Any) -> Any:
+    """A review tier is the number 1, 2 or 3: ``true`` (which Python counts as 1) and ``1.0`` are not."""
+    if isinstance(value, bool | float):
+        raise PydanticCustomError("literal_error", "Input should be 1, 2 or 3", {"expected": "1, 2 or 3"})
+    return value
+
+
+_Tier = Annotated[ReviewTier, BeforeValidator(_whole_tier)]
+
+#: Most records a dataset may hold, and most rows or recipients a limit, a threshold or one call may name
+#: (a million billion).
+MAX_RECORDS = 10**15
+#: Most records all the datasets of an inventory may hold together: every sum of them fits a 64-bit integer.
+MAX_TOTAL_RECORDS = 10**18
+#: Most people a team, a people group, a plugin's users or an output's audience may count (ten billion).
+MAX_PEOPLE = 10**10
+#: Most runs of a plugin per user per working day.
+MAX_RUNS_PER_USER_PER_DAY = 10_000
+#: Most runs of one plugin per working day, over all its users (checked by the loader): over a period of at most
+#: a year of working days, a plugin's runs (366 million) and the runs the simulation counts as affected by a few
+#: faults at once stay below the 2**31 of its 32-bit counts.
+MAX_RUNS_PER_PLUGIN_PER_DAY = 1_000_000
+#: Most seconds a pause or a revocation may take: a year.
+MAX_SECONDS = 365 * 24 * 3600
+#: Most days between re-reviews: a century.
+MAX_DAYS = 36_500
+
 Id = Annotated[
     str,
     StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$"),
@@ -184,10 +231,11 @@ Id = Annotated[
 ]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Text = Annotated[str, StringConstraints(max_length=10_000)]
-Count = Annotated[StrictInt, Field(ge=0)]
-PositiveCount = Annotated[StrictInt, Field(ge=1)]
-Rate = Annotated[StrictFloat, Field(ge=0)]
-Seconds = Annotated[StrictFloat, Field(ge=0)]
+Records = Annotated[StrictInt, Field(ge=0, le=MAX_RECORDS)]
+People = Annotated[StrictInt, Field(ge=0, le=MAX_PEOPLE)]
+Limit = Annotated[StrictInt, Field(ge=1, le=MAX_RECORDS)]  # rows or recipients: a fan-out, a row limit, a threshold
+Rate = Annotated[StrictFloat, Field(ge=0, le=MAX_RUNS_PER_USER_PER_DAY, allow_inf_nan=False)]
+Seconds = Annotated[StrictFloat, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
 
 #: A tool reference used in plugin approval/block lists: an action class
 #: (``send``), a tool of a connector (``email.send_campaign``) or every tool of
@@ -262,7 +310,7 @@ class Dataset(Record):
     )
     name: Name | None = None
     description: Text | None = None
-    records: Count | None = Field(
+    records: Records | None = Field(
         default=None, description="Number of records (rows). Missing means unknown: treated conservatively."
     )
     classification: Classification | None = Field(
@@ -311,7 +359,7 @@ class PeopleGroup(Record):
     kind: PeopleKind
     name: Name | None = None
     description: Text | None = None
-    count: Count | None = Field(default=None, description="How many people. Missing means unknown.")
+    count: People | None = Field(default=None, description="How many people. Missing means unknown.")
     dataset: Id | None = Field(
         default=None, description="Dataset holding their records, if any: reading it exposes them."
     )
@@ -355,7 +403,7 @@ class Tool(Record):
         default=Reversibility.IMMEDIATE,
         description="immediate, or soft-delete/staged when the effect can be undone.",
     )
-    fan_out: PositiveCount = Field(default=1, description="Records or recipients one call touches at most.")
+    fan_out: Limit = Field(default=1, description="Records or recipients one call touches at most.")
     leaves_org: StrictBool | None = Field(
         default=None, description="Its effect or data leaves the organisation; defaults to the connector's."
     )
@@ -372,8 +420,8 @@ class Audit(Record):
     """Per-action audit logging and anomaly alerts of a connector (D6, D9 step 5)."""
 
     log_every_query: StrictBool = False
-    alert_if_rows_returned_over: PositiveCount | None = None
-    alert_if_sends_over: PositiveCount | None = Field(
+    alert_if_rows_returned_over: Limit | None = None
+    alert_if_sends_over: Limit | None = Field(
         default=None, description="Alert when one call sends to more recipients than this."
     )
 
@@ -393,12 +441,12 @@ class _ConnectorScope(Record):
         default=None, description="Tables the connector may touch; every table of the system when omitted."
     )
     denied_columns: tuple[Name, ...] = ()
-    row_limit: PositiveCount | None = Field(default=None, description="Most rows one query returns.")
+    row_limit: Limit | None = Field(default=None, description="Most rows one query returns.")
     requires_approval: StrictBool = Field(
         default=False, description="Every call through this connector needs a human approval."
     )
     audit: Audit | None = None
-    tier: ReviewTier | None = Field(default=None, description="Governance tier (D7).")
+    tier: _Tier | None = Field(default=None, description="Governance tier (D7).")
     approved_by: Name | None = None
     approved_on: dt.date | None = None
 
@@ -449,7 +497,7 @@ class Team(Record):
     department: Name | None = Field(
         default=None, description="Department it belongs to; the team is its own department when omitted."
     )
-    headcount: Count
+    headcount: People
     description: Text | None = None
 
     @property
@@ -461,7 +509,9 @@ class PluginUsers(Record):
     """Who in a team runs a plugin, and how often."""
 
     team: Id
-    users: Count | None = Field(default=None, description="People of the team who use it; the whole team when omitted.")
+    users: People | None = Field(
+        default=None, description="People of the team who use it; the whole team when omitted."
+    )
     runs_per_user_per_day: Rate = 1.0
 
 
@@ -533,10 +583,10 @@ class Plugin(Record):
     output: OutputDestination = Field(
         default=OutputDestination.INTERNAL, description="Where its output goes: internal, or external (leaves the org)."
     )
-    output_audience: Count | None = Field(
+    output_audience: People | None = Field(
         default=None, description="People who typically read one output (forwarding included)."
     )
-    review_tier: ReviewTier | None = Field(default=None, description="Declared review tier of its output (D7).")
+    review_tier: _Tier | None = Field(default=None, description="Declared review tier of its output (D7).")
     skills: Annotated[
         tuple[Skill, ...],
         WithJsonSchema(
@@ -579,7 +629,7 @@ class GovernedConnector(Record):
     """A governance config's entry for a connector, merged with its definition by id."""
 
     access: Access | None = None
-    tier: ReviewTier | None = None
+    tier: _Tier | None = None
     approved_by: Name | None = None
     approved_on: dt.date | None = None
 
@@ -600,7 +650,9 @@ class Governance(Record):
     review_tiers: dict[Literal["1", "2", "3"], ReviewTierRule] = Field(default_factory=dict)
     prohibited: tuple[Text, ...] = ()
     audit: GovernanceAudit | None = None
-    re_review_days: PositiveCount = Field(default=90, description="Approvals older than this are stale (quarterly).")
+    re_review_days: Annotated[StrictInt, Field(ge=1, le=MAX_DAYS)] = Field(
+        default=90, description="Approvals older than this are stale (quarterly)."
+    )
     approved_destinations: tuple[Name, ...] = Field(default=(), description="Destinations approved for exporting PII.")
 
     @field_validator("review_tiers", mode="before")

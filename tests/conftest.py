@@ -59,6 +59,27 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return _kernel_note or None
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The counts of the hostile-input corpus (tests/test_hostile_input.py), added up over its tests and workers.
+
+    Each test of the corpus records its counts with ``record_property("hostile_...", n)``; the reports carry
+    them to the controlling process under pytest-xdist too.
+    """
+    counts: dict[str, int] = {}
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for name, value in getattr(report, "user_properties", ()):
+                if name.startswith("hostile_") and getattr(report, "when", "call") == "call":
+                    counts[name] = counts.get(name, 0) + int(value)
+    if counts:
+        terminalreporter.write_sep("-", "hostile input")
+        terminalreporter.write_line(
+            f"mutations: {counts.get('hostile_mutations', 0)}, loaded: {counts.get('hostile_loaded', 0)}, "
+            f"rejected cleanly: {counts.get('hostile_rejected', 0)}, "
+            f"command-line runs: {counts.get('hostile_cli_runs', 0)}"
+        )
+
+
 def write_inventory(directory: Path, files: dict[str, Any]) -> Path:
     """Write ``{relative name: data or text}`` as inventory files; data goes out as YAML or JSON by suffix."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -54,8 +54,14 @@ _Z90 = 1.6448536269514722  # standard normal 95th percentile: a 90% interval spa
 #: A plugin id, as the inventory writes it.
 _PLUGIN_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 
-Probability = Annotated[StrictFloat, Field(ge=0, le=1)]
-NonNegative = Annotated[StrictFloat, Field(ge=0)]
+#: Most any count, hour, second or factor of the assumptions may be: finite, and far above any that means something.
+_MAX_AMOUNT = 1e15
+_MAX_FACTOR = 1e6
+#: Most an interval's upper bound may be, as a multiple of its lower one.
+_MAX_SPREAD = 1e12
+
+Probability = Annotated[StrictFloat, Field(ge=0, le=1, allow_inf_nan=False)]
+NonNegative = Annotated[StrictFloat, Field(ge=0, le=_MAX_AMOUNT, allow_inf_nan=False)]
 
 
 def _is_number(value: Any) -> bool:
@@ -102,6 +108,10 @@ class Interval(Record):
         if self.low == 0 and self.high > 0:
             raise PydanticCustomError(
                 "interval", "a 90% interval is drawn lognormally: its lower bound must be above 0 (or give one number)"
+            )
+        if self.high > self.low * _MAX_SPREAD:  # says nothing; far wider, its draws overflow to infinity
+            raise PydanticCustomError(
+                "interval", f"the upper bound {self.high:g} is more than {_MAX_SPREAD:g} times the lower {self.low:g}"
             )
         return self
 
@@ -158,7 +168,7 @@ class Period(Record):
     """The period every figure covers."""
 
     name: Annotated[str, Field(min_length=1, max_length=64)] = Field(description="What the period is called.")
-    working_days: Annotated[StrictFloat, Field(gt=0)] = Field(description="Working days in the period.")
+    working_days: Annotated[StrictFloat, Field(gt=0, le=366)] = Field(description="Working days in the period.")
     hours_per_day: Annotated[StrictFloat, Field(gt=0, le=24)] = Field(
         description="Working hours per day: runs happen, and faults are noticed, in working hours."
     )
@@ -206,7 +216,7 @@ class Magnitude(Record):
     data_leakage_full_share: Probability = Field(
         description="Share of leaks that pull everything one call can return (up to the row limit)."
     )
-    records_per_result: Annotated[StrictFloat, Field(ge=1)] = Field(
+    records_per_result: Annotated[StrictFloat, Field(ge=1, le=_MAX_AMOUNT)] = Field(
         description="Most records one tool result carries into a run, where neither the connector's row limit "
         "nor the tool's fan-out says."
     )
@@ -228,7 +238,7 @@ class Magnitude(Record):
 class UntrustedInput(Record):
     """Plugins that take in untrusted content (web pages, inbound email, outside tickets, shared documents)."""
 
-    rate_factor: Annotated[StrictFloat, Field(ge=1)] = Field(
+    rate_factor: Annotated[StrictFloat, Field(ge=1, le=_MAX_FACTOR)] = Field(
         description="Their wrong-action and data-leakage rates are this many times the base rates "
         "(injected instructions, D5)."
     )
@@ -280,7 +290,7 @@ class Halt(Record):
 
     pause_seconds_if_not_given: NonNegative = Field(description="A kill switch that can pause, with no time given.")
     revoke_seconds_if_not_given: NonNegative = Field(description="A revocable connector, with no time given.")
-    unrehearsed_factor: Annotated[StrictFloat, Field(ge=1)] = Field(
+    unrehearsed_factor: Annotated[StrictFloat, Field(ge=1, le=_MAX_FACTOR)] = Field(
         description="A kill switch never rehearsed (no rehearsed_on) is this much slower."
     )
     manual_hours: NonNegative = Field(description="Neither a kill switch nor revocation: unplugged by hand.")

@@ -14,10 +14,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import yaml
-from pydantic import Field, PrivateAttr, StrictFloat, field_validator
+from pydantic import Field, PrivateAttr, StrictFloat, StrictInt, field_validator
 
 from blastradius.errors import ConfigError, Problem
-from blastradius.model import ActionClass, Classification, Record, Reversibility, SettingsSource
+from blastradius.model import (
+    MAX_PEOPLE,
+    MAX_RECORDS,
+    ActionClass,
+    Classification,
+    Record,
+    Reversibility,
+    SettingsSource,
+)
 from blastradius.settings.files import Document, read_settings_document, validate_settings
 from blastradius.settings.provenance import Provenance, layer_notes, note_of
 
@@ -29,8 +37,11 @@ __all__ = ["ReviewTierKey", "Weights", "check_weights", "default_weights", "load
 #: The key of a review tier in a settings file: its number, or ``none`` for no declared tier.
 ReviewTierKey = Literal["none", "1", "2", "3"]
 
-Weight = Annotated[StrictFloat, Field(ge=0)]
-Probability = Annotated[StrictFloat, Field(ge=0, le=1)]
+#: Most a weight or a factor may be: finite, and far above any that means something.
+MAX_WEIGHT = 1e6
+
+Weight = Annotated[StrictFloat, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
+Probability = Annotated[StrictFloat, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
 class Weights(Record):
@@ -40,20 +51,23 @@ class Weights(Record):
     reversibility: dict[Reversibility, Weight]
     fan_out_slope: Weight
     leaves_org: Weight
-    bulk_write_fan_out: Annotated[int, Field(ge=1)]
+    bulk_write_fan_out: Annotated[StrictInt, Field(ge=1, le=MAX_RECORDS)]
     classification_weights: dict[Classification, Weight]
     people_weights: dict[Literal["external", "internal"], Weight]
-    unknown_dataset_records: Annotated[int, Field(ge=0)]
-    unknown_people_count: Annotated[int, Field(ge=0)]
-    unknown_output_audience: Annotated[int, Field(ge=0)]
+    unknown_dataset_records: Annotated[StrictInt, Field(ge=0, le=MAX_RECORDS)]
+    unknown_people_count: Annotated[StrictInt, Field(ge=0, le=MAX_PEOPLE)]
+    unknown_output_audience: Annotated[StrictInt, Field(ge=0, le=MAX_PEOPLE)]
     gate_miss_rate: Probability
     review_miss_rate: dict[Literal["none", "1", "2", "3"], Probability]
     leak_internal_factor: Probability
-    untrusted_input_factor: Annotated[StrictFloat, Field(ge=1)]
+    untrusted_input_factor: Annotated[StrictFloat, Field(ge=1, le=MAX_WEIGHT, allow_inf_nan=False)]
     output_weight: Weight
     output_external: Weight
-    lever_cost: dict[Literal["autonomy", "reach", "capability"], Annotated[StrictFloat, Field(gt=0)]]
-    recommended_row_limit: Annotated[int, Field(ge=1)]
+    lever_cost: dict[
+        Literal["autonomy", "reach", "capability"],
+        Annotated[StrictFloat, Field(gt=0, le=MAX_WEIGHT, allow_inf_nan=False)],
+    ]
+    recommended_row_limit: Annotated[StrictInt, Field(ge=1, le=MAX_RECORDS)]
 
     _provenance: dict[str, Provenance] = PrivateAttr(default_factory=dict)
 
