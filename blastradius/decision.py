@@ -523,6 +523,59 @@ def _change_group(kind: str, field: str, direction: str) -> str:
     return "connector scopes"
 
 
+_FIELD_WORDS = {
+    "access": "access",
+    "allowed_tables": "allowed tables",
+    "denied_columns": "masked columns",
+    "row_limit": "row limit",
+    "requires_approval": "approval required",
+    "audit.log_every_query": "every query logged",
+    "audit.alert_if_rows_returned_over": "alert over rows returned",
+    "audit.alert_if_sends_over": "alert over recipients",
+    "fan_out": "fan-out",
+    "approved_by": "approved by",
+    "approved_on": "approved on",
+    "review_tier": "review tier",
+    "requires_approval_plugin": "approval required for",
+    "blocked": "blocked tools",
+    "connectors": "connectors",
+}
+
+
+def _words(text: str) -> str:
+    """A value as the diff wrote it, in words: no Python lists, quotes or booleans."""
+    t = re.sub(r"\bTrue\b", "yes", re.sub(r"\bFalse\b", "no", re.sub(r"\bNone\b", "none", text)))
+    while "[" in t and "]" in t:
+        t, n = re.subn(r"\[([^\[\]]*)\]", lambda m: f"({m.group(1)})" if m.group(1) else "(none)", t)
+        if not n:
+            break
+    t = t.replace("'", "").replace('"', "")
+    depth = 0
+    for i, ch in enumerate(t):  # one pair of parentheses around the whole: drop it
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and i < len(t) - 1:
+            break
+    else:
+        if t.startswith("(") and t.endswith(")"):
+            t = t[1:-1] or "none"
+    return t
+
+
+def _change_words(c: object) -> str:
+    """One change of :func:`blastradius.diff.diff_inventories` as a sentence, every value in words."""
+    kind, subject = str(getattr(c, "kind", "")), str(getattr(c, "subject", ""))
+    field, direction = str(getattr(c, "field", "")), str(getattr(c, "direction", ""))
+    old, new = _words(str(getattr(c, "old", ""))), _words(str(getattr(c, "new", "")))
+    what = _FIELD_WORDS.get(field, field.replace("_", " "))
+    if direction in ("added", "removed"):
+        return f"{kind} {subject} {direction}" + (f" ({what})" if field else "")
+    if not old:
+        return f"{kind} {subject}: {what} {new} ({direction})"
+    if not new:
+        return f"{kind} {subject}: {what} {old} ({direction})"
+    return f"{kind} {subject}: {what} {old} → {new} ({direction})"
+
+
 def comparison_controls(changes: Iterable[object]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The changes of :func:`blastradius.diff.diff_inventories`, grouped by kind of control, widenings apart.
 
@@ -546,7 +599,7 @@ def comparison_controls(changes: Iterable[object]) -> tuple[pd.DataFrame, pd.Dat
                 "new": getattr(c, "new", ""),
                 "direction": direction,
                 "widens": direction in ("widened", "added"),
-                "change": str(c),
+                "change": _change_words(c),
             }
         )
     detail = pd.DataFrame(
