@@ -1039,3 +1039,28 @@ def test_a_sample_of_mutations_through_the_command_line(
         assert_one_block_error(validate)
         assert_one_block_error(score)
     record_property("hostile_cli_runs", 2)
+
+
+# --- the importers read through the same boundary -------------------------------------------------
+
+
+def test_imports_refuse_aliases_and_files_over_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from blastradius.importers import import_sources
+    from blastradius.importers.errors import ImportSourceError
+
+    source = Path(__file__).parent / "data" / "importers" / "marketplace" / "support-desk"
+    plugin = tmp_path / "p"
+    shutil.copytree(source, plugin)
+    skill = plugin / "skills" / "laughs" / "SKILL.md"
+    skill.parent.mkdir(parents=True)
+    skill.write_text('---\nname: &a ["lol", "lol"]\ndescription: [*a, *a, *a]\n---\n')
+    started = time.perf_counter()
+    with pytest.raises(ImportSourceError, match=r"SKILL\.md:\d+: .*alias"):
+        import_sources("plugins", [plugin], tmp_path / "draft")
+    assert time.perf_counter() - started < 30  # refused, not expanded
+    skill.unlink()
+    manifest = next(plugin.rglob("plugin.json"))
+    monkeypatch.setenv("BLASTRADIUS_MAX_FILE_MB", "0.0001")  # 100 bytes: every manifest is over it
+    with pytest.raises(ImportSourceError, match=r"over the limit"):
+        import_sources("plugins", [plugin], tmp_path / "draft2")
+    assert manifest.exists() and not (tmp_path / "draft2" / "connectors.yaml").exists()

@@ -17,11 +17,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import Field, StringConstraints, ValidationError
 
 from blastradius.errors import ConfigError, Problem
 from blastradius.model import ActionClass, Classification, PeopleKind, Record, Tool
+from blastradius.settings.files import parse_text, read_text
 
 __all__ = [
     "CatalogEntry",
@@ -89,10 +89,7 @@ def _default_catalog() -> ConnectorCatalog:
 
 
 def _parse(text: str, file: Path) -> ConnectorCatalog:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError([Problem(file=file, path="", message=f"invalid YAML: {exc}")]) from None
+    data = parse_text(file, text, error=ConfigError).data  # no anchors or aliases, bounded nesting, a key once
     try:
         return ConnectorCatalog.model_validate(data)
     except ValidationError as exc:
@@ -117,11 +114,9 @@ def load_catalog(path: str | Path | None = None) -> ConnectorCatalog:
     if path is None:
         return _default_catalog()
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(file=file, path="", message=f"cannot read the catalog: {exc}")]) from None
-    return _parse(text, file)
+    if not file.is_file():
+        raise ConfigError([Problem(file=file, path="", message="cannot read the catalog: no such file")])
+    return _parse(read_text(file, error=ConfigError), file)  # size-limited, as every input
 
 
 def words(text: str) -> str:

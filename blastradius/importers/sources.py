@@ -28,6 +28,13 @@ import yaml
 from blastradius.errors import Problem
 from blastradius.importers.errors import ImportSourceError
 from blastradius.importers.secrets import Replacement, Scrubber, scrub_text, url_host
+from blastradius.settings.files import (
+    DEFAULT_MAX_FILE_MB,
+    MAX_FILE_MB_VARIABLE,
+    parse_text,
+    size_limit,
+    too_big,
+)
 
 __all__ = [
     "ListedTool",
@@ -226,11 +233,24 @@ def _strip_jsonc(text: str) -> str:
     return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
 
 
-def _read_json(file: Path, problems: list[Problem], *, jsonc: bool = False) -> Any | None:
+def _limited_bytes(file: Path, problems: list[Problem]) -> bytes | None:
+    """The bytes of ``file``, or None and a problem when it is over the input size limit (docs/inventory-format.md)."""
+    limit = size_limit(MAX_FILE_MB_VARIABLE, DEFAULT_MAX_FILE_MB, error=ImportSourceError)
     try:
-        raw = file.read_bytes()
+        size = file.stat().st_size
+        if size > limit:
+            problems.append(too_big(file, size, limit, variable=MAX_FILE_MB_VARIABLE))
+            return None
+        with file.open("rb") as handle:
+            return handle.read(limit + 1)
     except OSError as exc:
         problems.append(Problem(file=file, path="", message=f"cannot read file: {exc.strerror or exc}"))
+        return None
+
+
+def _read_json(file: Path, problems: list[Problem], *, jsonc: bool = False) -> Any | None:
+    raw = _limited_bytes(file, problems)
+    if raw is None:
         return None
     try:
         text = raw.decode("utf-8-sig")
@@ -243,7 +263,7 @@ def _read_json(file: Path, problems: list[Problem], *, jsonc: bool = False) -> A
         problems.append(Problem(file=file, path="", line=1, message="empty file", hint="export the config again"))
         return None
     try:
-        return json.loads(_strip_jsonc(text) if jsonc else text)
+        data = json.loads(_strip_jsonc(text) if jsonc else text)
     except json.JSONDecodeError as exc:
         truncated = exc.pos >= len(text.rstrip()) or _open_brackets(text) > 0
         problems.append(
@@ -258,8 +278,15 @@ def _read_json(file: Path, problems: list[Problem], *, jsonc: bool = False) -> A
                 else "check brackets, commas and quotes on that line",
             )
         )
-    except RecursionError:
-        problems.append(Problem(file=file, path="", message="invalid JSON: nested too deeply"))
+    except (RecursionError, ValueError):  # nested too deeply; an integer too long to convert
+        problems.append(Problem(file=file, path="", message="invalid JSON: nested too deeply or a number too long"))
+    else:
+        try:  # the input boundary's rules too: a key given twice, nesting, long integers
+            parse_text(file.with_suffix(".json"), _strip_jsonc(text) if jsonc else text, error=ImportSourceError)
+        except ImportSourceError as exc:
+            problems.extend(_shifted(p, file, 0) for p in exc.problems)
+            return None
+        return data
     return None
 
 
@@ -454,10 +481,29 @@ def _read_servers(
 # ---------------------------------------------------------------------------
 
 
+def _shifted(problem: Problem, file: Path, lines: int, *, prefix: str = "") -> Problem:
+    """``problem`` found in a part of ``file`` that starts ``lines`` lines down."""
+    message = problem.message
+    if prefix and message.startswith("invalid YAML"):
+        message = "invalid YAML front matter" + message[len("invalid YAML") :]
+    elif prefix:
+        message = prefix + message
+    return Problem(
+        file=file,
+        path=problem.path,
+        line=problem.line + lines if problem.line is not None else None,
+        message=message,
+        hint=problem.hint,
+    )
+
+
 def _front_matter(file: Path, problems: list[Problem]) -> dict[str, Any]:
+    raw = _limited_bytes(file, problems)
+    if raw is None:
+        return {}
     try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         problems.append(Problem(file=file, path="", message=f"cannot read file: {exc}"))
         return {}
     if not text.startswith("---"):
@@ -475,7 +521,10 @@ def _front_matter(file: Path, problems: list[Problem]) -> dict[str, Any]:
         )
         return {}
     try:
-        data = yaml.safe_load(text[3:end])
+        data = parse_text(file.with_suffix(".yaml"), text[3:end], error=ImportSourceError).data
+    except ImportSourceError as exc:  # anchors, aliases, nesting, a key given twice: one line below the '---'
+        problems.extend(_shifted(p, file, 1, prefix="front matter: ") for p in exc.problems)
+        return {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.append(
@@ -520,9 +569,12 @@ def _text_field(data: Mapping, key: str, file: Path, path: str, problems: list[P
 
 def _connectors_md(file: Path, problems: list[Problem]) -> dict[str, str]:
     """Server display name (lower-case words) -> category, from the table of a CONNECTORS.md."""
+    raw = _limited_bytes(file, problems)
+    if raw is None:
+        return {}
     try:
-        lines = file.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+        lines = raw.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
         problems.append(Problem(file=file, path="", message=f"cannot read file: {exc}"))
         return {}
     out: dict[str, str] = {}

@@ -35,6 +35,7 @@ from blastradius.errors import Problem
 from blastradius.importers.draft import KINDS, Draft
 from blastradius.importers.errors import ImportSourceError
 from blastradius.loader import inventory_files
+from blastradius.settings.files import parse_text, read_text
 
 __all__ = ["STATE_DIR", "WriteResult", "existing_inventory_files", "read_state", "render_record", "write_draft"]
 
@@ -133,20 +134,22 @@ def read_state(out: Path) -> dict[str, Any] | None:
 def _ids_in_files(files: Mapping[Path, str]) -> tuple[dict[str, set[str]], list[Problem]]:
     """Ids of each kind defined in the directory's YAML/JSON files (analyst records included)."""
     ids: dict[str, set[str]] = {k: set() for k in (*KINDS, "datasets", "people")}
-    problems = []
+    problems: list[Problem] = []
     for file, text in files.items():
         if file.suffix.lower() == ".csv":
             continue
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            problems.append(
+        try:  # the input boundary's rules: no anchors or aliases, bounded nesting, a key once
+            data = parse_text(file, text, error=ImportSourceError).data
+        except ImportSourceError as exc:
+            problems.extend(
                 Problem(
                     file=file,
-                    path="",
-                    message=f"cannot merge: invalid YAML/JSON ({exc})",
+                    path=p.path,
+                    line=p.line,
+                    message=f"cannot merge: {p.message}",
                     hint="fix the file (blastradius validate shows where), then import again",
                 )
+                for p in exc.problems
             )
             continue
         if not isinstance(data, dict):
@@ -183,7 +186,7 @@ def write_draft(
     out.mkdir(parents=True, exist_ok=True)
     prev_files: dict[str, str] = dict(state.get("files", {})) if state else {}
     prev_blocks: dict[str, dict[str, str]] = dict(state.get("blocks", {})) if state else {}
-    current = {p: p.read_text(encoding="utf-8-sig") for p in existing_inventory_files(out)}
+    current = {p: read_text(p, error=ImportSourceError) for p in existing_inventory_files(out)}  # size-limited
     dir_ids, problems = _ids_in_files(current)
     if problems:
         raise ImportSourceError(problems)
