@@ -51,6 +51,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import numba
 import numpy as np
@@ -70,8 +71,9 @@ def cache_dir() -> Path:
     return Path(base) / "blastradius" / "numba"
 
 
-if not numba.config.CACHE_DIR:  # read by every cache=True function below, when it is defined
-    numba.config.CACHE_DIR = str(cache_dir())
+_config: Any = numba.config  # its settings are read from the environment: no static attributes to type
+if not _config.CACHE_DIR:  # read by every cache=True function below, when it is defined
+    _config.CACHE_DIR = str(cache_dir())
 
 __all__ = [
     "EXACT",
@@ -143,6 +145,7 @@ RESULT_FIELDS = 7
 
 _SYSTEMATIC = 3
 _CLASSES = 4
+_COUNT_MAX = 2_147_483_647.0  # counts are stored as int32: one beyond the largest saturates there, never wraps
 _PROBABILITY_CLASSES = 3  # failure rates are probabilities: draws above 1 count as 1
 
 # Stages: each draws from its own stream.
@@ -862,9 +865,9 @@ def simulate_block(
                     min(acc[row, R_PEOPLE_PERMANENT, j], cap_p),
                     lost,
                 )
-                _store(incidents, row, columns[R_INCIDENTS, i, j], acc[row, R_INCIDENTS, j], lost)
-                _store(caught, row, columns[R_CAUGHT, i, j], acc[row, R_CAUGHT, j], lost)
-            runs_affected[row, i] = np.int64(acc[row, R_RUNS_AFFECTED, _SYSTEMATIC])
+                _store(incidents, row, columns[R_INCIDENTS, i, j], min(acc[row, R_INCIDENTS, j], _COUNT_MAX), lost)
+                _store(caught, row, columns[R_CAUGHT, i, j], min(acc[row, R_CAUGHT, j], _COUNT_MAX), lost)
+            runs_affected[row, i] = np.int64(min(acc[row, R_RUNS_AFFECTED, _SYSTEMATIC], _COUNT_MAX))
 
 
 @njit(cache=True, inline="always")
