@@ -237,7 +237,7 @@ def plot_recommendations(recs: pd.DataFrame, ax: Any = None, *, top: int = 10) -
     return ax
 
 
-def plot_controls(options: pd.DataFrame, ax: Any = None, *, label: int = 8) -> Any:
+def plot_controls(options: pd.DataFrame, ax: Any = None, *, label: int = 6, tried: int | None = None) -> Any:
     """Risk removed against collateral, one point per control; the Pareto front joined and labelled.
 
     ``options`` is :func:`blastradius.decision.control_options`: ``risk_removed_pct`` (share of the enterprise
@@ -302,7 +302,10 @@ def plot_controls(options: pd.DataFrame, ax: Any = None, *, label: int = 8) -> A
     ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
     ax.grid(True, alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(f"Risk removed against what it costs users: {_of(len(options), len(options), 'controls tried')}")
+    tried = len(options) if tried is None else tried
+    ax.set_title(
+        f"Risk removed against what it costs users: the {len(options):,} controls that remove risk, of {tried:,} tried"
+    )
     return ax
 
 
@@ -523,8 +526,8 @@ def tornado(
     lo = min(baseline, float(shown[[f"{name}_at_low", f"{name}_at_high"]].min().min()))
     hi = max(baseline, float(shown[[f"{name}_at_low", f"{name}_at_high"]].max().max()))
     pad = 0.12 * (hi - lo) if hi > lo else max(abs(baseline), 1.0) * 0.1
-    ax.set_xlim(max(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _short(v)))
+    ax.set_xlim(lo - 1.6 * pad, hi + 1.6 * pad)  # room for the figures beside the bars' ends
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _short(v) if v >= 0 or lo < 0 else ""))
     period = sensitivity.attrs.get("period", "period")
     stat = {"p50": "P50 (typical)", "p95": "P95 (1 in 20)", "p99": "P99 (1 in 100)"}.get(statistic, statistic)
     ax.set_xlabel(f"enterprise {metric} per {period}, {stat}")

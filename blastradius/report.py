@@ -626,7 +626,7 @@ def _estimate(row: Any, name: str) -> str:
 
 def _about(value: float) -> str:
     """A figure to three significant figures, in words: 13.5 million, 842 thousand, 9,410."""
-    value = float(value)
+    value = float(f"{float(value):.3g}") if abs(float(value)) >= 1e5 else float(value)  # 999,700 is 1 million
     for word, scale, above in (("billion", 1e9, 1e9), ("million", 1e6, 1e6), ("thousand", 1e3, 1e5)):
         if abs(value) >= above:
             return f"{value / scale:.3g} {word}"
@@ -634,10 +634,12 @@ def _about(value: float) -> str:
 
 
 def _share(before: float, after: float) -> str:
-    """The fall from ``before`` to ``after`` as a percentage: '64%', '99.9%', 'none'."""
-    if not before or after >= before:
+    """The fall from ``before`` to ``after`` as a percentage of ``before``: '64%', '99.9%', '0%', 'rises 7%'."""
+    if not before or after == before:
         return "0%"
     s = (before - after) / before
+    if s < 0:
+        return f"rises {-s:.0%}"
     return f"{s:.1%}" if 0.99 < s < 1 else f"{s:.0%}"
 
 
@@ -1130,7 +1132,7 @@ def section_controls(d: ReportData) -> str:
         f"{d.controls_tried:,} of {d.controls_candidates:,} candidates (trying each rescores a changed inventory). "
         if d.controls_tried < d.controls_candidates
         else f"Every candidate control was tried ({d.controls_tried:,}). "
-    )
+    ) + f"The {len(o):,} that remove any risk are ranked here. "
     from blastradius.decision import DUE_RULE
 
     lead = (
