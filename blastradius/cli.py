@@ -764,6 +764,39 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``, else a clear usage error (exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace("_", "").replace(",", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, got {value:,}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def _percent(text: str) -> float:
+    """An argparse type: a percentage from 0 to 100."""
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage, got {text!r}") from None
+    if not 0 <= value <= 100:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be from 0 to 100, got {text}")
+    return value
+
+
+_TRIALS = _whole(1, 10_000_000)
+_SEED = _whole(0, 2**64 - 1)
+_TOP = _whole(1, 1_000_000)
+_SIZE = _whole(1, 100_000_000)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blastradius", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -826,11 +859,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
     p.add_argument("--plugin", metavar="PLUGIN", help="rank levers for this plugin only")
-    p.add_argument("--top", type=int, default=15, metavar="N", help="levers in the overall ranking (default: 15)")
-    p.add_argument("--per-plugin", type=int, default=3, metavar="K", help="levers per plugin (default: 3)")
+    p.add_argument("--top", type=_TOP, default=15, metavar="N", help="levers in the overall ranking (default: 15)")
+    p.add_argument("--per-plugin", type=_TOP, default=3, metavar="K", help="levers per plugin (default: 3)")
     p.add_argument(
         "--min-reduction",
-        type=float,
+        type=_percent,
         default=1.0,
         metavar="PCT",
         help="leave out levers removing less than PCT%% (default: 1)",
@@ -933,12 +966,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
     p.add_argument(
         "--trials",
-        type=int,
+        type=_TRIALS,
         default=DEFAULT_TRIALS,
         metavar="N",
         help=f"simulated periods (default: {DEFAULT_TRIALS:,})",
     )
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S", help=f"random seed (default: {DEFAULT_SEED})")
+    p.add_argument(
+        "--seed", type=_SEED, default=DEFAULT_SEED, metavar="S", help=f"random seed (default: {DEFAULT_SEED})"
+    )
     p.add_argument("--compare", type=Path, metavar="DIR2", help="the same company with other controls")
     p.add_argument(
         "--assumptions", type=Path, metavar="FILE", help="assumptions over the defaults (docs/simulation.md)"
@@ -949,7 +984,7 @@ def _parser() -> argparse.ArgumentParser:
         default="plugin",
         help="group the figures by (default: plugin)",
     )
-    p.add_argument("--top", type=int, default=20, metavar="N", help="rows of the table per group (default: 20)")
+    p.add_argument("--top", type=_TOP, default=20, metavar="N", help="rows of the table per group (default: 20)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
     p.set_defaults(func=_cmd_simulate)
 
@@ -965,12 +1000,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
     p.add_argument(
         "--trials",
-        type=int,
+        type=_TRIALS,
         metavar="N",
         # the library's SENSITIVITY_TRIALS: not imported here, as it would load the simulation for every command
         help="simulated periods per run, two runs per assumption (default: 2,000)",
     )
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S", help=f"random seed (default: {DEFAULT_SEED})")
+    p.add_argument(
+        "--seed", type=_SEED, default=DEFAULT_SEED, metavar="S", help=f"random seed (default: {DEFAULT_SEED})"
+    )
     p.add_argument(
         "--assumptions", type=Path, metavar="FILE", help="assumptions over the defaults (docs/simulation.md)"
     )
@@ -992,12 +1029,14 @@ def _parser() -> argparse.ArgumentParser:
         "shared connectors, skewed dataset sizes, a mix of gated/ungated and read-only/read-write, planted "
         "pitfalls. The same seed gives the same files. Refuses a non-empty output directory.",
     )
-    p.add_argument("--people", type=int, default=4_000, metavar="N", help="headcount (default: 4,000)")
-    p.add_argument("--plugins", type=int, default=40, metavar="N", help="plugins (default: 40)")
-    p.add_argument("--connectors", type=int, default=20, metavar="N", help="connectors (default: 20)")
-    p.add_argument("--systems", type=int, default=12, metavar="N", help="systems (default: 12)")
-    p.add_argument("--datasets", type=int, default=150, metavar="N", help="datasets (default: 150)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S", help=f"random seed (default: {DEFAULT_SEED})")
+    p.add_argument("--people", type=_SIZE, default=4_000, metavar="N", help="headcount (default: 4,000)")
+    p.add_argument("--plugins", type=_SIZE, default=40, metavar="N", help="plugins (default: 40)")
+    p.add_argument("--connectors", type=_SIZE, default=20, metavar="N", help="connectors (default: 20)")
+    p.add_argument("--systems", type=_SIZE, default=12, metavar="N", help="systems (default: 12)")
+    p.add_argument("--datasets", type=_SIZE, default=150, metavar="N", help="datasets (default: 150)")
+    p.add_argument(
+        "--seed", type=_SEED, default=DEFAULT_SEED, metavar="S", help=f"random seed (default: {DEFAULT_SEED})"
+    )
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write it (empty or new)")
     p.set_defaults(func=_cmd_synth)
 

@@ -253,7 +253,18 @@ def test_simulate_compare_gives_the_reduction(tmp_path: Path) -> None:
 
 def test_simulate_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     bad = run("simulate", "inventories/acme", "--trials", "0")
-    assert bad.returncode == 1 and "--trials must be at least 1" in bad.stderr
+    assert bad.returncode == 2 and "argument --trials: must be from 1 to 10,000,000, got 0" in bad.stderr
+    for args, says in (
+        (("--trials", "99999999999999999999"), "must be from 1 to 10,000,000"),
+        (("--seed", "-1"), "argument --seed: must be from 0"),
+        (("--seed", "x"), "expected a whole number, got 'x'"),
+    ):
+        out = run("simulate", "inventories/acme", *args)
+        assert out.returncode == 2 and says in out.stderr and "Traceback" not in out.stderr, args
+    top = run("recommend", "inventories/acme", "--top", "-1")
+    assert top.returncode == 2 and "argument --top: must be from 1" in top.stderr
+    nan = run("recommend", "inventories/acme", "--min-reduction", "nan")
+    assert nan.returncode == 2 and "must be from 0 to 100" in nan.stderr
     (tmp_path / "a.yaml").write_text("controls:\n  approval_gate_catch_rate: 1.5\n")
     bad = run("simulate", "inventories/acme", "--assumptions", str(tmp_path / "a.yaml"))
     assert bad.returncode == 1 and "a.yaml:2: controls.approval_gate_catch_rate" in bad.stderr
