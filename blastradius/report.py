@@ -197,6 +197,22 @@ class ReportData:
 
 #: Most trials per run of the report's sensitivity: it runs the simulation twice per assumption.
 SENSITIVITY_REPORT_TRIALS = DEFAULT_TRIALS
+#: Trials × plugins per run of the report's sensitivity, at most (but never fewer trials than the sensitivity's
+#: own default): at thousands of plugins its sixty-odd runs would otherwise take most of the report's time.
+SENSITIVITY_BUDGET = 2_500_000
+
+
+def sensitivity_trials(trials: int, plugins: int) -> int:
+    """Trials per run of the report's sensitivity: the report's own on a small inventory, fewer on a large one.
+
+    Examples
+    --------
+    >>> sensitivity_trials(10_000, 18), sensitivity_trials(10_000, 500), sensitivity_trials(10_000, 2_000)
+    (10000, 5000, 2000)
+    """
+    from blastradius.simulate import SENSITIVITY_TRIALS
+
+    return min(trials, SENSITIVITY_REPORT_TRIALS, max(SENSITIVITY_TRIALS, SENSITIVITY_BUDGET // max(plugins, 1)))
 
 
 def _weights_table(weights: Any) -> pd.DataFrame:
@@ -418,9 +434,10 @@ def report_data(
     by_plugin = summarize(result, "plugin")
     by_class = summarize(result, "plugin", by_class=True)
     paths = failure_paths(analysis)
-    say("varying each assumption across its range (what the figures depend on)")
-    # on the report's seed and trials (at most SENSITIVITY_REPORT_TRIALS): its baseline is the report's own figures
-    tornado = sensitivity(analysis, trials=min(trials, SENSITIVITY_REPORT_TRIALS), seed=seed)
+    runs = sensitivity_trials(trials, len(inv.plugins))
+    say(f"varying each assumption across its range ({runs:,} {a.period.name}s a run)")
+    # on the report's seed, and its trials on a small inventory: its baseline is then the report's own figures
+    tornado = sensitivity(analysis, trials=runs, seed=seed)
 
     say("trying every candidate control on the inventory")
     results, candidates = evaluate_controls(analysis, plugins=control_plugins)
