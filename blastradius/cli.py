@@ -1082,16 +1082,18 @@ def _parser() -> argparse.ArgumentParser:
         help=f"classification printed on every page (default: '{CLASSIFICATION_DEFAULT}')",
     )
     p.add_argument(
-        "--top", type=int, default=20, metavar="N", help="rows of each long table shown, the rest in CSV (default 20)"
+        "--top", type=_TOP, default=20, metavar="N", help="rows of each long table shown, the rest in CSV (default 20)"
     )
     p.add_argument(
         "--trials",
-        type=int,
+        type=_TRIALS,
         default=DEFAULT_TRIALS,
         metavar="N",
         help=f"simulated periods (default: {DEFAULT_TRIALS:,})",
     )
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S", help=f"random seed (default: {DEFAULT_SEED})")
+    p.add_argument(
+        "--seed", type=_SEED, default=DEFAULT_SEED, metavar="S", help=f"random seed (default: {DEFAULT_SEED})"
+    )
     p.add_argument(
         "--as-of",
         type=_date,
