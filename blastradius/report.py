@@ -750,7 +750,7 @@ def section_decision(d: ReportData) -> str:
         f"that take nothing away from the teams that use the plugins (approval gates on high-impact actions, row "
         f"limits, masked personal columns), owned by {owners} owner{'s' if owners != 1 else ''} and due between "
         + (f"{min(d.package.due).isoformat()} and {max(d.package.due).isoformat()}" if n else "—")
-        + ".</p>",
+        + " (each control with its owner and date: Recommended controls, package.csv).</p>",
     ]
     if n:
         out.append(_package_by_kind(d))
@@ -1164,6 +1164,27 @@ def section_controls(d: ReportData) -> str:
         "owner team; a connector's to its approver (on the connector or in the governance config), else its "
         "system's owner, else the owner team of its largest user; controls.csv says which for each.</p>"
     )
+    pk = d.package.head(d.top)
+    package = (
+        f"<h3>The package, control by control ({len(d.package):,})</h3>"
+        + table(
+            pd.DataFrame(
+                {
+                    "control": pk.control,
+                    "risk removed (% of the enterprise blast-radius score)": [_pct(v) for v in pk.risk_removed_pct],
+                    "what it changes for users": pk.collateral,
+                    "owner": pk.owner,
+                    "where the owner comes from": pk.owner_source,
+                    "due": pk.due,
+                }
+            ),
+            numeric=["risk removed (% of the enterprise blast-radius score)"],
+        )
+        + _more(len(pk), len(d.package), "controls in the package", "package.csv")
+        + "<h3>Every control tried, the Pareto front first</h3>"
+        if len(d.package)
+        else ""
+    )
     in_package = df.option.isin(d.package.option)
     shown = pd.DataFrame(
         {
@@ -1182,6 +1203,7 @@ def section_controls(d: ReportData) -> str:
     )
     return (
         lead
+        + package
         + table(shown, numeric=["uses lost", "teams affected", "risk removed (% of the enterprise blast-radius score)"])
         + _more(len(df), len(o), "controls", "controls.csv")
         + (
