@@ -311,10 +311,24 @@ def _what_could_happen(paths: pd.DataFrame, plugin: str, failure_class: str) -> 
     return f"{_VERB.get(str(row.action), 'a wrong action')} through {row.connector} ({tools}) {gate}".strip()
 
 
+def _worst_class(result: Any, plugin: str) -> str:
+    """The failure class of ``plugin`` with the most records and people in a bad period (P95), off the result."""
+    i = result.plugins.index(plugin)
+    best, worst = -1.0, "wrong_action"
+    for c, cls in enumerate(result.classes):
+        size = 0.0
+        for metric in ("records", "people"):
+            column = int(result.columns[metric][i, c])
+            if column >= 0:
+                size += float(np.quantile(result.values[metric][:, column], 0.95))
+        if size > best:
+            best, worst = size, str(cls)
+    return worst
+
+
 def _top_risks(
-    scores: pd.DataFrame,
+    result: Any,
     by_plugin: pd.DataFrame,
-    by_class: pd.DataFrame,
     paths: pd.DataFrame,
     options: pd.DataFrame,
     results: list[Any],
@@ -338,12 +352,7 @@ def _top_risks(
     rows = []
     for r in df.head(n).to_dict("records"):
         pid = str(r["group"])
-        mine = by_class[by_class.group == pid]
-        worst_class = (
-            mine.assign(_s=mine.records_p95 + mine.people_p95).sort_values("_s", ascending=False).failure_class.iloc[0]
-            if not mine.empty
-            else "wrong_action"
-        )
+        worst_class = _worst_class(result, pid)
         ranked = sorted(removed.get(pid, []), key=lambda x: (-x[0], x[1]))
         no_regret = [i for cut, i in ranked if options.no_regret.iloc[i] and cut > 0]
         pick = no_regret[0] if no_regret else (ranked[0][1] if ranked and ranked[0][0] > 0 else None)
@@ -432,7 +441,6 @@ def report_data(
     result = simulate_failures(analysis, trials=trials, seed=seed)
     scores = score_plugins(analysis)
     by_plugin = summarize(result, "plugin")
-    by_class = summarize(result, "plugin", by_class=True)
     paths = failure_paths(analysis)
     runs = sensitivity_trials(trials, len(inv.plugins))
     say(f"varying each assumption across its range ({runs:,} {a.period.name}s a run)")
@@ -484,7 +492,8 @@ def report_data(
     findings = findings_frame(lint(analysis, as_of=as_of))
     say("writing the kill-switch runbook")
     book = runbook_frame(runbook(analysis))
-    top_risks = _top_risks(scores, by_plugin, by_class, paths, options, results, plugin_money, inv)
+    say("reading the figures off the simulations")
+    top_risks = _top_risks(result, by_plugin, paths, options, results, plugin_money, inv)
     fp = fingerprint(inventory)
     cfp = fingerprint(compare_to) if compare_to else None
     return ReportData(
@@ -506,7 +515,7 @@ def report_data(
         compare_name=Path(str(compare_to)).name if compare_to else None,
         summary=inv.summary(),
         scores=scores,
-        plugin_outlook=summarize(result, "plugin", intervals=False),
+        plugin_outlook=by_plugin,
         outlook=summarize(result, "enterprise", by_class=True, intervals=True),
         enterprise=summarize(result, "enterprise", intervals=True),
         curves=exceedance_by_class(result, "records"),
