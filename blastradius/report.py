@@ -1528,7 +1528,16 @@ def _weight_rows(weights: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_tables(d: ReportData, directory: str | Path) -> Path:
-    """Write the report's full tables as CSV into ``directory``: what the report shows the first rows of."""
+    """Write the report's full tables as CSV into ``directory``: what the report shows the first rows of.
+
+    Inventory text that a spreadsheet would run as a formula is written as text
+    (:func:`blastradius.textout.csv_text`).
+    """
+    from blastradius.textout import csv_text
+
+    def _csv(df: pd.DataFrame, path: Path) -> None:
+        path.write_text(csv_text(df, index=False), encoding="utf-8")
+
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     plugins = d.scores.merge(
@@ -1536,17 +1545,17 @@ def write_tables(d: ReportData, directory: str | Path) -> Path:
         on="plugin",
         how="left",
     )
-    plugins.to_csv(out / "plugins.csv", index=False)
-    d.options.drop(columns=["option"]).to_csv(out / "controls.csv", index=False)
-    d.package.drop(columns=["option"]).to_csv(out / "package.csv", index=False)
-    d.findings.drop(columns=["evidence"], errors="ignore").to_csv(out / "findings.csv", index=False)
-    d.runbook.to_csv(out / "kill-switch.csv", index=False)
-    d.top_risks.to_csv(out / "top-risks.csv", index=False)
-    d.sensitivity.to_csv(out / "sensitivity.csv", index=False)
+    _csv(plugins, out / "plugins.csv")
+    _csv(d.options.drop(columns=["option"]), out / "controls.csv")
+    _csv(d.package.drop(columns=["option"]), out / "package.csv")
+    _csv(d.findings.drop(columns=["evidence"], errors="ignore"), out / "findings.csv")
+    _csv(d.runbook, out / "kill-switch.csv")
+    _csv(d.top_risks, out / "top-risks.csv")
+    _csv(d.sensitivity, out / "sensitivity.csv")
     if d.comparison is not None:
-        d.comparison.to_csv(out / "comparison.csv", index=False)
+        _csv(d.comparison, out / "comparison.csv")
     if d.changes is not None:
-        d.changes.to_csv(out / "changes.csv", index=False)
+        _csv(d.changes, out / "changes.csv")
     return out
 
 
