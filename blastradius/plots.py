@@ -10,8 +10,9 @@ imported inside the functions, never at import, and nothing here calls
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -92,6 +93,18 @@ def _plt() -> Any:
     return import_extra("matplotlib.pyplot", extra="report", purpose="plotting")
 
 
+def _plain_text(draw: Callable[..., Any]) -> Callable[..., Any]:
+    """``draw`` with every text it creates taken literally: a name like ``$\\undefined{x}$`` from an
+    inventory is shown as written, never parsed as mathtext (which would fail, or render markup)."""
+
+    @functools.wraps(draw)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        with _plt().rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+
+    return wrapped
+
+
 def _ax(ax: Any, size: tuple[float, float]) -> Any:
     if ax is not None:
         return ax
@@ -99,6 +112,7 @@ def _ax(ax: Any, size: tuple[float, float]) -> Any:
     return ax
 
 
+@_plain_text
 def plot_scores(scores: pd.DataFrame, ax: Any = None, *, top: int | None = 20) -> Any:
     """Ranked blast radius per plugin, stacked by failure class (the frame of ``score_plugins``)."""
     df = scores.head(top) if top else scores
@@ -127,6 +141,7 @@ def plot_scores(scores: pd.DataFrame, ax: Any = None, *, top: int | None = 20) -
     return ax
 
 
+@_plain_text
 def plot_factors(scores: pd.DataFrame, axes: Sequence[Any] | None = None, *, top: int | None = 20) -> Sequence[Any]:
     """The three factors side by side: capability, reach (records and people, log scale), autonomy."""
     df = scores.head(top) if top else scores
@@ -151,6 +166,7 @@ def plot_factors(scores: pd.DataFrame, axes: Sequence[Any] | None = None, *, top
     return axes
 
 
+@_plain_text
 def plot_factor_heatmap(scores: pd.DataFrame, ax: Any = None, *, top: int | None = 30) -> Any:
     """Capability, reach and autonomy of each plugin as a heat map, each column scaled to its maximum."""
     df = scores.head(top) if top else scores
@@ -180,6 +196,7 @@ def plot_factor_heatmap(scores: pd.DataFrame, ax: Any = None, *, top: int | None
     return ax
 
 
+@_plain_text
 def plot_exceedance(curves: pd.DataFrame, ax: Any = None, *, metric: str = "records", title: str | None = None) -> Any:
     """Loss-exceedance curves (``exceedance_curve`` frames): chance that a period exceeds each value.
 
@@ -211,6 +228,7 @@ def plot_exceedance(curves: pd.DataFrame, ax: Any = None, *, metric: str = "reco
     return ax
 
 
+@_plain_text
 def plot_recommendations(recs: pd.DataFrame, ax: Any = None, *, top: int = 10) -> Any:
     """Blast radius before → after each recommended lever (the frame of ``recommend``)."""
     df = recs.head(top)
@@ -237,6 +255,7 @@ def plot_recommendations(recs: pd.DataFrame, ax: Any = None, *, top: int = 10) -
     return ax
 
 
+@_plain_text
 def plot_controls(options: pd.DataFrame, ax: Any = None, *, label: int = 6, tried: int | None = None) -> Any:
     """Risk removed against collateral, one point per control; the Pareto front joined and labelled.
 
@@ -309,6 +328,7 @@ def plot_controls(options: pd.DataFrame, ax: Any = None, *, label: int = 6, trie
     return ax
 
 
+@_plain_text
 def plot_findings(findings: pd.DataFrame, ax: Any = None, *, top: int | None = 15) -> Any:
     """Open findings per rule, most first, stacked by severity with a pattern each (the frame of ``findings_frame``)."""
     df = findings[~findings["accepted"].astype(bool)] if "accepted" in findings else findings
@@ -356,6 +376,7 @@ def _layered_positions(layers: list[list[str]]) -> dict[str, tuple[float, float]
     return pos
 
 
+@_plain_text
 def plot_graph(G: Any, ax: Any = None, *, summary: bool | None = None, max_plugins: int = 30) -> Any:
     """The graph drawn in layers: plugins → connectors → systems → data/people.
 
@@ -456,6 +477,7 @@ def _setting(value: float) -> str:
     return f"{value:,.0f}" if value >= 1_000 and float(value).is_integer() else f"{value:g}"
 
 
+@_plain_text
 def tornado(
     sensitivity: pd.DataFrame,
     ax: Any = None,

@@ -1653,10 +1653,12 @@ def execute_report_notebook(parameters: dict[str, Any], *, workdir: Path, keep_a
     from papermill.exceptions import PapermillExecutionError
 
     class _LocalKernelManager(KernelManager):
-        """A kernel on local IPC sockets: nothing listens on the network."""
+        """A kernel on local IPC sockets in the report's private working directory: nothing listens on the
+        network, and no socket file lands in the current directory (or an inventory run from)."""
 
         def __init__(self, **kwargs: Any):
             kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", str(workdir / "kernel-ipc"))
             super().__init__(**kwargs)
 
     out = workdir / "executed.ipynb"

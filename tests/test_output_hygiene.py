@@ -131,3 +131,28 @@ def test_json_output_escapes_control_characters(tmp_path: Path, fmt: str) -> Non
     assert out.returncode == 0 and "\x1b" not in out.stdout
     rows = json.loads(out.stdout)
     assert any(r.get("name", "").endswith("\x07") for r in rows)  # the data itself is kept, only escaped in JSON
+
+
+def test_the_report_takes_names_literally_and_leaves_no_socket_behind(tmp_path: Path) -> None:
+    inv = _hostile(tmp_path)
+    connectors = inv / "connectors.yaml"
+    data = yaml.safe_load(connectors.read_text())
+    data["connectors"][0]["tools"][0]["description"] = r"$\undefinedcmd{x}$ <b>bold</b>"
+    data["connectors"][0]["name"] = r"$\undefinedcmd{x}$"
+    connectors.write_text(yaml.safe_dump(data, allow_unicode=True))
+    before = {p: p.read_bytes() for p in inv.rglob("*") if p.is_file()}
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    out = subprocess.run(
+        [sys.executable, "-m", "blastradius", "report", str(inv), "--out", str(tmp_path / "out"), "--trials", "500"],
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Traceback" not in out.stderr
+    assert not list(workdir.iterdir())  # no kernel socket nor anything else in the current directory
+    assert {p: p.read_bytes() for p in inv.rglob("*") if p.is_file()} == before  # the inventory untouched
+    html = next((tmp_path / "out").glob("*.html")).read_text(encoding="utf-8")
+    assert "\x1b" not in html and "<b>bold</b>" not in html
