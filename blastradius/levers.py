@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -196,7 +197,8 @@ def with_connector_split(inv: Inventory, connector: str) -> Inventory:
     taken = set(inv.connector_by_id)
     rename: dict[str, str] = {}
     for dept in departments:
-        new_id = f"{connector}-{dept}"
+        # a department is free text ("Finance & Accounting"); an id is not: the copy is named by its slug
+        new_id = f"{connector}-{re.sub(r'[^a-z0-9_-]+', '-', dept.lower()).strip('-') or 'department'}"
         while new_id in taken:
             new_id += "-split"
         taken.add(new_id)

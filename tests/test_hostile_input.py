@@ -1064,3 +1064,23 @@ def test_imports_refuse_aliases_and_files_over_the_limit(tmp_path: Path, monkeyp
     with pytest.raises(ImportSourceError, match=r"over the limit"):
         import_sources("plugins", [plugin], tmp_path / "draft2")
     assert manifest.exists() and not (tmp_path / "draft2" / "connectors.yaml").exists()
+
+
+def test_free_text_departments_split_into_valid_connector_ids(tmp_path: Path) -> None:
+    from blastradius.levers import with_connector_split
+
+    inv_dir = tmp_path / "inv"
+    shutil.copytree(ROOT / "inventories" / "acme", inv_dir)
+    teams = yaml.safe_load((inv_dir / "teams.yaml").read_text())
+    for team in teams["teams"]:
+        if team.get("department") == "finance":
+            team["department"] = "Finance & Accounting"
+    (inv_dir / "teams.yaml").write_text(yaml.safe_dump(teams))
+    split = with_connector_split(load_inventory(inv_dir), "company-data")
+    ids = [c.id for c in split.connectors if c.id.startswith("company-data")]
+    assert "company-data-finance-accounting" in ids
+    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", i) for i in ids)
+    out = subprocess.run(
+        [sys.executable, "-m", "blastradius", "recommend", str(inv_dir)], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-1000:]
