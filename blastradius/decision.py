@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 
 from blastradius.analysis import Analysis, analysis_of
-from blastradius.errors import BlastRadiusError, WidenedAccessError
-from blastradius.levers import AccessChange, LeverKind, LeverResult, access_changes, candidate_levers, evaluate_levers
+from blastradius.errors import BlastRadiusError
+from blastradius.levers import AccessChange, LeverKind, LeverResult, candidate_levers, evaluate_levers
 from blastradius.model import Inventory
 
 __all__ = [
@@ -302,7 +302,7 @@ def evaluate_controls(source: Inventory | Analysis, *, plugins: int | None = Non
     if plugins is None or len(inv.plugins) <= plugins:
         results = evaluate_levers(analysis)
         return results, len(results)
-    from blastradius.scores import Scorer, score_plugins
+    from blastradius.scores import score_plugins
 
     top = set(score_plugins(analysis).plugin.head(plugins))
     connectors = {c for pid in top for c in inv.plugin_by_id[pid].connector_ids}
@@ -313,27 +313,7 @@ def evaluate_controls(source: Inventory | Analysis, *, plugins: int | None = Non
         if (lever.kind.factor != "reach" and lever.kind is not LeverKind.READ_ONLY and lever.target in top)
         or ((lever.kind.factor == "reach" or lever.kind is LeverKind.READ_ONLY) and lever.target in connectors)
     ]
-    base = Scorer(analysis)
-    results = []
-    for lever in chosen:
-        after_inv = lever.apply(inv)
-        after = analysis.derive(after_inv)
-        changes = access_changes(analysis, after, list(lever.plugins))
-        widened = [c for c in changes if c.widens]
-        if widened:
-            raise WidenedAccessError(
-                f"lever '{lever.description}' would widen access: "
-                + "; ".join(f"{c.plugin}: {c.what} {c.detail}" for c in widened[:5])
-            )
-        scorer = Scorer(after)
-        results.append(
-            LeverResult(
-                lever=lever,
-                before={pid: base.plugin(inv.plugin_by_id[pid]).blast_radius for pid in lever.plugins},
-                after={pid: scorer.plugin(after_inv.plugin_by_id[pid]).blast_radius for pid in lever.plugins},
-                changes=tuple(changes),
-            )
-        )
+    results = evaluate_levers(analysis, levers=chosen)
     return results, len(candidates)
 
 

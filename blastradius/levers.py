@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
@@ -825,8 +825,10 @@ class LeverResult:
     changes: tuple[AccessChange, ...]
 
 
-def evaluate_levers(source: Inventory | Analysis, *, weights: WeightsLike = None) -> list[LeverResult]:
-    """Apply every candidate lever once and rescore the plugins it affects.
+def evaluate_levers(
+    source: Inventory | Analysis, *, weights: WeightsLike = None, levers: Sequence[Lever] | None = None
+) -> list[LeverResult]:
+    """Apply each lever once (every candidate lever, or ``levers``) and rescore the plugins it affects.
 
     Raises
     ------
@@ -838,7 +840,7 @@ def evaluate_levers(source: Inventory | Analysis, *, weights: WeightsLike = None
     base = Scorer(analysis)
     base_scores = {p.id: base.plugin(p).blast_radius for p in inventory.plugins}
     results = []
-    for lever in candidate_levers(analysis):
+    for lever in candidate_levers(analysis) if levers is None else levers:
         after_inv = lever.apply(inventory)
         after = analysis.derive(after_inv)
         changes = access_changes(analysis, after, list(lever.plugins))
