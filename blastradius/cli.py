@@ -466,6 +466,20 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     result = simulate_failures(inv, a, trials=args.trials, seed=args.seed, progress=progress)
     by_group = summarize(result, args.by)
     by_class = summarize(result, "enterprise", by_class=True)
+    idle = [p for p, runs in zip(result.plugins, result.runs, strict=True) if runs <= 0]
+    if idle:
+        print(
+            f"warning: {len(idle):,} of {len(result.plugins):,} plugins have no users in the inventory "
+            f"({', '.join(idle[:5])}{f' and {len(idle) - 5:,} more' if len(idle) > 5 else ''}): their simulated "
+            "figures are 0 because nobody runs them, not because they are safe; give each its users",
+            file=sys.stderr,
+        )
+    if (args.inventory / ".blastradius-import").is_dir():
+        print(
+            f"warning: {args.inventory} is an import draft: usage and sizes are placeholders until filled in "
+            "(see its TODO file)",
+            file=sys.stderr,
+        )
     unsupported = too_few_trials(args.trials, (0.5, 0.95, 0.99))
     if unsupported:
         needed = max(math.ceil(TAIL_TRIALS / min(q, 1 - q)) for q in unsupported)

@@ -746,6 +746,31 @@ def _package_by_kind(d: ReportData) -> str:
     return "<ul>" + "".join(parts) + "</ul>"
 
 
+def _caveats(d: ReportData) -> str:
+    """What would make the figures read as an all-clear when they are not: a draft, plugins nobody runs."""
+    notes = []
+    if (Path(d.inventory) / ".blastradius-import").is_dir():
+        notes.append(
+            "<b>This inventory is an import draft.</b> It was written by <code>blastradius import</code> from "
+            "configuration files: who uses each plugin, how often, and the sizes of tables and groups are "
+            "placeholders until someone fills them in (its TODO file lists them). Read its figures as a "
+            "starting point, not as an assessment."
+        )
+    idle = d.scores[d.scores.runs_per_day <= 0].plugin.tolist() if "runs_per_day" in d.scores else []
+    if idle:
+        total = len(d.scores)
+        names = ", ".join(esc(p) for p in idle[:5]) + (f" and {len(idle) - 5:,} more" if len(idle) > 5 else "")
+        notes.append(
+            f"<b>{len(idle):,} of {total:,} plugins have no users in the inventory</b> ({names}): nobody runs "
+            "them, so every simulated figure of theirs is 0. That is not a finding that they are safe: their "
+            "blast radius (what one bad run could reach) still applies as soon as anyone uses them; give each "
+            "its users and runs per day."
+        )
+    if not notes:
+        return ""
+    return "<div class='caveat' role='note'>" + "".join(f"<p>{n}</p>" for n in notes) + "</div>"
+
+
 def section_decision(d: ReportData) -> str:
     """Page one: what we ask leadership to approve, the top five risks, the package's effect and what remains."""
     period = esc(d.period)
@@ -755,6 +780,7 @@ def section_decision(d: ReportData) -> str:
     owners = d.package.owner.nunique() if n else 0
     out = [
         "<div class='decision'>",
+        _caveats(d),
         f"<p class='lead'><b>We ask leadership to approve a package of {n:,} control{'s' if n != 1 else ''}</b> "
         f"that take nothing away from the teams that use the plugins (approval gates on high-impact actions, row "
         f"limits, masked personal columns), owned by {owners} owner{'s' if owners != 1 else ''} and due between "
@@ -911,6 +937,7 @@ def section_summary(d: ReportData) -> str:
     high = int(((d.findings.severity == "high") & ~d.findings.accepted).sum()) if not d.findings.empty else 0
     slow = d.runbook[~d.runbook.fast.astype(bool)].plugin.tolist()
     items = [
+        _caveats(d),
         f"<p class='lead'><b>{esc(d.organisation)}</b>: {s['people']:,} people in {s['teams']:,} teams use "
         f"{s['plugins']:,} AI-agent plugins wired to {s['connectors']:,} connectors, which reach "
         f"{_n(s['records'])} records and {_n(s['people_reachable'])} people in {s['systems']:,} systems"
@@ -1593,6 +1620,7 @@ table.data td { border-top: 1px solid #d5d8dc; padding: 4px 7px; vertical-align:
 table.data .num { text-align: right; font-variant-numeric: tabular-nums; }
 table.small { font-size: 12px; }
 figure.chart { margin: 10px 0 16px; } figure.chart svg { height: auto; display: block; }
+div.caveat { border: 2px solid #D55E00; background: #fff4ec; padding: 6px 12px; margin: 8px 0 12px; }
 dl.glossary dt { font-weight: 600; margin-top: 8px; } dl.glossary dd { margin: 2px 0 0 18px; }
 ul.tight li { margin: 2px 0; }
 code { font-size: 13px; }
