@@ -402,6 +402,8 @@ def _progress(total_work: int) -> Callable[[int, int], None] | None:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
+    from blastradius.domain import idle_plugins
+    from blastradius.importers import is_import_draft
     from blastradius.simulate import (
         TAIL_TRIALS,
         assumptions_table,
@@ -413,8 +415,6 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         too_few_trials,
     )
 
-    if args.trials < 1:
-        raise BlastRadiusError(f"--trials must be at least 1, got {args.trials}")
     inv = load_inventory(args.inventory)
     a = load_assumptions(args.assumptions, inventory=inv)
     progress = _progress(args.trials * max(len(inv.plugins), 1) * (2 if args.compare else 1))
@@ -466,15 +466,15 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     result = simulate_failures(inv, a, trials=args.trials, seed=args.seed, progress=progress)
     by_group = summarize(result, args.by)
     by_class = summarize(result, "enterprise", by_class=True)
-    idle = [p for p, runs in zip(result.plugins, result.runs, strict=True) if runs <= 0]
+    idle = idle_plugins(inv)
     if idle:
         print(
-            f"warning: {len(idle):,} of {len(result.plugins):,} plugins have no users in the inventory "
+            f"warning: {len(idle):,} of {len(inv.plugins):,} plugins have no users in the inventory "
             f"({', '.join(idle[:5])}{f' and {len(idle) - 5:,} more' if len(idle) > 5 else ''}): their simulated "
             "figures are 0 because nobody runs them, not because they are safe; give each its users",
             file=sys.stderr,
         )
-    if (args.inventory / ".blastradius-import").is_dir():
+    if is_import_draft(args.inventory):
         print(
             f"warning: {args.inventory} is an import draft: usage and sizes are placeholders until filled in "
             "(see its TODO file)",
@@ -673,8 +673,6 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     from blastradius.simulate import SENSITIVITY_TRIALS, TAIL_TRIALS, sensitivity, too_few_trials
 
     trials = SENSITIVITY_TRIALS if args.trials is None else args.trials
-    if trials < 1:
-        raise BlastRadiusError(f"--trials must be at least 1, got {trials}")
     rough = too_few_trials(trials, (0.5, 0.95))
     if rough:
         print(

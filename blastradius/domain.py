@@ -39,6 +39,7 @@ __all__ = [
     "plugins_using",
     "time_to_halt",
     "time_to_revoke",
+    "idle_plugins",
     "untrusted_inputs",
     "WayOut",
 ]
@@ -85,6 +86,16 @@ def is_channel_out(connector: Connector, tool: Tool) -> bool:
     if is_recipient_action(tool.action):
         return True
     return tool.action is not ActionClass.READ and connector.leaves_org_for(tool)
+
+
+def idle_plugins(inventory: Inventory) -> tuple[str, ...]:
+    """Plugins nobody runs: no users in the inventory (or none with runs a day), in inventory order.
+
+    Their simulated figures are 0 because nobody runs them, not because they
+    are safe: their blast radius applies as soon as anyone does. A report or
+    a simulation that shows such zeros says why.
+    """
+    return tuple(p.id for p in inventory.plugins if inventory.runs_per_day(p) <= 0)
 
 
 def untrusted_inputs(tools: Iterable[tuple[Connector, Tool, bool]]) -> list[str]:

@@ -148,6 +148,8 @@ class ReportData:
     inventory: str
     name: str
     organisation: str
+    draft: bool  # written by blastradius import and not yet filled in
+    idle: tuple[str, ...]  # plugins nobody runs (blastradius.domain.idle_plugins)
     title: str
     classification: str
     report_id: str
@@ -416,7 +418,9 @@ def report_data(
         evaluate_controls,
     )
     from blastradius.diff import diff_inventories
+    from blastradius.domain import idle_plugins
     from blastradius.findings import findings_frame
+    from blastradius.importers import is_import_draft
     from blastradius.rules import lint
     from blastradius.runbook import runbook, runbook_frame
     from blastradius.scores import score_plugins
@@ -498,6 +502,8 @@ def report_data(
     cfp = fingerprint(compare_to) if compare_to else None
     return ReportData(
         inventory=str(inventory),
+        draft=is_import_draft(inventory),
+        idle=idle_plugins(inv),
         name=Path(inventory).name,
         organisation=title or organisation_name(inventory),
         title=f"{title or organisation_name(inventory)}: AI-agent rollout, blast radius report",
@@ -749,20 +755,18 @@ def _package_by_kind(d: ReportData) -> str:
 def _caveats(d: ReportData) -> str:
     """What would make the figures read as an all-clear when they are not: a draft, plugins nobody runs."""
     notes = []
-    if (Path(d.inventory) / ".blastradius-import").is_dir():
+    if d.draft:
         notes.append(
             "<b>This inventory is an import draft.</b> It was written by <code>blastradius import</code> from "
             "configuration files: who uses each plugin, how often, and the sizes of tables and groups are "
             "placeholders until someone fills them in (its TODO file lists them). Read its figures as a "
             "starting point, not as an assessment."
         )
-    idle = d.scores[d.scores.runs_per_day <= 0].plugin.tolist() if "runs_per_day" in d.scores else []
-    if idle:
-        total = len(d.scores)
-        names = ", ".join(esc(p) for p in idle[:5]) + (f" and {len(idle) - 5:,} more" if len(idle) > 5 else "")
+    if d.idle:
+        names = ", ".join(esc(p) for p in d.idle[:5]) + (f" and {len(d.idle) - 5:,} more" if len(d.idle) > 5 else "")
         notes.append(
-            f"<b>{len(idle):,} of {total:,} plugins have no users in the inventory</b> ({names}): nobody runs "
-            "them, so every simulated figure of theirs is 0. That is not a finding that they are safe: their "
+            f"<b>{len(d.idle):,} of {len(d.scores):,} plugins have no users in the inventory</b> ({names}): nobody "
+            "runs them, so every simulated figure of theirs is 0. That is not a finding that they are safe: their "
             "blast radius (what one bad run could reach) still applies as soon as anyone uses them; give each "
             "its users and runs per day."
         )

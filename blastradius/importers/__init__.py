@@ -37,6 +37,7 @@ from blastradius.importers.sources import (
 from blastradius.importers.writer import (
     STATE_DIR,
     existing_inventory_files,
+    is_import_draft,
     read_state,
     write_draft,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "ImportSourceError",
     "Inference",
     "import_sources",
+    "is_import_draft",
     "open_todos",
     "report_lines",
 ]

@@ -103,6 +103,11 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def is_import_draft(directory: str | Path) -> bool:
+    """Whether ``directory`` holds a draft written by ``blastradius import`` (its import state is there)."""
+    return (Path(directory) / STATE_DIR).is_dir()
+
+
 def existing_inventory_files(out: Path) -> list[Path]:
     """Inventory files (those the loader would read: :func:`blastradius.loader.inventory_files`) already in ``out``."""
     if not out.is_dir():
