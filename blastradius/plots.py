@@ -22,7 +22,7 @@ from blastradius.errors import BlastRadiusError, import_extra
 
 __all__ = [
     "CLASS_COLORS",
-    "CLASS_HATCHES",
+    "CLASS_SHORT",
     "OKABE_ITO",
     "RANGE_COLORS",
     "plot_controls",
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 #: The Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"): eight colours told apart with any colour
-#: vision. Every plot draws from it, and where a colour carries meaning a pattern or a label carries it too.
+#: vision. Every plot draws from it, and where a colour carries meaning a label, a marker or a line style carries it too.
 OKABE_ITO = {
     "black": "#000000",
     "orange": "#E69F00",
@@ -55,8 +55,9 @@ CLASS_COLORS = {
     "wrong_output": OKABE_ITO["orange"],
     "systematic": OKABE_ITO["reddish purple"],
 }
-#: A pattern per failure class, so that bars differ without colour too.
-CLASS_HATCHES = {"wrong_action": "///", "data_leakage": "...", "wrong_output": "", "systematic": "xx"}
+#: A short name per failure class, written inside each bar segment wide enough to hold it, so that bars
+#: differ without colour too (a label rather than a hatch pattern: browsers print patterns as large images).
+CLASS_SHORT = {"wrong_action": "action", "data_leakage": "leak", "wrong_output": "output", "systematic": "fault"}
 #: A line style per failure class, so that curves differ without colour too.
 CLASS_LINES = {"wrong_action": "-", "data_leakage": "--", "wrong_output": "-.", "systematic": ":"}
 _LABELS = {
@@ -75,7 +76,8 @@ SEVERITY_COLORS = {
     "low": OKABE_ITO["sky blue"],
     "info": "#BBBBBB",
 }
-SEVERITY_HATCHES = {"critical": "xxx", "high": "///", "medium": "..", "low": "", "info": ""}
+#: Text colour that reads on each fill above (white on the dark ones, black on the light ones).
+_INK = {OKABE_ITO["vermillion"]: "white", OKABE_ITO["blue"]: "white", OKABE_ITO["reddish purple"]: "white"}
 #: Colour and marker of each factor a control lowers (plot_controls).
 FACTOR_STYLES = {
     "autonomy": (OKABE_ITO["bluish green"], "o", "approval gate (autonomy)"),
@@ -105,6 +107,44 @@ def _plain_text(draw: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+def _label_segments(ax: Any, bars: Any, text: str, color: str) -> None:
+    """Write ``text`` inside every bar of ``bars`` (one ``barh`` call) that is wide enough to hold it.
+
+    Where colour tells stacked segments apart, the segment's name says it too, for readers who cannot tell
+    the colours apart and for print in black and white.
+    """
+    fig = ax.figure
+    width_pt = ax.get_position().width * fig.get_figwidth() * 72
+    low, high = ax.get_xlim()
+    span = max(high - low, 1e-12)
+    need_pt = (len(text) + 1) * 10 * 0.6  # 10-point text, about 0.6 em per character
+    ink = _INK.get(color, "black")
+    for bar in bars:
+        if bar.get_width() / span * width_pt >= need_pt:
+            ax.text(
+                bar.get_x() + bar.get_width() / 2,
+                bar.get_y() + bar.get_height() / 2,
+                text,
+                ha="center",
+                va="center",
+                fontsize=10,
+                color=ink,
+            )
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _plain_ticks(axis: Any) -> None:
+    """Tick labels of a log axis as plain figures (1, 10, 100, 1,000, 10k, 1M): matplotlib's default writes
+    mathtext, which the charts show literally (they never parse mathtext; see :func:`_plain_text`)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: _short(v)))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def _ax(ax: Any, size: tuple[float, float]) -> Any:
     if ax is not None:
         return ax
@@ -119,20 +159,23 @@ def plot_scores(scores: pd.DataFrame, ax: Any = None, *, top: int | None = 20) -
     ax = _ax(ax, (9, 0.3 * len(df) + 1.6))
     y = np.arange(len(df))[::-1]
     left = np.zeros(len(df))
+    drawn = []
     for cls in ("wrong_action", "data_leakage", "wrong_output"):
         values = df[cls].to_numpy(dtype=float)
-        ax.barh(
+        bars = ax.barh(
             y,
             values,
             left=left,
             color=CLASS_COLORS[cls],
-            hatch=CLASS_HATCHES[cls],
             edgecolor="white",
             linewidth=0.5,
             label=_LABELS[cls],
             height=0.7,
         )
+        drawn.append((bars, CLASS_SHORT[cls], CLASS_COLORS[cls]))
         left += values
+    for bars, text, color in drawn:
+        _label_segments(ax, bars, text, color)
     ax.set_yticks(y, df["plugin"])
     ax.set_xlabel("blast-radius score of one bad run (capability × reach × autonomy)")
     ax.legend(loc="lower right", frameon=False)
@@ -218,6 +261,7 @@ def plot_exceedance(curves: pd.DataFrame, ax: Any = None, *, metric: str = "reco
             lw=2,
         )
     ax.set_xscale("log")
+    _plain_ticks(ax.xaxis)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(f"{metric} affected in the period (log scale)")
     ax.set_ylabel("chance of exceeding")
@@ -297,20 +341,23 @@ def plot_controls(options: pd.DataFrame, ax: Any = None, *, label: int = 6, trie
         )
     front = options[options["on_front"]].sort_values("uses_lost")
     ax.step(front["uses_lost"], front["risk_removed_pct"], where="post", color="black", lw=1, ls="--", zorder=3)
-    for k, row in enumerate(front.head(label).itertuples()):
-        text = str(row.control)
-        text = text if len(text) <= 44 else text[:42] + "…"
+    named = front.head(label)
+    for k, row in enumerate(named.itertuples(), start=1):
+        # a number beside the point, its control in the key below: names written on the chart run into each
+        # other and into the front's line
         ax.annotate(
-            text,
+            str(k),
             (row.uses_lost, row.risk_removed_pct),
-            xytext=(8, -4 - 12 * (k % 2)),
+            xytext=(6, 4),
             textcoords="offset points",
             fontsize=10,
+            fontweight="bold",
             zorder=5,
         )
     ax.set_xscale("symlog", linthresh=1)
+    _plain_ticks(ax.xaxis)
     ax.set_xlim(left=-0.3)
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(bottom=0, top=max(float(options["risk_removed_pct"].max()) * 1.1, 1.0))
     ax.set_xlabel("uses lost: tool uses stopped + tables and recipient lists no longer reachable (symlog)")
     ax.set_ylabel("risk removed (% of enterprise score)")
     handles = [
@@ -318,19 +365,38 @@ def plot_controls(options: pd.DataFrame, ax: Any = None, *, label: int = 6, trie
         for c, m, w in FACTOR_STYLES.values()
     ]
     handles.append(Line2D([], [], color="black", ls="--", lw=1, label="Pareto front (filled)"))
-    ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
+    ax.add_artist(ax.legend(handles=handles, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2))
+    if len(named):
+        more = len(front) - len(named)
+        keys = [
+            Line2D([], [], color="none", label=f"{k}  {_clip(str(c), 90)}")
+            for k, c in enumerate(named["control"], start=1)
+        ]
+        if more:
+            keys.append(Line2D([], [], color="none", label=f"and {more:,} more on the front: see the table"))
+        ax.legend(
+            handles=keys,
+            frameon=False,
+            loc="upper left",
+            bbox_to_anchor=(-0.08, -0.14),
+            handlelength=0,
+            handletextpad=0,
+            title="On the Pareto front, least collateral first",
+            alignment="left",
+        )
     ax.grid(True, alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     tried = len(options) if tried is None else tried
     ax.set_title(
-        f"Risk removed against what it costs users: the {len(options):,} controls that remove risk, of {tried:,} tried"
+        f"Risk removed against what it costs users: the {len(options):,} controls that remove risk, of {tried:,} tried",
+        pad=44,
     )
     return ax
 
 
 @_plain_text
 def plot_findings(findings: pd.DataFrame, ax: Any = None, *, top: int | None = 15) -> Any:
-    """Open findings per rule, most first, stacked by severity with a pattern each (the frame of ``findings_frame``)."""
+    """Open findings per rule, most first, stacked by severity, each segment named where it fits (the frame of ``findings_frame``)."""
     df = findings[~findings["accepted"].astype(bool)] if "accepted" in findings else findings
     order = ["critical", "high", "medium", "low", "info"]
     table = df.groupby(["rule", "severity"]).size().unstack(fill_value=0).reindex(columns=order, fill_value=0)
@@ -344,19 +410,23 @@ def plot_findings(findings: pd.DataFrame, ax: Any = None, *, top: int | None = 1
     left = np.zeros(len(shown))
     y = np.arange(len(shown))[::-1]
     present = [s for s in order if shown[s].sum() > 0]
+    drawn = []
     for sev in present:
-        ax.barh(
+        bars = ax.barh(
             y,
             shown[sev],
             left=left,
             color=SEVERITY_COLORS[sev],
-            hatch=SEVERITY_HATCHES[sev],
             edgecolor="white",
             linewidth=0.5,
             label=sev,
             height=0.7,
         )
+        drawn.append((bars, sev, SEVERITY_COLORS[sev]))
         left += shown[sev].to_numpy()
+    ax.set_xlim(0, left.max() * 1.08)  # room for the totals written after each bar
+    for bars, text, color in drawn:
+        _label_segments(ax, bars, text, color)
     for yi, total in zip(y, left, strict=True):
         ax.text(total, yi, f" {total:,.0f}", va="center", fontsize=10)
     ax.set_yticks(y, shown.index)

@@ -102,6 +102,12 @@ def test_chart_text_is_at_least_10_px(seen: dict) -> None:
     assert not small, (seen["screen"], small[:10])
 
 
+def test_chart_text_has_no_markup(seen: dict) -> None:
+    """Tick labels and annotations are plain figures and words, never mathtext such as $\\mathdefault{10^{4}}$."""
+    marked = [t["text"] for t in seen["chartText"] if "$" in t["text"] or "\\" in t["text"]]
+    assert not marked, (seen["screen"], marked[:10])
+
+
 #: A machine's path, or a Python value or container printed as is.
 MACHINE = re.compile(
     r"(?:^|[\s(\"'])/(?:home|work|usr|tmp|opt|root|var|etc|srv)/"
