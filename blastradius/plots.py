@@ -37,7 +37,8 @@ __all__ = [
 ]
 
 #: The Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"): eight colours told apart with any colour
-#: vision. Every plot draws from it, and where a colour carries meaning a label, a marker or a line style carries it too.
+#: vision. Every plot draws from it, and where a colour carries meaning a label, a marker or a line style
+#: carries it too.
 OKABE_ITO = {
     "black": "#000000",
     "orange": "#E69F00",
@@ -396,7 +397,10 @@ def plot_controls(options: pd.DataFrame, ax: Any = None, *, label: int = 6, trie
 
 @_plain_text
 def plot_findings(findings: pd.DataFrame, ax: Any = None, *, top: int | None = 15) -> Any:
-    """Open findings per rule, most first, stacked by severity, each segment named where it fits (the frame of ``findings_frame``)."""
+    """Open findings per rule, most first, stacked by severity, each segment named where it fits.
+
+    ``findings`` is the frame of :func:`blastradius.findings.findings_frame`.
+    """
     df = findings[~findings["accepted"].astype(bool)] if "accepted" in findings else findings
     order = ["critical", "high", "medium", "low", "info"]
     table = df.groupby(["rule", "severity"]).size().unstack(fill_value=0).reindex(columns=order, fill_value=0)
