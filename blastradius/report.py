@@ -1645,6 +1645,8 @@ code { font-size: 13px; }
   div.scroll { overflow: visible; }
   table.data { font-size: 9pt; } table.small { font-size: 8.5pt; }
   tr, figure.chart, li { break-inside: avoid; }
+  /* a heading and its introduction stay on the page of the chart they introduce */
+  .output_area:has(+ .output_area figure.chart) { break-inside: avoid; break-after: avoid; }
   p.lead { font-size: 11pt; }
 }
 """
