@@ -16,11 +16,14 @@ from blastradius.importers.actions import (
     MCP_HINT_DEFAULTS,
     classify_tool,
     effective_hints,
+    suggest_from_name,
 )
 from blastradius.importers.catalog import load_catalog, match_server
 from blastradius.importers.sources import read_mcp_configs, read_plugin_sources
 from blastradius.model import ActionClass
 from blastradius.scores import score_plugins
+
+from conftest import ROOT
 
 #: A copy of the real-world sample shapes (shared/samples), kept with the tests so they always run.
 SAMPLES = Path(__file__).resolve().parent / "data" / "samples"
@@ -221,7 +224,12 @@ def test_mcp_defaults_apply_to_missing_hints() -> None:
         ("trash_email", None, None, "delete"),
         ("execute_sql", None, None, "execute"),
         ("share_folder", None, None, "share"),
-        ("send_report", None, {"readOnlyHint": True}, "send"),  # a name that contradicts the hint wins
+        ("send_report", None, {"readOnlyHint": True}, "read"),  # the annotation decides, never the name
+        ("issue_read", None, {"readOnlyHint": True}, "read"),
+        ("label_list", None, {"readOnlyHint": True}, "read"),
+        ("add_issue_comment", "Add a comment.", {"readOnlyHint": False, "destructiveHint": False}, "send"),
+        ("remove_label", None, {"readOnlyHint": False, "destructiveHint": False}, "write"),
+        ("create_gist", None, {"readOnlyHint": False}, "share"),
     ],
 )
 def test_action_classes(name: str, description: str | None, annotations: dict | None, action: str) -> None:
@@ -509,3 +517,82 @@ def test_import_and_validate_from_the_command_line(tmp_path: Path) -> None:
     checked = run("validate", str(out))
     assert checked.returncode == 0 and "still to fill in" in checked.stdout
     assert run("score", str(out)).returncode == 0
+
+
+# ---------------------------------------------------------------------------
+# Agreement with a labelled corpus of real tool lists (sources in each file's "source")
+# ---------------------------------------------------------------------------
+
+CORPUS = sorted((Path(__file__).parent / "data" / "importers" / "corpus").glob("*.tools.json"))
+
+
+def _truth(annotations: dict) -> str | None:
+    """The three-way label the server's own annotations give: None where they leave it open."""
+    if annotations.get("readOnlyHint") is True:
+        return "read"
+    if annotations.get("readOnlyHint") is False and isinstance(annotations.get("destructiveHint"), bool):
+        return "destructive" if annotations["destructiveHint"] else "additive"
+    return None
+
+
+def agreement_table() -> tuple[str, dict[str, float]]:
+    """The markdown table docs/importing.md publishes, and the headline shares."""
+    rows = []
+    for file in CORPUS:
+        for tool in json.loads(file.read_text())["tools"]:
+            annotations = tool.get("annotations") or {}
+            if "readOnlyHint" not in annotations:
+                continue
+            c = classify_tool(tool["name"], tool["description"], annotations)
+            s = suggest_from_name(tool["name"], tool["description"])
+            rows.append((annotations["readOnlyHint"], _truth(annotations), c.effect, s.effect))
+    shares: dict[str, float] = {}
+    lines = [
+        "| ground truth (annotations) | tools | classifier | name and description alone |",
+        "|---|---:|---:|---:|",
+    ]
+
+    def line(label: str, hits: list[tuple[bool, bool]], key: str) -> None:
+        full = sum(h for h, _ in hits) / len(hits)
+        alone = sum(h for _, h in hits) / len(hits)
+        shares[key], shares[key + "/name"] = full, alone
+        lines.append(f"| {label} | {len(hits)} | {full:.1%} | {alone:.1%} |")
+
+    line(
+        "read vs not read, all",
+        [(read == (eff == "read"), read == (guess == "read")) for read, _, eff, guess in rows],
+        "read-vs-not",
+    )
+    for cls in ("read", "additive", "destructive"):
+        line(
+            f"{cls}",
+            [(eff == cls, guess == cls) for _, truth, eff, guess in rows if truth == cls],
+            cls,
+        )
+    three = [(truth == eff, truth == guess) for _, truth, eff, guess in rows if truth]
+    line("three-way, all", three, "three-way")
+    return "\n".join(lines), shares
+
+
+def test_the_classifier_agrees_with_annotations_of_real_tool_lists_and_the_docs_say_so() -> None:
+    assert len(CORPUS) >= 5
+    for file in CORPUS:
+        data = json.loads(file.read_text())
+        assert data["source"].startswith("github.com/"), file  # every list names where it comes from
+    table, shares = agreement_table()
+    assert shares["read-vs-not"] >= 0.98 and shares["three-way"] >= 0.95
+    assert shares["read-vs-not"] == 1.0 and shares["three-way"] == 1.0  # annotations decide, nothing overrides them
+    assert shares["read-vs-not/name"] >= 0.98 and shares["three-way/name"] >= 0.9  # the suggestion the reasons give
+    assert table in (ROOT / "docs" / "importing.md").read_text(), table
+
+
+def test_the_corpus_imports_as_tool_listings(tmp_path: Path) -> None:
+    report = import_sources("mcp-tools", CORPUS, tmp_path / "draft")
+    assert report.tools == sum(len(json.loads(f.read_text())["tools"]) for f in CORPUS)
+    tools = {t["name"]: t for t in connectors_of(tmp_path / "draft")["github"]["tools"]}
+    assert tools["issue_read"]["action"] == "read" and tools["label_write"]["action"] == "write"
+    assert tools["add_issue_comment"]["action"] == "send" and tools["create_gist"]["action"] == "share"
+    assert tools["create_issue"]["reversibility"] == "soft-delete"  # destructiveHint: false
+    assert "reversibility" not in tools["merge_pull_request"]  # a destructive write stays immediate
+    sentry = {t["name"]: t for t in connectors_of(tmp_path / "draft")["sentry"]["tools"]}
+    assert sentry["add_issue_note"]["action"] == "send"  # not 'pay' from its example's "payments team"
