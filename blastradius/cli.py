@@ -87,16 +87,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         for w in inv.warnings:
             print(f"  - {w}")
     if args.inventory.is_dir():
-        from blastradius.importers import open_todos
+        from blastradius.importers import todo_lines
 
-        todo = open_todos(args.inventory)
+        todo = todo_lines(args.inventory)
         if todo:
-            print(
-                f"\nDraft: {len(todo)} thing{'s' if len(todo) != 1 else ''} still to fill in (IMPORT-TODO.md; "
-                "tick them off there):"
-            )
-            for item in todo:
-                print(f"  - {item}")
+            print("\n" + "\n".join(todo))
     return 0
 
 
@@ -721,7 +716,9 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     from blastradius.importers import import_sources, report_lines
 
-    report = import_sources(args.kind, list(args.paths), args.out, merge=args.merge)
+    report = import_sources(
+        args.kind, list(args.paths), args.out, merge=args.merge, strict=args.strict, checkouts=args.checkouts
+    )
     print("\n".join(report_lines(report)))
     return 0
 
@@ -964,6 +961,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="files or folders to import")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the draft inventory directory")
     p.add_argument("--merge", action="store_true", help="add to an existing draft, keeping every edit")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on any problem (by default a plugin or file with a problem is left out, with a warning)",
+    )
+    p.add_argument(
+        "--checkouts",
+        type=Path,
+        metavar="DIR",
+        help="local checkouts of a marketplace's remote plugins (DIR/name or DIR/owner/name): import them too",
+    )
     p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -133,7 +134,8 @@ def test_quirks_spaces_empty_url_transports_and_secrets(tmp_path: Path) -> None:
         assert secret not in all_text(out), secret
     assert report.credentials_replaced == 4 and len(report.credentials) == 3  # slack, acme ledger, zendesk
     assert any("snowflake" in t and "not configured" in t for t in report.todo)
-    assert any("remote source" in t for t in report.todo)  # a remote plugin is named, not silently dropped
+    assert any(" comes from github:" in t and "not imported" in t for t in report.todo)  # named, not dropped
+    assert report.summary()["remote"] == 1
     assert "remote-thing" not in report.plugins
     load_inventory(out)
 
@@ -467,9 +469,12 @@ def test_bad_skill_front_matter_names_the_file(tmp_path: Path) -> None:
     shutil.copytree(DATA / "marketplace" / "support-desk", tmp_path / "p")
     skill = tmp_path / "p" / "skills" / "x" / "SKILL.md"
     skill.parent.mkdir(parents=True)
-    skill.write_text("---\nname: [unclosed\n---\n")
+    skill.write_text("---\nname: x\ndescription: >\n  folded\n bad: [unclosed\n---\n")
     with pytest.raises(ImportSourceError, match=r"SKILL\.md:\d+: invalid YAML front matter"):
-        import_sources("plugins", [tmp_path / "p"], tmp_path / "d")
+        import_sources("plugins", [tmp_path / "p"], tmp_path / "d", strict=True)
+    report = import_sources("plugins", [tmp_path / "p"], tmp_path / "d")  # by default: the skill is left out
+    assert report.plugins == ("support-desk",)
+    assert any(re.search(r"skill left out: .*SKILL\.md:\d+: invalid YAML front matter", t) for t in report.todo)
 
 
 # ---------------------------------------------------------------------------
