@@ -601,3 +601,133 @@ def test_the_corpus_imports_as_tool_listings(tmp_path: Path) -> None:
     assert "reversibility" not in tools["merge_pull_request"]  # a destructive write stays immediate
     sentry = {t["name"]: t for t in connectors_of(tmp_path / "draft")["sentry"]["tools"]}
     assert sentry["add_issue_note"]["action"] == "send"  # not 'pay' from its example's "payments team"
+
+
+# ---------------------------------------------------------------------------
+# Real-world layouts: partial imports, remote entries, built-in tools, one connector per server
+# ---------------------------------------------------------------------------
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def _plugin(folder: Path, name: str | None = None, mcp: str | None = None) -> Path:
+    _write(folder / ".claude-plugin" / "plugin.json", json.dumps({"name": name} if name else {"version": "1"}))
+    if mcp is not None:
+        _write(folder / ".mcp.json", mcp)
+    return folder
+
+
+def test_one_bad_plugin_is_left_out_with_its_line_and_strict_fails(tmp_path: Path) -> None:
+    market = tmp_path / "market"
+    _plugin(market / "good", "good", '{"mcpServers": {"crm": {"type": "http", "url": "https://crm.example/mcp"}}}')
+    _plugin(market / "bad", "bad", '{"mcpServers": {\n  "x": {"type": "http", "url": "https://x.example/mcp"},\n}}')
+    report = import_sources("plugins", [market], tmp_path / "d")
+    assert report.plugins == ("good",) and len(report.skipped) == 1
+    assert re.search(
+        r"bad/\.mcp\.json:2: JSON does not allow comments or trailing commas.*trailing comma", report.skipped[0]
+    )
+    printed = "\n".join(report_lines(report))
+    assert "1 problem left out" in printed and "Left out because of a problem" in printed
+    with pytest.raises(ImportSourceError, match=r"\.mcp\.json:2: .*trailing comma"):
+        import_sources("plugins", [market], tmp_path / "d2", strict=True)
+
+
+@pytest.mark.parametrize("text", ["{}", "null", '{"mcpServers": null}', '{"mcpServers": {}}'])
+def test_empty_and_null_configs_are_plugins_without_servers(tmp_path: Path, text: str) -> None:
+    report = import_sources("plugins", [_plugin(tmp_path / "p", "p", text)], tmp_path / "d")
+    assert report.plugins == ("p",) and report.connectors == () and not report.skipped
+
+
+def test_messages_name_kinds_in_plain_english(tmp_path: Path) -> None:
+    folder = _plugin(tmp_path / "p", "p", '{"mcpServers": {"x": {"command": 5}}}')
+    with pytest.raises(ImportSourceError, match=r"mcpServers\.x\.command: expected a string, got an integer"):
+        import_sources("plugins", [folder], tmp_path / "d")
+
+
+def test_entries_without_plugin_json_nested_plugins_and_unnamed_manifests(tmp_path: Path) -> None:
+    market = tmp_path / "market"
+    _write(market / "skills-only" / "skills" / "triage" / "SKILL.md", "---\nname: triage\n---\n")
+    _plugin(market / "plugins" / "deep" / "unnamed")  # plugin.json without a name
+    entries = [{"name": "skills-only", "source": "./skills-only"}]
+    _write(market / ".claude-plugin" / "marketplace.json", json.dumps({"name": "m", "plugins": entries}))
+    report = import_sources("plugins", [market], tmp_path / "d")
+    assert report.plugins == ("skills-only", "unnamed")
+    assert any("has no 'name'" in t for t in report.todo) and any("not listed in" in t for t in report.todo)
+    loose = tmp_path / "loose"  # no marketplace file, plugins at several depths
+    _plugin(loose / "a", "a")
+    _plugin(loose / "group" / "team" / "b", "b", "{}")
+    assert import_sources("plugins", [loose], tmp_path / "d2").plugins == ("a", "b")
+
+
+def test_remote_entries_are_listed_with_their_commit_and_imported_from_checkouts(tmp_path: Path) -> None:
+    market = tmp_path / "market"
+    entries = [
+        {"name": "far", "source": {"source": "github", "repo": "acme/far-plugin", "sha": "0123abc"}},
+        {"name": "loose", "source": {"source": "url", "url": "https://git.example/acme/loose.git"}},
+    ]
+    _write(market / ".claude-plugin" / "marketplace.json", json.dumps({"name": "m", "plugins": entries}))
+    report = import_sources("plugins", [market], tmp_path / "d")
+    assert report.plugins == () and report.summary()["remote"] == 2
+    assert report.remote["far"] == "github:acme/far-plugin @ 0123abc"
+    assert report.remote["loose"].endswith("(no pinned commit)")
+    assert "2 remote (not imported)" in "\n".join(report_lines(report))
+    checkouts = tmp_path / "checkouts"
+    _plugin(checkouts / "acme" / "far-plugin", "far", '{"mcpServers": {"crm": {"url": "https://crm.example/mcp"}}}')
+    again = import_sources("plugins", [market], tmp_path / "d2", checkouts=checkouts)
+    assert again.plugins == ("far",) and list(again.remote) == ["loose"] and "crm" in again.connectors
+
+
+def test_commands_agents_hooks_and_pre_approvals_are_capability_and_autonomy(tmp_path: Path) -> None:
+    folder = _plugin(tmp_path / "git-helper", "git-helper")
+    _write(
+        folder / "commands" / "ship.md", "---\ndescription: Ship it: push\nallowed-tools: Bash(git push:*), Read\n---\n"
+    )
+    _write(folder / "agents" / "fixer.md", "---\nname: fixer\ntools: Write, WebFetch, Task\n---\n")
+    hooks = {"hooks": {"PostToolUse": [{"matcher": "Write", "hooks": [{"type": "command", "command": "fmt.sh"}]}]}}
+    _write(folder / "hooks" / "hooks.json", json.dumps(hooks))
+    out = tmp_path / "d"
+    import_sources("plugins", [folder], out)
+    tools = {t["name"]: t for t in connectors_of(out)["git-helper-local"]["tools"]}
+    assert tools["bash-git-push"]["action"] == "execute" and tools["hook-posttooluse"]["action"] == "execute"
+    assert tools["write"]["action"] == "write" and tools["webfetch"]["untrusted_content"] is True
+    assert tools["read"]["action"] == "read" and "task" not in tools
+    plugin = plugins_of(out)["git-helper"]
+    # the agent's Write and WebFetch ask first; the command's pre-approvals and the hook run with no human
+    assert plugin["requires_approval"] == ["git-helper-local.webfetch", "git-helper-local.write"]
+    scores = score_plugins(load_inventory(out)).set_index("plugin")
+    assert scores.loc["git-helper", "capability"] >= 5  # not "calls no connector"
+
+
+def test_one_connector_per_url_and_catalog_matches_exactly(tmp_path: Path) -> None:
+    servers = {
+        "crm": {"type": "http", "url": "https://crm.example/mcp"},
+        "crm-eu": {"type": "http", "url": "https://crm.example/mcp?region=eu"},
+        "tools": {"command": "node", "args": ["/opt/slack-export/run.js"]},
+    }
+    report = import_sources(
+        "plugins", [_plugin(tmp_path / "p", "p", json.dumps({"mcpServers": servers}))], tmp_path / "d"
+    )
+    assert report.connectors == ("crm", "tools")
+    assert any("has the URL and credentials of connector 'crm'" in t for t in report.todo)
+    assert "tools.unknown_tools" in report.unknown_tools  # a path holding "slack" is not Slack's server
+    assert (
+        match_server(load_catalog(), name="x", packages=["npx", "@modelcontextprotocol/server-slack"]).entry.id
+        == "slack"
+    )
+
+
+def test_todo_is_grouped_figures_first_with_real_commands(tmp_path: Path) -> None:
+    out = tmp_path / "draft"
+    report = import_sources("plugins", [DATA / "marketplace"], out)
+    text = (out / "IMPORT-TODO.md").read_text()
+    headings = re.findall(r"^## (.+) \((\d+)\)$", text, re.M)
+    assert headings[0][0].startswith("Make the figures non-zero") and report.todo[0].startswith("teams:")
+    assert sum(int(n) for _, n in headings) == text.count("- [ ] ") == len(report.todo)
+    assert "--out DIR" not in text and f"--out {out}" in text
+    printed = "\n".join(report_lines(report))
+    assert f"all in {out / 'IMPORT-TODO.md'}" in printed
+    assert printed.count("\n  - ") <= 10
