@@ -152,9 +152,17 @@ def _cmd_score(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         sys.stdout.write(csv_text(df))
     else:
+        from blastradius.importers import draft_banner
+
+        banner = draft_banner(args.inventory, inv)
+        if banner:
+            print(banner + "\n")
+        shown = df.copy()  # a size left open makes a lower bound: "≥", never a plain figure
+        for col, open_ in (("reach_records", df["unbounded_datasets"]), ("reach_people", df["unknowns"] > 0)):
+            shown[col] = [("≥ " if o else "") + f"{v:,}" for v, o in zip(df[col], open_, strict=True)]
         print(
             text_table(
-                df,
+                shown,
                 [
                     "plugin",
                     "capability",
@@ -169,7 +177,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
                     "ungated_high_impact",
                     "unknowns",
                 ],
-                formats=_SCORE_FORMATS,
+                formats={k: v for k, v in _SCORE_FORMATS.items() if k not in ("reach_records", "reach_people")},
                 headers={
                     "reach_records": "records",
                     "reach_people": "people",
@@ -190,7 +198,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         if unknown:
             print(
                 f"{unknown} size(s) are not given (column 'unknowns'): records and people leave them out and are "
-                "lower bounds there; the score counts them at conservative stand-ins."
+                "lower bounds there (≥); the score counts them at conservative stand-ins."
             )
     return 0
 
@@ -470,10 +478,18 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if is_import_draft(args.inventory):
+        from blastradius.importers import draft_banner
+
         print(
             f"warning: {args.inventory} is an import draft: usage and sizes are placeholders until filled in "
-            "(see its TODO file)",
+            f"(see its TODO file). {draft_banner(args.inventory, inv)}",
             file=sys.stderr,
+        )
+    if inv.plugins and len(idle) == len(inv.plugins) and args.format == "table":
+        print(
+            "NO USERS: nobody runs any plugin of this inventory, so every simulated figure below is 0. That is not "
+            "a finding that the rollout is safe: give the teams their headcounts and the plugins their users "
+            "(the first items of IMPORT-TODO.md for a draft), then simulate again.\n"
         )
     unsupported = too_few_trials(args.trials, (0.5, 0.95, 0.99))
     if unsupported:
@@ -518,13 +534,21 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     )
     whole = summarize(result, "enterprise", intervals=True).iloc[0]
     reach_records, reach_people = result.reachable()
-    for metric, held in (("records", reach_records), ("people", reach_people)):
+    from blastradius.domain import stand_ins
+
+    open_ = stand_ins(inv)
+    for metric, held, unknown in (
+        ("records", reach_records, len(open_.datasets)),
+        ("people", reach_people, len(open_.people)),
+    ):
         figures = "; ".join(
             f"{label} " + estimate(*(whole[f"{metric}_{stat}{end}"] for end in ("", "_low", "_high")))
             for label, stat in (("typical (median)", "p50"), ("bad (1 in 20)", "p95"), ("mean", "mean"))
         )
+        kind = "datasets" if metric == "records" else "people groups"
         print(
-            f"{metric.capitalize()} affected across the enterprise: {figures}; of {_short(held, words=True)} reachable."
+            f"{metric.capitalize()} affected across the enterprise: {figures}; of {_short(held, words=True)} reachable"
+            + (f", {unknown:,} {kind} of unknown size counted at stand-in sizes." if unknown else ".")
         )
     print("(95% Monte Carlo intervals in brackets: how far another seed could move each figure.)\n")
     by_class.index = pd.RangeIndex(1, len(by_class) + 1)

@@ -27,7 +27,7 @@ from typing import Any
 
 from blastradius.errors import Problem
 from blastradius.importers.catalog import ConnectorCatalog, load_catalog
-from blastradius.importers.draft import TODO_GROUPS, Draft, Inference
+from blastradius.importers.draft import TODO_GROUPS, UNASSIGNED_TEAM, Draft, Inference
 from blastradius.importers.errors import ImportSourceError
 from blastradius.importers.sources import (
     read_mcp_configs,
@@ -43,12 +43,15 @@ from blastradius.importers.writer import (
     read_state,
     write_draft,
 )
+from blastradius.model import Inventory
 
 __all__ = [
     "IMPORT_KINDS",
     "ImportReport",
     "ImportSourceError",
     "Inference",
+    "draft_banner",
+    "draft_stand_ins",
     "import_sources",
     "is_import_draft",
     "open_todos",
@@ -397,6 +400,66 @@ def import_sources(
         credentials=tuple(c["message"] for c in draft.replaced_now),
         credentials_replaced=sum(c["count"] for c in draft.replaced_now),
     )
+
+
+def draft_stand_ins(directory: str | Path, inventory: Inventory) -> dict[str, int]:
+    """What of a draft is a stand-in, by kind (only kinds present): a draft's figures are bounds, not facts.
+
+    The facts the inventory leaves open (:func:`blastradius.domain.stand_ins`: datasets of
+    unknown size, people groups of unknown count, tools of unknown action), the connectors
+    whose tools are the catalog's typical ones rather than their own listing, and the
+    placeholder owner team. Empty for an inventory that is not an import draft.
+    """
+    if not is_import_draft(directory):
+        return {}
+    from blastradius.domain import stand_ins
+
+    found = stand_ins(inventory)
+    try:
+        state = read_state(Path(directory)) or {}
+    except ImportSourceError:
+        state = {}
+    facts = (state.get("draft") or {}).get("facts") or {}
+    present = {c.id for c in inventory.connectors}
+    counts = {
+        "datasets of unknown size": len(found.datasets),
+        "people groups of unknown count": len(found.people),
+        "tools of unknown action": len(found.tools),
+        "connectors with the catalog's typical tools": sum(
+            f.get("tools_from") == "catalog" for c, f in facts.items() if c in present
+        ),
+        "placeholder owner team": int(any(t.id == UNASSIGNED_TEAM for t in inventory.teams)),
+    }
+    return {k: v for k, v in counts.items() if v}
+
+
+def draft_banner(directory: str | Path, inventory: Inventory) -> str | None:
+    """One line saying a draft is a draft and how many stand-ins it holds, or None when it is not a draft.
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> draft_banner("inventories/acme", load_inventory("inventories/acme")) is None
+    True
+    """
+    if not is_import_draft(directory):
+        return None
+    counts = draft_stand_ins(directory, inventory)
+    total = sum(counts.values())
+    parts = ", ".join(f"{n:,} {_singular(what) if n == 1 else what}" for what, n in counts.items())
+    return (
+        f"DRAFT: {total:,} stand-in{'s' if total != 1 else ''}" + (f" ({parts})" if parts else "") + "; figures "
+        "resting on them are bounds, not facts, until IMPORT-TODO.md is worked through"
+    )
+
+
+def _singular(what: str) -> str:
+    """``datasets of unknown size`` -> ``dataset of unknown size``; ``connectors with …`` -> ``connector with …``."""
+    head, _, rest = what.partition(" of ") if " of " in what else what.partition(" with ")
+    sep = " of " if " of " in what else " with " if " with " in what else ""
+    words = head.split(" ")
+    words[-1] = words[-1].removesuffix("s") if words[-1] != "team" else words[-1]
+    return " ".join(words) + (sep + rest if sep else "")
 
 
 def _problem_line(problem: Problem) -> str:
