@@ -747,6 +747,15 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_probe(args: argparse.Namespace) -> int:
+    from blastradius.probe import probe_lines, probe_servers
+
+    results = probe_servers(args.paths, args.out, timeout=args.timeout, only=args.server or ())
+    print(f"{args.out}: tools/list of {len(results):,} MCP server{'s' if len(results) != 1 else ''}")
+    print("\n".join(probe_lines(results, args.out)))
+    return 0 if all(r.ok for r in results) else 1
+
+
 def _cmd_synth(args: argparse.Namespace) -> int:
     from blastradius.synth import write_enterprise
 
@@ -997,6 +1006,27 @@ def _parser() -> argparse.ArgumentParser:
         help="local checkouts of a marketplace's remote plugins (DIR/name or DIR/owner/name): import them too",
     )
     p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser(
+        "probe",
+        help="capture tools/list (with annotations) from live MCP servers, for import mcp-tools",
+        description="Start or connect to every MCP server a client config, .mcp.json or plugin folder names "
+        "(stdio, streamable HTTP, SSE) and save each one's tools/list as SERVER.tools.json in --out, which "
+        "'blastradius import mcp-tools' reads. ${NAME} placeholders of the configs are filled from the "
+        "environment; no credential is written. One line per server that fails, and why; exit status 1 if any "
+        "did. Needs the probe extra (pip install 'blastradius[probe]'). See docs/importing.md.",
+    )
+    p.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="client configs, .mcp.json, plugin folders")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the SERVER.tools.json files")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="time each server has to start and list its tools (default: 30)",
+    )
+    p.add_argument("--server", action="append", metavar="NAME", help="probe only this server (repeatable)")
+    p.set_defaults(func=_cmd_probe)
 
     p = sub.add_parser(
         "simulate",

@@ -448,6 +448,8 @@ class Draft:
         key = words(server)
         hits = []
         for other, facts in self.facts.items():
+            if not facts.get("plugins"):  # a connector of another listing names a server of its own
+                continue
             haystacks = [words(a) for a in facts.get("aliases", [])] + [words(facts.get("url_host") or "")]
             haystacks += [words(c) for c in facts.get("categories", [])] + [words(facts.get("kind") or "")]
             if any(re.search(rf"(^|-){re.escape(key)}(-|$)", h) for h in haystacks if h):
