@@ -161,9 +161,14 @@ def _describe_failure(exc: BaseException, server: ServerSource, status: list[int
         return f"cannot start: permission denied for '{server.command[0] if server.command else '?'}'"
     if "Connect" in name or isinstance(cause, ConnectionError):
         return f"unreachable: nothing answers at {server.url}"
-    if "Closed" in name or "EndOfStream" in name or "BrokenResource" in name:
+    if (
+        "Closed" in name
+        or "EndOfStream" in name
+        or "BrokenResource" in name
+        or "connection closed" in str(cause).lower()
+    ):
         last = next((line for line in reversed(stderr.splitlines()) if line.strip()), "")
-        return "the server stopped before answering" + (f" (its last words: {last.strip()[:200]})" if last else "")
+        return "the server stopped before answering" + (f" (its last output: {last.strip()[:200]})" if last else "")
     text = str(cause).strip().splitlines()[0][:200] if str(cause).strip() else name
     return f"failed: {text}"
 
@@ -358,7 +363,10 @@ def probe_servers(
         async with limiter:
             try:
                 _check_target(out, server)  # before starting anything: a listing saved by hand stays
-                tools, secrets = await _list_tools(server, environment, timeout)
+                own = dict(environment)
+                if source.folder is not None and not source.client:  # what Claude Code sets for a plugin's servers
+                    own.setdefault("CLAUDE_PLUGIN_ROOT", str(source.folder.resolve()))
+                tools, secrets = await _list_tools(server, own, timeout)
                 file = _write_listing(out, server, source, tools, secrets)
                 result = ProbeResult(
                     server=server.name,

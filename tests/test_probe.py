@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -68,16 +69,21 @@ def _stdio(*extra: str) -> dict:
 def test_probe_captures_a_live_stdio_and_a_live_http_server_and_import_reads_them(
     tmp_path: Path, http_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = _config(
-        tmp_path,
+    plugin = tmp_path / "sales-assist"  # a plugin folder whose stdio server lives inside it
+    (plugin / ".claude-plugin").mkdir(parents=True)
+    (plugin / ".claude-plugin" / "plugin.json").write_text('{"name": "sales-assist"}')
+    shutil.copy(SERVER, plugin / "crm_server.py")
+    crm = {"command": sys.executable, "args": ["${CLAUDE_PLUGIN_ROOT}/crm_server.py", "stdio"]}
+    _config(
+        plugin,
         {
-            "crm": {**_stdio(), "env": {"CRM_REGION": "${CRM_REGION:-eu}"}},
+            "crm": {**crm, "env": {"CRM_REGION": "${CRM_REGION:-eu}"}},
             "crm-cloud": {"type": "http", "url": http_url, "headers": {"Authorization": "Bearer ${CRM_TOKEN}"}},
         },
     )
     monkeypatch.setenv("CRM_TOKEN", TOKEN)
     out = tmp_path / "tools"
-    assert main(["probe", str(config), "--out", str(out), "--timeout", "60"]) == 0
+    assert main(["probe", str(plugin), "--out", str(out), "--timeout", "60"]) == 0
     printed = capsys.readouterr().out
     assert "ok      crm:       3 tools captured" in printed and "ok      crm-cloud: 3 tools captured" in printed
     assert f"next: blastradius import mcp-tools {out} --out DRAFT --merge" in printed
@@ -98,7 +104,7 @@ def test_probe_captures_a_live_stdio_and_a_live_http_server_and_import_reads_the
     # annotations decide; the comment's example ("payments team") does not make it a payment
     assert actions == {"search_contacts": "read", "delete_contact": "delete", "add_contact_comment": "send"}
     assert TOKEN not in "".join(p.read_text() for p in draft.rglob("*") if p.is_file())
-    again = probe_servers([config], out, timeout=60, only=["crm"])  # a listing the probe wrote is replaced
+    again = probe_servers([plugin], out, timeout=60, only=["crm"])  # a listing the probe wrote is replaced
     assert [r.ok for r in again] == [True]
 
 
