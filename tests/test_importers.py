@@ -731,3 +731,54 @@ def test_todo_is_grouped_figures_first_with_real_commands(tmp_path: Path) -> Non
     printed = "\n".join(report_lines(report))
     assert f"all in {out / 'IMPORT-TODO.md'}" in printed
     assert printed.count("\n  - ") <= 10
+
+
+def test_explain_and_validate_on_a_draft_mark_stand_ins_and_keep_guidance_short(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from blastradius.cli import main
+    from blastradius.domain import stand_ins
+    from blastradius.explain import explain_plugin, format_explanation
+
+    out = tmp_path / "draft"
+    import_sources("plugins", [DATA / "marketplace"], out)
+    inv = load_inventory(out)
+    open_ = stand_ins(inv)
+    assert open_.datasets and open_.tools  # placeholder datasets and unknown tools are stand-ins
+    plugin = next(p.id for p in inv.plugins if any(c.connector == "acme-ledger" for c in p.connectors))
+    text = format_explanation(inv, explain_plugin(inv, plugin))
+    assert "at least" in text and "a stand-in, scored as the worst class" in text
+    assert main(["validate", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"all in {out / 'IMPORT-TODO.md'}" in printed
+    assert len(printed.split("still to fill in", 1)[1].strip().splitlines()) <= 11  # the heading and ten items
+
+
+@pytest.mark.parametrize("name", ["issue_read", "label_list", "draft_get", "tag_search", "post_list", "git_log"])
+def test_a_name_verb_is_found_by_position_not_by_coming_first(name: str) -> None:
+    assert suggest_from_name(name).action is ActionClass.READ
+    assert classify_tool(name, annotations={"readOnlyHint": True}).action is ActionClass.READ
+
+
+@pytest.mark.parametrize(
+    ("description", "not_"),
+    [
+        ("Add a note to an issue.\n<examples>add_note(text='Investigating with the payments team.')</examples>", "pay"),
+        ("Update a record. Usage: run the loader script, or call `execute_import(batch)` first.", "execute"),
+        ('Update a bookmark. Use this when the user shares a URL: "share it with the team".', "share"),
+    ],
+)
+def test_examples_code_and_usage_in_descriptions_decide_nothing(description: str, not_: str) -> None:
+    c = classify_tool("update_record", description, {"readOnlyHint": False, "destructiveHint": False})
+    assert c.action.value == "write" != not_
+
+
+def test_destructive_hint_false_lowers_capability_below_a_destructive_write(tmp_path: Path) -> None:
+    from blastradius.scores import load_weights
+
+    additive = classify_tool("set_flag", annotations={"readOnlyHint": False, "destructiveHint": False})
+    destructive = classify_tool("set_flag", annotations={"readOnlyHint": False})
+    assert additive.effect == "additive" and destructive.effect == "destructive"
+    weights = load_weights()
+    assert weights.reversibility[additive.reversibility] < weights.reversibility[destructive.reversibility]
+    assert "idempotentHint: true (declared)" in classify_tool("star", annotations={"idempotentHint": True}).reason
