@@ -87,16 +87,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         for w in inv.warnings:
             print(f"  - {w}")
     if args.inventory.is_dir():
-        from blastradius.importers import open_todos
+        from blastradius.importers import todo_lines
 
-        todo = open_todos(args.inventory)
+        todo = todo_lines(args.inventory)
         if todo:
-            print(
-                f"\nDraft: {len(todo)} thing{'s' if len(todo) != 1 else ''} still to fill in (IMPORT-TODO.md; "
-                "tick them off there):"
-            )
-            for item in todo:
-                print(f"  - {item}")
+            print("\n" + "\n".join(todo))
     return 0
 
 
@@ -157,9 +152,17 @@ def _cmd_score(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         sys.stdout.write(csv_text(df))
     else:
+        from blastradius.importers import draft_banner
+
+        banner = draft_banner(args.inventory, inv)
+        if banner:
+            print(banner + "\n")
+        shown = df.copy()  # a size left open makes a lower bound: "≥", never a plain figure
+        for col, open_ in (("reach_records", df["unbounded_datasets"]), ("reach_people", df["unknowns"] > 0)):
+            shown[col] = [("≥ " if o else "") + f"{v:,}" for v, o in zip(df[col], open_, strict=True)]
         print(
             text_table(
-                df,
+                shown,
                 [
                     "plugin",
                     "capability",
@@ -174,7 +177,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
                     "ungated_high_impact",
                     "unknowns",
                 ],
-                formats=_SCORE_FORMATS,
+                formats={k: v for k, v in _SCORE_FORMATS.items() if k not in ("reach_records", "reach_people")},
                 headers={
                     "reach_records": "records",
                     "reach_people": "people",
@@ -195,7 +198,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         if unknown:
             print(
                 f"{unknown} size(s) are not given (column 'unknowns'): records and people leave them out and are "
-                "lower bounds there; the score counts them at conservative stand-ins."
+                "lower bounds there (≥); the score counts them at conservative stand-ins."
             )
     return 0
 
@@ -475,10 +478,18 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if is_import_draft(args.inventory):
+        from blastradius.importers import draft_banner
+
         print(
             f"warning: {args.inventory} is an import draft: usage and sizes are placeholders until filled in "
-            "(see its TODO file)",
+            f"(see its TODO file). {draft_banner(args.inventory, inv)}",
             file=sys.stderr,
+        )
+    if inv.plugins and len(idle) == len(inv.plugins) and args.format == "table":
+        print(
+            "NO USERS: nobody runs any plugin of this inventory, so every simulated figure below is 0. That is not "
+            "a finding that the rollout is safe: give the teams their headcounts and the plugins their users "
+            "(the first items of IMPORT-TODO.md for a draft), then simulate again.\n"
         )
     unsupported = too_few_trials(args.trials, (0.5, 0.95, 0.99))
     if unsupported:
@@ -523,13 +534,21 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     )
     whole = summarize(result, "enterprise", intervals=True).iloc[0]
     reach_records, reach_people = result.reachable()
-    for metric, held in (("records", reach_records), ("people", reach_people)):
+    from blastradius.domain import stand_ins
+
+    open_ = stand_ins(inv)
+    for metric, held, unknown in (
+        ("records", reach_records, len(open_.datasets)),
+        ("people", reach_people, len(open_.people)),
+    ):
         figures = "; ".join(
             f"{label} " + estimate(*(whole[f"{metric}_{stat}{end}"] for end in ("", "_low", "_high")))
             for label, stat in (("typical (median)", "p50"), ("bad (1 in 20)", "p95"), ("mean", "mean"))
         )
+        kind = "datasets" if metric == "records" else "people groups"
         print(
-            f"{metric.capitalize()} affected across the enterprise: {figures}; of {_short(held, words=True)} reachable."
+            f"{metric.capitalize()} affected across the enterprise: {figures}; of {_short(held, words=True)} reachable"
+            + (f", {unknown:,} {kind} of unknown size counted at stand-in sizes." if unknown else ".")
         )
     print("(95% Monte Carlo intervals in brackets: how far another seed could move each figure.)\n")
     by_class.index = pd.RangeIndex(1, len(by_class) + 1)
@@ -721,9 +740,20 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     from blastradius.importers import import_sources, report_lines
 
-    report = import_sources(args.kind, list(args.paths), args.out, merge=args.merge)
+    report = import_sources(
+        args.kind, list(args.paths), args.out, merge=args.merge, strict=args.strict, checkouts=args.checkouts
+    )
     print("\n".join(report_lines(report)))
     return 0
+
+
+def _cmd_probe(args: argparse.Namespace) -> int:
+    from blastradius.probe import probe_lines, probe_servers
+
+    results = probe_servers(args.paths, args.out, timeout=args.timeout, only=args.server or ())
+    print(f"{args.out}: tools/list of {len(results):,} MCP server{'s' if len(results) != 1 else ''}")
+    print("\n".join(probe_lines(results, args.out)))
+    return 0 if all(r.ok for r in results) else 1
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -964,7 +994,39 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="files or folders to import")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the draft inventory directory")
     p.add_argument("--merge", action="store_true", help="add to an existing draft, keeping every edit")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on any problem (by default a plugin or file with a problem is left out, with a warning)",
+    )
+    p.add_argument(
+        "--checkouts",
+        type=Path,
+        metavar="DIR",
+        help="local checkouts of a marketplace's remote plugins (DIR/name or DIR/owner/name): import them too",
+    )
     p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser(
+        "probe",
+        help="capture tools/list (with annotations) from live MCP servers, for import mcp-tools",
+        description="Start or connect to every MCP server a client config, .mcp.json or plugin folder names "
+        "(stdio, streamable HTTP, SSE) and save each one's tools/list as SERVER.tools.json in --out, which "
+        "'blastradius import mcp-tools' reads. ${NAME} placeholders of the configs are filled from the "
+        "environment; no credential is written. One line per server that fails, and why; exit status 1 if any "
+        "did. Needs the probe extra (pip install 'blastradius[probe]'). See docs/importing.md.",
+    )
+    p.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="client configs, .mcp.json, plugin folders")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the SERVER.tools.json files")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="time each server has to start and list its tools (default: 30)",
+    )
+    p.add_argument("--server", action="append", metavar="NAME", help="probe only this server (repeatable)")
+    p.set_defaults(func=_cmd_probe)
 
     p = sub.add_parser(
         "simulate",

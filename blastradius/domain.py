@@ -40,6 +40,8 @@ __all__ = [
     "time_to_halt",
     "time_to_revoke",
     "idle_plugins",
+    "StandIns",
+    "stand_ins",
     "untrusted_inputs",
     "WayOut",
 ]
@@ -96,6 +98,40 @@ def idle_plugins(inventory: Inventory) -> tuple[str, ...]:
     a simulation that shows such zeros says why.
     """
     return tuple(p.id for p in inventory.plugins if inventory.runs_per_day(p) <= 0)
+
+
+class StandIns(NamedTuple):
+    """Facts an inventory leaves open, which analyses fill with conservative stand-ins.
+
+    A figure that rests on one is a bound, not a fact: records and people left
+    out are lower bounds (shown with "≥"), the score counts them at stand-ins.
+    """
+
+    datasets: tuple[str, ...]  #: datasets of unknown size (no ``records``)
+    people: tuple[str, ...]  #: people groups of unknown count
+    tools: tuple[str, ...]  #: ``connector.tool`` of unknown action
+
+    @property
+    def total(self) -> int:
+        return len(self.datasets) + len(self.people) + len(self.tools)
+
+
+def stand_ins(inventory: Inventory) -> StandIns:
+    """The facts ``inventory`` leaves open: datasets of unknown size, people groups of unknown count, unknown tools.
+
+    Examples
+    --------
+    >>> from blastradius import load_inventory
+    >>> stand_ins(load_inventory("inventories/acme"))
+    StandIns(datasets=('drv-legacy-exports',), people=('external-correspondents',), tools=())
+    """
+    return StandIns(
+        datasets=tuple(d.id for d in inventory.datasets if d.records is None),
+        people=tuple(g.id for g in inventory.people if g.count is None),
+        tools=tuple(
+            f"{c.id}.{t.name}" for c in inventory.connectors for t in c.tools if t.action is ActionClass.UNKNOWN
+        ),
+    )
 
 
 def untrusted_inputs(tools: Iterable[tuple[Connector, Tool, bool]]) -> list[str]:

@@ -157,12 +157,18 @@ def _sentence(inventory: Inventory, a: ActionScore, total: float, way_out: str) 
     tables = _tables(inventory, [s.dataset for s in a.datasets])
     if a.unbounded_datasets:  # sizes not given and no row limit: the record count is a lower bound
         tables += f"; {_plural(a.unbounded_datasets, 'tables')} of unknown size and no row limit, so at least this many"
+    unknown_groups = sum(
+        inventory.people_by_id[g].count is None for g in a.people_groups if g in inventory.people_by_id
+    )
+    people = ("at least " if unknown_groups else "") + _plural(a.reach_people, "people")
+    if unknown_groups:  # a stand-in, never a plain fact
+        people += f" ({_plural(unknown_groups, 'groups')} of unknown size)"
     if a.action is ActionClass.READ:
         what = (
             f"can read {_plural(a.reach_records, 'records')} ({tables}) {who}, "
             f"{a.sensitive_records:,} of them sensitive"
         )
-        what += f", about {_plural(a.reach_people, 'people')}" if a.reach_people else ""
+        what += f", about {people}" if a.reach_people or unknown_groups else ""
         if way_out == NO_WAY_OUT:
             what += "; it has no channel out"
         elif way_out == INSIDE_ONLY:
@@ -173,12 +179,9 @@ def _sentence(inventory: Inventory, a: ActionScore, total: float, way_out: str) 
         targets = []
         if a.reach_records:
             targets.append(f"{_plural(a.reach_records, 'records')} ({tables})")
-        if a.reach_people:
-            targets.append(
-                _plural(a.reach_people, "people")
-                + (f" ({a.external_people:,} outside the organisation)" if a.external_people else "")
-            )
-        if a.action in (ActionClass.SEND, ActionClass.SHARE, ActionClass.PAY) and a.reach_people:
+        if a.reach_people or unknown_groups:
+            targets.append(people + (f" ({a.external_people:,} outside the organisation)" if a.external_people else ""))
+        if a.action in (ActionClass.SEND, ActionClass.SHARE, ActionClass.PAY) and (a.reach_people or unknown_groups):
             what = f"can {_VERB_PHRASES[a.action]} {' and '.join(reversed(targets))} {who}"
         else:
             obj = targets[0] if targets else "its system"
@@ -187,6 +190,8 @@ def _sentence(inventory: Inventory, a: ActionScore, total: float, way_out: str) 
             what = f"can {_VERB_PHRASES[a.action]} {obj} {who}"
         what += f", up to {a.fan_out:,} per call" if a.fan_out > 1 else ""
         what += ", irreversibly" if a.irreversible else ", reversibly"
+        if a.action is ActionClass.UNKNOWN:
+            what += "; what these tools do is unknown (a stand-in, scored as the worst class)"
     share = a.blast_radius / total if total else 0.0
     untrusted = f" × untrusted input {a.untrusted_factor:g}" if a.untrusted_factor != 1.0 else ""
     return (

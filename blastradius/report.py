@@ -148,7 +148,7 @@ class ReportData:
     inventory: str
     name: str
     organisation: str
-    draft: bool  # written by blastradius import and not yet filled in
+    draft: str | None  # written by blastradius import: its DRAFT line with the count of stand-ins (draft_banner)
     idle: tuple[str, ...]  # plugins nobody runs (blastradius.domain.idle_plugins)
     title: str
     classification: str
@@ -420,7 +420,7 @@ def report_data(
     from blastradius.diff import diff_inventories
     from blastradius.domain import idle_plugins
     from blastradius.findings import findings_frame
-    from blastradius.importers import is_import_draft
+    from blastradius.importers import draft_banner
     from blastradius.rules import lint
     from blastradius.runbook import runbook, runbook_frame
     from blastradius.scores import score_plugins
@@ -502,7 +502,7 @@ def report_data(
     cfp = fingerprint(compare_to) if compare_to else None
     return ReportData(
         inventory=str(inventory),
-        draft=is_import_draft(inventory),
+        draft=draft_banner(inventory, inv),
         idle=idle_plugins(inv),
         name=Path(inventory).name,
         organisation=title or organisation_name(inventory),
@@ -756,6 +756,7 @@ def _caveats(d: ReportData) -> str:
     """What would make the figures read as an all-clear when they are not: a draft, plugins nobody runs."""
     notes = []
     if d.draft:
+        notes.append(f"<b class='draft-banner'>{esc(d.draft)}</b>")
         notes.append(
             "<b>This inventory is an import draft.</b> It was written by <code>blastradius import</code> from "
             "configuration files: who uses each plugin, how often, and the sizes of tables and groups are "
@@ -1625,6 +1626,7 @@ table.data .num { text-align: right; font-variant-numeric: tabular-nums; }
 table.small { font-size: 12px; }
 figure.chart { margin: 10px 0 16px; } figure.chart svg { height: auto; display: block; }
 div.caveat { border: 2px solid #D55E00; background: #fff4ec; padding: 6px 12px; margin: 8px 0 12px; }
+b.draft-banner { font-size: 1.25em; letter-spacing: 0.02em; }
 dl.glossary dt { font-weight: 600; margin-top: 8px; } dl.glossary dd { margin: 2px 0 0 18px; }
 ul.tight li { margin: 2px 0; }
 code { font-size: 13px; }

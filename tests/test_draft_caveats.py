@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,13 +24,18 @@ def test_a_draft_says_it_is_a_draft_and_that_zero_is_not_safe(tmp_path: Path) ->
     sim = run("simulate", str(draft), "--trials", "1000")
     assert sim.returncode == 0, sim.stderr
     assert "plugins have no users in the inventory" in sim.stderr and "not because they are safe" in sim.stderr
-    assert f"{draft} is an import draft" in sim.stderr
+    assert f"{draft} is an import draft" in sim.stderr and "DRAFT: " in sim.stderr
+    assert sim.stdout.startswith("NO USERS: nobody runs any plugin")  # on the figures' own page, not only stderr
+    assert "of unknown size counted at stand-in sizes" in sim.stdout
+    score = run("score", str(draft))
+    assert score.returncode == 0 and score.stdout.startswith("DRAFT: ") and "≥ 0" in score.stdout
     report = run("report", str(draft), "--out", str(tmp_path / "out"), "--trials", "300")
     assert report.returncode == 0, report.stderr[-2000:]
     html = next((tmp_path / "out").glob("*.html")).read_text(encoding="utf-8")
     decision = html.index("We ask leadership")
     caveat = html.index("This inventory is an import draft.")
     assert caveat < decision  # before the ask, on page one
+    assert re.search(r"<b class=.draft-banner.>DRAFT: \d+ stand-ins \(\d+ datasets? of unknown size", html)
     assert "have no users in the inventory</b>" in html and "That is not a finding that they are safe" in html
 
 

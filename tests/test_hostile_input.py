@@ -1056,7 +1056,9 @@ def test_imports_refuse_aliases_and_files_over_the_limit(tmp_path: Path, monkeyp
     skill.write_text('---\nname: &a ["lol", "lol"]\ndescription: [*a, *a, *a]\n---\n')
     started = time.perf_counter()
     with pytest.raises(ImportSourceError, match=r"SKILL\.md:\d+: .*alias"):
-        import_sources("plugins", [plugin], tmp_path / "draft")
+        import_sources("plugins", [plugin], tmp_path / "draft", strict=True)
+    report = import_sources("plugins", [plugin], tmp_path / "draft")  # by default the skill is left out, with why
+    assert any("skill left out" in t and "alias" in t for t in report.todo)
     assert time.perf_counter() - started < 30  # refused, not expanded
     skill.unlink()
     manifest = next(plugin.rglob("plugin.json"))

@@ -499,10 +499,12 @@ def check_placeholders(out: Path, plantings: list[Planting]) -> None:
         for line in block.splitlines():
             if line.startswith("  - id: "):
                 by_id[line.removeprefix("  - id: ").strip()] = block
+    state = json.loads((out / ".blastradius-import" / "state.json").read_text(encoding="utf-8"))
+    merged = {a: cid for cid, f in state["draft"]["facts"].items() for a in f.get("aliases", [])}  # one URL, one server
     for p in plantings:
         if p.place == "description":
             continue
-        block = by_id[draft_id(p.name)]
+        block = by_id[merged.get(p.name, draft_id(p.name))]
         assert "${" in block, (p.place, p.shape, block)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -16,11 +17,14 @@ from blastradius.importers.actions import (
     MCP_HINT_DEFAULTS,
     classify_tool,
     effective_hints,
+    suggest_from_name,
 )
 from blastradius.importers.catalog import load_catalog, match_server
 from blastradius.importers.sources import read_mcp_configs, read_plugin_sources
 from blastradius.model import ActionClass
 from blastradius.scores import score_plugins
+
+from conftest import ROOT
 
 #: A copy of the real-world sample shapes (shared/samples), kept with the tests so they always run.
 SAMPLES = Path(__file__).resolve().parent / "data" / "samples"
@@ -130,7 +134,8 @@ def test_quirks_spaces_empty_url_transports_and_secrets(tmp_path: Path) -> None:
         assert secret not in all_text(out), secret
     assert report.credentials_replaced == 4 and len(report.credentials) == 3  # slack, acme ledger, zendesk
     assert any("snowflake" in t and "not configured" in t for t in report.todo)
-    assert any("remote source" in t for t in report.todo)  # a remote plugin is named, not silently dropped
+    assert any(" comes from github:" in t and "not imported" in t for t in report.todo)  # named, not dropped
+    assert report.summary()["remote"] == 1
     assert "remote-thing" not in report.plugins
     load_inventory(out)
 
@@ -221,7 +226,12 @@ def test_mcp_defaults_apply_to_missing_hints() -> None:
         ("trash_email", None, None, "delete"),
         ("execute_sql", None, None, "execute"),
         ("share_folder", None, None, "share"),
-        ("send_report", None, {"readOnlyHint": True}, "send"),  # a name that contradicts the hint wins
+        ("send_report", None, {"readOnlyHint": True}, "read"),  # the annotation decides, never the name
+        ("issue_read", None, {"readOnlyHint": True}, "read"),
+        ("label_list", None, {"readOnlyHint": True}, "read"),
+        ("add_issue_comment", "Add a comment.", {"readOnlyHint": False, "destructiveHint": False}, "send"),
+        ("remove_label", None, {"readOnlyHint": False, "destructiveHint": False}, "write"),
+        ("create_gist", None, {"readOnlyHint": False}, "share"),
     ],
 )
 def test_action_classes(name: str, description: str | None, annotations: dict | None, action: str) -> None:
@@ -459,9 +469,12 @@ def test_bad_skill_front_matter_names_the_file(tmp_path: Path) -> None:
     shutil.copytree(DATA / "marketplace" / "support-desk", tmp_path / "p")
     skill = tmp_path / "p" / "skills" / "x" / "SKILL.md"
     skill.parent.mkdir(parents=True)
-    skill.write_text("---\nname: [unclosed\n---\n")
+    skill.write_text("---\nname: x\ndescription: >\n  folded\n bad: [unclosed\n---\n")
     with pytest.raises(ImportSourceError, match=r"SKILL\.md:\d+: invalid YAML front matter"):
-        import_sources("plugins", [tmp_path / "p"], tmp_path / "d")
+        import_sources("plugins", [tmp_path / "p"], tmp_path / "d", strict=True)
+    report = import_sources("plugins", [tmp_path / "p"], tmp_path / "d")  # by default: the skill is left out
+    assert report.plugins == ("support-desk",)
+    assert any(re.search(r"skill left out: .*SKILL\.md:\d+: invalid YAML front matter", t) for t in report.todo)
 
 
 # ---------------------------------------------------------------------------
@@ -509,3 +522,263 @@ def test_import_and_validate_from_the_command_line(tmp_path: Path) -> None:
     checked = run("validate", str(out))
     assert checked.returncode == 0 and "still to fill in" in checked.stdout
     assert run("score", str(out)).returncode == 0
+
+
+# ---------------------------------------------------------------------------
+# Agreement with a labelled corpus of real tool lists (sources in each file's "source")
+# ---------------------------------------------------------------------------
+
+CORPUS = sorted((Path(__file__).parent / "data" / "importers" / "corpus").glob("*.tools.json"))
+
+
+def _truth(annotations: dict) -> str | None:
+    """The three-way label the server's own annotations give: None where they leave it open."""
+    if annotations.get("readOnlyHint") is True:
+        return "read"
+    if annotations.get("readOnlyHint") is False and isinstance(annotations.get("destructiveHint"), bool):
+        return "destructive" if annotations["destructiveHint"] else "additive"
+    return None
+
+
+def agreement_table() -> tuple[str, dict[str, float]]:
+    """The markdown table docs/importing.md publishes, and the headline shares."""
+    rows = []
+    for file in CORPUS:
+        for tool in json.loads(file.read_text())["tools"]:
+            annotations = tool.get("annotations") or {}
+            if "readOnlyHint" not in annotations:
+                continue
+            c = classify_tool(tool["name"], tool["description"], annotations)
+            s = suggest_from_name(tool["name"], tool["description"])
+            rows.append((annotations["readOnlyHint"], _truth(annotations), c.effect, s.effect))
+    shares: dict[str, float] = {}
+    lines = [
+        "| ground truth (annotations) | tools | classifier | name and description alone |",
+        "|---|---:|---:|---:|",
+    ]
+
+    def line(label: str, hits: list[tuple[bool, bool]], key: str) -> None:
+        full = sum(h for h, _ in hits) / len(hits)
+        alone = sum(h for _, h in hits) / len(hits)
+        shares[key], shares[key + "/name"] = full, alone
+        lines.append(f"| {label} | {len(hits)} | {full:.1%} | {alone:.1%} |")
+
+    line(
+        "read vs not read, all",
+        [(read == (eff == "read"), read == (guess == "read")) for read, _, eff, guess in rows],
+        "read-vs-not",
+    )
+    for cls in ("read", "additive", "destructive"):
+        line(
+            f"{cls}",
+            [(eff == cls, guess == cls) for _, truth, eff, guess in rows if truth == cls],
+            cls,
+        )
+    three = [(truth == eff, truth == guess) for _, truth, eff, guess in rows if truth]
+    line("three-way, all", three, "three-way")
+    return "\n".join(lines), shares
+
+
+def test_the_classifier_agrees_with_annotations_of_real_tool_lists_and_the_docs_say_so() -> None:
+    assert len(CORPUS) >= 5
+    for file in CORPUS:
+        data = json.loads(file.read_text())
+        assert data["source"].startswith("github.com/"), file  # every list names where it comes from
+    table, shares = agreement_table()
+    assert shares["read-vs-not"] >= 0.98 and shares["three-way"] >= 0.95
+    assert shares["read-vs-not"] == 1.0 and shares["three-way"] == 1.0  # annotations decide, nothing overrides them
+    assert shares["read-vs-not/name"] >= 0.98 and shares["three-way/name"] >= 0.9  # the suggestion the reasons give
+    assert table in (ROOT / "docs" / "importing.md").read_text(), table
+
+
+def test_the_corpus_imports_as_tool_listings(tmp_path: Path) -> None:
+    report = import_sources("mcp-tools", CORPUS, tmp_path / "draft")
+    assert report.tools == sum(len(json.loads(f.read_text())["tools"]) for f in CORPUS)
+    tools = {t["name"]: t for t in connectors_of(tmp_path / "draft")["github"]["tools"]}
+    assert tools["issue_read"]["action"] == "read" and tools["label_write"]["action"] == "write"
+    assert tools["add_issue_comment"]["action"] == "send" and tools["create_gist"]["action"] == "share"
+    assert tools["create_issue"]["reversibility"] == "soft-delete"  # destructiveHint: false
+    assert "reversibility" not in tools["merge_pull_request"]  # a destructive write stays immediate
+    sentry = {t["name"]: t for t in connectors_of(tmp_path / "draft")["sentry"]["tools"]}
+    assert sentry["add_issue_note"]["action"] == "send"  # not 'pay' from its example's "payments team"
+
+
+# ---------------------------------------------------------------------------
+# Real-world layouts: partial imports, remote entries, built-in tools, one connector per server
+# ---------------------------------------------------------------------------
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def _plugin(folder: Path, name: str | None = None, mcp: str | None = None) -> Path:
+    _write(folder / ".claude-plugin" / "plugin.json", json.dumps({"name": name} if name else {"version": "1"}))
+    if mcp is not None:
+        _write(folder / ".mcp.json", mcp)
+    return folder
+
+
+def test_one_bad_plugin_is_left_out_with_its_line_and_strict_fails(tmp_path: Path) -> None:
+    market = tmp_path / "market"
+    _plugin(market / "good", "good", '{"mcpServers": {"crm": {"type": "http", "url": "https://crm.example/mcp"}}}')
+    _plugin(market / "bad", "bad", '{"mcpServers": {\n  "x": {"type": "http", "url": "https://x.example/mcp"},\n}}')
+    report = import_sources("plugins", [market], tmp_path / "d")
+    assert report.plugins == ("good",) and len(report.skipped) == 1
+    assert re.search(
+        r"bad/\.mcp\.json:2: JSON does not allow comments or trailing commas.*trailing comma", report.skipped[0]
+    )
+    printed = "\n".join(report_lines(report))
+    assert "1 problem left out" in printed and "Left out because of a problem" in printed
+    with pytest.raises(ImportSourceError, match=r"\.mcp\.json:2: .*trailing comma"):
+        import_sources("plugins", [market], tmp_path / "d2", strict=True)
+
+
+@pytest.mark.parametrize("text", ["{}", "null", '{"mcpServers": null}', '{"mcpServers": {}}'])
+def test_empty_and_null_configs_are_plugins_without_servers(tmp_path: Path, text: str) -> None:
+    report = import_sources("plugins", [_plugin(tmp_path / "p", "p", text)], tmp_path / "d")
+    assert report.plugins == ("p",) and report.connectors == () and not report.skipped
+
+
+def test_messages_name_kinds_in_plain_english(tmp_path: Path) -> None:
+    folder = _plugin(tmp_path / "p", "p", '{"mcpServers": {"x": {"command": 5}}}')
+    with pytest.raises(ImportSourceError, match=r"mcpServers\.x\.command: expected a string, got an integer"):
+        import_sources("plugins", [folder], tmp_path / "d")
+
+
+def test_entries_without_plugin_json_nested_plugins_and_unnamed_manifests(tmp_path: Path) -> None:
+    market = tmp_path / "market"
+    _write(market / "skills-only" / "skills" / "triage" / "SKILL.md", "---\nname: triage\n---\n")
+    _plugin(market / "plugins" / "deep" / "unnamed")  # plugin.json without a name
+    entries = [{"name": "skills-only", "source": "./skills-only"}]
+    _write(market / ".claude-plugin" / "marketplace.json", json.dumps({"name": "m", "plugins": entries}))
+    report = import_sources("plugins", [market], tmp_path / "d")
+    assert report.plugins == ("skills-only", "unnamed")
+    assert any("has no 'name'" in t for t in report.todo) and any("not listed in" in t for t in report.todo)
+    loose = tmp_path / "loose"  # no marketplace file, plugins at several depths
+    _plugin(loose / "a", "a")
+    _plugin(loose / "group" / "team" / "b", "b", "{}")
+    assert import_sources("plugins", [loose], tmp_path / "d2").plugins == ("a", "b")
+
+
+def test_remote_entries_are_listed_with_their_commit_and_imported_from_checkouts(tmp_path: Path) -> None:
+    market = tmp_path / "market"
+    entries = [
+        {"name": "far", "source": {"source": "github", "repo": "acme/far-plugin", "sha": "0123abc"}},
+        {"name": "loose", "source": {"source": "url", "url": "https://git.example/acme/loose.git"}},
+    ]
+    _write(market / ".claude-plugin" / "marketplace.json", json.dumps({"name": "m", "plugins": entries}))
+    report = import_sources("plugins", [market], tmp_path / "d")
+    assert report.plugins == () and report.summary()["remote"] == 2
+    assert report.remote["far"] == "github:acme/far-plugin @ 0123abc"
+    assert report.remote["loose"].endswith("(no pinned commit)")
+    assert "2 remote (not imported)" in "\n".join(report_lines(report))
+    checkouts = tmp_path / "checkouts"
+    _plugin(checkouts / "acme" / "far-plugin", "far", '{"mcpServers": {"crm": {"url": "https://crm.example/mcp"}}}')
+    again = import_sources("plugins", [market], tmp_path / "d2", checkouts=checkouts)
+    assert again.plugins == ("far",) and list(again.remote) == ["loose"] and "crm" in again.connectors
+
+
+def test_commands_agents_hooks_and_pre_approvals_are_capability_and_autonomy(tmp_path: Path) -> None:
+    folder = _plugin(tmp_path / "git-helper", "git-helper")
+    _write(
+        folder / "commands" / "ship.md", "---\ndescription: Ship it: push\nallowed-tools: Bash(git push:*), Read\n---\n"
+    )
+    _write(folder / "agents" / "fixer.md", "---\nname: fixer\ntools: Write, WebFetch, Task\n---\n")
+    hooks = {"hooks": {"PostToolUse": [{"matcher": "Write", "hooks": [{"type": "command", "command": "fmt.sh"}]}]}}
+    _write(folder / "hooks" / "hooks.json", json.dumps(hooks))
+    out = tmp_path / "d"
+    import_sources("plugins", [folder], out)
+    tools = {t["name"]: t for t in connectors_of(out)["git-helper-local"]["tools"]}
+    assert tools["bash-git-push"]["action"] == "execute" and tools["hook-posttooluse"]["action"] == "execute"
+    assert tools["write"]["action"] == "write" and tools["webfetch"]["untrusted_content"] is True
+    assert tools["read"]["action"] == "read" and "task" not in tools
+    plugin = plugins_of(out)["git-helper"]
+    # the agent's Write and WebFetch ask first; the command's pre-approvals and the hook run with no human
+    assert plugin["requires_approval"] == ["git-helper-local.webfetch", "git-helper-local.write"]
+    scores = score_plugins(load_inventory(out)).set_index("plugin")
+    assert scores.loc["git-helper", "capability"] >= 5  # not "calls no connector"
+
+
+def test_one_connector_per_url_and_catalog_matches_exactly(tmp_path: Path) -> None:
+    servers = {
+        "crm": {"type": "http", "url": "https://crm.example/mcp"},
+        "crm-eu": {"type": "http", "url": "https://crm.example/mcp?region=eu"},
+        "tools": {"command": "node", "args": ["/opt/slack-export/run.js"]},
+    }
+    report = import_sources(
+        "plugins", [_plugin(tmp_path / "p", "p", json.dumps({"mcpServers": servers}))], tmp_path / "d"
+    )
+    assert report.connectors == ("crm", "tools")
+    assert any("has the URL and credentials of connector 'crm'" in t for t in report.todo)
+    assert "tools.unknown_tools" in report.unknown_tools  # a path holding "slack" is not Slack's server
+    assert (
+        match_server(load_catalog(), name="x", packages=["npx", "@modelcontextprotocol/server-slack"]).entry.id
+        == "slack"
+    )
+
+
+def test_todo_is_grouped_figures_first_with_real_commands(tmp_path: Path) -> None:
+    out = tmp_path / "draft"
+    report = import_sources("plugins", [DATA / "marketplace"], out)
+    text = (out / "IMPORT-TODO.md").read_text()
+    headings = re.findall(r"^## (.+) \((\d+)\)$", text, re.M)
+    assert headings[0][0].startswith("Make the figures non-zero") and report.todo[0].startswith("teams:")
+    assert sum(int(n) for _, n in headings) == text.count("- [ ] ") == len(report.todo)
+    assert "--out DIR" not in text and f"--out {out}" in text
+    printed = "\n".join(report_lines(report))
+    assert f"all in {out / 'IMPORT-TODO.md'}" in printed
+    assert printed.count("\n  - ") <= 10
+
+
+def test_explain_and_validate_on_a_draft_mark_stand_ins_and_keep_guidance_short(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from blastradius.cli import main
+    from blastradius.domain import stand_ins
+    from blastradius.explain import explain_plugin, format_explanation
+
+    out = tmp_path / "draft"
+    import_sources("plugins", [DATA / "marketplace"], out)
+    inv = load_inventory(out)
+    open_ = stand_ins(inv)
+    assert open_.datasets and open_.tools  # placeholder datasets and unknown tools are stand-ins
+    plugin = next(p.id for p in inv.plugins if any(c.connector == "acme-ledger" for c in p.connectors))
+    text = format_explanation(inv, explain_plugin(inv, plugin))
+    assert "at least" in text and "a stand-in, scored as the worst class" in text
+    assert main(["validate", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"all in {out / 'IMPORT-TODO.md'}" in printed
+    assert len(printed.split("still to fill in", 1)[1].strip().splitlines()) <= 11  # the heading and ten items
+
+
+@pytest.mark.parametrize("name", ["issue_read", "label_list", "draft_get", "tag_search", "post_list", "git_log"])
+def test_a_name_verb_is_found_by_position_not_by_coming_first(name: str) -> None:
+    assert suggest_from_name(name).action is ActionClass.READ
+    assert classify_tool(name, annotations={"readOnlyHint": True}).action is ActionClass.READ
+
+
+@pytest.mark.parametrize(
+    ("description", "not_"),
+    [
+        ("Add a note to an issue.\n<examples>add_note(text='Investigating with the payments team.')</examples>", "pay"),
+        ("Update a record. Usage: run the loader script, or call `execute_import(batch)` first.", "execute"),
+        ('Update a bookmark. Use this when the user shares a URL: "share it with the team".', "share"),
+    ],
+)
+def test_examples_code_and_usage_in_descriptions_decide_nothing(description: str, not_: str) -> None:
+    c = classify_tool("update_record", description, {"readOnlyHint": False, "destructiveHint": False})
+    assert c.action.value == "write" != not_
+
+
+def test_destructive_hint_false_lowers_capability_below_a_destructive_write(tmp_path: Path) -> None:
+    from blastradius.scores import load_weights
+
+    additive = classify_tool("set_flag", annotations={"readOnlyHint": False, "destructiveHint": False})
+    destructive = classify_tool("set_flag", annotations={"readOnlyHint": False})
+    assert additive.effect == "additive" and destructive.effect == "destructive"
+    weights = load_weights()
+    assert weights.reversibility[additive.reversibility] < weights.reversibility[destructive.reversibility]
+    assert "idempotentHint: true (declared)" in classify_tool("star", annotations={"idempotentHint": True}).reason

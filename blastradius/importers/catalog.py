@@ -76,10 +76,9 @@ class CatalogMatch:
 
     @property
     def reason(self) -> str:
-        return (
-            f"catalog entry '{self.entry.id}' ({self.entry.name}, {self.entry.category}): "
-            f"its {self.where} contains '{self.keyword}'"
-        )
+        how = "contains" if self.where == "name" else "is"
+        entry = f"catalog entry '{self.entry.id}' ({self.entry.name}, {self.entry.category})"
+        return f"{entry}: its {self.where} {how} '{self.keyword}'"
 
 
 @cache
@@ -139,7 +138,12 @@ def _has_keyword(haystack: str, keyword: str) -> bool:
 def match_server(
     catalog: ConnectorCatalog, *, name: str, url_host: str | None = None, packages: Iterable[str] = ()
 ) -> CatalogMatch | None:
-    """The catalog entry for a server, by its name first, then its URL host, then its package.
+    """The catalog entry for a server, by its name first, then exactly by its URL host or package.
+
+    A name matches a keyword as a whole word (``google drive``); a URL host only when
+    one of its labels is the keyword (``mcp.slack.com``), a package only when its name,
+    without scope, version and MCP affixes, is the keyword (``@modelcontextprotocol/server-slack``).
+    A path that merely contains a catalog name (``/opt/slack-export/run.js``) never matches.
 
     Parameters
     ----------
@@ -162,14 +166,52 @@ def match_server(
     ('google-drive', 'name')
     >>> match_server(load_catalog(), name="acme-ledger") is None
     True
+    >>> match_server(load_catalog(), name="tools", packages=["node", "/opt/slack-export/run.js"]) is None
+    True
     """
     haystacks = [("name", words(name))]
-    if url_host:
-        haystacks.append(("url host", words(url_host)))
-    haystacks.extend(("package", words(p)) for p in packages if p and not p.startswith("-"))
     for where, haystack in haystacks:
         for entry in catalog.connectors:
             for keyword in entry.keywords:
                 if _has_keyword(haystack, keyword):
                     return CatalogMatch(entry=entry, keyword=keyword, where=where)
+    exact = [("url host", label) for label in _host_labels(url_host)]
+    exact += [("package", p) for p in (_package_name(a) for a in packages) if p]
+    for where, candidate in exact:
+        for entry in catalog.connectors:
+            for keyword in entry.keywords:
+                if candidate == keyword:
+                    return CatalogMatch(entry=entry, keyword=keyword, where=where)
     return None
+
+
+_AFFIXES = re.compile(r"^(?:mcp-server-|server-|mcp-)|(?:-mcp-server|-mcp|-server)$")
+
+
+def _bare(name: str) -> str:
+    """A package or host label without its MCP affixes: ``server-slack``, ``slack-mcp-server`` -> ``slack``."""
+    previous = None
+    while previous != name:
+        previous, name = name, _AFFIXES.sub("", name)
+    return name
+
+
+def _host_labels(host: str | None) -> list[str]:
+    """The labels of a URL host, bare (``mcp.slack.com`` -> ``mcp``, ``slack``, ``com``)."""
+    return [_bare(words(label)) for label in (host or "").lower().split(".") if label]
+
+
+def _package_name(arg: str) -> str | None:
+    """The package a stdio command runs, bare, or None for a path, an option or a placeholder.
+
+    ``@modelcontextprotocol/server-slack@1.2`` -> ``slack``; ``./tools/slack/server.js`` -> None:
+    a path that merely holds a catalog name says nothing about the server.
+    """
+    if not arg or arg.startswith("-") or "${" in arg:
+        return None
+    scoped = re.fullmatch(r"@[\w.-]+/([\w.-]+?)(?:@[\w.^~<>=*-]+)?", arg)
+    plain = re.fullmatch(r"([A-Za-z][\w.-]*?)(?:(?:@|==|>=|~=)[\w.^~<>=*-]+)?", arg)
+    match = scoped or plain
+    if match is None:
+        return None
+    return _bare(words(match.group(1))) or None

@@ -27,10 +27,12 @@ from blastradius.importers.sources import (
 )
 from blastradius.model import ActionClass
 
-__all__ = ["UNASSIGNED_TEAM", "Draft", "Inference", "draft_id"]
+__all__ = ["TODO_GROUPS", "UNASSIGNED_TEAM", "Draft", "Inference", "TodoItem", "draft_id"]
 
 #: Owner of every imported plugin until the analyst names the real team.
 UNASSIGNED_TEAM = "unassigned"
+#: The system built-in tools and hooks reach: the machine of whoever runs the plugin.
+WORKSTATION = "workstation"
 KINDS = ("teams", "systems", "connectors", "plugins")
 _PEOPLE_ACTIONS = {ActionClass.SEND.value, ActionClass.SHARE.value}
 
@@ -67,6 +69,36 @@ class Inference:
             "reason": self.reason,
             "source": self.source,
         }
+
+
+#: The groups of the TODO list, in the order that matters: what makes figures non-zero first.
+TODO_GROUPS: Mapping[str, str] = {
+    "figures": "Make the figures non-zero: who runs the plugins",
+    "reach": "Size what they reach",
+    "tools": "Replace stand-in tools with the servers' real ones",
+    "scope": "Record the controls that exist",
+    "remote": "Plugins not imported (remote sources)",
+    "skipped": "Left out because of a problem: fix and import again",
+    "check": "Check",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TodoItem:
+    """One thing the analyst must fill in, and the group of :data:`TODO_GROUPS` it belongs to."""
+
+    group: str
+    text: str
+
+
+def _count(items: Sequence[str], noun: str) -> str:
+    return f"{len(items):,} {noun}{'s' if len(items) != 1 else ''}"
+
+
+def _names(items: Sequence[str], limit: int = 8) -> str:
+    """The first ``limit`` names and how many more."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" (and {len(items) - limit:,} more)" if len(items) > limit else "")
 
 
 def draft_id(name: str, fallback: str = "item") -> str:
@@ -110,6 +142,8 @@ class Draft:
     credentials: list[dict[str, Any]] = field(default_factory=list)
     #: the entries of ``credentials`` this import added (not stored between imports)
     replaced_now: list[dict[str, Any]] = field(default_factory=list)
+    #: marketplace entries from remote sources, not imported: name -> "source @ commit"
+    remote: dict[str, str] = field(default_factory=dict)
 
     # -- storage -------------------------------------------------------------
 
@@ -121,6 +155,7 @@ class Draft:
             "inferences": [i.as_dict() for i in self.inferences],
             "notes": self.notes,
             "credentials": self.credentials,
+            "remote": self.remote,
         }
 
     @classmethod
@@ -135,6 +170,7 @@ class Draft:
             inferences=[Inference(**i) for i in state.get("inferences", [])],
             notes=list(state.get("notes", [])),
             credentials=[dict(c) for c in state.get("credentials", [])],
+            remote=dict(state.get("remote", {})),
         )
 
     def infer(self, subject: str, field_: str, value: Any, reason: str, source: Path | str) -> None:
@@ -191,8 +227,10 @@ class Draft:
             for text in source.notes:
                 self.note(text)
             pid = draft_id(source.name, "plugin")
-            if not source.servers and not source.client and source.file.name == "marketplace.json":
-                continue  # a remote plugin: noted, not imported (it would look harmless with no connectors)
+            if source.remote is not None:  # noted and counted, not imported: it would look harmless with no connectors
+                self.remote[source.name] = source.remote
+                continue
+            self.remote.pop(source.name, None)
             self.record_credentials(
                 f"{'MCP client' if source.client else 'plugin'} '{source.name}'", source.credentials, source.file
             )
@@ -201,6 +239,10 @@ class Draft:
                 cid = self._add_server(server, pid, source, catalog)
                 if cid not in connector_ids:
                     connector_ids.append(cid)
+            gated: list[str] = []
+            if source.builtin:
+                cid, gated = self._add_local_tools(pid, source)
+                connector_ids.append(cid)
             record: dict[str, Any] = {"id": pid}
             if source.name != pid:
                 record["name"] = source.name
@@ -213,11 +255,13 @@ class Draft:
                     {"name": s.name, "description": _one_line(s.description)} if s.description else s.name
                     for s in source.skills
                 ]
+            if gated:
+                record["requires_approval"] = gated
             old = self.records["plugins"].get(pid)
             if old:  # keep what a permissions import added
                 for key in ("requires_approval", "blocked"):
                     if key in old:
-                        record[key] = old[key]
+                        record[key] = sorted(set(old[key]) | set(record.get(key, [])))
             self.records["plugins"][pid] = record
             what = "MCP client" if source.client else "plugin"
             made = [f"{what} imported from {source.file}" + (f" (version {source.version})" if source.version else "")]
@@ -225,6 +269,9 @@ class Draft:
                 made.append(f"author: {source.author}")
             if source.category:
                 made.append(f"marketplace category: {source.category}")
+            for kind in ("commands", "agents"):
+                if getattr(source, kind):
+                    made.append(f"{kind}: {_one_line(', '.join(getattr(source, kind)), 200)}")
             self.comments[f"plugins:{pid}"] = [
                 "; ".join(made),
                 f"TODO: owner (a team id; '{UNASSIGNED_TEAM}' is a placeholder), "
@@ -233,8 +280,90 @@ class Draft:
             ]
             self.infer(f"plugin:{pid}", "owner", UNASSIGNED_TEAM, "no config names the team that owns it", source.file)
 
+    def _add_local_tools(self, plugin_id: str, source: PluginSource) -> tuple[str, list[str]]:
+        """The built-in tools a plugin pre-approves or uses, and its hooks, as a connector to the user's machine.
+
+        Returns the connector id and the selectors of tools that need a human (used, never pre-approved).
+        """
+        cid = draft_id(f"{plugin_id}-local", "local")
+        tools: dict[str, dict[str, Any]] = {}
+        approved: dict[str, bool] = {}
+        where: dict[str, list[str]] = {}
+        for use in source.builtin:
+            tool = builtin_tool(use)
+            if tool is None:
+                continue
+            tools.setdefault(tool["name"], tool)
+            approved[tool["name"]] = approved.get(tool["name"], False) or use.approved
+            where.setdefault(tool["name"], []).append(use.where)
+        if not tools:
+            return cid, []
+        self.records["connectors"][cid] = {
+            "id": cid,
+            "name": f"Built-in tools of {source.name}",
+            "system": WORKSTATION,
+            "access": "read-write",
+            "tools": list(tools.values()),
+        }
+        self.facts[cid] = {
+            "tools_from": "plugin",
+            "aliases": [],
+            "plugins": [plugin_id],
+            "categories": [],
+            "files": sorted({w.split(": ")[0] for ws in where.values() for w in ws}),
+            "classification": "confidential",
+        }
+        for name, tool in tools.items():
+            how = "pre-approved (runs with no human asking)" if approved[name] else "used, not pre-approved (asks)"
+            reason = f"{how}: " + "; ".join(where[name])
+            self.comments[f"tool:{cid}.{name}"] = [f"{tool['action']}: {reason}"]
+            self.infer(f"tool:{cid}.{name}", "action", tool["action"], reason, where[name][0].split(": ")[0])
+        if WORKSTATION not in self.records["systems"]:
+            self.records["systems"][WORKSTATION] = {
+                "id": WORKSTATION,
+                "name": "The user's machine (files, shell, network)",
+                "kind": "workstation",
+                "datasets": [
+                    {
+                        "id": f"{WORKSTATION}-files",
+                        "name": "Files on the user's machine",
+                        "classification": "confidential",
+                    }
+                ],
+            }
+            self.comments[f"systems:{WORKSTATION}"] = [
+                "what built-in tools (Bash, Write, WebFetch) and hooks reach: the machine of whoever runs the plugin.",
+                "TODO: the files and repositories a user's machine holds (records left out are unknown, never zero)",
+            ]
+        return cid, sorted(f"{cid}.{n}" for n in tools if not approved[n])
+
     def _add_server(self, server: ServerSource, plugin_id: str, source: PluginSource, catalog: ConnectorCatalog) -> str:
         cid = draft_id(server.name, "server")
+        if server.url and cid not in self.records["connectors"]:
+            address = _server_address(server.url)
+            same = sorted(
+                c
+                for c, f in self.facts.items()
+                if c in self.records["connectors"] and f.get("url") and _server_address(f["url"]) == address
+            )
+            alike = [
+                c
+                for c in same
+                if self.facts[c].get("headers", {}) == dict(server.headers)
+                and self.facts[c].get("env", {}) == dict(server.env)
+            ]
+            if alike:
+                self.note(
+                    f"server '{server.name}' ({server.file}) has the URL and credentials of connector '{alike[0]}' "
+                    f"({address}): imported as that one connector; split it if they are different servers"
+                )
+                cid = alike[0]
+            elif same:
+                self.note(
+                    f"server '{server.name}' ({server.file}) has the URL of connector '{same[0]}' ({address}) but "
+                    "other credentials: kept as a connector of its own (another account may have other access); "
+                    "merge them if they are one"
+                )
         facts = self.facts.setdefault(
             cid, {"tools_from": None, "aliases": [], "plugins": [], "categories": [], "files": []}
         )
@@ -319,6 +448,8 @@ class Draft:
         key = words(server)
         hits = []
         for other, facts in self.facts.items():
+            if not facts.get("plugins"):  # a connector of another listing names a server of its own
+                continue
             haystacks = [words(a) for a in facts.get("aliases", [])] + [words(facts.get("url_host") or "")]
             haystacks += [words(c) for c in facts.get("categories", [])] + [words(facts.get("kind") or "")]
             if any(re.search(rf"(^|-){re.escape(key)}(-|$)", h) for h in haystacks if h):
@@ -570,45 +701,92 @@ class Draft:
 
     # -- summary -------------------------------------------------------------
 
-    def todo(self) -> list[str]:
-        """What the analyst must still fill in, most important first."""
-        out = []
-        for cid, facts in sorted(self.facts.items()):
-            if cid not in self.records["connectors"]:
-                continue
-            if facts.get("tools_from") == "unknown":
-                out.append(
-                    f"connector '{cid}': no tool listing and not in the catalog, so its tools are unknown "
-                    f"(action unknown, scored as high-impact); "
-                    f"run `blastradius import mcp-tools {cid}.tools.json --out DIR --merge` with its tools/list result"
-                )
-            elif facts.get("tools_from") == "catalog":
-                out.append(
-                    f"connector '{cid}': tools are the catalog's typical ones for {facts.get('catalog')}; "
-                    "import its tool listing to replace them"
-                )
-            if facts.get("transport") in ("http", "sse") and not facts.get("url"):
-                out.append(
-                    f'connector \'{cid}\': its URL is not configured yet ("url": ""); check which server it will be'
-                )
-        if self.records["plugins"]:
-            out.append(
-                f"plugins: replace owner '{UNASSIGNED_TEAM}' by the owning team and add users for "
-                + ", ".join(sorted(self.records["plugins"]))
+    def todo(self, out: Path | str = "DIR", *, skipped: Sequence[str] = ()) -> list[TodoItem]:
+        """What the analyst must still fill in, grouped by what it unlocks, what makes figures non-zero first.
+
+        Parameters
+        ----------
+        out : Path or str
+            The draft directory, named in the suggested commands.
+        skipped : sequence of str
+            Sources left out because of a problem (file, key, what is wrong).
+        """
+        items: list[TodoItem] = []
+
+        def add(group: str, text: str) -> None:
+            items.append(TodoItem(group=group, text=text))
+
+        plugins = sorted(self.records["plugins"])
+        unowned = [p for p in plugins if self.records["plugins"][p].get("owner") == UNASSIGNED_TEAM]
+        if unowned:
+            add(
+                "figures",
+                "teams: add the teams that run the plugins, with their headcounts "
+                f"(the placeholder team '{UNASSIGNED_TEAM}' has 0 people, so nothing runs and every figure is 0)",
             )
-            out.append("teams: add the teams that run the plugins, with their headcounts")
+            add(
+                "figures",
+                f"plugins: give {_count(unowned, 'plugin')} an owner team and users (teams, how many "
+                f"people, runs per day) in place of '{UNASSIGNED_TEAM}': {_names(unowned)}",
+            )
         if self.records["systems"]:
-            out.append(
-                "systems: give each placeholder dataset its tables with record counts and column classifications, "
-                "and each people group its count, for " + ", ".join(sorted(self.records["systems"]))
+            systems = sorted(self.records["systems"])
+            add(
+                "reach",
+                f"systems: give the placeholder dataset of {_count(systems, 'system')} its tables with record "
+                f"counts and column classifications, and each people group its count: {_names(systems)}",
             )
+        unknown = sorted(
+            c for c, f in self.facts.items() if c in self.records["connectors"] and f.get("tools_from") == "unknown"
+        )
+        catalog = sorted(
+            c for c, f in self.facts.items() if c in self.records["connectors"] and f.get("tools_from") == "catalog"
+        )
+        listing = f"{Path(out) / 'tools'}"
+        if unknown or catalog:
+            add(
+                "tools",
+                f"capture the real tools of {_count(unknown + catalog, 'connector')} from the running servers: "
+                f"`blastradius probe CONFIG --out {listing}` (CONFIG: the .mcp.json or client config starting them), "
+                f"then `blastradius import mcp-tools {listing} --out {out} --merge`",
+            )
+        for cid in unknown:
+            add(
+                "tools",
+                f"connector '{cid}': no tool listing and not in the catalog, so its tools are unknown "
+                f"(one stand-in tool of action unknown, scored as high-impact); "
+                f"import its tools/list result: `blastradius import mcp-tools {cid}.tools.json --out {out} --merge`",
+            )
+        if catalog:
+            add(
+                "tools",
+                f"{_count(catalog, 'connector')} use the catalog's typical tools, not their own: {_names(catalog)}",
+            )
+        for cid, facts in sorted(self.facts.items()):
+            if cid in self.records["connectors"] and facts.get("transport") in ("http", "sse") and not facts.get("url"):
+                add(
+                    "tools",
+                    f'connector \'{cid}\': its URL is not configured yet ("url": ""); check which server it will be',
+                )
         if self.records["connectors"]:
-            out.append(
-                "connectors: check access (read-write assumed), add allowed_tables, denied_columns, row_limit, "
-                "audit and revocation where they exist"
+            add(
+                "scope",
+                "connectors: check access (read-write assumed), add allowed_tables, denied_columns, "
+                "row_limit, audit and revocation where they exist",
             )
-        out.extend(self.notes)
-        return out
+            add("scope", f"plugins: add output, output_audience, review_tier and kill_switch for {_names(plugins)}")
+        for name, where in sorted(self.remote.items()):
+            add(
+                "remote",
+                f"plugin '{name}' comes from {where}: not imported; check it out and import again with --checkouts DIR",
+            )
+        for line in skipped:
+            add("skipped", line)
+        for text in self.notes:
+            if " comes from " in text and "not imported" in text:
+                continue  # listed above, with its source
+            add("check", text)
+        return items
 
     def unknown_tools(self) -> list[str]:
         return sorted(
@@ -624,6 +802,68 @@ class Draft:
             for c in plugin.get("connectors", []):
                 users.setdefault(c if isinstance(c, str) else c.get("connector"), set()).add(pid)
         return {cid: tuple(sorted(p)) for cid, p in sorted(users.items()) if len(p) > 1}
+
+
+#: Built-in tools of Claude Code: (tool name, action, leaves the organisation, untrusted content, what it does).
+_BUILTINS: dict[str, tuple[str, str, bool | None, bool, str]] = {
+    "write": ("write", "write", False, False, "writes files on the user's machine"),
+    "edit": ("edit", "write", False, False, "edits files on the user's machine"),
+    "multiedit": ("multiedit", "write", False, False, "edits files on the user's machine"),
+    "notebookedit": ("notebookedit", "write", False, False, "edits notebooks on the user's machine"),
+    "read": ("read", "read", None, False, "reads files on the user's machine"),
+    "glob": ("glob", "read", None, False, "lists files on the user's machine"),
+    "grep": ("grep", "read", None, False, "searches files on the user's machine"),
+    "ls": ("ls", "read", None, False, "lists files on the user's machine"),
+    "notebookread": ("notebookread", "read", None, False, "reads notebooks on the user's machine"),
+    "webfetch": ("webfetch", "read", None, True, "fetches web pages: content from outside"),
+    "websearch": ("websearch", "read", None, True, "searches the web: content from outside"),
+}
+
+
+def builtin_tool(use: Any) -> dict[str, Any] | None:
+    """The draft tool for a built-in tool use (a :class:`~blastradius.importers.sources.BuiltinUse`), or None.
+
+    ``Bash`` runs any command (``execute``), ``Bash(git push:*)`` the commands it names;
+    ``Write``/``Edit`` write files, ``Read``/``Grep`` read them, ``WebFetch`` reads
+    content from outside; a hook runs its command on every matching event. MCP tools
+    (``mcp__…``) belong to their server's connector, and tools of Claude Code itself
+    (``Task``, ``TodoWrite``) reach nothing: both give None.
+
+    Examples
+    --------
+    >>> from blastradius.importers.sources import BuiltinUse
+    >>> builtin_tool(BuiltinUse(tool="Bash(git push:*)", approved=True, where="c.md"))["name"]
+    'bash-git-push'
+    >>> builtin_tool(BuiltinUse(tool="mcp__github__create_issue", approved=True, where="c.md")) is None
+    True
+    """
+    tool: str = use.tool.strip()
+    if tool.startswith("hook:"):
+        event = draft_id(tool[len("hook:") :], "event")
+        return {
+            "name": f"hook-{event}",
+            "action": "execute",
+            "description": _one_line(f"runs on {tool[len('hook:') :]}: {use.detail or 'a command'}"),
+        }
+    bash = re.fullmatch(r"Bash(?:\((.*)\))?", tool, re.S)
+    if bash:
+        pattern = (bash.group(1) or "").strip()
+        command = draft_id(pattern.replace(":*", " ").replace("*", " "), "any") if pattern else ""
+        return {
+            "name": f"bash-{command}"[:128] if command and command != "any" else "bash",
+            "action": "execute",
+            "description": _one_line(f"shell commands {pattern}" if pattern else "any shell command"),
+        }
+    base = re.sub(r"\(.*\)$", "", tool).strip().lower()
+    if base in _BUILTINS:
+        name, action, leaves, untrusted, what = _BUILTINS[base]
+        out: dict[str, Any] = {"name": name, "action": action, "description": what}
+        if leaves is not None:
+            out["leaves_org"] = leaves
+        if untrusted:
+            out["untrusted_content"] = True
+        return out
+    return None
 
 
 def _server_address(url: str) -> str:

@@ -37,6 +37,7 @@ from blastradius.settings.files import (
 )
 
 __all__ = [
+    "BuiltinUse",
     "ListedTool",
     "PermissionRule",
     "PluginSource",
@@ -117,6 +118,28 @@ class SkillSource:
 
 
 @dataclass(frozen=True, kw_only=True)
+class BuiltinUse:
+    """A built-in tool a plugin uses (``Bash(git push:*)``, ``Write``, ``WebFetch``) or a hook's command.
+
+    Attributes
+    ----------
+    tool : str
+        As written (``Bash(git push:*)``), or ``hook:EVENT`` for a hook.
+    approved : bool
+        Runs with no human asking: a command's ``allowed-tools`` and every hook.
+    where : str
+        File and key it comes from.
+    detail : str or None
+        A hook's command, credentials replaced.
+    """
+
+    tool: str
+    approved: bool
+    where: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class PluginSource:
     """A plugin (or an MCP client, which reaches its servers the same way) found in the sources.
 
@@ -130,6 +153,12 @@ class PluginSource:
         What the analyst should know about this plugin's sources.
     credentials : tuple of Replacement
         Credentials replaced in its own text (description, author); its servers keep theirs.
+    commands, agents : tuple of str
+        Names of its commands and agents.
+    builtin : tuple of BuiltinUse
+        Built-in tools its commands pre-approve (``allowed-tools``) or its agents use, and its hooks.
+    remote : str or None
+        For a marketplace entry from a remote source: where it comes from and its pinned commit; not imported.
     """
 
     name: str
@@ -140,8 +169,13 @@ class PluginSource:
     servers: tuple[ServerSource, ...] = ()
     categories: Mapping[str, str] = field(default_factory=dict)
     skills: tuple[SkillSource, ...] = ()
+    commands: tuple[str, ...] = ()
+    agents: tuple[str, ...] = ()
+    builtin: tuple[BuiltinUse, ...] = ()
     file: Path
+    folder: Path | None = None
     client: bool = False
+    remote: str | None = None
     notes: tuple[str, ...] = ()
     credentials: tuple[Replacement, ...] = ()
 
@@ -233,6 +267,34 @@ def _strip_jsonc(text: str) -> str:
     return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
 
 
+#: What :func:`_read_json` returns when the file could not be read (JSON ``null`` reads as None).
+FAILED: Any = object()
+
+
+def _jsonc_spot(text: str) -> tuple[int, str] | None:
+    """The line and kind of the first comment or trailing comma of JSON text (strings skipped), if any."""
+    i, n, in_string, line = 0, len(text), False, 1
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+        if in_string:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif text.startswith("//", i) or text.startswith("/*", i):
+            return line, "a comment"
+        elif ch == ",":
+            rest = re.match(r"\s*[}\]]", text[i + 1 :])
+            if rest:
+                return line, "a trailing comma"
+        i += 1
+    return None
+
+
 def _limited_bytes(file: Path, problems: list[Problem]) -> bytes | None:
     """The bytes of ``file``, or None and a problem when it is over the input size limit (docs/inventory-format.md)."""
     limit = size_limit(MAX_FILE_MB_VARIABLE, DEFAULT_MAX_FILE_MB, error=ImportSourceError)
@@ -248,23 +310,42 @@ def _limited_bytes(file: Path, problems: list[Problem]) -> bytes | None:
         return None
 
 
-def _read_json(file: Path, problems: list[Problem], *, jsonc: bool = False) -> Any | None:
+def _read_json(file: Path, problems: list[Problem], *, jsonc: bool = False) -> Any:
+    """The JSON data of ``file``, or :data:`FAILED` with the problem added to ``problems``."""
     raw = _limited_bytes(file, problems)
     if raw is None:
-        return None
+        return FAILED
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         problems.append(
             Problem(file=file, path="", message=f"not UTF-8 text (byte {exc.start})", hint="save the file as UTF-8")
         )
-        return None
+        return FAILED
     if not text.strip():
         problems.append(Problem(file=file, path="", line=1, message="empty file", hint="export the config again"))
-        return None
+        return FAILED
     try:
         data = json.loads(_strip_jsonc(text) if jsonc else text)
     except json.JSONDecodeError as exc:
+        spot = None if jsonc else _jsonc_spot(text)
+        if spot is not None:
+            try:
+                json.loads(_strip_jsonc(text))
+            except (json.JSONDecodeError, RecursionError, ValueError):
+                spot = None
+        if spot is not None:
+            problems.append(
+                Problem(
+                    file=file,
+                    path="",
+                    line=spot[0],
+                    message=f"JSON does not allow comments or trailing commas, and this file has {spot[1]} here",
+                    hint="remove it (and any other comment or trailing comma); "
+                    "only VS Code's mcp.json and settings.json are read as JSON with comments",
+                )
+            )
+            return FAILED
         truncated = exc.pos >= len(text.rstrip()) or _open_brackets(text) > 0
         problems.append(
             Problem(
@@ -285,9 +366,9 @@ def _read_json(file: Path, problems: list[Problem], *, jsonc: bool = False) -> A
             parse_text(file.with_suffix(".json"), _strip_jsonc(text) if jsonc else text, error=ImportSourceError)
         except ImportSourceError as exc:
             problems.extend(_shifted(p, file, 0) for p in exc.problems)
-            return None
+            return FAILED
         return data
-    return None
+    return FAILED
 
 
 def _open_brackets(text: str) -> int:
@@ -307,9 +388,16 @@ def _open_brackets(text: str) -> int:
 
 
 def _kind_of(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), f"a {type(value).__name__}"
-    )
+    """What a JSON value is, in words: ``an integer``, ``a mapping``, ``null``."""
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "true or false",
+        int: "an integer",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), f"a value of type {type(value).__name__}")
 
 
 def _key(*parts: Any) -> str:
@@ -424,7 +512,12 @@ def _read_server(name: str, raw: Any, file: Path, key: str, problems: list[Probl
 def _read_servers(
     data: Any, file: Path, problems: list[Problem], *, keys: tuple[str, ...] = ("mcpServers",), bare: bool = True
 ) -> tuple[ServerSource, ...] | None:
-    """Servers of a config: under one of ``keys`` or, when ``bare``, the top-level mapping itself."""
+    """Servers of a config: under one of ``keys`` or, when ``bare``, the top-level mapping itself.
+
+    ``{}`` and ``null`` are a config with no server yet.
+    """
+    if data is None or data == {}:
+        return ()
     if not isinstance(data, dict):
         problems.append(
             Problem(
@@ -440,10 +533,12 @@ def _read_servers(
     for k in keys:
         parts = k.split(".")
         node: Any = data
+        present = True
         for part in parts:
+            present = isinstance(node, dict) and part in node
             node = node.get(part) if isinstance(node, dict) else None
-        if node is not None:
-            prefix, servers = tuple(parts), node
+        if present:
+            prefix, servers = tuple(parts), {} if node is None else node
             break
     if servers is None:
         if bare and data and all(isinstance(v, dict) and ({"url", "command", "type"} & set(v)) for v in data.values()):
@@ -497,6 +592,37 @@ def _shifted(problem: Problem, file: Path, lines: int, *, prefix: str = "") -> P
     )
 
 
+def _plain_front_matter(text: str) -> dict[str, Any] | None:
+    """Front matter of ``key: text`` lines whose text holds colons (not YAML, but what plugins write), else None.
+
+    Each line starting with a key holds its text to the end of the line (a flow list such
+    as ``["Read", "Grep"]`` is read as a list); a line without a key continues the text
+    before it. Block syntax (``|``, ``>``), anchors and tags are not plain: None.
+    """
+    out: dict[str, Any] = {}
+    last = None
+    for line in text.strip("\n").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = re.fullmatch(r"([A-Za-z][\w-]*):(?:\s+(.*))?", line.rstrip())
+        if match is None or match.group(1) in out:
+            if last is None or not isinstance(out[last], str):
+                return None
+            out[last] = f"{out[last]} {line.strip()}".strip()
+            continue
+        value: Any = (match.group(2) or "").strip()
+        if value[:1] in ("&", "*", "|", ">", "!"):
+            return None
+        if value[:1] in ("[", "{", '"', "'"):
+            try:
+                value = yaml.safe_load(value)
+            except yaml.YAMLError:  # "argument-hint: [name] [--force]": text
+                pass
+        last = match.group(1)
+        out[last] = value
+    return out or None
+
+
 def _front_matter(file: Path, problems: list[Problem]) -> dict[str, Any]:
     raw = _limited_bytes(file, problems)
     if raw is None:
@@ -523,9 +649,15 @@ def _front_matter(file: Path, problems: list[Problem]) -> dict[str, Any]:
     try:
         data = parse_text(file.with_suffix(".yaml"), text[3:end], error=ImportSourceError).data
     except ImportSourceError as exc:  # anchors, aliases, nesting, a key given twice: one line below the '---'
+        plain = _plain_front_matter(text[3:end]) if all("YAML" in p.message for p in exc.problems) else None
+        if plain is not None:  # "description: Use when … Example: …": plain text with colons, as Claude Code reads it
+            return plain
         problems.extend(_shifted(p, file, 1, prefix="front matter: ") for p in exc.problems)
         return {}
     except yaml.YAMLError as exc:
+        plain = _plain_front_matter(text[3:end])
+        if plain is not None:  # "description: Use when … Example: …": plain text with colons, as Claude Code reads it
+            return plain
         mark = getattr(exc, "problem_mark", None)
         problems.append(
             Problem(
@@ -605,20 +737,103 @@ def _words(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+def _component_files(folder: Path, manifest: Mapping[str, Any], key: str, default: str) -> list[Path]:
+    """The ``commands``/``agents`` Markdown files of a plugin: its default folder plus paths its manifest adds."""
+    found = sorted((folder / default).glob("**/*.md")) if (folder / default).is_dir() else []
+    extra = manifest.get(key)
+    for item in [extra] if isinstance(extra, str) else extra if isinstance(extra, list) else []:
+        if not isinstance(item, str):
+            continue
+        path = (folder / item).resolve()
+        if path.is_file() and path.suffix == ".md":
+            found.append(path)
+        elif path.is_dir():
+            found.extend(sorted(path.glob("**/*.md")))
+    return list(dict.fromkeys(found))
+
+
+def _tool_list(value: Any) -> list[str]:
+    """``allowed-tools``/``tools`` of a front matter: a comma-separated string or a list, as tool patterns."""
+    if isinstance(value, str):
+        parts, depth, current = [], 0, ""
+        for ch in value:  # commas inside Bash(…) patterns do not split
+            depth += ch == "("
+            depth -= ch == ")"
+            if ch == "," and depth == 0:
+                parts.append(current)
+                current = ""
+            else:
+                current += ch
+        parts.append(current)
+        return [p.strip() for p in parts if p.strip()]
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if isinstance(v, str | int | float) and str(v).strip()]
+    return []
+
+
+def _hooks(file: Path, problems: list[Problem], data: Any = FAILED) -> list[BuiltinUse]:
+    """Commands that hooks run on their own, from a plugin's ``hooks/hooks.json`` (or its manifest's ``hooks``)."""
+    if data is FAILED:
+        data = _read_json(file, problems)
+        if data is FAILED:
+            return []
+    if data is None or data == {}:
+        return []
+    hooks = data.get("hooks", data) if isinstance(data, dict) else None
+    if not isinstance(hooks, dict):
+        problems.append(
+            Problem(
+                file=file,
+                path="hooks",
+                message=f"expected a mapping of events to hooks, got {_kind_of(hooks)}",
+                hint='write {"hooks": {"PostToolUse": [{"matcher": "Write", "hooks": [{"type": "command", …}]}]}}',
+            )
+        )
+        return []
+    out = []
+    for event, groups in hooks.items():
+        for i, group in enumerate(groups if isinstance(groups, list) else []):
+            inner = group.get("hooks") if isinstance(group, dict) else None
+            for j, hook in enumerate(inner if isinstance(inner, list) else []):
+                if isinstance(hook, dict) and hook.get("type") == "command" and isinstance(hook.get("command"), str):
+                    out.append(
+                        BuiltinUse(
+                            tool=f"hook:{event}",
+                            approved=True,
+                            where=f"{file}: {_key('hooks', str(event), i, 'hooks', j)}",
+                            detail=scrub_text(hook["command"], free=True)[0],
+                        )
+                    )
+    return out
+
+
 def _read_plugin(
     folder: Path,
     problems: list[Problem],
     entry: Mapping[str, Any] | None = None,
     entry_file: Path | None = None,
     entry_key: str = "",
+    *,
+    strict: bool = True,
 ) -> PluginSource | None:
+    """One plugin folder; a bad skill, command, agent or hooks file is left out with a note unless ``strict``."""
     manifest = folder / ".claude-plugin" / "plugin.json"
+
+    def left_out(what: str, found: list[Problem]) -> None:
+        if strict:
+            problems.extend(found)
+        else:
+            notes.extend(f"{what} left out: {p.location()}: {p.message}" for p in _scrubbed(found))
+
     data: dict[str, Any] = {}
     notes: list[str] = []
+    entry = entry or {}
     if manifest.is_file():
         raw = _read_json(manifest, problems)
-        if raw is None:
+        if raw is FAILED:
             return None
+        if raw is None:
+            raw = {}
         if not isinstance(raw, dict):
             problems.append(
                 Problem(
@@ -630,7 +845,9 @@ def _read_plugin(
             )
             return None
         data = raw
-    entry = entry or {}
+        if "name" not in data:
+            fallback = entry.get("name") if isinstance(entry.get("name"), str) else folder.name
+            notes.append(f"{manifest} has no 'name': the plugin is called '{fallback}' (add \"name\" to be explicit)")
     before = len(problems)
     name = (
         _text_field(data, "name", manifest, "", problems)
@@ -653,7 +870,7 @@ def _read_plugin(
     mcp_file = folder / ".mcp.json"
     if mcp_file.is_file():
         raw = _read_json(mcp_file, problems)
-        if raw is None:
+        if raw is FAILED:
             return None
         found = _read_servers(raw, mcp_file, problems)
         if found is None:
@@ -669,7 +886,7 @@ def _read_plugin(
         if isinstance(source, str):  # a path to a JSON file of servers, relative to the plugin
             path = (folder / source).resolve()
             raw = _read_json(path, problems)
-            found = _read_servers(raw, path, problems) if raw is not None else None
+            found = _read_servers(raw, path, problems) if raw is not FAILED else None
         elif isinstance(source, dict):
             found = _read_servers({"mcpServers": source}, where, problems)
         else:
@@ -693,16 +910,53 @@ def _read_plugin(
             )
     skills = []
     for skill_file in sorted(folder.glob("skills/*/SKILL.md")):
-        meta = _front_matter(skill_file, problems)
+        skill_problems: list[Problem] = []
+        meta = _front_matter(skill_file, skill_problems)
+        if skill_problems:  # one bad skill is left out, the plugin is kept
+            left_out("skill", skill_problems)
+            continue
         meta_name, meta_desc = meta.get("name"), meta.get("description")
         skill_name = meta_name if isinstance(meta_name, str) else skill_file.parent.name
         skill_desc = meta_desc if isinstance(meta_desc, str) else None
         if skill_desc:
             skill_desc = scrub.text(skill_desc, where=f"skills.{skill_name}.description", free=True)
         skills.append(SkillSource(name=skill_name, description=skill_desc))
-    if not servers:
+    uses: list[BuiltinUse] = []
+    commands: list[str] = []
+    agents: list[str] = []
+    for kind, default, names in (("commands", "commands", commands), ("agents", "agents", agents)):
+        for file in _component_files(folder, data, kind, default):
+            part_problems: list[Problem] = []
+            meta = _front_matter(file, part_problems)
+            if part_problems:
+                left_out(kind[:-1], part_problems)
+                continue
+            names.append(file.stem)
+            # a command's allowed-tools run without asking; an agent's tools are what it may ask to use
+            key = "allowed-tools" if kind == "commands" else "tools"
+            for tool in _tool_list(meta.get(key)):
+                uses.append(
+                    BuiltinUse(
+                        tool=scrub.text(tool, where=f"{kind}.{file.stem}.{key}", free=True),
+                        approved=kind == "commands",
+                        where=f"{file}: {key}",
+                    )
+                )
+    hooks_file = folder / "hooks" / "hooks.json"
+    if isinstance(data.get("hooks"), dict):
+        uses.extend(_hooks(manifest, problems, data["hooks"]))
+    elif isinstance(data.get("hooks"), str) and (folder / data["hooks"]).is_file():
+        hooks_file = folder / data["hooks"]
+    if hooks_file.is_file():
+        hook_problems: list[Problem] = []
+        found_hooks = _hooks(hooks_file, hook_problems)
+        if hook_problems:
+            left_out("hooks", hook_problems)
+        else:
+            uses.extend(found_hooks)
+    if not servers and not uses:
         notes.append(
-            f"plugin '{name}' ({folder}) declares no MCP server: "
+            f"plugin '{name}' ({folder}) declares no MCP server and pre-approves no tool: "
             "it can call no connector, or its servers are configured elsewhere"
         )
     return PluginSource(
@@ -716,16 +970,56 @@ def _read_plugin(
         servers=tuple(servers),
         categories={s.name: categories[_words(s.name)] for s in servers if _words(s.name) in categories},
         skills=tuple(skills),
+        commands=tuple(commands),
+        agents=tuple(agents),
+        builtin=tuple(uses),
         notes=tuple(notes),
-        file=manifest if manifest.is_file() else mcp_file if mcp_file.is_file() else (entry_file or mcp_file),
+        file=manifest if manifest.is_file() else mcp_file if mcp_file.is_file() else (entry_file or folder),
+        folder=folder,
         credentials=scrub.replacements,
     )
 
 
-def _read_marketplace(file: Path, problems: list[Problem]) -> list[PluginSource]:
+def _remote_source(source: Any) -> tuple[str, str | None, str | None] | None:
+    """``(where, commit, repo)`` of a marketplace entry's remote source, None for a local folder."""
+    if isinstance(source, str):
+        return (source, None, None) if re.match(r"^[a-z+]+://", source) else None
+    if not isinstance(source, dict):
+        return (_kind_of(source), None, None)
+    kind = source.get("source")
+    repo = source.get("repo") if isinstance(source.get("repo"), str) else None
+    url = source.get("url") if isinstance(source.get("url"), str) else None
+    where = f"github:{repo}" if repo else url or (f"{kind}" if isinstance(kind, str) else "unknown source")
+    if isinstance(source.get("path"), str):
+        where += f" ({source['path']})"
+    commit = next((source[k] for k in ("sha", "commit", "ref") if isinstance(source.get(k), str)), None)
+    name = repo or (
+        re.sub(r"\.git$", "", url.rstrip("/").rsplit("/", 2)[-2] + "/" + url.rstrip("/").rsplit("/", 1)[-1])
+        if url and url.count("/") >= 3
+        else None
+    )
+    return where, commit, name
+
+
+def _checkout_of(repo: str | None, source: Any, checkouts: Path | None) -> Path | None:
+    """The checkout of a remote entry under ``checkouts``: ``DIR/name``, ``DIR/owner/name`` or ``DIR/owner+name``."""
+    if checkouts is None or not repo or "/" not in repo:
+        return None
+    owner, name = repo.split("/", 1)
+    sub = source.get("path") if isinstance(source, dict) and isinstance(source.get("path"), str) else ""
+    for base in (checkouts / name, checkouts / owner / name, checkouts / f"{owner}+{name}"):
+        folder = (base / sub).resolve() if sub else base
+        if folder.is_dir() and folder.resolve().is_relative_to(checkouts.resolve()):
+            return folder
+    return None
+
+
+def _read_marketplace(
+    file: Path, problems: list[Problem], *, skipped: list[Problem] | None = None, checkouts: Path | None = None
+) -> list[PluginSource]:
     root = file.parent.parent if file.parent.name == ".claude-plugin" else file.parent
     data = _read_json(file, problems)
-    if data is None:
+    if data is FAILED:
         return []
     if not isinstance(data, dict) or not isinstance(data.get("plugins"), list):
         problems.append(
@@ -739,22 +1033,30 @@ def _read_marketplace(file: Path, problems: list[Problem]) -> list[PluginSource]
         )
         return []
     out = []
+    plugin_root = data.get("metadata", {}).get("pluginRoot") if isinstance(data.get("metadata"), dict) else None
     for i, entry in enumerate(data["plugins"]):
         key = f"plugins[{i}]"
+        mine: list[Problem] = []
         if not isinstance(entry, dict):
-            problems.append(
+            mine.append(
                 Problem(file=file, path=key, message=f"expected a mapping with name and source, got {_kind_of(entry)}")
             )
+            _keep_or_skip(mine, problems, skipped)
             continue
         source = entry.get("source")
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
-            problems.append(Problem(file=file, path=f"{key}.name", message="every plugin needs a name (text)"))
+            mine.append(Problem(file=file, path=f"{key}.name", message="every plugin needs a name (text)"))
+            _keep_or_skip(mine, problems, skipped)
             continue
-        if isinstance(source, str) and not re.match(r"^[a-z]+://", source):
-            folder = (root / source).resolve()
+        remote = _remote_source(source) if source is not None else None
+        checkout = _checkout_of(remote[2], source, checkouts) if remote else None
+        plugin: PluginSource | None
+        if isinstance(source, str) and remote is None:
+            base = root / plugin_root if isinstance(plugin_root, str) and not source.startswith(("./", "../")) else root
+            folder = (base / source).resolve()
             if not folder.is_dir():
-                problems.append(
+                mine.append(
                     Problem(
                         file=file,
                         path=f"{key}.source",
@@ -762,11 +1064,20 @@ def _read_marketplace(file: Path, problems: list[Problem]) -> list[PluginSource]
                         hint="fix the path, or import the plugin folder on its own",
                     )
                 )
-                continue
-            plugin = _read_plugin(folder, problems, entry, file, key)
-        elif isinstance(entry.get("mcpServers"), dict):
-            plugin = _read_plugin(root / f".{name}-inline", problems, entry, file, key)
+                plugin = None
+            else:
+                plugin = _read_plugin(folder, mine, entry, file, key, strict=skipped is None)
+        elif checkout is not None:
+            plugin = _read_plugin(checkout, mine, entry, file, key, strict=skipped is None)
+            if plugin is not None:
+                plugin = dataclasses.replace(
+                    plugin,
+                    notes=(*plugin.notes, f"plugin '{name}' ({remote[0] if remote else ''}) read from {checkout}"),
+                )
+        elif source is None and isinstance(entry.get("mcpServers"), dict):
+            plugin = _read_plugin(root / f".{name}-inline", mine, entry, file, key, strict=skipped is None)
         else:
+            where, commit, _ = remote or ("no source", None, None)
             description, replaced = (
                 scrub_text(entry["description"], free=True) if isinstance(entry.get("description"), str) else (None, ())
             )
@@ -776,41 +1087,101 @@ def _read_marketplace(file: Path, problems: list[Problem]) -> list[PluginSource]
                     description=description,
                     credentials=replaced,
                     file=file,
+                    remote=scrub_text(where, free=True)[0] + (f" @ {commit}" if commit else " (no pinned commit)"),
                     notes=(
-                        f"plugin '{name}' ({file}: {key}) comes from a remote source; "
-                        "clone it and import its folder to see its servers",
+                        f"plugin '{name}' ({file}: {key}) comes from {where}"
+                        + (f" at commit {commit}" if commit else ", not pinned to a commit")
+                        + ": not imported; check it out and import it with --checkouts DIR",
                     ),
                     servers=(),
                 )
             )
             continue
-        if plugin is not None:
+        if plugin is not None and not mine:
             out.append(plugin)
+        else:
+            _keep_or_skip(mine, problems, skipped)
     return out
 
 
-def read_plugin_sources(paths: list[Path]) -> list[PluginSource]:
+def _keep_or_skip(mine: list[Problem], problems: list[Problem], skipped: list[Problem] | None) -> None:
+    """A plugin's problems: left out with a warning when the import is not strict, else an error."""
+    (problems if skipped is None else skipped).extend(mine)
+
+
+#: Folders never searched for plugins.
+_SKIP_DIRS = frozenset({"node_modules", ".git", "__pycache__", ".venv", "venv", "dist", "build"})
+#: How deep a folder of plugins is searched.
+_MAX_DEPTH = 4
+
+
+def _is_plugin(folder: Path) -> bool:
+    return (folder / ".claude-plugin" / "plugin.json").is_file() or (folder / ".mcp.json").is_file()
+
+
+def _plugin_folders(root: Path, depth: int = 0) -> list[Path]:
+    """Plugin folders under ``root`` (nested ones too, without a marketplace file), not inside another plugin."""
+    out = []
+    try:
+        children = sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink())
+    except OSError:
+        return []
+    for child in children:
+        if child.name in _SKIP_DIRS or child.name.startswith("."):
+            continue
+        if (child / ".claude-plugin" / "marketplace.json").is_file():
+            out.append(child / ".claude-plugin" / "marketplace.json")
+        elif _is_plugin(child):
+            out.append(child)
+        elif depth < _MAX_DEPTH:
+            out.extend(_plugin_folders(child, depth + 1))
+    return out
+
+
+def read_plugin_sources(
+    paths: list[Path], *, skipped: list[Problem] | None = None, checkouts: Path | None = None
+) -> list[PluginSource]:
     """Plugins of marketplaces and plugin folders (Claude Code / Cowork layout).
 
     A path may be a marketplace folder (holding ``.claude-plugin/marketplace.json``),
     the ``marketplace.json`` itself, a plugin folder (``.claude-plugin/plugin.json``
-    and/or ``.mcp.json``), or a folder of plugin folders.
+    and/or ``.mcp.json``), or a folder holding plugin folders at any depth (up to four
+    levels). A marketplace entry whose folder has no ``plugin.json`` of its own is read
+    from the entry; an entry from a remote source is listed as remote (with its source
+    and pinned commit) unless ``checkouts`` holds a checkout of it.
+
+    Parameters
+    ----------
+    paths : list of Path
+    skipped : list of Problem, optional
+        When given, a plugin with a problem is left out and its problems are added here;
+        otherwise every problem is raised.
+    checkouts : Path, optional
+        A folder of local checkouts of remote entries (``DIR/name``, ``DIR/owner/name``).
 
     Raises
     ------
     ImportSourceError
-        Listing every problem, each naming its file.
+        Listing every problem, each naming its file (with ``skipped``, only a path that
+        is not a plugin source at all).
     """
     problems: list[Problem] = []
     out: list[PluginSource] = []
+
+    def one(folder: Path) -> None:
+        mine: list[Problem] = []
+        plugin = _read_plugin(folder, mine, strict=skipped is None)
+        if plugin is not None and not mine:
+            out.append(plugin)
+        else:
+            _keep_or_skip(mine, problems, skipped)
+
     for path in map(Path, paths):
         if path.is_file():
             if path.name == "marketplace.json":
-                out.extend(_read_marketplace(path, problems))
+                out.extend(_read_marketplace(path, problems, skipped=skipped, checkouts=checkouts))
             elif path.name in ("plugin.json", ".mcp.json"):
-                folder = path.parent.parent if path.parent.name == ".claude-plugin" else path.parent
-                plugin = _read_plugin(folder, problems)
-                out.extend([plugin] if plugin else [])
+                one(path.parent.parent if path.parent.name == ".claude-plugin" else path.parent)
             else:
                 problems.append(
                     Problem(
@@ -821,16 +1192,24 @@ def read_plugin_sources(paths: list[Path]) -> list[PluginSource]:
                     )
                 )
         elif (path / ".claude-plugin" / "marketplace.json").is_file():
-            out.extend(_read_marketplace(path / ".claude-plugin" / "marketplace.json", problems))
-        elif (path / ".claude-plugin" / "plugin.json").is_file() or (path / ".mcp.json").is_file():
-            plugin = _read_plugin(path, problems)
-            out.extend([plugin] if plugin else [])
+            market = path / ".claude-plugin" / "marketplace.json"
+            found = _read_marketplace(market, problems, skipped=skipped, checkouts=checkouts)
+            out.extend(found)
+            listed = {p.folder.resolve() for p in found if p.folder is not None}
+            for folder in _plugin_folders(path):
+                if folder.name == "marketplace.json" or folder.resolve() in listed:
+                    continue
+                before = len(out)
+                one(folder)
+                if len(out) > before:
+                    out[-1] = dataclasses.replace(
+                        out[-1],
+                        notes=(*out[-1].notes, f"plugin folder {folder} is not listed in {market}: imported as well"),
+                    )
+        elif _is_plugin(path):
+            one(path)
         elif path.is_dir():
-            folders = sorted(
-                p
-                for p in path.iterdir()
-                if p.is_dir() and ((p / ".claude-plugin" / "plugin.json").is_file() or (p / ".mcp.json").is_file())
-            )
+            folders = _plugin_folders(path)
             if not folders:
                 problems.append(
                     Problem(
@@ -842,8 +1221,10 @@ def read_plugin_sources(paths: list[Path]) -> list[PluginSource]:
                     )
                 )
             for folder in folders:
-                plugin = _read_plugin(folder, problems)
-                out.extend([plugin] if plugin else [])
+                if folder.name == "marketplace.json":
+                    out.extend(_read_marketplace(folder, problems, skipped=skipped, checkouts=checkouts))
+                else:
+                    one(folder)
         else:
             problems.append(Problem(file=path, path="", message="no such file or directory"))
     _raise_if(problems)
@@ -868,12 +1249,14 @@ def _client_name(file: Path) -> str:
     return file.stem
 
 
-def read_mcp_configs(paths: list[Path]) -> list[PluginSource]:
+def read_mcp_configs(paths: list[Path], *, skipped: list[Problem] | None = None) -> list[PluginSource]:
     """MCP client configs, each as the plugin-like client that reaches its servers.
 
     Shapes: ``mcpServers`` (Claude Desktop ``claude_desktop_config.json``, Claude
     Code ``.mcp.json``, Cursor ``.cursor/mcp.json``), ``servers`` (VS Code
     ``.vscode/mcp.json``, JSON with comments) and ``mcp.servers`` (VS Code ``settings.json``).
+
+    With ``skipped``, a config with a problem is left out and its problems added there.
 
     Raises
     ------
@@ -881,45 +1264,63 @@ def read_mcp_configs(paths: list[Path]) -> list[PluginSource]:
         Listing every problem, each naming its file.
     """
     problems: list[Problem] = []
-    out = []
+    out: list[PluginSource] = []
     for file in map(Path, paths):
-        if file.is_dir():
-            candidates = [
-                file / n for n in (".mcp.json", ".vscode/mcp.json", ".cursor/mcp.json", "claude_desktop_config.json")
-            ]
-            found = [c for c in candidates if c.is_file()]
-            if not found:
-                problems.append(
-                    Problem(
-                        file=file,
-                        path="",
-                        message="no MCP client config in this folder",
-                        hint="expected .mcp.json, .vscode/mcp.json, .cursor/mcp.json or claude_desktop_config.json",
-                    )
-                )
-                continue
-        else:
-            found = [file]
-        for config in found:
-            data = _read_json(config, problems, jsonc=True)
-            if data is None:
-                continue
-            servers = _read_servers(data, config, problems, keys=("mcpServers", "servers", "mcp.servers"))
-            if servers is None:
-                continue
-            name = _client_name(config)
-            out.append(
-                PluginSource(
-                    name=name,
-                    description=f"MCP client configured in {config.name}",
-                    servers=servers,
-                    file=config,
-                    client=True,
-                    notes=() if servers else (f"{config} defines no server",),
-                )
-            )
+        before, found_before = len(problems), len(out)
+        _read_client(file, problems, out)
+        _skip_file(problems, before, out, found_before, skipped)
     _raise_if(problems)
     return out
+
+
+def _skip_file(
+    problems: list[Problem], before: int, out: list[Any], found_before: int, skipped: list[Problem] | None
+) -> None:
+    """Move the problems one file added to ``skipped`` and drop what it gave, when the import is not strict."""
+    if skipped is None or len(problems) == before:
+        return
+    skipped.extend(problems[before:])
+    del problems[before:]
+    del out[found_before:]
+
+
+def _read_client(file: Path, problems: list[Problem], out: list[PluginSource]) -> None:
+    """The MCP client config(s) at ``file`` (a file or a folder holding one), added to ``out``."""
+    if file.is_dir():
+        candidates = [
+            file / n for n in (".mcp.json", ".vscode/mcp.json", ".cursor/mcp.json", "claude_desktop_config.json")
+        ]
+        found = [c for c in candidates if c.is_file()]
+        if not found:
+            problems.append(
+                Problem(
+                    file=file,
+                    path="",
+                    message="no MCP client config in this folder",
+                    hint="expected .mcp.json, .vscode/mcp.json, .cursor/mcp.json or claude_desktop_config.json",
+                )
+            )
+            return
+    else:
+        found = [file]
+    for config in found:
+        data = _read_json(config, problems, jsonc=True)
+        if data is FAILED:
+            continue
+        servers = _read_servers(data, config, problems, keys=("mcpServers", "servers", "mcp.servers"))
+        if servers is None:
+            continue
+        name = _client_name(config)
+        out.append(
+            PluginSource(
+                name=name,
+                description=f"MCP client configured in {config.name}",
+                servers=servers,
+                file=config,
+                client=True,
+                notes=() if servers else (f"{config} defines no server",),
+            )
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -935,8 +1336,10 @@ def _server_of_listing(file: Path) -> str:
     return file.stem
 
 
-def read_tool_listings(paths: list[Path]) -> list[ToolListing]:
+def read_tool_listings(paths: list[Path], *, skipped: list[Problem] | None = None) -> list[ToolListing]:
     """MCP ``tools/list`` results: ``{"tools": […]}``, a JSON-RPC response holding one, or a bare list.
+
+    A path may be a folder: every ``*.json`` in it is a listing (``blastradius probe`` writes one per server).
 
     The server is named by the file (``crm.tools.json`` -> ``crm``) or a top-level ``server`` key.
 
@@ -946,97 +1349,104 @@ def read_tool_listings(paths: list[Path]) -> list[ToolListing]:
         Listing every problem (a truncated file, a tool without a name, a hint that is not true/false …).
     """
     problems: list[Problem] = []
-    out = []
-    for file in map(Path, paths):
-        data = _read_json(file, problems)
-        if data is None:
+    out: list[ToolListing] = []
+    files = []
+    for path in map(Path, paths):  # a folder: every listing in it (what `blastradius probe` writes)
+        files.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
+    for file in files:
+        before, found_before = len(problems), len(out)
+        _read_listing(file, problems, out)
+        _skip_file(problems, before, out, found_before, skipped)
+    _raise_if(problems)
+    return out
+
+
+def _read_listing(file: Path, problems: list[Problem], out: list[ToolListing]) -> None:
+    data = _read_json(file, problems)
+    if data is FAILED:
+        return
+    server = _server_of_listing(file)
+    prefix = "tools"
+    if isinstance(data, dict) and isinstance(data.get("result"), dict):
+        data, prefix = data["result"], "result.tools"
+    if isinstance(data, dict):
+        if isinstance(data.get("server"), str) and data["server"].strip():
+            server = data["server"].strip()
+        tools = data.get("tools")
+    else:
+        tools, prefix = data, ""
+    if not isinstance(tools, list):
+        problems.append(
+            Problem(
+                file=file,
+                path=prefix if isinstance(data, dict) else "",
+                message=f"expected a list of tools, got {_kind_of(tools)}",
+                hint='save the result of tools/list: {"tools": [{"name": …, "annotations": {…}}]}',
+            )
+        )
+        return
+    listed: list[ListedTool] = []
+    seen: set[str] = set()
+    scrub = Scrubber()
+    for i, raw in enumerate(tools):
+        key = f"{prefix}[{i}]"
+        if not isinstance(raw, dict):
+            problems.append(Problem(file=file, path=key, message=f"expected a tool (a mapping), got {_kind_of(raw)}"))
             continue
-        server = _server_of_listing(file)
-        prefix = "tools"
-        if isinstance(data, dict) and isinstance(data.get("result"), dict):
-            data, prefix = data["result"], "result.tools"
-        if isinstance(data, dict):
-            if isinstance(data.get("server"), str) and data["server"].strip():
-                server = data["server"].strip()
-            tools = data.get("tools")
-        else:
-            tools, prefix = data, ""
-        if not isinstance(tools, list):
+        name = raw.get("name")
+        if not isinstance(name, str) or not name.strip():
+            problems.append(Problem(file=file, path=f"{key}.name", message="every tool needs a name (text)"))
+            continue
+        if name in seen:
+            problems.append(Problem(file=file, path=f"{key}.name", message=f"tool '{name}' listed twice"))
+            continue
+        seen.add(name)
+        description = raw.get("description")
+        if description is not None and not isinstance(description, str):
+            problems.append(
+                Problem(file=file, path=f"{key}.description", message=f"expected text, got {_kind_of(description)}")
+            )
+            continue
+        annotations = raw.get("annotations") or {}
+        if not isinstance(annotations, dict):
             problems.append(
                 Problem(
                     file=file,
-                    path=prefix if isinstance(data, dict) else "",
-                    message=f"expected a list of tools, got {_kind_of(tools)}",
-                    hint='save the result of tools/list: {"tools": [{"name": …, "annotations": {…}}]}',
+                    path=f"{key}.annotations",
+                    message=f"expected a mapping of hints, got {_kind_of(annotations)}",
                 )
             )
             continue
-        listed: list[ListedTool] = []
-        seen: set[str] = set()
-        scrub = Scrubber()
-        for i, raw in enumerate(tools):
-            key = f"{prefix}[{i}]"
-            if not isinstance(raw, dict):
-                problems.append(
-                    Problem(file=file, path=key, message=f"expected a tool (a mapping), got {_kind_of(raw)}")
-                )
-                continue
-            name = raw.get("name")
-            if not isinstance(name, str) or not name.strip():
-                problems.append(Problem(file=file, path=f"{key}.name", message="every tool needs a name (text)"))
-                continue
-            if name in seen:
-                problems.append(Problem(file=file, path=f"{key}.name", message=f"tool '{name}' listed twice"))
-                continue
-            seen.add(name)
-            description = raw.get("description")
-            if description is not None and not isinstance(description, str):
-                problems.append(
-                    Problem(file=file, path=f"{key}.description", message=f"expected text, got {_kind_of(description)}")
-                )
-                continue
-            annotations = raw.get("annotations") or {}
-            if not isinstance(annotations, dict):
-                problems.append(
-                    Problem(
-                        file=file,
-                        path=f"{key}.annotations",
-                        message=f"expected a mapping of hints, got {_kind_of(annotations)}",
-                    )
-                )
-                continue
-            bad = [h for h in _HINTS if h in annotations and not isinstance(annotations[h], bool)]
-            for h in bad:
-                problems.append(
-                    Problem(
-                        file=file,
-                        path=f"{key}.annotations.{h}",
-                        message=f"expected true or false, got {annotations[h]!r}",
-                        hint="MCP hints are booleans; remove it to use the MCP default",
-                    )
-                )
-            if bad:
-                continue
-            schema = raw.get("inputSchema") or {}
-            if not isinstance(schema, dict):
-                problems.append(
-                    Problem(
-                        file=file,
-                        path=f"{key}.inputSchema",
-                        message=f"expected a JSON Schema object, got {_kind_of(schema)}",
-                    )
-                )
-                continue
-            if description:
-                description = scrub.text(description, where=f"{key}.description", free=True)
-            listed.append(
-                ListedTool(
-                    name=name.strip(), description=description, annotations=annotations, input_schema=schema, key=key
+        bad = [h for h in _HINTS if h in annotations and not isinstance(annotations[h], bool)]
+        for h in bad:
+            problems.append(
+                Problem(
+                    file=file,
+                    path=f"{key}.annotations.{h}",
+                    message=f"expected true or false, got {annotations[h]!r}",
+                    hint="MCP hints are booleans; remove it to use the MCP default",
                 )
             )
-        out.append(ToolListing(server=server, tools=tuple(listed), file=file, credentials=scrub.replacements))
-    _raise_if(problems)
-    return out
+        if bad:
+            continue
+        schema = raw.get("inputSchema") or {}
+        if not isinstance(schema, dict):
+            problems.append(
+                Problem(
+                    file=file,
+                    path=f"{key}.inputSchema",
+                    message=f"expected a JSON Schema object, got {_kind_of(schema)}",
+                )
+            )
+            continue
+        if description:
+            description = scrub.text(description, where=f"{key}.description", free=True)
+        listed.append(
+            ListedTool(
+                name=name.strip(), description=description, annotations=annotations, input_schema=schema, key=key
+            )
+        )
+    out.append(ToolListing(server=server, tools=tuple(listed), file=file, credentials=scrub.replacements))
 
 
 # ---------------------------------------------------------------------------
@@ -1091,7 +1501,7 @@ def read_permissions(paths: list[Path]) -> tuple[list[PermissionRule], int]:
     ignored = 0
     for file in map(Path, paths):
         data = _read_json(file, problems, jsonc=True)
-        if data is None:
+        if data is FAILED:
             continue
         if not isinstance(data, dict) or not ({"permissions", "toolPermissions"} & set(data)):
             problems.append(

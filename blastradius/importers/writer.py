@@ -32,12 +32,21 @@ from typing import Any
 import yaml
 
 from blastradius.errors import Problem
-from blastradius.importers.draft import KINDS, Draft
+from blastradius.importers.draft import KINDS, TODO_GROUPS, Draft, TodoItem
 from blastradius.importers.errors import ImportSourceError
 from blastradius.loader import inventory_files
 from blastradius.settings.files import parse_text, read_text
 
-__all__ = ["STATE_DIR", "WriteResult", "existing_inventory_files", "read_state", "render_record", "write_draft"]
+__all__ = [
+    "STATE_DIR",
+    "TODO_FILE",
+    "WriteResult",
+    "existing_inventory_files",
+    "read_state",
+    "render_record",
+    "render_todo",
+    "write_draft",
+]
 
 STATE_DIR = ".blastradius-import"
 TODO_FILE = "IMPORT-TODO.md"
@@ -184,8 +193,33 @@ class WriteResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+def render_todo(todo: list[TodoItem]) -> str:
+    """``IMPORT-TODO.md``: the items grouped by what they unlock, with counts, what makes figures non-zero first.
+
+    Examples
+    --------
+    >>> print(render_todo([TodoItem(group="figures", text="teams: add them")]))
+    # What the imported draft still needs
+    <BLANKLINE>
+    1 thing to fill in, by what it unlocks:
+    <BLANKLINE>
+    ## Make the figures non-zero: who runs the plugins (1)
+    <BLANKLINE>
+    - [ ] teams: add them
+    <BLANKLINE>
+    """
+    n = len(todo)
+    text = "# What the imported draft still needs\n\n"
+    text += f"{n:,} thing{'s' if n != 1 else ''} to fill in, by what {'they unlock' if n != 1 else 'it unlocks'}:\n"
+    for group, title in TODO_GROUPS.items():
+        items = [t.text for t in todo if t.group == group]
+        if items:
+            text += f"\n## {title} ({len(items):,})\n\n" + "".join(f"- [ ] {t}\n" for t in items)
+    return text
+
+
 def write_draft(
-    draft: Draft, out: Path, *, state: Mapping[str, Any] | None, imports: list[dict[str, Any]], todo: list[str]
+    draft: Draft, out: Path, *, state: Mapping[str, Any] | None, imports: list[dict[str, Any]], todo: list[TodoItem]
 ) -> WriteResult:
     """Write (or merge) ``draft`` into ``out``; see the module docstring for the merge rules."""
     out.mkdir(parents=True, exist_ok=True)
@@ -292,16 +326,22 @@ def write_draft(
         proposal_file.write_text(body, encoding="utf-8")
         written.append(proposal_file)
     todo_file = out / TODO_FILE
-    todo_text = "# What the imported draft still needs\n\n" + "".join(f"- [ ] {t}\n" for t in todo)
-    todo_text += "".join(
-        f"- [ ] {k.replace(':', ' ', 1)}: kept as you edited it; "
-        f"the importer's version is in {STATE_DIR}/proposals.yaml\n"
-        for k in kept
-    )
-    if deleted:
-        todo_text += "".join(
-            f"- [ ] {k.replace(':', ' ', 1)}: removed from the draft, not brought back\n" for k in deleted
-        )
+    todo = [
+        *todo,
+        *(
+            TodoItem(
+                group="check",
+                text=f"{k.replace(':', ' ', 1)}: kept as you edited it; the importer's version is in "
+                f"{STATE_DIR}/proposals.yaml",
+            )
+            for k in kept
+        ),
+        *(
+            TodoItem(group="check", text=f"{k.replace(':', ' ', 1)}: removed from the draft, not brought back")
+            for k in deleted
+        ),
+    ]
+    todo_text = render_todo(todo)
     if todo_file.exists() and prev_files.get(TODO_FILE) != _sha(todo_file.read_text(encoding="utf-8")):
         todo_file = state_dir / TODO_FILE
     todo_file.write_text(todo_text, encoding="utf-8")
@@ -323,7 +363,7 @@ def write_draft(
         "imports": new_state["imports"],
         "inferences": [i.as_dict() for i in draft.inferences],
         "credentials": draft.credentials,
-        "todo": todo,
+        "todo": [{"group": t.group, "text": t.text} for t in todo],
         "kept": kept,
         "deleted": deleted,
     }
