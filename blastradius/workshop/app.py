@@ -54,13 +54,13 @@ html, body, .v-application { background: #ffffff !important; color: #000000 !imp
 .br-provisional { background: #E69F00; color: #000; }
 .br-final { background: #009E73; color: #fff; }
 .br-panel h3 { font-size: 22px; margin: 4px 0; }
-.br-table { border-collapse: collapse; font-size: 19px; width: 100%; }
+.br-table { border-collapse: collapse; font-size: 18px; width: 100%; }
 .br-table th, .br-table td { padding: 2px 8px; border-bottom: 1px solid #888; text-align: right; white-space: nowrap; }
 .br-table th:first-child, .br-table td:first-child { text-align: left; }
 .br-table th { background: #000; color: #fff; }
 .br-down { color: #005A8C; font-weight: 700; }
 .br-up { color: #B34000; font-weight: 700; }
-.br-controls { overflow-y: auto; max-height: calc(100vh - 190px); padding-right: 8px; }
+.br-controls { padding-top: 6px; overflow-y: auto; max-height: calc(100vh - 190px); padding-right: 8px; }
 .br-controls .v-input { margin-top: 0 !important; padding-top: 0 !important; }
 .br-controls .v-label { font-size: 18px !important; color: #000 !important; }
 .br-small { font-size: 14px; }
@@ -84,8 +84,10 @@ def _share(share: float) -> str:
 def ranking_html(fig: Figures, *, top: int = 10) -> str:
     """The widest plugins of the scenario: blast radius now (starting inventory) and in the scenario."""
     base = fig.base_scores.set_index("plugin").blast_radius
+    changed = [p for p, v in zip(fig.scores.plugin, fig.scores.blast_radius, strict=True) if v != base.get(p)]
+    shown = set(changed[:top]) | set(fig.scores.plugin.head(max(top - len(changed), 0)))
     rows = []
-    for _, r in fig.scores.head(top).iterrows():
+    for _, r in fig.scores[fig.scores.plugin.isin(shown)].iterrows():
         now, after = float(base.get(r.plugin, 0.0)), float(r.blast_radius)
         cls = "br-down" if after < now else "br-up" if after > now else ""
         change = _share((after - now) / now) if now > 0 and after != now else "–"
@@ -96,7 +98,7 @@ def ranking_html(fig: Figures, *, top: int = 10) -> str:
         )
     total_now, total = float(fig.base_scores.blast_radius.sum()), float(fig.scores.blast_radius.sum())
     return (
-        "<table class='br-table br-ranking'><tr><th>plugin (widest first)</th><th>now</th><th>scenario</th>"
+        "<table class='br-table br-ranking'><tr><th>plugin (changed, then widest)</th><th>now</th><th>scenario</th>"
         "<th>change</th></tr>" + "".join(rows) + f"<tr><td><b>all {len(fig.scores):,} plugins</b></td>"
         f"<td><b>{total_now:,.1f}</b></td><td class='br-total' data-value='{total!r}'><b>{total:,.1f}</b></td>"
         f"<td></td></tr></table>"
@@ -159,7 +161,7 @@ def kept_html(session: Session) -> str:
 def _chart(fig: Figures, period: str) -> Any:
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(7.6, 3.6), dpi=100)
+    figure = Figure(figsize=(6.4, 3.8), dpi=100)
     ax = figure.subplots()
     plot_exceedance(fig.curves, ax=ax, metric="records", title=f"Chance that a {period} exceeds N records")
     for item in (ax.title, ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels()):
@@ -305,17 +307,23 @@ def Page() -> None:
     session.restore(moves)
     key = tuple(m.key + (m.value,) for m in moves)
 
-    quick = solara.use_thread(lambda: session.figures(moves, trials=w.quick_trials), dependencies=[key], intrusive_cancel=False)
-    full = solara.use_thread(lambda: session.figures(moves, trials=w.trials), dependencies=[key], intrusive_cancel=False)
-    shown: Figures | None = None
-    if full.state == solara.ResultState.FINISHED and full.value is not None:
-        shown = full.value
-    elif quick.state == solara.ResultState.FINISHED and quick.value is not None:
-        shown = quick.value
-    last, set_last = solara.use_state(None)  # the figures shown before this change, while the new ones come
-    if shown is not None and shown is not last:
-        set_last(shown)
-    fig = shown or last
+    # each figure carries the scenario it is of: what the page labels final is the current scenario's
+    quick = solara.use_thread(
+        lambda: (key, moves, session.figures(moves, trials=w.quick_trials)), dependencies=[key], intrusive_cancel=False
+    )
+    full = solara.use_thread(
+        lambda: (key, moves, session.figures(moves, trials=w.trials)), dependencies=[key], intrusive_cancel=False
+    )
+    last, set_last = solara.use_state(None)  # the newest figures computed, shown while the next ones come
+    best = None
+    for run in (quick, full):
+        if run.state == solara.ResultState.FINISHED and run.value is not None and run.value[0] == key:
+            if best is None or run.value[2].trials > best[2].trials:
+                best = run.value
+    if best is not None and best is not last:
+        set_last(best)
+    shown_key, shown_moves, fig = best or last or (None, (), None)
+    current = best is not None and fig is not None and fig.final
 
     def keep() -> None:
         if fig is not None and fig.final:
@@ -352,7 +360,7 @@ def Page() -> None:
         with solara.Row(justify="space-between", style={"align-items": "center"}):
             solara.HTML(tag="p", unsafe_innerHTML=f"Workshop: {html.escape(w.name)}", classes=["br-title"])
             if fig is not None:
-                state = "final" if fig.final and shown is fig else "provisional"
+                state = "final" if current else "provisional"
                 label = (
                     f"final: {fig.trials:,} trials, seed {fig.seed}"
                     if state == "final"
@@ -362,13 +370,15 @@ def Page() -> None:
                     tag="span",
                     unsafe_innerHTML=html.escape(label),
                     classes=["br-status", f"br-{state}"],
-                    attributes={"data-state": state, "data-key": repr(key)},
+                    attributes={"data-state": state, "data-key": repr(shown_key)},
                 )
         if fig is None:
             solara.HTML(tag="p", unsafe_innerHTML="Simulating the starting inventory ...", classes=["br-sentence"])
         else:
-            solara.HTML(tag="p", unsafe_innerHTML=html.escape(session.sentence(fig, moves)), classes=["br-sentence"])
-        with solara.Columns([3, 5, 5], gutters_dense=True):
+            solara.HTML(
+                tag="p", unsafe_innerHTML=html.escape(session.sentence(fig, shown_moves)), classes=["br-sentence"]
+            )
+        with solara.Columns([3, 6, 4], gutters_dense=True):
             with solara.Column():
                 Controls(session, moves, set_moves)
             with solara.Column(classes=["br-panel"]):
