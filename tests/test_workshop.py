@@ -128,11 +128,20 @@ def _scenario(page) -> None:
     _final(page, GATE[1], "catch_rate")
 
 
-def test_dashboard_shows_exactly_what_the_library_computes_offline(browser, server):
+@pytest.fixture(scope="module")
+def room(browser, server):
+    """One browser that opened the dashboard, checked the starting figures, then made the scenario of _scenario."""
     context, page, requests = _open(browser, server)
-    inv = load_inventory(ACME)
-    assert _outlook(page) == _library_outlook(inv)
+    start = _outlook(page)
     _scenario(page)
+    yield page, requests, start
+    context.close()
+
+
+def test_dashboard_shows_exactly_what_the_library_computes_offline(room):
+    page, requests, start = room
+    inv = load_inventory(ACME)
+    assert start == _library_outlook(inv)
     changed = with_approval_gate(inv, *GATE)
     a = load_assumptions({"controls": {"approval_gate_catch_rate": 0.75}}, inventory=changed)
     assert _outlook(page) == _library_outlook(changed, a)
@@ -151,7 +160,6 @@ def test_dashboard_shows_exactly_what_the_library_computes_offline(browser, serv
     page.screenshot(path=str(ARTIFACTS / "workshop.png"))
     hosts = {urlparse(u).hostname for u in requests if not u.startswith(("data:", "blob:"))}
     assert hosts == {"127.0.0.1"}, f"requests left localhost: {hosts}"
-    context.close()
 
 
 def test_two_browsers_keep_separate_scenarios(browser, server):
@@ -169,9 +177,8 @@ def test_two_browsers_keep_separate_scenarios(browser, server):
     second.close()
 
 
-def test_saved_overlay_is_valid_and_reproduces_the_numbers_shown(browser, server, capsys):
-    context, page, _ = _open(browser, server)
-    _scenario(page)
+def test_saved_overlay_is_valid_and_reproduces_the_numbers_shown(room, server, capsys):
+    page = room[0]
     shown = _outlook(page)
     radius = _radius(page)
     page.get_by_label("scenario name").fill("gate-chat")
@@ -195,7 +202,6 @@ def test_saved_overlay_is_valid_and_reproduces_the_numbers_shown(browser, server
     page.get_by_text("Save as overlay").click()
     page.wait_for_selector(".br-saved >> text=not saved", timeout=30_000)
     assert "refusing to overwrite" in page.inner_text(".br-saved")
-    context.close()
 
 
 def test_session_sentence_names_its_base():

@@ -66,6 +66,7 @@ html, body, .v-application { background: #ffffff !important; color: #000000 !imp
 .br-small { font-size: 14px; }
 .br-label { font-size: 17px; margin-top: 6px; }
 .br-message { font-size: 18px; font-weight: 600; }
+.br-error { border-left-color: #D55E00; background: #FFF1E8; }
 """
 
 
@@ -324,6 +325,8 @@ def Page() -> None:
         set_last(best)
     shown_key, shown_moves, fig = best or last or (None, (), None)
     current = best is not None and fig is not None and fig.final
+    failed = next((run.error for run in (quick, full) if run.state == solara.ResultState.ERROR), None)
+    chart = solara.use_memo(lambda: _chart(fig, w.period) if fig is not None else "", [id(fig)])
 
     def keep() -> None:
         if fig is not None and fig.final:
@@ -372,7 +375,13 @@ def Page() -> None:
                     classes=["br-status", f"br-{state}"],
                     attributes={"data-state": state, "data-key": repr(shown_key)},
                 )
-        if fig is None:
+        if failed is not None:
+            solara.HTML(
+                tag="p",
+                unsafe_innerHTML=html.escape(f"That change cannot be made: {failed}. Undo it to go on."),
+                classes=["br-sentence", "br-error"],
+            )
+        elif fig is None:
             solara.HTML(tag="p", unsafe_innerHTML="Simulating the starting inventory ...", classes=["br-sentence"])
         else:
             solara.HTML(
@@ -391,8 +400,8 @@ def Page() -> None:
                 if fig is not None:
                     solara.HTML(tag="div", unsafe_innerHTML=outlook_html(fig, w.period))
             with solara.Column(classes=["br-panel"]):
-                if fig is not None:
-                    solara.HTML(tag="div", unsafe_innerHTML=_chart(fig, w.period))
+                if chart:
+                    solara.HTML(tag="div", unsafe_innerHTML=chart)
                 solara.HTML(tag="h3", unsafe_innerHTML="Scenarios the room kept")
                 solara.HTML(tag="div", unsafe_innerHTML=kept_html(session))
                 with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):

@@ -61,6 +61,8 @@ LARGE_INVENTORY = 200
 #: Trials of the provisional figures on a large inventory, and of the first figures on a small one.
 QUICK_TRIALS_LARGE = 100
 QUICK_TRIALS_SMALL = 2_000
+#: Scenarios whose figures a workshop keeps for the rooms to go back to.
+KEEP_FIGURES = 64
 #: Trials of the final figures on a large inventory (small ones use the command line's default).
 FULL_TRIALS_LARGE = 1_000
 
@@ -265,6 +267,8 @@ class Workshop:
         self.period = self.analysis.assumptions.period.name
         self._lock = threading.Lock()
         self._base_results: dict[int, SimulationResult] = {}
+        self._figures: dict[tuple[Any, int], Figures] = {}
+        self._computing: dict[tuple[Any, int], threading.Lock] = {}
         self.base_scores = score_plugins(self.analysis)
 
     def base_result(self, trials: int) -> SimulationResult:
@@ -274,6 +278,27 @@ class Workshop:
             if hit is None:
                 hit = self._base_results[trials] = simulate_failures(self.analysis, trials=trials, seed=self.seed)
             return hit
+
+    def figures(self, moves: tuple[Move, ...], trials: int, compute: Any) -> Figures:
+        """The figures of ``moves`` from ``trials``: computed once (by ``compute``) and kept for every room, so a
+        scenario tried again, here or in another browser, shows at once. The newest :data:`KEEP_FIGURES` are kept."""
+        key = (tuple(sorted((m.key, m.value) for m in moves)), trials)
+        with self._lock:
+            hit = self._figures.get(key)
+            if hit is not None:
+                return hit
+            lock = self._computing.setdefault(key, threading.Lock())
+        with lock:  # a second room asking for the same figures waits for the first
+            with self._lock:
+                hit = self._figures.get(key)
+            if hit is None:
+                hit = compute()
+                with self._lock:
+                    self._figures[key] = hit
+                    while len(self._figures) > KEEP_FIGURES:
+                        self._figures.pop(next(iter(self._figures)))
+                    self._computing.pop(key, None)
+        return hit
 
     def departments(self) -> list[str]:
         return sorted({self.base.department_of(p) for p in self.base.plugins})
@@ -317,10 +342,14 @@ class Session:
         w = self.workshop
         trials = trials or w.trials
         moves = self.current() if moves is None else tuple(moves)
+        return w.figures(moves, trials, lambda: self._compute(moves, trials))
+
+    def _compute(self, moves: tuple[Move, ...], trials: int) -> Figures:
+        w = self.workshop
         # the scenario analysed as the command line analyses an inventory: its own settings, a context of its own
         analysis = Analysis(apply_moves(w.base, moves)) if moves else w.analysis
-        result = simulate_failures(analysis, trials=trials, seed=w.seed)
         base = w.base_result(trials)
+        result = simulate_failures(analysis, trials=trials, seed=w.seed) if moves else base
         whole = summarize(result, "enterprise", intervals=True).iloc[0]
         return Figures(
             trials=trials,
