@@ -27,6 +27,7 @@ from blastradius.levers import with_approval_gate
 from blastradius.scores import score_plugins
 from blastradius.simulate import load_assumptions, simulate_failures, summarize
 from blastradius.workshop.state import Move, Session, Workshop, change_sentence
+
 from conftest import chromium_or_fail
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,7 +102,8 @@ def _outlook(page) -> dict[tuple[str, str], float]:
 
 def _radius(page) -> dict[str, float]:
     rows = page.eval_on_selector_all(
-        ".br-ranking tr[data-plugin]", "rows => rows.map(r => [r.dataset.plugin, r.querySelector('.br-radius').dataset.value])"
+        ".br-ranking tr[data-plugin]",
+        "rows => rows.map(r => [r.dataset.plugin, r.querySelector('.br-radius').dataset.value])",
     )
     return {p: float(v) for p, v in rows}
 
@@ -210,7 +212,9 @@ def test_session_sentence_names_its_base():
     moves = [Move(kind="gate", target="renewal-campaigns", selector="send")]
     fig = s.figures(moves)
     text = change_sentence(moves, fig, inv=w.base)
-    assert text.startswith("Gating send on renewal-campaigns cuts the bad quarter of renewal-campaigns (P95 records) by")
+    assert text.startswith(
+        "Gating send on renewal-campaigns cuts the bad quarter of renewal-campaigns (P95 records) by"
+    )
     assert "; enterprise-wide it" in text
     row = fig.effect_of(level="plugin", group="renewal-campaigns")
     assert f"{float(row.baseline_p95):,.0f} → {float(row.controlled_p95):,.0f} records" in text

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import solara
 
@@ -20,6 +20,7 @@ from blastradius.plots import plot_exceedance
 from blastradius.workshop.state import (
     Figures,
     Move,
+    MoveKind,
     Session,
     Workshop,
     actions_of,
@@ -200,14 +201,26 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
             new[move.key] = move
         set_moves(tuple(new.values()))
 
-    def toggle_many(many: list[Move], on: bool) -> None:
-        new = dict(current)
-        for m in many:
-            if on:
-                new[m.key] = m
-            else:
-                new.pop(m.key, None)
-        set_moves(tuple(new.values()))
+    def toggle_many(many: list[Move]) -> Callable[[bool], None]:
+        def toggle(on: bool) -> None:
+            new = dict(current)
+            for m in many:
+                if on:
+                    new[m.key] = m
+                else:
+                    new.pop(m.key, None)
+            set_moves(tuple(new.values()))
+
+        return toggle
+
+    def switch(move: Move) -> Callable[[bool], None]:
+        return lambda on: put(move if on else None, move.key)
+
+    def amount(kind: MoveKind, target: str, scale: float, *, unset: float = 0) -> Callable[[int], None]:
+        def change(v: int) -> None:
+            put(Move(kind=kind, target=target, value=v * scale) if v != unset else None, (kind, target, ""))
+
+        return change
 
     with solara.Column(classes=["br-controls"], gap="2px"):
         solara.Select(label="department", values=w.departments(), value=department, on_value=set_department)
@@ -218,7 +231,7 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
                 solara.Checkbox(
                     label=f"gate {action} for {department}",
                     value=on,
-                    on_value=lambda v, many=many: toggle_many(many, v),
+                    on_value=toggle_many(many),
                 )
         solara.Select(label="plugin", values=plugins, value=plugin, on_value=set_plugin)
         if plugin:
@@ -230,9 +243,7 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
                         solara.Checkbox(
                             label=f"{kind} {label}" if kind == "gate" else "block",
                             value=key in current,
-                            on_value=lambda v, kind=kind, selector=selector, key=key: put(
-                                Move(kind=kind, target=plugin, selector=selector) if v else None, key
-                            ),
+                            on_value=switch(Move(kind=kind, target=plugin, selector=selector)),
                         )
             p = inv.plugin_by_id[plugin]
             solara.HTML(tag="b", unsafe_innerHTML="Its connectors")
@@ -244,31 +255,32 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
                 solara.Checkbox(
                     label=f"{cid} read-only",
                     value=key in current,
-                    on_value=lambda v, cid=cid, key=key: put(Move(kind="read_only", target=cid) if v else None, key),
+                    on_value=switch(Move(kind="read_only", target=cid)),
                 )
             choices = list(p.connector_ids)
             chosen = connector if connector in choices else (choices[0] if choices else "")
             if chosen:
                 solara.Select(label="connector to scope", values=choices, value=chosen, on_value=set_connector)
-                for kind, label, top in (("row_limit", "row limit", 100_000), ("alert", "alert above rows", 100_000)):
-                    key = (kind, chosen, "")
+                scoped: tuple[tuple[MoveKind, str], ...] = (("row_limit", "row limit"), ("alert", "alert above rows"))
+                for scope_kind, label in scoped:
+                    key = (scope_kind, chosen, "")
                     now = current.get(key)
                     solara.HTML(tag="div", unsafe_innerHTML=f"{label} on {chosen} (0 = as it is)", classes=["br-label"])
                     solara.SliderInt(
                         label="",
                         value=int(now.value or 0) if now else 0,
                         min=0,
-                        max=top,
+                        max=100_000,
                         step=1_000,
                         thumb_label=True,
-                        on_value=lambda v, kind=kind, key=key: put(
-                            Move(kind=kind, target=chosen, value=float(v)) if v else None, key
-                        ),
+                        on_value=amount(scope_kind, chosen, 1.0),
                     )
             key = ("kill_switch", plugin, "")
             now = current.get(key)
             solara.HTML(
-                tag="div", unsafe_innerHTML=f"kill switch of {plugin}: minutes to pause (0 = as it is)", classes=["br-label"]
+                tag="div",
+                unsafe_innerHTML=f"kill switch of {plugin}: minutes to pause (0 = as it is)",
+                classes=["br-label"],
             )
             solara.SliderInt(
                 label="",
@@ -277,9 +289,7 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
                 max=240,
                 step=5,
                 thumb_label=True,
-                on_value=lambda v, key=key: put(
-                    Move(kind="kill_switch", target=plugin, value=float(v) * 60) if v else None, key
-                ),
+                on_value=amount("kill_switch", plugin, 60.0),
             )
         key = ("catch_rate", "", "")
         now = current.get(key)
@@ -292,7 +302,7 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
             max=100,
             step=5,
             thumb_label=True,
-            on_value=lambda v: put(Move(kind="catch_rate", value=v / 100) if v != round(default * 100) else None, key),
+            on_value=amount("catch_rate", "", 0.01, unset=round(default * 100)),
         )
 
 
@@ -300,13 +310,13 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
 def Page() -> None:
     w = _workshop()
     session = solara.use_memo(lambda: Session(w), [])
-    moves, set_moves = solara.use_state(())
+    moves, set_moves = solara.use_state(cast(tuple[Move, ...], ()))
     kept_count, set_kept_count = solara.use_state(0)
     name, set_name = solara.use_state("agreed-scenario")
     overwrite, set_overwrite = solara.use_state(False)
     message, set_message = solara.use_state("")
     session.restore(moves)
-    key = tuple(m.key + (m.value,) for m in moves)
+    key = tuple((*m.key, m.value) for m in moves)
 
     # each figure carries the scenario it is of: what the page labels final is the current scenario's
     quick = solara.use_thread(
@@ -315,7 +325,7 @@ def Page() -> None:
     full = solara.use_thread(
         lambda: (key, moves, session.figures(moves, trials=w.trials)), dependencies=[key], intrusive_cancel=False
     )
-    last, set_last = solara.use_state(None)  # the newest figures computed, shown while the next ones come
+    last, set_last = solara.use_state(cast(Any, None))  # the newest figures computed, shown while the next ones come
     best = None
     for run in (quick, full):
         if run.state == solara.ResultState.FINISHED and run.value is not None and run.value[0] == key:
@@ -405,7 +415,9 @@ def Page() -> None:
                 solara.HTML(tag="h3", unsafe_innerHTML="Scenarios the room kept")
                 solara.HTML(tag="div", unsafe_innerHTML=kept_html(session))
                 with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
-                    solara.Button("Keep this scenario", on_click=keep, color="primary", disabled=fig is None or not fig.final)
+                    solara.Button(
+                        "Keep this scenario", on_click=keep, color="primary", disabled=fig is None or not fig.final
+                    )
                     solara.Button("Start over", on_click=lambda: set_moves(()))
                 with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
                     solara.InputText("scenario name", value=name, on_value=set_name)

@@ -1,4 +1,4 @@
-"""What one workshop room has tried: the moves of its scenario, the figures the library gives for it, the scenarios kept.
+"""What a workshop room has tried: the moves of its scenario, the library's figures of it, the scenarios kept.
 
 Nothing here computes a figure: a scenario is the starting inventory changed by
 the levers of :mod:`blastradius.levers` (and an assumption laid over the
@@ -13,7 +13,7 @@ the same random numbers. The page (:mod:`blastradius.workshop.app`) shows them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -45,6 +45,7 @@ from blastradius.simulate import (
 
 __all__ = [
     "Figures",
+    "MoveKind",
     "Kept",
     "Move",
     "Session",
@@ -202,7 +203,9 @@ def _cut(row: pd.Series, base: str) -> str:
     return f"{verb} {base} by {amount} ({before:,.0f} → {after:,.0f} records)"
 
 
-def change_sentence(moves: Iterable[Move], fig: Figures, *, period: str = "quarter", inv: Inventory | None = None) -> str:
+def change_sentence(
+    moves: Iterable[Move], fig: Figures, *, period: str = "quarter", inv: Inventory | None = None
+) -> str:
     """The change against the starting inventory, in one sentence whose percentages name their base.
 
     "Gating send on renewal-campaigns cuts renewal-campaigns' bad quarter (P95 records) by 38% (...);
@@ -388,7 +391,8 @@ class Session:
     # saving ------------------------------------------------------------------
 
     def overlay(self, *, description: str | None = None) -> dict[str, Any]:
-        """The current scenario as an overlay of the starting inventory (:func:`blastradius.overlay.overlay_from_changes`)."""
+        """The current scenario as an overlay of the starting inventory
+        (:func:`~blastradius.overlay.overlay_from_changes`)."""
         w = self.workshop
         if not self.moves:
             raise BlastRadiusError("nothing to save: the scenario is the starting inventory")
@@ -416,9 +420,7 @@ class Session:
             raise BlastRadiusError(f"refusing to overwrite {directory}: choose another name")
         write_inventory(self.scenario(), directory, note=describe_moves(self.current()))
         title = organisation_name(w.path) if w.path is not None else None
-        return render_report(
-            directory, out=w.out, trials=w.trials, seed=w.seed, title=title, progress=progress
-        )
+        return render_report(directory, out=w.out, trials=w.trials, seed=w.seed, title=title, progress=progress)
 
 
 def _file_name(name: str, suffix: str) -> str:
@@ -453,13 +455,7 @@ def actions_of(inv: Inventory, plugins: Iterable[str]) -> list[str]:
     return [a.value for a in ActionClass if a in found and a is not ActionClass.READ]
 
 
-def department_moves(
-    inv: Inventory, department: str, kind: Literal["gate", "block"], action: str
-) -> list[Move]:
+def department_moves(inv: Inventory, department: str, kind: Literal["gate", "block"], action: str) -> list[Move]:
     """Gate (or block) ``action`` on every plugin of ``department`` that has a tool of it."""
     plugins = [p.id for p in inv.plugins if inv.department_of(p) == department]
     return [Move(kind=kind, target=p, selector=action) for p in plugins if action in actions_of(inv, [p])]
-
-
-def by_id(frame: pd.DataFrame) -> Mapping[str, Any]:
-    return frame.set_index("plugin").to_dict("index")
