@@ -160,7 +160,17 @@ def kept_html(session: Session) -> str:
     )
 
 
-def _chart(fig: Figures, period: str) -> Any:
+_CHARTS: dict[int, tuple[Figures, str]] = {}
+
+
+def _chart(fig: Figures, period: str) -> str:
+    """The exceedance curves of ``fig`` (:func:`blastradius.plots.plot_exceedance`) as an <img> of a PNG, drawn once
+    per figures (in the thread that computed them, so the page is never kept waiting for a drawing)."""
+    hit = _CHARTS.get(id(fig))
+    if hit is not None and hit[0] is fig:
+        return hit[1]
+    import base64
+
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(6.4, 3.8), dpi=100)
@@ -169,10 +179,18 @@ def _chart(fig: Figures, period: str) -> Any:
     for item in (ax.title, ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels()):
         item.set_fontsize(13)
     ax.legend(frameon=False, fontsize=12)
-    figure.tight_layout()
+    figure.subplots_adjust(left=0.11, right=0.98, top=0.9, bottom=0.16)  # fixed: tight_layout would draw it twice
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg")
-    return buffer.getvalue().decode("utf-8")
+    figure.savefig(buffer, format="png")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    img = (
+        f"<img src='data:image/png;base64,{data}' style='width:100%;max-width:640px' "
+        f"alt='Chance that a {html.escape(period)} exceeds each number of records, per failure class'>"
+    )
+    if len(_CHARTS) >= 128:
+        _CHARTS.clear()
+    _CHARTS[id(fig)] = (fig, img)
+    return img
 
 
 @solara.component
@@ -318,12 +336,18 @@ def Page() -> None:
     session.restore(moves)
     key = tuple((*m.key, m.value) for m in moves)
 
-    # each figure carries the scenario it is of: what the page labels final is the current scenario's
-    quick = solara.use_thread(
-        lambda: (key, moves, session.figures(moves, trials=w.quick_trials)), dependencies=[key], intrusive_cancel=False
+    # each figure carries the scenario it is of: what the page labels final is the current scenario's. The final
+    # figures are computed after the provisional ones, not beside them, so that these come as fast as they can.
+    def compute(trials: int) -> tuple[Any, tuple[Move, ...], Figures, str]:
+        fig = session.figures(moves, trials=trials)
+        return key, moves, fig, _chart(fig, w.period)
+
+    quick = solara.use_thread(lambda: compute(w.quick_trials), dependencies=[key], intrusive_cancel=False)
+    quick_done = quick.state == solara.ResultState.ERROR or (
+        quick.state == solara.ResultState.FINISHED and quick.value is not None and quick.value[0] == key
     )
     full = solara.use_thread(
-        lambda: (key, moves, session.figures(moves, trials=w.trials)), dependencies=[key], intrusive_cancel=False
+        lambda: compute(w.trials) if quick_done else None, dependencies=[key, quick_done], intrusive_cancel=False
     )
     last, set_last = solara.use_state(cast(Any, None))  # the newest figures computed, shown while the next ones come
     best = None
@@ -333,10 +357,9 @@ def Page() -> None:
                 best = run.value
     if best is not None and best is not last:
         set_last(best)
-    shown_key, shown_moves, fig = best or last or (None, (), None)
+    shown_key, shown_moves, fig, chart = best or last or (None, (), None, "")
     current = best is not None and fig is not None and fig.final
     failed = next((run.error for run in (quick, full) if run.state == solara.ResultState.ERROR), None)
-    chart = solara.use_memo(lambda: _chart(fig, w.period) if fig is not None else "", [id(fig)])
 
     def keep() -> None:
         if fig is not None and fig.final:

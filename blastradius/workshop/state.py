@@ -61,7 +61,7 @@ MoveKind = Literal["gate", "block", "read_only", "row_limit", "alert", "kill_swi
 LARGE_INVENTORY = 200
 #: Trials of the provisional figures on a large inventory, and of the first figures on a small one.
 QUICK_TRIALS_LARGE = 100
-QUICK_TRIALS_SMALL = 2_000
+QUICK_TRIALS_SMALL = 1_000
 #: Scenarios whose figures a workshop keeps for the rooms to go back to.
 KEEP_FIGURES = 64
 #: Trials of the final figures on a large inventory (small ones use the command line's default).
