@@ -338,15 +338,22 @@ def Page() -> None:
     session.restore(moves)
     key = tuple((*m.key, m.value) for m in moves)
 
-    # each figure carries the scenario it is of: what the page labels final is the current scenario's. The final
-    # figures are computed after the provisional ones, not beside them, so that these come as fast as they can.
+    # each figure carries the scenario it is of: what the page labels final is the current scenario's. Each stage
+    # starts when the one before it is done, not beside it, so that each comes as fast as it can.
     def compute(trials: int) -> tuple[Any, tuple[Move, ...], Figures, str]:
         fig = session.figures(moves, trials=trials)
         return key, moves, fig, _chart(fig, w.period)
 
     # the blast radius first (no simulation), then the outlook from fewer trials, then from the final trials
     ranked = solara.use_thread(lambda: (key, session.scores(moves)), dependencies=[key], intrusive_cancel=False)
-    quick = solara.use_thread(lambda: compute(w.quick_trials), dependencies=[key], intrusive_cancel=False)
+    ranked_done = ranked.state == solara.ResultState.ERROR or (
+        ranked.state == solara.ResultState.FINISHED and ranked.value is not None and ranked.value[0] == key
+    )
+    quick = solara.use_thread(
+        lambda: compute(w.quick_trials) if ranked_done else None,
+        dependencies=[key, ranked_done],
+        intrusive_cancel=False,
+    )
     quick_done = quick.state == solara.ResultState.ERROR or (
         quick.state == solara.ResultState.FINISHED and quick.value is not None and quick.value[0] == key
     )
@@ -366,7 +373,7 @@ def Page() -> None:
     scores, ranked_key = None, None
     if best is not None and fig is not None:
         scores, ranked_key = fig.scores, key
-    elif ranked.state == solara.ResultState.FINISHED and ranked.value is not None and ranked.value[0] == key:
+    elif ranked_done and ranked.value is not None:
         scores, ranked_key = ranked.value[1], key
     elif fig is not None:
         scores, ranked_key = fig.scores, shown_key
