@@ -325,9 +325,9 @@ def _names(
 ) -> tuple[str, ...] | None:
     base = change.set if change.set is not None else current
     if base is None and (change.add or change.remove):
-        if change.remove:
-            out.add([*parts, "remove"], f"every {what} is allowed now: name the ones to keep with 'set'")
-        return None if not change.add else tuple(change.add)
+        key = "remove" if change.remove else "add"
+        out.add([*parts, key], f"every {what} is allowed now", f"name the {what}s to allow with 'set'")
+        return None
     names = list(base or ())
     for key, values in (("set", change.set or ()), ("add", change.add)):
         for i, name in enumerate(values):

@@ -206,6 +206,21 @@ def test_saved_overlay_is_valid_and_reproduces_the_numbers_shown(room, server, c
     assert "refusing to overwrite" in page.inner_text(".br-saved")
 
 
+def test_kept_scenarios_sit_side_by_side_and_come_back(room):
+    page, _, start = room
+    shown = _outlook(page)
+    page.get_by_text("Keep this scenario").click()
+    page.wait_for_selector(".br-kept >> text=Scenario 1", timeout=30_000)
+    row = page.inner_text(".br-kept tr:nth-child(2)")
+    assert f"{shown[('enterprise', 'records_p95')]:,.0f}" in row
+    page.get_by_text("Start over").click()
+    page.wait_for_selector("[data-state=final][data-key='()']", timeout=60_000)
+    assert _outlook(page) == start
+    page.get_by_role("button", name="Scenario 1").click()
+    _final(page, GATE[1], "catch_rate")
+    assert _outlook(page) == shown
+
+
 def test_session_sentence_names_its_base():
     w = Workshop(ACME, trials=500)
     s = Session(w)

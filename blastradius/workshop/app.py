@@ -465,6 +465,11 @@ def Page() -> None:
                     solara.HTML(tag="div", unsafe_innerHTML=chart, classes=["br-stale"] if simulating else [])
                 solara.HTML(tag="h3", unsafe_innerHTML="Scenarios the room kept")
                 solara.HTML(tag="div", unsafe_innerHTML=kept_html(session))
+                if session.kept:
+                    with solara.Row(gap="6px", style={"align-items": "center", "flex-wrap": "wrap"}):
+                        solara.HTML(tag="span", unsafe_innerHTML="show again:", classes=["br-small"])
+                        for kept in session.kept:
+                            solara.Button(kept.name, on_click=lambda kept=kept: set_moves(kept.moves), small=True)
                 with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
                     solara.Button(
                         "Keep this scenario", on_click=keep, color="primary", disabled=fig is None or not fig.final
