@@ -140,8 +140,10 @@ def test_unknown_ids_and_selectors_are_reported_with_file_line_and_a_suggestion(
             "above the row limit 10,000",
         ),
         ("- a list\n", "expected a mapping"),
-        ("overlay: 1\ndescription: x\nconnectors: {crm: {allowed_tables: {add: [accounts]}}}\n",
-         "every table is allowed now"),
+        (
+            "overlay: 1\ndescription: x\nconnectors: {crm: {allowed_tables: {add: [accounts]}}}\n",
+            "every table is allowed now",
+        ),
         ("overlay: 1\ndescription: [unclosed\n", "invalid YAML"),
         (
             "overlay: 1\ndescription: x\nplugins: {renewal-campaigns: {blocked: {remove: [send]}}}\n",
