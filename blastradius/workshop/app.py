@@ -62,7 +62,7 @@ html, body, .v-application { background: #ffffff !important; color: #000000 !imp
 .br-table th { background: #000; color: #fff; }
 .br-down { color: #005A8C; font-weight: 700; }
 .br-up { color: #B34000; font-weight: 700; }
-.br-controls { padding-top: 6px; overflow-y: auto; max-height: calc(100vh - 190px); padding-right: 8px; }
+.br-controls { padding-top: 16px; overflow-y: auto; max-height: calc(100vh - 190px); padding-right: 8px; }
 .br-controls .v-input { margin-top: 0 !important; padding-top: 0 !important; }
 .br-controls .v-label { font-size: 18px !important; color: #000 !important; }
 .br-small { font-size: 14px; }
@@ -94,7 +94,7 @@ def ranking_html(scores: pd.DataFrame, base_scores: pd.DataFrame, *, top: int = 
     for _, r in scores[scores.plugin.isin(shown)].iterrows():
         now, after = float(base.get(r.plugin, 0.0)), float(r.blast_radius)
         cls = "br-down" if after < now else "br-up" if after > now else ""
-        change = _share((after - now) / now) if now > 0 and after != now else "–"
+        change = _share((after - now) / now).replace("-", "−") if now > 0 and after != now else "–"
         rows.append(
             f"<tr data-plugin='{html.escape(r.plugin)}'><td>{html.escape(r.plugin)}</td>"
             f"<td>{now:,.1f}</td><td class='br-radius {cls}' data-value='{after!r}'>{after:,.1f}</td>"
