@@ -150,6 +150,10 @@ class Matcher:
             tool = tool or tool_name
         elif server:
             scoped_plugin, conn_id, logged_server = self._server(server)
+            named = split_mcp_name(tool_name) if tool_name else None
+            if named is not None and scoped_plugin is None:  # the tool name may scope it to a plugin
+                scoped_plugin, named_conn, _ = self._server(named[0])
+                conn_id = conn_id or named_conn
             plugin_id = plugin_id or scoped_plugin
         elif tool_name:
             parts = split_mcp_name(tool_name)
