@@ -65,14 +65,22 @@ def _summary_lines(inv: Inventory) -> list[str]:
     return [f"  {k:<{width}}  {v}" for k, v in rows]
 
 
+def _load(args: argparse.Namespace, path: Path | None = None) -> Inventory:
+    """The inventory of the command (``args.inventory``, or ``path``) with its ``--overlay`` files laid over it."""
+    from blastradius.overlay import apply_overlays
+
+    return apply_overlays(load_inventory(path or args.inventory), getattr(args, "overlay", None))
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
-    inv = load_inventory(args.inventory)
+    inv = _load(args)
     if args.format == "json":
         print(
             json.dumps(
                 {
                     "valid": True,
                     "inventory": str(args.inventory),
+                    "overlays": [str(o) for o in args.overlay or ()],
                     "summary": inv.summary(),
                     "warnings": [str(w) for w in inv.warnings],
                 },
@@ -80,7 +88,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print(f"{args.inventory}: valid inventory")
+    laid = f" with {', '.join(map(str, args.overlay))} laid over it" if args.overlay else ""
+    print(f"{args.inventory}: valid inventory{laid}")
     print("\n".join(_summary_lines(inv)))
     if inv.warnings:
         print(f"\n{len(inv.warnings)} warning{'s' if len(inv.warnings) != 1 else ''}:")
@@ -112,7 +121,7 @@ def _refuse_inside(out: Path, inventory: Path, *, example: str = "reports/graph.
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
-    inv = load_inventory(args.inventory)
+    inv = _load(args)
     G = build_graph(inv)
     if args.out is None:
         print(json.dumps(to_node_link(G), indent=1, default=str))
@@ -150,7 +159,7 @@ _SCORE_FORMATS = {
 def _cmd_score(args: argparse.Namespace) -> int:
     from blastradius.scores import score_plugins
 
-    inv = load_inventory(args.inventory)
+    inv = _load(args)
     df = score_plugins(inv, weights=args.weights)
     if args.format == "json":
         print(frame_to_json(df.reset_index()))
@@ -203,7 +212,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 def _cmd_explain(args: argparse.Namespace) -> int:
     from blastradius.explain import explain_plugin, format_explanation
 
-    inv = load_inventory(args.inventory)
+    inv = _load(args)
     explanation = explain_plugin(inv, args.plugin, weights=args.weights)
     if args.format == "json":
         from dataclasses import asdict
@@ -217,7 +226,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 def _cmd_recommend(args: argparse.Namespace) -> int:
     from blastradius.levers import recommend, recommendations
 
-    inv = load_inventory(args.inventory)
+    inv = _load(args)
     if args.plugin:
         df = recommend(inv, weights=args.weights, plugin=args.plugin, min_reduction_pct=args.min_reduction).head(
             args.top
@@ -263,7 +272,7 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     from blastradius.findings import Severity, findings_frame, load_acceptances, to_sarif, unmatched_acceptances
     from blastradius.rules import acceptances_of, lint, rule_catalog
 
-    inv = load_inventory(args.inventory)
+    inv = _load(args)
     accepted = load_acceptances(args.accept) if args.accept else ()
     findings = lint(inv, as_of=args.as_of, acceptances=accepted, weights=args.weights)
     threshold = None if args.fail_on == "none" else Severity(args.fail_on)
@@ -296,7 +305,7 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 def _cmd_tiers(args: argparse.Namespace) -> int:
     from blastradius.rules import tier_table
 
-    df = tier_table(load_inventory(args.inventory))
+    df = tier_table(_load(args))
     if args.format == "json":
         print(frame_to_json(df))
     else:
@@ -375,7 +384,7 @@ def _cmd_runbook(args: argparse.Namespace) -> int:
 
     from blastradius.runbook import format_runbook, runbook
 
-    entries = runbook(load_inventory(args.inventory), args.plugin)
+    entries = runbook(_load(args), args.plugin)
     if args.format == "json":
         print(json.dumps([asdict(e) for e in entries], indent=2))
     else:
@@ -415,7 +424,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         too_few_trials,
     )
 
-    inv = load_inventory(args.inventory)
+    inv = _load(args)
     a = load_assumptions(args.assumptions, inventory=inv)
     progress = _progress(args.trials * max(len(inv.plugins), 1) * (2 if args.compare else 1))
     if args.compare:
@@ -685,7 +694,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     if args.out is not None:
         _refuse_inside(args.out, args.inventory, example="reports/sensitivity.txt")
         _refuse_input(args.out, [args.assumptions, args.weights])
-    inv = load_inventory(args.inventory)
+    inv = _load(args)
     df = sensitivity(
         inv,
         args.assumptions,
@@ -752,6 +761,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from blastradius.report import render_report
 
     _refuse_inside(args.out, args.inventory, example="reports")
+    if args.overlay:
+        return _report_overlaid(args)
     path = render_report(
         args.inventory,
         out=args.out,
@@ -771,6 +782,51 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_overlaid(args: argparse.Namespace) -> int:
+    """The report of the overlaid inventory: written whole beside the report (which reads files), then reported."""
+    from blastradius.overlay import write_inventory
+    from blastradius.report import organisation_name, render_report
+
+    stem = "+".join([args.inventory.name, *(Path(o).stem for o in args.overlay)])
+    directory = args.out / stem
+    if directory.exists():
+        raise BlastRadiusError(f"refusing to overwrite {directory}: remove it, or report into another --out")
+    write_inventory(_load(args), directory, note=f"{args.inventory} with {', '.join(map(str, args.overlay))}")
+    path = render_report(
+        directory,
+        out=args.out,
+        compare_to=args.compare,
+        assumptions=args.assumptions,
+        costs=args.costs,
+        trials=args.trials,
+        seed=args.seed,
+        fmt=args.format,
+        as_of=args.as_of,
+        title=args.title or organisation_name(args.inventory),
+        classification=args.classification,
+        top=args.top,
+        progress=None if args.quiet else _report_progress,
+    )
+    print(f"wrote {path} (the overlaid inventory it reports on: {directory})")
+    return 0
+
+
+def _cmd_workshop(args: argparse.Namespace) -> int:
+    from blastradius.workshop.server import serve
+
+    _refuse_inside(args.out, args.inventory, example="workshop")
+    serve(
+        args.inventory,
+        overlays=args.overlay or (),
+        host=args.host,
+        port=args.port,
+        out=args.out,
+        trials=args.trials,
+        idle_minutes=args.idle_minutes,
+    )
+    return 0
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     print(json.dumps(inventory_schema(), indent=2))
     return 0
@@ -786,11 +842,11 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     outputs = [p for p in (args.out, usage_path(args.out), args.table, args.findings) if p is not None]
     for out in outputs:
         _refuse_inside(out, args.inventory, example="calibrated.yaml")
-    inputs = [*args.logs, *(p for p in (args.mapping, args.assumptions) if p is not None)]
+    inputs = [*args.logs, *(p for p in (args.mapping, args.assumptions) if p is not None), *(args.overlay or ())]
     refusal = check_outputs(outputs, inputs)
     if refusal:
         raise BlastRadiusError(refusal)
-    inv = load_inventory(args.inventory)
+    inv = _load(args)
     cal = calibrate(
         inv,
         args.logs,
@@ -850,6 +906,17 @@ _TOP = _whole(1, 1_000_000)
 _SIZE = _whole(1, 100_000_000)
 
 
+def _overlay_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--overlay",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="an overlay laid over the inventory by id, its files unchanged (repeat for more, in order); "
+        "see docs/workshop.md",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blastradius", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -864,6 +931,7 @@ def _parser() -> argparse.ArgumentParser:
         "1 with the list of every problem (file, line, key path, what is wrong, how to fix it).",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory (or a single file)")
+    _overlay_option(p)
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.set_defaults(func=_cmd_validate)
 
@@ -874,6 +942,7 @@ def _parser() -> argparse.ArgumentParser:
         "or node-link JSON (.json). Without --out, node-link JSON goes to standard output.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    _overlay_option(p)
     p.add_argument("--out", type=Path, metavar="FILE", help="output file: *.graphml or *.json")
     p.set_defaults(func=_cmd_graph)
 
@@ -886,6 +955,7 @@ def _parser() -> argparse.ArgumentParser:
         "factors, the blast radius and its breakdown by failure class, highest first.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    _overlay_option(p)
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
     p.add_argument("--weights", type=Path, metavar="FILE", help=weights_help)
     p.set_defaults(func=_cmd_score)
@@ -897,6 +967,7 @@ def _parser() -> argparse.ArgumentParser:
         "with its share, and the approval prompt a person sees for every gated action.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    _overlay_option(p)
     p.add_argument("plugin", metavar="PLUGIN", help="plugin id")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.add_argument("--weights", type=Path, metavar="FILE", help=weights_help)
@@ -911,6 +982,7 @@ def _parser() -> argparse.ArgumentParser:
         "and what each costs in use.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    _overlay_option(p)
     p.add_argument("--plugin", metavar="PLUGIN", help="rank levers for this plugin only")
     p.add_argument("--top", type=_TOP, default=15, metavar="N", help="levers in the overall ranking (default: 15)")
     p.add_argument("--per-plugin", type=_TOP, default=3, metavar="K", help="levers per plugin (default: 3)")
@@ -934,6 +1006,7 @@ def _parser() -> argparse.ArgumentParser:
         "Exit 1 when an open finding is at or above --fail-on, 0 otherwise.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    _overlay_option(p)
     p.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format (default: text)")
     p.add_argument(
         "--fail-on",
@@ -964,6 +1037,7 @@ def _parser() -> argparse.ArgumentParser:
         "the organisation: 2; otherwise 1) and compare it with the tier it declares.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    _overlay_option(p)
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
     p.set_defaults(func=_cmd_tiers)
 
@@ -988,6 +1062,7 @@ def _parser() -> argparse.ArgumentParser:
         "trail is, and the expected time to halt. Plugins that cannot be halted fast come first.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    _overlay_option(p)
     p.add_argument("plugin", nargs="?", metavar="PLUGIN", help="one plugin (default: all)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.set_defaults(func=_cmd_runbook)
@@ -1017,6 +1092,7 @@ def _parser() -> argparse.ArgumentParser:
         "controls buy on the same random numbers.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    _overlay_option(p)
     p.add_argument(
         "--trials",
         type=_TRIALS,
@@ -1051,6 +1127,7 @@ def _parser() -> argparse.ArgumentParser:
         "assumptions are not shown (docs/sensitivity.md).",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    _overlay_option(p)
     p.add_argument(
         "--trials",
         type=_TRIALS,
@@ -1105,6 +1182,7 @@ def _parser() -> argparse.ArgumentParser:
         "tables go beside it as CSV. Prints each stage on standard error as it starts. Needs the report extra.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    _overlay_option(p)
     p.add_argument(
         "--compare", type=Path, metavar="DIR2", help="a second inventory to compare with (e.g. after controls)"
     )
@@ -1158,6 +1236,37 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(
+        "workshop",
+        help="a live what-if dashboard for a rollout-planning workshop, in the browser",
+        description="Serve a dashboard on this machine for a room planning the rollout: gate, block, make "
+        "read-only, cap rows, set alerts, kill-switch times and the gates' catch rate, and see the blast-radius "
+        "ranking, the outlook per failure class and the exceedance curves change. Each browser has its own "
+        "scenario; a scenario can be kept, saved as an overlay or exported as a rollout report. Prints the URL; "
+        "Ctrl-C stops it. Works offline. Needs the workshop extra. See docs/workshop.md.",
+    )
+    p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    _overlay_option(p)
+    p.add_argument("--host", default="127.0.0.1", metavar="H", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=_whole(1, 65_535), default=8765, metavar="P", help="port (default: 8765)")
+    p.add_argument(
+        "--out", type=Path, default=Path("workshop"), metavar="DIR", help="where saved overlays and reports go"
+    )
+    p.add_argument(
+        "--trials",
+        type=_TRIALS,
+        metavar="N",
+        help=f"trials of the final figures (default: {DEFAULT_TRIALS:,}; 1,000 above 200 plugins)",
+    )
+    p.add_argument(
+        "--idle-minutes",
+        type=_whole(1, 7 * 24 * 60),
+        default=30,
+        metavar="M",
+        help="end a browser's session after M minutes without a connection (default: 30)",
+    )
+    p.set_defaults(func=_cmd_workshop)
+
+    p = sub.add_parser(
         "calibrate",
         help="calibrate runs, approvals and reach from the organisation's own logs",
         description="Read the logs a deployment already keeps (OpenTelemetry log exports of Claude Code and Cowork "
@@ -1169,8 +1278,9 @@ def _parser() -> argparse.ArgumentParser:
         "See docs/calibration.md.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    _overlay_option(p)
     p.add_argument("--logs", type=Path, nargs="+", required=True, metavar="PATH", help="log files or directories")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="the calibrated assumptions (YAML)")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="the overlay of calibrated settings (YAML)")
     p.add_argument("--mapping", type=Path, metavar="FILE", help="how to read another CSV/JSON-lines log")
     p.add_argument("--since", type=_date, metavar="DATE", help="only events on or after this day (UTC)")
     p.add_argument("--until", type=_date, metavar="DATE", help="only events on or before this day (UTC)")

@@ -20,6 +20,7 @@ __all__ = [
     "InputError",
     "InventoryError",
     "MissingExtraError",
+    "OverlayError",
     "Problem",
     "ReportError",
     "UnknownIdError",
@@ -157,6 +158,13 @@ class ConfigError(InputError):
     """A settings file (scoring weights, assumptions) is invalid; ``problems`` says where."""
 
     what = "settings file"
+
+
+class OverlayError(InputError):
+    """An overlay file (changes laid over an inventory by id) is invalid, or does not fit the inventory;
+    ``problems`` lists every problem found."""
+
+    what = "overlay"
 
 
 class ImportSourceError(InputError):

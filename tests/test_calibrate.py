@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,8 +18,8 @@ from blastradius import load_inventory
 from blastradius.calibrate import (
     CALIBRATION_RULES,
     LogError,
-    apply_usage,
     appendix,
+    apply_usage,
     calibrate,
     load_mapping,
     read_events,
@@ -31,6 +30,7 @@ from blastradius.calibrate.stats import BetaPosterior, GammaPosterior, beta_quan
 from blastradius.calibrate.synthetic import synthetic_logs
 from blastradius.cli import main
 from blastradius.errors import BlastRadiusError
+from blastradius.overlay import apply_overlays
 from blastradius.rules import lint, rule_catalog
 from blastradius.settings import load_assumptions
 
@@ -202,8 +202,8 @@ def test_a_synthetic_month_recovers_the_truth_within_its_intervals(month) -> Non
 
 def test_the_overlay_reproduces_the_estimates_and_validates(month, acme, tmp_path) -> None:
     _, cal, _ = month
-    out, usage = cal.write_overlay(tmp_path / "calibrated.yaml", inventory="acme")
-    a = load_assumptions(out, inventory=acme)
+    out, usage = cal.write_overlay(tmp_path / "calibrated.yaml", inventory=str(ACME))
+    a = load_assumptions(None, inventory=apply_overlays(acme, [out]))
     row = _row(cal, "approval_gate_catch_rate", plugin="crm-hygiene")
     assert a.for_plugin("crm-hygiene").controls.approval_gate_catch_rate == pytest.approx(row["estimate"], rel=1e-5)
     note = a.provenance["plugins.crm-hygiene.controls.approval_gate_catch_rate"]
@@ -228,7 +228,10 @@ def test_an_overlay_from_zero_events_equals_the_priors(acme, tmp_path) -> None:
         if e.setting and e.quantity != "runs_per_user_per_day":
             assert (e.estimate, e.low, e.high) == (e.prior, e.prior_low, e.prior_high)
     out, usage = cal.write_overlay(tmp_path / "calibrated.yaml")
-    assert load_assumptions(out, inventory=acme).model_dump() == load_assumptions(None, inventory=acme).model_dump()
+    overlaid = apply_overlays(acme, [out])
+    assert (
+        load_assumptions(None, inventory=overlaid).model_dump() == load_assumptions(None, inventory=acme).model_dump()
+    )
     assert apply_usage(acme, usage).plugins == acme.plugins
 
 
@@ -330,7 +333,12 @@ def test_a_bad_mapping_file_names_its_key(tmp_path) -> None:
 def test_bad_values_are_counted_not_fatal(acme, tmp_path) -> None:
     path = tmp_path / "audit.jsonl"
     rows = [
-        {"timestamp": "2026-10-05T09:30:00Z", "connector": "finance-warehouse", "tool": "run_query", "rows_returned": 3},
+        {
+            "timestamp": "2026-10-05T09:30:00Z",
+            "connector": "finance-warehouse",
+            "tool": "run_query",
+            "rows_returned": 3,
+        },
         {"timestamp": "yesterday", "connector": "finance-warehouse", "tool": "run_query"},
         {"timestamp": "2026-10-05T09:30:00Z", "connector": "finance-warehouse", "rows_returned": -4},
     ]
@@ -341,17 +349,22 @@ def test_bad_values_are_counted_not_fatal(acme, tmp_path) -> None:
 
 def test_the_command_line(tmp_path, capsys) -> None:
     out = tmp_path / "cal" / "calibrated.yaml"
-    code = main(
-        ["calibrate", str(ACME), "--logs", str(CLAUDE), str(AUDIT), "--out", str(out), "--table", str(tmp_path / "t.csv")]
-        + ["--findings", str(tmp_path / "f.sarif"), "--since", "2026-10-01"]
-    )
+    args = ["calibrate", str(ACME), "--logs", str(CLAUDE), str(AUDIT), "--out", str(out), "--since", "2026-10-01"]
+    code = main([*args, "--table", str(tmp_path / "t.csv"), "--findings", str(tmp_path / "f.sarif")])
     assert code == 0
     text = capsys.readouterr()
     assert "calibrated settings (90% intervals" in text.out and "BR202 finance-warehouse" in text.out
     assert out.exists() and (tmp_path / "cal" / "calibrated-usage.yaml").exists()
     sarif = json.loads((tmp_path / "f.sarif").read_text())
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"BR201", "BR202"}
-    assert yaml.safe_load(out.read_text())["plugins"]
+    assert yaml.safe_load(out.read_text())["assumptions"]["plugins"]
+    assert main(["validate", str(ACME), "--overlay", str(out)]) == 0
+    # a second calibration replaces the first one's files, and nothing else
+    assert main(["calibrate", str(ACME), "--logs", str(AUDIT), "--out", str(out)]) == 0
+    other = tmp_path / "notes.yaml"
+    other.write_text("mine: true\n")
+    assert main(["calibrate", str(ACME), "--logs", str(AUDIT), "--out", str(other)]) == 1
+    assert other.read_text() == "mine: true\n"
 
 
 def test_the_command_line_refuses_to_overwrite_an_input_or_write_into_the_inventory(tmp_path, capsys) -> None:

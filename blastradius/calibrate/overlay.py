@@ -1,16 +1,18 @@
-"""Writing what the logs calibrated: settings the other commands read, never an edit of the inventory.
+"""Writing what the logs calibrated: settings every command reads, never an edit of the inventory.
 
 :func:`write_overlay` writes two files:
 
-- ``OUT`` (YAML), an **assumptions file** that ``--assumptions OUT`` of
-  ``simulate``, ``sensitivity`` and ``report`` accepts: per-plugin overrides
+- ``OUT``, an **overlay** (:mod:`blastradius.overlay`, format 1) whose
+  ``assumptions:`` section holds the calibrated per-plugin settings
   (``plugins: {ID: {controls: {approval_gate_catch_rate: ...}, magnitude:
-  {...}}}``), each written ``{value, range, source}`` with the posterior
-  median, its interval and how many events it rests on;
+  {...}}}``), each written ``{value, range, source}``: the posterior median,
+  its interval and how many events it rests on. ``validate DIR --overlay
+  OUT`` checks it and every command that takes ``--overlay`` uses it;
 - ``OUT-usage.yaml``, the calibrated **usage**: runs per user per working
   day of each plugin's team entries, in the shape of the inventory
   (``plugins: {ID: {users: {TEAM: {runs_per_user_per_day: {value, range,
-  source}}}}}``), read by :func:`load_usage` and laid over an inventory by
+  source}}}}}``). Overlay format 1 changes no plugin's users, so this half
+  is its own file, read by :func:`load_usage` and laid over an inventory by
   :func:`apply_usage`.
 
 Only what the logs speak to is written: a setting with no events behind it
@@ -27,7 +29,7 @@ from typing import Any
 import yaml
 
 from blastradius.calibrate.estimate import Estimate
-from blastradius.errors import ConfigError, Problem
+from blastradius.errors import BlastRadiusError, ConfigError, Problem
 from blastradius.model import Inventory, PluginUsers
 from blastradius.settings.files import read_settings_document
 
@@ -79,11 +81,26 @@ def usage_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}-usage{out.suffix or '.yaml'}")
 
 
-_HEADER = """\
-# Calibrated {what} written by `blastradius calibrate` from {inventory}'s own logs
+_USAGE_HEADER = """\
+# Calibrated usage (runs per user per working day) written by `blastradius calibrate` from {inventory}'s own logs
 # ({window}, {level:.0%} intervals). docs/calibration.md explains every number.
-{use}
+# Team '*' stands for every team entry of the plugin, each scaled by the same factor.
+# Use: blastradius.calibrate.apply_usage(inventory, this file)
 """
+
+#: The description of every overlay :func:`write_overlay` writes; an existing file with it may be replaced.
+DESCRIPTION = "Calibrated from the organisation's own logs by blastradius calibrate"
+
+
+def _replaceable(path: Path) -> bool:
+    """Whether ``path`` is new, or an earlier output of :func:`write_overlay` (which a new calibration replaces)."""
+    if not path.exists():
+        return True
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError:
+        return False
+    return DESCRIPTION in head or "written by `blastradius calibrate`" in head
 
 
 def write_overlay(
@@ -94,32 +111,37 @@ def write_overlay(
     window: tuple[dt.date, dt.date] | None = None,
     level: float = 0.9,
 ) -> tuple[Path, Path]:
-    """Write the calibrated assumptions to ``out`` and the calibrated usage beside it; returns both paths."""
+    """Write the overlay of the calibrated assumptions to ``out`` and the calibrated usage beside it.
+
+    Returns both paths. A file already there is replaced only when an
+    earlier calibration wrote it.
+
+    Raises
+    ------
+    BlastRadiusError
+        ``out`` or the usage file exists and is not an earlier calibration's.
+    """
+    from blastradius.overlay import write_overlay as write_overlay_file
+
     out = Path(out)
+    usage_file = usage_path(out)
+    for path in (out, usage_file):
+        if not _replaceable(path):
+            raise BlastRadiusError(
+                f"refusing to overwrite {path}: it is not an earlier calibration; choose another name"
+            )
     assumptions, usage = overlay_data(estimates, window=window, level=level)
     span = f"{window[0]:%Y-%m-%d} to {window[1]:%Y-%m-%d}" if window else "no dated events"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    usage_file = usage_path(out)
-    out.write_text(
-        _HEADER.format(
-            what="assumptions",
-            inventory=inventory or "the inventory",
-            window=span,
-            level=level,
-            use=f"# Use: blastradius simulate DIR --assumptions {out.name}",
-        )
-        + yaml.safe_dump(assumptions, sort_keys=True, allow_unicode=True, width=100),
-        encoding="utf-8",
-    )
+    document: dict[str, Any] = {
+        "overlay": 1,
+        "description": f"{DESCRIPTION}, {span} ({level:.0%} intervals); docs/calibration.md",
+    }
+    if inventory:
+        document["base"] = Path(inventory).name
+    document["assumptions"] = assumptions
+    write_overlay_file(document, out, overwrite=True)
     usage_file.write_text(
-        _HEADER.format(
-            what="usage (runs per user per working day)",
-            inventory=inventory or "the inventory",
-            window=span,
-            level=level,
-            use="# Team '*' stands for every team entry of the plugin, each scaled by the same factor.\n"
-            "# Use: blastradius.calibrate.apply_usage(inventory, this file)",
-        )
+        _USAGE_HEADER.format(inventory=inventory or "the inventory", window=span, level=level)
         + yaml.safe_dump(usage, sort_keys=True, allow_unicode=True, width=100),
         encoding="utf-8",
     )

@@ -1,0 +1,436 @@
+"""What one workshop room has tried: the moves of its scenario, the figures the library gives for it, the scenarios kept.
+
+Nothing here computes a figure: a scenario is the starting inventory changed by
+the levers of :mod:`blastradius.levers` (and an assumption laid over the
+inventory's own), and its figures are :func:`blastradius.scores.score_plugins`,
+:func:`blastradius.simulate.simulate_failures` read by
+:func:`~blastradius.simulate.summarize`,
+:func:`~blastradius.simulate.exceedance_by_class` and
+:func:`~blastradius.simulate.compare_results` against the starting inventory on
+the same random numbers. The page (:mod:`blastradius.workshop.app`) shows them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from blastradius.analysis import Analysis
+from blastradius.defaults import DEFAULT_SEED, DEFAULT_TRIALS
+from blastradius.errors import BlastRadiusError
+from blastradius.levers import (
+    with_alert,
+    with_approval_gate,
+    with_kill_switch,
+    with_read_only,
+    with_row_limit,
+    with_tool_blocked,
+)
+from blastradius.model import ActionClass, Inventory, SettingsSource
+from blastradius.overlay import apply_overlays, overlay_from_changes, write_inventory, write_overlay
+from blastradius.scores import score_plugins
+from blastradius.settings.files import deep_merge
+from blastradius.simulate import (
+    SimulationResult,
+    compare_results,
+    exceedance_by_class,
+    simulate_failures,
+    summarize,
+)
+
+__all__ = [
+    "Figures",
+    "Kept",
+    "Move",
+    "Session",
+    "Workshop",
+    "apply_moves",
+    "change_sentence",
+    "describe_moves",
+]
+
+MoveKind = Literal["gate", "block", "read_only", "row_limit", "alert", "kill_switch", "catch_rate"]
+
+#: Above this many plugins, figures are first shown from fewer trials (provisional), then refined.
+LARGE_INVENTORY = 200
+#: Trials of the provisional figures on a large inventory, and of the first figures on a small one.
+QUICK_TRIALS_LARGE = 100
+QUICK_TRIALS_SMALL = 2_000
+#: Trials of the final figures on a large inventory (small ones use the command line's default).
+FULL_TRIALS_LARGE = 1_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class Move:
+    """One change the room asked for: a lever of :mod:`blastradius.levers` with its arguments.
+
+    ``gate``/``block``: ``target`` a plugin, ``selector`` an action class or CONNECTOR.TOOL;
+    ``read_only``: ``target`` a connector; ``row_limit``/``alert``: a connector and a number of rows;
+    ``kill_switch``: a plugin and seconds to pause; ``catch_rate``: the approval gates' catch rate.
+    """
+
+    kind: MoveKind
+    target: str = ""
+    selector: str = ""
+    value: float | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.target, self.selector)
+
+    def apply(self, inv: Inventory) -> Inventory:
+        """``inv`` with this move made (a lever; the catch rate laid over the inventory's assumptions)."""
+        if self.kind == "gate":
+            return with_approval_gate(inv, self.target, self.selector)
+        if self.kind == "block":
+            return with_tool_blocked(inv, self.target, self.selector)
+        if self.kind == "read_only":
+            return with_read_only(inv, self.target)
+        if self.kind == "row_limit":
+            return with_row_limit(inv, self.target, int(self._number()))
+        if self.kind == "alert":
+            return with_alert(inv, self.target, rows_over=int(self._number()))
+        if self.kind == "kill_switch":
+            return with_kill_switch(inv, self.target, float(self._number()))
+        if self.kind == "catch_rate":
+            section = inv.settings.get("assumptions")
+            layer = {"controls": {"approval_gate_catch_rate": float(self._number())}}
+            merged = SettingsSource(
+                data=deep_merge(section.data, layer) if section is not None else layer,
+                file=section.file if section is not None else "<workshop>",
+                path=section.path if section is not None else "assumptions",
+            )
+            return inv.replace(settings={**inv.settings, "assumptions": merged})
+        raise BlastRadiusError(f"unknown move '{self.kind}'")
+
+    def _number(self) -> float:
+        if self.value is None:
+            raise BlastRadiusError(f"the move '{self.kind}' on '{self.target}' needs a number")
+        return self.value
+
+    def words(self) -> str:
+        """The move as the room would say it: "gating send on renewal-campaigns"."""
+        v = self.value
+        return {
+            "gate": f"gating {self.selector} on {self.target}",
+            "block": f"blocking {self.selector} on {self.target}",
+            "read_only": f"making {self.target} read-only",
+            "row_limit": f"capping {self.target} at {v or 0:,.0f} rows",
+            "alert": f"alerting on {self.target} above {v or 0:,.0f} rows",
+            "kill_switch": f"a {_duration(v or 0)} kill switch on {self.target}",
+            "catch_rate": f"a gate catch rate of {v or 0:.0%}",
+        }[self.kind]
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:,.0f}-second"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:,.0f}-minute"
+    return f"{seconds / 3600:,.1f}-hour"
+
+
+def apply_moves(inv: Inventory, moves: Iterable[Move]) -> Inventory:
+    """``inv`` with every move made, in order (the original is not changed)."""
+    for move in moves:
+        inv = move.apply(inv)
+    return inv
+
+
+def describe_moves(moves: Iterable[Move]) -> str:
+    """The moves in one phrase: "gating send on renewal-campaigns and making hris read-only"."""
+    words = [m.words() for m in moves]
+    if not words:
+        return "the starting inventory"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Figures:
+    """Every figure the page shows for one scenario, as the library computes it."""
+
+    trials: int
+    seed: int
+    final: bool
+    scores: pd.DataFrame  # score_plugins of the scenario
+    base_scores: pd.DataFrame  # score_plugins of the starting inventory
+    outlook: pd.DataFrame  # summarize(result, "enterprise", by_class=True, intervals=True)
+    whole: pd.Series  # summarize(result, "enterprise", intervals=True), its one row
+    curves: pd.DataFrame  # exceedance_by_class(result, "records")
+    effect: pd.DataFrame  # compare_results(base, result, by="enterprise")
+    result: SimulationResult = field(repr=False)
+
+    def effect_of(self, metric: str = "records", *, level: str = "enterprise", group: str = "enterprise") -> pd.Series:
+        e = self.effect
+        return e[(e.metric == metric) & (e.level == level) & (e.group == group)].iloc[0]
+
+
+def _focus(inv: Inventory, moves: list[Move]) -> tuple[str, str] | None:
+    """(level, group) every move bears on, when there is one: a plugin, else a department."""
+    from blastradius.domain import plugins_using
+
+    plugins: set[str] = set()
+    for m in moves:
+        if m.kind in ("gate", "block", "kill_switch"):
+            plugins.add(m.target)
+        elif m.kind in ("read_only", "row_limit", "alert"):
+            plugins.update(plugins_using(inv, m.target))
+        else:
+            return None
+    if len(plugins) == 1:
+        return ("plugin", next(iter(plugins)))
+    departments = {inv.department_of(inv.plugin_by_id[p]) for p in plugins}
+    return ("department", next(iter(departments))) if len(departments) == 1 else None
+
+
+def _cut(row: pd.Series, base: str) -> str:
+    before, after, share = float(row.baseline_p95), float(row.controlled_p95), float(row.reduction_share_p95)
+    if before <= 0:
+        return f"leaves {base} at no records"
+    if after == before:
+        return f"leaves {base} unchanged at {before:,.0f} records"
+    verb = "cuts" if after < before else "raises"
+    pct = abs(share)
+    amount = f"{pct:.0%}" if pct >= 0.01 else "less than 1%"
+    return f"{verb} {base} by {amount} ({before:,.0f} → {after:,.0f} records)"
+
+
+def change_sentence(moves: Iterable[Move], fig: Figures, *, period: str = "quarter", inv: Inventory | None = None) -> str:
+    """The change against the starting inventory, in one sentence whose percentages name their base.
+
+    "Gating send on renewal-campaigns cuts renewal-campaigns' bad quarter (P95 records) by 38% (...);
+    enterprise-wide, by 2% (...)."
+    """
+    moves = list(moves)
+    whole = fig.effect_of()
+    if not moves:
+        return f"The starting inventory: a bad {period} (P95) affects {float(whole.baseline_p95):,.0f} records."
+    what = describe_moves(moves)
+    what = what[:1].upper() + what[1:]
+    focus = _focus(inv, moves) if inv is not None else None
+    if focus is None:
+        return f"{what} {_cut(whole, f'a bad {period} (P95 records, enterprise-wide)')}."
+    level, group = focus
+    local = _cut(fig.effect_of(level=level, group=group), f"the bad {period} of {group} (P95 records)")
+    return f"{what} {local}; enterprise-wide it {_cut(whole, f'a bad {period}')}."
+
+
+@dataclass(frozen=True, kw_only=True)
+class Kept:
+    """A scenario the room kept, with its headline figures."""
+
+    name: str
+    moves: tuple[Move, ...]
+    sentence: str
+    blast_radius: float
+    records_p95: float
+    people_p95: float
+    reduction_share_p95: float
+    trials: int
+
+
+class Workshop:
+    """The starting inventory of a workshop and what every room shares: its scores and baseline simulations."""
+
+    def __init__(
+        self,
+        inventory: Inventory | str | Path,
+        *,
+        overlays: Iterable[str | Path] = (),
+        trials: int | None = None,
+        seed: int = DEFAULT_SEED,
+        out: str | Path = "workshop",
+    ) -> None:
+        from blastradius.loader import load_inventory
+
+        if not isinstance(inventory, Inventory):
+            self.path: Path | None = Path(inventory)
+            inventory = load_inventory(inventory)
+        else:
+            self.path = Path(inventory.source) if inventory.source else None
+        self.overlays = tuple(Path(o) for o in overlays)
+        self.base = apply_overlays(inventory, self.overlays)
+        large = len(self.base.plugins) > LARGE_INVENTORY
+        self.trials = trials or (FULL_TRIALS_LARGE if large else DEFAULT_TRIALS)
+        self.quick_trials = min(self.trials, QUICK_TRIALS_LARGE if large else QUICK_TRIALS_SMALL)
+        self.seed = seed
+        self.out = Path(out)
+        self.name = self.path.name if self.path is not None else "inventory"
+        self.analysis = Analysis(self.base)
+        self.period = self.analysis.assumptions.period.name
+        self._lock = threading.Lock()
+        self._base_results: dict[int, SimulationResult] = {}
+        self.base_scores = score_plugins(self.analysis)
+
+    def base_result(self, trials: int) -> SimulationResult:
+        """The starting inventory simulated with ``trials`` (once per number of trials, shared by every room)."""
+        with self._lock:
+            hit = self._base_results.get(trials)
+            if hit is None:
+                hit = self._base_results[trials] = simulate_failures(self.analysis, trials=trials, seed=self.seed)
+            return hit
+
+    def departments(self) -> list[str]:
+        return sorted({self.base.department_of(p) for p in self.base.plugins})
+
+    def plugins_of(self, department: str | None = None) -> list[str]:
+        if department is None:
+            return [p.id for p in self.base.plugins]
+        return [p.id for p in self.base.plugins if self.base.department_of(p) == department]
+
+
+class Session:
+    """One room's scenario (one browser): the moves made, the figures of it, the scenarios kept."""
+
+    def __init__(self, workshop: Workshop) -> None:
+        self.workshop = workshop
+        self.moves: dict[tuple[str, str, str], Move] = {}
+        self.kept: list[Kept] = []
+
+    # the scenario ------------------------------------------------------------
+
+    def set(self, move: Move) -> None:
+        self.moves[move.key] = move
+
+    def unset(self, kind: MoveKind, target: str = "", selector: str = "") -> None:
+        self.moves.pop((kind, target, selector), None)
+
+    def clear(self) -> None:
+        self.moves.clear()
+
+    def current(self) -> tuple[Move, ...]:
+        return tuple(self.moves.values())
+
+    def restore(self, moves: Iterable[Move]) -> None:
+        self.moves = {m.key: m for m in moves}
+
+    def scenario(self, moves: Iterable[Move] | None = None) -> Inventory:
+        return apply_moves(self.workshop.base, self.current() if moves is None else moves)
+
+    def figures(self, moves: Iterable[Move] | None = None, *, trials: int | None = None) -> Figures:
+        """The figures of the scenario (the current one unless ``moves``), from ``trials`` (default: the final)."""
+        w = self.workshop
+        trials = trials or w.trials
+        moves = self.current() if moves is None else tuple(moves)
+        # the scenario analysed as the command line analyses an inventory: its own settings, a context of its own
+        analysis = Analysis(apply_moves(w.base, moves)) if moves else w.analysis
+        result = simulate_failures(analysis, trials=trials, seed=w.seed)
+        base = w.base_result(trials)
+        whole = summarize(result, "enterprise", intervals=True).iloc[0]
+        return Figures(
+            trials=trials,
+            seed=w.seed,
+            final=trials >= w.trials,
+            scores=score_plugins(analysis),
+            base_scores=w.base_scores,
+            outlook=summarize(result, "enterprise", by_class=True, intervals=True),
+            whole=whole,
+            curves=exceedance_by_class(result, "records"),
+            effect=compare_results(base, result, by=("plugin", "department", "enterprise")),
+            result=result,
+        )
+
+    def sentence(self, fig: Figures, moves: Iterable[Move] | None = None) -> str:
+        return change_sentence(
+            self.current() if moves is None else moves, fig, period=self.workshop.period, inv=self.workshop.base
+        )
+
+    def keep(self, fig: Figures, *, name: str | None = None, moves: Iterable[Move] | None = None) -> Kept:
+        moves = tuple(self.current() if moves is None else moves)
+        effect = fig.effect_of()
+        kept = Kept(
+            name=name or f"Scenario {len(self.kept) + 1}",
+            moves=moves,
+            sentence=self.sentence(fig, moves),
+            blast_radius=float(fig.scores.blast_radius.sum()),
+            records_p95=float(effect.controlled_p95),
+            people_p95=float(fig.effect_of("people").controlled_p95),
+            reduction_share_p95=float(effect.reduction_share_p95),
+            trials=fig.trials,
+        )
+        self.kept.append(kept)
+        return kept
+
+    # saving ------------------------------------------------------------------
+
+    def overlay(self, *, description: str | None = None) -> dict[str, Any]:
+        """The current scenario as an overlay of the starting inventory (:func:`blastradius.overlay.overlay_from_changes`)."""
+        w = self.workshop
+        if not self.moves:
+            raise BlastRadiusError("nothing to save: the scenario is the starting inventory")
+        return overlay_from_changes(
+            w.base, self.scenario(), description=description or describe_moves(self.current()), base_name=w.name
+        )
+
+    def save_overlay(self, name: str, *, overwrite: bool = False, description: str | None = None) -> Path:
+        """Write the current scenario as ``OUT/NAME.yaml`` (refusing an existing file unless ``overwrite``)."""
+        path = self.workshop.out / _file_name(name, ".yaml")
+        return write_overlay(self.overlay(description=description), path, overwrite=overwrite)
+
+    def export_report(self, name: str, *, progress: Any = None) -> Path:
+        """The rollout report of the current scenario (:func:`blastradius.report.render_report`), under OUT.
+
+        The scenario is written whole as ``OUT/<inventory>+<name>/inventory.yaml`` (the report reads an inventory
+        from files; its evidence points there), then reported with the final trials and seed.
+        """
+        from blastradius.report import organisation_name, render_report
+
+        w = self.workshop
+        stem = _file_name(name, "")
+        directory = w.out / f"{w.name}+{stem}"
+        if directory.exists():
+            raise BlastRadiusError(f"refusing to overwrite {directory}: choose another name")
+        write_inventory(self.scenario(), directory, note=describe_moves(self.current()))
+        title = organisation_name(w.path) if w.path is not None else None
+        return render_report(
+            directory, out=w.out, trials=w.trials, seed=w.seed, title=title, progress=progress
+        )
+
+
+def _file_name(name: str, suffix: str) -> str:
+    """A safe file name from what the room typed: letters, digits, '-' and '_'."""
+    import re
+
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", name.strip()).strip("-")[:80]
+    if not stem:
+        raise BlastRadiusError("give the scenario a name (letters, digits, '-' and '_')")
+    return stem + suffix
+
+
+def selectors_of(inv: Inventory, plugin: str) -> list[tuple[str, str]]:
+    """(selector, label) of every tool of ``plugin`` that does something (CONNECTOR.TOOL, with its action)."""
+    p = inv.require("plugin", plugin)
+    out = []
+    for cid in p.connector_ids:
+        conn = inv.connector_by_id[cid]
+        for tool in conn.tools:
+            if tool.action is not ActionClass.READ:
+                out.append((f"{cid}.{tool.name}", f"{cid}.{tool.name} ({tool.action.value})"))
+    return out
+
+
+def actions_of(inv: Inventory, plugins: Iterable[str]) -> list[str]:
+    """Action classes (but read) that some tool of ``plugins`` can take, in the vocabulary's order."""
+    found: set[ActionClass] = set()
+    for pid in plugins:
+        p = inv.plugin_by_id[pid]
+        for cid in p.connector_ids:
+            found.update(t.action for t in inv.connector_by_id[cid].tools)
+    return [a.value for a in ActionClass if a in found and a is not ActionClass.READ]
+
+
+def department_moves(
+    inv: Inventory, department: str, kind: Literal["gate", "block"], action: str
+) -> list[Move]:
+    """Gate (or block) ``action`` on every plugin of ``department`` that has a tool of it."""
+    plugins = [p.id for p in inv.plugins if inv.department_of(p) == department]
+    return [Move(kind=kind, target=p, selector=action) for p in plugins if action in actions_of(inv, [p])]
+
+
+def by_id(frame: pd.DataFrame) -> Mapping[str, Any]:
+    return frame.set_index("plugin").to_dict("index")
