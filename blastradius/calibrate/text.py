@@ -76,7 +76,7 @@ def calibration_lines(cal: Calibration, *, top: int = 30) -> list[str]:
     if moved.empty:
         lines.append("no setting has events behind it: the overlay keeps every prior")
     else:
-        shown = moved.head(top).copy()
+        shown = moved.head(top).reset_index(drop=True)
         shown["what"] = shown["quantity"].map(lambda q: _NAMES.get(q, q))
         shown["modelled"] = shown["prior"].map(_fmt)
         shown["calibrated"] = [
@@ -88,8 +88,10 @@ def calibration_lines(cal: Calibration, *, top: int = 30) -> list[str]:
         lines.append(
             text_table(
                 shown,
-                ["plugin", "team", "what", "events", "observed ", "modelled", "calibrated"],
+                ["plugin", "team", "what", "events", "observed ", "modelled", "calibrated", "note"],
                 formats={"events": ",d"},
+                max_width={"note": 60},
+                index=None,
             )
         )
         if len(moved) > top:
