@@ -126,6 +126,9 @@ def test_mapped_gateway_csv(acme) -> None:
         1,
         2600,
     )
+    assert sends.recipients_near == 2
+    row = _row(cal, "recipients_per_call", connector="email", tool="send_bulk_email")
+    assert (row["bound"], row["near_bound"], row["above_bound"], row["max_observed"]) == (2310, 2, 1, 2600)
     assert [f.rule for f in cal.findings] == ["BR202"]
     assert cal.observations.tools[("renewal-campaigns", "crm", "search_contacts")].failures == 1
 

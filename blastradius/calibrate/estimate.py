@@ -59,6 +59,7 @@ COLUMNS = [
     "high",
     "bound",
     "max_observed",
+    "near_bound",
     "above_bound",
     "setting",
     "note",
@@ -85,6 +86,7 @@ class Estimate:
     setting: str = ""  # key path it calibrates, "" when it only informs
     bound: float | None = None
     max_observed: float | None = None
+    near_bound: int = 0  # calls at 90% of the bound or more
     above_bound: int = 0
     note: str = ""
 
@@ -271,7 +273,7 @@ def _per_tool(obs: Observations, level: float) -> Iterator[Estimate]:
         m.known += c.known
         m.failures += c.failures
         for measure in ("rows", "recipients"):
-            for part in ("n", "at_bound", "above"):
+            for part in ("n", "at_bound", "near", "above"):
                 name = f"{measure}_{part}"
                 setattr(m, name, getattr(m, name) + getattr(c, name))
             setattr(m, f"{measure}_max", max(getattr(m, f"{measure}_max"), getattr(c, f"{measure}_max")))
@@ -305,6 +307,7 @@ def _per_tool(obs: Observations, level: float) -> Iterator[Estimate]:
                 tool=tool,
                 bound=float(bound) if bound is not None else None,
                 max_observed=float(getattr(m, f"{measure}_max")),
+                near_bound=getattr(m, f"{measure}_near"),
                 above_bound=getattr(m, f"{measure}_above"),
                 note="share of calls at the modelled bound" if bound is not None else "no modelled bound",
             )

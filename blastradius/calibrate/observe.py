@@ -30,6 +30,8 @@ __all__ = ["Observations", "ToolCounts", "call_bounds", "observe"]
 RUN_WINDOW = 100_000
 #: Distinct users remembered per plugin (beyond it, users are no longer counted).
 MAX_USERS = 1_000_000
+#: A call "approaches" its modelled bound at this share of it or more.
+NEAR_BOUND = 0.9
 #: Distinct unmapped names kept (the rest are counted under one key).
 MAX_UNMAPPED = 10_000
 
@@ -79,10 +81,12 @@ class ToolCounts:
     recipients_bound: int | None = None
     rows_n: int = 0
     rows_at_bound: int = 0
+    rows_near: int = 0  # at 90% of the bound or more
     rows_above: int = 0
     rows_max: int = 0
     recipients_n: int = 0
     recipients_at_bound: int = 0
+    recipients_near: int = 0
     recipients_above: int = 0
     recipients_max: int = 0
     human_accepts: int = 0
@@ -284,6 +288,8 @@ def _count(
         bound = getattr(counts, f"{measure}_bound")
         setattr(counts, f"{measure}_n", getattr(counts, f"{measure}_n") + 1)
         setattr(counts, f"{measure}_max", max(getattr(counts, f"{measure}_max"), value))
+        if bound is not None and value >= NEAR_BOUND * bound:
+            setattr(counts, f"{measure}_near", getattr(counts, f"{measure}_near") + 1)
         if bound is not None and value >= bound:
             setattr(counts, f"{measure}_at_bound", getattr(counts, f"{measure}_at_bound") + 1)
         if bound is not None and value > bound:

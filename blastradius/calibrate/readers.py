@@ -258,16 +258,16 @@ def _flag(value: Any, true_values: Iterable[str] = _TRUE) -> bool | None:
 
 def _any_value(value: Any) -> Any:
     """A plain value from an OTLP JSON ``AnyValue`` (intValue is a string in OTLP JSON)."""
-    if not isinstance(value, Mapping):
+    if type(value) is not dict:  # parsed JSON: a dict, never another mapping (and the check is fast)
         return None
     if "stringValue" in value:
         return value["stringValue"]
     if "intValue" in value:
         return int(value["intValue"])
-    if "doubleValue" in value:
-        return float(value["doubleValue"])
     if "boolValue" in value:
         return bool(value["boolValue"])
+    if "doubleValue" in value:
+        return float(value["doubleValue"])
     if "arrayValue" in value:
         return [_any_value(v) for v in value["arrayValue"].get("values", ())]
     if "kvlistValue" in value:
@@ -276,9 +276,13 @@ def _any_value(value: Any) -> Any:
 
 
 def _attributes(pairs: Any) -> dict[str, Any]:
-    if not isinstance(pairs, list):
+    if type(pairs) is not list:
         return {}
-    return {p["key"]: _any_value(p.get("value")) for p in pairs if isinstance(p, Mapping) and "key" in p}
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if type(pair) is dict and "key" in pair:
+            out[pair["key"]] = _any_value(pair.get("value"))
+    return out
 
 
 def _event_name(record: Mapping[str, Any], attrs: Mapping[str, Any]) -> str:
@@ -349,7 +353,7 @@ def _lookup(row: Mapping[str, Any], path: str) -> Any:
         return row[path]
     value: Any = row
     for part in path.split("."):
-        if not isinstance(value, Mapping) or part not in value:
+        if type(value) is not dict or part not in value:
             return None
         value = value[part]
     return value
