@@ -286,11 +286,20 @@ def _check_selector(out: _Problems, parts: Sequence[Any], inv: Inventory, plugin
     conn = inv.connector_by_id[conn_id]
     if tool != "*" and conn.tool(tool) is None:
         names = [t.name for t in conn.tools]
-        out.add(parts, f"connector '{conn_id}' has no tool '{tool}'", suggest(tool, names) or "its tools: " + ", ".join(names))
+        out.add(
+            parts,
+            f"connector '{conn_id}' has no tool '{tool}'",
+            suggest(tool, names) or "its tools: " + ", ".join(names),
+        )
 
 
 def _selectors(
-    out: _Problems, parts: Sequence[Any], inv: Inventory, plugin: Plugin, current: tuple[str, ...], change: SelectorChange
+    out: _Problems,
+    parts: Sequence[Any],
+    inv: Inventory,
+    plugin: Plugin,
+    current: tuple[str, ...],
+    change: SelectorChange,
 ) -> tuple[str, ...]:
     for i, selector in enumerate(change.add):
         _check_selector(out, [*parts, "add", i], inv, plugin, selector)
@@ -299,14 +308,20 @@ def _selectors(
             out.add(
                 [*parts, "remove", i],
                 f"'{selector}' is not in the plugin's list, so it cannot be removed",
-                suggest(selector, current) or ("the list holds: " + ", ".join(current) if current else "the list is empty"),
+                suggest(selector, current)
+                or ("the list holds: " + ", ".join(current) if current else "the list is empty"),
             )
     kept = [s for s in (*current, *change.add) if s not in change.remove]
     return tuple(dict.fromkeys(kept))
 
 
 def _names(
-    out: _Problems, parts: Sequence[Any], current: tuple[str, ...] | None, change: NameChange, known: set[str], what: str
+    out: _Problems,
+    parts: Sequence[Any],
+    current: tuple[str, ...] | None,
+    change: NameChange,
+    known: set[str],
+    what: str,
 ) -> tuple[str, ...] | None:
     base = change.set if change.set is not None else current
     if base is None and (change.add or change.remove):
@@ -325,7 +340,9 @@ def _names(
                 )
     for i, name in enumerate(change.remove):
         if name not in names and name not in change.add:
-            out.add([*parts, "remove", i], f"'{name}' is not in the list, so it cannot be removed", suggest(name, names))
+            out.add(
+                [*parts, "remove", i], f"'{name}' is not in the list, so it cannot be removed", suggest(name, names)
+            )
     return tuple(dict.fromkeys(n for n in (*names, *change.add) if n not in change.remove))
 
 
@@ -399,7 +416,9 @@ def _settings(out: _Problems, inv: Inventory, overlay: OverlayFile) -> dict[str,
             )
             # the two together (a low above a high, say) are reported at the overlay
             problems = [
-                Problem(file=out.doc.file, path=name, message=f"laid over the inventory's own: {p.message}", hint=p.hint)
+                Problem(
+                    file=out.doc.file, path=name, message=f"laid over the inventory's own: {p.message}", hint=p.hint
+                )
                 for p in check_section(name, merged, plugins=plugins)
             ]
             sections[name] = merged
@@ -427,11 +446,11 @@ def _apply(inv: Inventory, overlay: OverlayFile, doc: Document) -> Inventory:
             continue
         plugins[pid] = _plugin(out, inv, plugins[pid], change)
     connectors = dict(inv.connector_by_id)
-    for cid, change in overlay.connectors.items():
+    for cid, conn_change in overlay.connectors.items():
         if cid not in connectors:
             _unknown(out, ("connectors", cid), "connector", cid, connectors)
             continue
-        connectors[cid] = _connector(out, inv, connectors[cid], change)
+        connectors[cid] = _connector(out, inv, connectors[cid], conn_change)
     settings = _settings(out, inv, overlay)
     if out.problems:
         raise OverlayError(sorted(out.problems, key=lambda p: p.line or 0), source=doc.file)

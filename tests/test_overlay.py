@@ -39,9 +39,7 @@ def scenario(acme):
     inv = with_row_limit(inv, "company-data", 1000)
     inv = with_kill_switch(inv, "renewal-campaigns", 600)
     inv = with_alert(inv, "billing", rows_over=100)
-    layer = SettingsSource(
-        data={"controls": {"approval_gate_catch_rate": 0.5}}, file="<workshop>", path="assumptions"
-    )
+    layer = SettingsSource(data={"controls": {"approval_gate_catch_rate": 0.5}}, file="<workshop>", path="assumptions")
     return inv.replace(settings={**inv.settings, "assumptions": layer})
 
 
@@ -115,7 +113,10 @@ def test_unknown_ids_and_selectors_are_reported_with_file_line_and_a_suggestion(
     with pytest.raises(OverlayError) as info:
         apply_overlays(acme, [path])
     text = str(info.value)
-    assert f"{path}:4: plugins.ap-autopliot: no plugin 'ap-autopliot' in the inventory (did you mean 'ap-autopilot'?)" in text
+    assert (
+        f"{path}:4: plugins.ap-autopliot: no plugin 'ap-autopliot' in the inventory (did you mean 'ap-autopilot'?)"
+        in text
+    )
     assert "does not use connector 'emial' (did you mean 'email'?)" in text
     assert "'sned' is neither an action class nor CONNECTOR.TOOL (did you mean 'send'?)" in text
     assert f"{path}:9: connectors.hirs: no connector 'hirs'" in text and "did you mean 'hris'?" in text
@@ -130,13 +131,20 @@ def test_unknown_ids_and_selectors_are_reported_with_file_line_and_a_suggestion(
         ("overlay: 1\ndescription: x\nconectors: {}\n", "unknown key 'conectors' (did you mean 'connectors'?)"),
         ("overlay: 1\ndescription: x\nconnectors: {hris: {row_limit: -5}}\n", "connectors.hris.row_limit"),
         ("overlay: 1\ndescription: x\nconnectors: {hris: {acess: read-only}}\n", "did you mean 'access'?"),
-        ("overlay: 1\ndescription: x\nassumptions: {controls: {approval_gate_catch_rate: 2}}\n", "assumptions.controls"),
-        ("overlay: 1\ndescription: x\nconnectors: {billing: {audit: {alert_if_rows_returned_over: 20000}}}\n",
-         "above the row limit 10,000"),
+        (
+            "overlay: 1\ndescription: x\nassumptions: {controls: {approval_gate_catch_rate: 2}}\n",
+            "assumptions.controls",
+        ),
+        (
+            "overlay: 1\ndescription: x\nconnectors: {billing: {audit: {alert_if_rows_returned_over: 20000}}}\n",
+            "above the row limit 10,000",
+        ),
         ("- a list\n", "expected a mapping"),
         ("overlay: 1\ndescription: [unclosed\n", "invalid YAML"),
-        ("overlay: 1\ndescription: x\nplugins: {renewal-campaigns: {blocked: {remove: [send]}}}\n",
-         "'send' is not in the plugin's list"),
+        (
+            "overlay: 1\ndescription: x\nplugins: {renewal-campaigns: {blocked: {remove: [send]}}}\n",
+            "'send' is not in the plugin's list",
+        ),
     ],
 )
 def test_bad_overlays_are_refused_with_where_and_why(acme, tmp_path, text, message):
@@ -153,7 +161,9 @@ def test_missing_overlay_file_is_an_input_error(tmp_path, capsys):
 
 
 def test_overlays_apply_in_order_and_warn_about_another_base(acme, tmp_path):
-    first = _write(tmp_path, "overlay: 1\ndescription: a\nbase: other\nconnectors: {crm: {row_limit: 5000}}\n", "a.yaml")
+    first = _write(
+        tmp_path, "overlay: 1\ndescription: a\nbase: other\nconnectors: {crm: {row_limit: 5000}}\n", "a.yaml"
+    )
     second = _write(tmp_path, "overlay: 1\ndescription: b\nconnectors: {crm: {row_limit: 2000}}\n", "b.yaml")
     inv = apply_overlays(acme, [first, second])
     assert inv.connector_by_id["crm"].row_limit == 2000

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import solara
 
@@ -20,6 +20,7 @@ from blastradius.plots import plot_exceedance
 from blastradius.workshop.state import (
     Figures,
     Move,
+    MoveKind,
     Session,
     Workshop,
     actions_of,
@@ -54,18 +55,19 @@ html, body, .v-application { background: #ffffff !important; color: #000000 !imp
 .br-provisional { background: #E69F00; color: #000; }
 .br-final { background: #009E73; color: #fff; }
 .br-panel h3 { font-size: 22px; margin: 4px 0; }
-.br-table { border-collapse: collapse; font-size: 19px; width: 100%; }
+.br-table { border-collapse: collapse; font-size: 18px; width: 100%; }
 .br-table th, .br-table td { padding: 2px 8px; border-bottom: 1px solid #888; text-align: right; white-space: nowrap; }
 .br-table th:first-child, .br-table td:first-child { text-align: left; }
 .br-table th { background: #000; color: #fff; }
 .br-down { color: #005A8C; font-weight: 700; }
 .br-up { color: #B34000; font-weight: 700; }
-.br-controls { overflow-y: auto; max-height: calc(100vh - 190px); padding-right: 8px; }
+.br-controls { padding-top: 6px; overflow-y: auto; max-height: calc(100vh - 190px); padding-right: 8px; }
 .br-controls .v-input { margin-top: 0 !important; padding-top: 0 !important; }
 .br-controls .v-label { font-size: 18px !important; color: #000 !important; }
 .br-small { font-size: 14px; }
 .br-label { font-size: 17px; margin-top: 6px; }
 .br-message { font-size: 18px; font-weight: 600; }
+.br-error { border-left-color: #D55E00; background: #FFF1E8; }
 """
 
 
@@ -84,8 +86,10 @@ def _share(share: float) -> str:
 def ranking_html(fig: Figures, *, top: int = 10) -> str:
     """The widest plugins of the scenario: blast radius now (starting inventory) and in the scenario."""
     base = fig.base_scores.set_index("plugin").blast_radius
+    changed = [p for p, v in zip(fig.scores.plugin, fig.scores.blast_radius, strict=True) if v != base.get(p)]
+    shown = set(changed[:top]) | set(fig.scores.plugin.head(max(top - len(changed), 0)))
     rows = []
-    for _, r in fig.scores.head(top).iterrows():
+    for _, r in fig.scores[fig.scores.plugin.isin(shown)].iterrows():
         now, after = float(base.get(r.plugin, 0.0)), float(r.blast_radius)
         cls = "br-down" if after < now else "br-up" if after > now else ""
         change = _share((after - now) / now) if now > 0 and after != now else "–"
@@ -96,7 +100,7 @@ def ranking_html(fig: Figures, *, top: int = 10) -> str:
         )
     total_now, total = float(fig.base_scores.blast_radius.sum()), float(fig.scores.blast_radius.sum())
     return (
-        "<table class='br-table br-ranking'><tr><th>plugin (widest first)</th><th>now</th><th>scenario</th>"
+        "<table class='br-table br-ranking'><tr><th>plugin (changed, then widest)</th><th>now</th><th>scenario</th>"
         "<th>change</th></tr>" + "".join(rows) + f"<tr><td><b>all {len(fig.scores):,} plugins</b></td>"
         f"<td><b>{total_now:,.1f}</b></td><td class='br-total' data-value='{total!r}'><b>{total:,.1f}</b></td>"
         f"<td></td></tr></table>"
@@ -156,19 +160,37 @@ def kept_html(session: Session) -> str:
     )
 
 
-def _chart(fig: Figures, period: str) -> Any:
+_CHARTS: dict[int, tuple[Figures, str]] = {}
+
+
+def _chart(fig: Figures, period: str) -> str:
+    """The exceedance curves of ``fig`` (:func:`blastradius.plots.plot_exceedance`) as an <img> of a PNG, drawn once
+    per figures (in the thread that computed them, so the page is never kept waiting for a drawing)."""
+    hit = _CHARTS.get(id(fig))
+    if hit is not None and hit[0] is fig:
+        return hit[1]
+    import base64
+
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(7.6, 3.6), dpi=100)
+    figure = Figure(figsize=(6.4, 3.8), dpi=100)
     ax = figure.subplots()
     plot_exceedance(fig.curves, ax=ax, metric="records", title=f"Chance that a {period} exceeds N records")
     for item in (ax.title, ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels()):
         item.set_fontsize(13)
     ax.legend(frameon=False, fontsize=12)
-    figure.tight_layout()
+    figure.subplots_adjust(left=0.11, right=0.98, top=0.9, bottom=0.16)  # fixed: tight_layout would draw it twice
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg")
-    return buffer.getvalue().decode("utf-8")
+    figure.savefig(buffer, format="png")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    img = (
+        f"<img src='data:image/png;base64,{data}' style='width:100%;max-width:640px' "
+        f"alt='Chance that a {html.escape(period)} exceeds each number of records, per failure class'>"
+    )
+    if len(_CHARTS) >= 128:
+        _CHARTS.clear()
+    _CHARTS[id(fig)] = (fig, img)
+    return img
 
 
 @solara.component
@@ -197,14 +219,26 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
             new[move.key] = move
         set_moves(tuple(new.values()))
 
-    def toggle_many(many: list[Move], on: bool) -> None:
-        new = dict(current)
-        for m in many:
-            if on:
-                new[m.key] = m
-            else:
-                new.pop(m.key, None)
-        set_moves(tuple(new.values()))
+    def toggle_many(many: list[Move]) -> Callable[[bool], None]:
+        def toggle(on: bool) -> None:
+            new = dict(current)
+            for m in many:
+                if on:
+                    new[m.key] = m
+                else:
+                    new.pop(m.key, None)
+            set_moves(tuple(new.values()))
+
+        return toggle
+
+    def switch(move: Move) -> Callable[[bool], None]:
+        return lambda on: put(move if on else None, move.key)
+
+    def amount(kind: MoveKind, target: str, scale: float, *, unset: float = 0) -> Callable[[int], None]:
+        def change(v: int) -> None:
+            put(Move(kind=kind, target=target, value=v * scale) if v != unset else None, (kind, target, ""))
+
+        return change
 
     with solara.Column(classes=["br-controls"], gap="2px"):
         solara.Select(label="department", values=w.departments(), value=department, on_value=set_department)
@@ -215,7 +249,7 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
                 solara.Checkbox(
                     label=f"gate {action} for {department}",
                     value=on,
-                    on_value=lambda v, many=many: toggle_many(many, v),
+                    on_value=toggle_many(many),
                 )
         solara.Select(label="plugin", values=plugins, value=plugin, on_value=set_plugin)
         if plugin:
@@ -227,9 +261,7 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
                         solara.Checkbox(
                             label=f"{kind} {label}" if kind == "gate" else "block",
                             value=key in current,
-                            on_value=lambda v, kind=kind, selector=selector, key=key: put(
-                                Move(kind=kind, target=plugin, selector=selector) if v else None, key
-                            ),
+                            on_value=switch(Move(kind=kind, target=plugin, selector=selector)),
                         )
             p = inv.plugin_by_id[plugin]
             solara.HTML(tag="b", unsafe_innerHTML="Its connectors")
@@ -241,31 +273,32 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
                 solara.Checkbox(
                     label=f"{cid} read-only",
                     value=key in current,
-                    on_value=lambda v, cid=cid, key=key: put(Move(kind="read_only", target=cid) if v else None, key),
+                    on_value=switch(Move(kind="read_only", target=cid)),
                 )
             choices = list(p.connector_ids)
             chosen = connector if connector in choices else (choices[0] if choices else "")
             if chosen:
                 solara.Select(label="connector to scope", values=choices, value=chosen, on_value=set_connector)
-                for kind, label, top in (("row_limit", "row limit", 100_000), ("alert", "alert above rows", 100_000)):
-                    key = (kind, chosen, "")
+                scoped: tuple[tuple[MoveKind, str], ...] = (("row_limit", "row limit"), ("alert", "alert above rows"))
+                for scope_kind, label in scoped:
+                    key = (scope_kind, chosen, "")
                     now = current.get(key)
                     solara.HTML(tag="div", unsafe_innerHTML=f"{label} on {chosen} (0 = as it is)", classes=["br-label"])
                     solara.SliderInt(
                         label="",
                         value=int(now.value or 0) if now else 0,
                         min=0,
-                        max=top,
+                        max=100_000,
                         step=1_000,
                         thumb_label=True,
-                        on_value=lambda v, kind=kind, key=key: put(
-                            Move(kind=kind, target=chosen, value=float(v)) if v else None, key
-                        ),
+                        on_value=amount(scope_kind, chosen, 1.0),
                     )
             key = ("kill_switch", plugin, "")
             now = current.get(key)
             solara.HTML(
-                tag="div", unsafe_innerHTML=f"kill switch of {plugin}: minutes to pause (0 = as it is)", classes=["br-label"]
+                tag="div",
+                unsafe_innerHTML=f"kill switch of {plugin}: minutes to pause (0 = as it is)",
+                classes=["br-label"],
             )
             solara.SliderInt(
                 label="",
@@ -274,9 +307,7 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
                 max=240,
                 step=5,
                 thumb_label=True,
-                on_value=lambda v, key=key: put(
-                    Move(kind="kill_switch", target=plugin, value=float(v) * 60) if v else None, key
-                ),
+                on_value=amount("kill_switch", plugin, 60.0),
             )
         key = ("catch_rate", "", "")
         now = current.get(key)
@@ -289,7 +320,7 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
             max=100,
             step=5,
             thumb_label=True,
-            on_value=lambda v: put(Move(kind="catch_rate", value=v / 100) if v != round(default * 100) else None, key),
+            on_value=amount("catch_rate", "", 0.01, unset=round(default * 100)),
         )
 
 
@@ -297,25 +328,38 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
 def Page() -> None:
     w = _workshop()
     session = solara.use_memo(lambda: Session(w), [])
-    moves, set_moves = solara.use_state(())
+    moves, set_moves = solara.use_state(cast(tuple[Move, ...], ()))
     kept_count, set_kept_count = solara.use_state(0)
     name, set_name = solara.use_state("agreed-scenario")
     overwrite, set_overwrite = solara.use_state(False)
     message, set_message = solara.use_state("")
     session.restore(moves)
-    key = tuple(m.key + (m.value,) for m in moves)
+    key = tuple((*m.key, m.value) for m in moves)
 
-    quick = solara.use_thread(lambda: session.figures(moves, trials=w.quick_trials), dependencies=[key], intrusive_cancel=False)
-    full = solara.use_thread(lambda: session.figures(moves, trials=w.trials), dependencies=[key], intrusive_cancel=False)
-    shown: Figures | None = None
-    if full.state == solara.ResultState.FINISHED and full.value is not None:
-        shown = full.value
-    elif quick.state == solara.ResultState.FINISHED and quick.value is not None:
-        shown = quick.value
-    last, set_last = solara.use_state(None)  # the figures shown before this change, while the new ones come
-    if shown is not None and shown is not last:
-        set_last(shown)
-    fig = shown or last
+    # each figure carries the scenario it is of: what the page labels final is the current scenario's. The final
+    # figures are computed after the provisional ones, not beside them, so that these come as fast as they can.
+    def compute(trials: int) -> tuple[Any, tuple[Move, ...], Figures, str]:
+        fig = session.figures(moves, trials=trials)
+        return key, moves, fig, _chart(fig, w.period)
+
+    quick = solara.use_thread(lambda: compute(w.quick_trials), dependencies=[key], intrusive_cancel=False)
+    quick_done = quick.state == solara.ResultState.ERROR or (
+        quick.state == solara.ResultState.FINISHED and quick.value is not None and quick.value[0] == key
+    )
+    full = solara.use_thread(
+        lambda: compute(w.trials) if quick_done else None, dependencies=[key, quick_done], intrusive_cancel=False
+    )
+    last, set_last = solara.use_state(cast(Any, None))  # the newest figures computed, shown while the next ones come
+    best = None
+    for run in (quick, full):
+        if run.state == solara.ResultState.FINISHED and run.value is not None and run.value[0] == key:
+            if best is None or run.value[2].trials > best[2].trials:
+                best = run.value
+    if best is not None and best is not last:
+        set_last(best)
+    shown_key, shown_moves, fig, chart = best or last or (None, (), None, "")
+    current = best is not None and fig is not None and fig.final
+    failed = next((run.error for run in (quick, full) if run.state == solara.ResultState.ERROR), None)
 
     def keep() -> None:
         if fig is not None and fig.final:
@@ -352,7 +396,7 @@ def Page() -> None:
         with solara.Row(justify="space-between", style={"align-items": "center"}):
             solara.HTML(tag="p", unsafe_innerHTML=f"Workshop: {html.escape(w.name)}", classes=["br-title"])
             if fig is not None:
-                state = "final" if fig.final and shown is fig else "provisional"
+                state = "final" if current else "provisional"
                 label = (
                     f"final: {fig.trials:,} trials, seed {fig.seed}"
                     if state == "final"
@@ -362,13 +406,21 @@ def Page() -> None:
                     tag="span",
                     unsafe_innerHTML=html.escape(label),
                     classes=["br-status", f"br-{state}"],
-                    attributes={"data-state": state, "data-key": repr(key)},
+                    attributes={"data-state": state, "data-key": repr(shown_key)},
                 )
-        if fig is None:
+        if failed is not None:
+            solara.HTML(
+                tag="p",
+                unsafe_innerHTML=html.escape(f"That change cannot be made: {failed}. Undo it to go on."),
+                classes=["br-sentence", "br-error"],
+            )
+        elif fig is None:
             solara.HTML(tag="p", unsafe_innerHTML="Simulating the starting inventory ...", classes=["br-sentence"])
         else:
-            solara.HTML(tag="p", unsafe_innerHTML=html.escape(session.sentence(fig, moves)), classes=["br-sentence"])
-        with solara.Columns([3, 5, 5], gutters_dense=True):
+            solara.HTML(
+                tag="p", unsafe_innerHTML=html.escape(session.sentence(fig, shown_moves)), classes=["br-sentence"]
+            )
+        with solara.Columns([3, 6, 4], gutters_dense=True):
             with solara.Column():
                 Controls(session, moves, set_moves)
             with solara.Column(classes=["br-panel"]):
@@ -381,12 +433,14 @@ def Page() -> None:
                 if fig is not None:
                     solara.HTML(tag="div", unsafe_innerHTML=outlook_html(fig, w.period))
             with solara.Column(classes=["br-panel"]):
-                if fig is not None:
-                    solara.HTML(tag="div", unsafe_innerHTML=_chart(fig, w.period))
+                if chart:
+                    solara.HTML(tag="div", unsafe_innerHTML=chart)
                 solara.HTML(tag="h3", unsafe_innerHTML="Scenarios the room kept")
                 solara.HTML(tag="div", unsafe_innerHTML=kept_html(session))
                 with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
-                    solara.Button("Keep this scenario", on_click=keep, color="primary", disabled=fig is None or not fig.final)
+                    solara.Button(
+                        "Keep this scenario", on_click=keep, color="primary", disabled=fig is None or not fig.final
+                    )
                     solara.Button("Start over", on_click=lambda: set_moves(()))
                 with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
                     solara.InputText("scenario name", value=name, on_value=set_name)

@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import sys
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ def _configure_solara(idle_minutes: float) -> None:
         raise BlastRadiusError(f"the workshop runs offline and does not fetch {url}")
 
     cdn.fetch_from_cdn = refuse
+    # served over http on this machine, Solara falls back to a same-site (lax) session cookie, as it should here
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
 
 
 def _free(host: str, port: int) -> bool:
@@ -139,5 +142,8 @@ def serve(
         if host not in ("127.0.0.1", "localhost", "::1"):
             print(f"  listening on {host}: anyone who can reach this machine can open it", file=sys.stderr)
 
-    server.run(on_ready=ready)
+    try:
+        server.run(on_ready=ready)
+    except KeyboardInterrupt:  # the server has shut down already; the signal is passed on after it
+        pass
     print("workshop stopped", flush=True)

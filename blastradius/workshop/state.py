@@ -1,4 +1,4 @@
-"""What one workshop room has tried: the moves of its scenario, the figures the library gives for it, the scenarios kept.
+"""What a workshop room has tried: the moves of its scenario, the library's figures of it, the scenarios kept.
 
 Nothing here computes a figure: a scenario is the starting inventory changed by
 the levers of :mod:`blastradius.levers` (and an assumption laid over the
@@ -13,7 +13,7 @@ the same random numbers. The page (:mod:`blastradius.workshop.app`) shows them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -45,6 +45,7 @@ from blastradius.simulate import (
 
 __all__ = [
     "Figures",
+    "MoveKind",
     "Kept",
     "Move",
     "Session",
@@ -60,7 +61,9 @@ MoveKind = Literal["gate", "block", "read_only", "row_limit", "alert", "kill_swi
 LARGE_INVENTORY = 200
 #: Trials of the provisional figures on a large inventory, and of the first figures on a small one.
 QUICK_TRIALS_LARGE = 100
-QUICK_TRIALS_SMALL = 2_000
+QUICK_TRIALS_SMALL = 1_000
+#: Scenarios whose figures a workshop keeps for the rooms to go back to.
+KEEP_FIGURES = 64
 #: Trials of the final figures on a large inventory (small ones use the command line's default).
 FULL_TRIALS_LARGE = 1_000
 
@@ -200,7 +203,9 @@ def _cut(row: pd.Series, base: str) -> str:
     return f"{verb} {base} by {amount} ({before:,.0f} → {after:,.0f} records)"
 
 
-def change_sentence(moves: Iterable[Move], fig: Figures, *, period: str = "quarter", inv: Inventory | None = None) -> str:
+def change_sentence(
+    moves: Iterable[Move], fig: Figures, *, period: str = "quarter", inv: Inventory | None = None
+) -> str:
     """The change against the starting inventory, in one sentence whose percentages name their base.
 
     "Gating send on renewal-campaigns cuts renewal-campaigns' bad quarter (P95 records) by 38% (...);
@@ -265,6 +270,8 @@ class Workshop:
         self.period = self.analysis.assumptions.period.name
         self._lock = threading.Lock()
         self._base_results: dict[int, SimulationResult] = {}
+        self._figures: dict[tuple[Any, int], Figures] = {}
+        self._computing: dict[tuple[Any, int], threading.Lock] = {}
         self.base_scores = score_plugins(self.analysis)
 
     def base_result(self, trials: int) -> SimulationResult:
@@ -274,6 +281,27 @@ class Workshop:
             if hit is None:
                 hit = self._base_results[trials] = simulate_failures(self.analysis, trials=trials, seed=self.seed)
             return hit
+
+    def figures(self, moves: tuple[Move, ...], trials: int, compute: Any) -> Figures:
+        """The figures of ``moves`` from ``trials``: computed once (by ``compute``) and kept for every room, so a
+        scenario tried again, here or in another browser, shows at once. The newest :data:`KEEP_FIGURES` are kept."""
+        key = (tuple(sorted((m.key, m.value) for m in moves)), trials)
+        with self._lock:
+            hit = self._figures.get(key)
+            if hit is not None:
+                return hit
+            lock = self._computing.setdefault(key, threading.Lock())
+        with lock:  # a second room asking for the same figures waits for the first
+            with self._lock:
+                hit = self._figures.get(key)
+            if hit is None:
+                hit = compute()
+                with self._lock:
+                    self._figures[key] = hit
+                    while len(self._figures) > KEEP_FIGURES:
+                        self._figures.pop(next(iter(self._figures)))
+                    self._computing.pop(key, None)
+        return hit
 
     def departments(self) -> list[str]:
         return sorted({self.base.department_of(p) for p in self.base.plugins})
@@ -317,10 +345,14 @@ class Session:
         w = self.workshop
         trials = trials or w.trials
         moves = self.current() if moves is None else tuple(moves)
+        return w.figures(moves, trials, lambda: self._compute(moves, trials))
+
+    def _compute(self, moves: tuple[Move, ...], trials: int) -> Figures:
+        w = self.workshop
         # the scenario analysed as the command line analyses an inventory: its own settings, a context of its own
         analysis = Analysis(apply_moves(w.base, moves)) if moves else w.analysis
-        result = simulate_failures(analysis, trials=trials, seed=w.seed)
         base = w.base_result(trials)
+        result = simulate_failures(analysis, trials=trials, seed=w.seed) if moves else base
         whole = summarize(result, "enterprise", intervals=True).iloc[0]
         return Figures(
             trials=trials,
@@ -359,7 +391,8 @@ class Session:
     # saving ------------------------------------------------------------------
 
     def overlay(self, *, description: str | None = None) -> dict[str, Any]:
-        """The current scenario as an overlay of the starting inventory (:func:`blastradius.overlay.overlay_from_changes`)."""
+        """The current scenario as an overlay of the starting inventory
+        (:func:`~blastradius.overlay.overlay_from_changes`)."""
         w = self.workshop
         if not self.moves:
             raise BlastRadiusError("nothing to save: the scenario is the starting inventory")
@@ -387,9 +420,7 @@ class Session:
             raise BlastRadiusError(f"refusing to overwrite {directory}: choose another name")
         write_inventory(self.scenario(), directory, note=describe_moves(self.current()))
         title = organisation_name(w.path) if w.path is not None else None
-        return render_report(
-            directory, out=w.out, trials=w.trials, seed=w.seed, title=title, progress=progress
-        )
+        return render_report(directory, out=w.out, trials=w.trials, seed=w.seed, title=title, progress=progress)
 
 
 def _file_name(name: str, suffix: str) -> str:
@@ -424,13 +455,7 @@ def actions_of(inv: Inventory, plugins: Iterable[str]) -> list[str]:
     return [a.value for a in ActionClass if a in found and a is not ActionClass.READ]
 
 
-def department_moves(
-    inv: Inventory, department: str, kind: Literal["gate", "block"], action: str
-) -> list[Move]:
+def department_moves(inv: Inventory, department: str, kind: Literal["gate", "block"], action: str) -> list[Move]:
     """Gate (or block) ``action`` on every plugin of ``department`` that has a tool of it."""
     plugins = [p.id for p in inv.plugins if inv.department_of(p) == department]
     return [Move(kind=kind, target=p, selector=action) for p in plugins if action in actions_of(inv, [p])]
-
-
-def by_id(frame: pd.DataFrame) -> Mapping[str, Any]:
-    return frame.set_index("plugin").to_dict("index")

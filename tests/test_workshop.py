@@ -1,0 +1,254 @@
+"""The workshop dashboard in a real browser (Debian's Chromium): it shows what the library computes, offline.
+
+One server for the module (the example inventory, 3,000 final trials so that it stays cheap); each test opens
+its own browser context, which is its own session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import urlopen
+
+import pytest
+
+from blastradius import load_inventory
+from blastradius.cli import main
+from blastradius.defaults import DEFAULT_SEED
+from blastradius.levers import with_approval_gate
+from blastradius.scores import score_plugins
+from blastradius.simulate import load_assumptions, simulate_failures, summarize
+from blastradius.workshop.state import Move, Session, Workshop, change_sentence
+
+from conftest import chromium_or_fail
+
+ROOT = Path(__file__).resolve().parents[1]
+ACME = ROOT / "inventories" / "acme"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+TRIALS = 3_000
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+GATE = ("oncall-assistant", "chat.post_message")  # the first plugin of the first department, and one of its tools
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    from blastradius.workshop.server import Server
+
+    out = tmp_path_factory.mktemp("workshop")
+    srv = Server(ACME, port=_free_port(), out=out, trials=TRIALS)
+    ready = threading.Event()
+    thread = threading.Thread(target=srv.run, kwargs={"on_ready": lambda url: ready.set()}, daemon=True)
+    thread.start()
+    assert ready.wait(60), "the workshop server did not start"
+    yield srv
+    srv.stop()
+    thread.join(20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_or_fail()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, server):
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(server.url)
+    page.wait_for_selector("[data-state=final]", timeout=120_000)
+    return context, page, requests
+
+
+def _final(page, *parts: str) -> None:
+    selector = "[data-state=final]" + "".join(f"[data-key*={json.dumps(p)}]" for p in parts)
+    page.wait_for_selector(selector, timeout=120_000)
+
+
+def _outlook(page) -> dict[tuple[str, str], float]:
+    cells = page.eval_on_selector_all(
+        ".br-outlook td.br-fig",
+        "cells => cells.map(c => [c.parentElement.dataset.class, c.dataset.column, c.dataset.value])",
+    )
+    return {(cls, col): float(v) for cls, col, v in cells}
+
+
+def _radius(page) -> dict[str, float]:
+    rows = page.eval_on_selector_all(
+        ".br-ranking tr[data-plugin]",
+        "rows => rows.map(r => [r.dataset.plugin, r.querySelector('.br-radius').dataset.value])",
+    )
+    return {p: float(v) for p, v in rows}
+
+
+def _library_outlook(inv, assumptions=None) -> dict[tuple[str, str], float]:
+    result = simulate_failures(inv, assumptions, trials=TRIALS, seed=DEFAULT_SEED)
+    by_class = summarize(result, "enterprise", by_class=True, intervals=True)
+    whole = summarize(result, "enterprise", intervals=True).iloc[0]
+    out = {}
+    for col in ("records_p50", "records_p95", "people_p50", "people_p95"):
+        for _, r in by_class.iterrows():
+            out[(r.failure_class, col)] = float(r[col])
+        out[("enterprise", col)] = float(whole[col])
+    return out
+
+
+def _scenario(page) -> None:
+    """Gate a tool of the plugin shown, then move the gates' catch rate one step down (80% to 75%)."""
+    page.get_by_text(f"gate {GATE[1]} (send)").click()
+    _final(page, GATE[1])
+    thumb = page.locator(".v-slider__thumb-container").last
+    thumb.focus()
+    page.keyboard.press("ArrowLeft")
+    _final(page, GATE[1], "catch_rate")
+
+
+@pytest.fixture(scope="module")
+def room(browser, server):
+    """One browser that opened the dashboard, checked the starting figures, then made the scenario of _scenario."""
+    context, page, requests = _open(browser, server)
+    start = _outlook(page)
+    _scenario(page)
+    yield page, requests, start
+    context.close()
+
+
+def test_dashboard_shows_exactly_what_the_library_computes_offline(room):
+    page, requests, start = room
+    inv = load_inventory(ACME)
+    assert start == _library_outlook(inv)
+    changed = with_approval_gate(inv, *GATE)
+    a = load_assumptions({"controls": {"approval_gate_catch_rate": 0.75}}, inventory=changed)
+    assert _outlook(page) == _library_outlook(changed, a)
+    expected = score_plugins(changed).set_index("plugin").blast_radius
+    shown = _radius(page)
+    assert shown and shown == {p: float(expected[p]) for p in shown}
+    assert GATE[0] in shown  # a plugin whose blast radius changed is always listed
+    total = float(page.get_attribute(".br-total", "data-value"))
+    assert total == float(expected.sum())
+    sentence = page.inner_text(".br-sentence")
+    assert sentence.startswith(f"Gating {GATE[1]} on {GATE[0]} and a gate catch rate of 75%")
+    assert "P95 records" in sentence
+    size = page.evaluate("[document.documentElement.scrollHeight, document.documentElement.scrollWidth]")
+    assert size == [1080, 1920]  # nothing to scroll on a 1920×1080 projector
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "workshop.png"))
+    hosts = {urlparse(u).hostname for u in requests if not u.startswith(("data:", "blob:"))}
+    assert hosts == {"127.0.0.1"}, f"requests left localhost: {hosts}"
+
+
+def test_two_browsers_keep_separate_scenarios(browser, server):
+    first, page1, _ = _open(browser, server)
+    second, page2, _ = _open(browser, server)
+    page1.get_by_text(f"gate {GATE[1]} (send)").click()
+    _final(page1, GATE[1])
+    page2.get_by_text("chat read-only").click()
+    _final(page2, "read_only")
+    key1 = page1.get_attribute("[data-state]", "data-key") or ""
+    key2 = page2.get_attribute("[data-state]", "data-key") or ""
+    assert GATE[1] in key1 and "read_only" not in key1
+    assert "read_only" in key2 and GATE[1] not in key2
+    first.close()
+    second.close()
+
+
+def test_saved_overlay_is_valid_and_reproduces_the_numbers_shown(room, server, capsys):
+    page = room[0]
+    shown = _outlook(page)
+    radius = _radius(page)
+    page.get_by_label("scenario name").fill("gate-chat")
+    page.get_by_text("Save as overlay").click()
+    page.wait_for_selector(".br-saved", timeout=30_000)
+    saved = page.inner_text(".br-saved")
+    assert saved.startswith("saved ")
+    path = Path(saved.removeprefix("saved ").strip())
+    assert path.parent == server.workshop.out and path.is_file()
+    assert main(["validate", str(ACME), "--overlay", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["simulate", str(ACME), "--overlay", str(path), "--trials", str(TRIALS), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    for row in data["by_class"]:
+        for col in ("records_p50", "records_p95", "people_p50", "people_p95"):
+            assert row[col] == pytest.approx(shown[(row["failure_class"], col)], rel=1e-9)  # JSON keeps 10 decimals
+    assert main(["score", str(ACME), "--overlay", str(path), "--format", "json"]) == 0
+    scores = {r["plugin"]: r["blast_radius"] for r in json.loads(capsys.readouterr().out)}
+    assert {p: scores[p] for p in radius} == pytest.approx(radius, rel=1e-9)
+    # a second save under the same name is refused unless the room ticks "overwrite"
+    page.get_by_text("Save as overlay").click()
+    page.wait_for_selector(".br-saved >> text=not saved", timeout=30_000)
+    assert "refusing to overwrite" in page.inner_text(".br-saved")
+
+
+def test_session_sentence_names_its_base():
+    w = Workshop(ACME, trials=500)
+    s = Session(w)
+    moves = [Move(kind="gate", target="renewal-campaigns", selector="send")]
+    fig = s.figures(moves)
+    text = change_sentence(moves, fig, inv=w.base)
+    assert text.startswith(
+        "Gating send on renewal-campaigns cuts the bad quarter of renewal-campaigns (P95 records) by"
+    )
+    assert "; enterprise-wide it" in text
+    row = fig.effect_of(level="plugin", group="renewal-campaigns")
+    assert f"{float(row.baseline_p95):,.0f} → {float(row.controlled_p95):,.0f} records" in text
+
+
+def test_workshop_command_prints_the_url_and_stops_cleanly_on_ctrl_c(tmp_path):
+    port = _free_port()
+    exe = Path(sys.executable).with_name("blastradius")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [str(exe), "workshop", str(ACME), "--port", str(port), "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        assert f"at http://127.0.0.1:{port}/" in line
+        with urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
+            assert response.status == 200
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "workshop stopped" in out
+    assert "Traceback" not in err
+
+
+def test_workshop_command_refuses_bad_input(tmp_path, capsys):
+    assert main(["workshop", str(tmp_path / "nope")]) == 1
+    assert "no such file or directory" in capsys.readouterr().err
+    assert main(["workshop", str(ACME), "--out", str(ACME / "out")]) == 1
+    assert "inside the inventory" in capsys.readouterr().err
