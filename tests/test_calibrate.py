@@ -333,6 +333,18 @@ def test_a_bad_mapping_file_names_its_key(tmp_path) -> None:
         load_mapping(none)
 
 
+def test_an_overlong_line_is_counted_and_skipped(monkeypatch, tmp_path) -> None:
+    from blastradius.calibrate import readers
+
+    monkeypatch.setattr(readers, "MAX_LINE_CHARS", 120)
+    path = tmp_path / "audit.jsonl"
+    row = {"connector": "crm", "tool": "search_contacts", "rows_returned": 3}
+    path.write_text(json.dumps(row) + "\n" + json.dumps({**row, "user": "x" * 500}) + "\n" + json.dumps(row) + "\n")
+    stats = readers.ReadStats()
+    assert len(list(readers.read_events([path], stats=stats))) == 2
+    assert stats.malformed == 1 and "longer than 120 characters" in stats.problems[0].message
+
+
 def test_bad_values_are_counted_not_fatal(acme, tmp_path) -> None:
     path = tmp_path / "audit.jsonl"
     rows = [
@@ -412,3 +424,27 @@ def test_plot_and_appendix(samples, month) -> None:
     ax = plot_calibration(cal.table())
     assert len(ax.get_yticklabels()) == min(20, len(cal.table().query("setting != '' and events > 0")))
     assert plot_calibration(calibrate(load_inventory(ACME), [DATA / "gateway.csv"], mapping=GATEWAY_MAPPING).table())
+
+
+# --- streaming ---------------------------------------------------------------------------------------------------
+
+
+def test_runs_are_counted_in_a_bounded_window_and_progress_is_reported(acme, monkeypatch) -> None:
+    import importlib
+
+    from blastradius.calibrate.readers import LogEvent
+
+    observe_module = importlib.import_module("blastradius.calibrate.observe")
+
+    monkeypatch.setattr(observe_module, "RUN_WINDOW", 3)
+    name = "mcp__plugin_crm-hygiene_crm__search_contacts"
+
+    def events():  # a generator: nothing is held but the counts
+        for i in range(1000):
+            yield LogEvent(kind="call", tool_name=name, run=f"run-{i // 2}", success=True)
+
+    obs = observe_module.observe(acme, [], events=events())
+    assert obs.runs[("crm-hygiene", "")] == 500 and obs.tools[("crm-hygiene", "crm", "search_contacts")].calls == 1000
+    seen: list[int] = []
+    observe_module.observe(acme, [CLAUDE], progress=seen.append)
+    assert sum(seen) == CLAUDE.stat().st_size

@@ -77,6 +77,9 @@ AUDIT_FIELDS = {
 }
 
 _MAX_EXAMPLES = 5  # problems kept per file, beyond which lines are only counted
+#: Longest line read, in characters (a collector's batch of thousands of records fits many times over); a longer
+#: line is counted as malformed and skipped without being held in memory.
+MAX_LINE_CHARS = 256 * 1024 * 1024
 _TRUE = frozenset({"true", "1", "yes", "ok", "success", "succeeded"})
 _FALSE = frozenset({"false", "0", "no", "error", "failed", "failure"})
 
@@ -447,10 +450,24 @@ def _log_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
+def _lines(path: Path) -> Iterator[tuple[int, str | None]]:
+    """``(line number, text)`` of every line; None for a line over :data:`MAX_LINE_CHARS`, which is skipped unread."""
     with _open(path) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
-        yield from enumerate(text, start=1)
+        number = 0
+        while True:
+            line = text.readline(MAX_LINE_CHARS)
+            if not line:
+                return
+            number += 1
+            if len(line) >= MAX_LINE_CHARS and not line.endswith("\n"):
+                while True:  # the rest of an overlong line, a chunk at a time
+                    more = text.readline(MAX_LINE_CHARS)
+                    if not more or more.endswith("\n"):
+                        break
+                yield number, None
+                continue
+            yield number, line
 
 
 def read_events(
@@ -515,6 +532,9 @@ def _read_file(
     seen = [0]
     for number, line in _lines(path):
         stats.lines += 1
+        if line is None:
+            _bad(stats, path, number, f"a line longer than {MAX_LINE_CHARS:,} characters", seen)
+            continue
         if progress is not None:
             progress(len(line))
         if not line.strip():
