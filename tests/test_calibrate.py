@@ -9,6 +9,7 @@ import math
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -370,6 +371,11 @@ def test_the_command_line(tmp_path, capsys) -> None:
     text = capsys.readouterr()
     assert "calibrated settings (90% intervals" in text.out and "BR202 finance-warehouse" in text.out
     assert out.exists() and (tmp_path / "cal" / "calibrated-usage.yaml").exists()
+    table = pd.read_csv(tmp_path / "t.csv")  # the report reads the table back: the appendix and the plot take it
+    direct = appendix(calibrate(load_inventory(ACME), [CLAUDE, AUDIT], since=dt.date(2026, 10, 1)))
+    from_csv = appendix(table)
+    assert list(from_csv["plugin"]) == list(direct["plugin"]) and len(direct) > 0
+    assert np.allclose(from_csv["estimate"], direct["estimate"], rtol=1e-9)
     sarif = json.loads((tmp_path / "f.sarif").read_text())
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"BR201", "BR202"}
     assert yaml.safe_load(out.read_text())["assumptions"]["plugins"]

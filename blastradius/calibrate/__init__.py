@@ -151,17 +151,19 @@ def calibrate(
     )
 
 
-def appendix(cal: Calibration, *, top: int = 20) -> pd.DataFrame:
+def appendix(source: Calibration | pd.DataFrame, *, top: int = 20) -> pd.DataFrame:
     """The rows of the calibration table a report appendix shows: the settings the logs moved, largest move first.
 
-    One row per calibrated setting with events behind it: the modelled
-    figure, the estimate and its interval, the events, and how far it moved
-    (estimate over prior). Draw it with :func:`blastradius.calibrate.plots.plot_calibration`.
+    ``source`` is a :class:`Calibration` or its table (also as read back from
+    ``calibrate --table FILE``). One row per calibrated setting with events
+    behind it: the modelled figure, the estimate and its interval, the
+    events, and how far it moved (``moved``: estimate over prior). Draw it
+    with :func:`blastradius.calibrate.plots.plot_calibration`.
     """
-    df = cal.table()
+    df = source.table() if isinstance(source, Calibration) else source.copy()
+    for column in ("setting", "team", "note"):  # a CSV reads "" back as a missing value
+        df[column] = df[column].astype(object).where(df[column].notna(), "")
     df = df[(df["setting"] != "") & (df["events"] > 0)].copy()
     df["moved"] = df["estimate"] / df["prior"].where(df["prior"] > 0)
-    order = (df["moved"].fillna(1.0).apply(lambda x: max(x, 1 / x) if x > 0 else float("inf"))).sort_values(
-        ascending=False
-    )
-    return df.loc[order.index].head(top).reset_index(drop=True)
+    size = df["moved"].fillna(1.0).map(lambda x: max(x, 1 / x) if x > 0 else float("inf"))
+    return df.loc[size.sort_values(ascending=False, kind="stable").index].head(top).reset_index(drop=True)

@@ -34,6 +34,10 @@ def plot_calibration(table: pd.DataFrame, ax: Any = None, *, top: int | None = 2
     the model assumed, left of it less. Only settings with events behind them
     and a modelled figure above 0 are drawn, the largest moves first.
     """
+    table = table.assign(  # a CSV reads "" back as a missing value
+        setting=table["setting"].astype(object).where(table["setting"].notna(), ""),
+        team=table["team"].astype(object).where(table["team"].notna(), ""),
+    )
     df = table[(table["setting"] != "") & (table["events"] > 0) & (table["prior"] > 0)].copy()
     df["ratio"] = df["estimate"] / df["prior"]
     df["size"] = np.abs(np.log(df["ratio"].clip(lower=1e-12)))
