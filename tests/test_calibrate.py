@@ -399,6 +399,9 @@ def test_the_command_line_refuses_to_overwrite_an_input_or_write_into_the_invent
     err = capsys.readouterr().err
     assert "no such file or directory" in err and "Traceback" not in err
     assert main(["calibrate", str(ACME), "--logs", str(log), "--out", str(tmp_path / "o.yaml"), "--level", "100"]) == 1
+    args = ["--since", "2026-10-09", "--until", "2026-10-01"]
+    assert main(["calibrate", str(ACME), "--logs", str(log), "--out", str(tmp_path / "o.yaml"), *args]) == 1
+    assert "no day is left to read" in capsys.readouterr().err
 
 
 # --- findings in the rule registry, documentation, plots ------------------------------------------------------

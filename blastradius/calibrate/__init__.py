@@ -125,6 +125,8 @@ def calibrate(
     """
     if not 0 < level < 1:
         raise BlastRadiusError(f"the interval level must be above 0% and below 100%, got {level:.0%}")
+    if since is not None and until is not None and since > until:
+        raise BlastRadiusError(f"--since {since} is after --until {until}: no day is left to read")
     if isinstance(mapping, str | Path):
         mapping = load_mapping(mapping)
     a = assumptions if isinstance(assumptions, Assumptions) else load_assumptions(assumptions, inventory=inventory)
