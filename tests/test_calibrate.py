@@ -457,3 +457,38 @@ def test_runs_are_counted_in_a_bounded_window_and_progress_is_reported(acme, mon
     seen: list[int] = []
     observe_module.observe(acme, [CLAUDE], progress=seen.append)
     assert sum(seen) == CLAUDE.stat().st_size
+
+
+def test_runs_per_team_where_the_export_names_the_team(acme) -> None:
+    from blastradius.calibrate import estimates, observe
+    from blastradius.calibrate.readers import LogEvent
+
+    name = "mcp__plugin_ap-autopilot_payments__list_batches"
+    when = dt.datetime(2026, 10, 5, 9, tzinfo=dt.UTC)
+    events = [LogEvent(kind="call", tool_name=name, run=f"r{i}", team="finance-ap", time=when) for i in range(300)]
+    events += [LogEvent(kind="call", tool_name=name, run=f"s{i}", team="procurement", time=when) for i in range(10)]
+    obs = observe(acme, [], events=events)
+    rows = {
+        e.team: e for e in estimates(acme, obs) if e.quantity == "runs_per_user_per_day" and e.plugin == "ap-autopilot"
+    }
+    assert set(rows) == {"finance-ap", "procurement"}  # 60 users at 10 a day, 20 users at 2 a day, one day
+    assert rows["finance-ap"].observed == pytest.approx(300 / 60) and rows["procurement"].observed == 10 / 20
+    assert rows["finance-ap"].low < 5 < rows["finance-ap"].high and rows["procurement"].estimate < 2
+
+
+def test_a_mapped_log_of_decisions(acme, tmp_path) -> None:
+    log = tmp_path / "decisions.jsonl"
+    rows = [
+        {"at": "2026-10-05T10:00:00Z", "who": "person", "verdict": "deny", "tool": "mcp__crm__delete_contact"},
+        {"at": "2026-10-05T10:01:00Z", "who": "person", "verdict": "allow", "tool": "mcp__crm__delete_contact"},
+        {"at": "2026-10-05T10:02:00Z", "who": "policy", "verdict": "allow", "tool": "mcp__crm__delete_contact"},
+    ]
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "kind: decision\nfields: {time: at, decided_by: who, decision: verdict, tool_name: tool, plugin: bot}\n"
+        "human_values: [person]\nplugins: {}\n"
+    )
+    cal = calibrate(acme, [log], mapping=mapping)
+    counts = cal.observations.tools[("", "crm", "delete_contact")]
+    assert (counts.human_rejects, counts.human_accepts, sum(counts.automatic.values())) == (1, 1, 1)
