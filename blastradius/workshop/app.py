@@ -14,6 +14,7 @@ import io
 from collections.abc import Callable
 from typing import Any, cast
 
+import pandas as pd
 import solara
 
 from blastradius.plots import plot_exceedance
@@ -67,6 +68,7 @@ html, body, .v-application { background: #ffffff !important; color: #000000 !imp
 .br-small { font-size: 14px; }
 .br-label { font-size: 17px; margin-top: 6px; }
 .br-message { font-size: 18px; font-weight: 600; }
+.br-stale { opacity: 0.35; }
 .br-error { border-left-color: #D55E00; background: #FFF1E8; }
 """
 
@@ -83,13 +85,13 @@ def _share(share: float) -> str:
     return f"{share:.1%}" if abs(share) < 0.1 else f"{share:.0%}"
 
 
-def ranking_html(fig: Figures, *, top: int = 10) -> str:
-    """The widest plugins of the scenario: blast radius now (starting inventory) and in the scenario."""
-    base = fig.base_scores.set_index("plugin").blast_radius
-    changed = [p for p, v in zip(fig.scores.plugin, fig.scores.blast_radius, strict=True) if v != base.get(p)]
-    shown = set(changed[:top]) | set(fig.scores.plugin.head(max(top - len(changed), 0)))
+def ranking_html(scores: pd.DataFrame, base_scores: pd.DataFrame, *, top: int = 10) -> str:
+    """The plugins the scenario changed, then the widest: blast radius now (starting inventory) and in the scenario."""
+    base = base_scores.set_index("plugin").blast_radius
+    changed = [p for p, v in zip(scores.plugin, scores.blast_radius, strict=True) if v != base.get(p)]
+    shown = set(changed[:top]) | set(scores.plugin.head(max(top - len(changed), 0)))
     rows = []
-    for _, r in fig.scores[fig.scores.plugin.isin(shown)].iterrows():
+    for _, r in scores[scores.plugin.isin(shown)].iterrows():
         now, after = float(base.get(r.plugin, 0.0)), float(r.blast_radius)
         cls = "br-down" if after < now else "br-up" if after > now else ""
         change = _share((after - now) / now) if now > 0 and after != now else "–"
@@ -98,10 +100,10 @@ def ranking_html(fig: Figures, *, top: int = 10) -> str:
             f"<td>{now:,.1f}</td><td class='br-radius {cls}' data-value='{after!r}'>{after:,.1f}</td>"
             f"<td class='{cls}'>{change}</td></tr>"
         )
-    total_now, total = float(fig.base_scores.blast_radius.sum()), float(fig.scores.blast_radius.sum())
+    total_now, total = float(base_scores.blast_radius.sum()), float(scores.blast_radius.sum())
     return (
         "<table class='br-table br-ranking'><tr><th>plugin (changed, then widest)</th><th>now</th><th>scenario</th>"
-        "<th>change</th></tr>" + "".join(rows) + f"<tr><td><b>all {len(fig.scores):,} plugins</b></td>"
+        "<th>change</th></tr>" + "".join(rows) + f"<tr><td><b>all {len(scores):,} plugins</b></td>"
         f"<td><b>{total_now:,.1f}</b></td><td class='br-total' data-value='{total!r}'><b>{total:,.1f}</b></td>"
         f"<td></td></tr></table>"
     )
@@ -336,13 +338,22 @@ def Page() -> None:
     session.restore(moves)
     key = tuple((*m.key, m.value) for m in moves)
 
-    # each figure carries the scenario it is of: what the page labels final is the current scenario's. The final
-    # figures are computed after the provisional ones, not beside them, so that these come as fast as they can.
+    # each figure carries the scenario it is of: what the page labels final is the current scenario's. Each stage
+    # starts when the one before it is done, not beside it, so that each comes as fast as it can.
     def compute(trials: int) -> tuple[Any, tuple[Move, ...], Figures, str]:
         fig = session.figures(moves, trials=trials)
         return key, moves, fig, _chart(fig, w.period)
 
-    quick = solara.use_thread(lambda: compute(w.quick_trials), dependencies=[key], intrusive_cancel=False)
+    # the blast radius first (no simulation), then the outlook from fewer trials, then from the final trials
+    ranked = solara.use_thread(lambda: (key, session.scores(moves)), dependencies=[key], intrusive_cancel=False)
+    ranked_done = ranked.state == solara.ResultState.ERROR or (
+        ranked.state == solara.ResultState.FINISHED and ranked.value is not None and ranked.value[0] == key
+    )
+    quick = solara.use_thread(
+        lambda: compute(w.quick_trials) if ranked_done else None,
+        dependencies=[key, ranked_done],
+        intrusive_cancel=False,
+    )
     quick_done = quick.state == solara.ResultState.ERROR or (
         quick.state == solara.ResultState.FINISHED and quick.value is not None and quick.value[0] == key
     )
@@ -359,6 +370,14 @@ def Page() -> None:
         set_last(best)
     shown_key, shown_moves, fig, chart = best or last or (None, (), None, "")
     current = best is not None and fig is not None and fig.final
+    scores, ranked_key = None, None
+    if best is not None and fig is not None:
+        scores, ranked_key = fig.scores, key
+    elif ranked_done and ranked.value is not None:
+        scores, ranked_key = ranked.value[1], key
+    elif fig is not None:
+        scores, ranked_key = fig.scores, shown_key
+    simulating = best is None  # the outlook shown is of the scenario before this change
     failed = next((run.error for run in (quick, full) if run.state == solara.ResultState.ERROR), None)
 
     def keep() -> None:
@@ -397,11 +416,12 @@ def Page() -> None:
             solara.HTML(tag="p", unsafe_innerHTML=f"Workshop: {html.escape(w.name)}", classes=["br-title"])
             if fig is not None:
                 state = "final" if current else "provisional"
-                label = (
-                    f"final: {fig.trials:,} trials, seed {fig.seed}"
-                    if state == "final"
-                    else f"provisional ({fig.trials:,} trials) — refining to {w.trials:,}"
-                )
+                if state == "final":
+                    label = f"final: {fig.trials:,} trials, seed {fig.seed}"
+                elif simulating:
+                    label = f"blast radius updated — simulating the outlook ({w.quick_trials:,} trials first)"
+                else:
+                    label = f"provisional ({fig.trials:,} trials) — refining to {w.trials:,}"
                 solara.HTML(
                     tag="span",
                     unsafe_innerHTML=html.escape(label),
@@ -424,17 +444,25 @@ def Page() -> None:
             with solara.Column():
                 Controls(session, moves, set_moves)
             with solara.Column(classes=["br-panel"]):
-                solara.HTML(tag="h3", unsafe_innerHTML="Blast radius, widest plugins")
-                if fig is not None:
-                    solara.HTML(tag="div", unsafe_innerHTML=ranking_html(fig))
+                solara.HTML(tag="h3", unsafe_innerHTML="Blast radius of the plugins (capability × reach × autonomy)")
+                if scores is not None:
+                    solara.HTML(
+                        tag="div",
+                        unsafe_innerHTML=ranking_html(scores, w.base_scores),
+                        attributes={"data-ranked": repr(ranked_key)},
+                    )
                 solara.HTML(
                     tag="h3", unsafe_innerHTML=f"Outlook per {html.escape(w.period)}, with 95% Monte Carlo intervals"
                 )
                 if fig is not None:
-                    solara.HTML(tag="div", unsafe_innerHTML=outlook_html(fig, w.period))
+                    solara.HTML(
+                        tag="div",
+                        unsafe_innerHTML=outlook_html(fig, w.period),
+                        classes=["br-stale"] if simulating else [],
+                    )
             with solara.Column(classes=["br-panel"]):
                 if chart:
-                    solara.HTML(tag="div", unsafe_innerHTML=chart)
+                    solara.HTML(tag="div", unsafe_innerHTML=chart, classes=["br-stale"] if simulating else [])
                 solara.HTML(tag="h3", unsafe_innerHTML="Scenarios the room kept")
                 solara.HTML(tag="div", unsafe_innerHTML=kept_html(session))
                 with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):

@@ -13,10 +13,10 @@ the same random numbers. The page (:mod:`blastradius.workshop.app`) shows them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pandas as pd
 
@@ -54,6 +54,8 @@ __all__ = [
     "change_sentence",
     "describe_moves",
 ]
+
+_T = TypeVar("_T")
 
 MoveKind = Literal["gate", "block", "read_only", "row_limit", "alert", "kill_switch", "catch_rate"]
 
@@ -270,7 +272,7 @@ class Workshop:
         self.period = self.analysis.assumptions.period.name
         self._lock = threading.Lock()
         self._base_results: dict[int, SimulationResult] = {}
-        self._figures: dict[tuple[Any, int], Figures] = {}
+        self._figures: dict[tuple[Any, int], Any] = {}
         self._computing: dict[tuple[Any, int], threading.Lock] = {}
         self.base_scores = score_plugins(self.analysis)
 
@@ -282,9 +284,10 @@ class Workshop:
                 hit = self._base_results[trials] = simulate_failures(self.analysis, trials=trials, seed=self.seed)
             return hit
 
-    def figures(self, moves: tuple[Move, ...], trials: int, compute: Any) -> Figures:
-        """The figures of ``moves`` from ``trials``: computed once (by ``compute``) and kept for every room, so a
-        scenario tried again, here or in another browser, shows at once. The newest :data:`KEEP_FIGURES` are kept."""
+    def figures(self, moves: tuple[Move, ...], trials: int, compute: Callable[[], _T]) -> _T:
+        """The figures of ``moves`` from ``trials`` (0: its scores alone): computed once (by ``compute``) and kept
+        for every room, so a scenario tried again, here or in another browser, shows at once. The newest
+        :data:`KEEP_FIGURES` are kept."""
         key = (tuple(sorted((m.key, m.value) for m in moves)), trials)
         with self._lock:
             hit = self._figures.get(key)
@@ -349,8 +352,7 @@ class Session:
 
     def _compute(self, moves: tuple[Move, ...], trials: int) -> Figures:
         w = self.workshop
-        # the scenario analysed as the command line analyses an inventory: its own settings, a context of its own
-        analysis = Analysis(apply_moves(w.base, moves)) if moves else w.analysis
+        analysis = self._analysis(moves)
         base = w.base_result(trials)
         result = simulate_failures(analysis, trials=trials, seed=w.seed) if moves else base
         whole = summarize(result, "enterprise", intervals=True).iloc[0]
@@ -358,7 +360,7 @@ class Session:
             trials=trials,
             seed=w.seed,
             final=trials >= w.trials,
-            scores=score_plugins(analysis),
+            scores=self.scores(moves, analysis=analysis),
             base_scores=w.base_scores,
             outlook=summarize(result, "enterprise", by_class=True, intervals=True),
             whole=whole,
@@ -366,6 +368,19 @@ class Session:
             effect=compare_results(base, result, by=("plugin", "department", "enterprise")),
             result=result,
         )
+
+    def _analysis(self, moves: tuple[Move, ...]) -> Analysis:
+        # the scenario analysed as the command line analyses an inventory: its own settings, a context of its own
+        return Analysis(apply_moves(self.workshop.base, moves)) if moves else self.workshop.analysis
+
+    def scores(self, moves: Iterable[Move] | None = None, *, analysis: Analysis | None = None) -> pd.DataFrame:
+        """:func:`~blastradius.scores.score_plugins` of the scenario: the first figure a change updates (it needs
+        no simulation), kept like the figures."""
+        w = self.workshop
+        moves = self.current() if moves is None else tuple(moves)
+        if not moves:
+            return w.base_scores
+        return w.figures(moves, 0, lambda: score_plugins(analysis or self._analysis(moves)))
 
     def sentence(self, fig: Figures, moves: Iterable[Move] | None = None) -> str:
         return change_sentence(
