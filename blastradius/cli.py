@@ -862,6 +862,47 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from blastradius.calibrate import calibrate
+    from blastradius.calibrate.overlay import usage_path
+    from blastradius.calibrate.text import calibration_lines, check_outputs
+    from blastradius.findings import to_sarif
+    from blastradius.rules import rule_catalog
+
+    outputs = [p for p in (args.out, usage_path(args.out), args.table, args.findings) if p is not None]
+    for out in outputs:
+        _refuse_inside(out, args.inventory, example="calibrated.yaml")
+    inputs = [*args.logs, *(p for p in (args.mapping, args.assumptions) if p is not None), *(args.overlay or ())]
+    refusal = check_outputs(outputs, inputs)
+    if refusal:
+        raise BlastRadiusError(refusal)
+    inv = _load(args)
+    cal = calibrate(
+        inv,
+        args.logs,
+        mapping=args.mapping,
+        since=args.since,
+        until=args.until,
+        assumptions=args.assumptions,
+        level=args.level / 100,
+        progress=True,
+    )
+    print("\n".join(calibration_lines(cal)))
+    written = list(cal.write_overlay(args.out, inventory=str(args.inventory)))
+    if args.table is not None:
+        args.table.parent.mkdir(parents=True, exist_ok=True)
+        args.table.write_text(csv_text(cal.table(), index=False), encoding="utf-8")
+        written.append(args.table)
+    if args.findings is not None:
+        catalog = rule_catalog(calibration=True)
+        sarif = to_sarif(list(cal.findings), catalog, root=Path.cwd(), version=__version__)
+        args.findings.parent.mkdir(parents=True, exist_ok=True)
+        args.findings.write_text(json.dumps(sarif, indent=2) + "\n", encoding="utf-8")
+        written.append(args.findings)
+    print("\nwrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    return 0
+
+
 def _whole(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: a whole number from ``low`` to ``high``, else a clear usage error (exit 2)."""
 
@@ -1286,6 +1327,32 @@ def _parser() -> argparse.ArgumentParser:
         help="end a browser's session after M minutes without a connection (default: 30)",
     )
     p.set_defaults(func=_cmd_workshop)
+
+    p = sub.add_parser(
+        "calibrate",
+        help="calibrate runs, approvals and reach from the organisation's own logs",
+        description="Read the logs a deployment already keeps (OpenTelemetry log exports of Claude Code and Cowork "
+        "tool calls and permission decisions, connector query audit logs, or any CSV/JSON-lines log through a "
+        "mapping file), map each call to a plugin, connector and tool of the inventory, and combine the counts with "
+        "the sourced priors: runs per user per day, the gate's observed catch, how often a call returns all it may, "
+        "tool failure rates, each with its interval and the events behind it. Writes the calibrated settings "
+        "(never the inventory) and reports shadow access (BR201) and calls above the modelled bound (BR202). "
+        "See docs/calibration.md.",
+    )
+    p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    _overlay_option(p)
+    p.add_argument("--logs", type=Path, nargs="+", required=True, metavar="PATH", help="log files or directories")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="the overlay of calibrated settings (YAML)")
+    p.add_argument("--mapping", type=Path, metavar="FILE", help="how to read another CSV/JSON-lines log")
+    p.add_argument("--since", type=_date, metavar="DATE", help="only events on or after this day (UTC)")
+    p.add_argument("--until", type=_date, metavar="DATE", help="only events on or before this day (UTC)")
+    p.add_argument("--assumptions", type=Path, metavar="FILE", help="priors over the defaults (docs/simulation.md)")
+    p.add_argument(
+        "--level", type=_percent, default=90.0, metavar="PCT", help="of every interval, in percent (default: 90)"
+    )
+    p.add_argument("--table", type=Path, metavar="FILE", help="write the whole calibration table as CSV")
+    p.add_argument("--findings", type=Path, metavar="FILE", help="write the findings as SARIF")
+    p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser(
         "schema",

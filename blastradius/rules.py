@@ -1042,6 +1042,10 @@ def _lint_rule(rule_id: str) -> RuleInfo:
         return RULES[rule_id]
     if rule_id in DIFF_RULES:
         raise BlastRadiusError(f"rule {rule_id} compares two snapshots: run `blastradius diff OLD NEW` to check it")
+    from blastradius.calibrate.rules import CALIBRATION_RULES  # raised from logs, by `blastradius calibrate`
+
+    if rule_id in CALIBRATION_RULES:
+        raise BlastRadiusError(f"rule {rule_id} reads the logs: run `blastradius calibrate DIR --logs ...` to check it")
     raise UnknownIdError("rule", rule_id, [*RULES, *DIFF_RULES], where="among the lint rules")
 
 
@@ -1051,9 +1055,13 @@ def acceptances_of(inventory: Inventory, extra: Iterable[Acceptance] = ()) -> li
     return [*(load_acceptances(own) if own is not None else ()), *extra]
 
 
-def rule_catalog() -> dict[str, dict[str, str]]:
-    """Rule id -> title, description, usual severity and DOMAIN section (for SARIF and docs)."""
+def rule_catalog(*, calibration: bool = False) -> dict[str, dict[str, str]]:
+    """Rule id -> title, description, usual severity and DOMAIN section (for SARIF and docs); with
+    ``calibration``, the rules `blastradius calibrate` raises from logs too (docs/calibration.md)."""
+    from blastradius.calibrate.rules import CALIBRATION_RULES
+
+    extra = [*CALIBRATION_RULES.values()] if calibration else []
     return {
         r.id: {"title": r.title, "description": r.description, "severity": r.severity.value, "domain": r.domain}
-        for r in sorted([*RULES.values(), *DIFF_RULES.values()], key=lambda r: r.id)
+        for r in sorted([*RULES.values(), *DIFF_RULES.values(), *extra], key=lambda r: r.id)
     }
