@@ -27,6 +27,7 @@ from blastradius.levers import _access_differences
 from blastradius.model import Access, Connector, Inventory, OutputDestination, Reversibility
 from blastradius.rules import DIFF_RULES
 from blastradius.scores import score_plugins
+from blastradius.standards import rule_references
 
 __all__ = ["Change", "InventoryDiff", "changes_frame", "diff_inventories"]
 
@@ -350,13 +351,15 @@ def _expansion_findings(old: Inventory, new: Inventory, changes: list[Change]) -
                 title=info.title,
                 severity=Severity.CRITICAL if listed else info.severity,
                 domain=info.domain,
+                references=rule_references(info.id),
                 subject_kind="connector",
                 subject=cid,
                 message=f"Connector '{cid}' widened "
                 f"({'; '.join(f'{c.field} {c.old} → {c.new}'.strip() for c in items)}) "
                 f"with the same approval as before ({b.approved_by or 'no approver'}, {b.approved_on or 'no date'})"
                 + (f", which the governance config prohibits: '{listed}'." if listed else "."),
-                fix="Have the wider scope re-approved and record the new approved_by and approved_on, or revert it.",
+                fix="Have the wider scope re-approved and record the new approver and date (approved_by, "
+                "approved_on), or revert it.",
                 evidence=(
                     Evidence(
                         file=origin.file if origin else None,

@@ -107,6 +107,8 @@ class Finding:
     fix: str
     domain: str  # the DOMAIN.md section the rule comes from, e.g. "D8"
     evidence: tuple[Evidence, ...] = ()
+    #: (framework, entry) pairs the rule refers to, e.g. ("owasp-llm", "LLM06") (:mod:`blastradius.standards`)
+    references: tuple[tuple[str, str], ...] = ()
     accepted_by: str | None = None
     accepted_reason: str | None = None
     accepted_until: dt.date | None = None
@@ -233,6 +235,9 @@ FINDING_COLUMNS = (
     "message",
     "fix",
     "domain",
+    "owasp_llm",
+    "owasp_agentic",
+    "atlas",
     "evidence",
     "accepted",
     "accepted_by",
@@ -253,6 +258,10 @@ def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
             "message": f.message,
             "fix": f.fix,
             "domain": f.domain,
+            **{
+                key.replace("-", "_"): ", ".join(t for k, t in f.references if k == key)
+                for key in ("owasp-llm", "owasp-agentic", "atlas")
+            },
             "evidence": "; ".join(str(e) for e in f.evidence),
             "accepted": f.accepted,
             "accepted_by": f.accepted_by,
@@ -270,17 +279,32 @@ def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
 
 def to_sarif(
     findings: Iterable[Finding],
-    rules: Mapping[str, Mapping[str, str]],
+    rules: Mapping[str, Mapping[str, Any]],
     *,
     root: Path | None = None,
     version: str = "",
 ) -> dict[str, Any]:
     """SARIF 2.1.0 log of the findings, so they show in code-scanning UIs.
 
-    ``rules`` maps rule id -> ``{"title", "description", "severity", "domain"}``;
-    file paths are made relative to ``root`` when given. Accepted findings are
-    reported with a suppression, as SARIF intends.
+    ``rules`` maps rule id -> ``{"title", "description", "severity", "domain"}``
+    and, optionally, ``"standards"`` (framework -> entry ids, as
+    :func:`blastradius.rules.rule_catalog` gives). The frameworks are carried
+    as the run's ``taxonomies`` (SARIF §3.14.8, §3.19.3), each rule points at
+    its entries through ``relationships`` (§3.49.15, §3.52) and each result
+    through ``taxa``, so code-scanning UIs can group by them. File paths are
+    made relative to ``root`` when given. Accepted findings are reported with
+    a suppression, as SARIF intends.
     """
+    from blastradius.standards import FRAMEWORKS, sarif_taxonomies
+
+    taxonomies = sarif_taxonomies()
+    taxon_index = {
+        (key, taxon["id"]): (i, j) for i, key in enumerate(FRAMEWORKS) for j, taxon in enumerate(taxonomies[i]["taxa"])
+    }
+
+    def reference(key: str, taxon: str) -> dict[str, Any]:
+        i, j = taxon_index[(key, taxon)]
+        return {"id": taxon, "index": j, "toolComponent": {"name": taxonomies[i]["name"], "index": i}}
 
     def uri(file: str) -> str:
         """A relative URI reference (RFC 3986): the path, percent-encoded, as SARIF asks."""
@@ -291,6 +315,10 @@ def to_sarif(
             except ValueError:
                 pass
         return urllib.parse.quote(path.as_posix(), safe="/")
+
+    def standard_pairs(meta: Mapping[str, Any]) -> list[tuple[str, str]]:
+        standards = meta.get("standards") or {}
+        return [(key, t) for key in FRAMEWORKS for t in standards.get(key, ())]
 
     results = []
     for f in findings:
@@ -305,6 +333,7 @@ def to_sarif(
             for e in f.evidence
             if e.file
         ]
+        pairs = list(f.references) or (standard_pairs(rules[f.rule]) if f.rule in rules else [])
         result: dict[str, Any] = {
             "ruleId": f.rule,
             "level": f.severity.sarif_level,
@@ -313,6 +342,8 @@ def to_sarif(
             "relatedLocations": [dict(loc, id=i) for i, loc in enumerate(locations[1:], 1)],
             "properties": {"severity": f.severity.value, "subject": f.subject, "subjectKind": f.subject_kind},
         }
+        if pairs:
+            result["taxa"] = [reference(k, t) for k, t in pairs]
         if f.accepted:
             result["suppressions"] = [
                 {
@@ -322,6 +353,25 @@ def to_sarif(
                 }
             ]
         results.append(result)
+
+    def rule_entry(rid: str, meta: Mapping[str, Any]) -> dict[str, Any]:
+        pairs = standard_pairs(meta)
+        entry: dict[str, Any] = {
+            "id": rid,
+            "name": meta["title"].title().replace(" ", "").replace("-", ""),
+            "shortDescription": {"text": meta["title"]},
+            "fullDescription": {"text": meta["description"]},
+            "defaultConfiguration": {"level": Severity(meta["severity"]).sarif_level},
+            "help": {"text": f"{meta['description']} See docs/rules.md, {rid}."},
+            "properties": {
+                "domain": meta["domain"],
+                "tags": ["security", *(f"{k}/{t}" for k, t in pairs)],
+            },
+        }
+        if pairs:
+            entry["relationships"] = [{"target": reference(k, t), "kinds": ["relevant"]} for k, t in pairs]
+        return entry
+
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -331,20 +381,11 @@ def to_sarif(
                     "driver": {
                         "name": "blastradius",
                         "version": version,
-                        "rules": [
-                            {
-                                "id": rid,
-                                "name": meta["title"].title().replace(" ", "").replace("-", ""),
-                                "shortDescription": {"text": meta["title"]},
-                                "fullDescription": {"text": meta["description"]},
-                                "defaultConfiguration": {"level": Severity(meta["severity"]).sarif_level},
-                                "help": {"text": f"{meta['description']} See docs/rules.md, {rid}."},
-                                "properties": {"domain": meta["domain"]},
-                            }
-                            for rid, meta in sorted(rules.items())
-                        ],
+                        "rules": [rule_entry(rid, meta) for rid, meta in sorted(rules.items())],
+                        "supportedTaxonomies": [{"name": t["name"], "index": i} for i, t in enumerate(taxonomies)],
                     }
                 },
+                "taxonomies": taxonomies,
                 "results": results,
             }
         ],
