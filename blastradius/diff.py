@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
+from blastradius.errors import BlastRadiusError
 from blastradius.findings import Evidence, Finding, Severity, locate
 from blastradius.levers import _access_differences
 from blastradius.model import Access, Connector, Inventory, OutputDestination, Reversibility
@@ -29,7 +31,15 @@ from blastradius.rules import DIFF_RULES
 from blastradius.scores import score_plugins
 from blastradius.standards import rule_references
 
-__all__ = ["Change", "InventoryDiff", "changes_frame", "diff_inventories"]
+__all__ = [
+    "Change",
+    "InventoryDiff",
+    "PolicyDiff",
+    "changes_frame",
+    "diff_inventories",
+    "diff_policies",
+    "diff_policy_paths",
+]
 
 _REVERSIBILITY_RANK = {Reversibility.STAGED: 0, Reversibility.SOFT_DELETE: 1, Reversibility.IMMEDIATE: 2}
 
@@ -412,7 +422,7 @@ def diff_inventories(
     )
 
 
-def changes_frame(diff: InventoryDiff) -> pd.DataFrame:
+def changes_frame(diff: InventoryDiff | PolicyDiff) -> pd.DataFrame:
     """The changes as a table."""
     return pd.DataFrame(
         [
@@ -428,3 +438,140 @@ def changes_frame(diff: InventoryDiff) -> pd.DataFrame:
         ],
         columns=["kind", "subject", "field", "old", "new", "direction"],
     )
+
+
+# ---------------------------------------------------------------------------
+# Policy exports (docs/enforcement.md)
+# ---------------------------------------------------------------------------
+
+#: How open a permission state leaves a tool, most closed first: no rule lets a user's own settings decide.
+_OPENNESS = {"deny": 0, "ask": 1, None: 2, "allow": 3}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyDiff:
+    """What changed between two policy exports (or an inventory and a deployed policy), rule by rule."""
+
+    old: str
+    new: str
+    changes: tuple[Change, ...]
+
+    def widened(self) -> list[Change]:
+        """Every change that gives more than before: an allow added, a deny or ask removed, a row limit raised ..."""
+        return [c for c in self.changes if c.direction in ("widened", "added")]
+
+    def narrowed(self) -> list[Change]:
+        return [c for c in self.changes if c.direction in ("narrowed", "removed")]
+
+
+def _state_text(state: str | None) -> str:
+    return state or "no rule"
+
+
+def _permission_changes(old: dict[str, str], new: dict[str, str]) -> Iterator[Change]:
+    for rule in sorted(set(old) | set(new)):
+        a, b = old.get(rule), new.get(rule)
+        if a == b:
+            continue
+        yield Change(
+            kind="permission",
+            subject=rule,
+            field="state",
+            old=_state_text(a),
+            new=_state_text(b),
+            direction="widened" if _OPENNESS[b] > _OPENNESS[a] else "narrowed",
+        )
+
+
+def _flag_changes(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if key == "disableBypassPermissionsMode":
+            direction = "widened" if a == "disable" else "narrowed" if b == "disable" else "changed"
+        elif key == "allowManagedPermissionRulesOnly":
+            direction = "widened" if a is True else "narrowed" if b is True else "changed"
+        elif key == "defaultMode":
+            direction = "widened" if b in ("bypassPermissions", "acceptEdits", "dontAsk") else "changed"
+        else:
+            direction = "changed"
+        yield Change(kind="setting", subject=key, field="", old=_text(a), new=_text(b), direction=direction)
+
+
+def _as_connector(policy: Any) -> Connector:
+    fields = policy.model_dump(exclude={"connector"})
+    return Connector(id=policy.connector, **fields)
+
+
+def _connector_policy_changes(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
+    for cid in sorted(set(new) - set(old)):
+        yield Change(kind="connector policy", subject=cid, field="", old="", new="", direction="added")
+    for cid in sorted(set(old) - set(new)):
+        yield Change(
+            kind="connector policy",
+            subject=cid,
+            field="policy",
+            old="enforced",
+            new="no policy",
+            direction="widened",
+        )
+    for cid in sorted(set(old) & set(new)):
+        yield from _connector_changes(_as_connector(old[cid]), _as_connector(new[cid]))
+
+
+def diff_policies(old: Any, new: Any) -> PolicyDiff:
+    """Compare two policy snapshots (:class:`blastradius.export.policy.PolicySnapshot`), rule by rule and field by
+    field. A permission is wider when it moves towards ``allow`` (deny → ask → no rule → allow: with no managed
+    rule, a user's own settings decide); a connector policy is wider as :func:`diff_inventories` counts it
+    (access, tables, columns, row limit, approval, audit), and a policy that disappears is wider (the gateway no
+    longer enforces it).
+
+    Raises
+    ------
+    BlastRadiusError
+        When the two hold nothing in common to compare (managed settings on one side, connector policies only
+        on the other).
+    """
+    changes: list[Change] = []
+    compared = False
+    if old.permissions is not None and new.permissions is not None:
+        compared = True
+        changes.extend(_permission_changes(old.permissions, new.permissions))
+        changes.extend(_flag_changes(old.flags, new.flags))
+    if old.connectors is not None and new.connectors is not None:
+        compared = True
+        changes.extend(_connector_policy_changes(old.connectors, new.connectors))
+    if not compared:
+        raise BlastRadiusError(
+            f"nothing to compare: {old.source} holds {_holds(old)} and {new.source} holds {_holds(new)}"
+        )
+    return PolicyDiff(old=old.source, new=new.source, changes=tuple(changes))
+
+
+def _holds(snapshot: Any) -> str:
+    parts = []
+    if snapshot.permissions is not None:
+        parts.append("managed settings")
+    if snapshot.connectors is not None:
+        parts.append("connector policies")
+    return " and ".join(parts) or "no policy"
+
+
+def diff_policy_paths(old: str | Path, new: str | Path) -> PolicyDiff:
+    """:func:`diff_policies` of two paths, each a policy export or an inventory (exported in memory, with the
+    server names the other side uses)."""
+    from blastradius.export.policy import is_policy_export, read_policy, snapshot_of
+    from blastradius.loader import load_inventory
+
+    sides: list[Any] = [read_policy(p) if is_policy_export(p) else None for p in (old, new)]
+    for i, path in enumerate((old, new)):
+        if sides[i] is None:
+            other = sides[1 - i]
+            per_connector = bool(
+                other is not None
+                and other.permissions
+                and not any(r.startswith("mcp__plugin_") for r in other.permissions)
+            )
+            sides[i] = snapshot_of(load_inventory(path), server_names="connector" if per_connector else "plugin")
+    return diff_policies(sides[0], sides[1])

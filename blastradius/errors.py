@@ -20,6 +20,7 @@ __all__ = [
     "InputError",
     "InventoryError",
     "MissingExtraError",
+    "OutputError",
     "Problem",
     "ReportError",
     "UnknownIdError",
@@ -176,6 +177,11 @@ class ImportSourceError(InputError):
 
 class ReportError(BlastRadiusError):
     """The rollout report could not be produced; the message says which step and what to do."""
+
+
+class OutputError(BlastRadiusError):
+    """A command refuses to write where it was asked to: over an input file, into an inventory, or over an
+    existing file without ``--force``; the message names every such path."""
 
 
 class WidenedAccessError(BlastRadiusError):

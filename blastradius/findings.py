@@ -35,6 +35,8 @@ __all__ = [
     "Finding",
     "Severity",
     "apply_acceptances",
+    "GROUPINGS",
+    "findings_by",
     "findings_frame",
     "load_acceptances",
     "locate",
@@ -275,6 +277,72 @@ def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
         df["_rank"] = df["severity"].map(lambda s: -Severity(s).rank)
         df = df.sort_values(["_rank", "rule", "subject"], kind="mergesort").drop(columns="_rank")
     return df.reset_index(drop=True)
+
+
+#: What ``lint --group-by`` takes: a rule, a severity, or an entry of one of the frameworks (blastradius.standards).
+GROUPINGS = ("rule", "severity", "owasp-llm", "owasp-agentic", "atlas")
+
+
+def findings_by(findings: Iterable[Finding], by: str) -> pd.DataFrame:
+    """Findings grouped by ``by`` (one of :data:`GROUPINGS`): one row per finding and group, groups in order.
+
+    Grouped by a framework, a finding appears under every entry its rule
+    refers to, and under ``(none)`` when its rule refers to none of that
+    framework's entries. Columns: ``group`` (e.g. ``LLM06 Excessive Agency``),
+    ``rule``, ``severity``, ``subject``, ``title``, ``state`` (open, accepted,
+    acceptance expired); most severe first within a group.
+
+    Raises
+    ------
+    ValueError
+        For a grouping not in :data:`GROUPINGS`.
+
+    Examples
+    --------
+    >>> f = Finding(
+    ...     rule="BR116",
+    ...     title="t",
+    ...     severity=Severity.HIGH,
+    ...     subject_kind="plugin",
+    ...     subject="p",
+    ...     message="m",
+    ...     fix="f",
+    ...     domain="D8",
+    ...     references=(("owasp-llm", "LLM01"), ("owasp-llm", "LLM02")),
+    ... )
+    >>> findings_by([f], "owasp-llm").group.tolist()
+    ['LLM01 Prompt Injection', 'LLM02 Sensitive Information Disclosure']
+    """
+    from blastradius.standards import framework
+
+    if by not in GROUPINGS:
+        raise ValueError(f"group by one of {', '.join(GROUPINGS)}, got {by!r}")
+    rows = []
+    for f in findings:
+        state = "accepted" if f.accepted else "acceptance expired" if f.acceptance_expired else "open"
+        base = {
+            "rule": f.rule,
+            "severity": f.severity.value,
+            "subject": f.subject,
+            "title": f.title,
+            "state": state,
+            "_rank": -f.severity.rank,
+        }
+        if by == "rule":
+            keys = [(f.rule, f"{f.rule} {f.title}")]
+        elif by == "severity":
+            keys = [(str(-f.severity.rank), f.severity.value)]
+        else:
+            fw = framework(by)
+            ids = [t for k, t in f.references if k == by]
+            order = list(fw.taxa)
+            keys = [(f"{order.index(t):04d}", f"{t} {fw.taxa[t]}") for t in ids] or [("9999", "(none)")]
+        for order_key, label in keys:
+            rows.append({"_group": order_key, "group": label, **base})
+    df = pd.DataFrame(rows, columns=["_group", "group", "rule", "severity", "subject", "title", "state", "_rank"])
+    if not df.empty:
+        df = df.sort_values(["_group", "_rank", "rule", "subject"], kind="mergesort")
+    return df.drop(columns=["_group", "_rank"]).reset_index(drop=True)
 
 
 def to_sarif(

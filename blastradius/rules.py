@@ -390,9 +390,9 @@ def _ungated_high_impact(ctx: Context) -> Iterator[Finding]:
                     else ""
                 )
                 + f"; it {undo}.",
-                fix=f"Require a human approval for {conn.id}.{tool.name} (or for every '{tool.action.value}' action) in "
-                "the plugin's approval list (requires_approval), with a prompt that states exactly what will happen; "
-                "prefer a staged or soft-delete tool.",
+                fix=f"Require a human approval for {conn.id}.{tool.name} (or for every '{tool.action.value}' "
+                "action) in the plugin's approval list (requires_approval), with a prompt that states exactly what "
+                "will happen; prefer a staged or soft-delete tool.",
                 evidence=(
                     ctx.evidence("plugin", p.id, "requires_approval", "does not name this tool or its action class"),
                     ctx.evidence(

@@ -119,7 +119,7 @@ def framework(key: str) -> Framework:
 
 def references(rule: str) -> dict[str, tuple[str, ...]]:
     """The entries of each framework that rule ``rule`` refers to (empty tuples for a rule the data does not map)."""
-    return dict(_standards().rules.get(rule) or {key: () for key in FRAMEWORKS})
+    return dict(_standards().rules.get(rule) or dict.fromkeys(FRAMEWORKS, ()))
 
 
 def rule_references(rule: str) -> tuple[tuple[str, str], ...]:
