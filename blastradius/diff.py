@@ -457,11 +457,13 @@ class PolicyDiff:
     changes: tuple[Change, ...]
 
     def widened(self) -> list[Change]:
-        """Every change that gives more than before: an allow added, a deny or ask removed, a row limit raised ..."""
-        return [c for c in self.changes if c.direction in ("widened", "added")]
+        """Every change that gives more than before: an allow added, a deny or ask removed, a row limit raised, a
+        connector policy gone ... (a connector policy added is listed as ``added``: it limits a connector, and
+        the tools it opens show as allow rules added)."""
+        return [c for c in self.changes if c.direction == "widened"]
 
     def narrowed(self) -> list[Change]:
-        return [c for c in self.changes if c.direction in ("narrowed", "removed")]
+        return [c for c in self.changes if c.direction == "narrowed"]
 
 
 def _state_text(state: str | None) -> str:

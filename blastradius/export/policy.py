@@ -28,7 +28,7 @@ Examples
 >>> from blastradius import load_inventory
 >>> inv = load_inventory("inventories/acme-governed")
 >>> settings = claude_settings(inv)
->>> "mcp__plugin_prospect-outreach_email-campaigns__send_campaign_email" in settings["permissions"]["ask"]
+>>> "mcp__plugin_renewal-campaigns_email-campaigns__send_bulk_email" in settings["permissions"]["ask"]
 True
 >>> connector_policies(inv)["finance-warehouse"]["row_limit"]
 50000
