@@ -24,8 +24,10 @@ import pandas as pd
 
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
 from blastradius.errors import BlastRadiusError
+from blastradius.export.policy import PolicySnapshot, is_policy_export, read_policy, snapshot_of
 from blastradius.findings import Evidence, Finding, Severity, locate
 from blastradius.levers import _access_differences
+from blastradius.loader import load_inventory
 from blastradius.model import Access, Connector, Inventory, OutputDestination, Reversibility
 from blastradius.rules import DIFF_RULES
 from blastradius.scores import score_plugins
@@ -522,7 +524,7 @@ def _connector_policy_changes(old: dict[str, Any], new: dict[str, Any]) -> Itera
         yield from _connector_changes(_as_connector(old[cid]), _as_connector(new[cid]))
 
 
-def diff_policies(old: Any, new: Any) -> PolicyDiff:
+def diff_policies(old: PolicySnapshot, new: PolicySnapshot) -> PolicyDiff:
     """Compare two policy snapshots (:class:`blastradius.export.policy.PolicySnapshot`), rule by rule and field by
     field. A permission is wider when it moves towards ``allow`` (deny → ask → no rule → allow: with no managed
     rule, a user's own settings decide); a connector policy is wider as :func:`diff_inventories` counts it
@@ -551,7 +553,7 @@ def diff_policies(old: Any, new: Any) -> PolicyDiff:
     return PolicyDiff(old=old.source, new=new.source, changes=tuple(changes))
 
 
-def _holds(snapshot: Any) -> str:
+def _holds(snapshot: PolicySnapshot) -> str:
     parts = []
     if snapshot.permissions is not None:
         parts.append("managed settings")
@@ -563,17 +565,15 @@ def _holds(snapshot: Any) -> str:
 def diff_policy_paths(old: str | Path, new: str | Path) -> PolicyDiff:
     """:func:`diff_policies` of two paths, each a policy export or an inventory (exported in memory, with the
     server names the other side uses)."""
-    from blastradius.export.policy import is_policy_export, read_policy, snapshot_of
-    from blastradius.loader import load_inventory
+    read = {p: read_policy(p) for p in (old, new) if is_policy_export(p)}
 
-    sides: list[Any] = [read_policy(p) if is_policy_export(p) else None for p in (old, new)]
-    for i, path in enumerate((old, new)):
-        if sides[i] is None:
-            other = sides[1 - i]
-            per_connector = bool(
-                other is not None
-                and other.permissions
-                and not any(r.startswith("mcp__plugin_") for r in other.permissions)
-            )
-            sides[i] = snapshot_of(load_inventory(path), server_names="connector" if per_connector else "plugin")
-    return diff_policies(sides[0], sides[1])
+    def side(path: str | Path, other: str | Path) -> PolicySnapshot:
+        if path in read:
+            return read[path]
+        seen = read.get(other)
+        per_connector = bool(
+            seen is not None and seen.permissions and not any(r.startswith("mcp__plugin_") for r in seen.permissions)
+        )
+        return snapshot_of(load_inventory(path), server_names="connector" if per_connector else "plugin")
+
+    return diff_policies(side(old, new), side(new, old))

@@ -166,3 +166,19 @@ def test_every_fix_reads_as_plain_words(tmp_path: Path, acme_findings: list[Find
         selector = f.subject.split(":", 1)[1] if ":" in f.subject else ""  # BR102 names the tool: email.send
         text = f.fix.replace(selector, "TOOL") if selector else f.fix
         assert not dotted_key.search(text), (f.rule, f.fix)
+
+
+def test_the_rules_page_shows_the_mapping_as_the_data_holds_it() -> None:
+    text = (ROOT / "docs" / "rules.md").read_text()
+    rows = {
+        cells[0]: cells[2:5]
+        for line in text.splitlines()
+        if re.match(r"^\| BR\d{3} \|", line)
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+    }
+    assert set(rows) == {*RULES, *DIFF_RULES}
+    for rule_id, cells in rows.items():
+        assert cells == [", ".join(references(rule_id)[k]) or "—" for k in FRAMEWORKS], rule_id
+    for key in FRAMEWORKS:
+        f = framework(key)
+        assert f"**{f.name} {f.version}**" in text and f.url in text
