@@ -472,8 +472,54 @@ def _state_text(state: str | None) -> str:
     return state or "no rule"
 
 
+def _server_of(rule: str) -> str | None:
+    """``mcp__plugin_p_crm__search`` -> ``mcp__plugin_p_crm``; None for a rule that names no MCP tool."""
+    if not rule.startswith("mcp__"):
+        return None
+    head, sep, _ = rule[len("mcp__") :].partition("__")
+    return f"mcp__{head}" if sep else None
+
+
+def _counts(states: Iterable[str]) -> str:
+    states = list(states)
+    return ", ".join(f"{states.count(s)} {s}" for s in ("deny", "ask", "allow") if s in states)
+
+
 def _permission_changes(old: dict[str, str], new: dict[str, str]) -> Iterator[Change]:
-    for rule in sorted(set(old) | set(new)):
+    """Rule by rule; a server whose rules all appear or all disappear is one change (a plugin given or relieved
+    of a connector), wider when it brings an allow or takes away a deny or an ask."""
+    by_server: dict[str, tuple[set[str], set[str]]] = {}
+    for side, rules in ((0, old), (1, new)):
+        for rule in rules:
+            server = _server_of(rule)
+            if server is not None:
+                by_server.setdefault(server, (set(), set()))[side].add(rule)
+    whole: set[str] = set()
+    for server, (was, now) in sorted(by_server.items()):
+        if was and now:
+            continue
+        whole |= was | now
+        if now:
+            states = [new[r] for r in now]
+            yield Change(
+                kind="server",
+                subject=server,
+                field="rules",
+                old="no rule",
+                new=_counts(states),
+                direction="widened" if "allow" in states else "narrowed",
+            )
+        else:
+            states = [old[r] for r in was]
+            yield Change(
+                kind="server",
+                subject=server,
+                field="rules",
+                old=_counts(states),
+                new="no rule",
+                direction="widened" if {"deny", "ask"} & set(states) else "narrowed",
+            )
+    for rule in sorted((set(old) | set(new)) - whole):
         a, b = old.get(rule), new.get(rule)
         if a == b:
             continue

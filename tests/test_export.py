@@ -275,3 +275,19 @@ def test_export_bom_writes_a_file_once(tmp_path: Path, capsys) -> None:
     assert json.loads(out.read_text())["bomFormat"] == "CycloneDX"
     assert main(["export-bom", str(ACME_GOVERNED), "--out", str(out)]) == 1
     assert "refusing to overwrite" in capsys.readouterr().err
+
+
+def test_a_plugin_relieved_of_a_connector_is_one_change_per_server() -> None:
+    from blastradius.diff import diff_policies
+    from blastradius.export.policy import snapshot_of
+
+    d = diff_policies(snapshot_of(load_inventory(ACME)), snapshot_of(load_inventory(ACME_GOVERNED)))
+    servers = {c.subject: c for c in d.changes if c.kind == "server"}
+    gone = servers["mcp__plugin_renewal-campaigns_crm"]  # its deny rules go with the connector: wider on paper
+    assert (gone.old, gone.new, gone.direction) == ("10 deny, 1 allow", "no rule", "widened")
+    only_allows = servers["mcp__plugin_oncall-assistant_chat"]
+    assert (only_allows.new, only_allows.direction) == ("no rule", "narrowed")
+    assert not any(
+        c.kind == "permission" and c.subject.startswith("mcp__plugin_renewal-campaigns_crm__") for c in d.changes
+    )
+    assert set(d.widened()) | set(d.narrowed()) == {c for c in d.changes if c.direction in ("widened", "narrowed")}
