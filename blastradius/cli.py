@@ -337,9 +337,9 @@ def _cmd_diff_policies(args: argparse.Namespace) -> int:
         return 1 if widened else 0
     print(f"{d.old} → {d.new}: {len(d.changes)} policy changes, {len(widened)} WIDENED, {len(d.narrowed())} narrowed")
     for c in d.changes:
-        mark = "WIDENED" if c in widened else c.direction
-        what = f"{c.kind} {c.subject}" + (f" {c.field}" if c.field and c.field != "state" else "")
-        print(f"  {mark:<8} {what}: {c.old or '-'} → {c.new or '-'}" if (c.old or c.new) else f"  {mark:<8} {what}")
+        what = f"{c.kind} {c.subject}" + (f": {c.field}" if c.field and c.field != "state" else ":")
+        change = " → ".join(v for v in (c.old, c.new) if v)
+        print(f"  {'WIDENED' if c in widened else c.direction:<8} {what} {change}".rstrip(" :"))
     if widened:
         print(f"\n{len(widened)} polic{'y' if len(widened) == 1 else 'ies'} WIDENED: check each was approved.")
     return 1 if widened else 0

@@ -170,10 +170,10 @@ def test_diff_flags_every_widened_policy(governed_export: Path, tmp_path: Path, 
     lines = [line.strip() for line in out.splitlines() if line.startswith("  WIDENED")]
     assert f"WIDENED  permission {rule}: deny → allow" in lines
     assert "WIDENED  permission mcp__plugin_ap-autopilot_payments__release_payment_batch: ask → no rule" in lines
-    assert "WIDENED  connector finance-warehouse row_limit: 50000 → 80000" in lines
-    assert "WIDENED  connector finance-warehouse denied_columns: -ssn → -" in lines
-    assert "WIDENED  connector finance-warehouse audit.log_every_query: True → False" in lines
-    assert "WIDENED  connector policy web-search policy: enforced → no policy" in lines
+    assert "WIDENED  connector finance-warehouse: row_limit 50000 → 80000" in lines
+    assert "WIDENED  connector finance-warehouse: denied_columns -ssn" in lines
+    assert "WIDENED  connector finance-warehouse: audit.log_every_query True → False" in lines
+    assert "WIDENED  connector policy web-search: policy enforced → no policy" in lines
     assert len(lines) == 6 and "6 WIDENED" in out
 
     assert main(["diff", str(wider), str(governed_export), "--format", "json"]) == 0  # the way back only narrows
