@@ -263,6 +263,11 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     from blastradius.findings import Severity, findings_frame, load_acceptances, to_sarif, unmatched_acceptances
     from blastradius.rules import acceptances_of, lint, rule_catalog
 
+    if args.group_by and args.format in ("json", "sarif"):
+        print(
+            f"error: --group-by groups the table; --format {args.format} carries the grouping fields", file=sys.stderr
+        )
+        return 2
     inv = load_inventory(args.inventory)
     accepted = load_acceptances(args.accept) if args.accept else ()
     findings = lint(inv, as_of=args.as_of, acceptances=accepted, weights=args.weights)
@@ -272,10 +277,10 @@ def _cmd_lint(args: argparse.Namespace) -> int:
         print(json.dumps(to_sarif(findings, rule_catalog(), root=Path.cwd(), version=__version__), indent=2))
     elif args.format == "json":
         print(frame_to_json(findings_frame(findings)))
-    elif args.format == "table" or args.group_by:
-        _print_grouped_findings(findings, args.group_by or "rule")
     else:
-        for f in findings:
+        if args.format == "table" or args.group_by:
+            _print_grouped_findings(findings, args.group_by or "rule")
+        for f in findings if args.format == "text" and not args.group_by else ():
             state = " (accepted)" if f.accepted else " (acceptance expired)" if f.acceptance_expired else ""
             print(f"{f.severity.value.upper():8} {f.rule} {f.subject}{state}")
             print(f"         {f.message}")
@@ -310,7 +315,6 @@ def _print_grouped_findings(findings: list, by: str) -> None:
         g = g.reset_index(drop=True)
         g.index = pd.RangeIndex(1, len(g) + 1)
         print(text_table(g, ["rule", "severity", "subject", "title", "state"], max_width={"title": 48}))
-    print(f"\n{len(findings)} finding(s).")
 
 
 def _cmd_tiers(args: argparse.Namespace) -> int:
