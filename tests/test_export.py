@@ -291,3 +291,13 @@ def test_a_plugin_relieved_of_a_connector_is_one_change_per_server() -> None:
         c.kind == "permission" and c.subject.startswith("mcp__plugin_renewal-campaigns_crm__") for c in d.changes
     )
     assert set(d.widened()) | set(d.narrowed()) == {c for c in d.changes if c.direction in ("widened", "narrowed")}
+
+
+def test_an_inventory_of_json_files_is_not_taken_for_a_policy_export(tmp_path: Path, governed_export: Path) -> None:
+    from blastradius.export.policy import is_policy_export
+
+    (tmp_path / "teams.json").write_text('{"teams": [{"id": "t", "headcount": 3}]}')
+    (tmp_path / "policy.json").write_text('{"connector": "crm", "row_limit": 10}')
+    assert not is_policy_export(tmp_path)
+    assert is_policy_export(governed_export) and is_policy_export(governed_export / CONNECTOR_POLICY_DIR)
+    assert is_policy_export(governed_export / MANAGED_SETTINGS_FILE) and not is_policy_export(ACME / "teams.yaml")

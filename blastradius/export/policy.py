@@ -313,23 +313,33 @@ def _connector(file: Path, data: Any, doc: Any, problems: list[Problem]) -> Conn
         return None
 
 
+def _is_policy_file(path: Path) -> bool:
+    if path.suffix.lower() != ".json":
+        return False
+    try:
+        return _kind(_read_json(path)[0]) is not None
+    except ConfigError:
+        return False
+
+
 def is_policy_export(path: str | Path) -> bool:
     """Whether ``path`` is a policy export (a settings file, a connector policy, or a folder of them), not an
     inventory: a JSON file whose top level has ``permissions`` or ``connector``; a folder holding
-    ``managed-settings.json`` or ``connector-policies/``, or only JSON files."""
+    ``managed-settings.json`` or ``connector-policies/``, or nothing but such files.
+
+    Examples
+    --------
+    >>> is_policy_export("inventories/acme-governed/policies"), is_policy_export("inventories/acme-governed")
+    (True, False)
+    """
     path = Path(path)
     if path.is_file():
-        if path.suffix.lower() != ".json":
-            return False
-        try:
-            return _kind(_read_json(path)[0]) is not None
-        except ConfigError:
-            return False
+        return _is_policy_file(path)
     if path.is_dir():
         if (path / MANAGED_SETTINGS_FILE).is_file() or (path / CONNECTOR_POLICY_DIR).is_dir():
             return True
-        files = [p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")]
-        return bool(files) and all(p.suffix.lower() == ".json" for p in files)
+        files = [p for p in path.iterdir() if not p.name.startswith(".")]
+        return bool(files) and all(p.is_file() and _is_policy_file(p) for p in files)
     return False
 
 
