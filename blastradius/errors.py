@@ -21,6 +21,7 @@ __all__ = [
     "InventoryError",
     "MissingExtraError",
     "OutputError",
+    "PolicyError",
     "Problem",
     "ReportError",
     "UnknownIdError",
@@ -158,6 +159,12 @@ class ConfigError(InputError):
     """A settings file (scoring weights, assumptions) is invalid; ``problems`` says where."""
 
     what = "settings file"
+
+
+class PolicyError(ConfigError):
+    """A policy export read back (managed settings, connector policies) is invalid; ``problems`` says where."""
+
+    what = "policy export"
 
 
 class ImportSourceError(InputError):

@@ -45,7 +45,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from blastradius.analysis import Analysis, analysis_of
-from blastradius.errors import ConfigError, Problem
+from blastradius.errors import ConfigError, PolicyError, Problem
 from blastradius.model import Access, Connector, ConnectorPolicy, Inventory
 from blastradius.reach import ToolStatus, tool_status
 from blastradius.settings.files import parse_text, problems_from_validation, read_text
@@ -265,7 +265,7 @@ class PolicySnapshot:
 
 
 def _read_json(file: Path) -> tuple[Any, Any]:
-    doc = parse_text(file, read_text(file, error=ConfigError), error=ConfigError)
+    doc = parse_text(file, read_text(file, error=PolicyError), error=PolicyError)
     return doc.data, doc
 
 
@@ -348,7 +348,7 @@ def read_policy(path: str | Path) -> PolicySnapshot:
 
     Raises
     ------
-    ConfigError
+    PolicyError
         Listing every problem: a file that is not JSON, a rule that is not a
         string, a connector policy that does not fit the D6 shape (file, line,
         key path), or a path that holds no policy at all.
@@ -367,9 +367,9 @@ def read_policy(path: str | Path) -> PolicySnapshot:
         folder = path / CONNECTOR_POLICY_DIR if (path / CONNECTOR_POLICY_DIR).is_dir() else path
         files += sorted(p for p in folder.glob("*.json") if p.is_file() and p.name != MANAGED_SETTINGS_FILE)
     else:
-        raise ConfigError([Problem(file=path, path="", message="no such file or directory")])
+        raise PolicyError([Problem(file=path, path="", message="no such file or directory")])
     if not files:
-        raise ConfigError(
+        raise PolicyError(
             [Problem(file=path, path="", message="no policy files found", hint="give an export-policy output")]
         )
     for file in files:
@@ -402,7 +402,7 @@ def read_policy(path: str | Path) -> PolicySnapshot:
                 )
             )
     if problems:
-        raise ConfigError(problems, source=path)
+        raise PolicyError(problems, source=path)
     return PolicySnapshot(source=str(path), permissions=permissions, flags=flags, connectors=connectors)
 
 
