@@ -275,6 +275,11 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     from blastradius.findings import Severity, findings_frame, load_acceptances, to_sarif, unmatched_acceptances
     from blastradius.rules import acceptances_of, lint, rule_catalog
 
+    if args.group_by and args.format in ("json", "sarif"):
+        print(
+            f"error: --group-by groups the table; --format {args.format} carries the grouping fields", file=sys.stderr
+        )
+        return 2
     inv = _load(args)
     accepted = load_acceptances(args.accept) if args.accept else ()
     findings = lint(inv, as_of=args.as_of, acceptances=accepted, weights=args.weights)
@@ -285,7 +290,9 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     elif args.format == "json":
         print(frame_to_json(findings_frame(findings)))
     else:
-        for f in findings:
+        if args.format == "table" or args.group_by:
+            _print_grouped_findings(findings, args.group_by or "rule")
+        for f in findings if args.format == "text" and not args.group_by else ():
             state = " (accepted)" if f.accepted else " (acceptance expired)" if f.acceptance_expired else ""
             print(f"{f.severity.value.upper():8} {f.rule} {f.subject}{state}")
             print(f"         {f.message}")
@@ -305,6 +312,23 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     return 1 if failing else 0
 
 
+def _print_grouped_findings(findings: list, by: str) -> None:
+    from blastradius.findings import findings_by
+    from blastradius.standards import FRAMEWORKS, framework
+
+    df = findings_by(findings, by)
+    if by in FRAMEWORKS:
+        f = framework(by)
+        print(f"Findings by {f.title} ({f.url})")
+    for label, g in df.groupby("group", sort=False):
+        open_ = g[g.state != "accepted"]
+        counts = ", ".join(f"{n} {s}" for s, n in open_.severity.value_counts(sort=False).items())
+        print(f"\n{label}: {len(g)} finding(s)" + (f" ({counts} open)" if counts else ""))
+        g = g.reset_index(drop=True)
+        g.index = pd.RangeIndex(1, len(g) + 1)
+        print(text_table(g, ["rule", "severity", "subject", "title", "state"], max_width={"title": 48}))
+
+
 def _cmd_tiers(args: argparse.Namespace) -> int:
     from blastradius.rules import tier_table
 
@@ -317,9 +341,33 @@ def _cmd_tiers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_diff_policies(args: argparse.Namespace) -> int:
+    from blastradius.diff import changes_frame, diff_policy_paths
+
+    d = diff_policy_paths(args.old, args.new)
+    widened = d.widened()
+    if args.format == "json":
+        payload = {"old": d.old, "new": d.new, "widened": len(widened)}
+        payload["changes"] = json.loads(changes_frame(d).to_json(orient="records"))
+        print(json.dumps(payload, indent=2))
+        return 1 if widened else 0
+    print(f"{d.old} → {d.new}: {len(d.changes)} policy changes, {len(widened)} WIDENED, {len(d.narrowed())} narrowed")
+    for c in d.changes:
+        what = f"{c.kind} {c.subject}" + (f": {c.field}" if c.field and c.field != "state" else ":")
+        change = " → ".join(v for v in (c.old, c.new) if v)
+        print(f"  {'WIDENED' if c in widened else c.direction:<8} {what} {change}".rstrip(" :"))
+    if widened:
+        print(f"\n{len(widened)} polic{'y' if len(widened) == 1 else 'ies'} WIDENED: check each was approved.")
+    return 1 if widened else 0
+
+
 def _cmd_diff(args: argparse.Namespace) -> int:
     from blastradius.diff import changes_frame, diff_inventories
+    from blastradius.export.policy import is_policy_export
     from blastradius.findings import findings_frame
+
+    if is_policy_export(args.old) or is_policy_export(args.new):
+        return _cmd_diff_policies(args)
 
     d = diff_inventories(load_inventory(args.old), load_inventory(args.new), weights=args.weights)
     if args.format == "json":
@@ -380,6 +428,36 @@ def _cmd_diff(args: argparse.Namespace) -> int:
             for e in f.evidence:
                 print(f"    at {e}")
     return 1 if d.findings else 0
+
+
+def _cmd_export_policy(args: argparse.Namespace) -> int:
+    from blastradius.export.files import write_files
+    from blastradius.export.policy import policy_files
+
+    if args.out is None and args.format != "claude-settings":
+        raise BlastRadiusError(f"--format {args.format} writes a folder: give it with --out DIR")
+    inv = load_inventory(args.inventory)
+    if args.out is None:
+        files = policy_files(inv, format=args.format, out=Path("-"), server_names=args.server_names)
+        sys.stdout.write(next(iter(files.values())))
+        return 0
+    files = policy_files(inv, format=args.format, out=args.out, server_names=args.server_names)
+    folders = {path.parent for path in files} if args.format != "claude-settings" else set()
+    written = write_files(files, inputs=[args.inventory], force=args.force, folders=folders)
+    print(f"wrote {len(written)} file(s) under {args.out}" if len(written) > 1 else f"wrote {written[0]}")
+    return 0
+
+
+def _cmd_export_bom(args: argparse.Namespace) -> int:
+    from blastradius.export.bom import bom_json
+    from blastradius.export.files import write_files
+
+    text = bom_json(load_inventory(args.inventory))
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    print(f"wrote {write_files({args.out: text}, inputs=[args.inventory], force=args.force)[0]}")
+    return 0
 
 
 def _cmd_runbook(args: argparse.Namespace) -> int:
@@ -1037,7 +1115,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
     _overlay_option(p)
-    p.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format (default: text)")
+    p.add_argument(
+        "--format", choices=("text", "table", "json", "sarif"), default="text", help="output format (default: text)"
+    )
+    p.add_argument(
+        "--group-by",
+        choices=("rule", "severity", "owasp-llm", "owasp-agentic", "atlas"),
+        help="with --format table: group findings by rule, severity, or the entries of OWASP Top 10 for LLM "
+        "Applications 2025, OWASP Top 10 for Agentic Applications 2026 or MITRE ATLAS (default: rule)",
+    )
     p.add_argument(
         "--fail-on",
         choices=("info", "low", "medium", "high", "critical", "none"),
@@ -1076,13 +1162,57 @@ def _parser() -> argparse.ArgumentParser:
         help="what changed between two inventories, in scope and in risk",
         description="Compare two snapshots of an inventory: what was added or removed, every scope widened or "
         "narrowed, the blast radius of each plugin before and after, and 'scope expansion without "
-        "re-approval' (BR118). Exit 1 when there is such a finding.",
+        "re-approval' (BR118). Exit 1 when there is such a finding. Given policy exports (export-policy: a "
+        "managed-settings file, a connector policy or an export folder; an inventory on the other side is exported "
+        "in memory), it lists every rule and scope that changed and marks each that WIDENED (an allow added, a "
+        "deny or ask removed, a row limit raised, a denied column dropped ...); exit 1 when one did.",
     )
-    p.add_argument("old", type=Path, metavar="OLD_DIR", help="the earlier inventory")
-    p.add_argument("new", type=Path, metavar="NEW_DIR", help="the later inventory")
+    p.add_argument("old", type=Path, metavar="OLD", help="the earlier inventory or policy export")
+    p.add_argument("new", type=Path, metavar="NEW", help="the later inventory or policy export")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.add_argument("--weights", type=Path, metavar="FILE", help=weights_help)
     p.set_defaults(func=_cmd_diff)
+
+    p = sub.add_parser(
+        "export-policy",
+        help="the agreed controls as managed settings (Claude Code / Cowork) and connector policies",
+        description="Write what the inventory allows as configuration the platform enforces (docs/enforcement.md). "
+        "claude-settings: managed settings with a permission rule per MCP tool of every plugin (deny when blocked, "
+        "ask when gated, allow only when it runs with no human); connector-policy: one JSON policy per connector "
+        "(access, allowed tables, denied columns, row limit, approval, audit) into a folder; all: both into a "
+        "folder. Never writes into the inventory, and never over a file unless --force.",
+    )
+    p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    p.add_argument(
+        "--format",
+        choices=("claude-settings", "connector-policy", "all"),
+        default="claude-settings",
+        help="what to write (default: claude-settings)",
+    )
+    p.add_argument(
+        "--out", type=Path, metavar="PATH", help="file (claude-settings; default: standard output) or folder"
+    )
+    p.add_argument(
+        "--server-names",
+        choices=("plugin", "connector"),
+        default="plugin",
+        help="name MCP servers per plugin, as Claude Code names a plugin's servers (plugin_<plugin>_<connector>, "
+        "exact), or per connector (one rule per tool: the strictest any plugin has) (default: plugin)",
+    )
+    p.add_argument("--force", action="store_true", help="replace files that exist")
+    p.set_defaults(func=_cmd_export_policy)
+
+    p = sub.add_parser(
+        "export-bom",
+        help="the inventory as a CycloneDX bill of materials",
+        description="Write a CycloneDX 1.6 JSON document listing plugins, connectors, systems and datasets with "
+        "their data flows and classifications, validated against the CycloneDX schema. Needs the export extra: "
+        "pip install 'blastradius[export]'.",
+    )
+    p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    p.add_argument("--out", type=Path, metavar="FILE", help="output file (default: standard output)")
+    p.add_argument("--force", action="store_true", help="replace the file if it exists")
+    p.set_defaults(func=_cmd_export_bom)
 
     p = sub.add_parser(
         "runbook",

@@ -17,18 +17,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
+from blastradius.errors import BlastRadiusError
+from blastradius.export.policy import PolicySnapshot, is_policy_export, read_policy, snapshot_of
 from blastradius.findings import Evidence, Finding, Severity, locate
 from blastradius.levers import _access_differences
+from blastradius.loader import load_inventory
 from blastradius.model import Access, Connector, Inventory, OutputDestination, Reversibility
 from blastradius.rules import DIFF_RULES
 from blastradius.scores import score_plugins
+from blastradius.standards import rule_references
 
-__all__ = ["Change", "InventoryDiff", "changes_frame", "diff_inventories"]
+__all__ = [
+    "Change",
+    "InventoryDiff",
+    "PolicyDiff",
+    "changes_frame",
+    "diff_inventories",
+    "diff_policies",
+    "diff_policy_paths",
+]
 
 _REVERSIBILITY_RANK = {Reversibility.STAGED: 0, Reversibility.SOFT_DELETE: 1, Reversibility.IMMEDIATE: 2}
 
@@ -350,13 +363,15 @@ def _expansion_findings(old: Inventory, new: Inventory, changes: list[Change]) -
                 title=info.title,
                 severity=Severity.CRITICAL if listed else info.severity,
                 domain=info.domain,
+                references=rule_references(info.id),
                 subject_kind="connector",
                 subject=cid,
                 message=f"Connector '{cid}' widened "
                 f"({'; '.join(f'{c.field} {c.old} → {c.new}'.strip() for c in items)}) "
                 f"with the same approval as before ({b.approved_by or 'no approver'}, {b.approved_on or 'no date'})"
                 + (f", which the governance config prohibits: '{listed}'." if listed else "."),
-                fix="Have the wider scope re-approved and record the new approved_by and approved_on, or revert it.",
+                fix="Have the wider scope re-approved and record the new approver and date (approved_by, "
+                "approved_on), or revert it.",
                 evidence=(
                     Evidence(
                         file=origin.file if origin else None,
@@ -409,7 +424,7 @@ def diff_inventories(
     )
 
 
-def changes_frame(diff: InventoryDiff) -> pd.DataFrame:
+def changes_frame(diff: InventoryDiff | PolicyDiff) -> pd.DataFrame:
     """The changes as a table."""
     return pd.DataFrame(
         [
@@ -425,3 +440,186 @@ def changes_frame(diff: InventoryDiff) -> pd.DataFrame:
         ],
         columns=["kind", "subject", "field", "old", "new", "direction"],
     )
+
+
+# ---------------------------------------------------------------------------
+# Policy exports (docs/enforcement.md)
+# ---------------------------------------------------------------------------
+
+#: How open a permission state leaves a tool, most closed first: no rule lets a user's own settings decide.
+_OPENNESS = {"deny": 0, "ask": 1, None: 2, "allow": 3}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyDiff:
+    """What changed between two policy exports (or an inventory and a deployed policy), rule by rule."""
+
+    old: str
+    new: str
+    changes: tuple[Change, ...]
+
+    def widened(self) -> list[Change]:
+        """Every change that gives more than before: an allow added, a deny or ask removed, a row limit raised, a
+        connector policy gone ... (a connector policy added is listed as ``added``: it limits a connector, and
+        the tools it opens show as allow rules added)."""
+        return [c for c in self.changes if c.direction == "widened"]
+
+    def narrowed(self) -> list[Change]:
+        return [c for c in self.changes if c.direction == "narrowed"]
+
+
+def _state_text(state: str | None) -> str:
+    return state or "no rule"
+
+
+def _server_of(rule: str) -> str | None:
+    """``mcp__plugin_p_crm__search`` -> ``mcp__plugin_p_crm``; None for a rule that names no MCP tool."""
+    if not rule.startswith("mcp__"):
+        return None
+    head, sep, _ = rule[len("mcp__") :].partition("__")
+    return f"mcp__{head}" if sep else None
+
+
+def _counts(states: Iterable[str]) -> str:
+    states = list(states)
+    return ", ".join(f"{states.count(s)} {s}" for s in ("deny", "ask", "allow") if s in states)
+
+
+def _permission_changes(old: dict[str, str], new: dict[str, str]) -> Iterator[Change]:
+    """Rule by rule; a server whose rules all appear or all disappear is one change (a plugin given or relieved
+    of a connector), wider when it brings an allow or takes away a deny or an ask."""
+    by_server: dict[str, tuple[set[str], set[str]]] = {}
+    for side, rules in ((0, old), (1, new)):
+        for rule in rules:
+            server = _server_of(rule)
+            if server is not None:
+                by_server.setdefault(server, (set(), set()))[side].add(rule)
+    whole: set[str] = set()
+    for server, (was, now) in sorted(by_server.items()):
+        if was and now:
+            continue
+        whole |= was | now
+        if now:
+            states = [new[r] for r in now]
+            yield Change(
+                kind="server",
+                subject=server,
+                field="rules",
+                old="no rule",
+                new=_counts(states),
+                direction="widened" if "allow" in states else "narrowed",
+            )
+        else:
+            states = [old[r] for r in was]
+            yield Change(
+                kind="server",
+                subject=server,
+                field="rules",
+                old=_counts(states),
+                new="no rule",
+                direction="widened" if {"deny", "ask"} & set(states) else "narrowed",
+            )
+    for rule in sorted((set(old) | set(new)) - whole):
+        a, b = old.get(rule), new.get(rule)
+        if a == b:
+            continue
+        yield Change(
+            kind="permission",
+            subject=rule,
+            field="state",
+            old=_state_text(a),
+            new=_state_text(b),
+            direction="widened" if _OPENNESS[b] > _OPENNESS[a] else "narrowed",
+        )
+
+
+def _flag_changes(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if key == "disableBypassPermissionsMode":
+            direction = "widened" if a == "disable" else "narrowed" if b == "disable" else "changed"
+        elif key == "allowManagedPermissionRulesOnly":
+            direction = "widened" if a is True else "narrowed" if b is True else "changed"
+        elif key == "defaultMode":
+            direction = "widened" if b in ("bypassPermissions", "acceptEdits", "dontAsk") else "changed"
+        else:
+            direction = "changed"
+        yield Change(kind="setting", subject=key, field="", old=_text(a), new=_text(b), direction=direction)
+
+
+def _as_connector(policy: Any) -> Connector:
+    fields = policy.model_dump(exclude={"connector"})
+    return Connector(id=policy.connector, **fields)
+
+
+def _connector_policy_changes(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
+    for cid in sorted(set(new) - set(old)):
+        yield Change(kind="connector policy", subject=cid, field="", old="", new="", direction="added")
+    for cid in sorted(set(old) - set(new)):
+        yield Change(
+            kind="connector policy",
+            subject=cid,
+            field="policy",
+            old="enforced",
+            new="no policy",
+            direction="widened",
+        )
+    for cid in sorted(set(old) & set(new)):
+        yield from _connector_changes(_as_connector(old[cid]), _as_connector(new[cid]))
+
+
+def diff_policies(old: PolicySnapshot, new: PolicySnapshot) -> PolicyDiff:
+    """Compare two policy snapshots (:class:`blastradius.export.policy.PolicySnapshot`), rule by rule and field by
+    field. A permission is wider when it moves towards ``allow`` (deny → ask → no rule → allow: with no managed
+    rule, a user's own settings decide); a connector policy is wider as :func:`diff_inventories` counts it
+    (access, tables, columns, row limit, approval, audit), and a policy that disappears is wider (the gateway no
+    longer enforces it).
+
+    Raises
+    ------
+    BlastRadiusError
+        When the two hold nothing in common to compare (managed settings on one side, connector policies only
+        on the other).
+    """
+    changes: list[Change] = []
+    compared = False
+    if old.permissions is not None and new.permissions is not None:
+        compared = True
+        changes.extend(_permission_changes(old.permissions, new.permissions))
+        changes.extend(_flag_changes(old.flags, new.flags))
+    if old.connectors is not None and new.connectors is not None:
+        compared = True
+        changes.extend(_connector_policy_changes(old.connectors, new.connectors))
+    if not compared:
+        raise BlastRadiusError(
+            f"nothing to compare: {old.source} holds {_holds(old)} and {new.source} holds {_holds(new)}"
+        )
+    return PolicyDiff(old=old.source, new=new.source, changes=tuple(changes))
+
+
+def _holds(snapshot: PolicySnapshot) -> str:
+    parts = []
+    if snapshot.permissions is not None:
+        parts.append("managed settings")
+    if snapshot.connectors is not None:
+        parts.append("connector policies")
+    return " and ".join(parts) or "no policy"
+
+
+def diff_policy_paths(old: str | Path, new: str | Path) -> PolicyDiff:
+    """:func:`diff_policies` of two paths, each a policy export or an inventory (exported in memory, with the
+    server names the other side uses)."""
+    read = {p: read_policy(p) for p in (old, new) if is_policy_export(p)}
+
+    def side(path: str | Path, other: str | Path) -> PolicySnapshot:
+        if path in read:
+            return read[path]
+        seen = read.get(other)
+        per_connector = bool(
+            seen is not None and seen.permissions and not any(r.startswith("mcp__plugin_") for r in seen.permissions)
+        )
+        return snapshot_of(load_inventory(path), server_names="connector" if per_connector else "plugin")
+
+    return diff_policies(side(old, new), side(new, old))

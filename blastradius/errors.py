@@ -21,6 +21,8 @@ __all__ = [
     "InventoryError",
     "MissingExtraError",
     "OverlayError",
+    "OutputError",
+    "PolicyError",
     "Problem",
     "ReportError",
     "UnknownIdError",
@@ -167,6 +169,12 @@ class OverlayError(InputError):
     what = "overlay"
 
 
+class PolicyError(ConfigError):
+    """A policy export read back (managed settings, connector policies) is invalid; ``problems`` says where."""
+
+    what = "policy export"
+
+
 class ImportSourceError(InputError):
     """A source file of an import (plugin folder, MCP config, tool listing, permissions) is invalid,
     or the output directory cannot take the draft; ``problems`` lists every problem found.
@@ -184,6 +192,11 @@ class ImportSourceError(InputError):
 
 class ReportError(BlastRadiusError):
     """The rollout report could not be produced; the message says which step and what to do."""
+
+
+class OutputError(BlastRadiusError):
+    """A command refuses to write where it was asked to: over an input file, into an inventory, or over an
+    existing file without ``--force``; the message names every such path."""
 
 
 class WidenedAccessError(BlastRadiusError):

@@ -35,6 +35,8 @@ __all__ = [
     "Finding",
     "Severity",
     "apply_acceptances",
+    "GROUPINGS",
+    "findings_by",
     "findings_frame",
     "load_acceptances",
     "locate",
@@ -107,6 +109,8 @@ class Finding:
     fix: str
     domain: str  # the DOMAIN.md section the rule comes from, e.g. "D8"
     evidence: tuple[Evidence, ...] = ()
+    #: (framework, entry) pairs the rule refers to, e.g. ("owasp-llm", "LLM06") (:mod:`blastradius.standards`)
+    references: tuple[tuple[str, str], ...] = ()
     accepted_by: str | None = None
     accepted_reason: str | None = None
     accepted_until: dt.date | None = None
@@ -233,6 +237,9 @@ FINDING_COLUMNS = (
     "message",
     "fix",
     "domain",
+    "owasp_llm",
+    "owasp_agentic",
+    "atlas",
     "evidence",
     "accepted",
     "accepted_by",
@@ -253,6 +260,10 @@ def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
             "message": f.message,
             "fix": f.fix,
             "domain": f.domain,
+            **{
+                key.replace("-", "_"): ", ".join(t for k, t in f.references if k == key)
+                for key in ("owasp-llm", "owasp-agentic", "atlas")
+            },
             "evidence": "; ".join(str(e) for e in f.evidence),
             "accepted": f.accepted,
             "accepted_by": f.accepted_by,
@@ -268,19 +279,100 @@ def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+#: What ``lint --group-by`` takes: a rule, a severity, or an entry of one of the frameworks (blastradius.standards).
+GROUPINGS = ("rule", "severity", "owasp-llm", "owasp-agentic", "atlas")
+
+
+def findings_by(findings: Iterable[Finding], by: str) -> pd.DataFrame:
+    """Findings grouped by ``by`` (one of :data:`GROUPINGS`): one row per finding and group, groups in order.
+
+    Grouped by a framework, a finding appears under every entry its rule
+    refers to, and under ``(none)`` when its rule refers to none of that
+    framework's entries. Columns: ``group`` (e.g. ``LLM06 Excessive Agency``),
+    ``rule``, ``severity``, ``subject``, ``title``, ``state`` (open, accepted,
+    acceptance expired); most severe first within a group.
+
+    Raises
+    ------
+    ValueError
+        For a grouping not in :data:`GROUPINGS`.
+
+    Examples
+    --------
+    >>> f = Finding(
+    ...     rule="BR116",
+    ...     title="t",
+    ...     severity=Severity.HIGH,
+    ...     subject_kind="plugin",
+    ...     subject="p",
+    ...     message="m",
+    ...     fix="f",
+    ...     domain="D8",
+    ...     references=(("owasp-llm", "LLM01"), ("owasp-llm", "LLM02")),
+    ... )
+    >>> findings_by([f], "owasp-llm").group.tolist()
+    ['LLM01 Prompt Injection', 'LLM02 Sensitive Information Disclosure']
+    """
+    from blastradius.standards import framework
+
+    if by not in GROUPINGS:
+        raise ValueError(f"group by one of {', '.join(GROUPINGS)}, got {by!r}")
+    rows = []
+    for f in findings:
+        state = "accepted" if f.accepted else "acceptance expired" if f.acceptance_expired else "open"
+        base = {
+            "rule": f.rule,
+            "severity": f.severity.value,
+            "subject": f.subject,
+            "title": f.title,
+            "state": state,
+            "_rank": -f.severity.rank,
+        }
+        if by == "rule":
+            keys = [(f.rule, f"{f.rule} {f.title}")]
+        elif by == "severity":
+            keys = [(str(-f.severity.rank), f.severity.value)]
+        else:
+            fw = framework(by)
+            ids = [t for k, t in f.references if k == by]
+            order = list(fw.taxa)
+            keys = [(f"{order.index(t):04d}", f"{t} {fw.taxa[t]}") for t in ids] or [("9999", "(none)")]
+        for order_key, label in keys:
+            rows.append({"_group": order_key, "group": label, **base})
+    df = pd.DataFrame(rows, columns=["_group", "group", "rule", "severity", "subject", "title", "state", "_rank"])
+    if not df.empty:
+        df = df.sort_values(["_group", "_rank", "rule", "subject"], kind="mergesort")
+    return df.drop(columns=["_group", "_rank"]).reset_index(drop=True)
+
+
 def to_sarif(
     findings: Iterable[Finding],
-    rules: Mapping[str, Mapping[str, str]],
+    rules: Mapping[str, Mapping[str, Any]],
     *,
     root: Path | None = None,
     version: str = "",
 ) -> dict[str, Any]:
     """SARIF 2.1.0 log of the findings, so they show in code-scanning UIs.
 
-    ``rules`` maps rule id -> ``{"title", "description", "severity", "domain"}``;
-    file paths are made relative to ``root`` when given. Accepted findings are
-    reported with a suppression, as SARIF intends.
+    ``rules`` maps rule id -> ``{"title", "description", "severity", "domain"}``
+    and, optionally, ``"standards"`` (framework -> entry ids, as
+    :func:`blastradius.rules.rule_catalog` gives). The frameworks are carried
+    as the run's ``taxonomies`` (SARIF §3.14.8, §3.19.3), each rule points at
+    its entries through ``relationships`` (§3.49.15, §3.52) and each result
+    through ``taxa``, so code-scanning UIs can group by them. File paths are
+    made relative to ``root`` when given. Accepted findings are reported with
+    a suppression, as SARIF intends.
     """
+    from blastradius.standards import FRAMEWORKS, sarif_taxonomies
+
+    taxonomies = sarif_taxonomies()
+    taxon_index = {
+        (key, taxon["id"]): (i, j) for i, key in enumerate(FRAMEWORKS) for j, taxon in enumerate(taxonomies[i]["taxa"])
+    }
+
+    def reference(key: str, taxon: str) -> dict[str, Any]:
+        i, j = taxon_index[(key, taxon)]
+        return {"id": taxon, "index": j, "toolComponent": {"name": taxonomies[i]["name"], "index": i}}
 
     def uri(file: str) -> str:
         """A relative URI reference (RFC 3986): the path, percent-encoded, as SARIF asks."""
@@ -291,6 +383,10 @@ def to_sarif(
             except ValueError:
                 pass
         return urllib.parse.quote(path.as_posix(), safe="/")
+
+    def standard_pairs(meta: Mapping[str, Any]) -> list[tuple[str, str]]:
+        standards = meta.get("standards") or {}
+        return [(key, t) for key in FRAMEWORKS for t in standards.get(key, ())]
 
     results = []
     for f in findings:
@@ -305,6 +401,7 @@ def to_sarif(
             for e in f.evidence
             if e.file
         ]
+        pairs = list(f.references) or (standard_pairs(rules[f.rule]) if f.rule in rules else [])
         result: dict[str, Any] = {
             "ruleId": f.rule,
             "level": f.severity.sarif_level,
@@ -313,6 +410,8 @@ def to_sarif(
             "relatedLocations": [dict(loc, id=i) for i, loc in enumerate(locations[1:], 1)],
             "properties": {"severity": f.severity.value, "subject": f.subject, "subjectKind": f.subject_kind},
         }
+        if pairs:
+            result["taxa"] = [reference(k, t) for k, t in pairs]
         if f.accepted:
             result["suppressions"] = [
                 {
@@ -322,6 +421,25 @@ def to_sarif(
                 }
             ]
         results.append(result)
+
+    def rule_entry(rid: str, meta: Mapping[str, Any]) -> dict[str, Any]:
+        pairs = standard_pairs(meta)
+        entry: dict[str, Any] = {
+            "id": rid,
+            "name": meta["title"].title().replace(" ", "").replace("-", ""),
+            "shortDescription": {"text": meta["title"]},
+            "fullDescription": {"text": meta["description"]},
+            "defaultConfiguration": {"level": Severity(meta["severity"]).sarif_level},
+            "help": {"text": f"{meta['description']} See docs/rules.md, {rid}."},
+            "properties": {
+                "domain": meta["domain"],
+                "tags": ["security", *(f"{k}/{t}" for k, t in pairs)],
+            },
+        }
+        if pairs:
+            entry["relationships"] = [{"target": reference(k, t), "kinds": ["relevant"]} for k, t in pairs]
+        return entry
+
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -331,20 +449,11 @@ def to_sarif(
                     "driver": {
                         "name": "blastradius",
                         "version": version,
-                        "rules": [
-                            {
-                                "id": rid,
-                                "name": meta["title"].title().replace(" ", "").replace("-", ""),
-                                "shortDescription": {"text": meta["title"]},
-                                "fullDescription": {"text": meta["description"]},
-                                "defaultConfiguration": {"level": Severity(meta["severity"]).sarif_level},
-                                "help": {"text": f"{meta['description']} See docs/rules.md, {rid}."},
-                                "properties": {"domain": meta["domain"]},
-                            }
-                            for rid, meta in sorted(rules.items())
-                        ],
+                        "rules": [rule_entry(rid, meta) for rid, meta in sorted(rules.items())],
+                        "supportedTaxonomies": [{"name": t["name"], "index": i} for i, t in enumerate(taxonomies)],
                     }
                 },
+                "taxonomies": taxonomies,
                 "results": results,
             }
         ],

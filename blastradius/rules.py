@@ -50,6 +50,7 @@ from blastradius.model import (
 )
 from blastradius.reach import USABLE, ToolStatus, tool_status, tool_statuses, union_reach
 from blastradius.scores import ActionScore, PluginScore, Scorer, is_high_impact
+from blastradius.standards import references, rule_references
 
 __all__ = [
     "DIFF_RULES",
@@ -278,7 +279,14 @@ class Context:
 
 def _finding(info_id: str, *, severity: Severity | None = None, **kwargs: Any) -> Finding:
     info = RULES.get(info_id) or DIFF_RULES[info_id]
-    return Finding(rule=info.id, title=info.title, severity=severity or info.severity, domain=info.domain, **kwargs)
+    return Finding(
+        rule=info.id,
+        title=info.title,
+        severity=severity or info.severity,
+        domain=info.domain,
+        references=rule_references(info.id),
+        **kwargs,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -322,8 +330,8 @@ def _mega_connector(ctx: Context) -> Iterator[Finding]:
             subject=conn.id,
             message=f"Connector '{conn.id}' ({', '.join(why)}) is shared by {len(plugins)} plugins of "
             f"{len(departments)} departments ({', '.join(departments)}).",
-            fix="Split it into one connector per department, each scoped to the tables and tools that department "
-            "needs (blastradius.levers.with_connector_split), read-only where nothing writes.",
+            fix="Split it into one connector per department, each limited to the tables and tools that department "
+            "needs and read-only where nothing writes (`blastradius recommend DIR` shows what each split removes).",
             evidence=(
                 ctx.evidence("connector", conn.id, "", "shared by " + ", ".join(p.id for p in plugins)),
                 *(
@@ -382,8 +390,9 @@ def _ungated_high_impact(ctx: Context) -> Iterator[Finding]:
                     else ""
                 )
                 + f"; it {undo}.",
-                fix=f"Add '{conn.id}.{tool.name}' (or '{tool.action.value}') to the plugin's requires_approval, with a "
-                "prompt that states exactly what will happen; prefer a staged or soft-delete tool.",
+                fix=f"Require a human approval for {conn.id}.{tool.name} (or for every '{tool.action.value}' "
+                "action) in the plugin's approval list (requires_approval), with a prompt that states exactly what "
+                "will happen; prefer a staged or soft-delete tool.",
                 evidence=(
                     ctx.evidence("plugin", p.id, "requires_approval", "does not name this tool or its action class"),
                     ctx.evidence(
@@ -424,7 +433,7 @@ def _needless_write(ctx: Context) -> Iterator[Finding]:
             subject=conn.id,
             message=f"Connector '{conn.id}' is read-write, but "
             + ("none of its plugins is given a write tool." if has_write_tools else "it exposes no write tool."),
-            fix="Set access: read-only.",
+            fix="Make the connector read-only (access: read-only).",
             evidence=(ctx.evidence("connector", conn.id, "access", "read-write"),),
         )
 
@@ -454,7 +463,8 @@ def _no_audit(ctx: Context) -> Iterator[Finding]:
             + (f"; it reaches sensitive tables ({', '.join(sensitive[:4])})" if sensitive else "")
             + ("; it can write" if writes else "")
             + ".",
-            fix="Set audit.log_every_query: true (actor, connector, data scope, approver, output hash).",
+            fix="Log every call through the connector (log_every_query: true in its audit settings), recording the "
+            "actor, connector, data scope, approver and output hash.",
             evidence=(ctx.evidence("connector", conn.id, key, "missing" if conn.audit is None else "false"),),
         )
 
@@ -483,7 +493,8 @@ def _no_alert(ctx: Context) -> Iterator[Finding]:
                 subject_kind="connector",
                 subject=f"{conn.id}:rows",
                 message=f"Connector '{conn.id}' reads sensitive data with no alert on large pulls.",
-                fix="Set audit.alert_if_rows_returned_over below the row limit (e.g. half of it).",
+                fix="Add an alert on large pulls below the row limit, e.g. at half of it (alert_if_rows_returned_over "
+                "in its audit settings).",
                 evidence=(ctx.evidence("connector", conn.id, "audit", "no alert_if_rows_returned_over"),),
             )
         senders = [t for t in conn.tools if is_recipient_action(t.action) and t.fan_out > 1]
@@ -494,7 +505,8 @@ def _no_alert(ctx: Context) -> Iterator[Finding]:
                 subject=f"{conn.id}:sends",
                 message=f"Connector '{conn.id}' can send to many recipients "
                 f"({', '.join(t.name for t in senders)}) with no alert on high send counts.",
-                fix="Set audit.alert_if_sends_over to the largest send a person would expect.",
+                fix="Add an alert on large sends at the largest send a person would expect (alert_if_sends_over in "
+                "its audit settings).",
                 evidence=(ctx.evidence("connector", conn.id, "audit", "no alert_if_sends_over"),),
             )
 
@@ -517,7 +529,7 @@ def _alert_above_limit(ctx: Context) -> Iterator[Finding]:
                 subject=conn.id,
                 message=f"Connector '{conn.id}' alerts above {threshold:,} rows "
                 f"but returns at most {conn.row_limit:,}.",
-                fix=f"Lower audit.alert_if_rows_returned_over below {conn.row_limit:,}.",
+                fix=f"Lower the alert on large pulls below the row limit of {conn.row_limit:,} rows.",
                 evidence=(ctx.evidence("connector", conn.id, "audit.alert_if_rows_returned_over", f"{threshold:,}"),),
             )
 
@@ -548,7 +560,7 @@ def _no_row_limit(ctx: Context) -> Iterator[Finding]:
             f"({', '.join(sensitive[:5])}"
             + (f" and {len(sensitive) - 5} more" if len(sensitive) > 5 else "")
             + ") with no row limit.",
-            fix="Set row_limit to the largest result a legitimate task needs, and an alert below it.",
+            fix="Set a row limit (row_limit) at the largest result a legitimate task needs, with an alert below it.",
             evidence=(ctx.evidence("connector", conn.id, "row_limit", "not set"),),
         )
 
@@ -608,7 +620,10 @@ def _columns_not_denied(ctx: Context) -> Iterator[Finding]:
             subject_kind="connector",
             subject=conn.id,
             message=f"Connector '{conn.id}' can read high-risk columns it does not deny ({listing}).",
-            fix="Add them to denied_columns: " + ", ".join(columns[:8]) + (" ..." if len(columns) > 8 else "") + ".",
+            fix="Deny these columns in the connector's scope (denied_columns): "
+            + ", ".join(columns[:8])
+            + (" ..." if len(columns) > 8 else "")
+            + ".",
             evidence=(ctx.evidence("connector", conn.id, "denied_columns", "does not list " + ", ".join(columns[:6])),),
         )
 
@@ -630,8 +645,8 @@ def _no_pause(ctx: Context) -> Iterator[Finding]:
                 subject_kind="plugin",
                 subject=p.id,
                 message=f"Plugin '{p.id}' cannot be paused for all users: a bad run keeps going until each user stops.",
-                fix="Give it a kill switch (kill_switch.can_pause: true) that pauses it for everyone in one action, "
-                "and rehearse it.",
+                fix="Give it a kill switch that pauses it for everyone in one action (can_pause: true in its "
+                "kill_switch), and rehearse it.",
                 evidence=(
                     ctx.evidence(
                         "plugin",
@@ -659,7 +674,7 @@ def _no_pause(ctx: Context) -> Iterator[Finding]:
                 subject_kind="plugin",
                 subject=p.id,
                 message=f"Plugin '{p.id}' has a kill switch that was never rehearsed.",
-                fix="Rehearse it and record kill_switch.rehearsed_on.",
+                fix="Rehearse the pause and record the date (rehearsed_on in its kill_switch).",
                 evidence=(ctx.evidence("plugin", p.id, "kill_switch", "no rehearsed_on"),),
             )
 
@@ -684,7 +699,8 @@ def _no_revoke(ctx: Context) -> Iterator[Finding]:
                 subject_kind="connector",
                 subject=conn.id,
                 message=f"Connector '{conn.id}' has no way to revoke or freeze its access quickly.",
-                fix="Set up a one-step revocation (revocation.can_revoke: true) and measure how long it takes.",
+                fix="Set up a one-step revocation or freeze of its access (can_revoke: true in its revocation) and "
+                "measure how long it takes.",
                 evidence=(
                     ctx.evidence("connector", conn.id, "revocation", "missing" if rv is None else "can_revoke: false"),
                 ),
@@ -723,7 +739,7 @@ def _stale(ctx: Context) -> Iterator[Finding]:
                 subject=conn.id,
                 message=f"Connector '{conn.id}' was approved {age} days ago ({conn.approved_on}); re-review is due "
                 f"every {cadence} days.",
-                fix="Re-review its scope and record the new approved_by and approved_on.",
+                fix="Re-review its scope and record who approved it and when (approved_by, approved_on).",
                 evidence=(ctx.evidence("connector", conn.id, "approved_on", str(conn.approved_on)),),
             )
 
@@ -746,7 +762,7 @@ def _missing_approval(ctx: Context) -> Iterator[Finding]:
             subject_kind="connector",
             subject=conn.id,
             message=f"Connector '{conn.id}' has no {' and no '.join(m.replace('_', ' ') for m in missing)}.",
-            fix="Have its scope approved and record approved_by and approved_on.",
+            fix="Have its scope approved and record who approved it and when (approved_by, approved_on).",
             evidence=tuple(ctx.evidence("connector", conn.id, k, "not set") for k in missing),
         )
 
@@ -772,7 +788,7 @@ def _tier(ctx: Context) -> Iterator[Finding]:
             subject=p.id,
             message=f"Plugin '{p.id}' declares review tier {p.review_tier or 'none'}, but its work routes to tier "
             f"{r.tier} ({'; '.join(r.reasons)}).",
-            fix=f"Set review_tier: {r.tier}"
+            fix=f"Raise the plugin's review tier (review_tier) to {r.tier}"
             + {3: " (dual review + audit log)", 2: " (a named reviewer signs off)", 1: " (spot-check)"}[r.tier]
             + ".",
             evidence=(ctx.evidence("plugin", p.id, "review_tier", str(p.review_tier)),),
@@ -811,8 +827,9 @@ def _auto_send(ctx: Context) -> Iterator[Finding]:
             subject=p.id,
             message=f"Plugin '{p.id}' can commit the organisation externally with no human in the loop "
             f"({', '.join(tools)})" + (f", which the governance config prohibits: '{listed}'." if listed else "."),
-            fix="Gate these tools (requires_approval) so a named person reviews each external commitment"
-            + ("" if listed else ", and add the use to governance.prohibited")
+            fix="Require a human approval for these tools (requires_approval) so a named person reviews each "
+            "external commitment"
+            + ("" if listed else ", and add the use to the governance config's prohibited list")
             + ".",
             evidence=(
                 ctx.evidence("plugin", p.id, "requires_approval", "does not cover " + ", ".join(tools)),
@@ -866,8 +883,8 @@ def _pii_export(ctx: Context) -> Iterator[Finding]:
             message=f"Plugin '{p.id}' reads personal data ({', '.join(pii[:4])}) and can send it out through "
             f"{', '.join(ways[:4])} with no approval"
             + (f", which the governance config prohibits: '{listed}'." if listed else "."),
-            fix="Mask the personal columns, gate the channel out, or list the destination in "
-            "governance.approved_destinations once it is approved.",
+            fix="Mask the personal columns, gate the channel out, or, once the destination is approved, add it to "
+            "the governance config's approved destinations (approved_destinations).",
             evidence=(ctx.evidence("plugin", p.id, "connectors", "reads " + ", ".join(pii[:4])),),
         )
 
@@ -975,7 +992,8 @@ def _no_prohibited(ctx: Context) -> Iterator[Finding]:
             subject_kind="governance",
             subject="governance",
             message="The governance config has no prohibited-use list.",
-            fix="Add governance.prohibited, e.g. 'auto-send external commitments without review', "
+            fix="Add a prohibited-use list to the governance config (prohibited), e.g. 'auto-send external "
+            "commitments without review', "
             "'connector scope expansion without re-approval', 'PII export to unapproved destinations'.",
             evidence=(ctx.evidence("governance", "governance", "prohibited", "empty"),),
         )
@@ -996,7 +1014,8 @@ def _no_tiers(ctx: Context) -> Iterator[Finding]:
             subject_kind="governance",
             subject="governance",
             message="The governance config defines no review tiers.",
-            fix="Add governance.review_tiers 1 (spot-check), 2 (named reviewer), 3 (dual review + audit).",
+            fix="Define review tiers in the governance config (review_tiers): 1 spot-check, 2 named reviewer, "
+            "3 dual review + audit.",
             evidence=(ctx.evidence("governance", "governance", "review_tiers", "missing"),),
         )
 
@@ -1055,13 +1074,26 @@ def acceptances_of(inventory: Inventory, extra: Iterable[Acceptance] = ()) -> li
     return [*(load_acceptances(own) if own is not None else ()), *extra]
 
 
-def rule_catalog(*, calibration: bool = False) -> dict[str, dict[str, str]]:
-    """Rule id -> title, description, usual severity and DOMAIN section (for SARIF and docs); with
-    ``calibration``, the rules `blastradius calibrate` raises from logs too (docs/calibration.md)."""
+def rule_catalog(*, calibration: bool = False) -> dict[str, dict[str, Any]]:
+    """Rule id -> title, description, usual severity, DOMAIN section and the framework entries it refers to
+    (``standards``: framework -> entry ids, :mod:`blastradius.standards`), for SARIF and docs; with ``calibration``, the rules `blastradius calibrate` raises from logs too
+    (docs/calibration.md).
+
+    Examples
+    --------
+    >>> rule_catalog()["BR102"]["standards"]["owasp-llm"]
+    ['LLM06']
+    """
     from blastradius.calibrate.rules import CALIBRATION_RULES
 
     extra = [*CALIBRATION_RULES.values()] if calibration else []
     return {
-        r.id: {"title": r.title, "description": r.description, "severity": r.severity.value, "domain": r.domain}
+        r.id: {
+            "title": r.title,
+            "description": r.description,
+            "severity": r.severity.value,
+            "domain": r.domain,
+            "standards": {key: list(ids) for key, ids in references(r.id).items()},
+        }
         for r in sorted([*RULES.values(), *DIFF_RULES.values(), *extra], key=lambda r: r.id)
     }
