@@ -1076,8 +1076,8 @@ def acceptances_of(inventory: Inventory, extra: Iterable[Acceptance] = ()) -> li
 
 def rule_catalog(*, calibration: bool = False) -> dict[str, dict[str, Any]]:
     """Rule id -> title, description, usual severity, DOMAIN section and the framework entries it refers to
-    (``standards``: framework -> entry ids, :mod:`blastradius.standards`), for SARIF and docs; with ``calibration``, the rules `blastradius calibrate` raises from logs too
-    (docs/calibration.md).
+    (``standards``: framework -> entry ids, :mod:`blastradius.standards`), for SARIF and docs; with
+    ``calibration``, the rules `blastradius calibrate` raises from logs too (docs/calibration.md).
 
     Examples
     --------
