@@ -571,6 +571,33 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+#: A run of this many characters with no space gets break opportunities (:func:`_breakable`).
+_LONG_WORD = 24
+_WORD = re.compile(rf"\S{{{_LONG_WORD},}}")
+
+
+def _breakable(text: str) -> str:
+    """Escaped text with a ``<wbr>`` after each ``. _ / - : , =`` inside a long word, and every 16 characters where a
+    word has none, so that an id or a path wraps inside its table cell instead of widening the table (and, in print,
+    shrinking every page). The text read, copied or searched is unchanged.
+
+    Examples
+    --------
+    >>> _breakable("crm.opportunities_and_contacts_export")
+    'crm.<wbr>opportunities_<wbr>and_<wbr>contacts_<wbr>export'
+    >>> _breakable("short words stay as they are")
+    'short words stay as they are'
+    """
+
+    def split(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if any(c in word for c in "._/-:,="):
+            return re.sub(r"([._/\-:,=])(?=[^&;\s])", r"\1<wbr>", word)
+        return "<wbr>".join(word[i : i + 16] for i in range(0, len(word), 16))
+
+    return _WORD.sub(split, text)
+
+
 def _cell(value: Any) -> str:
     """One table cell as a reader reads it: no Python values (True, None, nan, lists, dates as objects)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -617,7 +644,9 @@ def table(
                 text = str(value)
             else:
                 text = esc(_cell(value))
-            cells.append(f"<td{num if col in right else ''}>{text}</td>")
+                text = text if col in right else _breakable(text)
+            kind = num if col in right else ' class="date"' if isinstance(value, dt.date) else ""
+            cells.append(f"<td{kind}>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
         f'<div class="scroll"><table class="{esc(classes)}"><thead><tr>{head}</tr></thead>'
@@ -1645,11 +1674,16 @@ code { font-size: 13px; }
   dl.glossary dd { break-inside: avoid; }
   h2 { break-before: auto; break-after: avoid; margin-top: 20px; } h3 { break-after: avoid; }
   div.scroll { overflow: visible; }
-  table.data { font-size: 9pt; } table.small { font-size: 8.5pt; }
+  /* a long word in running text wraps (table cells get <wbr> breaks, see _breakable): one wider than the page
+     would make Chromium shrink every page to fit it */
+  p code, li code { overflow-wrap: anywhere; }
+  table.data { font-size: 8.5pt; } table.small { font-size: 8pt; }
+  table.data th, table.data td { padding: 2px 5px; } table.data td { line-height: 1.3; }
+  table.data td.num, table.data td.date { white-space: nowrap; }
   tr, figure.chart, li { break-inside: avoid; }
   /* a heading and its introduction stay on the page of the chart they introduce */
   .output_area:has(+ .output_area figure.chart) { break-inside: avoid; break-after: avoid; }
-  p.lead { font-size: 11pt; }
+  p.lead { font-size: 11pt; } .decision p.lead { font-size: 10pt; line-height: 1.4; }
 }
 """
 

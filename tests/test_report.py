@@ -36,6 +36,11 @@ SECTIONS = (
 XSS = "<script>alert(1)</script>"
 
 
+def html_of(path: Path) -> str:
+    """A report's HTML as the reader's text is built from it: its ``<wbr>`` break opportunities are invisible."""
+    return re.sub(r"<wbr\s*/?>", "", path.read_text())
+
+
 @pytest.fixture(scope="module")
 def xss_inventory(tmp_path_factory) -> Path:
     copy = shutil.copytree(ACME, tmp_path_factory.mktemp("xss") / "evil")
@@ -53,7 +58,7 @@ def xss_report(xss_inventory: Path, tmp_path_factory) -> Path:
 
 
 def test_report_has_every_section_and_no_code(acme_report: Path) -> None:
-    html = acme_report.read_text()
+    html = html_of(acme_report)
     assert acme_report.name == "acme-rollout-report.html"
     positions = [html.index(f">{title}") for title in SECTIONS]
     assert positions == sorted(positions)  # in this order: the decision first
@@ -62,7 +67,7 @@ def test_report_has_every_section_and_no_code(acme_report: Path) -> None:
 
 
 def test_report_is_self_contained(acme_report: Path) -> None:
-    html = acme_report.read_text()
+    html = html_of(acme_report)
     assert "<script" not in html.lower()
     assert not re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html, re.I)
     assert not re.findall(r"url\((?:https?:)?//", html, re.I)
@@ -72,7 +77,7 @@ def test_report_is_self_contained(acme_report: Path) -> None:
 
 
 def test_report_numbers_are_the_librarys(acme_report: Path) -> None:
-    html = acme_report.read_text()
+    html = html_of(acme_report)
     inv = load_inventory(ACME)
     scores = score_plugins(inv)
     top = scores.iloc[0]
@@ -100,7 +105,7 @@ def decision_of(html: str) -> str:
 
 
 def test_the_summary_says_what_the_figures_are_and_what_moves_them(acme_report: Path) -> None:
-    summary = summary_of(acme_report.read_text())
+    summary = summary_of(html_of(acme_report))
     top = dominant_assumption(sensitivity(load_inventory(ACME), trials=TRIALS, seed=SEED))
     assert top is not None
     assert "<b>What these figures are:</b> an estimate under stated assumptions" in summary
@@ -108,7 +113,7 @@ def test_the_summary_says_what_the_figures_are_and_what_moves_them(acme_report: 
 
 
 def test_the_sensitivity_section_is_the_librarys(acme_report: Path) -> None:
-    html = acme_report.read_text()
+    html = html_of(acme_report)
     section = html[html.index(">What the figures depend on") : html.index(">Recommended controls")]
     df = sensitivity(load_inventory(ACME), trials=TRIALS, seed=SEED)  # the report's seed and trials
     top = df.iloc[0]
@@ -123,7 +128,7 @@ def test_the_sensitivity_section_is_the_librarys(acme_report: Path) -> None:
 
 
 def test_the_appendix_prints_every_assumption_with_its_range_and_source(acme_report: Path) -> None:
-    html = acme_report.read_text()
+    html = html_of(acme_report)
     appendix = html[html.index("<h3>Simulation assumptions</h3>") :]
     assert str(ROOT) not in html and "site-packages" not in html  # no machine's paths anywhere
     assert not re.search(r"""[\s(>"']/(?:home|work|usr|tmp|opt|root|var)/""", html)
@@ -159,7 +164,7 @@ def test_the_decision_states_the_package_its_owners_dates_and_combined_effect(ac
     from blastradius.decision import apply_package, control_options, control_package, evaluate_controls
     from blastradius.simulate import compare
 
-    decision = decision_of(acme_report.read_text())
+    decision = decision_of(html_of(acme_report))
     words = _text(decision)
     a = Analysis(load_inventory(ACME))
     results, _ = evaluate_controls(a)
@@ -182,7 +187,7 @@ def test_the_decision_states_the_package_its_owners_dates_and_combined_effect(ac
 
 
 def test_every_percentage_on_page_one_names_its_base(acme_report: Path) -> None:
-    decision = decision_of(acme_report.read_text())
+    decision = decision_of(html_of(acme_report))
     prose = _text(re.sub(r"<table.*?</table>", " ", decision, flags=re.S))
     percentages = list(re.finditer(r"\d+(?:\.\d+)?%", prose))
     assert len(percentages) >= 5
@@ -195,7 +200,7 @@ def test_every_percentage_on_page_one_names_its_base(acme_report: Path) -> None:
 def test_the_comparison_explained_is_the_diff_by_kind_of_control(acme_report: Path) -> None:
     from blastradius.diff import diff_inventories
 
-    html = acme_report.read_text()
+    html = html_of(acme_report)
     section = html[html.index(">The comparison explained") : html.index(">What the figures depend on")]
     diff = diff_inventories(load_inventory(ACME), load_inventory(ACME_GOVERNED))
     widened = len(diff.widened())
@@ -226,7 +231,7 @@ def test_long_tables_show_the_top_rows_and_name_the_csv(tmp_path: Path) -> None:
 
 
 def test_the_title_is_the_organisations_name(acme_report: Path) -> None:
-    html = acme_report.read_text()
+    html = html_of(acme_report)
     assert "<h1>Acme Corp: AI-agent rollout, blast radius report</h1>" in html
     assert "<title>Acme Corp: AI-agent rollout, blast radius report</title>" in html
     assert R.organisation_name(ACME_GOVERNED) == "Acme Corp"
@@ -271,13 +276,13 @@ def test_money_has_sourced_prices_and_ranges_and_is_optional(tmp_path: Path) -> 
 
 
 def test_without_a_cost_model_the_report_says_so(xss_report: Path) -> None:
-    html = xss_report.read_text()
+    html = html_of(xss_report)
     assert "No cost model was used: the figures are records and people, not money." in html
     assert "US$" not in html
 
 
 def test_inventory_text_is_escaped(xss_report: Path) -> None:
-    html = xss_report.read_text()
+    html = html_of(xss_report)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert XSS not in html and "</style> Corp" not in html
 
@@ -334,14 +339,15 @@ def test_the_acme_pdf_is_within_its_page_target_with_a_footer_on_every_page(acme
     pdf = acme_report.with_suffix(".pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
     pages = _pdf_pages(pdf)
-    report_id = re.search(r"report (BR-[0-9A-F]{8})", acme_report.read_text()).group(1)
+    report_id = re.search(r"report (BR-[0-9A-F]{8})", html_of(acme_report)).group(1)
     _check_pages(pages, at_most=22, report_id=report_id)
-    assert "The decision" in pages[0] and "Trade-offs to decide" in pages[0]  # page one is the decision, whole
+    # page one is the decision: the ask, what the package does, the top five risks and what remains
+    assert all(part in pages[0] for part in ("The decision", "The top 5 risks", "Residual risk")), pages[0][-300:]
 
 
 def test_the_pdf_of_a_2000_plugin_enterprise_is_at_most_25_pages(synthetic_report_pdf: Path) -> None:
     pages = _pdf_pages(synthetic_report_pdf)
-    html = synthetic_report_pdf.with_suffix(".html").read_text()
+    html = html_of(synthetic_report_pdf.with_suffix(".html"))
     report_id = re.search(r"report (BR-[0-9A-F]{8})", html).group(1)
     _check_pages(pages, at_most=25, report_id=report_id)
     assert "The decision" in pages[0] and "Residual risk" in pages[0]

@@ -102,6 +102,28 @@ def test_chart_text_is_at_least_10_px(seen: dict) -> None:
     assert not small, (seen["screen"], small[:10])
 
 
+#: The printable width of an A4 page between the report's margins (210 mm - 2 x 12 mm), in CSS pixels.
+PRINT_WIDTH = round((210 - 24) / 25.4 * 96)
+
+
+def test_nothing_is_wider_than_the_printed_page(browser, acme_report: Path) -> None:
+    """In print, no element overflows the page's width: one that did would make Chromium shrink every page to fit
+    it (a long unbreakable word in one table cell once printed the whole report at 96%)."""
+    page = browser.new_page(viewport={"width": PRINT_WIDTH, "height": 1000})
+    page.emulate_media(media="print")
+    page.goto(acme_report.resolve().as_uri())
+    page.wait_for_load_state("load")
+    wide = page.evaluate(
+        """(limit) => Array.from(document.querySelectorAll('main *'))
+            .filter(e => e.getBoundingClientRect().right > limit + 1)
+            .slice(0, 10).map(e => e.tagName + ': ' + (e.textContent || '').trim().slice(0, 60))""",
+        PRINT_WIDTH,
+    )
+    width = page.evaluate("document.documentElement.scrollWidth")
+    page.close()
+    assert width <= PRINT_WIDTH + 1 and not wide, (width, wide)
+
+
 def test_chart_text_has_no_markup(seen: dict) -> None:
     """Tick labels and annotations are plain figures and words, never mathtext such as $\\mathdefault{10^{4}}$."""
     marked = [t["text"] for t in seen["chartText"] if "$" in t["text"] or "\\" in t["text"]]
