@@ -34,7 +34,7 @@ Examples
 """
 
 from blastradius.sweep.grid import EXPANSIONS, MAX_SCENARIOS, Grid, LeverDimension, expand_grid, load_grid
-from blastradius.sweep.run import REDUCTION_OF, SweepResult, evaluate_scenarios, run_sweep
+from blastradius.sweep.run import REDUCTION_OF, SweepResult, evaluate_scenarios, run_sweep, summary_lines
 from blastradius.sweep.scenarios import LeverStep, Outcome, Scenario, Setting, scenario_seed
 
 __all__ = [
@@ -53,4 +53,5 @@ __all__ = [
     "load_grid",
     "run_sweep",
     "scenario_seed",
+    "summary_lines",
 ]

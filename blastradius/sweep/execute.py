@@ -203,7 +203,7 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Cluster
         n_workers=n,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port: never the one another cluster holds
         silence_logs=logging.ERROR,
         env=env,
     )
@@ -230,7 +230,7 @@ def dask_outcomes(
             i = futures[future]
             try:
                 outcomes = future.result()
-            except Exception as exc:  # noqa: BLE001 -- the batch's scenarios are reported failed; the others go on
+            except Exception as exc:
                 message = f"the task failed on the cluster: {type(exc).__name__}: {exc}"
                 outcomes = [Outcome(key=s.key, row=None, error=message, seconds=0.0) for s in parts[i]]
             yield i, outcomes

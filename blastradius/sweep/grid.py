@@ -26,12 +26,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from blastradius.analysis import Analysis
 from blastradius.errors import BlastRadiusError, ConfigError, Problem, suggest
 from blastradius.model import ActionClass, Inventory
-from blastradius.settings import Assumptions, Weights
+from blastradius.settings import Assumptions
 from blastradius.settings.files import Document, format_path, problems_from_validation, read_settings_document
 from blastradius.simulate.result import METRICS
 from blastradius.sweep.scenarios import LeverStep, Scenario, Setting, assumptions_at, weights_at
@@ -59,7 +69,6 @@ _NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 LeverName = Annotated[str, Field(pattern=_NAME, max_length=100)]
 Ids = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1, max_length=10_000)]
 Seconds = Annotated[StrictFloat, Field(ge=0, le=1e9, allow_inf_nan=False)]
-RowLimit = Annotated[StrictInt, Field(ge=1, le=10**15)]
 
 #: Lever kinds, what each may target, and what it needs.
 _TARGETS = {
@@ -97,7 +106,7 @@ class LeverDimension(_Strict):
         default=None, description="gate/block: action classes (send, pay ...) or CONNECTOR.TOOL selectors."
     )
     tables: Ids | None = Field(default=None, description="scope: the tables the connector may still touch.")
-    values: list[RowLimit] | list[Seconds] | None = Field(
+    values: Annotated[list[Seconds], Field(max_length=_MAX_OPTIONS)] | None = Field(
         default=None, description="row-limit: rows; halt-time: seconds. One option per value, beside 'off'."
     )
 
@@ -108,39 +117,56 @@ class LeverDimension(_Strict):
             return {k: _as_list(v) if k != "kind" else v for k, v in data.items()}
         return data
 
-    @model_validator(mode="after")
-    def _complete(self) -> LeverDimension:
-        allowed = _TARGETS[self.kind]
-        given = [t for t in ("plugin", "connector", "department") if getattr(self, t) is not None]
-        if len(given) != 1:
-            raise ValueError(f"a {self.kind} lever needs exactly one target: {' or '.join(allowed)}")
-        if given[0] not in allowed:
-            raise ValueError(f"a {self.kind} lever applies to a {' or '.join(allowed)}, not a {given[0]}")
-        needs = {"gate": "actions", "block": "actions", "scope": "tables", "row-limit": "values", "halt-time": "values"}
-        need = needs.get(self.kind)
-        for extra in ("actions", "tables", "values"):
-            if extra != need and getattr(self, extra) is not None:
-                raise ValueError(f"a {self.kind} lever takes no '{extra}'")
-        if need is not None and not getattr(self, need):
-            raise ValueError(f"a {self.kind} lever needs '{need}'")
-        if self.values is not None and len(self.values) > _MAX_OPTIONS:
-            raise ValueError(f"at most {_MAX_OPTIONS:,} values")
-        if self.kind == "row-limit" and self.values and any(isinstance(v, float) for v in self.values):
-            raise ValueError("row limits are whole numbers")
-        return self
-
     @property
     def target_kind(self) -> str:
         return next(t for t in ("plugin", "connector", "department") if getattr(self, t) is not None)
+
+    def problems(self) -> list[str]:
+        """What is missing or out of place for its kind (every lever kind needs other keys)."""
+        allowed = _TARGETS[self.kind]
+        given = [t for t in ("plugin", "connector", "department") if getattr(self, t) is not None]
+        if len(given) != 1:
+            return [f"a {self.kind} lever needs exactly one target: {' or '.join(allowed)}"]
+        if given[0] not in allowed:
+            return [f"a {self.kind} lever applies to a {' or '.join(allowed)}, not a {given[0]}"]
+        needs = {"gate": "actions", "block": "actions", "scope": "tables", "row-limit": "values", "halt-time": "values"}
+        need = needs.get(self.kind)
+        out = [
+            f"a {self.kind} lever takes no '{extra}'"
+            for extra in ("actions", "tables", "values")
+            if extra != need and getattr(self, extra) is not None
+        ]
+        if need is not None and not getattr(self, need):
+            out.append(f"a {self.kind} lever needs '{need}'" + (" (seconds)" if self.kind == "halt-time" else ""))
+        if self.kind == "row-limit" and any(not float(v).is_integer() or v < 1 for v in self.values or ()):
+            out.append("row limits are whole numbers of at least 1")
+        return out
 
     @property
     def targets(self) -> list[str]:
         return list(getattr(self, self.target_kind))
 
 
-AssumptionValues = Literal["range"] | Annotated[
-    list[Annotated[StrictFloat, Field(allow_inf_nan=False)]], Field(min_length=1, max_length=_MAX_OPTIONS)
-]
+def _assumption_values(value: Any) -> Any:
+    """'range', or a list of numbers (one number is a list of one)."""
+    if value == "range":
+        return value
+    values = _as_list(value)
+    ok = (
+        isinstance(values, list)
+        and 0 < len(values) <= _MAX_OPTIONS
+        and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+    )
+    if not ok:
+        raise PydanticCustomError(
+            "assumption_values",
+            f"give 'range' (both ends of its sourced range) or a list of up to {_MAX_OPTIONS:,} numbers, "
+            "e.g. [0.5, 0.9]",
+        )
+    return [float(v) for v in values]
+
+
+AssumptionValues = Annotated[Literal["range"] | list[float], BeforeValidator(_assumption_values)]
 
 
 class Grid(_Strict):
@@ -177,8 +203,9 @@ class Grid(_Strict):
         if metric not in METRICS or stat not in FRONT_STATISTICS:
             choices = [f"{m}_{s}" for m in ("records", "people") for s in ("p50", "p95", "p99")]
             hint = suggest(self.front, choices)
-            raise ValueError(
-                f"front must be METRIC_STAT, e.g. records_p95, got {self.front!r}" + (f"; {hint}" if hint else "")
+            raise PydanticCustomError(
+                "grid",
+                f"front must be METRIC_STAT, e.g. records_p95, got {self.front!r}" + (f"; {hint}" if hint else ""),
             )
         return self
 
@@ -272,7 +299,9 @@ def _lever_steps(inv: Inventory, dim: LeverDimension, value: float | None) -> tu
         return steps, problems
     connectors = dim.targets
     if dim.target_kind == "department":
-        connectors = sorted({c for d in dim.targets for pid in departments[d] for c in inv.plugin_by_id[pid].connector_ids})
+        connectors = sorted(
+            {c for d in dim.targets for pid in departments[d] for c in inv.plugin_by_id[pid].connector_ids}
+        )
     if dim.kind == "read-only":
         steps = [LeverStep(kind="read-only", target=c) for c in connectors]
     elif dim.kind == "row-limit":
@@ -306,6 +335,11 @@ def _label(value: float) -> str:
 def _lever_dimension(name: str, dim: LeverDimension, analysis: Analysis, where: _Where) -> _Dimension:
     inv = analysis.inventory
     options = [_Option(label="off")]
+    shape = dim.problems()
+    for message in shape:
+        where.add(("levers", name), message)
+    if shape:
+        return _Dimension(name=name, kind="lever", options=tuple(options))
     values: list[float | None] = [None] if dim.values is None else list(dim.values)
     for value in values:
         steps, problems = _lever_steps(inv, dim, value)
@@ -450,7 +484,9 @@ def _scenario(dims: Sequence[_Dimension], choice: Sequence[int]) -> Scenario:
         steps.extend(option.steps)
         if option.setting is not None:
             settings.append(option.setting)
-    world = ",".join(f"{dim.name}={dim.options[i].label}" for dim, i in zip(dims, choice, strict=True) if i and dim.kind != "lever")
+    world = ",".join(
+        f"{dim.name}={dim.options[i].label}" for dim, i in zip(dims, choice, strict=True) if i and dim.kind != "lever"
+    )
     return Scenario(
         key=",".join(parts) or "baseline",
         levers=tuple(steps),
@@ -471,7 +507,9 @@ def _choices(expand: str, dims: Sequence[_Dimension]) -> Iterator[tuple[int, ...
     yield from itertools.product(*(range(len(d.options)) for d in dims))
 
 
-def expand_grid(grid: Grid | Mapping[str, Any], analysis: Analysis, *, document: Document | None = None) -> list[Scenario]:
+def expand_grid(
+    grid: Grid | Mapping[str, Any], analysis: Analysis, *, document: Document | None = None
+) -> list[Scenario]:
     """The grid's scenarios on ``analysis``'s inventory, each lever checked against it, in a stable order.
 
     The first option of every dimension is its default (a lever off, an

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,11 @@ import pandas as pd
 
 from blastradius import __version__
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
-from blastradius.defaults import DEFAULT_TRIALS
+from blastradius.defaults import DEFAULT_SEED, DEFAULT_TRIALS
 from blastradius.errors import BlastRadiusError, import_extra
 from blastradius.model import Inventory
 from blastradius.settings.files import Document
-from blastradius.sweep.execute import Cluster, Payload, batches, pack, run_on
+from blastradius.sweep.execute import Cluster, batches, pack, run_on
 from blastradius.sweep.grid import Grid, expand_grid, load_grid
 from blastradius.sweep.scenarios import COLLATERAL_COLUMNS, Outcome, Scenario
 
@@ -36,6 +37,7 @@ __all__ = [
     "SweepResult",
     "evaluate_scenarios",
     "run_sweep",
+    "summary_lines",
 ]
 
 #: Figures whose reduction against the baseline the table gives (``M_S_reduction`` and ``M_S_reduction_pct``).
@@ -148,9 +150,7 @@ class SweepResult:
 _FRONT_COLUMNS = ("world", "scenario", "risk_removed", "uses_lost", "tools_gated", "collateral")
 
 
-def _table(
-    scenarios: Sequence[Scenario], outcomes: Mapping[str, Outcome], *, front: str, token: str
-) -> pd.DataFrame:
+def _table(scenarios: Sequence[Scenario], outcomes: Mapping[str, Outcome], *, front: str, token: str) -> pd.DataFrame:
     rows = []
     for s in scenarios:
         o = outcomes.get(s.key)
@@ -231,7 +231,7 @@ def _read_parts(parts_dir: Path, wanted: Mapping[str, str]) -> tuple[dict[str, O
     for path in sorted(parts_dir.glob("part-*.parquet")):
         try:
             frame = pq.read_table(path).to_pandas()
-        except Exception:  # noqa: BLE001 -- a part cut short by an interruption is run again
+        except Exception:
             continue
         for row in frame.to_dict("records"):
             key = wanted.get(str(row.pop("scenario_hash", "")))
@@ -312,8 +312,9 @@ def run_sweep(
     workers : int, optional
         Without ``scheduler``: a local Dask cluster of this many processes. Neither given: in this process.
     trials, seed : optional
-        Per scenario; the grid's own when not given, else :data:`~blastradius.defaults.DEFAULT_TRIALS` and a
-        seed drawn once. Every scenario uses the same seed (common random numbers) unless the grid says
+        Per scenario; the grid's own when not given, else :data:`~blastradius.defaults.DEFAULT_TRIALS` and
+        :data:`~blastradius.defaults.DEFAULT_SEED` (a sweep is always seeded, so that it can resume; a
+        Generator draws one seed, once). Every scenario uses the same seed (common random numbers) unless the grid says
         ``common_random_numbers: false``; either way a scenario's figures depend on the seed and its key only.
     assumptions, weights : optional
         Laid over the defaults and the inventory's sections, as for :func:`blastradius.simulate.simulate_failures`.
@@ -378,7 +379,7 @@ def run_sweep(
     from blastradius.simulate.engine import _check_trials
 
     n_trials = _check_trials(trials if trials is not None else grid.trials or DEFAULT_TRIALS)
-    root = _root(seed if seed is not None else grid.seed)
+    root = _root(seed if seed is not None else grid.seed if grid.seed is not None else DEFAULT_SEED)
     scenarios = expand_grid(grid, analysis, document=document)
     crn = grid.common_random_numbers
     token = run_token(analysis, trials=n_trials, seed=root, common_random_numbers=crn)
@@ -463,6 +464,10 @@ def run_sweep(
     )
 
 
+def _to_csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False)
+
+
 def _write_outputs(
     out: Path, table: pd.DataFrame, front: pd.DataFrame, failures: pd.DataFrame, *, manifest: dict[str, Any]
 ) -> tuple[Path, ...]:
@@ -477,11 +482,11 @@ def _write_outputs(
     _write_atomic(results, lambda p: pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), p))
     written.append(results)
     for name, df in (("results.csv", table), ("front.csv", front)):
-        _write_atomic(out / name, lambda p, df=df: df.to_csv(p, index=False))
+        _write_atomic(out / name, partial(_to_csv, df))
         written.append(out / name)
     failed = out / "failures.csv"
     if not failures.empty:
-        _write_atomic(failed, lambda p: failures.to_csv(p, index=False))
+        _write_atomic(failed, partial(_to_csv, failures))
         written.append(failed)
     elif failed.exists():
         failed.unlink()  # an earlier run's failures, now done
@@ -489,3 +494,38 @@ def _write_outputs(
     _write_atomic(summary, lambda p: p.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8"))
     written.append(summary)
     return tuple(written)
+
+
+def summary_lines(result: SweepResult, *, top: int = 10) -> list[str]:
+    """What a sweep gave, in words: how many scenarios ran, and the Pareto front of the inventory as it is.
+
+    The front is listed for the world ``as in use`` (every assumption as in use), or the first world the
+    grid has; every world's front is in the table (``on_front``) and ``front.csv``.
+    """
+    table = result.table
+    lines = [
+        f"{result.scenarios:,} scenarios: {len(table):,} done"
+        + (f" ({result.resumed:,} read back from an earlier run)" if result.resumed else "")
+        + (f", {len(result.failures):,} failed" if not result.failures.empty else "")
+        + f", in {result.seconds:,.1f} s"
+        + (f", {table.attrs.get('trials', 0):,} trials each, seed {table.attrs.get('seed')}" if len(table) else "")
+    ]
+    if not table.empty:
+        worlds = list(dict.fromkeys(table.world))
+        world = "as in use" if "as in use" in worlds else worlds[0]
+        front = result.front[result.front.world == world]
+        figure = str(table.attrs.get("front", "records_p95"))
+        lines.append(
+            f"Pareto front ({world}): risk removed = reduction of {figure} against the baseline; "
+            "cost = uses lost (tool uses stopped, tables and recipient lists no longer reachable)"
+        )
+        for row in front.head(top).itertuples():
+            pct = getattr(row, f"{figure}_reduction_pct", math.nan) if f"{figure}_reduction_pct" in front else math.nan
+            share = f" ({pct:.1f}%)" if math.isfinite(pct) else ""
+            removed = f"{row.risk_removed:,.0f}{share} removed"
+            lines.append(f"  {row.scenario}: {removed}, {row.uses_lost:,} uses lost; {row.collateral}")
+        if len(front) > top:
+            lines.append(f"  ... and {len(front) - top:,} more in front.csv")
+    for row in result.failures.itertuples():
+        lines.append(f"failed: {row.scenario}: {row.error}")
+    return lines

@@ -246,7 +246,7 @@ def figures(result: Any) -> dict[str, float]:
 
     row = summarize(result, by="enterprise", intervals=True).iloc[0].to_dict()
     row.pop("group", None)
-    return {k: float(v) for k, v in row.items()}
+    return {str(k): float(v) for k, v in row.items()}
 
 
 def evaluate(
@@ -274,6 +274,6 @@ def evaluate(
             row.update({c: 0 for c in COLLATERAL_COLUMNS if c not in ("teams", "collateral")})
             row.update(teams="", collateral="nothing the plugins use changes")
         return Outcome(key=scenario.key, row=row, error=None, seconds=time.perf_counter() - start)
-    except Exception as exc:  # noqa: BLE001 -- a failed scenario is reported with its key; the others go on
+    except Exception as exc:
         message = str(exc) if isinstance(exc, BlastRadiusError) else f"{type(exc).__name__}: {exc}"
         return Outcome(key=scenario.key, row=None, error=message, seconds=time.perf_counter() - start)
