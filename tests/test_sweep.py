@@ -313,3 +313,23 @@ def test_the_command_refuses_to_write_into_its_inputs(tmp_path: Path, capsys: py
     assert "is a file" in capsys.readouterr().err and grid.read_text() == yaml.safe_dump(GRID)
     assert main([*base, "--out", str(tmp_path / "o"), "--scheduler", "tcp://x:1", "--workers", "2"]) == 1
     assert "give one of them" in capsys.readouterr().err
+
+
+def test_collateral_read_off_the_affected_plugins_equals_the_whole_inventorys(acme: Analysis) -> None:
+    from blastradius.decision import collateral
+    from blastradius.levers import access_changes
+    from blastradius.sweep.scenarios import _affected, _Levers
+
+    grid = {
+        "levers": {
+            "gate-sales": {"kind": "gate", "department": "sales", "actions": ["send", "write"]},
+            "finance-read-only": {"kind": "read-only", "department": "finance"},
+            "billing-scope": {"kind": "scope", "connector": "billing", "tables": ["invoices"]},
+            "crm-block": {"kind": "block", "connector": "crm", "actions": ["write"]},
+        }
+    }
+    inv = acme.inventory
+    for scenario in expand_grid(grid, acme)[1:]:
+        derived, cost = _Levers(acme).get(scenario.levers)
+        assert cost == collateral(access_changes(acme, derived), inv), scenario.key
+        assert set(_affected(inv, scenario.levers)) < {p.id for p in inv.plugins}

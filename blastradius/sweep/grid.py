@@ -290,10 +290,19 @@ def _lever_steps(inv: Inventory, dim: LeverDimension, value: float | None) -> tu
             for a in actions:
                 if "." not in a and a not in classes:
                     problems.append(f"'{a}' is neither an action class nor CONNECTOR.TOOL" + _hint(a, classes))
+            for a in actions:
+                conn, _, tool = a.partition(".")
+                if tool and conn not in inv.connector_by_id:
+                    problems.append(f"no connector '{conn}' in '{a}'" + _hint(conn, inv.connector_by_id))
+                elif tool and tool != "*" and inv.connector_by_id[conn].tool(tool) is None:
+                    names = [t.name for t in inv.connector_by_id[conn].tools]
+                    problems.append(f"connector '{conn}' has no tool '{tool}'" + _hint(tool, names))
             for pid in plugins:
                 plugin = inv.plugin_by_id[pid]
                 for a in actions:
-                    if "." in a and a.partition(".")[0] not in plugin.connector_ids and dim.target_kind == "department":
+                    if "." in a and a.partition(".")[0] not in plugin.connector_ids:
+                        if dim.target_kind == "plugin":
+                            problems.append(f"plugin '{pid}' does not use connector '{a.partition('.')[0]}'")
                         continue  # a department's plugins that do not use the connector are not concerned
                     steps.append(LeverStep(kind=dim.kind, target=pid, selector=a))
         return steps, problems
@@ -309,10 +318,10 @@ def _lever_steps(inv: Inventory, dim: LeverDimension, value: float | None) -> tu
     elif dim.kind == "scope":
         for c in connectors:
             system = inv.connector_by_id[c].system
-            names = {d.table_name for d in inv.datasets_by_system.get(system or "", ())}
+            table_names = {d.table_name for d in inv.datasets_by_system.get(system or "", ())}
             for t in dim.tables or ():
-                if t not in names:
-                    problems.append(f"no table '{t}' on connector '{c}'" + _hint(t, names))
+                if t not in table_names:
+                    problems.append(f"no table '{t}' on connector '{c}'" + _hint(t, table_names))
             steps.append(LeverStep(kind="scope", target=c, tables=tuple(dim.tables or ())))
     elif dim.kind == "halt-time":
         if dim.target_kind == "connector":
@@ -350,20 +359,8 @@ def _lever_dimension(name: str, dim: LeverDimension, analysis: Analysis, where: 
         if not steps:
             where.add(("levers", name), f"the {dim.kind} lever changes nothing: none of its targets has what it names")
             continue
-        try:
-            apply_steps(inv, steps)
-        except BlastRadiusError as exc:
-            where.add(("levers", name), str(exc))
-            continue
         options.append(_Option(label="on" if value is None else _label(value), steps=tuple(steps)))
     return _Dimension(name=name, kind="lever", options=tuple(options))
-
-
-def apply_steps(inv: Inventory, steps: Sequence[LeverStep]) -> Inventory:
-    """``inv`` with every step applied, in order."""
-    for step in steps:
-        inv = step.apply(inv)
-    return inv
 
 
 def _ranges(analysis: Analysis) -> dict[str, tuple[float, float, str]]:

@@ -193,6 +193,20 @@ def scenario_seed(seed: int, key: str, *, common_random_numbers: bool = True) ->
     return int(state[0]) | (int(state[1] & 0x7FFFFFFF) << 32)
 
 
+#: Lever steps that change one plugin; the others change a connector, and so every plugin that uses it.
+_PLUGIN_STEPS = ("gate", "block", "kill-switch")
+
+
+def _affected(inv: Inventory, steps: Sequence[LeverStep]) -> list[str]:
+    """The plugins whose access ``steps`` can change, in the inventory's order (the others' is as it was)."""
+    from blastradius.domain import plugins_by_connector
+
+    users = plugins_by_connector(inv)
+    ids = {s.target for s in steps if s.kind in _PLUGIN_STEPS}
+    ids.update(p for s in steps if s.kind not in _PLUGIN_STEPS for p in users.get(s.target, ()))
+    return [p.id for p in inv.plugins if p.id in ids]
+
+
 class _Levers:
     """A base analysis and the analyses of its lever combinations, each derived once (kept for a few)."""
 
@@ -213,7 +227,7 @@ class _Levers:
             for step in steps:
                 inv = step.apply(inv)
             derived = self.base.derive(inv)
-            changes = access_changes(self.base, derived)
+            changes = access_changes(self.base, derived, plugins=_affected(self.base.inventory, steps))
             widened = [c for c in changes if c.widens]
             if widened:
                 raise WidenedAccessError(
