@@ -9,7 +9,6 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
-from conftest import ACME
 
 from blastradius import load_inventory
 from blastradius.analysis import Analysis
@@ -26,6 +25,8 @@ from blastradius.sweep import (
     run_sweep,
     scenario_seed,
 )
+
+from conftest import ACME
 
 TRIALS, SEED = 300, 11
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,17 @@ from blastradius.model import Inventory
 from blastradius.settings import Assumptions, Weights
 from blastradius.sweep.scenarios import Outcome, Scenario, _Levers, evaluate
 
-__all__ = ["Payload", "batches", "dask_outcomes", "local_outcomes", "run_batch"]
+__all__ = [
+    "Cluster",
+    "Payload",
+    "batches",
+    "connect",
+    "dask_outcomes",
+    "local_outcomes",
+    "pack",
+    "run_batch",
+    "warm_kernel",
+]
 
 #: Batches per worker a sweep is cut into by default: enough to balance the load, few enough that a task's
 #: overhead (tens of milliseconds) stays small beside its work.
@@ -238,25 +248,3 @@ def dask_outcomes(
         for future in futures:
             future.cancel()
         del shared
-
-
-def run_on(
-    analysis: Analysis,
-    payload: Payload,
-    parts: Sequence[list[Scenario]],
-    *,
-    scheduler: str | None,
-    workers: int | None,
-    on_cluster: Callable[[Cluster], None] | None = None,
-) -> Iterator[tuple[int, list[Outcome]]]:
-    """Every batch's outcomes: in this process when neither ``scheduler`` nor ``workers`` is given, else on Dask."""
-    if scheduler is None and workers is None:
-        yield from local_outcomes(analysis, payload, parts)
-        return
-    cluster = connect(scheduler, workers)
-    try:
-        if on_cluster is not None:
-            on_cluster(cluster)
-        yield from dask_outcomes(cluster, payload, parts)
-    finally:
-        cluster.close()

@@ -390,7 +390,7 @@ def _assumption_dimension(key: str, spec: Any, analysis: Analysis, where: _Where
         where.add(
             ("assumptions", key),
             f"no numeric assumption '{key}'",
-            hint or "see `blastradius simulate --assumptions-table` or assumptions_table() for the keys",
+            hint or "blastradius.simulate.assumptions_table() lists the keys",
         )
         return None
     if spec == "range":

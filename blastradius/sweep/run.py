@@ -12,7 +12,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -27,7 +27,7 @@ from blastradius.defaults import DEFAULT_SEED, DEFAULT_TRIALS
 from blastradius.errors import BlastRadiusError, import_extra
 from blastradius.model import Inventory
 from blastradius.settings.files import Document
-from blastradius.sweep.execute import Cluster, batches, pack, run_on
+from blastradius.sweep.execute import Cluster, batches, connect, dask_outcomes, local_outcomes, pack
 from blastradius.sweep.grid import Grid, expand_grid, load_grid
 from blastradius.sweep.scenarios import COLLATERAL_COLUMNS, Outcome, Scenario
 
@@ -119,14 +119,25 @@ def evaluate_scenarios(
     keys = [s.key for s in scenarios]
     if len(set(keys)) != len(keys):
         raise BlastRadiusError("two scenarios share a key: every scenario needs its own")
-    count = workers if workers is not None else 1
-    parts = batches(scenarios, workers=count, size=batch_size)
     out: dict[str, Outcome] = {}
-    for _, outcomes in run_on(analysis, payload, parts, scheduler=scheduler, workers=workers, on_cluster=on_cluster):
-        for o in outcomes:
-            out[o.key] = o
-        if on_batch is not None:
-            on_batch(outcomes)
+
+    def collect(done: Iterator[tuple[int, list[Outcome]]]) -> None:
+        for _, outcomes in done:
+            for o in outcomes:
+                out[o.key] = o
+            if on_batch is not None:
+                on_batch(outcomes)
+
+    if scheduler is None and workers is None:
+        collect(local_outcomes(analysis, payload, batches(scenarios, workers=1, size=batch_size)))
+        return out
+    cluster = connect(scheduler, workers)
+    try:
+        if on_cluster is not None:
+            on_cluster(cluster)
+        collect(dask_outcomes(cluster, payload, batches(scenarios, workers=cluster.workers, size=batch_size)))
+    finally:
+        cluster.close()
     return out
 
 
