@@ -53,16 +53,23 @@ def grid_for(inv: Any, departments: int) -> dict[str, Any]:
     return {"levers": levers, "assumptions": {"failure_rates.wrong_action": "range"}}
 
 
-def measure(analysis: Analysis, grid: dict[str, Any], trials: int, workers: int | None) -> tuple[float, float, Any]:
-    """(cluster start seconds, scenarios per second once started, result)."""
+def measure(
+    analysis: Analysis, grid: dict[str, Any], trials: int, workers: int | None
+) -> tuple[float, float, float, Any]:
+    """(cluster start seconds, of which loading the kernel on the slowest worker, scenarios per second once
+    started, result)."""
     ready: list[float] = []
+    kernel: list[float] = []
+
+    def started(cluster: Any) -> None:
+        ready.append(time.perf_counter())
+        kernel.append(max(cluster.kernel_seconds.values(), default=0.0))
+
     start = time.perf_counter()
-    result = run_sweep(
-        analysis, grid, trials=trials, seed=1, workers=workers, on_cluster=lambda _: ready.append(time.perf_counter())
-    )
+    result = run_sweep(analysis, grid, trials=trials, seed=1, workers=workers, on_cluster=started)
     end = time.perf_counter()
     began = ready[0] if ready else start
-    return began - start, result.scenarios / (end - began), result
+    return began - start, kernel[0] if kernel else 0.0, result.scenarios / (end - began), result
 
 
 def inventory_run(label: str, analysis: Analysis, grid: dict[str, Any], trials: int) -> dict[str, float]:
@@ -73,7 +80,7 @@ def inventory_run(label: str, analysis: Analysis, grid: dict[str, Any], trials: 
     reference = None
     rates: dict[str, float] = {}
     for name, workers in (("this process", None), ("1 worker", 1), ("2 workers", 2)):
-        started, rate, result = measure(analysis, grid, trials, workers)
+        started, kernel, rate, result = measure(analysis, grid, trials, workers)
         if reference is None:
             reference = result.table
         same = result.table.equals(reference)
@@ -82,6 +89,7 @@ def inventory_run(label: str, analysis: Analysis, grid: dict[str, Any], trials: 
             {
                 "where": name,
                 "cluster start s": round(started, 1) if workers else "",
+                "of which kernel load s": round(kernel, 2) if workers else "",
                 "scenarios/s": round(rate, 3),
                 "s per scenario": round(1 / rate, 2),
                 "same table": "yes" if same else "NO",
@@ -91,6 +99,15 @@ def inventory_run(label: str, analysis: Analysis, grid: dict[str, Any], trials: 
     efficiency = rates["2 workers"] / (2 * rates["1 worker"])
     print(f"scaling efficiency, 2 workers against 1: {efficiency:.0%}")
     return rates
+
+
+def _unpack_seconds(payload: Any) -> float:
+    """On a worker: the seconds to unpack the inventory and build its analysis (once per worker and sweep)."""
+    from blastradius.sweep.execute import _unpack
+
+    start = time.perf_counter()
+    _unpack(payload)
+    return time.perf_counter() - start
 
 
 def overhead(analysis: Analysis, acme_grid: dict[str, Any], large: Analysis | None) -> None:
@@ -109,13 +126,18 @@ def overhead(analysis: Analysis, acme_grid: dict[str, Any], large: Analysis | No
         for label, a in (("acme", analysis), ("large enterprise", large)):
             if a is None:
                 continue
+            start = time.perf_counter()
             payload = pack(a, token=f"bench-{label}", trials=1, seed=1, common_random_numbers=True)
+            packed = time.perf_counter() - start
             start = time.perf_counter()
             future = client.scatter(payload, broadcast=True, hash=False)
             future.result()
+            sent = time.perf_counter() - start
+            unpacked = client.submit(_unpack_seconds, future, pure=False).result()
             print(
-                f"sending the {label} inventory to both workers (scatter, once per sweep): "
-                f"{time.perf_counter() - start:.2f} s"
+                f"the {label} inventory, once per sweep: packed here {packed:.2f} s "
+                f"({len(payload.inventory) / 1e6:.1f} MB), sent to both workers {sent:.2f} s, "
+                f"unpacked on a worker {unpacked:.2f} s"
             )
             del future
         address = client.scheduler.address

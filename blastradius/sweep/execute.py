@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import time
+import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +61,7 @@ class Payload:
     """What every worker needs once: the inventory (as plain fields), the settings, and the run's options."""
 
     token: str
-    inventory: dict[str, Any]
+    inventory: bytes  # the inventory's fields, pickled and compressed (pack); empty for a run in this process
     weights: Weights
     assumptions: Assumptions
     trials: int
@@ -67,16 +69,25 @@ class Payload:
     common_random_numbers: bool
 
 
-def pack(analysis: Analysis, *, token: str, trials: int, seed: int, common_random_numbers: bool) -> Payload:
-    """The analysis as a picklable payload (the inventory's read-only mappings as plain dicts)."""
-    inv = analysis.inventory
-    fields = {}
-    for name in type(inv).model_fields:
-        value = getattr(inv, name)
-        fields[name] = dict(value) if name in ("origins", "settings") else value
+def pack(
+    analysis: Analysis, *, token: str, trials: int, seed: int, common_random_numbers: bool, inventory: bool = True
+) -> Payload:
+    """The analysis as a payload for workers: the inventory pickled and compressed once, here.
+
+    A worker receives bytes (cheap to send and to copy between workers) and unpickles them once, when its
+    first task needs them. ``inventory=False`` leaves it out, for a run in this process.
+    """
+    blob = b""
+    if inventory:
+        inv = analysis.inventory
+        fields = {}
+        for name in type(inv).model_fields:
+            value = getattr(inv, name)
+            fields[name] = dict(value) if name in ("origins", "settings") else value  # read-only mappings do not pickle
+        blob = zlib.compress(pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL), 1)
     return Payload(
         token=token,
-        inventory=fields,
+        inventory=blob,
         weights=analysis.weights,
         assumptions=analysis.assumptions,
         trials=trials,
@@ -86,7 +97,10 @@ def pack(analysis: Analysis, *, token: str, trials: int, seed: int, common_rando
 
 
 def _unpack(payload: Payload) -> Analysis:
-    inv = Inventory.model_construct(**payload.inventory)
+    if not payload.inventory:
+        raise BlastRadiusError("internal error: a payload without its inventory reached a worker; please report it")
+    fields = pickle.loads(zlib.decompress(payload.inventory))  # our own bytes, packed by pack()
+    inv = Inventory.model_construct(**fields)
     return Analysis(inv, weights=payload.weights, assumptions=payload.assumptions)
 
 
@@ -168,6 +182,7 @@ class Cluster:
     client: Any
     local: Any
     workers: int
+    kernel_seconds: dict[str, float] = field(default_factory=dict)  # per worker, filled by prepare()
 
     def close(self) -> None:
         self.client.close()
@@ -189,7 +204,7 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Cluster
     distributed = import_extra("distributed", extra="sweep", purpose="a sweep on Dask")
     if scheduler is not None:
         try:
-            client = distributed.Client(scheduler, timeout="20s")
+            client = distributed.Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
             raise BlastRadiusError(
                 f"cannot reach the Dask scheduler at {scheduler}: {exc}; start one with `dask scheduler` "
@@ -197,9 +212,22 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Cluster
             ) from None
         count = len(client.scheduler_info().get("workers", {}))
         if count == 0:
-            client.wait_for_workers(1, timeout=60)
+            try:
+                client.wait_for_workers(1, timeout=60)
+            except TimeoutError:
+                client.close()
+                raise BlastRadiusError(
+                    f"no worker joined the Dask scheduler at {scheduler} within 60 s: start them with "
+                    f"`dask worker {scheduler}`"
+                ) from None
             count = len(client.scheduler_info().get("workers", {}))
-        return Cluster(client=client, local=None, workers=max(1, count))
+        cluster = Cluster(client=client, local=None, workers=max(1, count))
+        try:
+            prepare(cluster)
+        except BaseException:
+            cluster.close()
+            raise
+        return cluster
     n = workers or (os.cpu_count() or 1)
     if n < 1:
         raise BlastRadiusError(f"a local cluster needs at least 1 worker, got {n}")
@@ -217,7 +245,50 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Cluster
         silence_logs=logging.ERROR,
         env=env,
     )
-    return Cluster(client=distributed.Client(local), local=local, workers=n)
+    cluster = Cluster(client=distributed.Client(local), local=local, workers=n)
+    try:
+        prepare(cluster)
+    except BaseException:
+        cluster.close()
+        raise
+    return cluster
+
+
+def _worker_ready() -> tuple[str, float]:
+    """On a worker: the blastradius version it runs, and the seconds it took to load the kernel."""
+    from blastradius import __version__
+
+    return __version__, warm_kernel()
+
+
+def prepare(cluster: Cluster) -> dict[str, float]:
+    """Check every worker runs this blastradius version, and load the kernel there before any task.
+
+    Returns the seconds each worker took to load (or compile) the kernel.
+
+    Raises
+    ------
+    BlastRadiusError
+        A worker cannot import blastradius, or runs another version.
+    """
+    from blastradius import __version__
+
+    try:
+        ready = cluster.client.run(_worker_ready)
+    except Exception as exc:
+        raise BlastRadiusError(
+            f"the Dask workers cannot run blastradius ({type(exc).__name__}: {exc}); install "
+            f"blastradius[sweep]=={__version__} in the workers' environment (docs/sweeps.md)"
+        ) from None
+    other = {w: v for w, (v, _) in ready.items() if v != __version__}
+    if other:
+        worker, version = next(iter(other.items()))
+        raise BlastRadiusError(
+            f"{len(other)} Dask worker(s) run blastradius {version} (e.g. {worker}), this machine {__version__}: "
+            "the same version everywhere gives the same numbers; install it on the workers (docs/sweeps.md)"
+        )
+    cluster.kernel_seconds = {w: s for w, (_, s) in ready.items()}
+    return cluster.kernel_seconds
 
 
 def dask_outcomes(

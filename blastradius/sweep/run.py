@@ -115,7 +115,10 @@ def evaluate_scenarios(
     """
     analysis = analysis_of(source)
     token = run_token(analysis, trials=trials, seed=seed, common_random_numbers=common_random_numbers)
-    payload = pack(analysis, token=token, trials=trials, seed=seed, common_random_numbers=common_random_numbers)
+    on_dask = scheduler is not None or workers is not None
+    payload = pack(
+        analysis, token=token, trials=trials, seed=seed, common_random_numbers=common_random_numbers, inventory=on_dask
+    )
     keys = [s.key for s in scenarios]
     if len(set(keys)) != len(keys):
         raise BlastRadiusError("two scenarios share a key: every scenario needs its own")
@@ -128,7 +131,7 @@ def evaluate_scenarios(
             if on_batch is not None:
                 on_batch(outcomes)
 
-    if scheduler is None and workers is None:
+    if not on_dask:
         collect(local_outcomes(analysis, payload, batches(scenarios, workers=1, size=batch_size)))
         return out
     cluster = connect(scheduler, workers)

@@ -115,10 +115,6 @@ class Scenario:
     labels: Mapping[str, Any] = field(default_factory=dict)
     world: str = "as in use"
 
-    @property
-    def lever_key(self) -> tuple[LeverStep, ...]:
-        return self.levers
-
 
 @dataclass(frozen=True, kw_only=True)
 class Outcome:
