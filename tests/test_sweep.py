@@ -334,3 +334,11 @@ def test_collateral_read_off_the_affected_plugins_equals_the_whole_inventorys(ac
         derived, cost = _Levers(acme).get(scenario.levers)
         assert cost == collateral(access_changes(acme, derived), inv), scenario.key
         assert set(_affected(inv, scenario.levers)) < {p.id for p in inv.plugins}
+
+
+def test_the_grid_in_the_docs_is_valid_on_the_example(acme: Analysis, tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "sweeps.md").read_text(encoding="utf-8")
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "grid.yaml").write_text(block, encoding="utf-8")
+    grid, document = load_grid(tmp_path / "grid.yaml")
+    assert len(expand_grid(grid, acme, document=document)) == 3_888

@@ -463,6 +463,7 @@ def run_sweep(
                 "scheduler": scheduler,
                 "workers": workers,
                 "seconds": round(seconds, 3),
+                "scenario_seconds": round(sum(o.seconds for o in outcomes.values()), 3),
                 "version": __version__,
                 "token": token,
             },
