@@ -132,15 +132,33 @@ def run_batch(payload: Payload, scenarios: Sequence[Scenario]) -> list[Outcome]:
     ]
 
 
+def _longest_run(scenarios: Sequence[Scenario]) -> int:
+    """The most consecutive scenarios sharing their levers (one world each): a batch that holds them all
+    derives their changed inventory once."""
+    best = run = 0
+    previous: object = None
+    for s in scenarios:
+        run = run + 1 if s.levers == previous else 1
+        previous = s.levers
+        best = max(best, run)
+    return best
+
+
 def batches(scenarios: Sequence[Scenario], *, workers: int, size: int | None = None) -> list[list[Scenario]]:
     """``scenarios`` cut in order into batches: ``size`` each, or by default about
-    :data:`BATCHES_PER_WORKER` per worker, at most :data:`MAX_BATCH` scenarios each.
+    :data:`BATCHES_PER_WORKER` per worker, rounded to whole runs of scenarios that share one set of levers
+    (the worlds of one lever combination), and at most :data:`MAX_BATCH` scenarios each.
 
     Scenarios sharing their levers stay together where they can (the grid lists them together), so a worker
     derives each changed inventory once.
     """
     if size is None:
-        size = max(1, min(MAX_BATCH, math.ceil(len(scenarios) / max(1, workers * BATCHES_PER_WORKER))))
+        size = max(1, math.ceil(len(scenarios) / max(1, workers * BATCHES_PER_WORKER)))
+        run = max(1, _longest_run(scenarios))
+        if run <= MAX_BATCH:  # whole runs per batch, so a batch boundary never splits a lever combination
+            size = min(math.ceil(size / run) * run, (MAX_BATCH // run) * run)
+        else:
+            size = min(size, MAX_BATCH)
     return [list(scenarios[i : i + size]) for i in range(0, len(scenarios), size)]
 
 

@@ -349,7 +349,7 @@ def _lever_dimension(name: str, dim: LeverDimension, analysis: Analysis, where: 
         where.add(("levers", name), message)
     if shape:
         return _Dimension(name=name, kind="lever", options=tuple(options))
-    values: list[float | None] = [None] if dim.values is None else list(dim.values)
+    values: list[float | None] = [None] if dim.values is None else list(dict.fromkeys(dim.values))
     for value in values:
         steps, problems = _lever_steps(inv, dim, value)
         for message in problems:
