@@ -342,3 +342,14 @@ def test_the_grid_in_the_docs_is_valid_on_the_example(acme: Analysis, tmp_path: 
     (tmp_path / "grid.yaml").write_text(block, encoding="utf-8")
     grid, document = load_grid(tmp_path / "grid.yaml")
     assert len(expand_grid(grid, acme, document=document)) == 3_888
+
+
+def test_with_pyarrow_installed_an_inventory_without_plugins_still_summarises_by_class() -> None:
+    from blastradius.levers import without_plugin
+
+    pytest.importorskip("pyarrow")  # the sweep extra, which the test extra includes: pandas' text columns use it
+    inv = load_inventory(ACME)
+    for p in list(inv.plugins):
+        inv = without_plugin(inv, p.id)
+    result = simulate_failures(inv, trials=10, seed=1)
+    assert summarize(result, "plugin", by_class=True).empty
