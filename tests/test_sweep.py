@@ -347,7 +347,7 @@ def test_the_grid_in_the_docs_is_valid_on_the_example(acme: Analysis, tmp_path: 
 def test_with_pyarrow_installed_an_inventory_without_plugins_still_summarises_by_class() -> None:
     from blastradius.levers import without_plugin
 
-    pytest.importorskip("pyarrow")  # the sweep extra, which the test extra includes: pandas' text columns use it
+    # the sweep extra (which the test extra includes) installs pyarrow, and pandas' text columns then use it
     inv = load_inventory(ACME)
     for p in list(inv.plugins):
         inv = without_plugin(inv, p.id)
