@@ -682,6 +682,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
             "or more",
             file=sys.stderr,
         )
+    if args.scheduler is not None and args.workers:
+        raise BlastRadiusError("--workers starts a local cluster and --scheduler joins a running one: give one of them")
     if args.out is not None:
         _refuse_inside(args.out, args.inventory, example="reports/sensitivity.txt")
         _refuse_input(args.out, [args.assumptions, args.weights])

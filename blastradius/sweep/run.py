@@ -115,7 +115,7 @@ def evaluate_scenarios(
     """
     analysis = analysis_of(source)
     token = run_token(analysis, trials=trials, seed=seed, common_random_numbers=common_random_numbers)
-    on_dask = scheduler is not None or workers is not None
+    on_dask = scheduler is not None or bool(workers)  # workers=0: no cluster, as the command line's --workers 0
     payload = pack(
         analysis, token=token, trials=trials, seed=seed, common_random_numbers=common_random_numbers, inventory=on_dask
     )
@@ -324,7 +324,8 @@ def run_sweep(
     scheduler : str, optional
         A running Dask scheduler (``tcp://host:8786``).
     workers : int, optional
-        Without ``scheduler``: a local Dask cluster of this many processes. Neither given: in this process.
+        Without ``scheduler``: a local Dask cluster of this many processes. Neither given (or 0): in this
+        process.
     trials, seed : optional
         Per scenario; the grid's own when not given, else :data:`~blastradius.defaults.DEFAULT_TRIALS` and
         :data:`~blastradius.defaults.DEFAULT_SEED` (a sweep is always seeded, so that it can resume; a
