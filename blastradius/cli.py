@@ -788,6 +788,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
             "or more",
             file=sys.stderr,
         )
+    if args.scheduler is not None and args.workers:
+        raise BlastRadiusError("--workers starts a local cluster and --scheduler joins a running one: give one of them")
     if args.out is not None:
         _refuse_inside(args.out, args.inventory, example="reports/sensitivity.txt")
         _refuse_input(args.out, [args.assumptions, args.weights])
@@ -800,6 +802,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         weights=args.weights,
         metric=args.metric,
         progress=_progress(trials * max(len(inv.plugins), 1) * 60),
+        scheduler=args.scheduler,
+        workers=args.workers,
     )
     if args.format == "json":
         text = frame_to_json(
@@ -822,6 +826,32 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     args.out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     print(f"wrote {args.out}: {len(df)} assumptions", file=sys.stderr)
     return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    import os
+
+    from blastradius.sweep import run_sweep, summary_lines
+
+    if args.scheduler is not None and args.workers is not None:
+        raise BlastRadiusError("--workers starts a local cluster and --scheduler joins a running one: give one of them")
+    workers = None if args.workers == 0 or args.scheduler else (args.workers or os.cpu_count() or 1)
+    result = run_sweep(
+        args.inventory,
+        args.grid,
+        out=args.out,
+        scheduler=args.scheduler,
+        workers=workers,
+        trials=args.trials,
+        seed=args.seed,
+        assumptions=args.assumptions,
+        weights=args.weights,
+        batch_size=args.batch_size,
+        progress=True,
+    )
+    print("\n".join(summary_lines(result)))
+    print(f"wrote {', '.join(str(f) for f in result.files)}", file=sys.stderr)
+    return 0 if result.complete else 1
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -1009,6 +1039,7 @@ def _percent(text: str) -> float:
 
 
 _TRIALS = _whole(1, 10_000_000)
+_WORKERS = _whole(0, 10_000)
 _SEED = _whole(0, 2**64 - 1)
 _TOP = _whole(1, 1_000_000)
 _SIZE = _whole(1, 100_000_000)
@@ -1342,7 +1373,51 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on the Dask cluster at ADDRESS, e.g. tcp://host:8786 (docs/sweeps.md)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_WORKERS,
+        metavar="N",
+        help="run on a local Dask cluster of N processes (default: in this one)",
+    )
     p.set_defaults(func=_cmd_sensitivity)
+
+    p = sub.add_parser(
+        "sweep",
+        help="simulate a grid of what-if scenarios (levers x assumptions), on Dask",
+        description="Expand a grid file of levers (gate, block, read-only, scope, row-limit, halt-time per plugin, "
+        "connector or department) and assumption values into scenarios, simulate each on the same random numbers, "
+        "and write one table (results.parquet, results.csv) with every scenario's P50/P95/P99 and their intervals, "
+        "its reduction against its baseline, what its levers cost, and the Pareto front (front.csv). Runs on a "
+        "local Dask cluster, or on a running one with --scheduler; an interrupted sweep resumes from OUT "
+        "(docs/sweeps.md).",
+    )
+    p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    p.add_argument("--grid", type=Path, required=True, metavar="GRID", help="grid file, YAML or JSON (docs/sweeps.md)")
+    p.add_argument("--out", type=Path, required=True, metavar="OUT", help="directory for the tables (resumed from)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument(
+        "--workers",
+        type=_WORKERS,
+        metavar="N",
+        help="processes of the local Dask cluster (default: one per core; 0: no cluster, in this process)",
+    )
+    p.add_argument(
+        "--trials", type=_TRIALS, metavar="N", help="periods per scenario (default: the grid's, else 10,000)"
+    )
+    p.add_argument("--seed", type=_SEED, metavar="S", help=f"random seed (default: the grid's, else {DEFAULT_SEED})")
+    p.add_argument(
+        "--batch-size", type=_TOP, metavar="N", help="scenarios per task (default: about 4 tasks per worker)"
+    )
+    p.add_argument(
+        "--assumptions", type=Path, metavar="FILE", help="assumptions over the defaults (docs/simulation.md)"
+    )
+    p.add_argument("--weights", type=Path, metavar="FILE", help=weights_help)
+    p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser(
         "synth",

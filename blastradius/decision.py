@@ -54,6 +54,7 @@ __all__ = [
     "OPTION_COLUMNS",
     "Owner",
     "apply_package",
+    "collateral",
     "comparison_controls",
     "control_options",
     "control_package",
@@ -232,8 +233,12 @@ def _control_words(kind: str, description: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _collateral(changes: Sequence[AccessChange], inv: Inventory) -> dict[str, object]:
-    """What a control costs the plugins' users, counted from its access changes."""
+def collateral(changes: Sequence[AccessChange], inv: Inventory) -> dict[str, object]:
+    """What a control (or several at once) costs the plugins' users, counted from its access changes.
+
+    ``uses_lost`` (tool uses stopped, tables and recipient lists no longer reachable) is the cost
+    :func:`pareto_front` ranks by; the other counts are shown beside it.
+    """
     gated = {(c.plugin, c.detail) for c in changes if c.what == "needs a human"}
     stopped = {(c.plugin, c.detail) for c in changes if c.what == "stops working"}
     tables = {c.detail.split(" on ", 1)[-1] for c in changes if c.what == "loses data"}
@@ -365,7 +370,7 @@ def control_options(
                 "plugins": len(lever.plugins),
                 "risk_removed": removed,
                 "risk_removed_pct": 100 * removed / total if total > 0 else 0.0,
-                **_collateral(r.changes, inv),
+                **collateral(r.changes, inv),
                 "effort": _EFFORT[lever.kind.factor],
                 "owner": owner.name,
                 "owner_source": owner.source,

@@ -808,14 +808,18 @@ class Inventory(BaseModel):
         UnknownIdError
             "no plugin 'x' in the inventory; did you mean 'y'?"
         """
-        lookup = {
-            "plugin": self.plugin_by_id,
-            "connector": self.connector_by_id,
-            "team": self.team_by_id,
-            "system": self.system_by_id,
-            "dataset": self.dataset_by_id,
-            "people": self.people_by_id,
-        }[kind]
+        # only the lookup asked for is built: a what-if inventory is new, and its other lookups may never be needed
+        lookup = getattr(
+            self,
+            {
+                "plugin": "plugin_by_id",
+                "connector": "connector_by_id",
+                "team": "team_by_id",
+                "system": "system_by_id",
+                "dataset": "dataset_by_id",
+                "people": "people_by_id",
+            }[kind],
+        )
         if id not in lookup:
             raise UnknownIdError(kind, id, lookup)
         return lookup[id]

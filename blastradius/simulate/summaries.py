@@ -291,10 +291,10 @@ def summarize(
         df = df.sort_values(["records_mean", "people_mean", "group"], ascending=[False, False, True], kind="mergesort")
         return df.reset_index(drop=True)
     order = summarize(result, by, classes=classes).group.tolist()  # groups as without classes, classes in order
-    rank = df.group.map({g: i for i, g in enumerate(order)}) * len(FAILURE_MODES) + df.failure_class.map(
-        FAILURE_MODES.index
-    )
-    return df.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
+    # as integers: an empty table's columns keep their text dtype, which (backed by pyarrow) refuses arithmetic
+    groups = df.group.map({g: i for i, g in enumerate(order)}).to_numpy(dtype=np.int64)
+    rank = groups * len(FAILURE_MODES) + df.failure_class.map(FAILURE_MODES.index).to_numpy(dtype=np.int64)
+    return df.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
 
 
 def exceedance_curve(
