@@ -864,12 +864,11 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from blastradius.calibrate import calibrate
-    from blastradius.calibrate.overlay import usage_path
     from blastradius.calibrate.text import calibration_lines, check_outputs
     from blastradius.findings import to_sarif
     from blastradius.rules import rule_catalog
 
-    outputs = [p for p in (args.out, usage_path(args.out), args.table, args.findings) if p is not None]
+    outputs = [p for p in (args.out, args.table, args.findings) if p is not None]
     for out in outputs:
         _refuse_inside(out, args.inventory, example="calibrated.yaml")
     inputs = [*args.logs, *(p for p in (args.mapping, args.assumptions) if p is not None), *(args.overlay or ())]
@@ -888,7 +887,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         progress=True,
     )
     print("\n".join(calibration_lines(cal)))
-    written = list(cal.write_overlay(args.out, inventory=str(args.inventory)))
+    written = [cal.write_overlay(args.out, base=str(args.inventory))]
     if args.table is not None:
         args.table.parent.mkdir(parents=True, exist_ok=True)
         args.table.write_text(csv_text(cal.table(), index=False), encoding="utf-8")

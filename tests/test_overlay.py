@@ -127,7 +127,7 @@ def test_unknown_ids_and_selectors_are_reported_with_file_line_and_a_suggestion(
     ("text", "message"),
     [
         ("description: no header\n", "not an overlay: no 'overlay:' format version"),
-        ("overlay: 2\ndescription: x\n", "overlay: 2 is not allowed here; expected 1"),
+        ("overlay: 3\ndescription: x\n", "overlay: 3 is not allowed here; expected 1 or 2"),
         ("overlay: 1\ndescription: x\nconectors: {}\n", "unknown key 'conectors' (did you mean 'connectors'?)"),
         ("overlay: 1\ndescription: x\nconnectors: {hris: {row_limit: -5}}\n", "connectors.hris.row_limit"),
         ("overlay: 1\ndescription: x\nconnectors: {hris: {acess: read-only}}\n", "did you mean 'access'?"),
