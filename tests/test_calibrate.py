@@ -274,6 +274,30 @@ def test_an_overlay_from_zero_events_equals_the_priors(acme, tmp_path) -> None:
     assert overlaid.plugins == acme.plugins
 
 
+def test_simulate_with_the_calibrated_overlay_moves_incidents_with_the_calibrated_runs(month, tmp_path, capsys) -> None:
+    _, cal, _ = month
+    out = cal.write_overlay(tmp_path / "calibrated.yaml", base=str(ACME))
+    common = ["--trials", "400", "--top", "100", "--format", "json"]
+
+    def incidents(*extra: str) -> dict[str, float]:
+        assert main(["simulate", str(ACME), *common, *extra]) == 0
+        return {row["group"]: row["incidents_mean"] for row in json.loads(capsys.readouterr().out)["plugin"]}
+
+    before, after = incidents(), incidents("--overlay", str(out))
+    moved = 0
+    for plugin in PLUGINS:
+        runs = _row(cal, "runs_per_user_per_day", plugin=plugin)
+        ratio = runs["estimate"] / runs["prior"]
+        if abs(math.log(ratio)) < 0.15 or before[plugin] == 0:
+            continue
+        # the same random numbers: incidents scale with the runs, in the direction of the calibration
+        assert (after[plugin] > before[plugin]) == (ratio > 1), (plugin, ratio, before[plugin], after[plugin])
+        moved += 1
+    assert moved >= 2
+    untouched = [p for p in before if p not in PLUGINS]
+    assert untouched and all(after[p] == before[p] for p in untouched)
+
+
 # --- the gate's catch, bounded by the rejections -----------------------------------------------------------------
 
 

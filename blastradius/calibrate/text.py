@@ -104,7 +104,7 @@ def calibration_lines(cal: Calibration, *, top: int = 30) -> list[str]:
         shown = observed.head(top).reset_index(drop=True)
         shown["what"] = shown["quantity"].map(lambda q: _NAMES.get(q, q))
         shown["where"] = [
-            ".".join(x for x in (c, t) if x) or p
+            ".".join(x for x in (c, t) if x) or "gated calls"
             for p, c, t in zip(shown["plugin"], shown["connector"], shown["tool"], strict=True)
         ]
         shown["share"] = [
