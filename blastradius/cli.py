@@ -1333,9 +1333,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Read the logs a deployment already keeps (OpenTelemetry log exports of Claude Code and Cowork "
         "tool calls and permission decisions, connector query audit logs, or any CSV/JSON-lines log through a "
         "mapping file), map each call to a plugin, connector and tool of the inventory, and combine the counts with "
-        "the sourced priors: runs per user per day, the gate's observed catch, how often a call returns all it may, "
-        "tool failure rates, each with its interval and the events behind it. Writes the calibrated settings "
-        "(never the inventory) and reports shadow access (BR201) and calls above the modelled bound (BR202). "
+        "the sourced priors: runs per user per day, approvals and human rejections of gated calls and the bound they "
+        "put on the gate's catch, how often a call comes near its modelled bound, tool failure rates, each with its "
+        "interval and the events behind it. Writes one overlay of the calibrated settings (never the inventory) and "
+        "reports shadow access (BR201), calls above the modelled bound (BR202) and rubber-stamped gates (BR203). "
         "See docs/calibration.md.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
