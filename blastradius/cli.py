@@ -972,12 +972,11 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from blastradius.calibrate import calibrate
-    from blastradius.calibrate.overlay import usage_path
     from blastradius.calibrate.text import calibration_lines, check_outputs
     from blastradius.findings import to_sarif
     from blastradius.rules import rule_catalog
 
-    outputs = [p for p in (args.out, usage_path(args.out), args.table, args.findings) if p is not None]
+    outputs = [p for p in (args.out, args.table, args.findings) if p is not None]
     for out in outputs:
         _refuse_inside(out, args.inventory, example="calibrated.yaml")
     inputs = [*args.logs, *(p for p in (args.mapping, args.assumptions) if p is not None), *(args.overlay or ())]
@@ -996,7 +995,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         progress=True,
     )
     print("\n".join(calibration_lines(cal)))
-    written = list(cal.write_overlay(args.out, inventory=str(args.inventory)))
+    written = [cal.write_overlay(args.out, base=str(args.inventory))]
     if args.table is not None:
         args.table.parent.mkdir(parents=True, exist_ok=True)
         args.table.write_text(csv_text(cal.table(), index=False), encoding="utf-8")
@@ -1539,9 +1538,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Read the logs a deployment already keeps (OpenTelemetry log exports of Claude Code and Cowork "
         "tool calls and permission decisions, connector query audit logs, or any CSV/JSON-lines log through a "
         "mapping file), map each call to a plugin, connector and tool of the inventory, and combine the counts with "
-        "the sourced priors: runs per user per day, the gate's observed catch, how often a call returns all it may, "
-        "tool failure rates, each with its interval and the events behind it. Writes the calibrated settings "
-        "(never the inventory) and reports shadow access (BR201) and calls above the modelled bound (BR202). "
+        "the sourced priors: runs per user per day, approvals and human rejections of gated calls and the bound they "
+        "put on the gate's catch, how often a call comes near its modelled bound, tool failure rates, each with its "
+        "interval and the events behind it. Writes one overlay of the calibrated settings (never the inventory) and "
+        "reports shadow access (BR201), calls above the modelled bound (BR202) and rubber-stamped gates (BR203). "
         "See docs/calibration.md.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
