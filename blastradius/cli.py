@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import io
 import json
 import math
@@ -16,16 +17,16 @@ import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from blastradius import __version__
 from blastradius.defaults import DEFAULT_SEED, DEFAULT_TRIALS
 from blastradius.errors import BlastRadiusError
-from blastradius.graph import build_graph, to_node_link, write_graph
-from blastradius.loader import load_inventory
-from blastradius.model import Inventory
-from blastradius.schema import inventory_schema
+from blastradius.loader import load_inventory as _load_inventory
 from blastradius.textout import csv_text, frame_to_json, printable, text_table
+
+if typing.TYPE_CHECKING:  # pandas, networkx and the rest are imported by the commands that use them
+    import pandas as pd
+
+    from blastradius.model import Inventory
 
 __all__ = ["main"]
 
@@ -39,6 +40,18 @@ blastradius reads an inventory (a directory of YAML/JSON/CSV files describing
 teams, plugins, connectors, systems, datasets and people) and analyses it.
 Start with:  blastradius validate inventories/acme
 """
+
+
+def load_inventory(path: Path) -> Inventory:
+    """:func:`blastradius.loader.load_inventory`, its records then kept out of the garbage collector's walks.
+
+    A command is one short process that keeps its inventory to the end: every collection that the
+    analysis's allocations trigger would walk the hundreds of thousands of loaded objects again
+    (``gc.freeze``; they are still freed when no longer referenced).
+    """
+    inv = _load_inventory(path)
+    gc.freeze()
+    return inv
 
 
 def _summary_lines(inv: Inventory) -> list[str]:
@@ -112,6 +125,8 @@ def _refuse_inside(out: Path, inventory: Path, *, example: str = "reports/graph.
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
+    from blastradius.graph import build_graph, to_node_link, write_graph
+
     inv = load_inventory(args.inventory)
     G = build_graph(inv)
     if args.out is None:
@@ -294,6 +309,8 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _cmd_tiers(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from blastradius.rules import tier_table
 
     df = tier_table(load_inventory(args.inventory))
@@ -306,6 +323,8 @@ def _cmd_tiers(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from blastradius.diff import changes_frame, diff_inventories
     from blastradius.findings import findings_frame
 
@@ -402,6 +421,8 @@ def _progress(total_work: int) -> Callable[[int, int], None] | None:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from blastradius.domain import idle_plugins
     from blastradius.importers import is_import_draft
     from blastradius.simulate import (
@@ -592,6 +613,8 @@ def _tornado_bars(low: Sequence[float], high: Sequence[float], baseline: float) 
 def _sensitivity_text(df: pd.DataFrame, inventory: Path) -> str:
     import textwrap
 
+    import pandas as pd
+
     from blastradius.simulate import dominant_assumption
 
     metric, period = df.attrs["metric"], df.attrs["period"]
@@ -772,6 +795,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
+    from blastradius.schema import inventory_schema
+
     print(json.dumps(inventory_schema(), indent=2))
     return 0
 
