@@ -230,16 +230,23 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
+    from blastradius.decision import RANKING_RULE
     from blastradius.levers import recommend, recommendations
 
     inv = load_inventory(args.inventory)
+    progress = _progress(len(inv.plugins) * 1_000, unit="lever")
     if args.plugin:
-        df = recommend(inv, weights=args.weights, plugin=args.plugin, min_reduction_pct=args.min_reduction).head(
-            args.top
-        )
+        df = recommend(
+            inv, weights=args.weights, plugin=args.plugin, min_reduction_pct=args.min_reduction, progress=progress
+        ).head(args.top)
     else:
         df = recommendations(
-            inv, weights=args.weights, top=args.top, per_plugin=args.per_plugin, min_reduction_pct=args.min_reduction
+            inv,
+            weights=args.weights,
+            top=args.top,
+            per_plugin=args.per_plugin,
+            min_reduction_pct=args.min_reduction,
+            progress=progress,
         )
     if args.format == "json":
         print(frame_to_json(df.reset_index()))
@@ -250,20 +257,45 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     if df.empty:
         print(f"No lever removes at least {args.min_reduction:.0f}% of the blast radius.")
         return 0
-    print("Levers ranked by blast radius removed per unit of cost (a gate costs 1, a scope 2, taking a tool away 4).")
+    print(f"Levers in the order of the rollout report's decision page: {RANKING_RULE}.")
+    df = df.assign(on_front=df.on_front.map({True: "yes", False: ""}))
     for scope, group in df.groupby("scope", sort=False):
         first = group.iloc[0]
+        whose = "the whole inventory's" if scope == "overall" else "the plugin's"
         title = "Whole inventory" if scope == "overall" else f"Plugin {scope}"
-        print(f"\n{title}: blast radius {first['before']:.1f}")
+        print(f"\n{title}: blast radius score {first['before']:.1f}; risk removed as a % of {whose} score")
         print(
             text_table(
                 group,
-                ["lever", "factor", "after", "reduction_pct", "cost"],
-                formats={"after": ".1f", "reduction_pct": ".0f"},
-                headers={"after": "after", "reduction_pct": "-%", "cost": "what it costs"},
-                max_width={"lever": 80, "cost": 100},
+                [
+                    "control",
+                    "reduction_pct",
+                    "uses_lost",
+                    "tools_stopped",
+                    "tools_gated",
+                    "tables_lost",
+                    "recipients_lost",
+                    "teams_affected",
+                    "on_front",
+                ],
+                formats={"reduction_pct": ".1f"},
+                headers={
+                    "reduction_pct": "risk removed %",
+                    "uses_lost": "uses lost",
+                    "tools_stopped": "tools stopped",
+                    "tools_gated": "need approval",
+                    "tables_lost": "tables lost",
+                    "recipients_lost": "recipients lost",
+                    "teams_affected": "teams affected",
+                    "on_front": "Pareto front",
+                },
+                max_width={"control": 70},
             )
         )
+    print(
+        "\nuses lost = tool uses stopped + tables and recipient lists no longer reachable; 'need approval' counts "
+        "tools that then wait for a person. --format csv gives each lever's collateral in words (column 'cost')."
+    )
     return 0
 
 
@@ -402,13 +434,13 @@ def _cmd_runbook(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(total_work: int) -> Callable[[int, int], None] | None:
-    """A progress bar on standard error for long runs (tqdm), or nothing."""
+def _progress(total_work: int, *, unit: str = "trial") -> Callable[[int, int], None] | None:
+    """A progress bar on standard error for long runs (tqdm) on a terminal, or nothing (piped, or short)."""
     if total_work < 2_000_000 or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 
-    bar = tqdm(total=1, unit="trial", unit_scale=True, file=sys.stderr, leave=False)
+    bar = tqdm(total=1, unit=unit, unit_scale=True, file=sys.stderr, leave=False)
 
     def update(done: int, total: int) -> None:
         bar.total = total
@@ -888,11 +920,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "recommend",
-        help="which controls shrink the blast radius most, cheapest first",
+        help="which controls shrink the blast radius most, and what each costs its users",
         description="Try every containment lever (approval gates, read-only, row limits, masked columns, "
         "allowed tables, blocked tools, removed or split connectors), check each removes access and adds none, "
-        "and rank them overall and per plugin by blast radius removed per unit of cost, with before -> after "
-        "and what each costs in use.",
+        "and rank them overall and per plugin as the rollout report's decision page does: risk removed against "
+        "collateral (tool uses stopped, tables and recipient lists lost, teams affected), the controls on the "
+        "Pareto front first.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
     p.add_argument("--plugin", metavar="PLUGIN", help="rank levers for this plugin only")
