@@ -234,7 +234,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     from blastradius.levers import recommend, recommendations
 
     inv = load_inventory(args.inventory)
-    progress = _progress(len(inv.plugins) * 1_000, unit="lever")
+    progress = _progress(len(inv.plugins) * 10_000, unit="lever")  # a bar from about 200 plugins on
     if args.plugin:
         df = recommend(
             inv, weights=args.weights, plugin=args.plugin, min_reduction_pct=args.min_reduction, progress=progress
