@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from blastradius.errors import BlastRadiusError
 from blastradius.model import Inventory, Plugin
-from blastradius.reach import PluginReach, ScopeIndex, plugin_reach
+from blastradius.reach import ConnectorCache, PluginReach, ScopeIndex, changed_connectors, plugin_reach
 from blastradius.settings import Assumptions, Weights, load_assumptions, load_weights
 
 __all__ = ["Analysis", "WeightsLike", "analysis_of"]
@@ -69,6 +69,7 @@ class Analysis:
             self.__dict__["assumptions"] = assumptions
         self._reach: dict[str, PluginReach] = {}
         self._memo: dict[Hashable, Any] = {}
+        self._per_connector: list[Hashable] = []  # keys of the memo kept per connector
 
     def __repr__(self) -> str:
         return f"Analysis({self.inventory.source or 'inventory'!r}, {len(self.inventory.plugins)} plugins)"
@@ -103,7 +104,9 @@ class Analysis:
         Keys are namespaced by the analysis that stores them (``("scores", ...)``).
         """
         if key not in self._memo:
-            self._memo[key] = build()
+            value = self._memo[key] = build()
+            if isinstance(value, ConnectorCache) or callable(getattr(type(value), "derived", None)):
+                self._per_connector.append(key)  # what a what-if's context reads through (derive)
         return self._memo[key]
 
     def with_settings(self, *, weights: WeightsLike = None, assumptions: Any = None) -> Analysis:
@@ -121,8 +124,29 @@ class Analysis:
         return other
 
     def derive(self, inventory: Inventory) -> Analysis:
-        """A context of a changed inventory (a what-if) with the same settings, derived afresh."""
-        return Analysis(inventory, weights=self.weights, assumptions=self._assumptions_source)
+        """A context of a changed inventory (a what-if) with the same settings.
+
+        When the what-if keeps this inventory's datasets and people (every lever does), what this
+        context derived for the connectors both hold unchanged (the same records) is read through,
+        not computed again: each connector's scope and, per connector, the scorer's shared work and
+        the levers' access data. What concerns plugins is derived afresh.
+        """
+        other = Analysis(inventory, weights=self.weights, assumptions=self._assumptions_source)
+        if (
+            "scope" not in self.__dict__
+            or inventory.datasets is not self.inventory.datasets
+            or inventory.people is not self.inventory.people
+        ):
+            return other
+        changed = changed_connectors(self.inventory, inventory)
+        scope = other.__dict__["scope"] = self.scope.derived(inventory)
+        for key in self._per_connector:  # per-connector work: ConnectorCache, the scorer's shared tables
+            value = self._memo[key]
+            other._memo[key] = (
+                value.derived(changed=changed) if isinstance(value, ConnectorCache) else value.derived(scope, changed)
+            )
+            other._per_connector.append(key)
+        return other
 
 
 def analysis_of(source: Inventory | Analysis, *, weights: WeightsLike = None, assumptions: Any = None) -> Analysis:

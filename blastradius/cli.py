@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import io
 import json
 import math
@@ -16,16 +17,16 @@ import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from blastradius import __version__
 from blastradius.defaults import DEFAULT_SEED, DEFAULT_TRIALS
 from blastradius.errors import BlastRadiusError
-from blastradius.graph import build_graph, to_node_link, write_graph
-from blastradius.loader import load_inventory
-from blastradius.model import Inventory
-from blastradius.schema import inventory_schema
+from blastradius.loader import load_inventory as _load_inventory
 from blastradius.textout import csv_text, frame_to_json, printable, text_table
+
+if typing.TYPE_CHECKING:  # pandas, networkx and the rest are imported by the commands that use them
+    import pandas as pd
+
+    from blastradius.model import Inventory
 
 __all__ = ["main"]
 
@@ -39,6 +40,18 @@ blastradius reads an inventory (a directory of YAML/JSON/CSV files describing
 teams, plugins, connectors, systems, datasets and people) and analyses it.
 Start with:  blastradius validate inventories/acme
 """
+
+
+def load_inventory(path: Path) -> Inventory:
+    """:func:`blastradius.loader.load_inventory`, its records then kept out of the garbage collector's walks.
+
+    A command is one short process that keeps its inventory to the end: every collection that the
+    analysis's allocations trigger would walk the hundreds of thousands of loaded objects again
+    (``gc.freeze``; they are still freed when no longer referenced).
+    """
+    inv = _load_inventory(path)
+    gc.freeze()
+    return inv
 
 
 def _summary_lines(inv: Inventory) -> list[str]:
@@ -67,9 +80,13 @@ def _summary_lines(inv: Inventory) -> list[str]:
 
 def _load(args: argparse.Namespace, path: Path | None = None) -> Inventory:
     """The inventory of the command (``args.inventory``, or ``path``) with its ``--overlay`` files laid over it."""
+    inv = load_inventory(path or args.inventory)
+    overlays = getattr(args, "overlay", None)
+    if not overlays:
+        return inv  # a command without overlays never imports their module
     from blastradius.overlay import apply_overlays
 
-    return apply_overlays(load_inventory(path or args.inventory), getattr(args, "overlay", None))
+    return apply_overlays(inv, overlays)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -116,6 +133,8 @@ def _refuse_inside(out: Path, inventory: Path, *, example: str = "reports/graph.
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
+    from blastradius.graph import build_graph, to_node_link, write_graph
+
     inv = _load(args)
     G = build_graph(inv)
     if args.out is None:
@@ -227,16 +246,23 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
+    from blastradius.decision import RANKING_RULE
     from blastradius.levers import recommend, recommendations
 
     inv = _load(args)
+    progress = _progress(len(inv.plugins) * 10_000, unit="lever")  # a bar from about 200 plugins on
     if args.plugin:
-        df = recommend(inv, weights=args.weights, plugin=args.plugin, min_reduction_pct=args.min_reduction).head(
-            args.top
-        )
+        df = recommend(
+            inv, weights=args.weights, plugin=args.plugin, min_reduction_pct=args.min_reduction, progress=progress
+        ).head(args.top)
     else:
         df = recommendations(
-            inv, weights=args.weights, top=args.top, per_plugin=args.per_plugin, min_reduction_pct=args.min_reduction
+            inv,
+            weights=args.weights,
+            top=args.top,
+            per_plugin=args.per_plugin,
+            min_reduction_pct=args.min_reduction,
+            progress=progress,
         )
     if args.format == "json":
         print(frame_to_json(df.reset_index()))
@@ -247,20 +273,45 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     if df.empty:
         print(f"No lever removes at least {args.min_reduction:.0f}% of the blast radius.")
         return 0
-    print("Levers ranked by blast radius removed per unit of cost (a gate costs 1, a scope 2, taking a tool away 4).")
+    print(f"Levers in the order of the rollout report's decision page: {RANKING_RULE}.")
+    df = df.assign(on_front=df.on_front.map({True: "yes", False: ""}))
     for scope, group in df.groupby("scope", sort=False):
         first = group.iloc[0]
+        whose = "the whole inventory's" if scope == "overall" else "the plugin's"
         title = "Whole inventory" if scope == "overall" else f"Plugin {scope}"
-        print(f"\n{title}: blast radius {first['before']:.1f}")
+        print(f"\n{title}: blast radius score {first['before']:.1f}; risk removed as a % of {whose} score")
         print(
             text_table(
                 group,
-                ["lever", "factor", "after", "reduction_pct", "cost"],
-                formats={"after": ".1f", "reduction_pct": ".0f"},
-                headers={"after": "after", "reduction_pct": "-%", "cost": "what it costs"},
-                max_width={"lever": 80, "cost": 100},
+                [
+                    "control",
+                    "reduction_pct",
+                    "uses_lost",
+                    "tools_stopped",
+                    "tools_gated",
+                    "tables_lost",
+                    "recipients_lost",
+                    "teams_affected",
+                    "on_front",
+                ],
+                formats={"reduction_pct": ".1f"},
+                headers={
+                    "reduction_pct": "risk removed %",
+                    "uses_lost": "uses lost",
+                    "tools_stopped": "tools stopped",
+                    "tools_gated": "need approval",
+                    "tables_lost": "tables lost",
+                    "recipients_lost": "recipients lost",
+                    "teams_affected": "teams affected",
+                    "on_front": "Pareto front",
+                },
+                max_width={"control": 70},
             )
         )
+    print(
+        "\nuses lost = tool uses stopped + tables and recipient lists no longer reachable; 'need approval' counts "
+        "tools that then wait for a person. --format csv gives each lever's collateral in words (column 'cost')."
+    )
     return 0
 
 
@@ -330,6 +381,8 @@ def _print_grouped_findings(findings: list, by: str) -> None:
 
 
 def _cmd_tiers(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from blastradius.rules import tier_table
 
     df = tier_table(_load(args))
@@ -362,6 +415,8 @@ def _cmd_diff_policies(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from blastradius.diff import changes_frame, diff_inventories
     from blastradius.export.policy import is_policy_export
     from blastradius.findings import findings_frame
@@ -473,13 +528,13 @@ def _cmd_runbook(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(total_work: int) -> Callable[[int, int], None] | None:
-    """A progress bar on standard error for long runs (tqdm), or nothing."""
+def _progress(total_work: int, *, unit: str = "trial") -> Callable[[int, int], None] | None:
+    """A progress bar on standard error for long runs (tqdm) on a terminal, or nothing (piped, or short)."""
     if total_work < 2_000_000 or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 
-    bar = tqdm(total=1, unit="trial", unit_scale=True, file=sys.stderr, leave=False)
+    bar = tqdm(total=1, unit=unit, unit_scale=True, file=sys.stderr, leave=False)
 
     def update(done: int, total: int) -> None:
         bar.total = total
@@ -492,6 +547,8 @@ def _progress(total_work: int) -> Callable[[int, int], None] | None:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from blastradius.domain import idle_plugins
     from blastradius.importers import is_import_draft
     from blastradius.simulate import (
@@ -698,6 +755,8 @@ def _tornado_bars(low: Sequence[float], high: Sequence[float], baseline: float) 
 def _sensitivity_text(df: pd.DataFrame, inventory: Path) -> str:
     import textwrap
 
+    import pandas as pd
+
     from blastradius.simulate import dominant_assumption
 
     metric, period = df.attrs["metric"], df.attrs["period"]
@@ -788,6 +847,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
             "or more",
             file=sys.stderr,
         )
+    if args.scheduler is not None and args.workers:
+        raise BlastRadiusError("--workers starts a local cluster and --scheduler joins a running one: give one of them")
     if args.out is not None:
         _refuse_inside(args.out, args.inventory, example="reports/sensitivity.txt")
         _refuse_input(args.out, [args.assumptions, args.weights])
@@ -800,6 +861,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         weights=args.weights,
         metric=args.metric,
         progress=_progress(trials * max(len(inv.plugins), 1) * 60),
+        scheduler=args.scheduler,
+        workers=args.workers,
     )
     if args.format == "json":
         text = frame_to_json(
@@ -822,6 +885,32 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     args.out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     print(f"wrote {args.out}: {len(df)} assumptions", file=sys.stderr)
     return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    import os
+
+    from blastradius.sweep import run_sweep, summary_lines
+
+    if args.scheduler is not None and args.workers is not None:
+        raise BlastRadiusError("--workers starts a local cluster and --scheduler joins a running one: give one of them")
+    workers = None if args.workers == 0 or args.scheduler else (args.workers or os.cpu_count() or 1)
+    result = run_sweep(
+        args.inventory,
+        args.grid,
+        out=args.out,
+        scheduler=args.scheduler,
+        workers=workers,
+        trials=args.trials,
+        seed=args.seed,
+        assumptions=args.assumptions,
+        weights=args.weights,
+        batch_size=args.batch_size,
+        progress=True,
+    )
+    print("\n".join(summary_lines(result)))
+    print(f"wrote {', '.join(str(f) for f in result.files)}", file=sys.stderr)
+    return 0 if result.complete else 1
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -936,18 +1025,19 @@ def _cmd_workshop(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
+    from blastradius.schema import inventory_schema
+
     print(json.dumps(inventory_schema(), indent=2))
     return 0
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from blastradius.calibrate import calibrate
-    from blastradius.calibrate.overlay import usage_path
     from blastradius.calibrate.text import calibration_lines, check_outputs
     from blastradius.findings import to_sarif
     from blastradius.rules import rule_catalog
 
-    outputs = [p for p in (args.out, usage_path(args.out), args.table, args.findings) if p is not None]
+    outputs = [p for p in (args.out, args.table, args.findings) if p is not None]
     for out in outputs:
         _refuse_inside(out, args.inventory, example="calibrated.yaml")
     inputs = [*args.logs, *(p for p in (args.mapping, args.assumptions) if p is not None), *(args.overlay or ())]
@@ -966,7 +1056,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         progress=True,
     )
     print("\n".join(calibration_lines(cal)))
-    written = list(cal.write_overlay(args.out, inventory=str(args.inventory)))
+    written = [cal.write_overlay(args.out, base=str(args.inventory))]
     if args.table is not None:
         args.table.parent.mkdir(parents=True, exist_ok=True)
         args.table.write_text(csv_text(cal.table(), index=False), encoding="utf-8")
@@ -1009,6 +1099,7 @@ def _percent(text: str) -> float:
 
 
 _TRIALS = _whole(1, 10_000_000)
+_WORKERS = _whole(0, 10_000)
 _SEED = _whole(0, 2**64 - 1)
 _TOP = _whole(1, 1_000_000)
 _SIZE = _whole(1, 100_000_000)
@@ -1083,11 +1174,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "recommend",
-        help="which controls shrink the blast radius most, cheapest first",
+        help="which controls shrink the blast radius most, and what each costs its users",
         description="Try every containment lever (approval gates, read-only, row limits, masked columns, "
         "allowed tables, blocked tools, removed or split connectors), check each removes access and adds none, "
-        "and rank them overall and per plugin by blast radius removed per unit of cost, with before -> after "
-        "and what each costs in use.",
+        "and rank them overall and per plugin as the rollout report's decision page does: risk removed against "
+        "collateral (tool uses stopped, tables and recipient lists lost, teams affected), the controls on the "
+        "Pareto front first.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
     _overlay_option(p)
@@ -1342,7 +1434,51 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on the Dask cluster at ADDRESS, e.g. tcp://host:8786 (docs/sweeps.md)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_WORKERS,
+        metavar="N",
+        help="run on a local Dask cluster of N processes (default: in this one)",
+    )
     p.set_defaults(func=_cmd_sensitivity)
+
+    p = sub.add_parser(
+        "sweep",
+        help="simulate a grid of what-if scenarios (levers x assumptions), on Dask",
+        description="Expand a grid file of levers (gate, block, read-only, scope, row-limit, halt-time per plugin, "
+        "connector or department) and assumption values into scenarios, simulate each on the same random numbers, "
+        "and write one table (results.parquet, results.csv) with every scenario's P50/P95/P99 and their intervals, "
+        "its reduction against its baseline, what its levers cost, and the Pareto front (front.csv). Runs on a "
+        "local Dask cluster, or on a running one with --scheduler; an interrupted sweep resumes from OUT "
+        "(docs/sweeps.md).",
+    )
+    p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
+    p.add_argument("--grid", type=Path, required=True, metavar="GRID", help="grid file, YAML or JSON (docs/sweeps.md)")
+    p.add_argument("--out", type=Path, required=True, metavar="OUT", help="directory for the tables (resumed from)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument(
+        "--workers",
+        type=_WORKERS,
+        metavar="N",
+        help="processes of the local Dask cluster (default: one per core; 0: no cluster, in this process)",
+    )
+    p.add_argument(
+        "--trials", type=_TRIALS, metavar="N", help="periods per scenario (default: the grid's, else 10,000)"
+    )
+    p.add_argument("--seed", type=_SEED, metavar="S", help=f"random seed (default: the grid's, else {DEFAULT_SEED})")
+    p.add_argument(
+        "--batch-size", type=_TOP, metavar="N", help="scenarios per task (default: about 4 tasks per worker)"
+    )
+    p.add_argument(
+        "--assumptions", type=Path, metavar="FILE", help="assumptions over the defaults (docs/simulation.md)"
+    )
+    p.add_argument("--weights", type=Path, metavar="FILE", help=weights_help)
+    p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser(
         "synth",
@@ -1464,9 +1600,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Read the logs a deployment already keeps (OpenTelemetry log exports of Claude Code and Cowork "
         "tool calls and permission decisions, connector query audit logs, or any CSV/JSON-lines log through a "
         "mapping file), map each call to a plugin, connector and tool of the inventory, and combine the counts with "
-        "the sourced priors: runs per user per day, the gate's observed catch, how often a call returns all it may, "
-        "tool failure rates, each with its interval and the events behind it. Writes the calibrated settings "
-        "(never the inventory) and reports shadow access (BR201) and calls above the modelled bound (BR202). "
+        "the sourced priors: runs per user per day, approvals and human rejections of gated calls and the bound they "
+        "put on the gate's catch, how often a call comes near its modelled bound, tool failure rates, each with its "
+        "interval and the events behind it. Writes one overlay of the calibrated settings (never the inventory) and "
+        "reports shadow access (BR201), calls above the modelled bound (BR202) and rubber-stamped gates (BR203). "
         "See docs/calibration.md.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")

@@ -52,15 +52,20 @@ __all__ = [
     "DUE_RULE",
     "KIND_WORDS",
     "OPTION_COLUMNS",
+    "RANKING_RULE",
     "Owner",
     "apply_package",
+    "collateral",
     "comparison_controls",
     "control_options",
+    "control_words",
     "control_package",
     "due_date",
     "evaluate_controls",
     "owner_of",
     "pareto_front",
+    "rank_controls",
+    "ranking",
 ]
 
 #: Days from the report's date to each control's due date, by the factor it lowers (DOMAIN.md D2): a gate is a
@@ -73,6 +78,13 @@ DUE_RULE = (
     "approval gates within 2 weeks (a setting of the plugin), scope changes within 30 days (row limits, masked "
     "columns, allowed tables, split connectors: a change the connector's approver signs again), removals within "
     "45 days (read-only, blocked tools, removed connectors: the teams affected change how they work)"
+)
+
+#: The rule :func:`rank_controls` orders controls by, in words (the report's decision page and ``recommend``).
+RANKING_RULE = (
+    "controls on the Pareto front first (no other control removes as much risk or more while losing no more uses: "
+    "tool uses stopped, tables and recipient lists lost), from the least collateral to the most; then the rest by "
+    "risk removed"
 )
 
 #: Each kind of control in a reader's words.
@@ -203,7 +215,7 @@ def _first(items: str, n: int = 3) -> str:
     return ", ".join(parts[:n]) + (f" and {left} more" if left > 0 else "")
 
 
-def _control_words(kind: str, description: str) -> str:
+def control_words(kind: str, description: str) -> str:
     """A lever's description in a reader's words: 'gate send on p: c.t1' -> 'Human approval before p can send (t1)'."""
     m = re.match(r"(gate|block) (\w+) on ([^:]+): (.*)", description)
     if m:
@@ -232,8 +244,10 @@ def _control_words(kind: str, description: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _collateral(changes: Sequence[AccessChange], inv: Inventory) -> dict[str, object]:
-    """What a control costs the plugins' users, counted from its access changes."""
+def collateral(changes: Sequence[AccessChange], inv: Inventory) -> dict[str, object]:
+    """What a control costs the plugins' users, counted from its access changes: tools gated and stopped, tables
+    and recipient lists lost (and the people on them), tables row-capped and masked, ``uses_lost`` (tool uses
+    stopped plus tables and recipient lists lost), teams affected, and all of it in words (``collateral``)."""
     gated = {(c.plugin, c.detail) for c in changes if c.what == "needs a human"}
     stopped = {(c.plugin, c.detail) for c in changes if c.what == "stops working"}
     tables = {c.detail.split(" on ", 1)[-1] for c in changes if c.what == "loses data"}
@@ -357,7 +371,7 @@ def control_options(
         rows.append(
             {
                 "option": i,
-                "control": _control_words(lever.kind.value, lever.description),
+                "control": control_words(lever.kind.value, lever.description),
                 "kind": lever.kind.value,
                 "kind_words": KIND_WORDS[lever.kind.value],
                 "factor": lever.kind.factor,
@@ -365,7 +379,7 @@ def control_options(
                 "plugins": len(lever.plugins),
                 "risk_removed": removed,
                 "risk_removed_pct": 100 * removed / total if total > 0 else 0.0,
-                **_collateral(r.changes, inv),
+                **collateral(r.changes, inv),
                 "effort": _EFFORT[lever.kind.factor],
                 "owner": owner.name,
                 "owner_source": owner.source,
@@ -375,10 +389,43 @@ def control_options(
     df = pd.DataFrame(rows, columns=[c for c in OPTION_COLUMNS if c not in ("no_regret", "on_front")])
     df = df[df.risk_removed > 1e-9].reset_index(drop=True)
     df["no_regret"] = df.uses_lost == 0
-    df["on_front"] = pareto_front(df)
-    front = df[df.on_front].sort_values(["uses_lost", "risk_removed"], ascending=[True, False], kind="mergesort")
-    rest = df[~df.on_front].sort_values(["risk_removed", "uses_lost"], ascending=[False, True], kind="mergesort")
-    return pd.concat([front, rest]).reset_index(drop=True)
+    return rank_controls(df)
+
+
+def rank_controls(options: pd.DataFrame, *, risk: str = "risk_removed", cost: str = "uses_lost") -> pd.DataFrame:
+    """``options`` in the order of the stated rule (:data:`RANKING_RULE`, :func:`ranking`), with ``on_front`` set.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"risk_removed": [10, 8, 12, 3], "uses_lost": [0, 0, 5, 1]})
+    >>> ranked = rank_controls(df)
+    >>> ranked.risk_removed.tolist(), ranked.on_front.tolist()
+    ([10, 12, 8, 3], [True, True, False, False])
+    """
+    order, on_front = ranking(options[risk].to_numpy(dtype=float), options[cost].to_numpy(dtype=float))
+    df = options.assign(on_front=on_front)
+    return df.iloc[order].reset_index(drop=True)
+
+
+def ranking(risk: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order of the stated rule (:data:`RANKING_RULE`) and which controls are on the Pareto front.
+
+    The controls on the Pareto front of ``risk`` removed against ``cost`` (:func:`pareto_front`) come
+    first, from the least collateral to the most (the most risk first at equal cost); then the others,
+    from the most risk removed (the least cost first at equal risk). Ties keep their given order.
+
+    Examples
+    --------
+    >>> order, front = ranking(np.array([10.0, 8, 12, 3]), np.array([0.0, 0, 5, 1]))
+    >>> order.tolist(), front.tolist()
+    ([0, 2, 1, 3], [True, False, True, False])
+    """
+    on = _front(risk, cost)
+    idx = np.arange(len(risk))
+    front, rest = idx[on], idx[~on]
+    front = front[np.lexsort((-risk[front], cost[front]))]  # stable: ties keep their order
+    rest = rest[np.lexsort((cost[rest], -risk[rest]))]
+    return np.concatenate([front, rest]).astype(np.intp), on
 
 
 def pareto_front(options: pd.DataFrame, *, risk: str = "risk_removed", cost: str = "uses_lost") -> np.ndarray:
@@ -393,8 +440,11 @@ def pareto_front(options: pd.DataFrame, *, risk: str = "risk_removed", cost: str
     >>> pareto_front(df).tolist()
     [True, False, True, False, False]
     """
-    r = options[risk].to_numpy(dtype=float)
-    c = options[cost].to_numpy(dtype=float)
+    return _front(options[risk].to_numpy(dtype=float), options[cost].to_numpy(dtype=float))
+
+
+def _front(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """:func:`pareto_front` of arrays: risk removed ``r`` against cost ``c``."""
     order = np.lexsort((-r, c))  # least cost first, the most risk first within a cost
     on = np.zeros(len(r), dtype=bool)
     best = -np.inf

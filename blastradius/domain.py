@@ -35,6 +35,7 @@ __all__ = [
     "is_recipient_action",
     "most_open_way_out",
     "output_leaves_unreviewed",
+    "per_call_limit",
     "plugins_by_connector",
     "plugins_using",
     "time_to_halt",
@@ -68,6 +69,38 @@ def is_recipient_action(action: ActionClass) -> bool:
     (True, False)
     """
     return action in _RECIPIENT_ACTIONS
+
+
+def per_call_limit(connector: Connector, tool: Tool, *, records_per_result: float) -> float:
+    """The most one call of ``tool`` touches, before what it reaches caps it: records, or people for a send or share.
+
+    A read returns at most what one tool result carries: the tool's declared
+    fan-out where the inventory gives one, else ``records_per_result`` (the
+    assumption ``magnitude.records_per_result``), and never more than the
+    connector's row limit. Any other action touches at most its fan-out. The
+    simulation's per-run bound and the calibration's per-call bound both start
+    here; each then caps it by what the tool reaches (docs/simulation.md).
+
+    Examples
+    --------
+    >>> from blastradius.model import Connector
+    >>> conn = Connector.model_validate(
+    ...     {
+    ...         "id": "wh",
+    ...         "row_limit": 500,
+    ...         "tools": [{"name": "q", "action": "read"}, {"name": "s", "action": "send", "fan_out": 40}],
+    ...     }
+    ... )
+    >>> (
+    ...     per_call_limit(conn, conn.tool("q"), records_per_result=2000),
+    ...     per_call_limit(conn, conn.tool("s"), records_per_result=2000),
+    ... )
+    (500.0, 40.0)
+    """
+    if tool.action is not ActionClass.READ:
+        return float(tool.fan_out)
+    carry = float(tool.fan_out) if "fan_out" in tool.model_fields_set else float(records_per_result)
+    return carry if connector.row_limit is None else min(carry, float(connector.row_limit))
 
 
 def is_channel_out(connector: Connector, tool: Tool) -> bool:

@@ -5,9 +5,11 @@ copy and never touches the original. :func:`access_changes` compares two
 inventories and lists what each plugin lost (tools that stop working or now
 need a human, data no longer reachable or capped); it also refuses a change
 that *adds* access. :func:`recommend` proposes levers for an inventory, checks
-each removes access and adds none, and ranks them by blast radius removed per
-unit of cost, where lowering autonomy costs least and removing capability most,
-as the seeds advise.
+each removes access and adds none, and ranks them by the stated rule of the
+rollout report's decision page (:func:`blastradius.decision.rank_controls`):
+blast radius removed against collateral (uses lost: tool uses stopped, tables
+and recipient lists lost), the levers on the Pareto front first. Each lever is
+tried on what it touches only (:func:`evaluate_levers`).
 
 Examples
 --------
@@ -51,8 +53,8 @@ from blastradius.model import (
     SettingsSource,
     Tool,
 )
-from blastradius.reach import ToolStatus, tool_status, tool_statuses
-from blastradius.scores import Scorer, Weights, is_high_impact
+from blastradius.reach import ConnectorCache, ToolStatus, tool_status, tool_statuses
+from blastradius.scores import Scorer, is_high_impact
 
 __all__ = [
     "AccessChange",
@@ -493,7 +495,70 @@ def _tool_data(a: Analysis, conn: Connector, tool: Tool) -> dict[str, tuple[int,
 
     if not a.scope.owns(conn):
         return build()
-    return a.memo(("access_data", conn.id, tool.name), build)
+    cache: ConnectorCache[dict[str, tuple[int, int]]] = a.memo("access_data", ConnectorCache)
+    key = (conn.id, tool.name)
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = build()
+    return hit
+
+
+@dataclass(frozen=True, kw_only=True)
+class _ConnectorAccess:
+    """What the tools of one connector can do with given statuses: :func:`_access_map`'s part of one connector."""
+
+    status: tuple[tuple[tuple, ToolStatus], ...]  # (system, action, tool) -> status, least restricted first wins
+    by_class: tuple[tuple[tuple, ToolStatus], ...]  # (system, action) -> status
+    data: dict[tuple, dict[str, tuple[int, int]]]  # (system, action) -> dataset -> (records, classification rank)
+    people: dict[tuple, frozenset[str]]  # (system, action) -> people groups
+
+
+def _least_restricted(store: dict[tuple, ToolStatus], key: tuple, st: ToolStatus) -> None:
+    if key not in store or _STATUS_RANK[st] < _STATUS_RANK[store[key]]:
+        store[key] = st
+
+
+def _connector_access(a: Analysis, conn: Connector, statuses: tuple[ToolStatus, ...]) -> _ConnectorAccess:
+    """What ``conn``'s tools with ``statuses`` can do, computed once per connector and statuses in an analysis
+    (plugins that use a connector alike share it; a what-if's analysis reads it through for unchanged ones)."""
+
+    def build() -> _ConnectorAccess:
+        index = a.scope
+        sys_id = conn.system or f"?{conn.id}"
+        status: dict[tuple, ToolStatus] = {}
+        by_class: dict[tuple, ToolStatus] = {}
+        data: dict[tuple, dict[str, tuple[int, int]]] = {}
+        people: dict[tuple, set[str]] = {}
+        for tool, st in zip(conn.tools, statuses, strict=True):
+            _least_restricted(status, (sys_id, tool.action.value, tool.name), st)
+            _least_restricted(by_class, (sys_id, tool.action.value), st)
+            if st not in (ToolStatus.UNGATED, ToolStatus.GATED):
+                continue
+            akey = (sys_id, tool.action.value)
+            reached = _tool_data(a, conn, tool)
+            merged = data.get(akey)
+            if merged is None:
+                data[akey] = dict(reached)
+            else:
+                for ds, value in reached.items():
+                    old = merged.get(ds)
+                    merged[ds] = value if old is None else (max(old[0], value[0]), max(old[1], value[1]))
+            people.setdefault(akey, set()).update(g.id for g in index.selection(conn, tool)[1])
+        return _ConnectorAccess(
+            status=tuple(status.items()),
+            by_class=tuple(by_class.items()),
+            data=data,
+            people={k: frozenset(v) for k, v in people.items()},
+        )
+
+    if not a.scope.owns(conn):
+        return build()
+    cache: ConnectorCache[_ConnectorAccess] = a.memo("access_data", ConnectorCache)
+    key = (conn.id, "access", statuses)
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = build()
+    return hit
 
 
 def _access_map(a: Analysis, plugin: Plugin) -> tuple[dict, dict, dict, dict]:
@@ -507,29 +572,27 @@ def _access_map(a: Analysis, plugin: Plugin) -> tuple[dict, dict, dict, dict]:
     by_class: dict[tuple, ToolStatus] = {}
     data: dict[tuple, dict[str, tuple[int, int]]] = {}
     people: dict[tuple, set[str]] = {}
-    index = a.scope
+    copied: set[tuple] = set()  # data entries that are this map's own (the others are shared with the analysis)
     for pc in plugin.connectors:
         conn = a.inventory.connector_by_id[pc.connector]
-        sys_id = conn.system or f"?{conn.id}"
-        for tool, st in zip(conn.tools, tool_statuses(plugin, conn), strict=True):
-            for key, store in (
-                ((sys_id, tool.action.value, tool.name), status),
-                ((sys_id, tool.action.value), by_class),
-            ):
-                if key not in store or _STATUS_RANK[st] < _STATUS_RANK[store[key]]:
-                    store[key] = st
-            if st not in (ToolStatus.UNGATED, ToolStatus.GATED):
-                continue
-            akey = (sys_id, tool.action.value)
-            reached = _tool_data(a, conn, tool)
+        part = _connector_access(a, conn, tool_statuses(plugin, conn))
+        for key, st in part.status:
+            _least_restricted(status, key, st)
+        for key, st in part.by_class:
+            _least_restricted(by_class, key, st)
+        for akey, reached in part.data.items():
             merged = data.get(akey)
             if merged is None:
-                data[akey] = dict(reached)
-            else:
-                for ds, value in reached.items():
-                    old = merged.get(ds)
-                    merged[ds] = value if old is None else (max(old[0], value[0]), max(old[1], value[1]))
-            people.setdefault(akey, set()).update(g.id for g in index.selection(conn, tool)[1])
+                data[akey] = reached
+                continue
+            if akey not in copied:
+                merged = data[akey] = dict(merged)
+                copied.add(akey)
+            for ds, value in reached.items():
+                old = merged.get(ds)
+                merged[ds] = value if old is None else (max(old[0], value[0]), max(old[1], value[1]))
+        for akey, groups in part.people.items():
+            people.setdefault(akey, set()).update(groups)
     return status, by_class, data, people
 
 
@@ -553,6 +616,8 @@ def _access_differences(before: Analysis, after: Analysis, pid: str) -> Iterator
     tables: dict[str, str] = before.memo("table_names", lambda: {d.id: d.table_name for d in before.inventory.datasets})
     for akey in sorted(set(d0) | set(d1)):
         olds, news = d0.get(akey, {}), d1.get(akey, {})
+        if olds is news or olds == news:  # most of what a plugin reaches is untouched by a lever
+            continue
         for ds in sorted(olds.keys() | news.keys()):
             old, new = olds.get(ds), news.get(ds)
             name = f"{akey[1]} on {tables.get(ds, ds)}"
@@ -600,15 +665,12 @@ def _summarise(changes: list[AccessChange], *, name_plugins: bool) -> str:
     """'release_payment_batch needs a human; 2 tools stop working (…)' — what a lever costs in use."""
     if not changes:
         return "nothing the plugins use changes"
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, dict[str, None]] = {}  # each kind of change, its items in order, each once
     for c in changes:
-        groups.setdefault(c.what, [])
-        item = f"{c.plugin}: {c.detail}" if name_plugins else c.detail
-        if item not in groups[c.what]:
-            groups[c.what].append(item)
+        groups.setdefault(c.what, {})[f"{c.plugin}: {c.detail}" if name_plugins else c.detail] = None
     parts = []
     for what in ("needs a human", "stops working", "loses data", "capped", "masked", "loses people"):
-        items = groups.get(what)
+        items = list(groups.get(what, ()))
         if not items:
             continue
         shown = ", ".join(items[:3]) + (f" and {len(items) - 3} more" if len(items) > 3 else "")
@@ -801,6 +863,7 @@ def _apply_all(inv: Inventory, fn: Callable[..., Inventory], plugin: str, select
 RECOMMEND_COLUMNS = (
     "scope",
     "lever",
+    "control",
     "kind",
     "factor",
     "target",
@@ -809,8 +872,14 @@ RECOMMEND_COLUMNS = (
     "after",
     "reduction",
     "reduction_pct",
-    "cost_weight",
-    "value",
+    "uses_lost",
+    "tools_stopped",
+    "tools_gated",
+    "tables_lost",
+    "recipient_lists_lost",
+    "recipients_lost",
+    "teams_affected",
+    "on_front",
     "cost",
 )
 
@@ -826,9 +895,22 @@ class LeverResult:
 
 
 def evaluate_levers(
-    source: Inventory | Analysis, *, weights: WeightsLike = None, levers: Sequence[Lever] | None = None
+    source: Inventory | Analysis,
+    *,
+    weights: WeightsLike = None,
+    levers: Sequence[Lever] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[LeverResult]:
     """Apply each lever once (every candidate lever, or ``levers``) and rescore the plugins it affects.
+
+    Only what a lever touches is computed again: it is applied to the inventory of the plugins it
+    affects (``Lever.plugins``, which must name every plugin whose record or connectors it changes),
+    and the what-if's analysis reads everything it leaves unchanged (the scope, shared scores and
+    access data of every other connector) from ``source``'s (:meth:`Analysis.derive`). The figures
+    are those of the lever applied to the whole inventory and scored afresh
+    (``tests/test_levers.py`` checks both ways agree).
+
+    ``progress``, if given, is called with (levers done, levers) as they are tried.
 
     Raises
     ------
@@ -838,10 +920,11 @@ def evaluate_levers(
     analysis = analysis_of(source, weights=weights)
     inventory = analysis.inventory
     base = Scorer(analysis)
-    base_scores = {p.id: base.plugin(p).blast_radius for p in inventory.plugins}
+    todo = candidate_levers(analysis) if levers is None else levers
     results = []
-    for lever in candidate_levers(analysis) if levers is None else levers:
-        after_inv = lever.apply(inventory)
+    for done, lever in enumerate(todo):
+        touched = inventory.replace(plugins=[inventory.plugin_by_id[pid] for pid in lever.plugins])
+        after_inv = lever.apply(touched)
         after = analysis.derive(after_inv)
         changes = access_changes(analysis, after, list(lever.plugins))
         widened = [c for c in changes if c.widens]
@@ -854,27 +937,55 @@ def evaluate_levers(
         results.append(
             LeverResult(
                 lever=lever,
-                before={pid: base_scores[pid] for pid in lever.plugins},
+                before={pid: base.plugin(inventory.plugin_by_id[pid]).blast_radius for pid in lever.plugins},
                 after={pid: scorer.plugin(after_inv.plugin_by_id[pid]).blast_radius for pid in lever.plugins},
                 changes=tuple(changes),
             )
         )
+        if progress is not None and (done % 64 == 63 or done == len(todo) - 1):
+            progress(done + 1, len(todo))
     return results
 
 
+def _ordered(rows: list[dict], n: int | None = None) -> list[dict]:
+    """Rows of one scope in the order of the decision's rule (:func:`blastradius.decision.ranking`), the first
+    ``n`` (all when None), each with ``on_front`` and its ``rank``."""
+    import numpy as np
+
+    from blastradius.decision import ranking  # the rule is the decision's: it builds on these levers
+
+    order, on_front = ranking(
+        np.array([r["reduction"] for r in rows], dtype=float), np.array([r["uses_lost"] for r in rows], dtype=float)
+    )
+    return [rows[i] | {"on_front": bool(on_front[i]), "rank": k} for k, i in enumerate(order[:n].tolist(), 1)]
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=["rank", *RECOMMEND_COLUMNS])
+    df["on_front"] = df["on_front"].astype(bool)
+    return df.set_index("rank")
+
+
 def _ranked(rows: list[dict]) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=list(RECOMMEND_COLUMNS))
-    order = {f: i for i, f in enumerate(("autonomy", "reach", "capability"))}
-    df["_factor"] = df["factor"].map(order)
-    df = df.sort_values(["value", "_factor", "lever"], ascending=[False, True, True], kind="mergesort")
-    df = df.drop(columns="_factor").reset_index(drop=True)
-    df.index = pd.RangeIndex(1, len(df) + 1, name="rank")
-    return df
+    """Rows of one scope in the order of the decision's rule, as a frame indexed by rank."""
+    return _frame(_ordered(rows))
 
 
 def _rows(
-    results: list[LeverResult], scope: str, before_total: float, w: Weights, min_reduction_pct: float
+    results: list[LeverResult],
+    scope: str,
+    before_total: float,
+    min_reduction_pct: float,
+    inv: Inventory,
+    described: dict[int, dict[str, Any]] | None = None,
 ) -> list[dict]:
+    """One row per lever of ``results`` that removes enough of ``scope``'s blast radius (a plugin, or 'overall').
+
+    What a lever costs does not depend on the scope: ``described`` keeps it per lever across scopes.
+    """
+    from blastradius.decision import collateral, control_words
+
+    described = {} if described is None else described
     rows = []
     for r in results:
         if scope == "overall":
@@ -885,22 +996,27 @@ def _rows(
             continue
         if before_total <= 0 or reduction <= 1e-9 or reduction / before_total * 100 < min_reduction_pct:
             continue
-        cost_weight = w.lever_cost[r.lever.kind.factor]
-        rows.append(
-            {
-                "scope": scope,
+        what = described.get(id(r))
+        if what is None:
+            lost = collateral(r.changes, inv)
+            what = described[id(r)] = {
                 "lever": r.lever.description,
+                "control": control_words(r.lever.kind.value, r.lever.description),
                 "kind": r.lever.kind.value,
                 "factor": r.lever.kind.factor,
                 "target": r.lever.target,
                 "plugins": ", ".join(r.lever.plugins),
+                **{k: lost[k] for k in RECOMMEND_COLUMNS if k in lost},
+                "cost": _summarise(list(r.changes), name_plugins=len(r.lever.plugins) > 1),
+            }
+        rows.append(
+            {
+                "scope": scope,
                 "before": before_total,
                 "after": before_total - reduction,
                 "reduction": reduction,
                 "reduction_pct": 100 * reduction / before_total,
-                "cost_weight": cost_weight,
-                "value": reduction / cost_weight,
-                "cost": _summarise(list(r.changes), name_plugins=len(r.lever.plugins) > 1),
+                **what,
             }
         )
     return rows
@@ -913,14 +1029,15 @@ def recommend(
     plugin: str | None = None,
     min_reduction_pct: float = 1.0,
     results: list[LeverResult] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Levers ranked by blast radius removed per unit of cost, each with before → after and what it costs.
+    """Levers ranked by the decision's rule: risk removed against collateral, the Pareto front first.
 
     Parameters
     ----------
     source : Inventory or Analysis
     weights : Weights, mapping or path, optional
-        Scoring weights; ``lever_cost`` in them prices each factor.
+        Scoring weights.
     plugin : str, optional
         Rank levers for this plugin: ``before``/``after`` are its blast radius.
         Otherwise the whole inventory's (the sum over plugins).
@@ -928,30 +1045,35 @@ def recommend(
         Leave out levers that remove less than this share of ``before``.
     results : list of LeverResult, optional
         Levers already evaluated by :func:`evaluate_levers` (to rank several ways without re-scoring).
+    progress : callable, optional
+        Called with (levers tried, levers) while they are evaluated.
 
     Returns
     -------
     pandas.DataFrame
-        One row per lever, best first: ``value`` is ``reduction / cost_weight``
-        (lowering autonomy is cheapest, removing capability dearest). Every
-        lever has been checked to remove access and add none.
+        One row per lever (:data:`RECOMMEND_COLUMNS`), in the order of
+        :func:`blastradius.decision.rank_controls` (:data:`blastradius.decision.RANKING_RULE`), the
+        rule of the rollout report's decision page: ``reduction`` (``reduction_pct``: its share of
+        ``before``) is the risk removed; ``uses_lost`` (tool uses stopped, tables and recipient lists
+        lost), ``tools_gated`` and ``teams_affected`` the collateral (:func:`blastradius.decision.collateral`);
+        ``on_front`` whether no other lever removes as much with no more uses lost. Every lever has
+        been checked to remove access and add none.
     """
     analysis = analysis_of(source, weights=weights)
-    inventory, w = analysis.inventory, analysis.weights
+    inventory = analysis.inventory
     if plugin is not None:
         _plugin(inventory, plugin)
-    results = evaluate_levers(analysis) if results is None else results
+    if results is None:
+        chosen = None
+        if plugin is not None:  # only the levers that change what this plugin can do
+            chosen = [lever for lever in candidate_levers(analysis) if plugin in lever.plugins]
+        results = evaluate_levers(analysis, levers=chosen, progress=progress)
     base = Scorer(analysis)
     if plugin is not None:
         before_total = base.plugin(inventory.plugin_by_id[plugin]).blast_radius
     else:
         before_total = sum(base.plugin(p).blast_radius for p in inventory.plugins)
-    return _ranked(_rows(results, plugin or "overall", before_total, w, min_reduction_pct))
-
-
-def _first(df: pd.DataFrame, n: int | None) -> pd.DataFrame:
-    """The first ``n`` rows of ``df``; all of them when ``n`` is None."""
-    return df if n is None else df.head(n)
+    return _ranked(_rows(results, plugin or "overall", before_total, min_reduction_pct, inventory))
 
 
 def recommendations(
@@ -961,23 +1083,27 @@ def recommendations(
     top: int | None = 15,
     per_plugin: int | None = 3,
     min_reduction_pct: float = 1.0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """The overall ranking (``scope == 'overall'``) followed by each plugin's own, highest blast radius first.
 
-    Levers are evaluated once and ranked for every scope; ``top`` and
-    ``per_plugin`` cut each ranking (None keeps all).
+    Levers are evaluated once and ranked for every scope by the rule of :func:`recommend`; ``top`` and
+    ``per_plugin`` cut each ranking (None keeps all). ``progress`` is called with (levers tried, levers).
     """
     analysis = analysis_of(source, weights=weights)
-    inventory, w = analysis.inventory, analysis.weights
-    results = evaluate_levers(analysis)
+    inventory = analysis.inventory
+    results = evaluate_levers(analysis, progress=progress)
     scorer = Scorer(analysis)
     totals = {p.id: scorer.plugin(p).blast_radius for p in inventory.plugins}
-    frames = [_first(recommend(analysis, min_reduction_pct=min_reduction_pct, results=results), top)]
+    described: dict[int, dict[str, Any]] = {}
+    overall = _rows(results, "overall", sum(totals.values()), min_reduction_pct, inventory, described)
+    rows = _ordered(overall, top)
+    by_plugin: dict[str, list[LeverResult]] = {}
+    for r in results:
+        for pid in r.lever.plugins:
+            by_plugin.setdefault(pid, []).append(r)
     for pid in sorted(totals, key=lambda k: (-totals[k], k)):
-        frames.append(_first(_ranked(_rows(results, pid, totals[pid], w, min_reduction_pct)), per_plugin))
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return _ranked([])
-    df = pd.concat(frames)
-    df.index.name = "rank"
-    return df
+        rows += _ordered(
+            _rows(by_plugin.get(pid, []), pid, totals[pid], min_reduction_pct, inventory, described), per_plugin
+        )
+    return _frame(rows)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import csv
 import difflib
+import gc
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -883,6 +885,25 @@ def _check_total_size(root: Path, files: list[Path]) -> None:
 # ---------------------------------------------------------------------------
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while an inventory is built, as it was before afterwards.
+
+    Loading makes hundreds of thousands of objects that all stay alive (parsed
+    values, records, the line of every key); each collection the allocations
+    trigger would walk all of them again, which took more time than the
+    parsing (2.5 of 3.8 s on a 2,000-plugin inventory). Nothing made while
+    loading is cyclic garbage, so nothing is left for the collector to free.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_inventory(path: str | Path) -> Inventory:
     """Load, validate and cross-check the inventory at ``path`` (a directory or one file).
 
@@ -908,7 +929,12 @@ def load_inventory(path: str | Path) -> Inventory:
     >>> inv.summary()["people"] >= 4000
     True
     """
-    root = Path(path)
+    with _collector_paused():
+        return _load(Path(path))
+
+
+def _load(root: Path) -> Inventory:
+    """:func:`load_inventory`, with the collector paused by the caller."""
     files = inventory_files(root)
     _check_total_size(root, files)
     collected = _Collected()

@@ -734,6 +734,19 @@ class Origin(Record):
         return Origin(file=self.file, path=path, line=self.line_of(key), lines=lines)
 
 
+#: Each lookup of an :class:`Inventory` and the field it is built from (a copy keeps those of fields it keeps).
+_LOOKUP_FIELDS = {
+    "team_by_id": "teams",
+    "plugin_by_id": "plugins",
+    "connector_by_id": "connectors",
+    "system_by_id": "systems",
+    "dataset_by_id": "datasets",
+    "people_by_id": "people",
+    "datasets_by_system": "datasets",
+    "people_by_system": "people",
+}
+
+
 class Inventory(BaseModel):
     """A validated inventory: every record, cross-checked, with where it came from.
 
@@ -808,14 +821,7 @@ class Inventory(BaseModel):
         UnknownIdError
             "no plugin 'x' in the inventory; did you mean 'y'?"
         """
-        lookup = {
-            "plugin": self.plugin_by_id,
-            "connector": self.connector_by_id,
-            "team": self.team_by_id,
-            "system": self.system_by_id,
-            "dataset": self.dataset_by_id,
-            "people": self.people_by_id,
-        }[kind]
+        lookup = getattr(self, f"{kind}_by_id")  # only the lookup asked for is built
         if id not in lookup:
             raise UnknownIdError(kind, id, lookup)
         return lookup[id]
@@ -838,7 +844,7 @@ class Inventory(BaseModel):
         return self.origins.get((kind, id))
 
     def replace(self, **changes: Any) -> Inventory:
-        """A copy with some fields replaced (what-if levers use it); lookups are rebuilt, not copied.
+        """A copy with some fields replaced (what-if levers use it); lookups of replaced fields are rebuilt.
 
         Collections are kept sorted by id, so a changed inventory compares and
         scores like one loaded from files.
@@ -851,7 +857,11 @@ class Inventory(BaseModel):
             if name in _SORTED_FIELDS:
                 value = tuple(sorted(value, key=lambda r: r.id))
             fields[name] = value
-        return type(self).model_construct(**fields)
+        new = type(self).model_construct(**fields)
+        for lookup, field in _LOOKUP_FIELDS.items():  # a lookup of records that did not change is the same lookup
+            if field not in changes and lookup in self.__dict__:
+                new.__dict__[lookup] = self.__dict__[lookup]
+        return new
 
     # Summary -----------------------------------------------------------------
 

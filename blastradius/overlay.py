@@ -8,9 +8,9 @@ agreed in a workshop, or a calibration of the assumptions, is kept and replayed:
 ``blastradius score DIR --overlay FILE`` gives the figures of the inventory
 with the overlay laid over it, and the inventory's files are never touched.
 
-The format (version 1)::
+The format (version 2; a version-1 file, which cannot change a plugin's users, reads as before)::
 
-    overlay: 1                                   # format version
+    overlay: 2                                   # format version: 1 or 2
     description: Gate sends on renewal-campaigns  # what the scenario is
     base: acme                                    # optional: the inventory it was made for
     plugins:
@@ -18,6 +18,8 @@ The format (version 1)::
         requires_approval: {add: [send]}          # add/remove selectors (action, CONNECTOR.TOOL, CONNECTOR.*)
         blocked: {add: [email.send_campaign]}
         kill_switch: {can_pause: true, time_to_pause_seconds: 600}
+        users:                                    # version 2: a team entry the plugin already has
+          marketing: {runs_per_user_per_day: 3.5, users: 40}
     connectors:
       hris:
         access: read-only
@@ -68,8 +70,11 @@ from blastradius.model import (
     Connector,
     Inventory,
     Limit,
+    People,
     Plugin,
     PluginKillSwitch,
+    PluginUsers,
+    Rate,
     Revocation,
     Seconds,
     Selector,
@@ -98,8 +103,12 @@ __all__ = [
     "write_overlay",
 ]
 
-#: The overlay format this version reads and writes (the ``overlay:`` key of every overlay file).
-FORMAT_VERSION = 1
+#: The newest overlay format this version reads and writes (the ``overlay:`` key of every overlay file).
+FORMAT_VERSION = 2
+#: Every format this version reads: 1 (no ``plugins.ID.users``) and 2.
+FORMAT_VERSIONS = (1, 2)
+#: What an overlay may change that version 1 cannot say, by the key path of its plugin change.
+_SINCE_VERSION_2 = ("users",)
 
 #: Settings sections an overlay may lay over the inventory's own.
 _SETTINGS = ("assumptions", "weights")
@@ -141,12 +150,30 @@ class RevocationChange(_Patch):
     time_to_revoke_seconds: Seconds | None = None
 
 
+class NotedRate(_Patch):
+    """A rate with where it comes from: ``{value, range, source}``, as a settings file notes an assumption."""
+
+    value: Rate
+    range: tuple[Rate, Rate] | None = None
+    source: Text | None = None
+
+
+class UsersChange(_Patch):
+    """What an overlay changes in one team entry of a plugin's users (format 2)."""
+
+    runs_per_user_per_day: Rate | NotedRate | None = None
+    users: People | None = None
+
+
 class PluginChange(_Patch):
     """What an overlay changes in one plugin."""
 
     requires_approval: SelectorChange | None = None
     blocked: SelectorChange | None = None
     kill_switch: KillSwitchChange | None = None
+    users: dict[str, UsersChange] | None = Field(
+        default=None, description="Format 2: team entries the plugin already has, by team id, and what changes."
+    )
 
 
 class ConnectorChange(_Patch):
@@ -164,7 +191,7 @@ class ConnectorChange(_Patch):
 class OverlayFile(_Patch):
     """An overlay file: a header, then changes by id (see the module's docstring)."""
 
-    overlay: Literal[1] = Field(description="Format version of the overlay file.")
+    overlay: Literal[1, 2] = Field(description="Format version of the overlay file: 1 or 2.")
     description: Text = Field(description="What the scenario is, in words.")
     base: Annotated[str, Field(min_length=1, max_length=256)] | None = Field(
         default=None, description="Name of the inventory it was made for (its directory's name)."
@@ -217,10 +244,31 @@ def _validate(doc: Document) -> OverlayFile:
             [Problem(file=doc.file, path="", line=1, message="not an overlay: no 'overlay:' format version", hint=hint)]
         )
     try:
-        return OverlayFile.model_validate(data)
+        overlay = OverlayFile.model_validate(data)
     except ValidationError as exc:
         problems = problems_from_validation(exc, OverlayFile, doc.file, document=doc)
         raise OverlayError(problems) from None
+    if overlay.overlay < 2:
+        newer = [
+            format_path(("plugins", pid, key))
+            for pid, change in overlay.plugins.items()
+            for key in _SINCE_VERSION_2
+            if getattr(change, key) is not None
+        ]
+        if newer:
+            raise OverlayError(
+                [
+                    Problem(
+                        file=doc.file,
+                        path=path,
+                        line=doc.line_of(path),
+                        message="format 1 cannot change a plugin's users",
+                        hint="write 'overlay: 2' at the top of the file",
+                    )
+                    for path in newer
+                ]
+            )
+    return overlay
 
 
 def apply_overlays(inv: Inventory, files: Iterable[str | Path] | str | Path | None) -> Inventory:
@@ -358,7 +406,51 @@ def _plugin(out: _Problems, inv: Inventory, plugin: Plugin, change: PluginChange
         if new.get("time_to_pause_seconds") is not None and "can_pause" not in change.kill_switch.model_fields_set:
             new["can_pause"] = True  # a pause time says it can pause
         update["kill_switch"] = PluginKillSwitch.model_validate(new)
+    if change.users is not None:
+        update["users"] = _users(out, inv, plugin, change.users)
     return plugin.model_copy(update=update)
+
+
+def _users(
+    out: _Problems, inv: Inventory, plugin: Plugin, change: Mapping[str, UsersChange]
+) -> tuple[PluginUsers, ...]:
+    """The plugin's team entries with ``change`` laid over them; a team the plugin has no entry for is a problem."""
+    entries = {u.team: u for u in plugin.users}
+    for team, patch in change.items():
+        parts = ("plugins", plugin.id, "users", team)
+        if team not in entries:
+            has = ", ".join(entries) if entries else "none"
+            elsewhere = f"team '{team}' is in the inventory, but " if team in inv.team_by_id else ""
+            out.add(
+                parts,
+                f"{elsewhere}plugin '{plugin.id}' has no users in team '{team}': an overlay changes the team entries "
+                "a plugin has, it adds none",
+                suggest(team, list(entries)) or f"its teams: {has}; add a new team entry in the inventory itself",
+            )
+            continue
+        headcount = inv.team_by_id[team].headcount
+        if patch.users is not None and patch.users > headcount:
+            out.add(
+                (*parts, "users"),
+                f"{patch.users:,} users but team '{team}' has a headcount of {headcount:,}",
+                "lower the users or raise the team's headcount in the inventory",
+            )
+            continue
+        runs = patch.runs_per_user_per_day
+        if isinstance(runs, NotedRate) and runs.range is not None and not runs.range[0] <= runs.value <= runs.range[1]:
+            out.add(
+                (*parts, "runs_per_user_per_day", "range"),
+                f"the range {list(runs.range)} does not hold the value {runs.value}",
+                "give the range as [low, high] around the value",
+            )
+            continue
+        fields: dict[str, Any] = {}
+        if runs is not None:
+            fields["runs_per_user_per_day"] = runs.value if isinstance(runs, NotedRate) else runs
+        if patch.users is not None:
+            fields["users"] = patch.users
+        entries[team] = entries[team].model_copy(update=fields)
+    return tuple(entries.values())
 
 
 def _connector(out: _Problems, inv: Inventory, conn: Connector, change: ConnectorChange) -> Connector:
@@ -505,6 +597,26 @@ def _mapping_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str,
 
 
 _PLUGIN_FIELDS = frozenset(PluginChange.model_fields)
+
+
+def _users_change(old: Plugin, new: Plugin) -> dict[str, Any] | None:
+    """The ``users:`` change (format 2) that turns ``old``'s team entries into ``new``'s; None if teams differ."""
+    if [u.team for u in old.users] != [u.team for u in new.users]:
+        return None
+    change: dict[str, Any] = {}
+    for before, after in zip(old.users, new.users, strict=True):
+        fields = {
+            key: getattr(after, key)
+            for key in ("runs_per_user_per_day", "users")
+            if getattr(before, key) != getattr(after, key)
+        }
+        if fields.get("users", 0) is None:
+            return None  # back to the whole team: an overlay cannot say it
+        if fields:
+            change[after.team] = fields
+    return change
+
+
 _CONNECTOR_FIELDS = frozenset(ConnectorChange.model_fields)
 
 
@@ -573,6 +685,12 @@ def overlay_from_changes(
         ks = _record_change(old.kill_switch, new.kill_switch)
         if ks is not None:
             change["kill_switch"] = ks
+        if old.users != new.users:
+            users = _users_change(old, new)
+            if users is None:
+                problems.append(f"plugin '{new.id}'.users: team entries added or removed")
+            else:
+                change["users"] = users
         if change:
             plugins[new.id] = change
     connectors: dict[str, Any] = {}
@@ -627,7 +745,9 @@ def overlay_from_changes(
             settings[name] = diff_s
     if problems:
         raise BlastRadiusError("an overlay cannot say this change: " + "; ".join(problems))
-    doc: dict[str, Any] = {"overlay": FORMAT_VERSION, "description": description}
+    # the oldest format that can say it, so that an older blastradius reads what it can
+    version = 2 if any("users" in change for change in plugins.values()) else 1
+    doc: dict[str, Any] = {"overlay": version, "description": description}
     if base_name is None and base.source:
         base_name = Path(base.source).name
     if base_name:

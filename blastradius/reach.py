@@ -29,10 +29,11 @@ unknown sizes in its reach *term*; the figures it reports are these.)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Hashable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property, lru_cache
+from typing import Any, TypeVar
 
 from blastradius.domain import is_recipient_action
 from blastradius.model import (
@@ -52,6 +53,7 @@ __all__ = [
     "STATUS_ORDER",
     "USABLE",
     "ActionReach",
+    "ConnectorCache",
     "DatasetScope",
     "PluginReach",
     "Reach",
@@ -60,6 +62,7 @@ __all__ = [
     "ToolAccess",
     "ToolReach",
     "ToolStatus",
+    "changed_connectors",
     "datasets_in_scope",
     "people_in_scope",
     "plugin_reach",
@@ -561,6 +564,55 @@ def plugin_reach(
 
 _CLASSIFICATIONS = tuple(Classification)
 _RANK = {c: i for i, c in enumerate(_CLASSIFICATIONS)}
+_MISSING = object()
+_V = TypeVar("_V")
+
+
+class ConnectorCache(dict[Hashable, _V]):
+    """What an analysis derived per connector, keyed by the connector's id or a tuple that starts with it.
+
+    A what-if changes a few connectors at most: the cache of its analysis
+    (:meth:`derived`) holds what it computes itself and reads every other
+    entry through from the cache it was derived from, for connectors the two
+    inventories share unchanged (the same record). Only :meth:`get` reads
+    through: the caches here are read with it.
+
+    Examples
+    --------
+    >>> base = ConnectorCache({("crm", "query"): 1, ("email", "send"): 2})
+    >>> what_if = base.derived(changed={"email"})
+    >>> what_if.get(("crm", "query")), what_if.get(("email", "send"))
+    (1, None)
+    """
+
+    __slots__ = ("_changed", "_parent")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._parent: ConnectorCache[_V] | None = None
+        self._changed: Collection[str] = ()
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        hit = dict.get(self, key, _MISSING)
+        if hit is not _MISSING:
+            return hit
+        if self._parent is not None and (key if isinstance(key, str) else key[0]) not in self._changed:  # type: ignore[index]
+            return self._parent.get(key, default)
+        return default
+
+    def derived(self, *, changed: Collection[str]) -> ConnectorCache[_V]:
+        """An empty cache reading through to this one, except for the connectors ``changed`` (their ids)."""
+        out: ConnectorCache[_V] = ConnectorCache()
+        out._parent, out._changed = self, frozenset(changed)
+        return out
+
+
+def changed_connectors(before: Inventory, after: Inventory) -> frozenset[str]:
+    """Ids of the connectors that are not the same record in both inventories (changed, added or removed)."""
+    if before.connectors is after.connectors:
+        return frozenset()
+    old, new = before.connector_by_id, after.connector_by_id
+    return frozenset([c.id for c in after.connectors if old.get(c.id) is not c] + [i for i in old if i not in new])
 
 
 class _SystemDatasets:
@@ -600,6 +652,28 @@ class _SystemDatasets:
         if self._names is None:
             self._names = tuple(tuple([c.name for c in d.columns]) for d in self.datasets)
         return self._names
+
+
+class _SystemTables:
+    """Each system's datasets as columns (:class:`_SystemDatasets`), built once per system on first use and shared
+    by the scope indexes of what-ifs that keep the inventory's datasets (:meth:`ScopeIndex.derived`)."""
+
+    def __init__(self, inventory: Inventory):
+        self.inventory = inventory
+        self._next_key = 0
+        self._denying: set[str] | None = None
+        self._systems: dict[str, _SystemDatasets] = {}
+
+    def system(self, system: str) -> _SystemDatasets:
+        hit = self._systems.get(system)
+        if hit is None:
+            if self._denying is None:  # systems some connector masks columns of: their names are read at once
+                self._denying = {c.system or "" for c in self.inventory.connectors if c.denied_columns}
+            datasets = self.inventory.datasets_by_system.get(system, ())
+            hit = _SystemDatasets(datasets, self._next_key, names=system in self._denying)
+            self._systems[system] = hit
+            self._next_key += len(hit.ids)
+        return hit
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -658,28 +732,42 @@ class ScopeIndex:
     def __init__(self, inventory: Inventory):
         self.inventory = inventory
         self._connectors = inventory.connector_by_id
-        self._next_key = 0
-        self._denying: set[str] | None = None
-        self._systems: dict[str, _SystemDatasets] = {}
-        self._scoped: dict[str, ScopedDatasets] = {}
-        self._selections: dict[tuple[str, str], tuple[Tool, tuple[int, ...], tuple[PeopleGroup, ...]]] = {}
-        self._reach: dict[tuple[str, str], tuple[Tool, ToolReach]] = {}
-        self._scopes: dict[tuple[str, bool], list[DatasetScope | None]] = {}
+        self._tables = _SystemTables(inventory)
+        self._scoped: ConnectorCache[ScopedDatasets] = ConnectorCache()
+        # (connector id, tool) -> (tool, positions, people groups)
+        self._selections: ConnectorCache[tuple[Tool, tuple[int, ...], tuple[PeopleGroup, ...]]] = ConnectorCache()
+        self._reach: ConnectorCache[tuple[Tool, ToolReach]] = ConnectorCache()  # (connector id, tool)
+        # (connector id, read) -> the DatasetScope of each position, built on demand
+        self._scopes: ConnectorCache[list[DatasetScope | None]] = ConnectorCache()
+
+    def derived(self, inventory: Inventory) -> ScopeIndex:
+        """The index of ``inventory``, a what-if of this one with the same datasets and people, sharing what
+        it can: each system's datasets, and the scope of every connector both inventories hold unchanged.
+
+        Raises
+        ------
+        ValueError
+            ``inventory`` has other datasets or people: nothing could be shared.
+        """
+        if inventory.datasets is not self.inventory.datasets or inventory.people is not self.inventory.people:
+            raise ValueError("a derived scope index needs the same datasets and people")
+        changed = changed_connectors(self.inventory, inventory)
+        out = ScopeIndex.__new__(ScopeIndex)
+        out.inventory = inventory
+        out._connectors = inventory.connector_by_id
+        out._tables = self._tables
+        out._scoped = self._scoped.derived(changed=changed)
+        out._selections = self._selections.derived(changed=changed)
+        out._reach = self._reach.derived(changed=changed)
+        out._scopes = self._scopes.derived(changed=changed)
+        return out
 
     def owns(self, connector: Connector) -> bool:
         """Whether ``connector`` is the inventory's own record (what-if copies are computed afresh, never cached)."""
         return self._connectors.get(connector.id) is connector
 
     def _system(self, system: str) -> _SystemDatasets:
-        hit = self._systems.get(system)
-        if hit is None:
-            if self._denying is None:  # systems some connector of the inventory masks columns of
-                self._denying = {c.system or "" for c in self.inventory.connectors if c.denied_columns}
-            datasets = self.inventory.datasets_by_system.get(system, ())
-            hit = _SystemDatasets(datasets, self._next_key, names=system in self._denying)
-            self._systems[system] = hit
-            self._next_key += len(hit.ids)
-        return hit
+        return self._tables.system(system)
 
     def scoped(self, connector: Connector) -> ScopedDatasets:
         """The datasets ``connector``'s scope lets through (allowed tables, not fully masked), scoped once."""

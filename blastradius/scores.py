@@ -52,6 +52,7 @@ from blastradius.model import (
 from blastradius.reach import (
     STATUS_ORDER,
     USABLE,
+    ConnectorCache,
     DatasetScope,
     ScopedDatasets,
     ScopeIndex,
@@ -486,20 +487,33 @@ class _PluginParts:
 
 
 class _Shared:
-    """What scoring one inventory with one set of weights computes once, for every :class:`Scorer` of that pair."""
+    """What scoring one inventory with one set of weights computes once, for every :class:`Scorer` of that pair.
+
+    Everything but the per-plugin entries is kept per connector (:class:`~blastradius.reach.ConnectorCache`),
+    so that the scorer of a what-if (:meth:`derived`) reuses it for every connector it does not change.
+    """
 
     def __init__(self, index: ScopeIndex):
         self.index = index
-        self.groups: dict[tuple, _GroupReach] = {}
-        self.terms: dict[tuple[str, bool], _DatasetTerms] = {}
-        self.settings: dict[tuple, _ConnectorUse] = {}  # by connector, tool subsets and selectors naming its tools
-        self.uses: dict[tuple, _ConnectorUse] = {}  # by connector and its tools' statuses
-        self.actions: dict[tuple, _Action] = {}  # by connector, action class and its tools' statuses
-        self.plans: dict[str, _ConnectorPlan] = {}
-        self.names: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self.groups: ConnectorCache[_GroupReach] = ConnectorCache()  # by connector, action class, usable tools
+        self.terms: ConnectorCache[_DatasetTerms] = ConnectorCache()  # by connector, whether a read is row-capped
+        # by connector, tool subsets and selectors naming its tools
+        self.settings: ConnectorCache[_ConnectorUse] = ConnectorCache()
+        self.uses: ConnectorCache[_ConnectorUse] = ConnectorCache()  # by connector and its tools' statuses
+        self.actions: ConnectorCache[_Action] = ConnectorCache()  # by connector, action class, tools' statuses
+        self.plans: ConnectorCache[_ConnectorPlan] = ConnectorCache()
+        self.names: ConnectorCache[tuple[frozenset[str], frozenset[str]]] = ConnectorCache()
         self.plugin_uses: dict[str, _PluginUses] = {}
         self.scores: dict[str, PluginScore] = {}
         self.table: pd.DataFrame | None = None
+
+    def derived(self, index: ScopeIndex, changed: frozenset[str]) -> _Shared:
+        """The shared work of a what-if's scorer (``index``: its scope index): empty, reading through to this one
+        for every connector not ``changed``; nothing per plugin is carried over."""
+        out = _Shared(index)
+        for name in ("groups", "terms", "settings", "uses", "actions", "plans", "names"):
+            setattr(out, name, getattr(self, name).derived(changed=changed))
+        return out
 
 
 class Scorer:

@@ -14,9 +14,11 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a table is written: printable() alone needs none of it
+    import pandas as pd
+
 
 __all__ = ["csv_text", "frame_to_json", "printable", "text_table", "xml_text"]
 
@@ -57,16 +59,19 @@ def csv_text(df: pd.DataFrame, **to_csv: Any) -> str:
 
     Examples
     --------
+    >>> import pandas as pd
     >>> print(csv_text(pd.DataFrame({"name": ["=HYPERLINK(1)", "ok"], "n": [-1, 2]}), index=False), end="")
     name,n
     '=HYPERLINK(1),-1
     ok,2
     """
+    from pandas.api.types import is_string_dtype
+
     safe = df.copy()
     for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+        if safe[column].dtype == object or is_string_dtype(safe[column]):
             safe[column] = safe[column].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v)
-    if safe.index.dtype == object or pd.api.types.is_string_dtype(safe.index):
+    if safe.index.dtype == object or is_string_dtype(safe.index):
         safe.index = safe.index.map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v)
     return safe.to_csv(**to_csv)
 
@@ -93,6 +98,8 @@ def text_table(
     index: str | None = "#",
 ) -> str:
     """Align ``columns`` of ``df`` as a text table; numbers right-aligned, text left-aligned, long text cut."""
+    from pandas.api.types import is_numeric_dtype
+
     formats, headers, max_width = formats or {}, headers or {}, max_width or {}
     names = ([index] if index else []) + [headers.get(c, c) for c in columns]
     rows = []
@@ -105,7 +112,7 @@ def text_table(
                 text = text[: limit - 1] + "…"
             cells.append(text)
         rows.append(cells)
-    numeric = [True] * (1 if index else 0) + [pd.api.types.is_numeric_dtype(df[c]) for c in columns]
+    numeric = [True] * (1 if index else 0) + [is_numeric_dtype(df[c]) for c in columns]
     widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
 
     def line(cells: Sequence[str]) -> str:

@@ -20,7 +20,6 @@ from blastradius.calibrate import (
     CALIBRATION_RULES,
     LogError,
     appendix,
-    apply_usage,
     calibrate,
     load_mapping,
     read_events,
@@ -109,11 +108,17 @@ def test_shadow_access_and_reach_above_the_bound_are_findings(samples) -> None:
     assert row["bound"] == 50_000 and row["max_observed"] == 61_250 and row["above_bound"] == 1
 
 
-def test_gate_catch_counts_human_decisions_on_gated_calls_only(samples) -> None:
-    row = _row(samples, "approval_gate_catch_rate", plugin="crm-hygiene")
-    assert row["events"] == 1 and row["observed"] == 0.0  # one person approved; the config accept does not count
-    assert row["prior"] == 0.8 and (row["prior_low"], row["prior_high"]) == (0.5, 0.95)
-    assert row["low"] < row["estimate"] < 0.8 < row["high"]  # one event moves little
+def test_gate_decisions_count_human_decisions_on_gated_calls_only(samples) -> None:
+    rejections = _row(samples, "gate_rejection_rate", plugin="crm-hygiene")
+    assert rejections["events"] == 1 and rejections["observed"] == 0.0  # one person approved; a config accept not
+    assert rejections["low"] < rejections["high"] and rejections["note"] == "human rejections of gated calls"
+    approvals = _row(samples, "gate_approval_rate", plugin="crm-hygiene")
+    assert approvals["events"] == 1 and approvals["observed"] == 1.0
+    catch = _row(samples, "approval_gate_catch_rate", plugin="crm-hygiene")
+    assert catch["events"] == 1 and catch["prior"] == 0.8 and (catch["prior_low"], catch["prior_high"]) == (0.5, 0.95)
+    # one decision bounds nothing: the prior stands, with the (loose) bound shown
+    assert (catch["estimate"], catch["low"], catch["high"]) == (0.8, 0.5, 0.95) and catch["bound"] == 1.0
+    assert "consistent with the prior" in catch["note"]
 
 
 def test_mapped_gateway_csv(acme) -> None:
@@ -162,7 +167,11 @@ def test_mcp_name_helpers_and_the_listed_form_of_a_plugin_server(acme) -> None:
 
 
 def test_call_bounds_follow_the_scope(acme) -> None:
-    assert call_bounds(acme, "finance-warehouse", "run_query") == {"rows": 50_000, "recipients": None}
+    assert call_bounds(acme, "finance-warehouse", "run_query") == {
+        "rows": 50_000,
+        "recipients": None,
+        "per_call": 50_000,
+    }
     assert call_bounds(acme, "email", "send_bulk_email")["recipients"] == 2310
     assert call_bounds(acme, "crm", "search_contacts")["rows"] == 200
 
@@ -179,48 +188,74 @@ def month(acme, tmp_path_factory):
     return truth, calibrate(acme, [out]), calibrate(acme, [out], level=0.999)
 
 
+def _near_share(full: float, bound: float) -> float:
+    """The true share of the synthetic sizes at 90% of the bound or more: at the bound, or uniform on 1 .. bound-1."""
+    near = sum(1 for k in range(1, int(bound)) if k >= 0.9 * bound)
+    return full + (1 - full) * near / (bound - 1)
+
+
 def test_a_synthetic_month_recovers_the_truth_within_its_intervals(month) -> None:
     truth, cal, wide = month
     assert cal.observations.working_days == truth.working_days == 21
     checks = []
     for plugin in PLUGINS:
-        for quantity, true in (
-            ("runs_per_user_per_day", truth.runs_per_user_per_day[plugin]),
-            ("approval_gate_catch_rate", truth.reject_share[plugin]),
-            ("data_leakage_full_share", truth.full_share[plugin]),
-            ("wrong_action_full_share", truth.full_share[plugin]),
-        ):
-            row = _row(cal, quantity, plugin=plugin)
+        rows = [
+            ("runs_per_user_per_day", {}, truth.runs_per_user_per_day[plugin]),
+            ("gate_rejection_rate", {}, truth.reject_share[plugin]),
+        ]
+        df = cal.table()
+        for _, r in df[
+            (df["plugin"] == plugin) & df["quantity"].isin(["rows_per_call", "recipients_per_call"])
+        ].iterrows():
+            if r["bound"] >= 2:
+                where = {"connector": r["connector"], "tool": r["tool"]}
+                rows.append((r["quantity"], where, _near_share(truth.full_share[plugin], r["bound"])))
+        for quantity, where, true in rows:
+            if (
+                quantity == "gate_rejection_rate"
+                and not ((cal.table()["quantity"] == quantity) & (cal.table()["plugin"] == plugin)).any()
+            ):
+                continue
+            row = _row(cal, quantity, plugin=plugin, **where)
             if row["events"] == 0:
                 continue
-            far = _row(wide, quantity, plugin=plugin)
+            far = _row(wide, quantity, plugin=plugin, **where)
             checks.append((plugin, quantity, row["low"] <= true <= row["high"]))
             if row["events"] >= 300:  # the data outweigh the prior: the truth lies within even the 99.9% interval
                 assert far["low"] <= true <= far["high"], (plugin, quantity, true, far["low"], far["high"])
-            # and the estimate always moves from the prior towards the truth
-            assert abs(row["estimate"] - true) < abs(row["prior"] - true), (plugin, quantity)
+            if quantity == "runs_per_user_per_day":  # the estimate moves from the prior towards the truth
+                assert abs(row["estimate"] - true) < abs(row["prior"] - true), (plugin, quantity)
     assert len(checks) >= 10
     covered = sum(ok for _, _, ok in checks)
     assert covered / len(checks) >= 0.75, checks
 
 
-def test_the_overlay_reproduces_the_estimates_and_validates(month, acme, tmp_path) -> None:
+def test_full_shares_stay_at_their_priors(month) -> None:
     _, cal, _ = month
-    out, usage = cal.write_overlay(tmp_path / "calibrated.yaml", inventory=str(ACME))
-    a = load_assumptions(None, inventory=apply_overlays(acme, [out]))
-    row = _row(cal, "approval_gate_catch_rate", plugin="crm-hygiene")
-    assert a.for_plugin("crm-hygiene").controls.approval_gate_catch_rate == pytest.approx(row["estimate"], rel=1e-5)
-    note = a.provenance["plugins.crm-hygiene.controls.approval_gate_catch_rate"]
-    assert note.source.startswith("blastradius calibrate: ") and note.range == (
-        pytest.approx(row["low"], rel=1e-5),
-        pytest.approx(row["high"], rel=1e-5),
-    )
-    calibrated = apply_usage(acme, usage)
-    runs = _row(cal, "runs_per_user_per_day", plugin="offer-letters")
-    p = calibrated.plugin_by_id["offer-letters"]
-    users = sum(n for _, n in calibrated.users_of(p))
-    assert calibrated.runs_per_day(p) / users == pytest.approx(runs["estimate"], rel=1e-4)
+    df = cal.table()
+    shares = df[df["quantity"].isin(["data_leakage_full_share", "wrong_action_full_share"])]
+    assert len(shares) == 2 * len(cal.inventory.plugins) and (shares["events"] == 0).all()
+    assert (shares["estimate"] == shares["prior"]).all() and shares["note"].str.contains("left at the prior").all()
+
+
+def test_the_overlay_carries_the_calibrated_runs_and_validates(month, acme, tmp_path) -> None:
+    _, cal, _ = month
+    out = cal.write_overlay(tmp_path / "calibrated.yaml", base=str(ACME))
+    doc = yaml.safe_load(out.read_text())
+    assert doc["overlay"] == 2 and not (tmp_path / "calibrated-usage.yaml").exists()
+    calibrated = apply_overlays(acme, [out])
+    for plugin in PLUGINS:
+        runs = _row(cal, "runs_per_user_per_day", plugin=plugin)
+        p = calibrated.plugin_by_id[plugin]
+        users = sum(n for _, n in calibrated.users_of(p))
+        assert calibrated.runs_per_day(p) / users == pytest.approx(runs["estimate"], rel=1e-4)
+        entry = doc["plugins"][plugin]["users"][p.users[0].team]["runs_per_user_per_day"]
+        assert entry["source"].startswith("blastradius calibrate: ") and entry["range"][0] <= entry["value"]
     assert calibrated.plugin_by_id["hr-policy-answers"] == acme.plugin_by_id["hr-policy-answers"]  # no events
+    # attentive gates (2% to 30% rejections) leave every catch at its prior: nothing of it is written
+    assert not doc["assumptions"]["plugins"]
+    a = load_assumptions(None, inventory=calibrated)
+    assert a.model_dump() == load_assumptions(None, inventory=acme).model_dump()
 
 
 def test_an_overlay_from_zero_events_equals_the_priors(acme, tmp_path) -> None:
@@ -231,12 +266,128 @@ def test_an_overlay_from_zero_events_equals_the_priors(acme, tmp_path) -> None:
     for e in cal.estimates:  # with nothing to learn from, every estimate is its prior
         if e.setting and e.quantity != "runs_per_user_per_day":
             assert (e.estimate, e.low, e.high) == (e.prior, e.prior_low, e.prior_high)
-    out, usage = cal.write_overlay(tmp_path / "calibrated.yaml")
+    out = cal.write_overlay(tmp_path / "calibrated.yaml")
     overlaid = apply_overlays(acme, [out])
     assert (
         load_assumptions(None, inventory=overlaid).model_dump() == load_assumptions(None, inventory=acme).model_dump()
     )
-    assert apply_usage(acme, usage).plugins == acme.plugins
+    assert overlaid.plugins == acme.plugins
+
+
+def test_simulate_with_the_calibrated_overlay_moves_incidents_with_the_calibrated_runs(month, tmp_path, capsys) -> None:
+    _, cal, _ = month
+    out = cal.write_overlay(tmp_path / "calibrated.yaml", base=str(ACME))
+    common = ["--trials", "400", "--top", "100", "--format", "json"]
+
+    def incidents(*extra: str) -> dict[str, float]:
+        assert main(["simulate", str(ACME), *common, *extra]) == 0
+        return {row["group"]: row["incidents_mean"] for row in json.loads(capsys.readouterr().out)["plugin"]}
+
+    before, after = incidents(), incidents("--overlay", str(out))
+    moved = 0
+    for plugin in PLUGINS:
+        runs = _row(cal, "runs_per_user_per_day", plugin=plugin)
+        ratio = runs["estimate"] / runs["prior"]
+        if abs(math.log(ratio)) < 0.15 or before[plugin] == 0:
+            continue
+        # the same random numbers: incidents scale with the runs, in the direction of the calibration
+        assert (after[plugin] > before[plugin]) == (ratio > 1), (plugin, ratio, before[plugin], after[plugin])
+        moved += 1
+    assert moved >= 2
+    untouched = [p for p in before if p not in PLUGINS]
+    assert untouched and all(after[p] == before[p] for p in untouched)
+
+
+# --- the gate's catch, bounded by the rejections -----------------------------------------------------------------
+
+
+def _gate_observations(acme, accepts: int, rejects: int):
+    from blastradius.calibrate.observe import Observations, ToolCounts
+
+    obs = Observations()
+    obs.tools[("crm-hygiene", "crm", "delete_contact")] = ToolCounts(
+        calls=accepts, human_accepts=accepts, human_rejects=rejects, status="gated"
+    )
+    return obs
+
+
+def _catch(acme, accepts: int, rejects: int):
+    from blastradius.calibrate import estimates
+
+    items = estimates(acme, _gate_observations(acme, accepts, rejects))
+    return next(e for e in items if e.quantity == "approval_gate_catch_rate" and e.plugin == "crm-hygiene"), items
+
+
+def test_rubber_stamping_gates_lower_the_catch_to_the_bound(acme) -> None:
+    from blastradius.calibrate import calibration_findings
+
+    catch, items = _catch(acme, 60_000, 0)
+    rejection = next(e for e in items if e.quantity == "gate_rejection_rate" and e.plugin == "crm-hygiene")
+    p_low = load_assumptions(None, inventory=acme).for_plugin("crm-hygiene").failure_rates.wrong_action.low
+    assert catch.estimate == pytest.approx(rejection.high / p_low) and catch.estimate < 0.8
+    assert catch.high == catch.estimate and catch.low < catch.estimate and catch.bound == catch.estimate
+    assert catch.note.startswith("gates rubber-stamped: ")
+    (finding,) = [
+        f for f in calibration_findings(acme, _gate_observations(acme, 60_000, 0), items) if f.rule == "BR203"
+    ]
+    assert finding.subject == "crm-hygiene" and f"at most {catch.estimate:.1%} of bad calls" in finding.message
+
+
+def test_attentive_gates_and_no_decisions_leave_the_prior(acme) -> None:
+    for accepts, rejects in ((60_000, 600), (0, 0), (40, 0)):
+        catch, _ = _catch(acme, accepts, rejects)
+        assert (catch.estimate, catch.low, catch.high) == (0.8, 0.5, 0.95), (accepts, rejects)
+    catch, _ = _catch(acme, 60_000, 600)
+    assert catch.bound > 0.8 and "consistent with the prior" in catch.note
+
+
+def test_a_rubber_stamped_catch_reaches_the_overlay(acme, tmp_path) -> None:
+    from blastradius.calibrate import Calibration, estimates
+
+    obs = _gate_observations(acme, 60_000, 0)
+    items = tuple(estimates(acme, obs))
+    cal = Calibration(inventory=acme, observations=obs, estimates=items, findings=(), level=0.9)
+    out = cal.write_overlay(tmp_path / "c.yaml")
+    catch = next(e for e in items if e.quantity == "approval_gate_catch_rate" and e.plugin == "crm-hygiene")
+    a = load_assumptions(None, inventory=apply_overlays(acme, [out]))
+    assert a.for_plugin("crm-hygiene").controls.approval_gate_catch_rate == pytest.approx(catch.estimate, rel=1e-5)
+    assert a.for_plugin("offer-letters").controls.approval_gate_catch_rate == 0.8
+    note = a.provenance["plugins.crm-hygiene.controls.approval_gate_catch_rate"]
+    assert "gates rubber-stamped" in note.source
+
+
+# --- one per-call bound for the simulation and the calibration ---------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["acme", "acme-governed"])
+def test_calibrate_bounds_equal_the_simulation_plans(name) -> None:
+    from blastradius.analysis import analysis_of
+    from blastradius.simulate.plan import _sizes, failure_paths
+
+    inv = load_inventory(ROOT / "inventories" / name)
+    analysis = analysis_of(inv)
+    paths = failure_paths(analysis)
+    checked = 0
+    for plugin in inv.plugins:
+        pa = analysis.assumptions.for_plugin(plugin.id)
+        for act in analysis.reach(plugin).actions:
+            rows = paths[(paths.plugin == plugin.id) & (paths.path == f"{act.connector}.{act.action.value}")]
+            if rows.empty:
+                continue
+            row = rows.iloc[0]
+            bounds = [call_bounds(inv, act.connector, t, pa) for t in act.usable_tools]
+            per_call = max(b["per_call"] for b in bounds)
+            size = _sizes(inv, act, analysis.weights)
+            if row.failure_class == "data_leakage":
+                assert row.records_bound == min(size.sensitive, per_call), (plugin.id, row.path)
+            else:
+                assert row.records_bound == min(size.records, per_call), (plugin.id, row.path)
+                assert row.people_bound == min(size.people, per_call), (plugin.id, row.path)
+            for t, b in zip(act.usable_tools, bounds, strict=True):  # the bound a logged call is held to: within it
+                measure = "recipients" if b["recipients"] is not None else "rows"
+                assert b[measure] <= b["per_call"], (act.connector, t)
+            checked += 1
+    assert checked > 20
 
 
 # --- the posteriors ----------------------------------------------------------------------------------------------
@@ -370,7 +521,7 @@ def test_the_command_line(tmp_path, capsys) -> None:
     assert code == 0
     text = capsys.readouterr()
     assert "calibrated settings (90% intervals" in text.out and "BR202 finance-warehouse" in text.out
-    assert out.exists() and (tmp_path / "cal" / "calibrated-usage.yaml").exists()
+    assert out.exists() and not (tmp_path / "cal" / "calibrated-usage.yaml").exists()
     table = pd.read_csv(tmp_path / "t.csv")  # the report reads the table back: the appendix and the plot take it
     direct = appendix(calibrate(load_inventory(ACME), [CLAUDE, AUDIT], since=dt.date(2026, 10, 1)))
     from_csv = appendix(table)
@@ -378,7 +529,7 @@ def test_the_command_line(tmp_path, capsys) -> None:
     assert np.allclose(from_csv["estimate"], direct["estimate"], rtol=1e-9)
     sarif = json.loads((tmp_path / "f.sarif").read_text())
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"BR201", "BR202"}
-    assert yaml.safe_load(out.read_text())["assumptions"]["plugins"]
+    assert yaml.safe_load(out.read_text())["plugins"]["crm-hygiene"]["users"]
     assert main(["validate", str(ACME), "--overlay", str(out)]) == 0
     # a second calibration replaces the first one's files, and nothing else
     assert main(["calibrate", str(ACME), "--logs", str(AUDIT), "--out", str(out)]) == 0

@@ -182,7 +182,9 @@ def test_recommend_ranks_overall_and_per_plugin() -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Whole inventory: blast radius" in out and "Plugin ap-autopilot" in out
-    assert "gate pay on ap-autopilot: payments.release_payment_batch" in out
+    assert "Human approval before ap-autopilot can pay (release_payment_batch)" in out
+    assert "Pareto front first" in out and "per unit of cost" not in out
+    assert "risk removed as a % of the plugin's score" in out and "uses lost" in out and "teams affected" in out
     data = json.loads(run("recommend", "inventories/acme", "--plugin", "crm-hygiene", "--format", "json").stdout)
     assert data[0]["scope"] == "crm-hygiene" and data[0]["after"] < data[0]["before"]
 

@@ -138,7 +138,6 @@ def test_every_weight_quoted_by_name_is_its_default() -> None:
         "recommended_row_limit",
         "reversibility.soft-delete",
         "people_weights.internal",
-        "lever_cost.capability",
     ):
         assert key in named, f"docs/scoring.md no longer quotes `{key}` (value)"
     for key, value in mentions:

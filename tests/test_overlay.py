@@ -127,7 +127,7 @@ def test_unknown_ids_and_selectors_are_reported_with_file_line_and_a_suggestion(
     ("text", "message"),
     [
         ("description: no header\n", "not an overlay: no 'overlay:' format version"),
-        ("overlay: 2\ndescription: x\n", "overlay: 2 is not allowed here; expected 1"),
+        ("overlay: 3\ndescription: x\n", "overlay: 3 is not allowed here; expected 1 or 2"),
         ("overlay: 1\ndescription: x\nconectors: {}\n", "unknown key 'conectors' (did you mean 'connectors'?)"),
         ("overlay: 1\ndescription: x\nconnectors: {hris: {row_limit: -5}}\n", "connectors.hris.row_limit"),
         ("overlay: 1\ndescription: x\nconnectors: {hris: {acess: read-only}}\n", "did you mean 'access'?"),
@@ -192,3 +192,70 @@ def test_an_inventory_written_whole_loads_back_to_the_same_figures(acme, scenari
     assert a.equals(b)
     with pytest.raises(BlastRadiusError, match="not empty"):
         write_inventory(overlaid, tmp_path / "whole")
+
+
+# --- format 2: a plugin's users, per team entry -------------------------------------------------------------------
+
+USERS = (
+    "overlay: 2\n"
+    "description: calibrated runs\n"
+    "plugins:\n"
+    "  ap-autopilot:\n"
+    "    users:\n"
+    "      finance-ap: {runs_per_user_per_day: 4.0, users: 30}\n"
+    "      procurement:\n"
+    "        runs_per_user_per_day: {value: 3.5, range: [2.0, 5.0], source: logs of October}\n"
+)
+
+
+def test_format_2_patches_the_team_entries_a_plugin_has(acme, tmp_path):
+    inv = apply_overlays(acme, [_write(tmp_path, USERS)])
+    users = {u.team: (u.users, u.runs_per_user_per_day) for u in inv.plugin_by_id["ap-autopilot"].users}
+    assert users == {"finance-ap": (30, 4.0), "procurement": (20, 3.5)}
+    assert inv.runs_per_day(inv.plugin_by_id["ap-autopilot"]) == 30 * 4.0 + 20 * 3.5
+    assert inv.plugin_by_id["crm-hygiene"] == acme.plugin_by_id["crm-hygiene"]
+    # the scores read the new runs: fewer runs of ap-autopilot, a lower likelihood
+    before = score_plugins(acme).set_index("plugin").loc["ap-autopilot"]
+    after = score_plugins(inv).set_index("plugin").loc["ap-autopilot"]
+    assert after["runs_per_day"] < before["runs_per_day"]
+
+
+def test_format_1_files_stay_valid_and_cannot_change_users(acme, tmp_path):
+    old = _write(tmp_path, "overlay: 1\ndescription: x\nconnectors: {crm: {row_limit: 500}}\n", "old.yaml")
+    assert apply_overlays(acme, [old]).connector_by_id["crm"].row_limit == 500
+    with pytest.raises(OverlayError, match="format 1 cannot change a plugin's users") as info:
+        apply_overlays(acme, [_write(tmp_path, USERS.replace("overlay: 2", "overlay: 1"), "v1.yaml")])
+    assert "write 'overlay: 2'" in str(info.value) and ":5: plugins.ap-autopilot.users" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("users", "message"),
+    [
+        ("finance-ab: {users: 3}", "no users in team 'finance-ab'"),
+        ("finance-ab: {users: 3}", "did you mean 'finance-ap'?"),
+        ("sales-ae: {users: 3}", "team 'sales-ae' is in the inventory, but plugin 'ap-autopilot' has no users"),
+        ("finance-ap: {users: 100000}", "has a headcount of"),
+        ("finance-ap: {runs_per_user_per_day: -1.0}", "plugins.ap-autopilot.users.finance-ap.runs_per_user_per_day"),
+        ("finance-ap: {runs_per_user_per_day: 20000.0}", "runs_per_user_per_day"),
+        ("finance-ap: {runs_per_user_per_day: {value: 9.0, range: [1.0, 2.0]}}", "does not hold the value 9.0"),
+        ("finance-ap: {runs: 2.0}", "unknown key 'runs'"),
+    ],
+)
+def test_bad_users_are_refused_with_where_and_why(acme, tmp_path, users, message):
+    path = _write(tmp_path, f"overlay: 2\ndescription: x\nplugins:\n  ap-autopilot:\n    users:\n      {users}\n")
+    with pytest.raises(OverlayError) as info:
+        apply_overlays(acme, [path])
+    assert message in str(info.value) and str(path) in str(info.value)
+
+
+def test_a_change_of_users_is_written_as_format_2_and_round_trips(acme, tmp_path):
+    changed = apply_overlays(acme, [_write(tmp_path, USERS)])
+    doc = overlay_from_changes(acme, changed, description="runs")
+    assert doc["overlay"] == 2
+    assert doc["plugins"]["ap-autopilot"]["users"] == {
+        "finance-ap": {"runs_per_user_per_day": 4.0, "users": 30},
+        "procurement": {"runs_per_user_per_day": 3.5},
+    }
+    assert apply_overlay_data(acme, doc).plugins == changed.plugins
+    plain = overlay_from_changes(acme, with_row_limit(acme, "crm", 100), description="x")
+    assert plain["overlay"] == 1  # what format 1 can say is written as format 1, for older readers

@@ -542,12 +542,14 @@ def test_recommend_proposes_the_steps_that_lead_to_acme_governed() -> None:
         assert expected in levers, expected
     assert any(lv.startswith("mask personal columns on crm") for lv in levers)
     assert (df.reduction > 0).all() and (df.after < df.before).all()
-    top = df.head(6)
-    assert (top.factor == "autonomy").all()  # the cheapest lever first, as the seeds advise
-    assert list(top.lever[:2]) == [
-        "gate send on support-autoresponder: ticketing.reply_to_ticket, ticketing.bulk_macro_reply",
-        "gate pay on ap-autopilot: payments.release_payment_batch",
-    ]
+    # the decision's rule: the Pareto front of risk removed against uses lost first, least collateral first; the
+    # largest control that loses nothing a team uses (a gate here) leads
+    assert (
+        df.lever.iloc[0] == "gate send on support-autoresponder: ticketing.reply_to_ticket, ticketing.bulk_macro_reply"
+    )
+    assert df.on_front.iloc[0] and df.uses_lost.iloc[0] == 0
+    no_regret = df[df.uses_lost == 0]
+    assert (no_regret.factor != "capability").all() and "autonomy" in set(no_regret.factor)
 
 
 def test_recommendations_rank_overall_and_per_plugin() -> None:
@@ -559,7 +561,7 @@ def test_recommendations_rank_overall_and_per_plugin() -> None:
     assert first.before == pytest.approx(
         score_plugins(load_inventory(ACME)).set_index("plugin").blast_radius["ap-autopilot"]
     )
-    assert "now need a human" in first.cost
+    assert "now need a human" in first.cost and first.uses_lost == 0 and first.on_front
 
 
 def test_an_inventory_can_carry_its_own_weights(tmp_path: Path) -> None:

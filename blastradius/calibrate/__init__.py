@@ -14,8 +14,8 @@ estimate carries its interval and the number of events behind it.
 True
 
 What it returns (:class:`Calibration`): the calibration table
-(:meth:`Calibration.table`), the findings BR201 (shadow access) and BR202
-(reach above the modelled bound), what could not be mapped; and
+(:meth:`Calibration.table`), the findings BR201 (shadow access), BR202
+(reach above the modelled bound) and BR203 (gates rubber-stamped), what could not be mapped; and
 :func:`write_overlay` writes the calibrated settings (docs/calibration.md).
 """
 
@@ -30,7 +30,7 @@ import pandas as pd
 
 from blastradius.calibrate.estimate import COLUMNS, Estimate, estimates, estimates_frame
 from blastradius.calibrate.observe import Observations, call_bounds, observe
-from blastradius.calibrate.overlay import apply_usage, load_usage, overlay_data, usage_path, write_overlay
+from blastradius.calibrate.overlay import overlay_data, write_overlay
 from blastradius.calibrate.readers import LogError, LogEvent, LogMapping, ReadStats, load_mapping, read_events
 from blastradius.calibrate.rules import CALIBRATION_RULES, calibration_findings
 from blastradius.errors import BlastRadiusError
@@ -48,18 +48,15 @@ __all__ = [
     "LogMapping",
     "Observations",
     "ReadStats",
-    "apply_usage",
     "appendix",
     "calibrate",
     "call_bounds",
     "calibration_findings",
     "estimates",
     "load_mapping",
-    "load_usage",
     "observe",
     "overlay_data",
     "read_events",
-    "usage_path",
     "write_overlay",
 ]
 
@@ -83,10 +80,10 @@ class Calibration:
         rows = [{"outcome": o, "name": n, "calls": c} for (o, n), c in self.observations.unmapped.most_common()]
         return pd.DataFrame(rows, columns=["outcome", "name", "calls"])
 
-    def write_overlay(self, out: str | Path, *, inventory: str | None = None) -> tuple[Path, Path]:
-        """:func:`write_overlay` of these estimates."""
+    def write_overlay(self, out: str | Path, *, base: str | None = None) -> Path:
+        """:func:`write_overlay` of these estimates: the overlay of the calibrated settings, at ``out``."""
         return write_overlay(
-            self.estimates, out, inventory=inventory, window=self.observations.window, level=self.level
+            self.estimates, out, self.inventory, base=base, window=self.observations.window, level=self.level
         )
 
 
@@ -148,7 +145,7 @@ def calibrate(
         inventory=inventory,
         observations=obs,
         estimates=tuple(items),
-        findings=tuple(calibration_findings(inventory, obs)),
+        findings=tuple(calibration_findings(inventory, obs, items)),
         level=level,
     )
 

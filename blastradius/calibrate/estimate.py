@@ -3,22 +3,32 @@
 ==================================  ============================  ======================================
 quantity                            prior                         setting it calibrates
 ==================================  ============================  ======================================
-``runs_per_user_per_day``           Gamma, mean the inventory's   ``plugins[].users[].runs_per_user_per_day``
-                                    figure, worth 2 runs
-``approval_gate_catch_rate``        Beta fitted to the            ``assumptions.plugins.ID.controls.``
-                                    assumption's value and range  ``approval_gate_catch_rate``
-``data_leakage_full_share``         likewise                      ``…magnitude.data_leakage_full_share``
-``wrong_action_full_share``         likewise                      ``…magnitude.wrong_action_full_share``
+``runs_per_user_per_day``           Gamma, mean the inventory's   ``plugins.ID.users.TEAM.``
+                                    figure, worth 2 runs          ``runs_per_user_per_day`` (overlay)
+``gate_approval_rate``,             Jeffreys Beta(½, ½)           none: what the gate's decisions are
+``gate_rejection_rate``
+``approval_gate_catch_rate``        the assumption, kept unless   ``assumptions.plugins.ID.controls.``
+                                    the rejections bound it lower ``approval_gate_catch_rate``
+``data_leakage_full_share``,        the assumption, kept          none: a share of failures, and the
+``wrong_action_full_share``                                       logs do not say which calls failed
 ``tool_failure_rate``               Jeffreys Beta(½, ½)           none: the model has no tool-error rate
-``rows_per_call``,                  Jeffreys, for the share at    none: a call above the bound is a
-``recipients_per_call``             the modelled bound            finding (BR202)
+``rows_per_call``,                  Jeffreys, for the share of    none: a call above the bound is a
+``recipients_per_call``             calls near the bound (≥ 90%)  finding (BR202)
 ==================================  ============================  ======================================
 
-The gate's observed catch is the share of human decisions on gated calls
-that reject the call: how often a person at the prompt stops a gated
-action. Every rejection counts as a catch, so for wrong calls, which a
-person is likelier to stop, it is a lower bound. A full share is the share
-of calls that returned (or addressed) everything the modelled bound allows.
+**The gate's catch is bounded, not measured.** ``approval_gate_catch_rate``
+is P(a person stops the call | the call is a bad one). The share of gated
+calls a person rejects is not that: most gated calls are fine, so it says how
+much attention the gate gets. What the logs do bound: every caught bad call
+is a rejection, so with bad calls a share ``p`` of runs (the model's rate of
+the failure class, an assumption with a range) and rejections a share ``r``
+of human decisions, the catch ``c`` satisfies ``p·c ≤ r``, that is
+``c ≤ r / p``. The loosest such bound, ``r_high / p_low`` (the upper end of
+``r``'s interval over the low end of ``p``'s range), lowers the catch where it
+is below the prior (BR203, gates rubber-stamped); otherwise the prior stands
+and the logs are consistent with it. ``p`` is per run while ``r`` is per
+gated call: where runs make several gated calls the bound is tighter than
+the truth (docs/calibration.md).
 """
 
 from __future__ import annotations
@@ -29,10 +39,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from blastradius.calibrate.observe import Observations, ToolCounts
+from blastradius.calibrate.observe import NEAR_BOUND, Observations, ToolCounts
 from blastradius.calibrate.stats import BetaPosterior, GammaPosterior, beta_prior
-from blastradius.model import Inventory, PluginUsers
-from blastradius.settings import Assumptions, default_assumptions
+from blastradius.model import ActionClass, Inventory, PluginUsers
+from blastradius.settings import Assumptions, PluginAssumptions, default_assumptions
 
 __all__ = ["COLUMNS", "Estimate", "RUNS_PRIOR_EVENTS", "estimates", "estimates_frame"]
 
@@ -149,45 +159,22 @@ def estimates(
         pa = a.for_plugin(p.id)
         tools = by_plugin.get(p.id, [])
         out.extend(_runs(inventory, obs, p.id, days, level))
-        gated = [c for _, _, c in tools if c.status == "gated"]
-        k = sum(c.human_rejects for c in gated)
-        n = k + sum(c.human_accepts for c in gated)
-        auto = sum(sum(c.automatic.values()) for c in gated)
-        value = pa.controls.approval_gate_catch_rate
-        span = _note("controls.approval_gate_catch_rate", notes)
-        out.append(
-            _share(
-                "approval_gate_catch_rate",
-                beta_prior(value, *(span or (None, None)), level=level),
-                k,
-                n,
-                level=level,
-                value=value,
-                span=span,
-                plugin=p.id,
-                setting=f"assumptions.plugins.{p.id}.controls.approval_gate_catch_rate",
-                note=f"{auto:,} gated calls approved without a person (an allow rule, a hook, a session grant)"
-                if auto
-                else "",
-            )
-        )
-        for quantity, measure in (("data_leakage_full_share", "rows"), ("wrong_action_full_share", "recipients")):
-            relevant = [c for _, _, c in tools if getattr(c, f"{measure}_bound") is not None]
-            k = sum(getattr(c, f"{measure}_at_bound") for c in relevant)
-            n = sum(getattr(c, f"{measure}_n") for c in relevant)
+        out.extend(_gate(inventory, p.id, tools, pa, notes, level))
+        for quantity in ("data_leakage_full_share", "wrong_action_full_share"):
             value = getattr(pa.magnitude, quantity)
             span = _note(f"magnitude.{quantity}", notes)
             out.append(
                 _share(
                     quantity,
                     beta_prior(value, *(span or (None, None)), level=level),
-                    k,
-                    n,
+                    0,
+                    0,
                     level=level,
                     value=value,
                     span=span,
                     plugin=p.id,
                     setting=f"assumptions.plugins.{p.id}.magnitude.{quantity}",
+                    note="left at the prior: a share of failures, and the logs do not say which calls failed",
                 )
             )
         known = sum(c.known for _, _, c in tools)
@@ -198,6 +185,123 @@ def estimates(
             )
     out.extend(_per_tool(obs, level))
     return out
+
+
+def _gate(
+    inventory: Inventory,
+    plugin: str,
+    tools: list[tuple[str, str, ToolCounts]],
+    pa: PluginAssumptions,
+    notes: dict,
+    level: float,
+) -> Iterator[Estimate]:
+    """The decisions on the plugin's gated calls, and the gate catch they bound (module docstring)."""
+    gated = [(conn, tool, c) for conn, tool, c in tools if c.status == "gated"]
+    rejects = sum(c.human_rejects for _, _, c in gated)
+    human = rejects + sum(c.human_accepts for _, _, c in gated)
+    automatic = sum(sum(c.automatic.values()) for _, _, c in gated)
+    approvals = sum(c.human_accepts for _, _, c in gated) + sum(
+        n for _, _, c in gated for key, n in c.automatic.items() if key.endswith(":accept")
+    )
+    if human + automatic:
+        yield _share(
+            "gate_approval_rate",
+            _JEFFREYS,
+            approvals,
+            human + automatic,
+            level=level,
+            value=None,
+            span=None,
+            plugin=plugin,
+            note=f"approvals of gated calls, {automatic:,} of the decisions without a person (an allow rule, a hook)"
+            if automatic
+            else "approvals of gated calls",
+        )
+    rejection = _share(
+        "gate_rejection_rate",
+        _JEFFREYS,
+        rejects,
+        human,
+        level=level,
+        value=None,
+        span=None,
+        plugin=plugin,
+        note="human rejections of gated calls",
+    )
+    if human:
+        yield rejection
+    value = pa.controls.approval_gate_catch_rate
+    span = _note("controls.approval_gate_catch_rate", notes)
+    classes = {_failure_class(inventory, conn, tool) for conn, tool, _ in gated}
+    rates = [getattr(pa.failure_rates, c) for c in sorted(classes)]
+    where = {"plugin": plugin, "setting": f"assumptions.plugins.{plugin}.controls.approval_gate_catch_rate"}
+    low, high = span if span is not None else (value, value)
+    if not human or not rates:
+        yield Estimate(
+            quantity="approval_gate_catch_rate",
+            events=human,
+            observed=None,
+            prior=value,
+            prior_low=span[0] if span else None,
+            prior_high=span[1] if span else None,
+            estimate=value,
+            low=low,
+            high=high,
+            note="no human decision on a gated call: the prior stands" if gated else "no gated call in the logs",
+            **where,  # type: ignore[arg-type]
+        )
+        return
+    p_low = min(r.low for r in rates)
+    r_high = rejection.high
+    bound = min(r_high / p_low, 1.0) if p_low > 0 else 1.0
+    said = (
+        f"{_pct(rejection.observed or 0.0)} of {human:,} human decisions on gated calls reject them "
+        f"({level:.0%} interval up to {_pct(r_high)}); with bad calls at least {_pct(p_low)} of runs "
+        f"({' and '.join(sorted(classes)).replace('_', ' ')}, the low end of the assumption), "
+        f"at most {bound:.1%} of bad calls can be caught"
+    )
+    if bound >= value:
+        yield Estimate(
+            quantity="approval_gate_catch_rate",
+            events=human,
+            observed=None,
+            prior=value,
+            prior_low=span[0] if span else None,
+            prior_high=span[1] if span else None,
+            estimate=value,
+            low=low,
+            high=high,
+            bound=bound,
+            note=f"{said}: the logs are consistent with the prior",
+            **where,  # type: ignore[arg-type]
+        )
+        return
+    scale = bound / value if value > 0 else 0.0
+    yield Estimate(
+        quantity="approval_gate_catch_rate",
+        events=human,
+        observed=None,
+        prior=value,
+        prior_low=span[0] if span else None,
+        prior_high=span[1] if span else None,
+        estimate=bound,
+        low=min(low * scale, bound),
+        high=bound,
+        bound=bound,
+        note=f"gates rubber-stamped: {said}, below the prior {value:.0%}; the catch is lowered to that bound",
+        **where,  # type: ignore[arg-type]
+    )
+
+
+def _pct(x: float) -> str:
+    """A share as a percentage with two significant digits: 0.0038%, 1.1%, 30%."""
+    return f"{x * 100:.2g}%" if x > 0 else "0%"
+
+
+def _failure_class(inventory: Inventory, connector: str, tool: str) -> str:
+    """The failure class a bad call of the tool is (D5): a read leaks data, any other action is a wrong action."""
+    t = inventory.connector_by_id[connector].tool(tool)
+    return "data_leakage" if t is not None and t.action is ActionClass.READ else "wrong_action"
 
 
 def _runs(inventory: Inventory, obs: Observations, plugin: str, days: int, level: float) -> Iterator[Estimate]:
@@ -266,17 +370,12 @@ def _runs(inventory: Inventory, obs: Observations, plugin: str, days: int, level
 
 
 def _per_tool(obs: Observations, level: float) -> Iterator[Estimate]:
+    """Tool failures per connector tool; per plugin and tool, how often calls come near the modelled bound."""
     merged: dict[tuple[str, str], ToolCounts] = {}
     for (_, conn, tool), c in sorted(obs.tools.items()):
-        m = merged.setdefault((conn, tool), ToolCounts(rows_bound=c.rows_bound, recipients_bound=c.recipients_bound))
-        m.calls += c.calls
+        m = merged.setdefault((conn, tool), ToolCounts())
         m.known += c.known
         m.failures += c.failures
-        for measure in ("rows", "recipients"):
-            for part in ("n", "at_bound", "near", "above"):
-                name = f"{measure}_{part}"
-                setattr(m, name, getattr(m, name) + getattr(c, name))
-            setattr(m, f"{measure}_max", max(getattr(m, f"{measure}_max"), getattr(c, f"{measure}_max")))
     for (conn, tool), m in merged.items():
         if m.known:
             yield _share(
@@ -290,28 +389,31 @@ def _per_tool(obs: Observations, level: float) -> Iterator[Estimate]:
                 connector=conn,
                 tool=tool,
             )
+    for (plugin, conn, tool), c in sorted(obs.tools.items()):
         for measure in ("rows", "recipients"):
-            n = getattr(m, f"{measure}_n")
-            bound = getattr(m, f"{measure}_bound")
+            n = getattr(c, f"{measure}_n")
+            bound = getattr(c, f"{measure}_bound")
             if not n:
                 continue
-            e = _share(
+            yield _share(
                 f"{measure}_per_call",
                 _JEFFREYS,
-                getattr(m, f"{measure}_at_bound") if bound is not None else 0,
+                getattr(c, f"{measure}_near") if bound is not None else 0,
                 n,
                 level=level,
                 value=None,
                 span=None,
+                plugin=plugin,
                 connector=conn,
                 tool=tool,
                 bound=float(bound) if bound is not None else None,
-                max_observed=float(getattr(m, f"{measure}_max")),
-                near_bound=getattr(m, f"{measure}_near"),
-                above_bound=getattr(m, f"{measure}_above"),
-                note="share of calls at the modelled bound" if bound is not None else "no modelled bound",
+                max_observed=float(getattr(c, f"{measure}_max")),
+                near_bound=getattr(c, f"{measure}_near"),
+                above_bound=getattr(c, f"{measure}_above"),
+                note=f"share of calls at {NEAR_BOUND:.0%} of the modelled bound or more"
+                if bound is not None
+                else "no modelled bound",
             )
-            yield e
 
 
 def estimates_frame(items: list[Estimate]) -> pd.DataFrame:

@@ -11,6 +11,7 @@ be mapped. Memory grows with the inventory, not with the number of lines.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import sys
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
@@ -19,8 +20,8 @@ from pathlib import Path
 
 from blastradius.calibrate.matching import Match, Matcher
 from blastradius.calibrate.readers import HUMAN_ACCEPTS, HUMAN_REJECTS, LogEvent, LogMapping, ReadStats, read_events
-from blastradius.domain import is_recipient_action
-from blastradius.model import ActionClass, Inventory
+from blastradius.domain import is_recipient_action, per_call_limit
+from blastradius.model import Inventory
 from blastradius.reach import tool_reach, union_reach
 from blastradius.settings import Assumptions, default_assumptions
 
@@ -41,33 +42,30 @@ def call_bounds(
 ) -> dict[str, int | None]:
     """The modelled most one call of ``tool`` returns (``rows``) and addresses (``recipients``); None: not bounded.
 
-    A read returns at most what one tool result carries (the tool's fan-out
-    where the inventory gives one, else the assumptions'
-    ``records_per_result``), the connector's row limit and the records it
-    reaches after the connector's scope (the rule of the simulation's
-    leakage bound, docs/simulation.md). A send or share addresses at most its
-    fan-out and the people it reaches. Any other action touches at most its
-    fan-out and the records it reaches.
+    ``per_call`` is the simulation's per-call limit,
+    :func:`blastradius.domain.per_call_limit` (the tool's fan-out, or for a
+    read what one tool result carries within the connector's row limit);
+    ``rows`` and ``recipients`` cap it by what the tool reaches after the
+    connector's scope (every record of the datasets it reaches, the people it
+    reaches), where the inventory gives their sizes. A read bounds ``rows``, a
+    send or share ``recipients``, any other action the ``rows`` it touches.
     """
     inv = inventory
     a = assumptions or default_assumptions()
     conn = inv.connector_by_id[connector]
     t = conn.tool(tool)
     if t is None:
-        return {"rows": None, "recipients": None}
+        return {"rows": None, "recipients": None, "per_call": None}
     system = conn.system or ""
     reach = union_reach(
         [(conn.id, tool_reach(conn, t, inv.datasets_by_system.get(system, ()), inv.people_by_system.get(system, ())))]
     )
-    records = reach.records if reach.unbounded_datasets == 0 else None
-    people = reach.people if reach.unknown_people == 0 else None
-    if t.action is ActionClass.READ:
-        carry = float(t.fan_out) if "fan_out" in t.model_fields_set else a.magnitude.records_per_result
-        rows = min(x for x in (carry, conn.row_limit, records) if x is not None)
-        return {"rows": int(rows), "recipients": None}
+    limit = per_call_limit(conn, t, records_per_result=a.magnitude.records_per_result)
     if is_recipient_action(t.action):
-        return {"rows": None, "recipients": int(min(x for x in (t.fan_out, people) if x is not None))}
-    return {"rows": int(min(x for x in (t.fan_out, records) if x is not None)), "recipients": None}
+        people = reach.people if reach.unknown_people == 0 else math.inf
+        return {"rows": None, "recipients": int(min(limit, people)), "per_call": int(limit)}
+    records = reach.records if reach.unbounded_datasets == 0 else math.inf
+    return {"rows": int(min(limit, records)), "recipients": None, "per_call": int(limit)}
 
 
 @dataclass

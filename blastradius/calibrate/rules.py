@@ -2,14 +2,15 @@
 
 The rules of :mod:`blastradius.rules` read an inventory; these read what the
 logs show against it, so they are raised by ``blastradius calibrate`` (as
-BR118 is by ``blastradius diff``). :data:`CALIBRATION_RULES` describes them
+BR118 is by ``blastradius diff``); BR203 reads the calibrated gate catch. :data:`CALIBRATION_RULES` describes them
 for SARIF and for ``lint``'s registry (:func:`blastradius.rules.rule_catalog`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
+from blastradius.calibrate.estimate import Estimate
 from blastradius.calibrate.observe import Observations, Shadow
 from blastradius.findings import Evidence, Finding, Severity, locate
 from blastradius.model import Inventory
@@ -39,6 +40,19 @@ CALIBRATION_RULES: dict[str, RuleInfo] = {
         description="A logged call returned more rows, or addressed more recipients, than the inventory says one "
         "call can (the row limit, the tool's fan-out, what it reaches after the connector's scope): the scope is "
         "not enforced as written, or the inventory understates it. Raised by `blastradius calibrate`.",
+        check=None,
+        raised_by="calibrate",
+    ),
+    "BR203": RuleInfo(
+        id="BR203",
+        title="gates rubber-stamped: the logs bound the gate's catch below the assumption",
+        severity=Severity.MEDIUM,
+        domain="D4, D6",
+        description="People at a plugin's approval prompts reject so few gated calls that, even if every rejection "
+        "stopped a bad call and bad calls are as rare as the assumptions allow, they can catch at most the bound "
+        "shown, below the assumed approval_gate_catch_rate: every caught bad call is a rejection, so catch x "
+        "bad-call rate <= rejection rate. The calibrated overlay lowers the catch to the bound. Raised by "
+        "`blastradius calibrate`.",
         check=None,
         raised_by="calibrate",
     ),
@@ -128,8 +142,32 @@ def _bound_findings(inventory: Inventory, obs: Observations) -> Iterator[Finding
         )
 
 
-def calibration_findings(inventory: Inventory, obs: Observations) -> list[Finding]:
-    """BR201 and BR202 findings of one read of the logs, most severe first, with their lines located."""
-    findings = [*_shadow_findings(inventory, obs), *_bound_findings(inventory, obs)]
+def _gate_findings(inventory: Inventory, estimates: Iterable[Estimate]) -> Iterator[Finding]:
+    for e in estimates:
+        if e.quantity != "approval_gate_catch_rate" or e.prior is None or e.estimate >= e.prior:
+            continue
+        detail = e.note.removeprefix("gates rubber-stamped: ")
+        yield _finding(
+            "BR203",
+            subject_kind="plugin",
+            subject=e.plugin,
+            message=f"plugin '{e.plugin}': gates rubber-stamped: at most {e.estimate:.1%} of bad calls can be caught "
+            f"({detail}).",
+            fix="Make the prompt say what is at stake (the target, the count, the recipients) and gate fewer, rarer "
+            "actions so that each prompt gets attention; or take the action away instead of gating it.",
+            evidence=(_evidence(inventory, "plugin", e.plugin, "requires_approval", detail),),
+        )
+
+
+def calibration_findings(inventory: Inventory, obs: Observations, estimates: Iterable[Estimate] = ()) -> list[Finding]:
+    """BR201, BR202 and BR203 findings of one read of the logs, most severe first, with their lines located.
+
+    BR203 reads the calibrated ``estimates`` (:func:`blastradius.calibrate.estimates`).
+    """
+    findings = [
+        *_shadow_findings(inventory, obs),
+        *_bound_findings(inventory, obs),
+        *_gate_findings(inventory, estimates),
+    ]
     findings.sort(key=lambda f: (-f.severity.rank, f.rule, f.subject))
     return locate(findings, inventory=inventory)

@@ -13,10 +13,13 @@ __all__ = ["calibration_lines", "check_outputs"]
 _NAMES = {
     "runs_per_user_per_day": "runs / user / day",
     "approval_gate_catch_rate": "gate catch",
-    "data_leakage_full_share": "reads at the bound",
-    "wrong_action_full_share": "sends at the bound",
+    "gate_approval_rate": "gated calls approved",
+    "gate_rejection_rate": "human rejections of gated calls",
+    "rows_per_call": "calls near the row bound",
+    "recipients_per_call": "calls near the send bound",
     "tool_failure_rate": "tool failures",
 }
+_OBSERVED = ("gate_approval_rate", "gate_rejection_rate", "rows_per_call", "recipients_per_call")
 _OUTCOMES = {
     "builtin": "built-in tools (not connectors)",
     "unattributed-mcp": "MCP calls with no server name (set OTEL_LOG_TOOL_DETAILS=1)",
@@ -96,6 +99,34 @@ def calibration_lines(cal: Calibration, *, top: int = 30) -> list[str]:
         )
         if len(moved) > top:
             lines.append(f"... and {len(moved) - top:,} more (--table FILE writes them all)")
+    observed = df[df["quantity"].isin(_OBSERVED) & (df["events"] > 0)].copy()
+    if not observed.empty:
+        shown = observed.head(top).reset_index(drop=True)
+        shown["what"] = shown["quantity"].map(lambda q: _NAMES.get(q, q))
+        shown["where"] = [
+            ".".join(x for x in (c, t) if x) or "gated calls"
+            for p, c, t in zip(shown["plugin"], shown["connector"], shown["tool"], strict=True)
+        ]
+        shown["share"] = [
+            f"{_fmt(e)} [{_fmt(lo)}, {_fmt(hi)}]"
+            for e, lo, hi in zip(shown["estimate"], shown["low"], shown["high"], strict=True)
+        ]
+        shown["largest"] = [
+            f"{_fmt(m)} of {_fmt(b)}" if b == b else ""
+            for m, b in zip(shown["max_observed"], shown["bound"], strict=True)
+        ]
+        lines.append("")
+        lines.append("what the logs show (these inform; they set nothing):")
+        lines.append(
+            text_table(
+                shown,
+                ["plugin", "where", "what", "events", "share", "largest"],
+                formats={"events": ",d"},
+                index=None,
+            )
+        )
+        if len(observed) > top:
+            lines.append(f"... and {len(observed) - top:,} more (--table FILE writes them all)")
     above = df[df["above_bound"] > 0]
     if len(cal.findings):
         lines.append("")

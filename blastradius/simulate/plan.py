@@ -29,6 +29,7 @@ from blastradius.domain import (
     is_channel_out,
     is_recipient_action,
     most_open_way_out,
+    per_call_limit,
     time_to_halt,
     untrusted_inputs,
 )
@@ -213,7 +214,9 @@ def _action_path(
     conn = inv.connector_by_id[act.connector]
     names = act.usable_tools
     tools = [t for t in (conn.tool(name) for name in names) if t is not None]
-    fan_out = max((t.fan_out for t in tools), default=0)
+    fan_out = max(
+        (per_call_limit(conn, t, records_per_result=a.magnitude.records_per_result) for t in tools), default=0
+    )
     gated = act.status is ToolStatus.GATED
     status_catch = a.controls.approval_gate_catch_rate if gated else 0.0
     audit = conn.audit
@@ -231,16 +234,9 @@ def _action_path(
         sizes[key] = _sizes(inv, act, w)
     size = sizes[key]
     if act.action is ActionClass.READ:
-        # one call carries at most what its tool returns: the tool's fan-out where the inventory gives one, else
-        # what one tool result holds (the largest of the action's tools); and never more than the row limit or the
-        # sensitive records it reaches (row-capped per table)
-        carry = max(
-            (float(t.fan_out) if "fan_out" in t.model_fields_set else a.magnitude.records_per_result for t in tools),
-            default=a.magnitude.records_per_result,
-        )
-        bound = min(size.sensitive, carry)
-        if conn.row_limit is not None:
-            bound = min(bound, conn.row_limit)
+        # one call carries at most what its tool returns (domain.per_call_limit: fan-out or one tool result, within
+        # the row limit; the largest of the action's tools), and never more than the sensitive records it reaches
+        bound = min(size.sensitive, fan_out)
         full, people = size.sensitive_full, size.sensitive_people
         # a leak gets past its own gate (which raises the alarm), then out through the most open way: a channel
         # out at its gate's or review's miss rate, or colleagues inside the organisation

@@ -30,11 +30,11 @@ import pandas as pd
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
 from blastradius.errors import BlastRadiusError, suggest
 from blastradius.model import Inventory
-from blastradius.settings import Assumptions, Interval, Weights
+from blastradius.settings import Assumptions, Weights
 from blastradius.simulate.assumptions import assumptions_table
-from blastradius.simulate.engine import _check_trials, _root, _simulate
-from blastradius.simulate.result import METRICS, SimulationResult
-from blastradius.simulate.summaries import _STATS, _grouped, _stats
+from blastradius.simulate.engine import _check_trials, _root
+from blastradius.simulate.result import METRICS
+from blastradius.simulate.summaries import _STATS
 
 __all__ = ["SENSITIVITY_TRIALS", "STAND_INS", "dominant_assumption", "sensitivity"]
 
@@ -105,28 +105,6 @@ def _ranged_stand_ins(weights: Weights) -> list[_Varied]:
     return out
 
 
-def _set(data: dict[str, Any], parts: Sequence[str], value: Any) -> None:
-    for part in parts[:-1]:
-        data = data[part]
-    data[parts[-1]] = value
-
-
-def _assumptions_at(base: Assumptions, key: str, end: float) -> Assumptions:
-    """``base`` with the assumption at ``key`` set to ``end`` (an interval fixed there: ``{low: end, high: end}``)."""
-    parts = key.split(".")
-    current: Any = base
-    for part in parts:
-        current = current[part] if isinstance(current, Mapping) else getattr(current, part)
-    data = base.model_dump(mode="json", exclude_none=True)
-    _set(data, parts, {"low": end, "high": end} if isinstance(current, Interval) else float(end))
-    return Assumptions.model_validate(data)
-
-
-def _weights_at(base: Weights, key: str, end: float) -> Weights:
-    """``base`` with the stand-in ``key`` set to ``end`` (a whole number, as the weights hold it)."""
-    return base.model_copy(update={key: round(end)})
-
-
 def _only(varied: list[_Varied], keys: Sequence[str]) -> list[_Varied]:
     """The settings named by ``keys``, in the order given; a key without a range is an error with a suggestion."""
     by_key = {v.key: v for v in varied}
@@ -139,17 +117,6 @@ def _only(varied: list[_Varied], keys: Sequence[str]) -> list[_Varied]:
                 + (f"; {hint}" if hint else "; see assumptions_table() for the keys with a range")
             )
     return [by_key[k] for k in dict.fromkeys(chosen)]
-
-
-def _figures(result: SimulationResult, metrics: Sequence[str], statistics: Sequence[str]) -> dict[str, float]:
-    """``{METRIC_STAT: value}`` of the enterprise's total per period."""
-    out = {}
-    for metric in metrics:
-        _, totals = _grouped(result, metric, "enterprise")
-        stats = _stats(totals)
-        for stat in statistics:
-            out[f"{metric}_{stat}"] = float(stats[stat][0])
-    return out
 
 
 def _check_statistics(statistics: Sequence[str]) -> tuple[str, ...]:
@@ -176,6 +143,8 @@ def sensitivity(
     metric: str = "records",
     keys: Sequence[str] | None = None,
     progress: Callable[[int, int], Any] | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """How far the enterprise's figures move when each uncertain assumption is at either end of its range.
 
@@ -213,7 +182,11 @@ def sensitivity(
         Only these settings (key paths, e.g. ``failure_rates.data_leakage``);
         by default every one with a range.
     progress : callable, optional
-        Called as ``progress(done, total)`` in trials, over every run.
+        Called as ``progress(done, total)`` in trials, over every run, as each run finishes.
+    scheduler, workers : optional
+        Run on Dask (the ``sweep`` extra): on the running cluster at ``scheduler`` (``tcp://host:8786``),
+        or on a local cluster of ``workers`` processes. By default every run is in this process. The
+        numbers are the same either way (:func:`blastradius.sweep.evaluate_scenarios`).
 
     Returns
     -------
@@ -259,22 +232,45 @@ def sensitivity(
     varied = _ranged_assumptions(base_a) + _ranged_stand_ins(base_w)
     if keys is not None:
         varied = _only(varied, keys)
-    total = trials * (1 + 2 * len(varied))
 
-    def run(a: Analysis, k: int) -> dict[str, float]:
-        result = _simulate(a, trials=trials, root=root, progress=progress, offset=k * trials, total=total)
-        return _figures(result, metrics, chosen)
+    # the runs are scenarios of the sweep's engine: the same computation here, in a process pool or on a cluster
+    from blastradius.sweep import Scenario, Setting, evaluate_scenarios
 
-    baseline = run(analysis, 0)
+    scenarios = [Scenario(key="baseline")] + [
+        Scenario(key=f"{v.key}={side}", settings=(Setting(kind=v.kind, key=v.key, value=end),))
+        for v in varied
+        for side, end in (("low", v.low), ("high", v.high))
+    ]
+    total = trials * len(scenarios)
+    done = 0
+
+    def advance(outcomes: list[Any]) -> None:
+        nonlocal done
+        done += len(outcomes)
+        if progress is not None:
+            progress(done * trials, total)
+
+    outcomes = evaluate_scenarios(
+        analysis,
+        scenarios,
+        trials=trials,
+        seed=root,
+        scheduler=scheduler,
+        workers=workers,
+        on_batch=advance,
+    )
+    failed = [o for o in outcomes.values() if o.row is None]
+    if failed:
+        raise BlastRadiusError(f"the run with {failed[0].key} failed: {failed[0].error}")
+
+    def figures(key: str) -> dict[str, float]:
+        row = outcomes[key].row or {}
+        return {f"{m}_{stat}": float(row[f"{m}_{stat}"]) for m in metrics for stat in chosen}
+
+    baseline = figures("baseline")
     rows = []
-    for i, v in enumerate(varied):
-        ends = []
-        for j, end in enumerate((v.low, v.high)):
-            if v.kind == "weight":
-                other = analysis.with_settings(weights=_weights_at(base_w, v.key, end), assumptions=base_a)
-            else:
-                other = analysis.with_settings(assumptions=_assumptions_at(base_a, v.key, end))
-            ends.append(run(other, 1 + 2 * i + j))
+    for v in varied:
+        ends = [figures(f"{v.key}=low"), figures(f"{v.key}=high")]
         row: dict[str, Any] = {
             "key": v.key,
             "kind": v.kind,

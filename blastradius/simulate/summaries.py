@@ -269,11 +269,19 @@ def summarize(
         else [classes]
     )
     frames = []
+    parts = {part for total_and_permanent in _RECOVERABLE.values() for part in total_and_permanent}
     for cls in per_class:
         columns: dict[str, Any] = {}
         labels: list[str] = []
+        kept: dict[str, np.ndarray] = {}  # a total and its permanent part, until their difference is read
         for metric in METRICS:
-            labels, values = _grouped(result, metric, by, cls)
+            total, permanent = _RECOVERABLE.get(metric, ("", ""))
+            if total in kept and permanent in kept:  # each pass over the stored figures is read once
+                values = kept.pop(total) - kept.pop(permanent)
+            else:
+                labels, values = _grouped(result, metric, by, cls)
+                if metric in parts:
+                    kept[metric] = values
             for stat, arr in _stats(values).items():
                 columns[f"{metric}_{stat}"] = arr
             if intervals:
@@ -290,11 +298,12 @@ def summarize(
     if not by_class:
         df = df.sort_values(["records_mean", "people_mean", "group"], ascending=[False, False, True], kind="mergesort")
         return df.reset_index(drop=True)
-    order = summarize(result, by, classes=classes).group.tolist()  # groups as without classes, classes in order
-    rank = df.group.map({g: i for i, g in enumerate(order)}) * len(FAILURE_MODES) + df.failure_class.map(
-        FAILURE_MODES.index
-    )
-    return df.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
+    # groups as without classes (the enterprise is one group), classes in order
+    order = ["enterprise"] if by == "enterprise" else summarize(result, by, classes=classes).group.tolist()
+    # as integers: an empty table's columns keep their text dtype, which (backed by pyarrow) refuses arithmetic
+    groups = df.group.map({g: i for i, g in enumerate(order)}).to_numpy(dtype=np.int64)
+    rank = groups * len(FAILURE_MODES) + df.failure_class.map(FAILURE_MODES.index).to_numpy(dtype=np.int64)
+    return df.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
 
 
 def exceedance_curve(
