@@ -341,6 +341,11 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     elif args.format == "json":
         print(frame_to_json(findings_frame(findings)))
     else:
+        from blastradius.importers import draft_banner
+
+        banner = draft_banner(args.inventory, inv)
+        if banner:  # a draft's findings rest on stand-ins: say so before them, as score does
+            print(banner + "\n")
         if args.format == "table" or args.group_by:
             _print_grouped_findings(findings, args.group_by or "rule")
         for f in findings if args.format == "text" and not args.group_by else ():

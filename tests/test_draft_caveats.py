@@ -29,6 +29,8 @@ def test_a_draft_says_it_is_a_draft_and_that_zero_is_not_safe(tmp_path: Path) ->
     assert "of unknown size counted at stand-in sizes" in sim.stdout
     score = run("score", str(draft))
     assert score.returncode == 0 and score.stdout.startswith("DRAFT: ") and "≥ 0" in score.stdout
+    lint = run("lint", str(draft), "--fail-on", "none")
+    assert lint.returncode == 0 and lint.stdout.startswith("DRAFT: "), lint.stdout[:300]
     report = run("report", str(draft), "--out", str(tmp_path / "out"), "--trials", "300")
     assert report.returncode == 0, report.stderr[-2000:]
     html = next((tmp_path / "out").glob("*.html")).read_text(encoding="utf-8")
