@@ -369,6 +369,8 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _print_grouped_findings(findings: list, by: str) -> None:
+    import pandas as pd
+
     from blastradius.findings import findings_by
     from blastradius.standards import FRAMEWORKS, framework
 
