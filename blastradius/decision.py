@@ -48,6 +48,7 @@ from blastradius.model import Inventory
 
 __all__ = [
     "CHANGE_GROUPS",
+    "COLLATERAL_COLUMNS",
     "DUE_DAYS",
     "DUE_RULE",
     "KIND_WORDS",
@@ -106,17 +107,8 @@ _EFFORT = {
     "capability": "high: teams lose a function and change how they work",
 }
 
-#: Columns of :func:`control_options`.
-OPTION_COLUMNS = (
-    "option",
-    "control",
-    "kind",
-    "kind_words",
-    "factor",
-    "target",
-    "plugins",
-    "risk_removed",
-    "risk_removed_pct",
+#: What a control costs the plugins' users: the keys of :func:`collateral`.
+COLLATERAL_COLUMNS = (
     "tools_gated",
     "tools_stopped",
     "tables_lost",
@@ -128,6 +120,19 @@ OPTION_COLUMNS = (
     "teams_affected",
     "teams",
     "collateral",
+)
+#: Columns of :func:`control_options`.
+OPTION_COLUMNS = (
+    "option",
+    "control",
+    "kind",
+    "kind_words",
+    "factor",
+    "target",
+    "plugins",
+    "risk_removed",
+    "risk_removed_pct",
+    *COLLATERAL_COLUMNS,
     "effort",
     "owner",
     "owner_source",

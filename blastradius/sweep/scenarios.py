@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from blastradius.analysis import Analysis
+from blastradius.decision import COLLATERAL_COLUMNS
 from blastradius.errors import BlastRadiusError, WidenedAccessError
 from blastradius.model import Inventory
 from blastradius.settings import Assumptions, Interval, Weights
@@ -38,21 +39,6 @@ __all__ = [
     "scenario_seed",
     "weights_at",
 ]
-
-#: What a scenario's levers cost the plugins' users (:func:`blastradius.decision.collateral`).
-COLLATERAL_COLUMNS = (
-    "tools_gated",
-    "tools_stopped",
-    "tables_lost",
-    "recipient_lists_lost",
-    "recipients_lost",
-    "rows_capped",
-    "columns_masked",
-    "uses_lost",
-    "teams_affected",
-    "teams",
-    "collateral",
-)
 
 
 @dataclass(frozen=True, kw_only=True)
