@@ -980,6 +980,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         title=args.title,
         classification=args.classification,
         top=args.top,
+        calibration=args.calibration,
         progress=None if args.quiet else _report_progress,
     )
     print(f"wrote {path}")
@@ -1009,6 +1010,7 @@ def _report_overlaid(args: argparse.Namespace) -> int:
         title=args.title or organisation_name(args.inventory),
         classification=args.classification,
         top=args.top,
+        calibration=args.calibration,
         progress=None if args.quiet else _report_progress,
     )
     print(f"wrote {path} (the overlaid inventory it reports on: {directory})")
@@ -1534,6 +1536,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="price records, people and payments in a currency: the sourced defaults "
         "(blastradius/data/costs.yaml), or FILE over them; without it the report stays in records and people",
+    )
+    p.add_argument(
+        "--calibration",
+        type=Path,
+        metavar="TABLE",
+        help="add an appendix on calibration: the table `blastradius calibrate --table TABLE` wrote (the figures "
+        "use the calibration only with its overlay, --overlay)",
     )
     p.add_argument(
         "--title",

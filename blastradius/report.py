@@ -194,6 +194,8 @@ class ReportData:
     version: str
     top: int = TOP
     control_plugins: int | None = CONTROL_PLUGINS
+    #: the table of ``blastradius calibrate --table`` for the appendix on calibration, or None
+    calibration: pd.DataFrame | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -258,6 +260,7 @@ def report_id(
     compare_to: str | Path | None = None,
     assumptions: Any = None,
     costs: Any = None,
+    calibration: Any = None,
     trials: int,
     seed: int,
     as_of: dt.date,
@@ -274,6 +277,7 @@ def report_id(
         fingerprint(compare_to) if compare_to else "none",
         _file_key(assumptions),
         _file_key(costs),
+        *((_file_key(calibration),) if calibration else ()),  # reports without one keep their ids
         trials,
         seed,
         as_of.isoformat(),
@@ -391,6 +395,7 @@ def report_data(
     classification: str = CLASSIFICATION,
     top: int = TOP,
     control_plugins: int | None = CONTROL_PLUGINS,
+    calibration: str | Path | None = None,
     progress: Progress | None = None,
 ) -> ReportData:
     """Compute every figure of the rollout report for ``inventory`` (and ``compare_to``, if given).
@@ -513,6 +518,7 @@ def report_data(
             compare_to=compare_to,
             assumptions=assumptions,
             costs=costs,
+            calibration=calibration,
             trials=trials,
             seed=seed,
             as_of=as_of,
@@ -558,7 +564,16 @@ def report_data(
         version=__version__,
         top=top,
         control_plugins=control_plugins,
+        calibration=_calibration_table(calibration),
     )
+
+
+def _calibration_table(path: str | Path | None) -> pd.DataFrame | None:
+    if path is None:
+        return None
+    from blastradius.calibrate import read_table
+
+    return read_table(path)
 
 
 # ---------------------------------------------------------------------------
@@ -1447,6 +1462,52 @@ GLOSSARY = (
 )
 
 
+#: The calibrated quantities in a reader's words.
+_QUANTITY_WORDS = {
+    "runs_per_user_per_day": "runs per user per working day",
+    "approval_gate_catch_rate": "approval gate catch",
+    "data_leakage_full_share": "share of leaks at the whole bound",
+    "wrong_action_full_share": "share of wrong actions at the whole bound",
+}
+
+
+def _figure(value: float) -> str:
+    """A calibrated figure to three significant digits: 2.73, 0.8, 12,800."""
+    return f"{value:,.0f}" if abs(value) >= 1_000 else f"{value:.3g}"
+
+
+def section_calibration(d: ReportData) -> str:
+    """The appendix on calibration: what the organisation's own logs moved, beside what was modelled."""
+    from blastradius.calibrate import appendix
+
+    if d.calibration is None:
+        return ""
+    rows = appendix(d.calibration, top=d.top)
+    if rows.empty:
+        return "<p>The logs had no events behind any setting: every figure of this report rests on its priors.</p>"
+    shown = pd.DataFrame(
+        {
+            "setting": [_QUANTITY_WORDS.get(q, str(q).replace("_", " ")) for q in rows.quantity],
+            "plugin": rows.plugin.fillna(""),
+            "modelled": [_figure(v) for v in rows.prior],
+            "from the logs": [
+                f"{_figure(e)} ({_figure(lo)}–{_figure(hi)})"
+                for e, lo, hi in zip(rows.estimate, rows.low, rows.high, strict=True)
+            ],
+            "events": rows.events.astype(int),
+            "note": rows.note.fillna(""),
+        }
+    )
+    moved = len(appendix(d.calibration, top=len(d.calibration)))
+    return (
+        f"<p>{moved:,} calibrated figures have events behind them; the {len(rows):,} that moved most are below: "
+        "the estimate with its interval (90% unless <code>calibrate --level</code> said otherwise). Little data "
+        "moves little, as each estimate starts from the modelled figure. The report's figures use the calibration "
+        "only when it is run with the calibration's overlay (<code>--overlay</code>).</p>"
+        + table(shown, numeric=["events"])
+    )
+
+
 def section_glossary(d: ReportData) -> str:
     """The words of the report a reader may not know."""
     del d
@@ -1873,6 +1934,7 @@ def render_report(
     classification: str = CLASSIFICATION,
     top: int = TOP,
     control_plugins: int | None = CONTROL_PLUGINS,
+    calibration: str | Path | None = None,
     progress: Progress | None = None,
 ) -> Path:
     """Produce the rollout report of ``inventory`` under ``out``; return the report's path.
@@ -1904,6 +1966,8 @@ def render_report(
         from blastradius.costs import load_costs
 
         load_costs(costs)  # type: ignore[arg-type]
+    if calibration is not None:
+        _calibration_table(calibration)
     if trials < 1:
         raise ReportError(f"trials must be at least 1, got {trials}")
     if top < 1:
@@ -1927,6 +1991,7 @@ def render_report(
             "classification": classification,
             "top": int(top),
             "control_plugins": control_plugins,
+            "calibration": str(calibration) if calibration else None,
             "tables": str(Path(tmp) / "tables"),
             "progress_file": str(stages),
             "meta_file": str(Path(tmp) / "meta.json"),

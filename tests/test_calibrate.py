@@ -643,3 +643,34 @@ def test_a_mapped_log_of_decisions(acme, tmp_path) -> None:
     cal = calibrate(acme, [log], mapping=mapping)
     counts = cal.observations.tools[("", "crm", "delete_contact")]
     assert (counts.human_rejects, counts.human_accepts, sum(counts.automatic.values())) == (1, 1, 1)
+
+
+def test_the_report_carries_the_calibration_appendix(month, tmp_path) -> None:
+    """`report --calibration TABLE` adds the appendix: the settings the logs moved, beside what was modelled."""
+    from blastradius.calibrate import appendix, read_table
+    from blastradius.report import render_report
+
+    _, cal, _ = month
+    table_file = tmp_path / "calibration.csv"
+    cal.table().to_csv(table_file, index=False)
+    table = read_table(table_file)
+    rows = appendix(table)
+    assert not rows.empty
+    html = render_report(ACME, out=tmp_path / "out", trials=300, calibration=table_file).read_text(encoding="utf-8")
+    html = re.sub(r"<wbr\s*/?>", "", html)
+    assert "<h2>Appendix: calibration from the organisation's own logs</h2>" in html
+    assert f"{len(rows):,} that moved most are below" in html
+    for plugin in rows.plugin:
+        assert f"<td>{plugin}</td>" in html
+    assert "What the logs say against the model" in html  # the chart, titled in words
+
+
+def test_a_table_that_is_not_a_calibration_table_is_refused_with_its_name(tmp_path) -> None:
+    from blastradius.calibrate import read_table
+    from blastradius.errors import ConfigError
+
+    bad = tmp_path / "scores.csv"
+    bad.write_text("plugin,blast_radius\nap-autopilot,352.5\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"scores\.csv.*not a calibration table: no column team"):
+        read_table(bad)
+    assert main(["report", str(ACME), "--calibration", str(bad), "--out", str(tmp_path / "out")]) == 1

@@ -57,6 +57,7 @@ __all__ = [
     "observe",
     "overlay_data",
     "read_events",
+    "read_table",
     "write_overlay",
 ]
 
@@ -148,6 +149,42 @@ def calibrate(
         findings=tuple(calibration_findings(inventory, obs, items)),
         level=level,
     )
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """The calibration table that ``blastradius calibrate --table FILE`` wrote, read back (for the report's appendix).
+
+    Read through the input boundary (size limit, UTF-8); every column of :data:`COLUMNS` must be there.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and what is wrong, when it cannot be read, is not CSV or lacks columns.
+    """
+    import io
+
+    from blastradius.errors import ConfigError, Problem
+    from blastradius.settings.files import read_text
+
+    file = Path(path)
+    text = read_text(file, error=ConfigError)
+    hint = "write it with: blastradius calibrate DIR --logs ... --out OVERLAY --table FILE"
+    try:
+        df = pd.read_csv(io.StringIO(text))
+    except (ValueError, pd.errors.ParserError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "unreadable"
+        raise ConfigError([Problem(file=file, path="", message=f"not a calibration table ({first}); {hint}")]) from None
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise ConfigError(
+            [Problem(file=file, path="", message=f"not a calibration table: no column {', '.join(missing)}; {hint}")]
+        )
+    for column in ("events", "prior", "estimate", "low", "high"):
+        if not pd.api.types.is_numeric_dtype(df[column]):
+            raise ConfigError(
+                [Problem(file=file, path=column, message=f"column {column} holds text, not figures; {hint}")]
+            )
+    return df
 
 
 def appendix(source: Calibration | pd.DataFrame, *, top: int = 20) -> pd.DataFrame:

@@ -62,6 +62,11 @@ def plot_calibration(table: pd.DataFrame, ax: Any = None, *, top: int | None = 2
     ]
     ax.set_yticks(y, labels)
     ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    # plain figures: the default ticks are mathtext, which these charts show literally
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("calibrated ÷ modelled (log scale)")
     ax.legend(loc="lower right", frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
