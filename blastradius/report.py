@@ -588,29 +588,34 @@ def esc(value: Any) -> str:
 
 #: A run of this many characters with no space gets break opportunities (:func:`_breakable`).
 _LONG_WORD = 24
-_WORD = re.compile(rf"\S{{{_LONG_WORD},}}")
 
 
 def _breakable(text: str) -> str:
-    """Escaped text with a ``<wbr>`` after each ``. _ / - : , =`` inside a long word, and every 16 characters where a
-    word has none, so that an id or a path wraps inside its table cell instead of widening the table (and, in print,
-    shrinking every page). The text read, copied or searched is unchanged.
+    """``text`` escaped for HTML, with a ``<wbr>`` after each ``. _ / - : , =`` inside a long word, and every 16
+    characters where a word has none, so that an id or a path wraps inside its table cell instead of widening the
+    table (and, in print, shrinking every page). The text read, copied or searched is unchanged; breaks are placed
+    in the text before it is escaped, so none falls inside an entity.
 
     Examples
     --------
     >>> _breakable("crm.opportunities_and_contacts_export")
     'crm.<wbr>opportunities_<wbr>and_<wbr>contacts_<wbr>export'
-    >>> _breakable("short words stay as they are")
-    'short words stay as they are'
+    >>> _breakable("short words & <tags> stay as they are")
+    'short words &amp; &lt;tags&gt; stay as they are'
+    >>> _breakable("AAAAAAAAAAAAAAA&BBBBBBBBBBBBBBBB")
+    'AAAAAAAAAAAAAAA&amp;<wbr>BBBBBBBBBBBBBBBB'
     """
 
-    def split(m: re.Match[str]) -> str:
-        word = m.group(0)
+    def pieces(word: str) -> list[str]:
+        if len(word) < _LONG_WORD:
+            return [word]
         if any(c in word for c in "._/-:,="):
-            return re.sub(r"([._/\-:,=])(?=[^&;\s])", r"\1<wbr>", word)
-        return "<wbr>".join(word[i : i + 16] for i in range(0, len(word), 16))
+            return [p for p in re.split(r"(?<=[._/\-:,=])(?=\S)", word) if p]
+        return [word[i : i + 16] for i in range(0, len(word), 16)]
 
-    return _WORD.sub(split, text)
+    return "".join(
+        "<wbr>".join(esc(p) for p in pieces(part)) if part.strip() else esc(part) for part in re.split(r"(\s+)", text)
+    )
 
 
 def _cell(value: Any) -> str:
@@ -658,8 +663,7 @@ def table(
             elif col in keep_raw:
                 text = str(value)
             else:
-                text = esc(_cell(value))
-                text = text if col in right else _breakable(text)
+                text = esc(_cell(value)) if col in right else _breakable(_cell(value))
             kind = num if col in right else ' class="date"' if isinstance(value, dt.date) else ""
             cells.append(f"<td{kind}>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")

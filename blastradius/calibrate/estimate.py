@@ -234,21 +234,31 @@ def _gate(
     span = _note("controls.approval_gate_catch_rate", notes)
     classes = {_failure_class(inventory, conn, tool) for conn, tool, _ in gated}
     rates = [getattr(pa.failure_rates, c) for c in sorted(classes)]
-    where = {"plugin": plugin, "setting": f"assumptions.plugins.{plugin}.controls.approval_gate_catch_rate"}
     low, high = span if span is not None else (value, value)
-    if not human or not rates:
-        yield Estimate(
+
+    def catch(estimate: float, low: float, high: float, note: str, bound: float | None = None) -> Estimate:
+        return Estimate(
             quantity="approval_gate_catch_rate",
+            plugin=plugin,
+            setting=f"assumptions.plugins.{plugin}.controls.approval_gate_catch_rate",
             events=human,
             observed=None,
             prior=value,
             prior_low=span[0] if span else None,
             prior_high=span[1] if span else None,
-            estimate=value,
+            estimate=estimate,
             low=low,
             high=high,
-            note="no human decision on a gated call: the prior stands" if gated else "no gated call in the logs",
-            **where,  # type: ignore[arg-type]
+            bound=bound,
+            note=note,
+        )
+
+    if not human or not rates:
+        yield catch(
+            value,
+            low,
+            high,
+            "no human decision on a gated call: the prior stands" if gated else "no gated call in the logs",
         )
         return
     p_low = min(r.low for r in rates)
@@ -261,35 +271,15 @@ def _gate(
         f"at most {bound:.1%} of bad calls can be caught"
     )
     if bound >= value:
-        yield Estimate(
-            quantity="approval_gate_catch_rate",
-            events=human,
-            observed=None,
-            prior=value,
-            prior_low=span[0] if span else None,
-            prior_high=span[1] if span else None,
-            estimate=value,
-            low=low,
-            high=high,
-            bound=bound,
-            note=f"{said}: the logs are consistent with the prior",
-            **where,  # type: ignore[arg-type]
-        )
+        yield catch(value, low, high, f"{said}: the logs are consistent with the prior", bound)
         return
     scale = bound / value if value > 0 else 0.0
-    yield Estimate(
-        quantity="approval_gate_catch_rate",
-        events=human,
-        observed=None,
-        prior=value,
-        prior_low=span[0] if span else None,
-        prior_high=span[1] if span else None,
-        estimate=bound,
-        low=min(low * scale, bound),
-        high=bound,
-        bound=bound,
-        note=f"gates rubber-stamped: {said}, below the prior {value:.0%}; the catch is lowered to that bound",
-        **where,  # type: ignore[arg-type]
+    yield catch(
+        bound,
+        min(low * scale, bound),
+        bound,
+        f"gates rubber-stamped: {said}, below the prior {value:.0%}; the catch is lowered to that bound",
+        bound,
     )
 
 
