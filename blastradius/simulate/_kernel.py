@@ -606,6 +606,25 @@ def _bulk(tau, bound_r, bound_p, mu, sigma, full, c):
     return edge * r, edge * p
 
 
+@njit(cache=True, inline="always")
+def _whole(state, n, bound_r, bound_p, recovery):
+    """:func:`_sizes` of events that each touch their whole bound: the same figures, without drawing any size.
+
+    The :data:`EXACT` largest events draw whether they are undone (uniforms 1, 3, 5 ... of the stream, as in
+    :func:`_sizes`); the others count at the share not undone.
+    """
+    mr = max(bound_r, 0.0)
+    mp = max(bound_p, 0.0)
+    kept = float(n)
+    if recovery > 0.0:
+        exact = min(n, EXACT)
+        kept = (n - exact) * (1.0 - recovery)
+        for j in range(exact):
+            if _uniform_at(state, 2 * j + 1) >= recovery:
+                kept += 1.0
+    return n * mr, kept * mr, n * mp, kept * mp
+
+
 @njit(cache=True)
 def _sizes(state, n, bound_r, bound_p, mu, sigma, full, recovery, c):
     """Records and people touched by n events of one path, in total and for good: ``(r, r_permanent, p, p_permanent)``.
@@ -620,6 +639,8 @@ def _sizes(state, n, bound_r, bound_p, mu, sigma, full, recovery, c):
     """
     if n <= 0:
         return 0.0, 0.0, 0.0, 0.0
+    if full >= 1.0:  # every event touches its whole bound: there is no size to draw, only what is undone
+        return _whole(state, n, bound_r, bound_p, recovery)
     r = 0.0
     rp = 0.0
     p = 0.0
@@ -692,7 +713,7 @@ def _one_off(base, rate, runs, pf, constants, k, cls, acc, row):
 
 
 @njit(cache=True, inline="always")
-def _systematic(base, onsets, plug, i, pf, pi, k, hours, acc, row):
+def _systematic(base, onsets, none, plug, i, pf, pi, k, hours, acc, row):
     """Systematic faults starting on one path in one trial: each repeats until detected and halted.
 
     Faulty runs arrive at ``rate`` per working hour; each is stopped by a
@@ -703,7 +724,10 @@ def _systematic(base, onsets, plug, i, pf, pi, k, hours, acc, row):
     """
     if not onsets > 0.0:
         return
-    faults = _poisson_inv(_uniform_at(_sub(base, _S_FAULTS), 0), onsets)
+    u = _uniform_at(_sub(base, _S_FAULTS), 0)
+    if u <= none:  # no fault: what :func:`_poisson_inv` finds first, with the plugin's exp(-onsets) computed once
+        return
+    faults = _poisson_inv(u, onsets)
     if faults == 0:
         return
     fault_base = _sub(base, _S_FAULT)
@@ -825,6 +849,7 @@ def simulate_block(
         acc = np.zeros((n, RESULT_FIELDS, _CLASSES))
         rates = np.empty((n, _PROBABILITY_CLASSES))
         onsets = np.empty(n)
+        none = np.empty(n)
         for row in range(n):
             t = start + row
             for j in range(_PROBABILITY_CLASSES):
@@ -838,13 +863,15 @@ def simulate_block(
                         _stream(root, plugin_keys[i], t, _S_CAUGHT + _CLASSES * j), stopped
                     )
             onsets[row] = _lognormal(plugins[i, P_ONSET_MEDIAN], plugins[i, P_ONSET_SIGMA], z[row, _SYSTEMATIC])
+            # the chance of no fault, where counts are drawn by inversion (its first step); else none is skipped
+            none[row] = math.exp(-onsets[row]) if onsets[row] < INVERSION_BELOW else -1.0
         for k in range(path_start[i], path_start[i + 1]):
             cls = path_i[k, I_CLASS]
             keyed = _keyed(root, keys[k])
             for row in range(n):
                 base = _mix(keyed ^ counters[row])  # = _stream(root, keys[k], start + row, 0)
                 _one_off(base, rates[row, cls], runs, path_f, constants, k, cls, acc, row)
-                _systematic(base, onsets[row], plugins, i, path_f, path_i, k, hours, acc, row)
+                _systematic(base, onsets[row], none[row], plugins, i, path_f, path_i, k, hours, acc, row)
         cap_r = plugins[i, P_CAP_RECORDS]
         cap_p = plugins[i, P_CAP_PEOPLE]
         for row in range(n):
