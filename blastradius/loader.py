@@ -904,7 +904,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_inventory(path: str | Path) -> Inventory:
+def load_inventory(path: str | Path, *, cache: bool = True) -> Inventory:
     """Load, validate and cross-check the inventory at ``path`` (a directory or one file).
 
     Parameters
@@ -912,6 +912,11 @@ def load_inventory(path: str | Path) -> Inventory:
     path : str or Path
         Directory of ``.yaml``/``.yml``/``.json``/``.csv`` files (read
         recursively, hidden files ignored), or a single file.
+    cache : bool
+        Read back the inventory an earlier load of exactly the same files
+        built, and keep this one for the next (:mod:`blastradius.cache`:
+        outside the inventory, keyed by the files' bytes; also off when
+        ``BLASTRADIUS_NO_CACHE`` is set). The result is the same either way.
 
     Returns
     -------
@@ -929,14 +934,19 @@ def load_inventory(path: str | Path) -> Inventory:
     >>> inv.summary()["people"] >= 4000
     True
     """
-    with _collector_paused():
-        return _load(Path(path))
-
-
-def _load(root: Path) -> Inventory:
-    """:func:`load_inventory`, with the collector paused by the caller."""
+    root = Path(path)
     files = inventory_files(root)
     _check_total_size(root, files)
+    with _collector_paused():
+        if not cache:
+            return _load(root, files)
+        from blastradius.cache import cached_load
+
+        return cached_load(root, files, lambda: _load(root, files), Inventory)
+
+
+def _load(root: Path, files: list[Path]) -> Inventory:
+    """:func:`load_inventory` of ``files`` (checked for size), with the collector paused by the caller."""
     collected = _Collected()
     documents: dict[str, Document] = {}
     for file in files:
