@@ -59,6 +59,42 @@ class RunbookEntry:
     steps: tuple[str, ...]
 
 
+#: Names a text line lists before saying how many more there are: every name is in the entry and its table.
+SHOWN = 5
+
+
+def _some(names: tuple[str, ...] | list[str], noun: str, *, shown: int = SHOWN) -> str:
+    """A readable list however long the list is: ``'a, b and c'`` or ``'412 plugins: a, b, c, d, e and 407 more'``.
+
+    Examples
+    --------
+    >>> _some(("a", "b"), "plugin")
+    'a and b'
+    >>> _some(tuple("abcdefg"), "team", shown=3)
+    '7 teams: a, b, c and 4 more'
+    """
+    names = list(names)
+    if len(names) <= shown:
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}" if names else "none"
+    return f"{len(names):,} {noun}s: {', '.join(names[:shown])} and {len(names) - shown:,} more"
+
+
+def _counted(names: tuple[str, ...], noun: str, *, shown: int = SHOWN) -> str:
+    """``'7 plugins (a, b, c, d, e and 2 more)'``, ``'1 team (sales-ae)'``.
+
+    Examples
+    --------
+    >>> _counted(("sales-ae",), "team")
+    '1 team (sales-ae)'
+    >>> _counted(tuple("abcdefg"), "plugin", shown=3)
+    '7 plugins (a, b, c and 4 more)'
+    """
+    listed = ", ".join(names[:shown]) + (f" and {len(names) - shown:,} more" if len(names) > shown else "")
+    if 1 < len(names) <= shown:
+        listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+    return f"{len(names):,} {noun}{'' if len(names) == 1 else 's'} ({listed})"
+
+
 def _seconds(s: float | None) -> str:
     if s is None:
         return "unknown time"
@@ -87,7 +123,9 @@ def runbook(
     inv = analysis.inventory
     if plugin is not None:
         inv.require("plugin", plugin)
-    users_of = plugins_by_connector(inv)
+    # each connector's plugins sorted once, and each plugin's teams (its users' and its owner) found once
+    users_of = {cid: tuple(sorted(ids)) for cid, ids in plugins_by_connector(inv).items()}
+    teams_of = {x.id: frozenset(u.team for u in x.users) | {x.owner} for x in inv.plugins}
     entries = []
     for p in inv.plugins if plugin is None else [inv.plugin_by_id[plugin]]:
         ks = p.kill_switch
@@ -102,15 +140,12 @@ def runbook(
                     connector=cid,
                     can_revoke=bool(rv and rv.can_revoke),
                     seconds=rv.time_to_revoke_seconds if rv and rv.can_revoke else None,
-                    shared_with=tuple(sorted(x for x in users_of.get(cid, []) if x != p.id)),
+                    shared_with=tuple(x for x in users_of.get(cid, ()) if x != p.id),
                     audited=bool(c.audit and c.audit.log_every_query),
                 )
             )
         collateral = sorted({x for s in steps_c for x in s.shared_with})
-        teams = sorted(
-            {u.team for x in collateral for u in inv.plugin_by_id[x].users}
-            | {inv.plugin_by_id[x].owner for x in collateral}
-        )
+        teams = sorted(frozenset().union(*(teams_of[x] for x in collateral)))
         connectors = [inv.connector_by_id[cid] for cid in dict.fromkeys(p.connector_ids)]
         contain = time_to_revoke(connectors)
         halt = time_to_halt(p, connectors)
@@ -140,7 +175,7 @@ def runbook(
             steps.append(f"{p.id} has no pause: revoke its connectors to stop it, and tell its {users:,} users.")
         for s in steps_c:
             if s.shared_with:
-                how = f"freeze {s.connector} for {p.id} only (revoking it also stops {', '.join(s.shared_with)})"
+                how = f"freeze {s.connector} for {p.id} only (revoking it also stops {_some(s.shared_with, 'plugin')})"
             else:
                 how = f"revoke {s.connector}"
             when = (
@@ -214,12 +249,17 @@ def format_runbook(entries: list[RunbookEntry]) -> str:
         out.append(
             f"  Until halted it can touch {'at least ' if e.lower_bound else ''}{e.records_at_risk:,} records and "
             f"{e.people_at_risk:,} people"
-            + (f" ({e.sizes_unknown} datasets or groups of unknown size)." if e.sizes_unknown else ".")
+            + (
+                f" ({e.sizes_unknown} dataset{'' if e.sizes_unknown == 1 else 's'} or group"
+                f"{'' if e.sizes_unknown == 1 else 's'} of unknown size)."
+                if e.sizes_unknown
+                else "."
+            )
         )
         if e.collateral_plugins:
             out.append(
-                f"  Collateral if its connectors are revoked: {', '.join(e.collateral_plugins)} "
-                f"(teams {', '.join(e.collateral_teams)})."
+                f"  Collateral if its connectors are revoked: {_counted(e.collateral_plugins, 'plugin')} "
+                f"of {_counted(e.collateral_teams, 'team', shown=8)}."
             )
         if e.issues:
             out.append("  Issues: " + "; ".join(e.issues) + ".")
