@@ -1673,12 +1673,39 @@ class _Printable(io.TextIOBase):
         return str(getattr(self._stream, "encoding", "utf-8"))
 
 
+#: Commands that analyse and print, then end: the cyclic garbage collector stays off while they run.
+#: Nearly everything they build lives to the end and holds no cycle to free (recommend on 4,000 plugins peaks at
+#: the same memory either way), while each collection walks the whole growing analysis again: 21% of recommend's
+#: CPU at 4,000 plugins, a share that grows with the inventory. Servers, sweeps, imports and the report keep it.
+_ONE_SHOT = frozenset(
+    {
+        _cmd_validate,
+        _cmd_graph,
+        _cmd_score,
+        _cmd_explain,
+        _cmd_recommend,
+        _cmd_lint,
+        _cmd_tiers,
+        _cmd_diff_policies,
+        _cmd_diff,
+        _cmd_export_policy,
+        _cmd_export_bom,
+        _cmd_runbook,
+        _cmd_simulate,
+        _cmd_sensitivity,
+    }
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
     out = sys.stdout
     sys.stdout = _Printable(out)  # stderr keeps its progress bars; messages there go through printable() below
+    paused = args.func in _ONE_SHOT and gc.isenabled()
+    if paused:
+        gc.disable()
     try:
         return args.func(args)
     except BlastRadiusError as exc:
@@ -1691,6 +1718,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         sys.stdout = out
+        if paused:
+            gc.enable()
 
 
 if __name__ == "__main__":  # pragma: no cover

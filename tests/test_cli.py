@@ -71,6 +71,23 @@ def test_a_broken_copy_lists_every_problem_with_exit_1_and_no_traceback(tmp_path
     assert "headcont: 140" in (broken / "teams.yaml").read_text()
 
 
+def test_a_command_leaves_the_garbage_collector_as_it_found_it(capsys) -> None:
+    import gc
+
+    assert gc.isenabled()
+    assert main(["score", str(ACME), "--format", "csv"]) == 0
+    assert gc.isenabled()  # one-shot commands run with it off, and turn it back on when they end
+    assert main(["explain", str(ACME), "no-such-plugin"]) == 1  # also when they fail
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        main(["score", str(ACME), "--format", "csv"])
+        assert not gc.isenabled()  # never turned on by a command that found it off
+    finally:
+        gc.enable()
+    capsys.readouterr()
+
+
 def test_usage_errors_exit_2() -> None:
     assert run("validate").returncode == 2
     assert run("frobnicate").returncode == 2
