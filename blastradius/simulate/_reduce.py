@@ -1,0 +1,381 @@
+"""Compiled reductions behind the summaries: stored columns summed into group totals, and order statistics.
+
+:mod:`blastradius.simulate.summaries` reads every figure off these two
+routines; nothing here is public. Both give exactly the numbers of the plain
+numpy expressions they replace (the tests hold them to it):
+
+- :func:`group_totals` sums a field's stored columns (and, for recoverable
+  figures, its permanent part's) into the totals of plugins, departments or
+  the enterprise in one pass over the trials, a few trials at a time, capping
+  each level at what it can touch. A plugin's classes are added in class
+  order, as ``np.add.reduceat`` does, and so are a department's plugins (in
+  plugin order, as numpy sums the columns of ``totals[:, members]``); the
+  enterprise's departments by :func:`pairwise_sum`, as ``ndarray.sum`` does
+  along a row.
+- :func:`row_statistics` reads, per group (a row of ``(groups, trials)``),
+  the mean over trials, added one trial after another as numpy's
+  ``mean(axis=0)`` adds the rows of a ``(trials, groups)`` table, and the
+  values ``np.sort`` would put at a few ranks, by a radix selection rather
+  than a sort.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# numba's cache directory is chosen where the simulation kernel is defined: import it first so these
+# functions are cached beside it
+from blastradius.simulate import _kernel as _kernel  # noqa: F401
+
+__all__ = ["group_totals", "pairwise_sum", "row_statistics"]
+
+@njit(cache=True, inline="always")
+def _block_sum(a, start, n):
+    """numpy's pairwise summation of at most 128 values: eight running sums combined as a tree, then the rest."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[start + i]
+        return res
+    r0 = a[start]
+    r1 = a[start + 1]
+    r2 = a[start + 2]
+    r3 = a[start + 3]
+    r4 = a[start + 4]
+    r5 = a[start + 5]
+    r6 = a[start + 6]
+    r7 = a[start + 7]
+    i = 8
+    while i < n - n % 8:
+        r0 += a[start + i]
+        r1 += a[start + i + 1]
+        r2 += a[start + i + 2]
+        r3 += a[start + i + 3]
+        r4 += a[start + i + 4]
+        r5 += a[start + i + 5]
+        r6 += a[start + i + 6]
+        r7 += a[start + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[start + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def pairwise_sum(a, start, n):
+    """``a[start:start + n]`` summed in the order of numpy's pairwise summation (``ndarray.sum`` along a row).
+
+    Up to 128 values by :func:`_block_sum`; beyond, the two halves (cut at a
+    multiple of 8) separately, then added. Without recursion (numba's cache
+    does not keep recursive functions): a stack of ranges to sum, and of
+    "add the last two sums" markers (``n`` = -1).
+    """
+    todo = np.empty((128, 2), dtype=np.int64)
+    sums = np.empty(64)
+    todo[0, 0], todo[0, 1] = start, n
+    pending, done = 1, 0
+    while pending > 0:
+        pending -= 1
+        first, count = todo[pending, 0], todo[pending, 1]
+        if count < 0:
+            done -= 1
+            sums[done - 1] = sums[done - 1] + sums[done]
+        elif count <= 128:
+            sums[done] = _block_sum(a, first, count)
+            done += 1
+        else:
+            half = count // 2
+            half -= half % 8
+            todo[pending, 0], todo[pending, 1] = 0, -1  # then add the two halves, left + right
+            todo[pending + 1, 0], todo[pending + 1, 1] = first + half, count - half
+            todo[pending + 2, 0], todo[pending + 2, 1] = first, half
+            pending += 3
+    return sums[0]
+
+
+#: Trials summed together (the innermost loop, so that it runs on vector registers).
+_TILE = 8
+#: Groups each thread reads at a time, and the buckets of a selection's histogram.
+_ROWS_PER_TASK = 4
+_BUCKETS = 2048
+#: Below this many values, a range is finished by insertion sort.
+_SMALL = 16
+
+
+@njit(cache=True, inline="always")
+def _plugin_tile(values, offsets, picked, k, t0, m, caps, out):
+    """``out[p, u]``: plugin ``p``'s chosen columns of trial ``t0 + u`` summed in order (float64), capped."""
+    n_plugins = caps.shape[0]
+    for p in range(n_plugins):
+        for u in range(_TILE):
+            out[p, u] = 0.0
+        for j in range(offsets[k * n_plugins + p], offsets[k * n_plugins + p + 1]):
+            c = picked[j]
+            for u in range(m):
+                out[p, u] += values[t0 + u, c]
+        for u in range(m):
+            out[p, u] = min(out[p, u], caps[p])
+
+
+@njit(cache=True, inline="always")
+def _department_tile(plugin, members, bounds, caps, m, out):
+    """``out[d, u]``: department ``d``'s plugin totals added one after another (in member order), capped."""
+    for d in range(bounds.shape[0] - 1):
+        for u in range(_TILE):
+            out[d, u] = 0.0
+        for i in range(bounds[d], bounds[d + 1]):
+            q = members[i]
+            for u in range(m):
+                out[d, u] += plugin[q, u]
+        for u in range(m):
+            out[d, u] = min(out[d, u], caps[d])
+
+
+@njit(cache=True, parallel=True)
+def group_totals(
+    values,
+    offsets,
+    picked,
+    permanent_values,
+    permanent_offsets,
+    permanent_picked,
+    slots,
+    plugin_caps,
+    members,
+    bounds,
+    department_caps,
+    enterprise_cap,
+    level,
+    out,
+):
+    """Fill ``out[s, k, g, t]``: totals of group ``g`` in trial ``t`` over the ``k``-th choice of columns.
+
+    ``values`` is a stored field, ``(trials, columns)``; plugin ``p``'s columns
+    in choice ``k`` are ``picked[offsets[k * P + p]:offsets[k * P + p + 1]]``;
+    ``permanent_*`` likewise for the field's permanent part. ``slots`` says
+    where each total goes: ``slots[0]`` the field's, ``slots[1]`` its
+    permanent part's, ``slots[2]`` their difference (recoverable); -1 where
+    it is not wanted. Totals are capped at each level (``plugin_caps``,
+    ``department_caps``, ``enterprise_cap``; infinite where a figure has no
+    ceiling); a department's plugins are ``members[bounds[d]:bounds[d + 1]]``.
+    ``level`` 0, 1 or 2 writes plugins, departments or the enterprise.
+    """
+    trials = values.shape[0]
+    choices = out.shape[1]
+    n_plugins = plugin_caps.shape[0]
+    n_departments = bounds.shape[0] - 1
+    both = slots[1] >= 0 or slots[2] >= 0
+    tiles = (trials + _TILE - 1) // _TILE
+    for tile in prange(tiles):
+        t0 = tile * _TILE
+        m = min(_TILE, trials - t0)
+        plugin = np.empty((n_plugins, _TILE))
+        plugin_permanent = np.empty((n_plugins, _TILE))
+        department = np.empty((n_departments, _TILE))
+        department_permanent = np.empty((n_departments, _TILE))
+        column = np.empty(n_departments)
+        for k in range(choices):
+            _plugin_tile(values, offsets, picked, k, t0, m, plugin_caps, plugin)
+            if both:
+                _plugin_tile(
+                    permanent_values, permanent_offsets, permanent_picked, k, t0, m, plugin_caps, plugin_permanent
+                )
+            if level == 0:
+                for p in range(n_plugins):
+                    for u in range(m):
+                        if slots[0] >= 0:
+                            out[slots[0], k, p, t0 + u] = plugin[p, u]
+                        if slots[1] >= 0:
+                            out[slots[1], k, p, t0 + u] = plugin_permanent[p, u]
+                        if slots[2] >= 0:
+                            out[slots[2], k, p, t0 + u] = plugin[p, u] - plugin_permanent[p, u]
+                continue
+            _department_tile(plugin, members, bounds, department_caps, m, department)
+            if both:
+                _department_tile(plugin_permanent, members, bounds, department_caps, m, department_permanent)
+            if level == 1:
+                for d in range(n_departments):
+                    for u in range(m):
+                        if slots[0] >= 0:
+                            out[slots[0], k, d, t0 + u] = department[d, u]
+                        if slots[1] >= 0:
+                            out[slots[1], k, d, t0 + u] = department_permanent[d, u]
+                        if slots[2] >= 0:
+                            out[slots[2], k, d, t0 + u] = department[d, u] - department_permanent[d, u]
+                continue
+            for u in range(m):
+                for d in range(n_departments):
+                    column[d] = department[d, u]
+                whole = min(pairwise_sum(column, 0, n_departments), enterprise_cap)
+                whole_permanent = 0.0
+                if both:
+                    for d in range(n_departments):
+                        column[d] = department_permanent[d, u]
+                    whole_permanent = min(pairwise_sum(column, 0, n_departments), enterprise_cap)
+                if slots[0] >= 0:
+                    out[slots[0], k, 0, t0 + u] = whole
+                if slots[1] >= 0:
+                    out[slots[1], k, 0, t0 + u] = whole_permanent
+                if slots[2] >= 0:
+                    out[slots[2], k, 0, t0 + u] = whole - whole_permanent
+
+
+@njit(cache=True, inline="always")
+def _insertion_sort(a, lo, hi):
+    for i in range(lo + 1, hi):
+        x = a[i]
+        j = i - 1
+        while j >= lo and a[j] > x:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = x
+
+
+@njit(cache=True, inline="always")
+def _select(a, ranks, first, last, out, offset):
+    """``out[r]``: the ``ranks[r] - offset``-th smallest of ``a``, for ``r`` in ``first..last - 1`` (``ranks`` sorted).
+
+    Quickselect for several ranks at once with a three-way partition (ties,
+    common in counts, settle at once), reordering ``a``; short ranges are
+    sorted.
+    """
+    # every range waiting on the stack holds at least one of the ranks, and no two share one
+    stack = np.empty((last - first + 1, 4), dtype=np.int64)
+    stack[0, 0], stack[0, 1], stack[0, 2], stack[0, 3] = 0, a.shape[0], first, last
+    top = 1
+    while top > 0:
+        top -= 1
+        lo, hi, r0, r1 = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
+        if hi - lo <= _SMALL:
+            _insertion_sort(a, lo, hi)
+            for r in range(r0, r1):
+                out[r] = a[ranks[r] - offset]
+            continue
+        x, y, z = a[lo], a[(lo + hi) // 2], a[hi - 1]
+        pivot = max(min(x, y), min(max(x, y), z))  # the median of three
+        # [lo, lt) < pivot, [lt, gt) == pivot, [gt, hi) > pivot
+        lt, i, gt = lo, lo, hi
+        while i < gt:
+            v = a[i]
+            if v < pivot:
+                a[i] = a[lt]
+                a[lt] = v
+                lt += 1
+                i += 1
+            elif v > pivot:
+                gt -= 1
+                a[i] = a[gt]
+                a[gt] = v
+            else:
+                i += 1
+        r = r0
+        while r < r1 and ranks[r] - offset < lt:
+            r += 1
+        below = r
+        while r < r1 and ranks[r] - offset < gt:
+            out[r] = pivot
+            r += 1
+        if r < r1:
+            stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = gt, hi, r, r1
+            top += 1
+        if below > r0:
+            stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = lo, lt, r0, below
+            top += 1
+
+
+@njit(cache=True, inline="always")
+def _order_statistics(x, ranks, out, g, keys, counts, slot, gathered):
+    """``out[:, g]``: the values of ``x`` at ``ranks`` once sorted (``ranks`` sorted and unique); ``x`` is left as is.
+
+    A radix selection: each value's bits as an unsigned key that sorts as the
+    values do, a histogram of the keys' leading bits over :data:`_BUCKETS`
+    buckets between the smallest and largest key, then only the buckets
+    holding a wanted rank are gathered and selected on (:func:`_select`). A
+    row holding NaN gives NaN, as ``np.quantile`` does.
+    """
+    n = x.shape[0]
+    wanted = ranks.shape[0]
+    bits = x.view(np.uint64)
+    sign = np.uint64(0x8000000000000000)
+    low = np.uint64(0xFFFFFFFFFFFFFFFF)
+    high = np.uint64(0)
+    for i in range(n):
+        if x[i] != x[i]:
+            out[:, g] = np.nan
+            return
+        b = bits[i]
+        key = ~b if b & sign else b | sign
+        keys[i] = key
+        low = min(low, key)
+        high = max(high, key)
+    if low == high:  # one value (an idle plugin: all zero)
+        out[:, g] = x[0]
+        return
+    shift = np.uint64(0)
+    while ((high - low) >> shift) >= _BUCKETS:
+        shift += np.uint64(1)
+    used = int((high - low) >> shift) + 1
+    counts[:used] = 0
+    for i in range(n):
+        counts[(keys[i] - low) >> shift] += 1
+    # the buckets holding a wanted rank: where each starts among the sorted values, its first rank, its size
+    base = np.empty(wanted, dtype=np.int64)
+    first_rank = np.empty(wanted + 1, dtype=np.int64)
+    start = np.zeros(wanted + 1, dtype=np.int64)
+    below = 0
+    r = 0
+    found = 0
+    for b in range(used):
+        c = counts[b]
+        if r < wanted and ranks[r] < below + c:
+            slot[b] = found
+            base[found] = below
+            first_rank[found] = r
+            start[found + 1] = start[found] + c
+            found += 1
+            while r < wanted and ranks[r] < below + c:
+                r += 1
+        below += c
+        if r == wanted:
+            break
+    first_rank[found] = wanted
+    fill = start[:found].copy()
+    for i in range(n):
+        j = slot[(keys[i] - low) >> shift]
+        if j >= 0:
+            gathered[fill[j]] = x[i]
+            fill[j] += 1
+    values = np.empty(wanted)
+    for j in range(found):
+        _select(gathered[start[j] : start[j + 1]], ranks, first_rank[j], first_rank[j + 1], values, base[j])
+    for b in range(used):  # leave the bucket slots empty for the next row
+        slot[b] = -1
+    for r in range(wanted):
+        out[r, g] = values[r]
+
+
+@njit(cache=True, parallel=True)
+def row_statistics(rows, ranks, means, out):
+    """Per row ``g`` of ``rows`` (``(groups, trials)``): ``means[g]``, and ``out[r, g]`` its ``ranks[r]``-th smallest.
+
+    The mean adds the trials one after another from 0, then divides by their
+    number (numpy's ``mean(axis=0)`` of a ``(trials, groups)`` table of
+    several groups); ``ranks`` are sorted, unique, 0-based.
+    """
+    groups, trials = rows.shape
+    tasks = (groups + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK
+    for task in prange(tasks):
+        keys = np.empty(trials, dtype=np.uint64)
+        counts = np.empty(_BUCKETS, dtype=np.int64)
+        slot = np.full(_BUCKETS, -1, dtype=np.int64)
+        gathered = np.empty(trials)
+        for g in range(task * _ROWS_PER_TASK, min(groups, (task + 1) * _ROWS_PER_TASK)):
+            x = rows[g]
+            total = 0.0
+            for t in range(trials):
+                total += x[t]
+            means[g] = total / trials
+            _order_statistics(x, ranks, out, g, keys, counts, slot, gathered)
