@@ -96,11 +96,13 @@ def pairwise_sum(a, start, n):
     return sums[0]
 
 
-#: Trials summed together (the innermost loop, so that it runs on vector registers).
+#: Trials summed together: by plugin, enough for each group's row of the output to be written in long runs;
+#: above, few enough for the partial sums of every plugin to stay in cache.
+_TILE_BY_PLUGIN = 256
 _TILE = 8
 #: Groups each thread reads at a time, and the buckets of a selection's histogram.
 _ROWS_PER_TASK = 4
-_BUCKETS = 2048
+_BUCKETS = 8192
 #: Below this many values, a range is finished by insertion sort.
 _SMALL = 16
 
@@ -110,7 +112,7 @@ def _plugin_tile(values, offsets, picked, k, t0, m, caps, out):
     """``out[p, u]``: plugin ``p``'s chosen columns of trial ``t0 + u`` summed in order (float64), capped."""
     n_plugins = caps.shape[0]
     for p in range(n_plugins):
-        for u in range(_TILE):
+        for u in range(m):
             out[p, u] = 0.0
         for j in range(offsets[k * n_plugins + p], offsets[k * n_plugins + p + 1]):
             c = picked[j]
@@ -124,7 +126,7 @@ def _plugin_tile(values, offsets, picked, k, t0, m, caps, out):
 def _department_tile(plugin, members, bounds, caps, m, out):
     """``out[d, u]``: department ``d``'s plugin totals added one after another (in member order), capped."""
     for d in range(bounds.shape[0] - 1):
-        for u in range(_TILE):
+        for u in range(m):
             out[d, u] = 0.0
         for i in range(bounds[d], bounds[d + 1]):
             q = members[i]
@@ -132,6 +134,21 @@ def _department_tile(plugin, members, bounds, caps, m, out):
                 out[d, u] += plugin[q, u]
         for u in range(m):
             out[d, u] = min(out[d, u], caps[d])
+
+
+@njit(cache=True, inline="always")
+def _write_tile(total, permanent, slots, k, t0, m, out):
+    """``out[slots[.], k, g, t0:t0 + m]``: each group's total, permanent part and their difference, as wanted."""
+    for g in range(total.shape[0]):
+        if slots[0] >= 0:
+            for u in range(m):
+                out[slots[0], k, g, t0 + u] = total[g, u]
+        if slots[1] >= 0:
+            for u in range(m):
+                out[slots[1], k, g, t0 + u] = permanent[g, u]
+        if slots[2] >= 0:
+            for u in range(m):
+                out[slots[2], k, g, t0 + u] = total[g, u] - permanent[g, u]
 
 
 @njit(cache=True, parallel=True)
@@ -168,14 +185,15 @@ def group_totals(
     n_plugins = plugin_caps.shape[0]
     n_departments = bounds.shape[0] - 1
     both = slots[1] >= 0 or slots[2] >= 0
-    tiles = (trials + _TILE - 1) // _TILE
+    size = _TILE_BY_PLUGIN if level == 0 else _TILE
+    tiles = (trials + size - 1) // size
     for tile in prange(tiles):
-        t0 = tile * _TILE
-        m = min(_TILE, trials - t0)
-        plugin = np.empty((n_plugins, _TILE))
-        plugin_permanent = np.empty((n_plugins, _TILE))
-        department = np.empty((n_departments, _TILE))
-        department_permanent = np.empty((n_departments, _TILE))
+        t0 = tile * size
+        m = min(size, trials - t0)
+        plugin = np.empty((n_plugins, size))
+        plugin_permanent = np.empty((n_plugins, size))
+        department = np.empty((n_departments, size))
+        department_permanent = np.empty((n_departments, size))
         column = np.empty(n_departments)
         for k in range(choices):
             _plugin_tile(values, offsets, picked, k, t0, m, plugin_caps, plugin)
@@ -184,27 +202,13 @@ def group_totals(
                     permanent_values, permanent_offsets, permanent_picked, k, t0, m, plugin_caps, plugin_permanent
                 )
             if level == 0:
-                for p in range(n_plugins):
-                    for u in range(m):
-                        if slots[0] >= 0:
-                            out[slots[0], k, p, t0 + u] = plugin[p, u]
-                        if slots[1] >= 0:
-                            out[slots[1], k, p, t0 + u] = plugin_permanent[p, u]
-                        if slots[2] >= 0:
-                            out[slots[2], k, p, t0 + u] = plugin[p, u] - plugin_permanent[p, u]
+                _write_tile(plugin, plugin_permanent, slots, k, t0, m, out)
                 continue
             _department_tile(plugin, members, bounds, department_caps, m, department)
             if both:
                 _department_tile(plugin_permanent, members, bounds, department_caps, m, department_permanent)
             if level == 1:
-                for d in range(n_departments):
-                    for u in range(m):
-                        if slots[0] >= 0:
-                            out[slots[0], k, d, t0 + u] = department[d, u]
-                        if slots[1] >= 0:
-                            out[slots[1], k, d, t0 + u] = department_permanent[d, u]
-                        if slots[2] >= 0:
-                            out[slots[2], k, d, t0 + u] = department[d, u] - department_permanent[d, u]
+                _write_tile(department, department_permanent, slots, k, t0, m, out)
                 continue
             for u in range(m):
                 for d in range(n_departments):
@@ -288,7 +292,9 @@ def _select(a, ranks, first, last, out, offset):
 
 @njit(cache=True, inline="always")
 def _order_statistics(x, ranks, out, g, keys, counts, slot, gathered):
-    """``out[:, g]``: the values of ``x`` at ``ranks`` once sorted (``ranks`` sorted and unique); ``x`` is left as is.
+    """``out[:, g]``: the values of ``x`` at ``ranks`` once sorted (``ranks`` sorted and unique); returns their sum.
+
+    ``x`` is left as is; the sum adds its values one after another from 0.
 
     A radix selection: each value's bits as an unsigned key that sorts as the
     values do, a histogram of the keys' leading bits over :data:`_BUCKETS`
@@ -302,18 +308,22 @@ def _order_statistics(x, ranks, out, g, keys, counts, slot, gathered):
     sign = np.uint64(0x8000000000000000)
     low = np.uint64(0xFFFFFFFFFFFFFFFF)
     high = np.uint64(0)
+    total = 0.0  # in the same pass: the additions' latency hides behind the keys' work
+    nan = False
     for i in range(n):
-        if x[i] != x[i]:
-            out[:, g] = np.nan
-            return
+        total += x[i]
+        nan |= x[i] != x[i]
         b = bits[i]
         key = ~b if b & sign else b | sign
         keys[i] = key
         low = min(low, key)
         high = max(high, key)
+    if nan:
+        out[:, g] = np.nan
+        return total
     if low == high:  # one value (an idle plugin: all zero)
         out[:, g] = x[0]
-        return
+        return total
     shift = np.uint64(0)
     while ((high - low) >> shift) >= _BUCKETS:
         shift += np.uint64(1)
@@ -342,19 +352,24 @@ def _order_statistics(x, ranks, out, g, keys, counts, slot, gathered):
         if r == wanted:
             break
     first_rank[found] = wanted
-    fill = start[:found].copy()
+    # without a branch: a value of no wanted bucket goes to slot ``wanted``, a spare place overwritten each time
+    fill = np.empty(wanted + 1, dtype=np.int64)
+    fill[:found] = start[:found]
+    fill[wanted] = n
+    for b in range(used):
+        if slot[b] < 0:
+            slot[b] = wanted
     for i in range(n):
         j = slot[(keys[i] - low) >> shift]
-        if j >= 0:
-            gathered[fill[j]] = x[i]
-            fill[j] += 1
+        gathered[fill[j]] = x[i]
+        fill[j] += j != wanted
     values = np.empty(wanted)
     for j in range(found):
         _select(gathered[start[j] : start[j + 1]], ranks, first_rank[j], first_rank[j + 1], values, base[j])
-    for b in range(used):  # leave the bucket slots empty for the next row
-        slot[b] = -1
+    slot[:used] = -1  # the bucket slots empty for the next row
     for r in range(wanted):
         out[r, g] = values[r]
+    return total
 
 
 @njit(cache=True, parallel=True)
@@ -369,13 +384,9 @@ def row_statistics(rows, ranks, means, out):
     tasks = (groups + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK
     for task in prange(tasks):
         keys = np.empty(trials, dtype=np.uint64)
-        counts = np.empty(_BUCKETS, dtype=np.int64)
+        counts = np.empty(_BUCKETS, dtype=np.int32)
         slot = np.full(_BUCKETS, -1, dtype=np.int64)
-        gathered = np.empty(trials)
+        gathered = np.empty(trials + 1)
         for g in range(task * _ROWS_PER_TASK, min(groups, (task + 1) * _ROWS_PER_TASK)):
-            x = rows[g]
-            total = 0.0
-            for t in range(trials):
-                total += x[t]
-            means[g] = total / trials
-            _order_statistics(x, ranks, out, g, keys, counts, slot, gathered)
+            means[g] = _order_statistics(rows[g], ranks, out, g, keys, counts, slot, gathered) / trials
+

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 import numpy as np
@@ -110,6 +111,7 @@ def _totals(
     by: str,
     masks: Sequence[np.ndarray],
     plugins: np.ndarray | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """The ``(metrics, choices, groups, trials)`` totals of ``metrics`` (of one family) over each mask of classes.
 
@@ -123,9 +125,31 @@ def _totals(
     Summed in float64 from the stored columns in one pass over the trials
     (:func:`blastradius.simulate._reduce.group_totals`): the full
     ``(trials, plugins, classes)`` arrays are never built. ``plugins``
-    (indices, by plugin only) limits the groups to those plugins.
+    (indices, by plugin only) limits the groups to those plugins; ``out``,
+    a buffer at least as large, is filled rather than a new array.
     """
-    _groups(result, by)
+    _groups(result, by)  # checks by
+    level = _BY.index(by)
+    columns, caps, members, bounds, department_caps, enterprise_cap = _inputs(result, metrics, level, masks, plugins)
+    groups = caps.shape[0] if level == 0 else (bounds.shape[0] - 1 if level == 1 else 1)
+    shape = (len(metrics), len(masks), groups, result.trials)
+    size = math.prod(shape)
+    out = np.empty(shape) if out is None or out.size < size else out.reshape(-1)[:size].reshape(shape)
+    with _KERNEL_LOCK:  # numba's thread pool runs one parallel call at a time
+        _group_totals(*columns, caps, members, bounds, department_caps, enterprise_cap, level, out)
+    return out
+
+
+def _inputs(
+    result: SimulationResult, metrics: Sequence[str], level: int, masks: Sequence[np.ndarray], plugins: np.ndarray | None
+) -> tuple[tuple[Any, ...], np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """What the compiled reductions read to total ``metrics`` (of one family): see :func:`_totals`.
+
+    The stored columns of the family's field and of its permanent part, the
+    slots of ``metrics``; the ceilings of each plugin (of ``plugins``), and,
+    at the levels summed (``level`` 1, 2), of each department and the
+    enterprise; the departments' plugins.
+    """
     for metric in metrics:
         _check_metric(metric)
     family = next(f for f in _FAMILIES if metrics[0] in f)
@@ -133,8 +157,7 @@ def _totals(
         raise ValueError(f"{metrics} are not figures of one family")
     field = family[0]
     permanent = family[1] if len(family) > 1 else field
-    slots = np.array([metrics.index(m) if m in metrics else -1 for m in (*family, "", "")][:3], dtype=np.int64)
-    level = _BY.index(by)
+    slots = np.array([list(metrics).index(m) if m in metrics else -1 for m in (*family, "", "")][:3], dtype=np.int64)
     ceiling = _CAPPED[field][1] if field in _CAPPED else None
     departments, members_of = _groups(result, "department")
     members = np.concatenate([np.zeros(0, dtype=np.int64), *members_of]).astype(np.int64)
@@ -142,35 +165,21 @@ def _totals(
     chosen = np.arange(len(result.plugins)) if plugins is None else np.asarray(plugins, dtype=np.int64)
     n = chosen.shape[0]
     plugin_caps, department_caps, enterprise_cap = np.full(n, np.inf), np.full(len(departments), np.inf), np.inf
-    if ceiling is not None:  # read only at the levels summed
+    if ceiling is not None:
         plugin_caps = np.array([result.reachable([i])[ceiling] for i in chosen], dtype=float).reshape(n)
         if level >= 1:
             department_caps = np.array([result.reachable(m)[ceiling] for m in members_of], dtype=float)
             department_caps = department_caps.reshape(len(departments))
         if level == 2:
             enterprise_cap = result.reachable()[ceiling]
-    offsets, picked = _choices(result, field, masks, chosen)
-    permanent_offsets, permanent_picked = _choices(result, permanent, masks, chosen)
-    groups = n if level == 0 else (len(departments) if level == 1 else 1)
-    out = np.empty((len(metrics), len(masks), groups, result.trials))
-    with _KERNEL_LOCK:  # numba's thread pool runs one parallel call at a time
-        _group_totals(
-            result.values[field],
-            offsets,
-            picked,
-            result.values[permanent],
-            permanent_offsets,
-            permanent_picked,
-            slots,
-            plugin_caps,
-            members,
-            bounds,
-            department_caps,
-            float(enterprise_cap),
-            level,
-            out,
-        )
-    return out
+    columns = (
+        result.values[field],
+        *_choices(result, field, masks, chosen),
+        result.values[permanent],
+        *_choices(result, permanent, masks, chosen),
+        slots,
+    )
+    return columns, plugin_caps, members, bounds, department_caps, float(enterprise_cap)
 
 
 def _grouped(
@@ -243,42 +252,69 @@ def _row_stats(rows: np.ndarray, *, intervals: bool = False, alone: bool) -> dic
 
     The figures are those numpy gives for the ``(trials, groups)`` table
     the rows belong to (``alone``: a table of one group): ``mean(axis=0)``,
-    ``np.quantile(axis=0)`` and ``np.sort(axis=0)`` at the bounds' ranks,
-    to the last bit. Percentiles and bounds are read in one selection of just
-    the ranks they need (:func:`blastradius.simulate._reduce.row_statistics`),
-    not a sort.
+    ``np.quantile(axis=0)``, ``std(axis=0, ddof=1)`` and ``np.sort(axis=0)``
+    at the bounds' ranks, to the last bit. Percentiles and bounds are read in
+    one selection of just the ranks they need
+    (:func:`blastradius.simulate._reduce.row_statistics`), not a sort.
     """
     groups, n = rows.shape
-    previous, following, gamma = _percentile_ranks(n)
-    bounds = _interval_ranks(n) if intervals else []
-    ranks = np.unique(np.concatenate([previous, following, np.array(bounds, dtype=np.intp).reshape(-1)]))
-    mean, ordered = np.empty(groups), np.empty((ranks.shape[0], groups))
+    wanted = _Ranks.of(n, intervals)
+    mean, ordered = np.empty(groups), np.empty((wanted.ranks.shape[0], groups))
     with _KERNEL_LOCK:
-        _row_statistics(rows, ranks.astype(np.int64), mean, ordered)
+        _row_statistics(rows, wanted.ranks, mean, ordered)
     # a table of one group is summed pairwise by numpy, one of several trial after trial
     table = rows.reshape(n, 1) if alone else None
     if table is not None:
         mean = table.mean(axis=0)
-    at = {int(r): i for i, r in enumerate(ranks)}
-    below = ordered[[at[int(r)] for r in previous]]
-    above = ordered[[at[int(r)] for r in following]]
-    # numpy's interpolation (np.quantile's _lerp), operation for operation
-    weight = gamma.reshape(-1, 1)
-    step = above - below
-    quantiles = below + step * weight
-    np.subtract(above, step * (1 - weight), out=quantiles, where=weight >= 0.5)
-    out = {"mean": mean}
-    out.update({name: quantiles[i] for i, (name, _) in enumerate(_STATS[1:])})
+    half = None
     if intervals:
         if n > 1:
             table = np.ascontiguousarray(rows.T) if table is None else table
             half = _Z * table.std(axis=0, ddof=1) / math.sqrt(n)
         else:
             half = np.full(groups, math.inf)
-        out["mean_low"], out["mean_high"] = mean - half, mean + half
-        for (name, _), (lo, hi) in zip(_STATS[1:], bounds, strict=True):
-            out[f"{name}_low"], out[f"{name}_high"] = ordered[at[lo]], ordered[at[hi]]
-    return out
+    return wanted.read(mean, ordered, half)
+
+
+@dataclass(frozen=True)
+class _Ranks:
+    """The order statistics a summary reads among ``n`` trials, and how percentiles and bounds come from them."""
+
+    ranks: np.ndarray
+    previous: list[int]
+    following: list[int]
+    gamma: np.ndarray
+    bounds: list[tuple[int, int]]
+
+    @classmethod
+    def of(cls, n: int, intervals: bool) -> _Ranks:
+        previous, following, gamma = _percentile_ranks(n)
+        bounds = _interval_ranks(n) if intervals else []
+        ranks = np.unique(np.concatenate([previous, following, np.array(bounds, dtype=np.intp).reshape(-1)]))
+        at = {int(r): i for i, r in enumerate(ranks)}
+        return cls(
+            ranks=ranks.astype(np.int64),
+            previous=[at[int(r)] for r in previous],
+            following=[at[int(r)] for r in following],
+            gamma=gamma,
+            bounds=[(at[lo], at[hi]) for lo, hi in bounds],
+        )
+
+    def read(self, mean: np.ndarray, ordered: np.ndarray, half: np.ndarray | None) -> dict[str, np.ndarray]:
+        """Figures of :func:`_row_stats` from the means, the order statistics at :attr:`ranks`, the means' half-widths."""
+        below, above = ordered[self.previous], ordered[self.following]
+        # numpy's interpolation (np.quantile's _lerp), operation for operation
+        weight = self.gamma.reshape(-1, 1)
+        step = above - below
+        quantiles = below + step * weight
+        np.subtract(above, step * (1 - weight), out=quantiles, where=weight >= 0.5)
+        out = {"mean": mean}
+        out.update({name: quantiles[i] for i, (name, _) in enumerate(_STATS[1:])})
+        if half is not None:
+            out["mean_low"], out["mean_high"] = mean - half, mean + half
+            for (name, _), (lo, hi) in zip(_STATS[1:], self.bounds, strict=True):
+                out[f"{name}_low"], out[f"{name}_high"] = ordered[lo], ordered[hi]
+        return out
 
 
 def too_few_trials(trials: int, percentiles: Sequence[float] = (0.5, 0.95, 0.99)) -> list[float]:
@@ -408,14 +444,17 @@ def summarize(
         blocks = [None] if by != "plugin" else np.array_split(
             np.arange(len(labels)), max(1, min(len(labels) // 2, -(-size * len(labels) // _BATCH_BYTES)))
         )
+        buffer = None  # reused: its pages are touched once
         for block in blocks:
             for first in range(0, len(masks), batch):
-                totals = _totals(result, family, by, masks[first : first + batch], block)
+                totals = _totals(result, family, by, masks[first : first + batch], block, buffer)
+                buffer = totals if buffer is None or totals.size > buffer.size else buffer
                 for (w, metric), k in itertools.product(enumerate(family), range(totals.shape[1])):
                     stats = _row_stats(totals[w, k], intervals=intervals, alone=len(labels) == 1)
                     for stat, values in stats.items():
                         parts.setdefault((first + k, metric), {}).setdefault(stat, []).append(values)
                 del totals
+        del buffer
     columns = [
         {f"{metric}_{stat}": np.concatenate(values) for metric in METRICS for stat, values in parts[k, metric].items()}
         for k in range(len(masks))
