@@ -28,7 +28,7 @@ from numba import njit, prange
 # functions are cached beside it
 from blastradius.simulate import _kernel as _kernel  # noqa: F401
 
-__all__ = ["group_totals", "pairwise_sum", "row_statistics"]
+__all__ = ["group_totals", "group_totals_serial", "pairwise_sum", "row_statistics", "row_statistics_serial"]
 
 @njit(cache=True, inline="always")
 def _block_sum(a, start, n):
@@ -151,6 +151,74 @@ def _write_tile(total, permanent, slots, k, t0, m, out):
                 out[slots[2], k, g, t0 + u] = total[g, u] - permanent[g, u]
 
 
+@njit(cache=True, inline="always")
+def _totals_of_tile(
+    tile,
+    values,
+    offsets,
+    picked,
+    permanent_values,
+    permanent_offsets,
+    permanent_picked,
+    slots,
+    plugin_caps,
+    members,
+    bounds,
+    department_caps,
+    enterprise_cap,
+    level,
+    out,
+):
+    """The trials of one tile of :func:`group_totals`."""
+    trials = values.shape[0]
+    choices = out.shape[1]
+    n_plugins = plugin_caps.shape[0]
+    n_departments = bounds.shape[0] - 1
+    both = slots[1] >= 0 or slots[2] >= 0
+    size = _TILE_BY_PLUGIN if level == 0 else _TILE
+    t0 = tile * size
+    m = min(size, trials - t0)
+    plugin = np.empty((n_plugins, size))
+    plugin_permanent = np.empty((n_plugins, size))
+    department = np.empty((n_departments, size))
+    department_permanent = np.empty((n_departments, size))
+    column = np.empty(n_departments)
+    for k in range(choices):
+        _plugin_tile(values, offsets, picked, k, t0, m, plugin_caps, plugin)
+        if both:
+            _plugin_tile(permanent_values, permanent_offsets, permanent_picked, k, t0, m, plugin_caps, plugin_permanent)
+        if level == 0:
+            _write_tile(plugin, plugin_permanent, slots, k, t0, m, out)
+            continue
+        _department_tile(plugin, members, bounds, department_caps, m, department)
+        if both:
+            _department_tile(plugin_permanent, members, bounds, department_caps, m, department_permanent)
+        if level == 1:
+            _write_tile(department, department_permanent, slots, k, t0, m, out)
+            continue
+        for u in range(m):
+            for d in range(n_departments):
+                column[d] = department[d, u]
+            whole = min(pairwise_sum(column, 0, n_departments), enterprise_cap)
+            whole_permanent = 0.0
+            if both:
+                for d in range(n_departments):
+                    column[d] = department_permanent[d, u]
+                whole_permanent = min(pairwise_sum(column, 0, n_departments), enterprise_cap)
+            if slots[0] >= 0:
+                out[slots[0], k, 0, t0 + u] = whole
+            if slots[1] >= 0:
+                out[slots[1], k, 0, t0 + u] = whole_permanent
+            if slots[2] >= 0:
+                out[slots[2], k, 0, t0 + u] = whole - whole_permanent
+
+
+@njit(cache=True, inline="always")
+def _tiles(values, level):
+    size = _TILE_BY_PLUGIN if level == 0 else _TILE
+    return (values.shape[0] + size - 1) // size
+
+
 @njit(cache=True, parallel=True)
 def group_totals(
     values,
@@ -180,51 +248,62 @@ def group_totals(
     ceiling); a department's plugins are ``members[bounds[d]:bounds[d + 1]]``.
     ``level`` 0, 1 or 2 writes plugins, departments or the enterprise.
     """
-    trials = values.shape[0]
-    choices = out.shape[1]
-    n_plugins = plugin_caps.shape[0]
-    n_departments = bounds.shape[0] - 1
-    both = slots[1] >= 0 or slots[2] >= 0
-    size = _TILE_BY_PLUGIN if level == 0 else _TILE
-    tiles = (trials + size - 1) // size
-    for tile in prange(tiles):
-        t0 = tile * size
-        m = min(size, trials - t0)
-        plugin = np.empty((n_plugins, size))
-        plugin_permanent = np.empty((n_plugins, size))
-        department = np.empty((n_departments, size))
-        department_permanent = np.empty((n_departments, size))
-        column = np.empty(n_departments)
-        for k in range(choices):
-            _plugin_tile(values, offsets, picked, k, t0, m, plugin_caps, plugin)
-            if both:
-                _plugin_tile(
-                    permanent_values, permanent_offsets, permanent_picked, k, t0, m, plugin_caps, plugin_permanent
-                )
-            if level == 0:
-                _write_tile(plugin, plugin_permanent, slots, k, t0, m, out)
-                continue
-            _department_tile(plugin, members, bounds, department_caps, m, department)
-            if both:
-                _department_tile(plugin_permanent, members, bounds, department_caps, m, department_permanent)
-            if level == 1:
-                _write_tile(department, department_permanent, slots, k, t0, m, out)
-                continue
-            for u in range(m):
-                for d in range(n_departments):
-                    column[d] = department[d, u]
-                whole = min(pairwise_sum(column, 0, n_departments), enterprise_cap)
-                whole_permanent = 0.0
-                if both:
-                    for d in range(n_departments):
-                        column[d] = department_permanent[d, u]
-                    whole_permanent = min(pairwise_sum(column, 0, n_departments), enterprise_cap)
-                if slots[0] >= 0:
-                    out[slots[0], k, 0, t0 + u] = whole
-                if slots[1] >= 0:
-                    out[slots[1], k, 0, t0 + u] = whole_permanent
-                if slots[2] >= 0:
-                    out[slots[2], k, 0, t0 + u] = whole - whole_permanent
+    for tile in prange(_tiles(values, level)):
+        _totals_of_tile(
+            tile,
+            values,
+            offsets,
+            picked,
+            permanent_values,
+            permanent_offsets,
+            permanent_picked,
+            slots,
+            plugin_caps,
+            members,
+            bounds,
+            department_caps,
+            enterprise_cap,
+            level,
+            out,
+        )
+
+
+@njit(cache=True)
+def group_totals_serial(
+    values,
+    offsets,
+    picked,
+    permanent_values,
+    permanent_offsets,
+    permanent_picked,
+    slots,
+    plugin_caps,
+    members,
+    bounds,
+    department_caps,
+    enterprise_cap,
+    level,
+    out,
+):
+    """:func:`group_totals` on this thread: for small work, where waking the thread pool costs more than it saves."""
+    for tile in range(_tiles(values, level)):
+        _totals_of_tile(
+            tile,
+            values,
+            offsets,
+            picked,
+            permanent_values,
+            permanent_offsets,
+            permanent_picked,
+            slots,
+            plugin_caps,
+            members,
+            bounds,
+            department_caps,
+            enterprise_cap,
+            level,
+            out,
+        )
 
 
 @njit(cache=True, inline="always")
@@ -372,6 +451,18 @@ def _order_statistics(x, ranks, out, g, keys, counts, slot, gathered):
     return total
 
 
+@njit(cache=True, inline="always")
+def _statistics_of_task(task, rows, ranks, means, out):
+    """The rows of one task of :func:`row_statistics`."""
+    groups, trials = rows.shape
+    keys = np.empty(trials, dtype=np.uint64)
+    counts = np.empty(_BUCKETS, dtype=np.int32)
+    slot = np.full(_BUCKETS, -1, dtype=np.int64)
+    gathered = np.empty(trials + 1)
+    for g in range(task * _ROWS_PER_TASK, min(groups, (task + 1) * _ROWS_PER_TASK)):
+        means[g] = _order_statistics(rows[g], ranks, out, g, keys, counts, slot, gathered) / trials
+
+
 @njit(cache=True, parallel=True)
 def row_statistics(rows, ranks, means, out):
     """Per row ``g`` of ``rows`` (``(groups, trials)``): ``means[g]``, and ``out[r, g]`` its ``ranks[r]``-th smallest.
@@ -380,13 +471,12 @@ def row_statistics(rows, ranks, means, out):
     number (numpy's ``mean(axis=0)`` of a ``(trials, groups)`` table of
     several groups); ``ranks`` are sorted, unique, 0-based.
     """
-    groups, trials = rows.shape
-    tasks = (groups + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK
-    for task in prange(tasks):
-        keys = np.empty(trials, dtype=np.uint64)
-        counts = np.empty(_BUCKETS, dtype=np.int32)
-        slot = np.full(_BUCKETS, -1, dtype=np.int64)
-        gathered = np.empty(trials + 1)
-        for g in range(task * _ROWS_PER_TASK, min(groups, (task + 1) * _ROWS_PER_TASK)):
-            means[g] = _order_statistics(rows[g], ranks, out, g, keys, counts, slot, gathered) / trials
+    for task in prange((rows.shape[0] + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK):
+        _statistics_of_task(task, rows, ranks, means, out)
 
+
+@njit(cache=True)
+def row_statistics_serial(rows, ranks, means, out):
+    """:func:`row_statistics` on this thread: for small work, where waking the thread pool costs more than it saves."""
+    for task in range((rows.shape[0] + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK):
+        _statistics_of_task(task, rows, ranks, means, out)

@@ -33,9 +33,17 @@ __all__ = [
 
 
 _BY = ("plugin", "department", "enterprise")
-#: The compiled reductions; numba's dispatcher type does not describe their arguments.
-_group_totals = cast(Callable[..., None], _reduce.group_totals)
-_row_statistics = cast(Callable[..., None], _reduce.row_statistics)
+#: The compiled reductions, on the thread pool and on this thread; numba's dispatcher type does not describe
+#: their arguments. Below :data:`_PARALLEL_FROM` values read, waking the pool costs more than it saves.
+_GROUP_TOTALS = (
+    cast(Callable[..., None], _reduce.group_totals_serial),
+    cast(Callable[..., None], _reduce.group_totals),
+)
+_ROW_STATISTICS = (
+    cast(Callable[..., None], _reduce.row_statistics_serial),
+    cast(Callable[..., None], _reduce.row_statistics),
+)
+_PARALLEL_FROM = 4_000_000
 _STATS = (("mean", None), ("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99))
 
 
@@ -135,8 +143,9 @@ def _totals(
     shape = (len(metrics), len(masks), groups, result.trials)
     size = math.prod(shape)
     out = np.empty(shape) if out is None or out.size < size else out.reshape(-1)[:size].reshape(shape)
+    read = result.trials * (columns[2].shape[0] + (columns[5].shape[0] if columns[6][1:].max() >= 0 else 0))
     with _KERNEL_LOCK:  # numba's thread pool runs one parallel call at a time
-        _group_totals(*columns, caps, members, bounds, department_caps, enterprise_cap, level, out)
+        _GROUP_TOTALS[read >= _PARALLEL_FROM](*columns, caps, members, bounds, department_caps, enterprise_cap, level, out)
     return out
 
 
@@ -261,7 +270,7 @@ def _row_stats(rows: np.ndarray, *, intervals: bool = False, alone: bool) -> dic
     wanted = _Ranks.of(n, intervals)
     mean, ordered = np.empty(groups), np.empty((wanted.ranks.shape[0], groups))
     with _KERNEL_LOCK:
-        _row_statistics(rows, wanted.ranks, mean, ordered)
+        _ROW_STATISTICS[rows.size >= _PARALLEL_FROM](rows, wanted.ranks, mean, ordered)
     # a table of one group is summed pairwise by numpy, one of several trial after trial
     table = rows.reshape(n, 1) if alone else None
     if table is not None:
