@@ -258,9 +258,8 @@ def main() -> None:
         if args.naive_repeat:
             naive_wall, _, expected = timed(naive, args.naive_repeat)
             naive_peak = peak_memory(naive) / 2**20
-            line += (
-                f" | {naive_wall:7.2f} {naive_peak:8.0f} {naive_wall / wall:7.1f}x  "
-                + ("yes" if same(got, expected) else "NO")
+            line += f" | {naive_wall:7.2f} {naive_peak:8.0f} {naive_wall / wall:7.1f}x  " + (
+                "yes" if same(got, expected) else "NO"
             )
             totals[1] += naive_wall if name in printed else 0.0
         totals[0] += wall if name in printed else 0.0
@@ -268,7 +267,8 @@ def main() -> None:
     print(
         f"\nthe three summaries `blastradius simulate` prints: {totals[0]:.2f} s"
         + (f" (naive: {totals[1]:.2f} s)" if args.naive_repeat else "")
-        + f"; peak resident memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB"
+        + f"; peak resident memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} "
+        + "GiB"
     )
 
 

@@ -25,9 +25,9 @@ from blastradius.simulate import (
     exceedance_by_class,
     exceedance_curve,
     simulate_failures,
+    summaries,
     summarize,
 )
-from blastradius.simulate import summaries
 from blastradius.simulate._reduce import pairwise_sum, row_statistics, row_statistics_serial
 from blastradius.simulate.summaries import _grouped, _stats
 from blastradius.synth import write_enterprise

@@ -26,9 +26,10 @@ from numba import njit, prange
 
 # numba's cache directory is chosen where the simulation kernel is defined: import it first so these
 # functions are cached beside it
-from blastradius.simulate import _kernel as _kernel  # noqa: F401
+from blastradius.simulate import _kernel as _kernel
 
 __all__ = ["group_totals", "group_totals_serial", "pairwise_sum", "row_statistics", "row_statistics_serial"]
+
 
 @njit(cache=True, inline="always")
 def _block_sum(a, start, n):

@@ -34,6 +34,7 @@ METRICS = (
     "caught",
 )
 
+
 def _check_metric(name: str) -> str:
     if name not in METRICS:
         hint = suggest(name, METRICS)

@@ -145,12 +145,18 @@ def _totals(
     out = np.empty(shape) if out is None or out.size < size else out.reshape(-1)[:size].reshape(shape)
     read = result.trials * (columns[2].shape[0] + (columns[5].shape[0] if columns[6][1:].max() >= 0 else 0))
     with _KERNEL_LOCK:  # numba's thread pool runs one parallel call at a time
-        _GROUP_TOTALS[read >= _PARALLEL_FROM](*columns, caps, members, bounds, department_caps, enterprise_cap, level, out)
+        _GROUP_TOTALS[read >= _PARALLEL_FROM](
+            *columns, caps, members, bounds, department_caps, enterprise_cap, level, out
+        )
     return out
 
 
 def _inputs(
-    result: SimulationResult, metrics: Sequence[str], level: int, masks: Sequence[np.ndarray], plugins: np.ndarray | None
+    result: SimulationResult,
+    metrics: Sequence[str],
+    level: int,
+    masks: Sequence[np.ndarray],
+    plugins: np.ndarray | None,
 ) -> tuple[tuple[Any, ...], np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """What the compiled reductions read to total ``metrics`` (of one family): see :func:`_totals`.
 
@@ -310,7 +316,7 @@ class _Ranks:
         )
 
     def read(self, mean: np.ndarray, ordered: np.ndarray, half: np.ndarray | None) -> dict[str, np.ndarray]:
-        """Figures of :func:`_row_stats` from the means, the order statistics at :attr:`ranks`, the means' half-widths."""
+        """The figures of :func:`_row_stats` from the means, the order statistics at :attr:`ranks`, the half-widths."""
         below, above = ordered[self.previous], ordered[self.following]
         # numpy's interpolation (np.quantile's _lerp), operation for operation
         weight = self.gamma.reshape(-1, 1)
@@ -450,8 +456,12 @@ def summarize(
         # while their groups are few, the plugins a block at a time (of two or more, as one table: see _row_stats)
         size = 8 * len(family) * result.trials
         batch = max(1, min(len(masks), _BATCH_BYTES // max(1, size * len(labels))))
-        blocks = [None] if by != "plugin" else np.array_split(
-            np.arange(len(labels)), max(1, min(len(labels) // 2, -(-size * len(labels) // _BATCH_BYTES)))
+        blocks = (
+            [None]
+            if by != "plugin"
+            else np.array_split(
+                np.arange(len(labels)), max(1, min(len(labels) // 2, -(-size * len(labels) // _BATCH_BYTES)))
+            )
         )
         buffer = None  # reused: its pages are touched once
         for block in blocks:
