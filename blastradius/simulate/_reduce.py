@@ -101,9 +101,11 @@ def pairwise_sum(a, start, n):
 #: above, few enough for the partial sums of every plugin to stay in cache.
 _TILE_BY_PLUGIN = 256
 _TILE = 8
-#: Groups each thread reads at a time, and the buckets of a selection's histogram.
-_ROWS_PER_TASK = 4
-_BUCKETS = 8192
+#: Groups each thread reads at a time; the buckets of a selection's histogram, and how many values of a row
+#: (at most) set their span.
+_ROWS_PER_TASK = 8
+_BUCKETS = 4096
+_SAMPLE = 512
 #: Below this many values, a range is finished by insertion sort.
 _SMALL = 16
 
@@ -371,46 +373,53 @@ def _select(a, ranks, first, last, out, offset):
 
 
 @njit(cache=True, inline="always")
-def _order_statistics(x, ranks, out, g, keys, counts, slot, gathered):
-    """``out[:, g]``: the values of ``x`` at ``ranks`` once sorted (``ranks`` sorted and unique); returns their sum.
+def _key(bits):
+    """A float64's bits as an unsigned integer that sorts as the floats do (negative values first)."""
+    sign = np.uint64(0x8000000000000000)
+    return ~bits if bits & sign else bits | sign
 
-    ``x`` is left as is; the sum adds its values one after another from 0.
+
+@njit(cache=True, inline="always")
+def _order_statistics(x, ranks, out, g, buckets, counts, slot, gathered):
+    """``out[:, g]``: the values of ``x`` at ``ranks`` once sorted (``ranks`` sorted and unique); ``x`` is left as is.
 
     A radix selection: each value's bits as an unsigned key that sorts as the
-    values do, a histogram of the keys' leading bits over :data:`_BUCKETS`
-    buckets between the smallest and largest key, then only the buckets
-    holding a wanted rank are gathered and selected on (:func:`_select`). A
-    row holding NaN gives NaN, as ``np.quantile`` does.
+    values do (:func:`_key`), a histogram of the keys' leading bits over
+    :data:`_BUCKETS` buckets spanning a sample of the row (values beyond it
+    fall in the first or last bucket), then only the buckets holding a wanted
+    rank are gathered and selected on (:func:`_select`). A row holding NaN
+    gives NaN, as ``np.quantile`` does.
     """
     n = x.shape[0]
     wanted = ranks.shape[0]
     bits = x.view(np.uint64)
-    sign = np.uint64(0x8000000000000000)
-    low = np.uint64(0xFFFFFFFFFFFFFFFF)
-    high = np.uint64(0)
-    total = 0.0  # in the same pass: the additions' latency hides behind the keys' work
-    nan = False
-    for i in range(n):
-        total += x[i]
-        nan |= x[i] != x[i]
-        b = bits[i]
-        key = ~b if b & sign else b | sign
-        keys[i] = key
-        low = min(low, key)
-        high = max(high, key)
-    if nan:
-        out[:, g] = np.nan
-        return total
-    if low == high:  # one value (an idle plugin: all zero)
-        out[:, g] = x[0]
-        return total
+    low = high = _key(bits[0])
+    for i in range(0, n, max(1, n // _SAMPLE)):
+        low = min(low, _key(bits[i]))
+        high = max(high, _key(bits[i]))
+    if low == high:  # the sample holds one value: span the row itself
+        for i in range(n):
+            low = min(low, _key(bits[i]))
+            high = max(high, _key(bits[i]))
     shift = np.uint64(0)
     while ((high - low) >> shift) >= _BUCKETS:
         shift += np.uint64(1)
-    used = int((high - low) >> shift) + 1
-    counts[:used] = 0
+    last = np.int64((high - low) >> shift)
+    counts[: last + 1] = 0
+    nan = False
     for i in range(n):
-        counts[(keys[i] - low) >> shift] += 1
+        nan |= x[i] != x[i]
+        key = _key(bits[i])
+        b = min(np.int64((key - low) >> shift), last) if key >= low else np.int64(0)
+        buckets[i] = b
+        counts[b] += 1
+    if nan:
+        out[:, g] = np.nan
+        return
+    if low == high:  # one value (an idle plugin: all zero)
+        out[:, g] = x[0]
+        return
+    used = last + 1
     # the buckets holding a wanted rank: where each starts among the sorted values, its first rank, its size
     base = np.empty(wanted, dtype=np.int64)
     first_rank = np.empty(wanted + 1, dtype=np.int64)
@@ -432,36 +441,65 @@ def _order_statistics(x, ranks, out, g, keys, counts, slot, gathered):
         if r == wanted:
             break
     first_rank[found] = wanted
-    # without a branch: a value of no wanted bucket goes to slot ``wanted``, a spare place overwritten each time
-    fill = np.empty(wanted + 1, dtype=np.int64)
+    # without a branch: a value of no wanted bucket goes to a spare place, overwritten each time, through one of
+    # eight slots in turn (so that each write does not wait for the one before)
+    fill = np.empty(wanted + 8, dtype=np.int64)
     fill[:found] = start[:found]
-    fill[wanted] = n
+    fill[wanted:] = n
     for b in range(used):
         if slot[b] < 0:
             slot[b] = wanted
     for i in range(n):
-        j = slot[(keys[i] - low) >> shift]
+        j = slot[buckets[i]]
+        j = j if j != wanted else wanted + (i & 7)
         gathered[fill[j]] = x[i]
-        fill[j] += j != wanted
+        fill[j] += j < wanted
     values = np.empty(wanted)
     for j in range(found):
         _select(gathered[start[j] : start[j + 1]], ranks, first_rank[j], first_rank[j + 1], values, base[j])
     slot[:used] = -1  # the bucket slots empty for the next row
     for r in range(wanted):
         out[r, g] = values[r]
-    return total
 
 
 @njit(cache=True, inline="always")
 def _statistics_of_task(task, rows, ranks, means, out):
     """The rows of one task of :func:`row_statistics`."""
     groups, trials = rows.shape
-    keys = np.empty(trials, dtype=np.uint64)
+    buckets = np.empty(trials, dtype=np.int32)
     counts = np.empty(_BUCKETS, dtype=np.int32)
     slot = np.full(_BUCKETS, -1, dtype=np.int64)
     gathered = np.empty(trials + 1)
-    for g in range(task * _ROWS_PER_TASK, min(groups, (task + 1) * _ROWS_PER_TASK)):
-        means[g] = _order_statistics(rows[g], ranks, out, g, keys, counts, slot, gathered) / trials
+    g0 = task * _ROWS_PER_TASK
+    g1 = min(groups, g0 + _ROWS_PER_TASK)
+    _means(rows, g0, g1, means)
+    for g in range(g0, g1):
+        _order_statistics(rows[g], ranks, out, g, buckets, counts, slot, gathered)
+
+
+@njit(cache=True, inline="always")
+def _means(rows, g0, g1, means):
+    """``means[g]`` of rows ``g0..g1 - 1``: each adds its trials one after another from 0, then divides.
+
+    Four rows at a time, so that four chains of additions run side by side.
+    """
+    trials = rows.shape[1]
+    g = g0
+    while g + 4 <= g1:
+        s0 = s1 = s2 = s3 = 0.0
+        for t in range(trials):
+            s0 += rows[g, t]
+            s1 += rows[g + 1, t]
+            s2 += rows[g + 2, t]
+            s3 += rows[g + 3, t]
+        means[g], means[g + 1], means[g + 2], means[g + 3] = s0 / trials, s1 / trials, s2 / trials, s3 / trials
+        g += 4
+    while g < g1:
+        s0 = 0.0
+        for t in range(trials):
+            s0 += rows[g, t]
+        means[g] = s0 / trials
+        g += 1
 
 
 @njit(cache=True, parallel=True)
