@@ -410,9 +410,9 @@ def _order_statistics(x, ranks, out, g, buckets, counts, slot, gathered):
     for i in range(n):
         nan |= x[i] != x[i]
         key = _key(bits[i])
-        b = min(np.int64((key - low) >> shift), last) if key >= low else np.int64(0)
-        buckets[i] = b
-        counts[b] += 1
+        bucket = min(np.int64((key - low) >> shift), last) if key >= low else np.int64(0)
+        buckets[i] = bucket
+        counts[bucket] += 1
     if nan:
         out[:, g] = np.nan
         return
