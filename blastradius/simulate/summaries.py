@@ -43,7 +43,7 @@ _ROW_STATISTICS = (
     cast(Callable[..., None], _reduce.row_statistics_serial),
     cast(Callable[..., None], _reduce.row_statistics),
 )
-_PARALLEL_FROM = 4_000_000
+_PARALLEL_FROM = 1_000_000
 _STATS = (("mean", None), ("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99))
 
 
