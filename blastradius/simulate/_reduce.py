@@ -6,7 +6,7 @@ numpy expressions they replace (the tests hold them to it):
 
 - :func:`group_totals` sums a field's stored columns (and, for recoverable
   figures, its permanent part's) into the totals of plugins, departments or
-  the enterprise in one pass over the trials, a few trials at a time, capping
+  the enterprise in one pass over the trials, eight trials at a time, capping
   each level at what it can touch. A plugin's classes are added in class
   order, as ``np.add.reduceat`` does, and so are a department's plugins (in
   plugin order, as numpy sums the columns of ``totals[:, members]``); the
@@ -97,10 +97,10 @@ def pairwise_sum(a, start, n):
     return sums[0]
 
 
-#: Trials summed together: by plugin, enough for each group's row of the output to be written in long runs;
-#: above, few enough for the partial sums of every plugin to stay in cache.
-_TILE_BY_PLUGIN = 256
+#: Trials read together (their rows lie on few memory pages, and every plugin's partial sums stay in cache);
+#: by plugin, trials per task: each plugin's row of the output is written in runs that long.
 _TILE = 8
+_TILE_BY_PLUGIN = 256
 #: Groups each thread reads at a time; the buckets of a selection's histogram, and how many values of a row
 #: (at most) set their span.
 _ROWS_PER_TASK = 8
