@@ -22,12 +22,19 @@ ACME_GOVERNED = ROOT / "inventories" / "acme-governed"
 
 # --- the simulation kernel, compiled once per session ---------------------------------------------
 
-#: A ten-trial simulation of the example through the public API: numba compiles the kernel and
-#: caches it on disk (``cache=True``), or loads it from there when the kernel has not changed.
+#: A ten-trial simulation of the example through the public API, summarised: numba compiles the kernel
+#: and the summaries' reductions and caches them on disk (``cache=True``), or loads them from there when
+#: they have not changed.
 COMPILE_KERNEL = (
     "from blastradius import load_inventory\n"
-    "from blastradius.simulate import simulate_failures\n"
-    f"simulate_failures(load_inventory({str(ACME)!r}), trials=10, seed=0)\n"
+    "from blastradius.simulate import simulate_failures, summarize\n"
+    f"r = simulate_failures(load_inventory({str(ACME)!r}), trials=10, seed=0)\n"
+    # the summaries' compiled reductions too, for the stored fields' types (float32 and int32), on this thread
+    # and on the thread pool (which large results use)
+    "summarize(r, 'department', by_class=True, intervals=True)\n"
+    "from blastradius.simulate import summaries\n"
+    "summaries._PARALLEL_FROM = 0\n"
+    "summarize(r, 'department', by_class=True, intervals=True)\n"
 )
 _kernel_note = ""
 

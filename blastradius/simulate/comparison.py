@@ -23,7 +23,7 @@ from blastradius.settings import Assumptions, Weights
 from blastradius.settings.assumptions import _check_plugins, _load
 from blastradius.simulate.engine import _check_trials, _root, _simulate
 from blastradius.simulate.result import SimulationResult
-from blastradius.simulate.summaries import _grouped, _stats
+from blastradius.simulate.summaries import _grouped, _groups, _stats
 
 __all__ = ["compare", "compare_levers", "compare_results"]
 
@@ -62,15 +62,11 @@ def compare_results(
     rows = []
     for level in levels:
         for metric in metrics:
-            lb, vb = _grouped(baseline, metric, level, classes)
-            lc, vc = _grouped(controlled, metric, level, classes)
+            lb, lc = _groups(baseline, level)[0], _groups(controlled, level)[0]
             labels = lb + [g for g in lc if g not in lb]
-            tb = np.zeros((baseline.trials, len(labels)))
-            tc = np.zeros_like(tb)
-            tb[:, : len(lb)] = vb
-            for j, g in enumerate(lc):
-                tc[:, labels.index(g)] = vc[:, j]
-            sb, sc = _stats(tb), _stats(tc)
+            # one result's totals at a time
+            sb = _stats(_aligned(baseline, metric, level, classes, labels))
+            sc = _stats(_aligned(controlled, metric, level, classes, labels))
             for j, g in enumerate(labels):
                 row: dict[str, Any] = {"level": level, "group": g, "metric": metric}
                 for stat, _ in _COMPARE_STATS:
@@ -81,6 +77,18 @@ def compare_results(
                     row[f"reduction_share_{stat}"] = (b - c) / b if b > 0 else 0.0
                 rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _aligned(
+    result: SimulationResult, metric: str, level: str, classes: Sequence[str] | str | None, labels: list[str]
+) -> np.ndarray:
+    """``(trials, labels)`` totals of ``result``: a group it does not have counts zero."""
+    own, values = _grouped(result, metric, level, classes)
+    if own == labels:
+        return values
+    out = np.zeros((result.trials, len(labels)))
+    out[:, [labels.index(g) for g in own]] = values
+    return out
 
 
 def compare(

@@ -34,8 +34,6 @@ METRICS = (
     "caught",
 )
 
-_BLOCK = 1024  # trials gathered at a time when columns are summed: keeps the gathered copy small
-
 
 def _check_metric(name: str) -> str:
     if name not in METRICS:
@@ -116,32 +114,6 @@ class SimulationResult:
         out[:, kept] = values[:, columns[kept]]
         out = out.reshape(self.trials, len(self.plugins), len(self.classes))
         out.setflags(write=False)
-        return out
-
-    def _sum(self, name: str, classes: np.ndarray) -> np.ndarray:
-        """``(trials, plugins)`` float64 totals of one stored field over the chosen classes."""
-        out = np.zeros((self.trials, len(self.plugins)))
-        values, chosen = self.values[name], self.columns[name][:, classes]
-        owner = np.nonzero(chosen >= 0)[0]  # columns run plugin by plugin, so the chosen ones do too
-        if owner.size == 0:
-            return out
-        picked = chosen[chosen >= 0]
-        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-        every = picked.size == values.shape[1]
-        for a in range(0, self.trials, _BLOCK):  # in blocks of trials: a gather of the chosen columns stays small
-            block = values[a : a + _BLOCK] if every else values[a : a + _BLOCK, picked]
-            out[a : a + _BLOCK, owner[starts]] = np.add.reduceat(block, starts, axis=1, dtype=np.float64)
-        return out
-
-    def _total(self, name: str, classes: np.ndarray) -> np.ndarray:
-        """``(trials,)`` float64 totals over every plugin of one stored field over the chosen classes."""
-        values, chosen = self.values[name], self.columns[name][:, classes]
-        picked = np.sort(chosen[chosen >= 0])
-        if picked.size == values.shape[1]:
-            return values.sum(axis=1, dtype=np.float64)
-        out = np.zeros(self.trials)
-        for a in range(0, self.trials, _BLOCK):
-            out[a : a + _BLOCK] = values[a : a + _BLOCK, picked].sum(axis=1, dtype=np.float64)
         return out
 
     @property

@@ -7,14 +7,18 @@ trial, never a sum of percentiles.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
 from blastradius.errors import BlastRadiusError, suggest
+from blastradius.simulate import _reduce
+from blastradius.simulate.engine import _KERNEL_LOCK
 from blastradius.simulate.result import FAILURE_MODES, METRICS, SimulationResult, _check_metric
 
 __all__ = [
@@ -29,6 +33,17 @@ __all__ = [
 
 
 _BY = ("plugin", "department", "enterprise")
+#: The compiled reductions, on the thread pool and on this thread; numba's dispatcher type does not describe
+#: their arguments. Below :data:`_PARALLEL_FROM` values read, waking the pool costs more than it saves.
+_GROUP_TOTALS = (
+    cast(Callable[..., None], _reduce.group_totals_serial),
+    cast(Callable[..., None], _reduce.group_totals),
+)
+_ROW_STATISTICS = (
+    cast(Callable[..., None], _reduce.row_statistics_serial),
+    cast(Callable[..., None], _reduce.row_statistics),
+)
+_PARALLEL_FROM = 1_000_000
 _STATS = (("mean", None), ("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99))
 
 
@@ -72,53 +87,125 @@ def _groups(result: SimulationResult, by: str) -> tuple[list[str], list[np.ndarr
     return departments, [np.flatnonzero(codes == j) for j in range(len(departments))]
 
 
-def _grouped(
-    result: SimulationResult, metric: str, by: str, classes: Sequence[str] | str | None = None
-) -> tuple[list[str], np.ndarray]:
-    """Group labels and the ``(trials, groups)`` totals of ``metric`` over the chosen classes.
+def _choices(
+    result: SimulationResult, field: str, masks: Sequence[np.ndarray], plugins: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The stored columns of ``field`` each mask of classes picks for ``plugins``, plugin by plugin in class order.
+
+    Choice ``k``'s columns of the ``p``-th plugin are ``picked[offsets[k * P + p]:offsets[k * P + p + 1]]``.
+    """
+    columns = result.columns[field][plugins]
+    counts, picked = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for mask in masks:
+        chosen = np.where(mask, columns, -1)
+        counts.append((chosen >= 0).sum(axis=1))
+        picked.append(chosen[chosen >= 0])
+    offsets = np.concatenate([[0], np.cumsum(np.concatenate(counts))])
+    return offsets.astype(np.int64), np.concatenate(picked).astype(np.int64)
+
+
+#: Figures read together: a field, its permanent part and their difference come from one pass over both.
+_FAMILIES = (
+    ("records", "records_permanent", "records_recoverable"),
+    ("people", "people_permanent", "people_recoverable"),
+    ("incidents",),
+    ("caught",),
+)
+
+
+def _totals(
+    result: SimulationResult,
+    metrics: Sequence[str],
+    by: str,
+    masks: Sequence[np.ndarray],
+    plugins: np.ndarray | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """The ``(metrics, choices, groups, trials)`` totals of ``metrics`` (of one family) over each mask of classes.
 
     Records and people are distinct: a plugin's total over classes is capped
     at what it can touch in a period, a department's total over its plugins
     at what they can touch together (each dataset and group of people once),
     and the enterprise's over its departments likewise, so no figure exceeds
     what the inventory holds and a group's never exceeds the sum of its parts. Recoverable figures are the
-    capped total less the capped permanent part.
+    capped total less the capped permanent part, at each level.
+
+    Summed in float64 from the stored columns in one pass over the trials
+    (:func:`blastradius.simulate._reduce.group_totals`): the full
+    ``(trials, plugins, classes)`` arrays are never built. ``plugins``
+    (indices, by plugin only) limits the groups to those plugins; ``out``,
+    a buffer at least as large, is filled rather than a new array.
+    """
+    _groups(result, by)  # checks by
+    level = _BY.index(by)
+    columns, caps, members, bounds, department_caps, enterprise_cap = _inputs(result, metrics, level, masks, plugins)
+    groups = caps.shape[0] if level == 0 else (bounds.shape[0] - 1 if level == 1 else 1)
+    shape = (len(metrics), len(masks), groups, result.trials)
+    size = math.prod(shape)
+    out = np.empty(shape) if out is None or out.size < size else out.reshape(-1)[:size].reshape(shape)
+    read = result.trials * (columns[2].shape[0] + (columns[5].shape[0] if columns[6][1:].max() >= 0 else 0))
+    with _KERNEL_LOCK:  # numba's thread pool runs one parallel call at a time
+        _GROUP_TOTALS[read >= _PARALLEL_FROM](
+            *columns, caps, members, bounds, department_caps, enterprise_cap, level, out
+        )
+    return out
+
+
+def _inputs(
+    result: SimulationResult,
+    metrics: Sequence[str],
+    level: int,
+    masks: Sequence[np.ndarray],
+    plugins: np.ndarray | None,
+) -> tuple[tuple[Any, ...], np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """What the compiled reductions read to total ``metrics`` (of one family): see :func:`_totals`.
+
+    The stored columns of the family's field and of its permanent part, the
+    slots of ``metrics``; the ceilings of each plugin (of ``plugins``), and,
+    at the levels summed (``level`` 1, 2), of each department and the
+    enterprise; the departments' plugins.
+    """
+    for metric in metrics:
+        _check_metric(metric)
+    family = next(f for f in _FAMILIES if metrics[0] in f)
+    if not set(metrics) <= set(family):
+        raise ValueError(f"{metrics} are not figures of one family")
+    field = family[0]
+    permanent = family[1] if len(family) > 1 else field
+    slots = np.array([list(metrics).index(m) if m in metrics else -1 for m in (*family, "", "")][:3], dtype=np.int64)
+    ceiling = _CAPPED[field][1] if field in _CAPPED else None
+    departments, members_of = _groups(result, "department")
+    members = np.concatenate([np.zeros(0, dtype=np.int64), *members_of]).astype(np.int64)
+    bounds = np.cumsum([0] + [len(m) for m in members_of]).astype(np.int64)
+    chosen = np.arange(len(result.plugins)) if plugins is None else np.asarray(plugins, dtype=np.int64)
+    n = chosen.shape[0]
+    plugin_caps, department_caps, enterprise_cap = np.full(n, np.inf), np.full(len(departments), np.inf), np.inf
+    if ceiling is not None:
+        plugin_caps = np.array([result.reachable([i])[ceiling] for i in chosen], dtype=float).reshape(n)
+        if level >= 1:
+            department_caps = np.array([result.reachable(m)[ceiling] for m in members_of], dtype=float)
+            department_caps = department_caps.reshape(len(departments))
+        if level == 2:
+            enterprise_cap = result.reachable()[ceiling]
+    columns = (
+        result.values[field],
+        *_choices(result, field, masks, chosen),
+        result.values[permanent],
+        *_choices(result, permanent, masks, chosen),
+        slots,
+    )
+    return columns, plugin_caps, members, bounds, department_caps, float(enterprise_cap)
+
+
+def _grouped(
+    result: SimulationResult, metric: str, by: str, classes: Sequence[str] | str | None = None
+) -> tuple[list[str], np.ndarray]:
+    """Group labels and the ``(trials, groups)`` totals of ``metric`` over the chosen classes (see :func:`_totals`).
+
+    The array is the transpose of a ``(groups, trials)`` one: each group's trials lie together.
     """
     labels, _ = _groups(result, by)
-    mask = _class_mask(result, classes)
-    _check_metric(metric)
-    if metric in _RECOVERABLE:
-        total, permanent = _RECOVERABLE[metric]
-        return labels, _grouped(result, total, by, classes)[1] - _grouped(result, permanent, by, classes)[1]
-    # summed in float64 from the stored columns: the full arrays are never built
-    per_plugin = result._sum(_CAPPED.get(metric, (metric, 0))[0], mask)
-    if metric in _CAPPED:
-        which = _CAPPED[metric][1]
-        caps = np.array([result.reachable([i])[which] for i in range(len(result.plugins))])
-        per_plugin = np.minimum(per_plugin, caps)
-    if by == "plugin":
-        return labels, per_plugin
-    # plugins make up departments, departments the enterprise: each level capped at what it can touch together
-    departments, members_of = _groups(result, "department")
-    per_department = np.zeros((per_plugin.shape[0], len(departments)))
-    for j, index in enumerate(members_of):
-        per_department[:, j] = per_plugin[:, index].sum(axis=1)
-        if metric in _CAPPED:
-            per_department[:, j] = np.minimum(per_department[:, j], result.reachable(index)[_CAPPED[metric][1]])
-    if by == "department":
-        return labels, per_department
-    total = per_department.sum(axis=1)
-    if metric in _CAPPED:
-        total = np.minimum(total, result.reachable()[_CAPPED[metric][1]])
-    return labels, total[:, None]
-
-
-def _stats(values: np.ndarray) -> dict[str, np.ndarray]:
-    """Mean and percentiles over trials (axis 0) of a ``(trials, groups)`` array."""
-    qs = np.quantile(values, [q for _, q in _STATS[1:]], axis=0)
-    out = {"mean": values.mean(axis=0)}
-    out.update({name: qs[i] for i, (name, _) in enumerate(_STATS[1:])})
-    return out
+    return labels, _totals(result, [metric], by, [_class_mask(result, classes)])[0, 0].T
 
 
 #: Confidence of the Monte Carlo intervals, and its normal quantile.
@@ -127,26 +214,122 @@ _Z = 1.959963984540054
 #: Fewest trials beyond a percentile (above it, or below it) for its interval to be read: below, ``simulate`` warns.
 TAIL_TRIALS = 50
 
+#: Quantiles of :data:`_STATS`; totals summed in one pass are kept below this size.
+_QUANTILES = np.array([q for _, q in _STATS[1:]])
+_BATCH_BYTES = 64 * 2**20
 
-def _intervals(values: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """95% Monte Carlo intervals of each of :data:`_STATS` over trials (axis 0) of a ``(trials, groups)`` array.
 
-    A percentile's interval is distribution-free: the order statistics whose
-    ranks are the binomial count's 95% interval (the number of trials below
-    the true percentile is Binomial(trials, q)). The mean's is the normal one,
-    mean ± 1.96 standard errors.
+def _percentile_ranks(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ranks either side of each of :data:`_QUANTILES` among ``n`` values, and the weight of the upper.
+
+    numpy's "linear" method (``np.quantile``'s default), step for step, so
+    the figures are numpy's to the last bit.
     """
-    n = values.shape[0]
-    ordered = np.sort(values, axis=0)
-    mean = values.mean(axis=0)
-    half = _Z * values.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full(values.shape[1], math.inf)
-    out = {"mean": (mean - half, mean + half)}
-    for name, q in _STATS[1:]:
+    virtual = (n - 1) * _QUANTILES
+    previous = np.floor(virtual)
+    following = previous + 1
+    above, below = virtual >= n - 1, virtual < 0
+    previous[above] = following[above] = -1
+    previous[below] = following[below] = 0
+    gamma = virtual - previous.astype(np.intp)
+    return previous.astype(np.intp) % n, following.astype(np.intp) % n, gamma
+
+
+def _interval_ranks(n: int) -> list[tuple[int, int]]:
+    """The order statistics bounding each of :data:`_QUANTILES` at 95% (see :func:`_stats`)."""
+    out = []
+    for q in _QUANTILES:
         spread = _Z * math.sqrt(n * q * (1 - q))
         lo = int(min(max(math.floor(n * q - spread) - 1, 0), n - 1))
         hi = int(min(max(math.ceil(n * q + spread), 0), n - 1))
-        out[name] = (ordered[lo], ordered[hi])
+        out.append((lo, hi))
     return out
+
+
+def _stats(values: np.ndarray, *, intervals: bool = False) -> dict[str, np.ndarray]:
+    """Mean and percentiles over trials (axis 0) of a ``(trials, groups)`` array; with their intervals if asked.
+
+    See :func:`_row_stats`, which reads them off the transposed layout.
+    """
+    rows = values.T if values.T.flags.c_contiguous else np.ascontiguousarray(values.T)
+    return _row_stats(rows, intervals=intervals, alone=rows.shape[0] == 1)
+
+
+def _row_stats(rows: np.ndarray, *, intervals: bool = False, alone: bool) -> dict[str, np.ndarray]:
+    """Mean and percentiles over trials of each row of a ``(groups, trials)`` array; with their intervals if asked.
+
+    Keys are :data:`_STATS`' names, then, with ``intervals``, ``NAME_low``
+    and ``NAME_high`` for each: the 95% Monte Carlo interval. A percentile's
+    interval is distribution-free: the order statistics whose ranks are the
+    binomial count's 95% interval (the number of trials below the true
+    percentile is Binomial(trials, q)). The mean's is the normal one, mean ±
+    1.96 standard errors.
+
+    The figures are those numpy gives for the ``(trials, groups)`` table
+    the rows belong to (``alone``: a table of one group): ``mean(axis=0)``,
+    ``np.quantile(axis=0)``, ``std(axis=0, ddof=1)`` and ``np.sort(axis=0)``
+    at the bounds' ranks, to the last bit. Percentiles and bounds are read in
+    one selection of just the ranks they need
+    (:func:`blastradius.simulate._reduce.row_statistics`), not a sort.
+    """
+    groups, n = rows.shape
+    wanted = _Ranks.of(n, intervals)
+    mean, ordered = np.empty(groups), np.empty((wanted.ranks.shape[0], groups))
+    with _KERNEL_LOCK:
+        _ROW_STATISTICS[rows.size >= _PARALLEL_FROM](rows, wanted.ranks, mean, ordered)
+    # a table of one group is summed pairwise by numpy, one of several trial after trial
+    table = rows.reshape(n, 1) if alone else None
+    if table is not None:
+        mean = table.mean(axis=0)
+    half = None
+    if intervals:
+        if n > 1:
+            table = np.ascontiguousarray(rows.T) if table is None else table
+            half = _Z * table.std(axis=0, ddof=1) / math.sqrt(n)
+        else:
+            half = np.full(groups, math.inf)
+    return wanted.read(mean, ordered, half)
+
+
+@dataclass(frozen=True)
+class _Ranks:
+    """The order statistics a summary reads among ``n`` trials, and how percentiles and bounds come from them."""
+
+    ranks: np.ndarray
+    previous: list[int]
+    following: list[int]
+    gamma: np.ndarray
+    bounds: list[tuple[int, int]]
+
+    @classmethod
+    def of(cls, n: int, intervals: bool) -> _Ranks:
+        previous, following, gamma = _percentile_ranks(n)
+        bounds = _interval_ranks(n) if intervals else []
+        ranks = np.unique(np.concatenate([previous, following, np.array(bounds, dtype=np.intp).reshape(-1)]))
+        at = {int(r): i for i, r in enumerate(ranks)}
+        return cls(
+            ranks=ranks.astype(np.int64),
+            previous=[at[int(r)] for r in previous],
+            following=[at[int(r)] for r in following],
+            gamma=gamma,
+            bounds=[(at[lo], at[hi]) for lo, hi in bounds],
+        )
+
+    def read(self, mean: np.ndarray, ordered: np.ndarray, half: np.ndarray | None) -> dict[str, np.ndarray]:
+        """The figures of :func:`_row_stats` from the means, the order statistics at :attr:`ranks`, the half-widths."""
+        below, above = ordered[self.previous], ordered[self.following]
+        # numpy's interpolation (np.quantile's _lerp), operation for operation
+        weight = self.gamma.reshape(-1, 1)
+        step = above - below
+        quantiles = below + step * weight
+        np.subtract(above, step * (1 - weight), out=quantiles, where=weight >= 0.5)
+        out = {"mean": mean}
+        out.update({name: quantiles[i] for i, (name, _) in enumerate(_STATS[1:])})
+        if half is not None:
+            out["mean_low"], out["mean_high"] = mean - half, mean + half
+            for (name, _), (lo, hi) in zip(_STATS[1:], self.bounds, strict=True):
+                out[f"{name}_low"], out[f"{name}_high"] = ordered[lo], ordered[hi]
+        return out
 
 
 def too_few_trials(trials: int, percentiles: Sequence[float] = (0.5, 0.95, 0.99)) -> list[float]:
@@ -263,36 +446,45 @@ def summarize(
     >>> bool((df.records_p95 >= df.records_p50).all())
     True
     """
-    per_class: list[Sequence[str] | str | None] = (
-        [[c] for c in result.classes if _class_mask(result, classes)[result.classes.index(c)]]
-        if by_class
-        else [classes]
-    )
+    mask = _class_mask(result, classes)
+    chosen = [c for c in result.classes if mask[result.classes.index(c)]] if by_class else []
+    masks = [np.array([c == d for d in result.classes]) for c in chosen] if by_class else [mask]
+    labels, _ = _groups(result, by)
+    parts: dict[tuple[int, str], dict[str, list[np.ndarray]]] = {}  # (choice, metric): each figure's pieces
+    for family in _FAMILIES:
+        # one family's totals at a time, in pieces of at most _BATCH_BYTES: several choices of classes together
+        # while their groups are few, the plugins a block at a time (of two or more, as one table: see _row_stats)
+        size = 8 * len(family) * result.trials
+        batch = max(1, min(len(masks), _BATCH_BYTES // max(1, size * len(labels))))
+        blocks = (
+            [None]
+            if by != "plugin"
+            else np.array_split(
+                np.arange(len(labels)), max(1, min(len(labels) // 2, -(-size * len(labels) // _BATCH_BYTES)))
+            )
+        )
+        buffer = None  # reused: its pages are touched once
+        for block in blocks:
+            for first in range(0, len(masks), batch):
+                totals = _totals(result, family, by, masks[first : first + batch], block, buffer)
+                buffer = totals if buffer is None or totals.size > buffer.size else buffer
+                for (w, metric), k in itertools.product(enumerate(family), range(totals.shape[1])):
+                    stats = _row_stats(totals[w, k], intervals=intervals, alone=len(labels) == 1)
+                    for stat, values in stats.items():
+                        parts.setdefault((first + k, metric), {}).setdefault(stat, []).append(values)
+                del totals
+        del buffer
+    columns = [
+        {f"{metric}_{stat}": np.concatenate(values) for metric in METRICS for stat, values in parts[k, metric].items()}
+        for k in range(len(masks))
+    ]
     frames = []
-    parts = {part for total_and_permanent in _RECOVERABLE.values() for part in total_and_permanent}
-    for cls in per_class:
-        columns: dict[str, Any] = {}
-        labels: list[str] = []
-        kept: dict[str, np.ndarray] = {}  # a total and its permanent part, until their difference is read
-        for metric in METRICS:
-            total, permanent = _RECOVERABLE.get(metric, ("", ""))
-            if total in kept and permanent in kept:  # each pass over the stored figures is read once
-                values = kept.pop(total) - kept.pop(permanent)
-            else:
-                labels, values = _grouped(result, metric, by, cls)
-                if metric in parts:
-                    kept[metric] = values
-            for stat, arr in _stats(values).items():
-                columns[f"{metric}_{stat}"] = arr
-            if intervals:
-                for stat, (lo, hi) in _intervals(values).items():
-                    columns[f"{metric}_{stat}_low"] = lo
-                    columns[f"{metric}_{stat}_high"] = hi
-        df = pd.DataFrame({"group": labels, **columns})
+    for k, figures in enumerate(columns):
+        df = pd.DataFrame({"group": labels, **figures})
         if by == "plugin":
             df.insert(1, "department", list(result.departments))
-        if by_class and cls is not None:
-            df.insert(1, "failure_class", cls[0])
+        if by_class:
+            df.insert(1, "failure_class", chosen[k])
         frames.append(df)
     df = pd.concat(frames, ignore_index=True)
     if not by_class:
@@ -342,20 +534,22 @@ def exceedance_curve(
     >>> bool(curve.exceedance.is_monotonic_decreasing)
     True
     """
+    if points is not None and points < 2:
+        raise BlastRadiusError(f"points must be at least 2, got {points}")
     labels, values = _grouped(result, metric, by, classes)
-    frames = []
-    for j, label in enumerate(labels):
-        col = np.sort(values[:, j])
-        if points is None:
-            grid = np.unique(col)
-        else:
-            if points < 2:
-                raise BlastRadiusError(f"points must be at least 2, got {points}")
-            top = max(float(col[-1]), 1.0)
-            grid = np.unique(np.concatenate([[0.0], np.geomspace(1.0, top, points - 1)]))
-        exceed = 1.0 - np.searchsorted(col, grid, side="right") / col.shape[0]
-        frames.append(pd.DataFrame({"group": label, "value": grid, "exceedance": exceed}))
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat([_curve(label, values[:, j], points) for j, label in enumerate(labels)], ignore_index=True)
+
+
+def _curve(label: str, values: np.ndarray, points: int | None) -> pd.DataFrame:
+    """The loss-exceedance curve of one group's figures over trials (see :func:`exceedance_curve`)."""
+    col = np.sort(values)
+    if points is None:
+        grid = np.unique(col)
+    else:
+        top = max(float(col[-1]), 1.0)
+        grid = np.unique(np.concatenate([[0.0], np.geomspace(1.0, top, points - 1)]))
+    exceed = 1.0 - np.searchsorted(col, grid, side="right") / col.shape[0]
+    return pd.DataFrame({"group": label, "value": grid, "exceedance": exceed})
 
 
 def exceedance_by_class(result: SimulationResult, metric: str = "records", *, points: int = 80) -> pd.DataFrame:
@@ -369,7 +563,8 @@ def exceedance_by_class(result: SimulationResult, metric: str = "records", *, po
     >>> sorted(exceedance_by_class(r).group.unique()) == sorted(r.classes)
     True
     """
-    return pd.concat(
-        [exceedance_curve(result, metric, classes=[c], points=points).assign(group=c) for c in result.classes],
-        ignore_index=True,
-    )
+    if points < 2:
+        raise BlastRadiusError(f"points must be at least 2, got {points}")
+    masks = [np.array([c == d for d in result.classes]) for c in result.classes]
+    totals = _totals(result, [metric], "enterprise", masks)[0]  # every class in one pass
+    return pd.concat([_curve(c, totals[k, 0], points) for k, c in enumerate(result.classes)], ignore_index=True)
