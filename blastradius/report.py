@@ -434,10 +434,10 @@ def report_data(
         compare_results,
         exceedance_by_class,
         failure_paths,
-        sensitivity,
-        simulate_failures,
         summarize,
     )
+    from blastradius.simulate.engine import _draw, _root
+    from blastradius.simulate.sensitivity import _sensitivity
 
     say = progress or (lambda stage: None)
     as_of = as_of or dt.date.today()
@@ -447,14 +447,17 @@ def report_data(
     analysis = Analysis(inv, assumptions=assumptions)
     a, weights = analysis.assumptions, analysis.weights
     say(f"simulating {trials:,} {a.period.name}s of {len(inv.plugins):,} plugins")
-    result = simulate_failures(analysis, trials=trials, seed=seed)
+    # kept with its plan: the sensitivity's runs and the package draw again only the plugins they change
+    drawn = _draw(analysis, trials=trials, root=_root(seed))
+    result = drawn.result
     scores = score_plugins(analysis)
     by_plugin = summarize(result, "plugin")
     paths = failure_paths(analysis)
     runs = sensitivity_trials(trials, len(inv.plugins))
     say(f"varying each assumption across its range ({runs:,} {a.period.name}s a run)")
     # on the report's seed, and its trials on a small inventory: its baseline is then the report's own figures
-    tornado = sensitivity(analysis, trials=runs, seed=seed)
+    # (the first trials of the report's simulation, which a simulation of fewer trials draws alike)
+    tornado = _sensitivity(analysis, trials=runs, seed=seed, baseline=drawn)
 
     say("trying every candidate control on the inventory")
     results, candidates = evaluate_controls(analysis, plugins=control_plugins)
@@ -464,8 +467,11 @@ def report_data(
     packaged, skipped = apply_package(analysis, package, results=results)
     # the baseline's weights and assumptions on both sides: only the controls differ
     package_analysis = Analysis(packaged, weights=weights, assumptions=a)
-    package_result = simulate_failures(package_analysis, trials=trials, seed=seed)
+    # the plugins the package leaves alone draw what they drew in the baseline (common random numbers): copied
+    package_result = _draw(package_analysis, trials=trials, root=_root(seed), like=drawn).result
     package_effect = compare_results(result, package_result, by=("plugin", "enterprise"))
+    package_enterprise = summarize(package_result, "enterprise", intervals=True)
+    package_plugin_outlook = summarize(package_result, "plugin")
     score_package = float(score_plugins(package_analysis).blast_radius.sum())
 
     cost_model = money = money_package = money_compared = cost_table = plugin_money = None
@@ -479,6 +485,7 @@ def report_data(
         per_plugin = period_costs(result, analysis, cost_model, by="plugin")["total"]
         plugin_money = pd.Series(np.quantile(per_plugin, 0.95, axis=0), index=list(result.plugins))
         cost_table = costs_table(cost_model)
+    del package_result  # every figure of it is read: two simulations at most are held at once
 
     comparison = changes = change_groups = None
     other = load_inventory(compare_to) if compare_to else None
@@ -486,7 +493,7 @@ def report_data(
         say(f"simulating {Path(str(compare_to)).name} on the same random numbers")
         # the baseline's assumptions and weights apply to both sides: only the controls differ
         other_analysis = Analysis(other, weights=weights, assumptions=a)
-        other_result = simulate_failures(other_analysis, trials=trials, seed=seed)
+        other_result = _draw(other_analysis, trials=trials, root=_root(seed), like=drawn).result
         comparison = compare_results(result, other_result, by=("plugin", "enterprise"))
         if cost_model is not None:
             from blastradius.costs import cost_summary
@@ -540,8 +547,8 @@ def report_data(
         package=package,
         package_skipped=tuple(skipped),
         package_effect=package_effect,
-        package_enterprise=summarize(package_result, "enterprise", intervals=True),
-        package_plugin_outlook=summarize(package_result, "plugin"),
+        package_enterprise=package_enterprise,
+        package_plugin_outlook=package_plugin_outlook,
         score_total=float(scores.blast_radius.sum()),
         score_package=score_package,
         top_risks=top_risks,

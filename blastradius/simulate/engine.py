@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,7 +26,7 @@ from blastradius.errors import BlastRadiusError
 from blastradius.model import Inventory
 from blastradius.settings import Assumptions, Interval, PluginAssumptions
 from blastradius.simulate import _kernel as kernel
-from blastradius.simulate.plan import _Path, _plan, _PluginPlan
+from blastradius.simulate.plan import _Path, _plan, _PluginPlan, _replan
 from blastradius.simulate.result import FAILURE_MODES, SimulationResult
 
 __all__ = ["simulate_failures"]
@@ -164,6 +164,11 @@ def _columns(plans: Sequence[_PluginPlan], tables: _Tables) -> np.ndarray:
         can[field["caught"], i, : len(_ONE_OFF)] |= (
             tables.plugins[i, kernel.P_CATCH : kernel.P_CATCH + len(_ONE_OFF)] > 0
         )
+    return _numbered(can)
+
+
+def _numbered(can: np.ndarray) -> np.ndarray:
+    """Columns numbered plugin by plugin, class by class, where ``can`` is true; -1 elsewhere."""
     columns = np.full(can.shape, -1, dtype=np.int64)
     for f in range(len(_FIELDS)):
         columns[f][can[f]] = np.arange(int(can[f].sum()))
@@ -178,27 +183,61 @@ def _check_trials(trials: Any) -> int:
     return int(trials)
 
 
-def _simulate(
-    analysis: Analysis,
+@dataclass(frozen=True, kw_only=True)
+class _Drawn:
+    """A simulation with the plan and tables it was drawn from: what the simulation of a changed analysis reuses
+    (:func:`_draw` with ``like``)."""
+
+    analysis: Analysis
+    plans: Sequence[_PluginPlan]
+    tables: _Tables
+    columns: np.ndarray
+    result: SimulationResult
+
+    def head(self, trials: int) -> _Drawn:
+        """Its first ``trials`` trials: what a simulation of ``trials`` trials on the same seed draws (trial ``t`` is
+        the same however many trials are simulated)."""
+        r = self.result
+        if trials >= r.trials:
+            return self
+        result = SimulationResult(
+            plugins=r.plugins,
+            departments=r.departments,
+            classes=r.classes,
+            columns=r.columns,
+            values={name: v[:trials] for name, v in r.values.items()},
+            systematic_runs_affected=r.systematic_runs_affected[:trials],
+            runs=r.runs,
+            reachable_records=r.reachable_records,
+            reachable_people=r.reachable_people,
+            trials=trials,
+            seed=r.seed,
+            assumptions=r.assumptions,
+            source=r.source,
+        )
+        return replace(self, result=result)
+
+
+def _draw_tables(
+    tables: _Tables,
+    columns: np.ndarray,
     *,
     trials: int,
     root: int,
+    hours: float,
     progress: Callable[[int, int], Any] | None,
-    offset: int = 0,
-    total: int | None = None,
-) -> SimulationResult:
-    assumptions = analysis.assumptions
-    plans = _plan(analysis)
-    tables = _tables(plans)
-    columns = _columns(plans, tables)
+    offset: int,
+    total: int,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The kernel run over every trial of the plugins of ``tables``: each figure's columns and the systematic
+    runs affected."""
     # float32 figures (7 significant digits) and int32 counts, only where they can be non-zero
     values = {
         name: np.zeros((trials, int((columns[f] >= 0).sum())), dtype=np.float32 if name in _FLOAT_FIELDS else np.int32)
         for f, name in enumerate(_FIELDS)
     }
-    systematic_runs = np.zeros((trials, len(plans)), dtype=np.int32)
+    systematic_runs = np.zeros((trials, len(tables.plugin_keys)), dtype=np.int32)
     lost = np.zeros(trials, dtype=np.uint8)
-    total = trials if total is None else total
     for start in range(0, trials, _BLOCK):
         stop = min(start + _BLOCK, trials)
         with _KERNEL_LOCK:  # the kernel's thread pool runs one call at a time
@@ -213,7 +252,7 @@ def _simulate(
                 tables.keys,
                 tables.path_f,
                 tables.path_i,
-                assumptions.period.hours,
+                hours,
                 columns,
                 *(values[name][start:stop] for name in _FIELDS),
                 systematic_runs[start:stop],
@@ -225,11 +264,205 @@ def _simulate(
         raise BlastRadiusError(
             "internal error: the simulation drew a figure its plan says is always zero; please report it"
         )
+    return values, systematic_runs
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The indices ``starts[i] .. starts[i] + lengths[i] - 1`` of every ``i``, one after the other."""
+    lengths = lengths.astype(np.int64)
+    return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a == b) | (np.isnan(a) & np.isnan(b))
+
+
+def _read(tables: _Tables) -> np.ndarray:
+    """``(plugins, PLUGIN_COLUMNS)``: the per-plugin columns the kernel reads for each plugin.
+
+    A plugin with no runs is skipped whole; a class's failure rate is read only through the plugin's paths of that
+    class and its events a human check stops (``P_CATCH``); a fault's onsets, its share of runs and the detection
+    times only on a path. Every other column is read.
+    """
+    plugins = tables.plugins
+    n = plugins.shape[0]
+    read = np.ones((n, kernel.PLUGIN_COLUMNS), dtype=bool)
+    counts = np.diff(tables.path_start)
+    owner = np.repeat(np.arange(n), counts)
+    for j in range(len(_ONE_OFF)):
+        has = np.zeros(n, dtype=bool)
+        has[owner[tables.path_i[:, kernel.I_CLASS] == j]] = True
+        used = has | (plugins[:, kernel.P_CATCH + j] > 0)
+        read[~used, kernel.P_RATE_MEDIAN + j] = False
+        read[~used, kernel.P_RATE_SIGMA + j] = False
+    for c in _SYSTEMATIC_COLUMNS:
+        read[counts == 0, c] = False
+    skipped = ~(plugins[:, kernel.P_RUNS] > 0)
+    read[skipped] = False
+    read[skipped, kernel.P_RUNS] = True
+    return read
+
+
+_SYSTEMATIC_COLUMNS = (
+    kernel.P_ONSET_MEDIAN,
+    kernel.P_ONSET_SIGMA,
+    kernel.P_SHARE,
+    kernel.P_ALERT_FIRES,
+    kernel.P_ALERT_MEDIAN,
+    kernel.P_ALERT_SIGMA,
+    kernel.P_AUDIT_MEDIAN,
+    kernel.P_AUDIT_SIGMA,
+    kernel.P_UNAIDED_MEDIAN,
+    kernel.P_UNAIDED_SIGMA,
+)
+
+
+def _changed(before: _Drawn, tables: _Tables, columns: np.ndarray) -> np.ndarray:
+    """The plugins (indices) whose draws can differ from ``before``'s: some input the kernel reads for them (their
+    row, their paths' rows and stream keys) or the columns they fill differ. Every other plugin's figures are
+    ``before``'s: the kernel draws each plugin from its own inputs and streams only."""
+    b = before.tables
+    counts = np.diff(tables.path_start)
+    differ = (np.diff(b.path_start) != counts) | (b.plugin_keys != tables.plugin_keys)
+    differ |= ((before.columns >= 0) != (columns >= 0)).any(axis=(0, 2))
+    differ |= (~_same(b.plugins, tables.plugins) & (_read(b) | _read(tables))).any(axis=1)
+    alike = np.flatnonzero(~differ & (counts > 0))
+    if alike.size:
+        now = _ranges(tables.path_start[alike], counts[alike])
+        then = _ranges(b.path_start[alike], counts[alike])
+        same = (
+            _same(b.path_f[then], tables.path_f[now]).all(axis=1)
+            & (b.path_i[then] == tables.path_i[now]).all(axis=1)
+            & (b.keys[then] == tables.keys[now])
+        )
+        differ[np.repeat(alike, counts[alike])[~same]] = True
+    return np.flatnonzero(differ)
+
+
+def _subset(tables: _Tables, columns: np.ndarray, chosen: np.ndarray) -> tuple[_Tables, np.ndarray]:
+    """The tables and columns of the ``chosen`` plugins alone."""
+    counts = np.diff(tables.path_start)[chosen]
+    rows = _ranges(tables.path_start[chosen], counts)
+    sub = _Tables(
+        plugins=np.ascontiguousarray(tables.plugins[chosen]),
+        plugin_keys=np.ascontiguousarray(tables.plugin_keys[chosen]),
+        path_start=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        keys=np.ascontiguousarray(tables.keys[rows]),
+        path_f=np.ascontiguousarray(tables.path_f[rows]),
+        path_i=np.ascontiguousarray(tables.path_i[rows]),
+    )
+    return sub, _numbered(columns[:, chosen, :] >= 0)
+
+
+def _spans(columns: np.ndarray, plugins: np.ndarray) -> list[tuple[int, int, int]]:
+    """``(first plugin, first column, columns)`` of each run of consecutive ``plugins`` (sorted indices), in one
+    field's ``(plugins, classes)`` columns: a plugin's columns follow the previous plugin's."""
+    filled = (columns >= 0).sum(axis=1)
+    first = np.concatenate([[0], np.cumsum(filled)])
+    spans = []
+    if plugins.size:
+        breaks = np.flatnonzero(np.diff(plugins) != 1) + 1
+        for run in np.split(plugins, breaks):
+            a, b = int(run[0]), int(run[-1]) + 1
+            if first[b] > first[a]:
+                spans.append((a, int(first[a]), int(first[b] - first[a])))
+    return spans
+
+
+def _spliced(
+    before: SimulationResult,
+    before_columns: np.ndarray,
+    columns: np.ndarray,
+    chosen: np.ndarray,
+    drawn: tuple[dict[str, np.ndarray], np.ndarray],
+    trials: int,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every plugin's figures: the ``chosen`` plugins' as ``drawn``, the others' copied from ``before``.
+
+    Columns run plugin by plugin, so a run of consecutive plugins is a run of consecutive columns, here, in
+    ``before`` (the same columns: :func:`_changed`) and in ``drawn`` (the chosen plugins alone): copied as blocks.
+    """
+    kept = np.ones(columns.shape[1], dtype=bool)
+    kept[chosen] = False
+    kept_plugins = np.flatnonzero(kept)
+    values = {}
+    for f, name in enumerate(_FIELDS):
+        out = np.empty((trials, int((columns[f] >= 0).sum())), dtype=before.values[name].dtype)
+        starts = np.concatenate([[0], np.cumsum((columns[f] >= 0).sum(axis=1))])
+        old, new = before.values[name], drawn[0][name]
+        for plugin, at, width in _spans(before_columns[f], kept_plugins):
+            out[:, starts[plugin] : starts[plugin] + width] = old[:trials, at : at + width]
+        taken = 0
+        for plugin, _, width in _spans(columns[f], chosen):
+            out[:, starts[plugin] : starts[plugin] + width] = new[:, taken : taken + width]
+            taken += width
+        values[name] = out
+    runs = np.empty((trials, columns.shape[1]), dtype=np.int32)
+    runs[:, kept] = before.systematic_runs_affected[:trials, kept]
+    runs[:, chosen] = drawn[1]
+    return values, runs
+
+
+def _draw(
+    analysis: Analysis,
+    *,
+    trials: int,
+    root: int,
+    progress: Callable[[int, int], Any] | None = None,
+    offset: int = 0,
+    total: int | None = None,
+    like: _Drawn | None = None,
+) -> _Drawn:
+    """Simulate ``analysis``; with ``like`` (a simulation of another analysis on the same seed, at least as many
+    trials), only the plugins whose inputs differ are drawn, the others' figures copied from it.
+
+    The figures are those a simulation afresh gives (each plugin is drawn from its own inputs and random streams,
+    which is what common random numbers rest on): tests pin it on the example and on a synthetic enterprise.
+    """
+    assumptions = analysis.assumptions
+    total = trials if total is None else total
+    hours = assumptions.period.hours
+    if like is not None and (
+        like.result.seed != root
+        or like.result.trials < trials
+        or like.analysis.assumptions.period.hours != hours
+        or like.result.plugins != tuple(p.id for p in analysis.inventory.plugins)
+    ):
+        like = None
+
+    def run(tables: _Tables, columns: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        return _draw_tables(
+            tables, columns, trials=trials, root=root, hours=hours, progress=progress, offset=offset, total=total
+        )
+
+    if like is None:
+        plans = _plan(analysis)
+        tables = _tables(plans)
+        columns = _columns(plans, tables)
+        values, systematic_runs = run(tables, columns)
+    else:
+        plans = _replan(analysis, like.analysis, like.plans)
+        tables = _tables(plans)
+        same_paths = all(a.paths is b.paths and a.runs == b.runs for a, b in zip(plans, like.plans, strict=True))
+        columns = like.columns if same_paths else _columns(plans, tables)
+        chosen = _changed(like, tables, columns)
+        sub_tables, sub_columns = _subset(tables, columns, chosen)  # nothing to draw when none differs
+        if chosen.size == len(plans):
+            drawn = run(tables, columns)
+        elif chosen.size:
+            drawn = run(sub_tables, sub_columns)
+        else:  # nothing the kernel reads differs: every figure is like's
+            drawn = ({name: like.result.values[name][:trials, :0] for name in _FIELDS}, np.zeros((trials, 0), np.int32))
+            if progress is not None:
+                progress(offset + trials, total)
+        values, systematic_runs = (
+            drawn if chosen.size == len(plans) else _spliced(like.result, like.columns, columns, chosen, drawn, trials)
+        )
     for array in (*values.values(), systematic_runs, columns):
         array.setflags(write=False)
     runs = np.array([p.runs for p in plans])
     runs.setflags(write=False)
-    return SimulationResult(
+    result = SimulationResult(
         plugins=tuple(p.plugin for p in plans),
         departments=tuple(p.department for p in plans),
         classes=FAILURE_MODES,
@@ -244,6 +477,19 @@ def _simulate(
         assumptions=assumptions,
         source=analysis.inventory.source,
     )
+    return _Drawn(analysis=analysis, plans=plans, tables=tables, columns=columns, result=result)
+
+
+def _simulate(
+    analysis: Analysis,
+    *,
+    trials: int,
+    root: int,
+    progress: Callable[[int, int], Any] | None,
+    offset: int = 0,
+    total: int | None = None,
+) -> SimulationResult:
+    return _draw(analysis, trials=trials, root=root, progress=progress, offset=offset, total=total).result
 
 
 def simulate_failures(
