@@ -77,13 +77,20 @@ def test_every_sensitivity_row_is_each_run_simulated_afresh(analysis: Analysis) 
 def test_every_setting_drawn_like_the_baseline_is_drawn_afresh(analysis: Analysis) -> None:
     base = _draw(analysis, trials=TRIALS + 100, root=SEED)
     assert_same(base.head(TRIALS), _draw(analysis, trials=TRIALS, root=SEED))  # trial t does not depend on trials
-    some_reused = False
+    some_reused, faults_alone = False, set()
     for i, setting in enumerate(settings_of(analysis)):
         changed = _with_settings(analysis, [setting])
         like = base if i % 2 else base.head(TRIALS)  # from more trials, or as many
-        assert_same(_draw(changed, trials=TRIALS, root=SEED, like=like), _draw(changed, trials=TRIALS, root=SEED))
+        fresh = _draw(changed, trials=TRIALS, root=SEED)
+        assert_same(_draw(changed, trials=TRIALS, root=SEED, like=like), fresh)
         some_reused |= any(a.paths is b.paths for a, b in zip(_replan(changed, analysis, base.plans), base.plans))
+        chosen, faults = _changed(base, fresh.tables, fresh.columns)
+        if faults.size and faults.size == chosen.size:
+            faults_alone.add(setting.key)
     assert some_reused
+    # the settings of faults alone draw the plugins' faults again, and copy their one-off figures
+    assert {"detection.unaided_hours", "detection.audit_review_hours", "systematic.onsets_per_period"} <= faults_alone
+    assert not faults_alone & {"failure_rates.wrong_action", "magnitude.wrong_action_targets"}
 
 
 def test_the_plan_taken_from_another_is_the_plan(analysis: Analysis) -> None:
@@ -102,7 +109,8 @@ def test_a_changed_inventory_drawn_like_its_baseline_is_drawn_afresh(analysis: A
     changed = Analysis(changed_inv, weights=analysis.weights, assumptions=analysis.assumptions)
     base = _draw(analysis, trials=TRIALS, root=SEED)
     fresh = _draw(changed, trials=TRIALS, root=SEED)
-    assert 0 < len(_changed(base, fresh.tables, fresh.columns)) < len(inv.plugins)  # some drawn again, some copied
+    chosen, _ = _changed(base, fresh.tables, fresh.columns)
+    assert 0 < len(chosen) < len(inv.plugins)  # some drawn again, some copied
     assert_same(_draw(changed, trials=TRIALS, root=SEED, like=base), fresh)
 
 

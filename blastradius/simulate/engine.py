@@ -317,16 +317,21 @@ _SYSTEMATIC_COLUMNS = (
 )
 
 
-def _changed(before: _Drawn, tables: _Tables, columns: np.ndarray) -> np.ndarray:
-    """The plugins (indices) whose draws can differ from ``before``'s: some input the kernel reads for them (their
-    row, their paths' rows and stream keys) or the columns they fill differ. Every other plugin's figures are
-    ``before``'s: the kernel draws each plugin from its own inputs and streams only."""
+def _changed(before: _Drawn, tables: _Tables, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The plugins (indices) whose draws can differ from ``before``'s, and those of them whose systematic faults
+    alone can.
+
+    A plugin's draws can differ when some input the kernel reads for it (its row, its paths' rows and stream keys)
+    or the columns it fills differ; every other plugin's figures are ``before``'s, since the kernel draws each
+    plugin from its own inputs and streams only. When the only inputs that differ are its faults' (onsets, share
+    of runs, detection: :data:`_SYSTEMATIC_COLUMNS`), its one-off figures are ``before``'s too: the kernel's one-off
+    failures never read them, and its faults never read the failure rates.
+    """
     b = before.tables
     counts = np.diff(tables.path_start)
-    differ = (np.diff(b.path_start) != counts) | (b.plugin_keys != tables.plugin_keys)
-    differ |= ((before.columns >= 0) != (columns >= 0)).any(axis=(0, 2))
-    differ |= (~_same(b.plugins, tables.plugins) & (_read(b) | _read(tables))).any(axis=1)
-    alike = np.flatnonzero(~differ & (counts > 0))
+    other = (np.diff(b.path_start) != counts) | (b.plugin_keys != tables.plugin_keys)
+    other |= ((before.columns >= 0) != (columns >= 0)).any(axis=(0, 2))
+    alike = np.flatnonzero(~other & (counts > 0))
     if alike.size:
         now = _ranges(tables.path_start[alike], counts[alike])
         then = _ranges(b.path_start[alike], counts[alike])
@@ -335,16 +340,24 @@ def _changed(before: _Drawn, tables: _Tables, columns: np.ndarray) -> np.ndarray
             & (b.path_i[then] == tables.path_i[now]).all(axis=1)
             & (b.keys[then] == tables.keys[now])
         )
-        differ[np.repeat(alike, counts[alike])[~same]] = True
-    return np.flatnonzero(differ)
+        other[np.repeat(alike, counts[alike])[~same]] = True
+    differs = ~_same(b.plugins, tables.plugins) & (_read(b) | _read(tables))
+    faults = np.zeros(kernel.PLUGIN_COLUMNS, dtype=bool)
+    faults[list(_SYSTEMATIC_COLUMNS)] = True
+    other |= differs[:, ~faults].any(axis=1)
+    only_faults = differs[:, faults].any(axis=1) & ~other
+    return np.flatnonzero(other | only_faults), np.flatnonzero(only_faults)
 
 
-def _subset(tables: _Tables, columns: np.ndarray, chosen: np.ndarray) -> tuple[_Tables, np.ndarray]:
-    """The tables and columns of the ``chosen`` plugins alone."""
+def _subset(tables: _Tables, columns: np.ndarray, chosen: np.ndarray, faults: np.ndarray) -> tuple[_Tables, np.ndarray]:
+    """The tables and columns of the ``chosen`` plugins alone; those among ``faults`` draw their systematic
+    faults alone (no one-off failure: a failure rate of 0)."""
     counts = np.diff(tables.path_start)[chosen]
     rows = _ranges(tables.path_start[chosen], counts)
+    plugins = np.ascontiguousarray(tables.plugins[chosen])
+    plugins[np.isin(chosen, faults), kernel.P_RATE_MEDIAN : kernel.P_RATE_MEDIAN + len(_ONE_OFF)] = 0.0
     sub = _Tables(
-        plugins=np.ascontiguousarray(tables.plugins[chosen]),
+        plugins=plugins,
         plugin_keys=np.ascontiguousarray(tables.plugin_keys[chosen]),
         path_start=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
         keys=np.ascontiguousarray(tables.keys[rows]),
@@ -376,8 +389,10 @@ def _spliced(
     chosen: np.ndarray,
     drawn: tuple[dict[str, np.ndarray], np.ndarray],
     trials: int,
+    faults: np.ndarray,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Every plugin's figures: the ``chosen`` plugins' as ``drawn``, the others' copied from ``before``.
+    """Every plugin's figures: the ``chosen`` plugins' as ``drawn``, the others' copied from ``before``, and the
+    one-off figures of the ``faults`` plugins (which drew their systematic faults alone) copied from ``before``.
 
     Columns run plugin by plugin, so a run of consecutive plugins is a run of consecutive columns, here, in
     ``before`` (the same columns: :func:`_changed`) and in ``drawn`` (the chosen plugins alone): copied as blocks.
@@ -396,6 +411,10 @@ def _spliced(
         for plugin, _, width in _spans(columns[f], chosen):
             out[:, starts[plugin] : starts[plugin] + width] = new[:, taken : taken + width]
             taken += width
+        to, of = columns[f][faults, : len(_ONE_OFF)], before_columns[f][faults, : len(_ONE_OFF)]
+        to, of = to[to >= 0], of[of >= 0]  # the same shape of columns: checked by _changed
+        for a in range(0, trials, _BLOCK) if to.size else ():  # in blocks of trials: the gathered copy stays small
+            out[a : a + _BLOCK, to] = old[a : min(a + _BLOCK, trials), of]
         values[name] = out
     runs = np.empty((trials, columns.shape[1]), dtype=np.int32)
     runs[:, kept] = before.systematic_runs_affected[:trials, kept]
@@ -445,19 +464,20 @@ def _draw(
         tables = _tables(plans)
         same_paths = all(a.paths is b.paths and a.runs == b.runs for a, b in zip(plans, like.plans, strict=True))
         columns = like.columns if same_paths else _columns(plans, tables)
-        chosen = _changed(like, tables, columns)
-        sub_tables, sub_columns = _subset(tables, columns, chosen)  # nothing to draw when none differs
-        if chosen.size == len(plans):
-            drawn = run(tables, columns)
-        elif chosen.size:
-            drawn = run(sub_tables, sub_columns)
-        else:  # nothing the kernel reads differs: every figure is like's
-            drawn = ({name: like.result.values[name][:trials, :0] for name in _FIELDS}, np.zeros((trials, 0), np.int32))
-            if progress is not None:
-                progress(offset + trials, total)
-        values, systematic_runs = (
-            drawn if chosen.size == len(plans) else _spliced(like.result, like.columns, columns, chosen, drawn, trials)
-        )
+        chosen, faults = _changed(like, tables, columns)
+        if chosen.size == len(plans) and not faults.size:
+            values, systematic_runs = run(tables, columns)
+        else:
+            if chosen.size:
+                drawn = run(*_subset(tables, columns, chosen, faults))
+            else:  # nothing the kernel reads differs: every figure is like's
+                drawn = (
+                    {name: like.result.values[name][:trials, :0] for name in _FIELDS},
+                    np.zeros((trials, 0), np.int32),
+                )
+                if progress is not None:
+                    progress(offset + trials, total)
+            values, systematic_runs = _spliced(like.result, like.columns, columns, chosen, drawn, trials, faults)
     for array in (*values.values(), systematic_runs, columns):
         array.setflags(write=False)
     runs = np.array([p.runs for p in plans])
