@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import html
 import io
@@ -41,7 +42,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -382,6 +383,26 @@ def _top_risks(
     return pd.DataFrame(rows)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _collector_off(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``func`` run with Python's cyclic garbage collector off, as it was before afterwards: what the report computes
+    lives until it is drawn, and each collection would walk all of it again (a twelfth of the report's processor
+    time at 500 plugins, for the same peak memory)."""
+
+    @functools.wraps(func)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        from blastradius.loader import _collector_paused
+
+        with _collector_paused():
+            return func(*args, **kwargs)
+
+    return run
+
+
+@_collector_off
 def report_data(
     inventory: str | Path,
     *,

@@ -367,19 +367,14 @@ def _subset(tables: _Tables, columns: np.ndarray, chosen: np.ndarray, faults: np
     return sub, _numbered(columns[:, chosen, :] >= 0)
 
 
-def _spans(columns: np.ndarray, plugins: np.ndarray) -> list[tuple[int, int, int]]:
-    """``(first plugin, first column, columns)`` of each run of consecutive ``plugins`` (sorted indices), in one
-    field's ``(plugins, classes)`` columns: a plugin's columns follow the previous plugin's."""
-    filled = (columns >= 0).sum(axis=1)
-    first = np.concatenate([[0], np.cumsum(filled)])
-    spans = []
-    if plugins.size:
-        breaks = np.flatnonzero(np.diff(plugins) != 1) + 1
-        for run in np.split(plugins, breaks):
-            a, b = int(run[0]), int(run[-1]) + 1
-            if first[b] > first[a]:
-                spans.append((a, int(first[a]), int(first[b] - first[a])))
-    return spans
+def _runs(to: np.ndarray, of: np.ndarray) -> list[tuple[int, int, int]]:
+    """``(to, of, width)`` of each run of consecutive columns ``of`` copied to consecutive columns ``to``."""
+    if not to.size:
+        return []
+    breaks = np.flatnonzero((np.diff(to) != 1) | (np.diff(of) != 1)) + 1
+    starts = np.concatenate([[0], breaks])
+    widths = np.diff(np.concatenate([starts, [to.size]]))
+    return list(zip(to[starts].tolist(), of[starts].tolist(), widths.tolist(), strict=True))
 
 
 def _spliced(
@@ -388,36 +383,40 @@ def _spliced(
     columns: np.ndarray,
     chosen: np.ndarray,
     drawn: tuple[dict[str, np.ndarray], np.ndarray],
-    trials: int,
+    drawn_columns: np.ndarray,
     faults: np.ndarray,
+    trials: int,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Every plugin's figures: the ``chosen`` plugins' as ``drawn``, the others' copied from ``before``, and the
-    one-off figures of the ``faults`` plugins (which drew their systematic faults alone) copied from ``before``.
-
-    Columns run plugin by plugin, so a run of consecutive plugins is a run of consecutive columns, here, in
-    ``before`` (the same columns: :func:`_changed`) and in ``drawn`` (the chosen plugins alone): copied as blocks.
-    """
-    kept = np.ones(columns.shape[1], dtype=bool)
-    kept[chosen] = False
-    kept_plugins = np.flatnonzero(kept)
+    """Every plugin's figures: the ``chosen`` plugins' as ``drawn`` (in ``drawn_columns``), the others' copied from
+    ``before``, and the one-off figures of the ``faults`` plugins (which drew their systematic faults alone) copied
+    from ``before``. A plugin copied from ``before`` fills the same cells there (:func:`_changed` checks it)."""
+    fresh = np.zeros(columns.shape[1:], dtype=bool)  # (plugin, class): read from what was drawn
+    fresh[chosen] = True
+    fresh[faults, : len(_ONE_OFF)] = False
+    same_layout = np.array_equal(columns, before_columns)
     values = {}
     for f, name in enumerate(_FIELDS):
-        out = np.empty((trials, int((columns[f] >= 0).sum())), dtype=before.values[name].dtype)
-        starts = np.concatenate([[0], np.cumsum((columns[f] >= 0).sum(axis=1))])
-        old, new = before.values[name], drawn[0][name]
-        for plugin, at, width in _spans(before_columns[f], kept_plugins):
-            out[:, starts[plugin] : starts[plugin] + width] = old[:trials, at : at + width]
-        taken = 0
-        for plugin, _, width in _spans(columns[f], chosen):
-            out[:, starts[plugin] : starts[plugin] + width] = new[:, taken : taken + width]
-            taken += width
-        to, of = columns[f][faults, : len(_ONE_OFF)], before_columns[f][faults, : len(_ONE_OFF)]
-        to, of = to[to >= 0], of[of >= 0]  # the same shape of columns: checked by _changed
-        for a in range(0, trials, _BLOCK) if to.size else ():  # in blocks of trials: the gathered copy stays small
-            out[a : a + _BLOCK, to] = old[a : min(a + _BLOCK, trials), of]
+        here, old, new = columns[f], before.values[name], drawn[0][name]
+        mine = (here[chosen] >= 0) & fresh[chosen]
+        drawn_runs = _runs(here[chosen][mine], drawn_columns[f][mine])
+        if same_layout:  # every column where it was: a copy of before, then the drawn columns over it
+            out, kept_runs = np.array(old[:trials]), []
+        else:
+            kept = (here >= 0) & ~fresh
+            out, kept_runs = (
+                np.empty((trials, int((here >= 0).sum())), dtype=old.dtype),
+                _runs(here[kept], before_columns[f][kept]),
+            )
+        for a in range(0, trials, _BLOCK):  # a block of trials at a time: the rows copied stay in the cache
+            b = min(a + _BLOCK, trials)
+            for into, source, runs in ((out[a:b], old[a:b], kept_runs), (out[a:b], new[a:b], drawn_runs)):
+                for to, of, width in runs:
+                    into[:, to : to + width] = source[:, of : of + width]
         values[name] = out
     runs = np.empty((trials, columns.shape[1]), dtype=np.int32)
-    runs[:, kept] = before.systematic_runs_affected[:trials, kept]
+    kept_plugins = np.ones(columns.shape[1], dtype=bool)
+    kept_plugins[chosen] = False
+    runs[:, kept_plugins] = before.systematic_runs_affected[:trials, kept_plugins]
     runs[:, chosen] = drawn[1]
     return values, runs
 
@@ -468,8 +467,9 @@ def _draw(
         if chosen.size == len(plans) and not faults.size:
             values, systematic_runs = run(tables, columns)
         else:
+            sub_tables, sub_columns = _subset(tables, columns, chosen, faults)
             if chosen.size:
-                drawn = run(*_subset(tables, columns, chosen, faults))
+                drawn = run(sub_tables, sub_columns)
             else:  # nothing the kernel reads differs: every figure is like's
                 drawn = (
                     {name: like.result.values[name][:trials, :0] for name in _FIELDS},
@@ -477,7 +477,9 @@ def _draw(
                 )
                 if progress is not None:
                     progress(offset + trials, total)
-            values, systematic_runs = _spliced(like.result, like.columns, columns, chosen, drawn, trials, faults)
+            values, systematic_runs = _spliced(
+                like.result, like.columns, columns, chosen, drawn, sub_columns, faults, trials
+            )
     for array in (*values.values(), systematic_runs, columns):
         array.setflags(write=False)
     runs = np.array([p.runs for p in plans])
