@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
+import numba
 import numpy as np
 
 from blastradius.analysis import Analysis, WeightsLike, analysis_of
@@ -367,14 +368,13 @@ def _subset(tables: _Tables, columns: np.ndarray, chosen: np.ndarray, faults: np
     return sub, _numbered(columns[:, chosen, :] >= 0)
 
 
-def _runs(to: np.ndarray, of: np.ndarray) -> list[tuple[int, int, int]]:
-    """``(to, of, width)`` of each run of consecutive columns ``of`` copied to consecutive columns ``to``."""
-    if not to.size:
-        return []
-    breaks = np.flatnonzero((np.diff(to) != 1) | (np.diff(of) != 1)) + 1
-    starts = np.concatenate([[0], breaks])
-    widths = np.diff(np.concatenate([starts, [to.size]]))
-    return list(zip(to[starts].tolist(), of[starts].tolist(), widths.tolist(), strict=True))
+@numba.njit(cache=True)
+def _assemble(out: np.ndarray, old: np.ndarray, pick: np.ndarray, new: np.ndarray, fresh: np.ndarray) -> None:
+    """``out[t, c]`` is ``new[t, fresh[c]]`` where ``fresh[c] >= 0``, else ``old[t, pick[c]]``: row by row, in order."""
+    for t in range(out.shape[0]):
+        for c in range(out.shape[1]):
+            k = fresh[c]
+            out[t, c] = new[t, k] if k >= 0 else old[t, pick[c]]
 
 
 def _spliced(
@@ -390,28 +390,21 @@ def _spliced(
     """Every plugin's figures: the ``chosen`` plugins' as ``drawn`` (in ``drawn_columns``), the others' copied from
     ``before``, and the one-off figures of the ``faults`` plugins (which drew their systematic faults alone) copied
     from ``before``. A plugin copied from ``before`` fills the same cells there (:func:`_changed` checks it)."""
-    fresh = np.zeros(columns.shape[1:], dtype=bool)  # (plugin, class): read from what was drawn
-    fresh[chosen] = True
-    fresh[faults, : len(_ONE_OFF)] = False
-    same_layout = np.array_equal(columns, before_columns)
+    taken = np.zeros(columns.shape[1:], dtype=bool)  # (plugin, class): read from what was drawn
+    taken[chosen] = True
+    taken[faults, : len(_ONE_OFF)] = False
     values = {}
     for f, name in enumerate(_FIELDS):
-        here, old, new = columns[f], before.values[name], drawn[0][name]
-        mine = (here[chosen] >= 0) & fresh[chosen]
-        drawn_runs = _runs(here[chosen][mine], drawn_columns[f][mine])
-        if same_layout:  # every column where it was: a copy of before, then the drawn columns over it
-            out, kept_runs = np.array(old[:trials]), []
-        else:
-            kept = (here >= 0) & ~fresh
-            out, kept_runs = (
-                np.empty((trials, int((here >= 0).sum())), dtype=old.dtype),
-                _runs(here[kept], before_columns[f][kept]),
-            )
-        for a in range(0, trials, _BLOCK):  # a block of trials at a time: the rows copied stay in the cache
-            b = min(a + _BLOCK, trials)
-            for into, source, runs in ((out[a:b], old[a:b], kept_runs), (out[a:b], new[a:b], drawn_runs)):
-                for to, of, width in runs:
-                    into[:, to : to + width] = source[:, of : of + width]
+        here = columns[f]
+        width = int((here >= 0).sum())
+        pick = np.zeros(width, dtype=np.int64)  # the column of before each column is copied from
+        kept = (here >= 0) & ~taken
+        pick[here[kept]] = before_columns[f][kept]
+        fresh = np.full(width, -1, dtype=np.int64)  # the column drawn, where it is read from what was drawn
+        mine = (here[chosen] >= 0) & taken[chosen]
+        fresh[here[chosen][mine]] = drawn_columns[f][mine]
+        out = np.empty((trials, width), dtype=before.values[name].dtype)
+        _assemble(out, before.values[name][:trials], pick, drawn[0][name], fresh)
         values[name] = out
     runs = np.empty((trials, columns.shape[1]), dtype=np.int32)
     kept_plugins = np.ones(columns.shape[1], dtype=bool)
