@@ -83,7 +83,9 @@ def test_every_setting_drawn_like_the_baseline_is_drawn_afresh(analysis: Analysi
         like = base if i % 2 else base.head(TRIALS)  # from more trials, or as many
         fresh = _draw(changed, trials=TRIALS, root=SEED)
         assert_same(_draw(changed, trials=TRIALS, root=SEED, like=like), fresh)
-        some_reused |= any(a.paths is b.paths for a, b in zip(_replan(changed, analysis, base.plans), base.plans))
+        some_reused |= any(
+            a.paths is b.paths for a, b in zip(_replan(changed, analysis, base.plans), base.plans, strict=True)
+        )
         chosen, faults = _changed(base, fresh.tables, fresh.columns)
         if faults.size and faults.size == chosen.size:
             faults_alone.add(setting.key)
