@@ -16,8 +16,8 @@ every input; :mod:`blastradius.simulate.engine` draws from them.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -346,6 +346,43 @@ def _plan(analysis: Analysis) -> list[_PluginPlan]:
         _plan_plugin(analysis, p, assumptions.for_plugin(p.id), assumptions.period, sizes)
         for p in analysis.inventory.plugins
     ]
+
+
+#: The scoring weights a plan reads: the stand-ins for sizes the inventory does not give.
+_PLAN_WEIGHTS = ("unknown_dataset_records", "unknown_people_count", "unknown_output_audience")
+
+
+def _path_inputs(a: PluginAssumptions) -> tuple[Any, ...]:
+    """The assumptions a plugin's paths are priced with (:func:`_plan_plugin`); the others reach the kernel only
+    through :attr:`_PluginPlan.assumptions` (failure rates, faults, detection, magnitude laws, untrusted input)."""
+    return (a.controls, a.recovery, a.halt, a.wrong_output, a.magnitude.records_per_result)
+
+
+def _replan(analysis: Analysis, before: Analysis, plans: Sequence[_PluginPlan]) -> list[_PluginPlan]:
+    """The plan of ``analysis``, taking each plugin's paths from ``plans`` (the plan of ``before``) where nothing
+    they are priced with differs: the same paths, with the plugin's new assumptions.
+
+    Equal to :func:`_plan` of ``analysis`` (a test pins it): only a plugin whose paths' inputs
+    (:func:`_path_inputs`) differ is planned again, and every plugin when the inventory, the weights' stand-ins
+    or the period differ.
+    """
+    assumptions = analysis.assumptions
+    if (
+        analysis.inventory is not before.inventory
+        or len(plans) != len(analysis.inventory.plugins)
+        or assumptions.period != before.assumptions.period
+        or any(getattr(analysis.weights, k) != getattr(before.weights, k) for k in _PLAN_WEIGHTS)
+    ):
+        return _plan(analysis)
+    sizes: dict[tuple, _Sizes] = {}
+    out = []
+    for p, plan in zip(analysis.inventory.plugins, plans, strict=True):
+        a = assumptions.for_plugin(p.id)
+        if plan.plugin == p.id and _path_inputs(a) == _path_inputs(plan.assumptions):
+            out.append(replace(plan, assumptions=a))
+        else:
+            out.append(_plan_plugin(analysis, p, a, assumptions.period, sizes))
+    return out
 
 
 def _mean_magnitude(bound: float, failure_class: str, a: PluginAssumptions) -> float:

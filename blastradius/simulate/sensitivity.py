@@ -32,9 +32,9 @@ from blastradius.errors import BlastRadiusError, suggest
 from blastradius.model import Inventory
 from blastradius.settings import Assumptions, Weights
 from blastradius.simulate.assumptions import assumptions_table
-from blastradius.simulate.engine import _check_trials, _root
-from blastradius.simulate.result import METRICS
-from blastradius.simulate.summaries import _STATS
+from blastradius.simulate.engine import _check_trials, _draw, _Drawn, _root
+from blastradius.simulate.result import METRICS, SimulationResult
+from blastradius.simulate.summaries import _STATS, _grouped, _stats
 
 __all__ = ["SENSITIVITY_TRIALS", "STAND_INS", "dominant_assumption", "sensitivity"]
 
@@ -219,6 +219,38 @@ def sensitivity(
     >>> bool(row.records_p95_at_low < row.records_p95_baseline < row.records_p95_at_high)
     True
     """
+    return _sensitivity(
+        source,
+        assumptions,
+        trials=trials,
+        seed=seed,
+        weights=weights,
+        statistics=statistics,
+        metric=metric,
+        keys=keys,
+        progress=progress,
+        scheduler=scheduler,
+        workers=workers,
+    )
+
+
+def _sensitivity(
+    source: Inventory | Analysis,
+    assumptions: Assumptions | Mapping[str, Any] | str | Path | None = None,
+    *,
+    trials: int = SENSITIVITY_TRIALS,
+    seed: int | np.random.Generator | None = None,
+    weights: WeightsLike = None,
+    statistics: Sequence[str] = ("p50", "p95"),
+    metric: str = "records",
+    keys: Sequence[str] | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    baseline: _Drawn | None = None,
+) -> pd.DataFrame:
+    """:func:`sensitivity`; ``baseline``, a simulation of the same analysis on the same seed with at least
+    ``trials`` trials (the report's own), is read instead of simulating the baseline again."""
     trials = _check_trials(trials)
     chosen = _check_statistics(statistics)
     if metric not in METRICS:
@@ -233,44 +265,34 @@ def sensitivity(
     if keys is not None:
         varied = _only(varied, keys)
 
-    # the runs are scenarios of the sweep's engine: the same computation here, in a process pool or on a cluster
-    from blastradius.sweep import Scenario, Setting, evaluate_scenarios
+    if scheduler is None and not workers:
+        found = _in_process(
+            analysis,
+            varied,
+            trials=trials,
+            root=root,
+            metrics=metrics,
+            statistics=chosen,
+            baseline=baseline,
+            progress=progress,
+        )
+    else:
+        found = _on_dask(
+            analysis,
+            varied,
+            trials=trials,
+            root=root,
+            metrics=metrics,
+            statistics=chosen,
+            scheduler=scheduler,
+            workers=workers,
+            progress=progress,
+        )
 
-    scenarios = [Scenario(key="baseline")] + [
-        Scenario(key=f"{v.key}={side}", settings=(Setting(kind=v.kind, key=v.key, value=end),))
-        for v in varied
-        for side, end in (("low", v.low), ("high", v.high))
-    ]
-    total = trials * len(scenarios)
-    done = 0
-
-    def advance(outcomes: list[Any]) -> None:
-        nonlocal done
-        done += len(outcomes)
-        if progress is not None:
-            progress(done * trials, total)
-
-    outcomes = evaluate_scenarios(
-        analysis,
-        scenarios,
-        trials=trials,
-        seed=root,
-        scheduler=scheduler,
-        workers=workers,
-        on_batch=advance,
-    )
-    failed = [o for o in outcomes.values() if o.row is None]
-    if failed:
-        raise BlastRadiusError(f"the run with {failed[0].key} failed: {failed[0].error}")
-
-    def figures(key: str) -> dict[str, float]:
-        row = outcomes[key].row or {}
-        return {f"{m}_{stat}": float(row[f"{m}_{stat}"]) for m in metrics for stat in chosen}
-
-    baseline = figures("baseline")
+    base = found["baseline"]
     rows = []
     for v in varied:
-        ends = [figures(f"{v.key}=low"), figures(f"{v.key}=high")]
+        ends = [found[f"{v.key}=low"], found[f"{v.key}=high"]]
         row: dict[str, Any] = {
             "key": v.key,
             "kind": v.kind,
@@ -280,19 +302,19 @@ def sensitivity(
             "source": v.source,
             "meaning": v.meaning,
         }
-        for name, value in baseline.items():
+        for name, value in base.items():
             row[f"{name}_baseline"] = value
             row[f"{name}_at_low"] = ends[0][name]
             row[f"{name}_at_high"] = ends[1][name]
             row[f"{name}_swing"] = abs(ends[1][name] - ends[0][name])
         rows.append(row)
     columns = ["key", "kind", "value", "range_low", "range_high", "source", "meaning"] + [
-        f"{name}_{part}" for name in baseline for part in ("baseline", "at_low", "at_high", "swing")
+        f"{name}_{part}" for name in base for part in ("baseline", "at_low", "at_high", "swing")
     ]
     df = pd.DataFrame(rows, columns=columns)
     statistic = "p95" if "p95" in chosen else chosen[-1]
     first = f"{metric}_{statistic}"
-    order = [f"{first}_swing"] + [f"{name}_swing" for name in baseline if name != first]
+    order = [f"{first}_swing"] + [f"{name}_swing" for name in base if name != first]
     df = df.sort_values([*order, "key"], ascending=[False] * len(order) + [True], kind="mergesort")
     df = df.reset_index(drop=True)
     df.attrs.update(
@@ -302,7 +324,7 @@ def sensitivity(
         statistics=list(chosen),
         statistic=statistic,
         period=base_a.period.name,
-        baseline=baseline,
+        baseline=base,
     )
     return df
 
@@ -331,3 +353,108 @@ def dominant_assumption(
     best = df.iloc[int(df[column].to_numpy().argmax())]
     swing = float(best[column])
     return best if math.isfinite(swing) and swing > 0 else None
+
+
+def _figures(result: SimulationResult, metrics: Sequence[str], statistics: Sequence[str]) -> dict[str, float]:
+    """The enterprise's ``M_S`` figures of one run, as :func:`~blastradius.simulate.summarize` reads them (the same
+    functions), for the metrics asked for only."""
+    out = {}
+    for m in metrics:
+        stats = _stats(_grouped(result, m, "enterprise")[1])
+        out.update({f"{m}_{stat}": float(stats[stat][0]) for stat in statistics})
+    return out
+
+
+def _in_process(
+    analysis: Analysis,
+    varied: Sequence[_Varied],
+    *,
+    trials: int,
+    root: int,
+    metrics: Sequence[str],
+    statistics: Sequence[str],
+    baseline: _Drawn | None,
+    progress: Callable[[int, int], Any] | None,
+) -> dict[str, dict[str, float]]:
+    """Every run in this process: the baseline simulated once, and each run drawing only the plugins whose inputs
+    its setting changes (:func:`blastradius.simulate.engine._draw` with ``like``), the others' figures the
+    baseline's. The figures are those of each run simulated afresh (tests pin it)."""
+    from blastradius.sweep.scenarios import Setting, _with_settings
+
+    runs = 1 + 2 * len(varied)
+    total = trials * runs
+    if (
+        baseline is None
+        or baseline.analysis is not analysis
+        or baseline.result.seed != root
+        or baseline.result.trials < trials
+    ):
+        baseline = _draw(analysis, trials=trials, root=root)
+    baseline = baseline.head(trials)
+    if progress is not None:
+        progress(trials, total)
+    found = {"baseline": _figures(baseline.result, metrics, statistics)}
+    done = 1
+    for v in varied:
+        for side, end in (("low", v.low), ("high", v.high)):
+            key = f"{v.key}={side}"
+            try:
+                changed = _with_settings(analysis, (Setting(kind=v.kind, key=v.key, value=end),))
+                result = _draw(changed, trials=trials, root=root, like=baseline).result
+                found[key] = _figures(result, metrics, statistics)
+            except Exception as exc:
+                message = str(exc) if isinstance(exc, BlastRadiusError) else f"{type(exc).__name__}: {exc}"
+                raise BlastRadiusError(f"the run with {key} failed: {message}") from None
+            del result
+            done += 1
+            if progress is not None:
+                progress(done * trials, total)
+    return found
+
+
+def _on_dask(
+    analysis: Analysis,
+    varied: Sequence[_Varied],
+    *,
+    trials: int,
+    root: int,
+    metrics: Sequence[str],
+    statistics: Sequence[str],
+    scheduler: str | None,
+    workers: int | None,
+    progress: Callable[[int, int], Any] | None,
+) -> dict[str, dict[str, float]]:
+    """Every run a scenario of the sweep's engine, on a Dask cluster: the same numbers as in this process."""
+    from blastradius.sweep import Scenario, Setting, evaluate_scenarios
+
+    scenarios = [Scenario(key="baseline")] + [
+        Scenario(key=f"{v.key}={side}", settings=(Setting(kind=v.kind, key=v.key, value=end),))
+        for v in varied
+        for side, end in (("low", v.low), ("high", v.high))
+    ]
+    total = trials * len(scenarios)
+    done = 0
+
+    def advance(outcomes: list[Any]) -> None:
+        nonlocal done
+        done += len(outcomes)
+        if progress is not None:
+            progress(done * trials, total)
+
+    outcomes = evaluate_scenarios(
+        analysis,
+        scenarios,
+        trials=trials,
+        seed=root,
+        scheduler=scheduler,
+        workers=workers,
+        on_batch=advance,
+    )
+    failed = [o for o in outcomes.values() if o.row is None]
+    if failed:
+        raise BlastRadiusError(f"the run with {failed[0].key} failed: {failed[0].error}")
+    return {
+        key: {f"{m}_{stat}": float(row[f"{m}_{stat}"]) for m in metrics for stat in statistics}
+        for key, o in outcomes.items()
+        if (row := o.row) is not None
+    }
