@@ -25,6 +25,7 @@ from blastradius.simulate import (
     simulate_failures,
     summarize,
 )
+from blastradius.simulate.result import PARTS
 
 from conftest import ACME, ACME_GOVERNED, write_inventory
 
@@ -447,8 +448,17 @@ def test_figures_stored_only_where_they_can_be_non_zero_read_back_in_full(acme) 
     for name in ("records", "records_permanent", "people_permanent", "incidents", "caught"):
         dense, columns = getattr(r, name), r.columns[name]
         assert dense.shape == (300, len(acme.plugins), len(FAILURE_MODES))
-        assert (dense[:, columns < 0] == 0).all()
         assert np.array_equal(dense[:, columns >= 0], r.values[name][:, columns[columns >= 0]])
+        if name not in PARTS:
+            assert (dense[:, columns < 0] == 0).all()
+    for part, whole in PARTS.items():
+        # most damage cannot be undone: there the permanent part is the figure itself, and holds no column of its own
+        own = r.columns[part] >= 0
+        assert own.sum() < (r.columns[whole] >= 0).sum()
+        assert own.any() == (part == "records_permanent")  # acme can undo some writes, never a send
+        permanent, total = getattr(r, part), getattr(r, whole)
+        assert np.array_equal(permanent[:, ~own], total[:, ~own])
+        assert ((permanent >= 0) & (permanent <= total)).all()
 
 
 def test_more_trials_extend_the_sample_trial_by_trial(acme) -> None:

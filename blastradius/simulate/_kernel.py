@@ -821,7 +821,10 @@ def simulate_block(
     (plugin, class) that can be non-zero: ``columns[field, plugin, class]``
     is its index, -1 where the plan says the figure is always zero (a
     non-zero figure there sets ``lost[row]``). Records and people are capped
-    at what the plugin can touch in a period. ``runs_affected`` is
+    at what the plugin can touch in a period. The permanent part of records
+    and people has a column only where some path can be undone: elsewhere it
+    is the figure itself, to the bit (a value that differs sets ``lost``).
+    ``runs_affected`` is
     ``(trials, plugins)``, the systematic class only (for one-off classes it
     equals ``incidents``).
     """
@@ -877,19 +880,21 @@ def simulate_block(
         for row in range(n):
             for j in range(_CLASSES):
                 _store(records, row, columns[R_RECORDS, i, j], min(acc[row, R_RECORDS, j], cap_r), lost)
-                _store(
+                _store_part(
                     records_permanent,
                     row,
                     columns[R_RECORDS_PERMANENT, i, j],
                     min(acc[row, R_RECORDS_PERMANENT, j], cap_r),
+                    min(acc[row, R_RECORDS, j], cap_r),
                     lost,
                 )
                 _store(people, row, columns[R_PEOPLE, i, j], min(acc[row, R_PEOPLE, j], cap_p), lost)
-                _store(
+                _store_part(
                     people_permanent,
                     row,
                     columns[R_PEOPLE_PERMANENT, i, j],
                     min(acc[row, R_PEOPLE_PERMANENT, j], cap_p),
+                    min(acc[row, R_PEOPLE, j], cap_p),
                     lost,
                 )
                 _store(incidents, row, columns[R_INCIDENTS, i, j], min(acc[row, R_INCIDENTS, j], _COUNT_MAX), lost)
@@ -902,4 +907,13 @@ def _store(out, row, column, value, lost):
     if column >= 0:
         out[row, column] = value
     elif value != 0.0:
+        lost[row] = 1
+
+
+@njit(cache=True, inline="always")
+def _store_part(out, row, column, value, whole, lost):
+    """A permanent part: stored where it has a column; elsewhere nothing can be undone, so it must be ``whole``."""
+    if column >= 0:
+        out[row, column] = value
+    elif value != whole:
         lost[row] = 1

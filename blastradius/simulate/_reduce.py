@@ -131,6 +131,28 @@ def _plugin_tile(values, offsets, picked, k, t0, m, caps, out):
 
 
 @njit(cache=True, inline="always")
+def _part_tile(values, whole, offsets, picked, k, t0, m, caps, out):
+    """:func:`_plugin_tile` of a permanent part: a picked column ``-1 - c`` is column ``c`` of the ``whole`` figure
+    (where nothing can be undone the part is the figure itself, and has no column of its own)."""
+    n_plugins = caps.shape[0]
+    for s0 in range(0, m, _TILE):
+        n = min(_TILE, m - s0)
+        for p in range(n_plugins):
+            for u in range(s0, s0 + n):
+                out[p, u] = 0.0
+            for j in range(offsets[k * n_plugins + p], offsets[k * n_plugins + p + 1]):
+                c = picked[j]
+                if c >= 0:
+                    for u in range(n):
+                        out[p, s0 + u] += values[t0 + s0 + u, c]
+                else:
+                    for u in range(n):
+                        out[p, s0 + u] += whole[t0 + s0 + u, -1 - c]
+            for u in range(s0, s0 + n):
+                out[p, u] = min(out[p, u], caps[p])
+
+
+@njit(cache=True, inline="always")
 def _department_tile(plugin, members, bounds, caps, m, out):
     """``out[d, u]``: department ``d``'s plugin totals added one after another (in member order), capped."""
     for d in range(bounds.shape[0] - 1):
@@ -194,7 +216,9 @@ def _totals_of_tile(
     for k in range(choices):
         _plugin_tile(values, offsets, picked, k, t0, m, plugin_caps, plugin)
         if both:
-            _plugin_tile(permanent_values, permanent_offsets, permanent_picked, k, t0, m, plugin_caps, plugin_permanent)
+            _part_tile(
+                permanent_values, values, permanent_offsets, permanent_picked, k, t0, m, plugin_caps, plugin_permanent
+            )
         if level == 0:
             _write_tile(plugin, plugin_permanent, slots, k, t0, m, out)
             continue
@@ -248,7 +272,8 @@ def group_totals(
 
     ``values`` is a stored field, ``(trials, columns)``; plugin ``p``'s columns
     in choice ``k`` are ``picked[offsets[k * P + p]:offsets[k * P + p + 1]]``;
-    ``permanent_*`` likewise for the field's permanent part. ``slots`` says
+    ``permanent_*`` likewise for the field's permanent part (a picked ``-1 - c``
+    is column ``c`` of ``values``: no damage there can be undone). ``slots`` says
     where each total goes: ``slots[0]`` the field's, ``slots[1]`` its
     permanent part's, ``slots[2]`` their difference (recoverable); -1 where
     it is not wanted. Totals are capped at each level (``plugin_caps``,

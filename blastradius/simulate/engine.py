@@ -143,7 +143,11 @@ def _tables(plans: Sequence[_PluginPlan]) -> _Tables:
 
 
 def _columns(plans: Sequence[_PluginPlan], tables: _Tables) -> np.ndarray:
-    """``(fields, plugins, classes)``: the column of each figure, -1 where the plan makes it always zero."""
+    """``(fields, plugins, classes)``: the column of each figure, -1 where the plan makes it always zero.
+
+    A permanent part (``records_permanent``, ``people_permanent``) has a column only where one of the paths can be
+    undone; at -1 it is the figure itself (most damage is never undone: storing it would hold the figure twice).
+    """
     can = np.zeros((len(_FIELDS), len(plans), len(FAILURE_MODES)), dtype=bool)
     field = {name: i for i, name in enumerate(_FIELDS)}
     sy = FAILURE_MODES.index("systematic")
@@ -157,10 +161,10 @@ def _columns(plans: Sequence[_PluginPlan], tables: _Tables) -> np.ndarray:
                 can[field["incidents"], i, j] = True
                 if path.bound_records > 0:
                     can[field["records"], i, j] = True
-                    can[field["records_permanent"], i, j] |= path.recovery < 1
+                    can[field["records_permanent"], i, j] |= path.recovery > 0  # else: the figure itself
                 if path.bound_people > 0:
                     can[field["people"], i, j] = True
-                    can[field["people_permanent"], i, j] |= path.recovery < 1
+                    can[field["people_permanent"], i, j] |= path.recovery > 0
             can[field["caught"], i, sy] |= path.catch > 0
         can[field["caught"], i, : len(_ONE_OFF)] |= (
             tables.plugins[i, kernel.P_CATCH : kernel.P_CATCH + len(_ONE_OFF)] > 0

@@ -15,7 +15,10 @@ import pandas as pd
 from blastradius.errors import BlastRadiusError, suggest
 from blastradius.settings import Assumptions
 
-__all__ = ["FAILURE_MODES", "METRICS", "SimulationResult"]
+__all__ = ["FAILURE_MODES", "METRICS", "PARTS", "SimulationResult"]
+
+#: Permanent parts, and the figure each is part of: stored only where some damage can be undone, else the figure.
+PARTS = {"records_permanent": "records", "people_permanent": "people"}
 
 #: Failure classes simulated, in the order of the last axis of every result array:
 #: the three of :data:`blastradius.scores.FAILURE_CLASSES` and the systematic fault (D5).
@@ -47,10 +50,11 @@ class SimulationResult:
     """Simulated periods: figures per trial, plugin and class, read by :func:`summarize` and friends.
 
     Each figure is stored only where it can be non-zero (a plugin that
-    cannot touch records has no records column, a class with nothing to
-    undo no recoverable column): ``values[name]`` is ``(trials, columns)``
-    and ``columns[name]`` maps ``(plugin, class)`` to its column, -1 where
-    the figure is always zero. The attributes below build the full
+    cannot touch records has no records column): ``values[name]`` is
+    ``(trials, columns)`` and ``columns[name]`` maps ``(plugin, class)`` to
+    its column, -1 where the figure is always zero. A permanent part
+    (:data:`PARTS`) is stored only where some of the damage can be undone:
+    at -1 it is the figure itself (most damage never is undone). The attributes below build the full
     ``(trials, plugins, classes)`` array on each access; :func:`summarize`,
     :func:`exceedance_curve` and :func:`compare_results` read the columns.
 
@@ -109,7 +113,11 @@ class SimulationResult:
 
     def _dense(self, name: str) -> np.ndarray:
         values, columns = self.values[name], self.columns[name].reshape(-1)
-        out = np.zeros((self.trials, columns.shape[0]), dtype=values.dtype)
+        whole = PARTS.get(name)
+        if whole is not None:  # a permanent part without a column is the figure itself
+            out = np.array(self._dense(whole).reshape(self.trials, -1))
+        else:
+            out = np.zeros((self.trials, columns.shape[0]), dtype=values.dtype)
         kept = np.flatnonzero(columns >= 0)
         out[:, kept] = values[:, columns[kept]]
         out = out.reshape(self.trials, len(self.plugins), len(self.classes))

@@ -19,7 +19,7 @@ import pandas as pd
 from blastradius.errors import BlastRadiusError, suggest
 from blastradius.simulate import _reduce
 from blastradius.simulate.engine import _KERNEL_LOCK
-from blastradius.simulate.result import FAILURE_MODES, METRICS, SimulationResult, _check_metric
+from blastradius.simulate.result import FAILURE_MODES, METRICS, PARTS, SimulationResult, _check_metric
 
 __all__ = [
     "CONFIDENCE",
@@ -87,19 +87,29 @@ def _groups(result: SimulationResult, by: str) -> tuple[list[str], list[np.ndarr
     return departments, [np.flatnonzero(codes == j) for j in range(len(departments))]
 
 
+#: No column: the figure is always zero there.
+_NONE = np.iinfo(np.int64).min
+
+
 def _choices(
     result: SimulationResult, field: str, masks: Sequence[np.ndarray], plugins: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The stored columns of ``field`` each mask of classes picks for ``plugins``, plugin by plugin in class order.
 
-    Choice ``k``'s columns of the ``p``-th plugin are ``picked[offsets[k * P + p]:offsets[k * P + p + 1]]``.
+    Choice ``k``'s columns of the ``p``-th plugin are ``picked[offsets[k * P + p]:offsets[k * P + p + 1]]``. For a
+    permanent part (:data:`~blastradius.simulate.result.PARTS`), a class without a column of its own is the whole
+    figure's column ``c``, picked as ``-1 - c``.
     """
     columns = result.columns[field][plugins]
+    columns = np.where(columns >= 0, columns, _NONE)
+    if field in PARTS:
+        whole = result.columns[PARTS[field]][plugins]
+        columns = np.where((columns == _NONE) & (whole >= 0), -1 - whole, columns)
     counts, picked = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     for mask in masks:
-        chosen = np.where(mask, columns, -1)
-        counts.append((chosen >= 0).sum(axis=1))
-        picked.append(chosen[chosen >= 0])
+        chosen = np.where(mask, columns, _NONE)
+        counts.append((chosen != _NONE).sum(axis=1))
+        picked.append(chosen[chosen != _NONE])
     offsets = np.concatenate([[0], np.cumsum(np.concatenate(counts))])
     return offsets.astype(np.int64), np.concatenate(picked).astype(np.int64)
 
