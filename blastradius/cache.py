@@ -152,5 +152,6 @@ def cached_load(root: Path, files: Sequence[Path], load: Callable[[], T], kind: 
     if found is not None:
         return found
     value = load()
-    _write(folder, entry, value)
+    if _key(root, files) == key:  # a file edited while it was loading: keep nothing rather than a mismatch
+        _write(folder, entry, value)
     return value

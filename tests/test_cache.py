@@ -159,3 +159,19 @@ def test_processes_loading_at_once_all_get_the_whole_inventory(cache_dir: Path, 
     assert len(_entries(cache_dir)) == 1
     assert not list(cache_dir.glob("*.partial"))
     assert load_inventory(acme) == fresh
+
+
+def test_a_file_edited_while_loading_is_not_kept(cache_dir: Path, acme: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from blastradius import loader
+
+    real = loader._load
+
+    def edited_meanwhile(root: Path, files: list[Path]) -> object:
+        inv = real(root, files)
+        teams = acme / "teams.yaml"
+        teams.write_text(teams.read_text() + "\n# edited while loading\n")
+        return inv
+
+    monkeypatch.setattr(loader, "_load", edited_meanwhile)
+    load_inventory(acme)
+    assert _entries(cache_dir) == []
