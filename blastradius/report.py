@@ -480,8 +480,8 @@ def report_data(
     paths = failure_paths(analysis)
     runs = sensitivity_trials(trials, len(inv.plugins))
     say(f"varying each assumption across its range ({runs:,} {a.period.name}s a run)")
-    # on the report's seed, and its trials on a small inventory: its baseline is then the report's own figures
-    # (the first trials of the report's simulation, which a simulation of fewer trials draws alike)
+    # on the report's seed: its baseline is the first trials of the report's own simulation (a simulation of fewer
+    # trials draws them alike), read rather than drawn again
     tornado = _sensitivity(analysis, trials=runs, seed=seed, baseline=drawn)
 
     say("trying every candidate control on the inventory")
