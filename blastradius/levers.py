@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import pandas as pd
 
@@ -465,9 +465,12 @@ def what_if(
 _STATUS_RANK = {ToolStatus.UNGATED: 0, ToolStatus.GATED: 1, ToolStatus.BLOCKED: 2, ToolStatus.UNUSABLE: 2}
 
 
-@dataclass(frozen=True, kw_only=True)
-class AccessChange:
-    """One thing a plugin can no longer do freely, or (if ``widens``) can now do."""
+class AccessChange(NamedTuple):
+    """One thing a plugin can no longer do freely, or (if ``widens``) can now do.
+
+    A named tuple, immutable like the other records: a lever on thousands of plugins makes millions of them, which
+    a frozen dataclass builds several times slower.
+    """
 
     plugin: str
     what: str  # "needs a human", "stops working", "loses data", "capped", "masked", "loses people"
