@@ -962,43 +962,22 @@ def _report_progress(stage: str) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from blastradius.report import render_report
-
-    _refuse_inside(args.out, args.inventory, example="reports")
-    if args.overlay:
-        return _report_overlaid(args)
-    path = render_report(
-        args.inventory,
-        out=args.out,
-        compare_to=args.compare,
-        assumptions=args.assumptions,
-        costs=args.costs,
-        trials=args.trials,
-        seed=args.seed,
-        fmt=args.format,
-        as_of=args.as_of,
-        title=args.title,
-        classification=args.classification,
-        top=args.top,
-        calibration=args.calibration,
-        progress=None if args.quiet else _report_progress,
-    )
-    print(f"wrote {path}")
-    return 0
-
-
-def _report_overlaid(args: argparse.Namespace) -> int:
-    """The report of the overlaid inventory: written whole beside the report (which reads files), then reported."""
-    from blastradius.overlay import write_inventory
     from blastradius.report import organisation_name, render_report
 
-    stem = "+".join([args.inventory.name, *(Path(o).stem for o in args.overlay)])
-    directory = args.out / stem
-    if directory.exists():
-        raise BlastRadiusError(f"refusing to overwrite {directory}: remove it, or report into another --out")
-    write_inventory(_load(args), directory, note=f"{args.inventory} with {', '.join(map(str, args.overlay))}")
+    _refuse_inside(args.out, args.inventory, example="reports")
+    inventory, title, written = args.inventory, args.title, ""
+    if args.overlay:  # the overlaid inventory written whole beside the report (which reads files), then reported
+        from blastradius.overlay import write_inventory
+
+        stem = "+".join([args.inventory.name, *(Path(o).stem for o in args.overlay)])
+        inventory = args.out / stem
+        if inventory.exists():
+            raise BlastRadiusError(f"refusing to overwrite {inventory}: remove it, or report into another --out")
+        write_inventory(_load(args), inventory, note=f"{args.inventory} with {', '.join(map(str, args.overlay))}")
+        title = args.title or organisation_name(args.inventory)
+        written = f" (the overlaid inventory it reports on: {inventory})"
     path = render_report(
-        directory,
+        inventory,
         out=args.out,
         compare_to=args.compare,
         assumptions=args.assumptions,
@@ -1007,13 +986,13 @@ def _report_overlaid(args: argparse.Namespace) -> int:
         seed=args.seed,
         fmt=args.format,
         as_of=args.as_of,
-        title=args.title or organisation_name(args.inventory),
+        title=title,
         classification=args.classification,
         top=args.top,
         calibration=args.calibration,
         progress=None if args.quiet else _report_progress,
     )
-    print(f"wrote {path} (the overlaid inventory it reports on: {directory})")
+    print(f"wrote {path}{written}")
     return 0
 
 
