@@ -374,6 +374,27 @@ def test_report_cli(tmp_path: Path) -> None:
     assert inside.returncode == 1 and "refusing to write" in inside.stderr
 
 
+def test_report_cli_with_an_overlay_reports_the_overlaid_inventory(tmp_path: Path) -> None:
+    from test_cli import run
+
+    overlay = tmp_path / "gate-sends.yaml"
+    overlay.write_text(
+        "overlay: 2\ndescription: gate sends\nplugins:\n  renewal-campaigns:\n    requires_approval: {add: [send]}\n"
+    )
+    out = tmp_path / "out"
+    args = ("report", "inventories/acme", "--overlay", str(overlay), "--out", str(out), "--trials", "100")
+    result = run(*args, "--as-of", "2026-11-21", "--quiet")
+    assert result.returncode == 0, result.stderr
+    written = out / "acme+gate-sends"
+    assert f"the overlaid inventory it reports on: {written}" in result.stdout
+    from blastradius import load_inventory
+
+    assert "send" in load_inventory(written).plugin_by_id["renewal-campaigns"].requires_approval
+    assert list(out.glob("*rollout-report.html"))
+    again = run(*args)
+    assert again.returncode == 1 and "refusing to overwrite" in again.stderr
+
+
 def test_a_missing_extra_is_named(monkeypatch) -> None:
     import importlib
 
