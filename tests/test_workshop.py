@@ -221,6 +221,19 @@ def test_kept_scenarios_sit_side_by_side_and_come_back(room):
     assert _outlook(page) == shown
 
 
+def test_the_page_takes_figures_by_the_scenario_they_are_of_whatever_state_solara_reports():
+    """A replaced thread can mark the state cancelled after its successor finished: the figures still count."""
+    import solara
+
+    from blastradius.workshop.app import of_scenario
+
+    key = (("gate", "a", "b", None),)
+    for state in solara.ResultState:
+        assert of_scenario(solara.Result(value=(key, "figures"), state=state), key)
+        assert not of_scenario(solara.Result(value=((), "figures"), state=state), key)
+        assert not of_scenario(solara.Result(value=None, state=state), key)
+
+
 def test_session_sentence_names_its_base():
     w = Workshop(ACME, trials=500)
     s = Session(w)

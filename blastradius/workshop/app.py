@@ -326,6 +326,17 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
         )
 
 
+def of_scenario(run: solara.Result[Any], key: Any) -> bool:
+    """Whether a background computation holds the figures of scenario ``key`` (its value is ``(key, ...)``).
+
+    Read from the value, never from ``run.state``: a thread that a newer one replaced can still mark the state
+    cancelled after the newer one finished (Solara's ``use_thread`` sets ``CANCELLED`` from the old thread's
+    ``finally``), and a page that waited for ``FINISHED`` would then wait for ever. The value is set by the newest
+    thread last (a thread waits for the one before it), and it names its scenario, so a stale one is never taken.
+    """
+    return run.value is not None and run.value[0] == key
+
+
 @solara.component
 def Page() -> None:
     w = _workshop()
@@ -346,26 +357,22 @@ def Page() -> None:
 
     # the blast radius first (no simulation), then the outlook from fewer trials, then from the final trials
     ranked = solara.use_thread(lambda: (key, session.scores(moves)), dependencies=[key], intrusive_cancel=False)
-    ranked_done = ranked.state == solara.ResultState.ERROR or (
-        ranked.state == solara.ResultState.FINISHED and ranked.value is not None and ranked.value[0] == key
-    )
+    ranked_done = ranked.state == solara.ResultState.ERROR or of_scenario(ranked, key)
     quick = solara.use_thread(
         lambda: compute(w.quick_trials) if ranked_done else None,
         dependencies=[key, ranked_done],
         intrusive_cancel=False,
     )
-    quick_done = quick.state == solara.ResultState.ERROR or (
-        quick.state == solara.ResultState.FINISHED and quick.value is not None and quick.value[0] == key
-    )
+    quick_done = quick.state == solara.ResultState.ERROR or of_scenario(quick, key)
     full = solara.use_thread(
         lambda: compute(w.trials) if quick_done else None, dependencies=[key, quick_done], intrusive_cancel=False
     )
     last, set_last = solara.use_state(cast(Any, None))  # the newest figures computed, shown while the next ones come
     best = None
     for run in (quick, full):
-        if run.state == solara.ResultState.FINISHED and run.value is not None and run.value[0] == key:
-            if best is None or run.value[2].trials > best[2].trials:
-                best = run.value
+        value = run.value
+        if value is not None and of_scenario(run, key) and (best is None or value[2].trials > best[2].trials):
+            best = value
     if best is not None and best is not last:
         set_last(best)
     shown_key, shown_moves, fig, chart = best or last or (None, (), None, "")
