@@ -176,6 +176,16 @@ def test_recovered_magnitudes_are_a_share_of_the_total() -> None:
     assert sums[:, 1].sum() / sums[:, 0].sum() == pytest.approx(0.1, abs=0.01)
 
 
+@pytest.mark.parametrize("bound", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("events", [1, kernel.EXACT, 40])
+def test_a_bound_of_at_most_one_is_touched_whole_by_every_event_whatever_the_law(bound: float, events: int) -> None:
+    # one record (or none) reachable: each event touches exactly that, with no size to draw
+    sums = _sums(events, bound, math.log(20.0), 1.5, 0.05, 0.0, 1_000, 31)
+    assert (sums == events * bound).all()
+    undone = _sums(events, bound, math.log(20.0), 1.5, 0.05, 0.5, 1_000, 31)
+    assert (undone[:, 0] == events * bound).all() and (undone[:, 1] <= undone[:, 0]).all()
+
+
 @njit
 def _sizes_grid(events, bounds, law, seed):
     out = np.empty((events.shape[0], bounds.shape[0], 2))

@@ -639,7 +639,9 @@ def _sizes(state, n, bound_r, bound_p, mu, sigma, full, recovery, c):
     """
     if n <= 0:
         return 0.0, 0.0, 0.0, 0.0
-    if full >= 1.0:  # every event touches its whole bound: there is no size to draw, only what is undone
+    if full >= 1.0 or (bound_r <= 1.0 and bound_p <= 1.0):
+        # every event touches its whole bound (a bound of at most 1 is always touched whole, see
+        # :func:`_clamp`): there is no size to draw, only what is undone
         return _whole(state, n, bound_r, bound_p, recovery)
     r = 0.0
     rp = 0.0
