@@ -990,7 +990,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         classification=args.classification,
         top=args.top,
         calibration=args.calibration,
-        progress=None if args.quiet else _report_progress,
+        progress=_report_progress if args.stages or (not args.quiet and sys.stderr.isatty()) else None,
     )
     print(f"wrote {path}{written}")
     return 0
@@ -1495,7 +1495,8 @@ def _parser() -> argparse.ArgumentParser:
         "figures depend on, every control with its collateral, governance findings by rule, kill-switch readiness, "
         "a glossary and every assumption. HTML is one self-contained file; PDF is printed by Chromium (Debian "
         "package 'chromium'), with page numbers, date, report id and classification on every page. The full "
-        "tables go beside it as CSV. Prints each stage on standard error as it starts. Needs the report extra.",
+        "tables go beside it as CSV. On a terminal, prints each stage on standard error as it starts (--stages: "
+        "also when piped). Needs the report extra.",
     )
     p.add_argument("inventory", type=Path, metavar="DIR", help="inventory directory")
     _overlay_option(p)
@@ -1555,7 +1556,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="date to age approvals against and count due dates from (default: today)",
     )
-    p.add_argument("--quiet", action="store_true", help="print no stages while the report builds")
+    stages = p.add_mutually_exclusive_group()
+    stages.add_argument("--quiet", action="store_true", help="print no stages, even on a terminal")
+    stages.add_argument(
+        "--stages", action="store_true", help="print each stage on standard error even when it is not a terminal"
+    )
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(

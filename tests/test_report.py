@@ -361,7 +361,8 @@ def test_the_pdf_of_a_2000_plugin_enterprise_is_at_most_25_pages(synthetic_repor
 def test_report_cli(tmp_path: Path) -> None:
     from test_cli import run
 
-    result = run("report", "inventories/acme", "--out", str(tmp_path), "--trials", "100", "--as-of", "2026-11-21")
+    args = ("report", "inventories/acme", "--out", str(tmp_path), "--trials", "100", "--as-of", "2026-11-21")
+    result = run(*args, "--stages")  # stages are printed on a terminal; --stages prints them when piped too
     assert result.returncode == 0, result.stderr
     assert "wrote" in result.stdout and (tmp_path / "acme-rollout-report.html").exists()
     assert "WARNING" not in result.stderr
@@ -383,8 +384,9 @@ def test_report_cli_with_an_overlay_reports_the_overlaid_inventory(tmp_path: Pat
     )
     out = tmp_path / "out"
     args = ("report", "inventories/acme", "--overlay", str(overlay), "--out", str(out), "--trials", "100")
-    result = run(*args, "--as-of", "2026-11-21", "--quiet")
+    result = run(*args, "--as-of", "2026-11-21")
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # piped: no stages
     written = out / "acme+gate-sends"
     assert f"the overlaid inventory it reports on: {written}" in result.stdout
     from blastradius import load_inventory
