@@ -208,6 +208,98 @@ def test_more_events_or_a_wider_bound_never_touch_less_on_the_same_numbers(seed:
     assert (np.diff(grid, axis=1) >= -1e-9 * (1 + grid[:, 1:])).all()  # a wider bound
 
 
+@njit
+def _vector_math(x, y, z):
+    out = np.empty((3, x.shape[0]))
+    for i in range(x.shape[0]):
+        out[0, i] = kernel._vexp(x[i])
+        out[1, i] = kernel._vlog(y[i])
+        out[2, i] = kernel._ndtri(z[i])
+    return out
+
+
+def test_the_vectorisable_exp_log_and_normal_quantile_are_within_a_few_units_in_the_last_place() -> None:
+    rng = np.random.default_rng(11)
+    x = np.concatenate([rng.uniform(-40, 40, 100_000), [0.0, -1e-300, 1e-12, -708.0, 709.0]])
+    y = np.concatenate([np.exp(rng.uniform(-700, 0, 100_000)), [1.0, 1 - 2**-53, 2**-1022]])
+    z = np.concatenate(
+        [rng.random(100_000), 1 - np.exp(rng.uniform(-37, 0, 50_000)), np.exp(rng.uniform(-700, 0, 50_000))]
+    )
+    got = _vector_math(x, np.resize(y, x.shape[0]), np.resize(z, x.shape[0]))
+    ulps = np.abs(got[0] - np.exp(x)) / np.spacing(np.exp(x))
+    assert ulps.max() <= 1
+    y = np.resize(y, x.shape[0])
+    ulps = np.abs(got[1] - np.log(y)) / np.spacing(np.maximum(np.abs(np.log(y)), 1e-300))
+    assert ulps.max() <= 1
+    from statistics import NormalDist
+
+    z = np.resize(z, x.shape[0])
+    sample = rng.choice(z.shape[0], 2_000, replace=False)
+    exact = np.array([NormalDist().inv_cdf(float(v)) for v in z[sample]])
+    assert np.abs(got[2][sample] - exact).max() <= 1e-12 * np.abs(exact).max()
+    assert (np.diff(got[2][np.argsort(z)]) >= 0).all()  # never falls as p rises
+
+
+@njit
+def _all_trials(counts, seed, law):
+    n = counts.shape[0]
+    states = np.empty(n, dtype=np.uint64)
+    for t in range(n):
+        states[t] = kernel._stream(np.uint64(seed), np.uint64(9), t, 5)
+    order = np.empty(n, dtype=np.int64)
+    drawing_counts = np.empty(n, dtype=np.int64)
+    drawing_states = np.empty(n, dtype=np.uint64)
+    top, r, rp, p, pp = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    bound_r, bound_p, mu, sigma, full, recovery = law
+    c = kernel.path_constants(bound_r, bound_p, mu, sigma)
+    with_events = kernel._exact_rows(
+        counts,
+        states,
+        order,
+        drawing_counts,
+        drawing_states,
+        top,
+        r,
+        rp,
+        p,
+        pp,
+        bound_r,
+        bound_p,
+        mu,
+        sigma,
+        full,
+        recovery,
+    )
+    rows = np.zeros((n, 4))
+    for s in range(with_events):
+        t = order[s]
+        rows[t] = kernel._with_rest(
+            drawing_counts[s], top[s], r[s], rp[s], p[s], pp[s], bound_r, bound_p, mu, sigma, full, recovery, c
+        )
+    one = np.empty((n, 4))
+    for t in range(n):
+        one[t] = kernel._sizes(states[t], counts[t], bound_r, bound_p, mu, sigma, full, recovery, c)
+    return rows, one
+
+
+@pytest.mark.parametrize(
+    "law",
+    [
+        (1e5, 1e4, math.log(30.0), 1.5, 0.05, 0.3),
+        (50.0, 1e6, math.log(20.0), 2.0, 0.0, 0.0),
+        (1e3, 0.0, math.log(2.0), 0.0, 0.2, 0.9),  # a fixed size (sigma 0)
+        (1.0, 400.0, math.log(20.0), 1.0, 0.5, 0.0),
+    ],
+)
+def test_every_trial_of_a_path_at_once_draws_what_one_trial_at_a_time_draws(law) -> None:
+    # the loop that runs in SIMD lanes, over trials sorted by their events, is _sizes trial by trial, to the bit
+    counts = np.random.default_rng(5).poisson(6.0, 3_000).astype(np.int64)
+    counts[:40] = np.arange(40) * 7  # none, a few, and far more than EXACT
+    rows, one = _all_trials(counts, 17, np.array(law))
+    assert np.array_equal(rows, one)
+    assert (rows[counts == 0] == 0).all() and (rows[counts > 0, 0] > 0).all()
+
+
 def test_the_numbers_do_not_depend_on_the_number_of_threads() -> None:
     acme = load_inventory(ACME)
     threads = numba.get_num_threads()

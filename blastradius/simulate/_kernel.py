@@ -35,7 +35,10 @@ Poisson quantile (error below one count), never below the exact count at
 that mean; magnitudes by the quantile function of a lognormal bounded by the
 path's bound (Wichura's AS241 for the normal quantile); the largest
 :data:`EXACT` magnitudes of a path in a trial exactly, the rest by their
-conditional mean (their total varies far less than the largest few);
+conditional mean (their total varies far less than the largest few), for
+every trial of a path at once so that the loop runs in SIMD lanes
+(:func:`_exact_rows`, with the branch-free :func:`_vexp`, :func:`_vlog` and
+:func:`_ndtri`);
 normal deviates by Box–Muller for the shared rate draws; caught events (not
 a measure of damage) by Hörmann's transformed rejection above a mean of 12.
 
@@ -55,7 +58,8 @@ from typing import Any
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 
 def cache_dir() -> Path:
@@ -126,6 +130,7 @@ F_MU = 10  # the magnitude's lognormal: log-median, log-sd, and the share of eve
 F_SIGMA = 11
 F_FULL = 12
 PATH_COLUMNS = 13
+PATH_CONSTANTS = 10  # what :func:`path_constants` computes once per path
 
 # Columns of the per-path int array.
 I_CLASS = 0  # 0 wrong action, 1 data leakage, 2 wrong output (the systematic class is 3)
@@ -177,56 +182,56 @@ def stream_key(plugin_key: int, path_key: int) -> int:
     return ((plugin_key & 0xFFFFFFFF) << 32) | (path_key & 0xFFFFFFFF)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _mix(z):  # SplitMix64's finaliser (Stafford's mix 13)
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
     return z ^ (z >> _S31)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _keyed(root, key):
     """The streams of one key (a path, a plugin): the first half of :func:`_stream`."""
     return _mix(_mix(key) ^ root)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _counter(trial, stage):
     return _mix(np.uint64(trial) * _TRIAL + np.uint64(stage) * _STAGE)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _stream(root, key, trial, stage):
     """The first state of the stream named by (root, key, trial, stage)."""
     return _mix(_keyed(root, key) ^ _counter(trial, stage))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _sub(state, tag):
     return _mix(state ^ (np.uint64(tag) * _STAGE))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _uniform(state):
     """Next state and a uniform in (0, 1), never 0 or 1."""
     state = state + _GOLDEN
     return state, ((_mix(state) >> _S11) + 0.5) * _TWO_53
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _normal(state):
     state, u1 = _uniform(state)
     state, u2 = _uniform(state)
     return state, math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _uniform_at(state, n):
     """The n-th uniform of a stream (n = 0, 1, ...): a draw at a fixed place, whether or not others are drawn."""
     return ((_mix(state + np.uint64(n + 1) * _GOLDEN) >> _S11) + 0.5) * _TWO_53
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _normal_at(state, n):
     """A standard normal from uniforms n and n + 1 of a stream (Box–Muller)."""
     return math.sqrt(-2.0 * math.log(_uniform_at(state, n))) * math.cos(_TWO_PI * _uniform_at(state, n + 1))
@@ -248,126 +253,169 @@ def _poisson_cdf(mean: float, size: int) -> np.ndarray:
 _HANDOVER_CDF = _poisson_cdf(INVERSION_BELOW, 256)
 
 
-@njit(cache=True)
-def _ndtri(p):
-    """The standard normal quantile of ``0 < p < 1`` (Wichura 1988, AS241: relative error about 1e-16)."""
-    q = p - 0.5
-    if abs(q) <= 0.425:
-        r = 0.180625 - q * q
-        num = (
-            (
-                (
-                    (
-                        ((2509.0809287301226727 * r + 33430.575583588128105) * r + 67265.770927008700853) * r
-                        + 45921.953931549871457
-                    )
-                    * r
-                    + 13731.693765509461125
-                )
-                * r
-                + 1971.5909503065514427
-            )
-            * r
-            + 133.14166789178437745
-        ) * r + 3.387132872796366608
-        den = (
-            (
-                (
-                    (
-                        ((5226.495278852545925 * r + 28729.085735721942674) * r + 39307.89580009271061) * r
-                        + 21213.794301586595867
-                    )
-                    * r
-                    + 5394.1960214247511077
-                )
-                * r
-                + 687.1870074920579083
-            )
-            * r
-            + 42.313330701600911252
-        ) * r + 1.0
-        return q * num / den
-    r = p if q <= 0.0 else 1.0 - p
-    r = math.sqrt(-math.log(r))
-    if r <= 5.0:
-        r -= 1.6
-        num = (
-            (
-                (
-                    (
-                        ((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r + 0.24178072517745061177) * r
-                        + 1.27045825245236838258
-                    )
-                    * r
-                    + 3.64784832476320460504
-                )
-                * r
-                + 5.7694972214606914055
-            )
-            * r
-            + 4.6303378461565452959
-        ) * r + 1.42343711074968357734
-        den = (
-            (
-                (
-                    (
-                        ((1.05075007164441684324e-9 * r + 5.475938084995344946e-4) * r + 0.0151986665636164571966) * r
-                        + 0.14810397642748007459
-                    )
-                    * r
-                    + 0.68976733498510000455
-                )
-                * r
-                + 1.6763848301838038494
-            )
-            * r
-            + 2.05319162663775882187
-        ) * r + 1.0
-    else:
-        r -= 5.0
-        num = (
-            (
-                (
-                    (
-                        ((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 0.0012426609473880784386) * r
-                        + 0.026532189526576123093
-                    )
-                    * r
-                    + 0.29656057182850489123
-                )
-                * r
-                + 1.7848265399172913358
-            )
-            * r
-            + 5.4637849111641143699
-        ) * r + 6.6579046435011037772
-        den = (
-            (
-                (
-                    (
-                        ((2.04426310338993978564e-15 * r + 1.4215117583164458887e-7) * r + 1.8463183175100546818e-5) * r
-                        + 7.868691311456132591e-4
-                    )
-                    * r
-                    + 0.0148753612908506148525
-                )
-                * r
-                + 0.13692988092273580531
-            )
-            * r
-            + 0.59983220655588793769
-        ) * r + 1.0
-    x = num / den
-    return -x if q < 0.0 else x
-
-
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _ndtr(x):
     """The standard normal CDF."""
     return 0.5 * math.erfc(-x * 0.7071067811865476)
 
 
-@njit(cache=True)
+# --- the same functions, written so that a loop over trials runs them in SIMD lanes -----------------------
+#
+# libm's log and exp are calls the compiler cannot vectorise. These are fdlibm's algorithms in plain arithmetic
+# (within one unit in the last place of libm's), for the loop that draws the largest events of every trial of a
+# path at once (:func:`_exact_rows`); branches are replaced by choosing between values computed for every lane.
+
+
+def _bitcast(source: Any, target: Any) -> Any:
+    """A compiled function that reinterprets the bits of a ``source`` value as a ``target`` (no conversion)."""
+
+    def typer(typingctx: Any, x: Any) -> Any:
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            return builder.bitcast(args[0], context.get_value_type(target))
+
+        return target(source), codegen
+
+    return intrinsic(typer)
+
+
+_bits = _bitcast(types.float64, types.int64)  # the bits of a float64 as an int64
+_from_bits = _bitcast(types.int64, types.float64)  # the float64 of those bits
+
+
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_ROUND = 6755399441055744.0  # 1.5 * 2**52: added to a float64 below 2**51, rounds it to an integer in its low bits
+_SQRT_HALF_BITS = 0x3FE6A09E00000000  # the high word of sqrt(2)/2
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _vexp(x):
+    """``exp(x)``: x = k ln2 + r (fdlibm's reduction), exp(r) by its Taylor series to r**13 (below a unit in the
+    last place on |r| <= ln2/2, and no division), times 2**k. ``x`` is clamped to [-708, 709], where the result
+    is normal (beyond, libm gives 0 or inf, which the clamps that follow treat alike)."""
+    x = min(max(x, -708.0), 709.0)
+    kd = x * 1.44269504088896338700 + _ROUND
+    k = kd - _ROUND
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    q = 0.5 + r * (
+        0.16666666666666666
+        + r
+        * (
+            0.041666666666666664
+            + r
+            * (
+                0.008333333333333333
+                + r
+                * (
+                    0.001388888888888889
+                    + r
+                    * (
+                        0.0001984126984126984
+                        + r
+                        * (
+                            2.48015873015873e-05
+                            + r
+                            * (
+                                2.7557319223985893e-06
+                                + r
+                                * (
+                                    2.755731922398589e-07
+                                    + r
+                                    * (
+                                        2.505210838544172e-08
+                                        + r * (2.08767569878681e-09 + r * (1.6059043836821613e-10))
+                                    )
+                                )
+                            )
+                        )
+                    )
+                )
+            )
+        )
+    )
+    y = 1.0 + (r + r * r * q)
+    return _from_bits(_bits(y) + (_bits(kd) << 52))  # the low bits of kd hold k: adds k to y's exponent
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _vlog(x):
+    """``log(x)`` of a normal positive ``x`` (fdlibm's e_log.c, with the mantissa taken to [sqrt(2)/2, sqrt(2)))."""
+    bits = _bits(x) + (0x3FF0000000000000 - _SQRT_HALF_BITS)
+    k = float((bits >> 52) - 0x3FF)
+    f = _from_bits((bits & 0x000FFFFFFFFFFFFF) + _SQRT_HALF_BITS) - 1.0
+    hfsq = 0.5 * f * f
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01))
+    t2 = z * (
+        6.666666666666735130e-01
+        + w * (2.857142874366239149e-01 + w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01))
+    )
+    return s * (hfsq + t1 + t2) + k * _LN2_LO - hfsq + f + k * _LN2_HI
+
+
+#: AS241's coefficients, constant term first, for the centre, the near tail and the far tail of the quantile.
+_NDTRI_NUM = (
+    (3.387132872796366608, 1.42343711074968357734, 6.6579046435011037772),
+    (133.14166789178437745, 4.6303378461565452959, 5.4637849111641143699),
+    (1971.5909503065514427, 5.7694972214606914055, 1.7848265399172913358),
+    (13731.693765509461125, 3.64784832476320460504, 0.29656057182850489123),
+    (45921.953931549871457, 1.27045825245236838258, 0.026532189526576123093),
+    (67265.770927008700853, 0.24178072517745061177, 0.0012426609473880784386),
+    (33430.575583588128105, 0.0227238449892691845833, 2.71155556874348757815e-5),
+    (2509.0809287301226727, 7.7454501427834140764e-4, 2.01033439929228813265e-7),
+)
+_NDTRI_DEN = (
+    (1.0, 1.0, 1.0),
+    (42.313330701600911252, 2.05319162663775882187, 0.59983220655588793769),
+    (687.1870074920579083, 1.6763848301838038494, 0.13692988092273580531),
+    (5394.1960214247511077, 0.68976733498510000455, 0.0148753612908506148525),
+    (21213.794301586595867, 0.14810397642748007459, 7.868691311456132591e-4),
+    (39307.89580009271061, 0.0151986665636164571966, 1.8463183175100546818e-5),
+    (28729.085735721942674, 5.475938084995344946e-4, 1.4215117583164458887e-7),
+    (5226.495278852545925, 1.05075007164441684324e-9, 2.04426310338993978564e-15),
+)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _pick(which, coefficients):
+    return coefficients[0] if which == 0 else (coefficients[1] if which == 1 else coefficients[2])
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _ndtri(p):
+    """The standard normal quantile of ``0 < p < 1`` (Wichura 1988, AS241: relative error about 1e-16).
+
+    Without branches, so that a loop over trials runs it in SIMD lanes: the rational function of the centre or
+    of a tail is chosen lane by lane, coefficient by coefficient (one division); the tails' log is :func:`_vlog`.
+    """
+    q = p - 0.5
+    tail = math.sqrt(-_vlog(max(p if q <= 0.0 else 1.0 - p, 1e-300)))
+    which = 0 if abs(q) <= 0.425 else (1 if tail <= 5.0 else 2)
+    v = 0.180625 - q * q if which == 0 else (tail - 1.6 if which == 1 else tail - 5.0)
+    # Horner's rule, written out: a loop here would keep the loop over trials from running in SIMD lanes
+    num = _pick(which, _NDTRI_NUM[7])
+    den = _pick(which, _NDTRI_DEN[7])
+    num = num * v + _pick(which, _NDTRI_NUM[6])
+    den = den * v + _pick(which, _NDTRI_DEN[6])
+    num = num * v + _pick(which, _NDTRI_NUM[5])
+    den = den * v + _pick(which, _NDTRI_DEN[5])
+    num = num * v + _pick(which, _NDTRI_NUM[4])
+    den = den * v + _pick(which, _NDTRI_DEN[4])
+    num = num * v + _pick(which, _NDTRI_NUM[3])
+    den = den * v + _pick(which, _NDTRI_DEN[3])
+    num = num * v + _pick(which, _NDTRI_NUM[2])
+    den = den * v + _pick(which, _NDTRI_DEN[2])
+    num = num * v + _pick(which, _NDTRI_NUM[1])
+    den = den * v + _pick(which, _NDTRI_DEN[1])
+    num = num * v + _pick(which, _NDTRI_NUM[0])
+    den = den * v + _pick(which, _NDTRI_DEN[0])
+    scale = q if which == 0 else (-1.0 if q < 0.0 else 1.0)
+    return scale * num / den
+
+
+@njit(cache=True, error_model="numpy")
 def _poisson_inv(u, mean):
     """The Poisson count of ``mean`` at uniform ``u`` (its quantile): a larger mean never gives a smaller count.
 
@@ -395,7 +443,7 @@ def _poisson_inv(u, mean):
     return np.int64(max(k, float(floor)))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _poisson_small(state, mean, p0):
     """Next state and a Poisson count by inversion, given ``p0 = exp(-mean)``."""
     state, u = _uniform(state)
@@ -411,7 +459,7 @@ def _poisson_small(state, mean, p0):
     return state, np.int64(k)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _ptrs(state, mean):
     """Poisson count by Hörmann's transformed rejection with squeeze (PTRS), for a mean of 10 or more."""
     slam = math.sqrt(mean)
@@ -434,7 +482,7 @@ def _ptrs(state, mean):
             return state, np.int64(k)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _poisson(state, mean):
     """Next state and a Poisson count, for counts that measure no damage (caught events): fast, not ordered."""
     if not mean > 0.0:
@@ -451,7 +499,7 @@ def _poisson(state, mean):
 # at u is the one place this law is written down; its moments and partial means follow from it.
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def magnitude_quantile(u, bound, mu, sigma, full):
     """What one event touches at uniform ``u``: the whole ``bound`` above ``1 - full``, else the clamped lognormal.
 
@@ -473,7 +521,7 @@ def magnitude_quantile(u, bound, mu, sigma, full):
     return min(max(x, 1.0), bound)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _clamped_partial(zt, bound, mu, sigma):
     """``E[clamp(X); Z < zt]`` for ``X = exp(mu + sigma Z)`` clamped to [1, bound] (bound above 1, sigma above 0)."""
     za = -mu / sigma
@@ -487,7 +535,7 @@ def _clamped_partial(zt, bound, mu, sigma):
     return below + middle + above
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def partial_mean(tau, bound, mu, sigma, full):
     """``∫₀^tau Q(u) du`` for Q = :func:`magnitude_quantile`: ``tau`` times the mean of the events below quantile tau.
 
@@ -512,7 +560,7 @@ def partial_mean(tau, bound, mu, sigma, full):
     return edge * _clamped_partial(_ndtri(tau / edge), bound, mu, sigma)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def magnitude_moments(bound, mu, sigma, full):
     """Mean and variance of what one event touches (:func:`magnitude_quantile`).
 
@@ -548,7 +596,7 @@ def magnitude_moments(bound, mu, sigma, full):
     return mean, max(second - mean * mean, 0.0)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _clamp(x, bound):
     """``x`` clamped to [1, bound]; a bound of at most 1 is always touched whole."""
     if bound <= 1.0:
@@ -556,57 +604,62 @@ def _clamp(x, bound):
     return min(max(x, 1.0), bound)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def path_constants(bound_r, bound_p, mu, sigma):
     """The parts of :func:`partial_mean` of a path's records and people that do not change from trial to trial.
 
-    ``(Φ(z₁), e^{μ+σ²/2} Φ(z₁ − σ), Φ(z_r), e^{μ+σ²/2} Φ(z_r − σ), Φ(z_p), e^{μ+σ²/2} Φ(z_p − σ))`` with
-    ``z₁ = −μ/σ`` (the clamp at 1) and ``z_r``, ``z_p`` the standardised logs of the bounds; zeros where
-    the law is not a lognormal (σ = 0) or a bound is at most 1 (:func:`_bulk` then calls :func:`partial_mean`).
+    ``(Φ(z₁), e^{μ+σ²/2} Φ(z₁ − σ), Φ(z_r), e^{μ+σ²/2} Φ(z_r − σ), Φ(z_p), e^{μ+σ²/2} Φ(z_p − σ), z₁, z_r, z_p,
+    e^{μ+σ²/2})`` with ``z₁ = −μ/σ`` (the clamp at 1) and ``z_r``, ``z_p`` the standardised logs of the
+    bounds; zeros where the law is not a lognormal (σ = 0) or a bound is at most 1 (:func:`_bulk` then calls
+    :func:`partial_mean`).
     """
-    out = np.zeros(6)
+    out = np.zeros(PATH_CONSTANTS)
     if sigma <= 0.0:
         return out
     scale = math.exp(mu + 0.5 * sigma * sigma)
     za = -mu / sigma
     out[0] = _ndtr(za)
     out[1] = scale * _ndtr(za - sigma)
+    out[6] = za
+    out[9] = scale
     for j in range(2):
         bound = bound_r if j == 0 else bound_p
         if bound > 1.0:
             zb = (math.log(bound) - mu) / sigma
             out[2 + 2 * j] = _ndtr(zb)
             out[3 + 2 * j] = scale * _ndtr(zb - sigma)
+            out[7 + j] = zb
     return out
 
 
-@njit(cache=True, inline="always")
-def _clamped_partial_fast(zt, bound, mu, sigma, phi_a, scaled_a, phi_b, scaled_b):
-    """:func:`_clamped_partial` with its trial-independent parts given (:func:`path_constants`)."""
-    phi_t = _ndtr(zt)
+@njit(cache=True, error_model="numpy", inline="always")
+def _clamped_partial_fast(zt, phi_t, scaled_t, bound, phi_a, scaled_a, phi_b, scaled_b, za, zb):
+    """:func:`_clamped_partial` with its trial-independent parts given (:func:`path_constants`), and
+    ``Φ(zt)`` and ``e^{μ+σ²/2} Φ(zt − σ)`` (computed once for records and people)."""
     below = min(phi_a, phi_t)
     middle = 0.0
-    za = -mu / sigma
     if zt > za:
-        zb = (math.log(bound) - mu) / sigma
-        top = scaled_b if zb <= zt else math.exp(mu + 0.5 * sigma * sigma) * _ndtr(zt - sigma)
+        top = scaled_b if zb <= zt else scaled_t
         middle = top - scaled_a
     return below + middle + bound * max(phi_t - phi_b, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _bulk(tau, bound_r, bound_p, mu, sigma, full, c):
     """:func:`partial_mean` of records and people at once, with a path's constants ``c`` (:func:`path_constants`)."""
     edge = 1.0 - full
     if sigma <= 0.0 or bound_r <= 1.0 or bound_p <= 1.0 or tau >= edge:
         return partial_mean(tau, bound_r, mu, sigma, full), partial_mean(tau, bound_p, mu, sigma, full)
     zt = _ndtri(tau / edge)
-    r = _clamped_partial_fast(zt, bound_r, mu, sigma, c[0], c[1], c[2], c[3])
-    p = _clamped_partial_fast(zt, bound_p, mu, sigma, c[0], c[1], c[4], c[5])
+    phi_t = _ndtr(zt)
+    za, zb_r, zb_p = c[6], c[7], c[8]
+    scaled_t = c[9] * _ndtr(zt - sigma) if zt > za and (zb_r > zt or zb_p > zt) else 0.0
+    r = _clamped_partial_fast(zt, phi_t, scaled_t, bound_r, c[0], c[1], c[2], c[3], za, zb_r)
+    p = _clamped_partial_fast(zt, phi_t, scaled_t, bound_p, c[0], c[1], c[4], c[5], za, zb_p)
     return edge * r, edge * p
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _whole(state, n, bound_r, bound_p, recovery):
     """:func:`_sizes` of events that each touch their whole bound: the same figures, without drawing any size.
 
@@ -625,7 +678,7 @@ def _whole(state, n, bound_r, bound_p, recovery):
     return n * mr, kept * mr, n * mp, kept * mp
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sizes(state, n, bound_r, bound_p, mu, sigma, full, recovery, c):
     """Records and people touched by n events of one path, in total and for good: ``(r, r_permanent, p, p_permanent)``.
 
@@ -634,39 +687,53 @@ def _sizes(state, n, bound_r, bound_p, mu, sigma, full, recovery, c):
     ...), so the j-th largest grows with n; the :data:`EXACT` largest are
     drawn, each with its own recovery draw, and the others count at their
     conditional mean below the smallest of those. One uniform sets an event's
-    records and its people (:func:`magnitude_quantile`, written out here so
-    that both share one normal quantile).
+    records and its people (:func:`_event`: :func:`magnitude_quantile` written
+    out so that both share one normal quantile). One trial; the simulation
+    draws every trial of a path at once with the same :func:`_event`
+    (:func:`_exact_rows`), to the same bits.
     """
     if n <= 0:
         return 0.0, 0.0, 0.0, 0.0
-    if full >= 1.0 or (bound_r <= 1.0 and bound_p <= 1.0):
-        # every event touches its whole bound (a bound of at most 1 is always touched whole, see
-        # :func:`_clamp`): there is no size to draw, only what is undone
+    if not _by_rows(bound_r, bound_p, full):  # every event touches its whole bound: only what is undone is drawn
         return _whole(state, n, bound_r, bound_p, recovery)
     r = 0.0
     rp = 0.0
     p = 0.0
     pp = 0.0
     top = 1.0
-    edge = 1.0 - full
-    fixed = math.exp(mu)
-    exact = min(n, EXACT)
-    for j in range(exact):
-        top *= math.exp(math.log(_uniform_at(state, 2 * j)) / (n - j))
-        if top >= edge:  # the whole bound
-            mr = max(bound_r, 0.0)
-            mp = max(bound_p, 0.0)
-        else:
-            x = math.exp(mu + sigma * _ndtri(top / edge)) if sigma > 0.0 else fixed
-            mr = _clamp(x, bound_r)
-            mp = _clamp(x, bound_p)
+    for j in range(min(n, EXACT)):
+        top, mr, mp, kept = _event(state, j, n, top, full, mu, sigma, bound_r, bound_p, recovery)
         r += mr
         p += mp
-        if recovery <= 0.0 or _uniform_at(state, 2 * j + 1) >= recovery:
-            rp += mr
-            pp += mp
-    if n > exact:
-        rest = (n - exact) / top
+        rp += mr if kept else 0.0
+        pp += mp if kept else 0.0
+    return _with_rest(n, top, r, rp, p, pp, bound_r, bound_p, mu, sigma, full, recovery, c)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _event(state, j, n, above, full, mu, sigma, bound_r, bound_p, recovery):
+    """The j-th largest of n events of a stream (``above``: the uniform of the (j-1)-th, 1 for the first): its
+    uniform, the records and people it touches, and whether they stay touched for good (not undone).
+
+    Without branches (the loop over trials of :func:`_exact_rows` runs it in SIMD lanes): ``exp``, ``log`` and
+    the normal quantile are :func:`_vexp`, :func:`_vlog` and :func:`_ndtri`.
+    """
+    edge = 1.0 - full
+    u = above * _vexp(_vlog(_uniform_at(state, 2 * j)) / float(n - j))
+    x = _vexp(mu + sigma * _ndtri(u / edge))  # the lognormal below the edge (sigma 0: its median)
+    whole = u >= edge  # above it, the whole bound; a bound of at most 1 is always touched whole (:func:`_clamp`)
+    mr = max(bound_r, 0.0) if whole or bound_r <= 1.0 else min(max(x, 1.0), bound_r)
+    mp = max(bound_p, 0.0) if whole or bound_p <= 1.0 else min(max(x, 1.0), bound_p)
+    kept = _uniform_at(state, 2 * j + 1) >= recovery  # always with no recovery: a uniform is above 0
+    return u, mr, mp, kept
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _with_rest(n, top, r, rp, p, pp, bound_r, bound_p, mu, sigma, full, recovery, c):
+    """The figures of the :data:`EXACT` largest of n events (``top``: the uniform of the smallest of them) with
+    the others added at their conditional mean below it."""
+    if n > EXACT:
+        rest = (n - EXACT) / top
         br, bp = _bulk(top, bound_r, bound_p, mu, sigma, full, c)
         br *= rest
         bp *= rest
@@ -677,12 +744,12 @@ def _sizes(state, n, bound_r, bound_p, mu, sigma, full, recovery, c):
     return r, rp, p, pp
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _lognormal(median, sigma, z):
     return median * math.exp(sigma * z)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _one_off(base, rate, runs, pf, constants, k, cls, acc, row):
     """One path's damaging one-off failures in one trial (``base``: its stream), added to ``acc[row, field, class]``.
 
@@ -690,8 +757,7 @@ def _one_off(base, rate, runs, pf, constants, k, cls, acc, row):
     get out do damage (thinning keeps them Poisson); a share of them is
     undone. Each figure is capped at what the path reaches in a period.
     """
-    damaging = runs * rate * (1.0 - pf[k, F_CATCH]) * pf[k, F_ESCAPE]
-    n = _poisson_inv(_uniform_at(_sub(base, _S_EVENTS), 0), damaging)
+    n = _damaging(base, rate, runs, pf, k)
     if n == 0:
         return
     r, rp, p, pp = _sizes(
@@ -705,6 +771,21 @@ def _one_off(base, rate, runs, pf, constants, k, cls, acc, row):
         pf[k, F_RECOVERY],
         constants[k],
     )
+    _add_one_off(r, rp, p, pp, n, pf, k, cls, acc, row)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _damaging(base, rate, runs, pf, k):
+    """A path's damaging one-off events in one trial: of its wrong calls (Poisson), those no human check stops
+    and that get out (thinning keeps them Poisson)."""
+    damaging = runs * rate * (1.0 - pf[k, F_CATCH]) * pf[k, F_ESCAPE]
+    return _poisson_inv(_uniform_at(_sub(base, _S_EVENTS), 0), damaging)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _add_one_off(r, rp, p, pp, n, pf, k, cls, acc, row):
+    """A path's one-off figures of one trial added to ``acc[row, field, cls]``, each capped at what the path
+    reaches in a period."""
     cap_r = pf[k, F_CAP_RECORDS]
     cap_p = pf[k, F_CAP_PEOPLE]
     acc[row, R_RECORDS, cls] += min(r, cap_r)
@@ -714,7 +795,78 @@ def _one_off(base, rate, runs, pf, constants, k, cls, acc, row):
     acc[row, R_INCIDENTS, cls] += n
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
+def _by_rows(bound_r, bound_p, full):
+    """Whether a path's events have sizes to draw (:func:`_exact_rows`); else each touches its whole bound
+    (:func:`_whole`)."""
+    return full < 1.0 and not (bound_r <= 1.0 and bound_p <= 1.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _exact_rows(
+    counts,
+    states,
+    order,
+    drawing_counts,
+    drawing_states,
+    top,
+    r,
+    rp,
+    p,
+    pp,
+    bound_r,
+    bound_p,
+    mu,
+    sigma,
+    full,
+    recovery,
+):
+    """:func:`_sizes`' loop over the :data:`EXACT` largest events, for every trial of one path at once.
+
+    Trial ``t`` has ``counts[t]`` events drawn from the stream ``states[t]``. The trials with events are put in
+    ``order`` (most events first), and position ``s`` of ``top, r, rp, p, pp`` is left at the uniform of the
+    smallest event drawn of trial ``order[s]`` and the records and people of those drawn, in total and for good;
+    returns how many trials have events. Each pass draws the j-th largest event of the trials that have one (a
+    prefix of ``order``): the same operations in the same order as :func:`_sizes`, trial by trial, with no branch
+    and over one-dimensional arrays, so that the pass runs in SIMD lanes (:func:`_vexp`, :func:`_vlog`,
+    :func:`_ndtri`). A path's law is one where :func:`_by_rows` holds.
+    """
+    rows = counts.shape[0]
+    # trials by their number of exact draws, most first (a counting sort: 0 .. EXACT)
+    start = np.zeros(EXACT + 2, dtype=np.int64)
+    for t in range(rows):
+        start[EXACT - min(counts[t], EXACT) + 1] += 1
+    for b in range(1, EXACT + 2):
+        start[b] += start[b - 1]
+    for t in range(rows):
+        b = EXACT - min(counts[t], EXACT)
+        order[start[b]] = t
+        start[b] += 1
+    # start[b] is now the number of trials with more than EXACT - 1 - b events
+    with_events = start[EXACT - 1]
+    for s in range(with_events):
+        drawing_counts[s] = counts[order[s]]
+        drawing_states[s] = states[order[s]]
+        top[s] = 1.0
+        r[s] = 0.0
+        rp[s] = 0.0
+        p[s] = 0.0
+        pp[s] = 0.0
+    for j in range(EXACT):
+        drawing = start[EXACT - 1 - j]  # trials with more than j events
+        for s in range(drawing):
+            now, mr, mp, kept = _event(
+                drawing_states[s], j, drawing_counts[s], top[s], full, mu, sigma, bound_r, bound_p, recovery
+            )
+            top[s] = now
+            r[s] += mr
+            p[s] += mp
+            rp[s] += mr if kept else 0.0
+            pp[s] += mp if kept else 0.0
+    return with_events
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _systematic(base, onsets, none, plug, i, pf, pi, k, hours, acc, row):
     """Systematic faults starting on one path in one trial: each repeats until detected and halted.
 
@@ -791,7 +943,7 @@ def _systematic(base, onsets, none, plug, i, pf, pi, k, hours, acc, row):
     acc[row, R_PEOPLE_PERMANENT, _SYSTEMATIC] += min(people_permanent, cap_p)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def simulate_block(
     root,
     global_key,
@@ -833,7 +985,7 @@ def simulate_block(
     n_plugins = plugins.shape[0]
     n = stop - start
     # what each path's partial means need that does not change from trial to trial
-    constants = np.empty((path_f.shape[0], 6))
+    constants = np.empty((path_f.shape[0], PATH_CONSTANTS))
     for k in range(path_f.shape[0]):
         constants[k] = path_constants(
             path_f[k, F_BOUND_RECORDS], path_f[k, F_BOUND_PEOPLE], path_f[k, F_MU], path_f[k, F_SIGMA]
@@ -852,6 +1004,13 @@ def simulate_block(
         if not runs > 0.0:
             continue
         acc = np.zeros((n, RESULT_FIELDS, _CLASSES))
+        counts = np.empty(n, dtype=np.int64)  # a path's events, their streams and sizes, trial by trial
+        states = np.empty(n, dtype=np.uint64)
+        top = np.empty(n)
+        order = np.empty(n, dtype=np.int64)
+        drawing_counts = np.empty(n, dtype=np.int64)
+        drawing_states = np.empty(n, dtype=np.uint64)
+        drawn = (np.empty(n), np.empty(n), np.empty(n), np.empty(n))  # records, for good, people, for good
         rates = np.empty((n, _PROBABILITY_CLASSES))
         onsets = np.empty(n)
         none = np.empty(n)
@@ -873,10 +1032,55 @@ def simulate_block(
         for k in range(path_start[i], path_start[i + 1]):
             cls = path_i[k, I_CLASS]
             keyed = _keyed(root, keys[k])
+            bound_r = path_f[k, F_BOUND_RECORDS]
+            bound_p = path_f[k, F_BOUND_PEOPLE]
+            mu = path_f[k, F_MU]
+            sigma = path_f[k, F_SIGMA]
+            full = path_f[k, F_FULL]
+            recovery = path_f[k, F_RECOVERY]
+            rows = _by_rows(bound_r, bound_p, full)
             for row in range(n):
                 base = _mix(keyed ^ counters[row])  # = _stream(root, keys[k], start + row, 0)
-                _one_off(base, rates[row, cls], runs, path_f, constants, k, cls, acc, row)
+                if rows:  # the events' sizes are drawn below, for every trial at once
+                    counts[row] = _damaging(base, rates[row, cls], runs, path_f, k)
+                    states[row] = _sub(base, _S_SIZES)
+                else:
+                    _one_off(base, rates[row, cls], runs, path_f, constants, k, cls, acc, row)
                 _systematic(base, onsets[row], none[row], plugins, i, path_f, path_i, k, hours, acc, row)
+            if rows:
+                with_events = _exact_rows(
+                    counts,
+                    states,
+                    order,
+                    drawing_counts,
+                    drawing_states,
+                    top,
+                    *drawn,
+                    bound_r,
+                    bound_p,
+                    mu,
+                    sigma,
+                    full,
+                    recovery,
+                )
+                for s in range(with_events):
+                    row = order[s]
+                    r, rp, p, pp = _with_rest(
+                        drawing_counts[s],
+                        top[s],
+                        drawn[0][s],
+                        drawn[1][s],
+                        drawn[2][s],
+                        drawn[3][s],
+                        bound_r,
+                        bound_p,
+                        mu,
+                        sigma,
+                        full,
+                        recovery,
+                        constants[k],
+                    )
+                    _add_one_off(r, rp, p, pp, drawing_counts[s], path_f, k, cls, acc, row)
         cap_r = plugins[i, P_CAP_RECORDS]
         cap_p = plugins[i, P_CAP_PEOPLE]
         for row in range(n):
@@ -904,7 +1108,7 @@ def simulate_block(
             runs_affected[row, i] = np.int64(min(acc[row, R_RUNS_AFFECTED, _SYSTEMATIC], _COUNT_MAX))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _store(out, row, column, value, lost):
     if column >= 0:
         out[row, column] = value
@@ -912,7 +1116,7 @@ def _store(out, row, column, value, lost):
         lost[row] = 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _store_part(out, row, column, value, whole, lost):
     """A permanent part: stored where it has a column; elsewhere nothing can be undone, so it must be ``whole``."""
     if column >= 0:
