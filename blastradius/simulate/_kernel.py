@@ -750,8 +750,10 @@ def _lognormal(median, sigma, z):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _one_off(base, rate, runs, pf, constants, k, cls, acc, row):
-    """One path's damaging one-off failures in one trial (``base``: its stream), added to ``acc[row, field, class]``.
+def _whole_one_off(base, rate, runs, pf, k, cls, acc, row):
+    """One trial's damaging one-off failures of a path whose every event touches its whole bound (where
+    :func:`_by_rows` does not hold; the others are drawn by :func:`_exact_rows`), added to
+    ``acc[row, field, class]``.
 
     Of a path's wrong calls (Poisson), those no human check stops and that
     get out do damage (thinning keeps them Poisson); a share of them is
@@ -760,17 +762,7 @@ def _one_off(base, rate, runs, pf, constants, k, cls, acc, row):
     n = _damaging(base, rate, runs, pf, k)
     if n == 0:
         return
-    r, rp, p, pp = _sizes(
-        _sub(base, _S_SIZES),
-        n,
-        pf[k, F_BOUND_RECORDS],
-        pf[k, F_BOUND_PEOPLE],
-        pf[k, F_MU],
-        pf[k, F_SIGMA],
-        pf[k, F_FULL],
-        pf[k, F_RECOVERY],
-        constants[k],
-    )
+    r, rp, p, pp = _whole(_sub(base, _S_SIZES), n, pf[k, F_BOUND_RECORDS], pf[k, F_BOUND_PEOPLE], pf[k, F_RECOVERY])
     _add_one_off(r, rp, p, pp, n, pf, k, cls, acc, row)
 
 
@@ -1045,7 +1037,7 @@ def simulate_block(
                     counts[row] = _damaging(base, rates[row, cls], runs, path_f, k)
                     states[row] = _sub(base, _S_SIZES)
                 else:
-                    _one_off(base, rates[row, cls], runs, path_f, constants, k, cls, acc, row)
+                    _whole_one_off(base, rates[row, cls], runs, path_f, k, cls, acc, row)
                 _systematic(base, onsets[row], none[row], plugins, i, path_f, path_i, k, hours, acc, row)
             if rows:
                 with_events = _exact_rows(
