@@ -155,7 +155,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="blastradius-report-bench-") as work:
         for name, inventory, compare, target in cases:
             for fmt_ in args.format.split(","):
-                line = ["report", str(inventory), "--out", str(Path(work) / name.replace(" ", "")), "--format", fmt_]
+                line = [
+                    "report",
+                    str(inventory),
+                    "--out",
+                    str(Path(work) / name.replace(" ", "")),
+                    "--format",
+                    fmt_,
+                    "--stages",
+                ]
                 line += ["--trials", str(args.trials)] + (["--compare", str(compare)] if compare else [])
                 runs = measure(line, repeat=args.repeat, timeout=args.timeout)
                 lo, mid, hi = min(runs.wall), statistics.median(runs.wall), max(runs.wall)
