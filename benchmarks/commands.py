@@ -189,15 +189,24 @@ class Runs:
         return min(self.wall), statistics.median(self.wall), max(self.wall), statistics.median(self.cpu)
 
 
-def run_once(args: Sequence[str], timeout: float, env: dict[str, str] | None = None) -> tuple[float, float, float, int]:
-    """Wall s, CPU s (user + system) and peak resident MiB of one process running ``args``.
+@dataclass(frozen=True)
+class Process:
+    """One finished ``blastradius`` process: wall s, CPU s (user + system, with the children it waited for),
+    peak resident MiB, exit code (-9 when given up) and what it printed on standard error."""
 
-    Output goes to a file, as when piped (no progress bars); the process's own resource use is
-    read when it is reaped (``os.wait4``).
-    """
-    with tempfile.TemporaryFile() as out:
+    wall: float
+    cpu: float
+    peak_mib: float
+    code: int
+    stderr: str
+
+
+def run_process(args: Sequence[str], timeout: float, env: dict[str, str] | None = None) -> Process:
+    """Run ``blastradius args`` as a process, output to files as when piped (no progress bars), and read its
+    resource use when it is reaped (``os.wait4``)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(blastradius(*args), stdout=out, stderr=out, cwd=ROOT, env=env)
+        proc = subprocess.Popen(blastradius(*args), stdout=out, stderr=err, cwd=ROOT, env=env)
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
@@ -205,14 +214,22 @@ def run_once(args: Sequence[str], timeout: float, env: dict[str, str] | None = N
             if time.perf_counter() - start > timeout:
                 proc.kill()
                 os.wait4(proc.pid, 0)
-                return float("inf"), float("inf"), 0.0, -9
+                return Process(float("inf"), float("inf"), 0.0, -9, "")
             time.sleep(0.005)
         wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode not in (0, 1):
-            out.seek(0)
-            print(f"  {' '.join(args)}: exit {proc.returncode}\n{out.read().decode()[-2000:]}", file=sys.stderr)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
+        err.seek(0)
+        text = err.read().decode("utf-8", "replace")
+    return Process(
+        wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), text
+    )
+
+
+def run_once(args: Sequence[str], timeout: float, env: dict[str, str] | None = None) -> tuple[float, float, float, int]:
+    """Wall s, CPU s and peak resident MiB of one process running ``args``, and its exit code."""
+    run = run_process(args, timeout, env)
+    if run.code not in (0, 1, -9):
+        print(f"  {' '.join(args)}: exit {run.code}\n{run.stderr[-2000:]}", file=sys.stderr)
+    return run.wall, run.cpu, run.peak_mib, run.code
 
 
 #: The environment of a run that loads every inventory afresh (no cache of loaded inventories).

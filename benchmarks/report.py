@@ -26,19 +26,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from commands import fmt, machine  # the other process benchmarks' helpers
+from commands import fmt, machine, run_process  # the other process benchmarks' helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 ACME = ROOT / "inventories" / "acme"
@@ -78,27 +76,13 @@ _STAGE = re.compile(r"^\[\s*([0-9.]+) s\] (.*)$")
 def run_once(args: Sequence[str], timeout: float) -> tuple[float, float, float, list[tuple[float, str]]]:
     """Wall s, CPU s (the process and the children it waited for: the notebook's kernel, Chromium), peak MiB
     and the stages it printed, of one ``blastradius report`` process."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "blastradius", *args], stdout=out, stderr=err, cwd=ROOT)
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() - start > timeout:
-                proc.kill()
-                os.wait4(proc.pid, 0)
-                return float("inf"), float("inf"), 0.0, []
-            time.sleep(0.01)
-        wall = time.perf_counter() - start
-        err.seek(0)
-        text = err.read().decode("utf-8", "replace")
-        code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            raise SystemExit(f"{' '.join(args)}: exit {code}\n{text[-2000:]}")
-    stages = [(float(m[1]), m[2]) for m in map(_STAGE.match, text.splitlines()) if m]
-    # the kernel's CPU is counted once the report process has reaped it (it does, before it exits)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stages
+    run = run_process(args, timeout)
+    if run.code == -9:
+        return float("inf"), float("inf"), 0.0, []
+    if run.code != 0:
+        raise SystemExit(f"{' '.join(args)}: exit {run.code}\n{run.stderr[-2000:]}")
+    stages = [(float(m[1]), m[2]) for m in map(_STAGE.match, run.stderr.splitlines()) if m]
+    return run.wall, run.cpu, run.peak_mib, stages
 
 
 def measure(args: Sequence[str], *, repeat: int, timeout: float) -> Runs:
