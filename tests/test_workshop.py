@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import urlopen
@@ -83,13 +84,33 @@ def _open(browser, server):
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
     page.goto(server.url)
-    page.wait_for_selector("[data-state=final]", timeout=120_000)
+    _wait(page, "[data-state=final]")
     return context, page, requests
 
 
+def _wait(page, selector: str, timeout: float = 120_000) -> None:
+    """Wait for ``selector``; if it never comes, fail with what the page shows instead (and a screenshot)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_selector(selector, timeout=timeout)
+    except PlaywrightTimeout:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "workshop-timeout.png"))
+        status = page.eval_on_selector_all("[data-state]", "es => es.map(e => [e.dataset.state, e.dataset.key])")
+        sentence = page.eval_on_selector_all(".br-sentence", "es => es.map(e => e.innerText)")
+        stacks = "\n".join(  # the server runs in this process: where each of its threads is
+            f"--- {t.name}\n" + "".join(traceback.format_stack(sys._current_frames()[t.ident]))
+            for t in threading.enumerate()
+            if t.ident in sys._current_frames() and t is not threading.current_thread()
+        )
+        pytest.fail(
+            f"waited {timeout / 1000:.0f} s for {selector}; the page shows status {status}, {sentence}\n{stacks}"
+        )
+
+
 def _final(page, *parts: str) -> None:
-    selector = "[data-state=final]" + "".join(f"[data-key*={json.dumps(p)}]" for p in parts)
-    page.wait_for_selector(selector, timeout=120_000)
+    _wait(page, "[data-state=final]" + "".join(f"[data-key*={json.dumps(p)}]" for p in parts))
 
 
 def _outlook(page) -> dict[tuple[str, str], float]:
@@ -214,24 +235,124 @@ def test_kept_scenarios_sit_side_by_side_and_come_back(room):
     row = page.inner_text(".br-kept tr:nth-child(2)")
     assert f"{shown[('enterprise', 'records_p95')]:,.0f}" in row
     page.get_by_text("Start over").click()
-    page.wait_for_selector("[data-state=final][data-key='()']", timeout=60_000)
+    _wait(page, "[data-state=final][data-key='()']")
     assert _outlook(page) == start
     page.get_by_role("button", name="Scenario 1").click()
     _final(page, GATE[1], "catch_rate")
     assert _outlook(page) == shown
 
 
-def test_the_page_takes_figures_by_the_scenario_they_are_of_whatever_state_solara_reports():
-    """A replaced thread can mark the state cancelled after its successor finished: the figures still count."""
-    import solara
+def test_the_room_exports_the_rollout_report_of_the_scenario_it_shows(room, server):
+    page = room[0]
+    _final(page, GATE[1], "catch_rate")
+    page.get_by_label("scenario name").fill("room-report")
+    page.get_by_text("Export rollout report").click()
+    _wait(page, ".br-report >> text=report written")
+    written = Path(page.inner_text(".br-report").removeprefix("report written:").strip())
+    assert written == server.workshop.out / "acme+room-report-rollout-report.html" and written.is_file()
+    assert (
+        "gating chat.post_message on oncall-assistant"
+        in (server.workshop.out / "acme+room-report" / "inventory.yaml").read_text()
+    )
 
-    from blastradius.workshop.app import of_scenario
 
-    key = (("gate", "a", "b", None),)
-    for state in solara.ResultState:
-        assert of_scenario(solara.Result(value=(key, "figures"), state=state), key)
-        assert not of_scenario(solara.Result(value=((), "figures"), state=state), key)
-        assert not of_scenario(solara.Result(value=None, state=state), key)
+class _SlowSession:
+    """A session whose stages wait for the test to let them through, so that a test decides what overtakes what."""
+
+    def __init__(self, fail: str = "") -> None:
+        self.workshop = type("W", (), {"quick_trials": 10, "trials": 100})()
+        self.gates: dict[tuple[str, int], threading.Event] = {}
+        self.fail = fail
+        self.computed: list[tuple[str, int]] = []
+
+    def gate(self, name: str, trials: int) -> threading.Event:
+        return self.gates.setdefault((name, trials), threading.Event())
+
+    def _stage(self, moves, trials: int):
+        name = moves[0] if moves else "start"
+        assert self.gate(name, trials).wait(20), f"stage {name}/{trials} never let through"
+        self.computed.append((name, trials))
+        if name == self.fail and trials == 100:
+            raise ValueError(f"cannot compute {name}")
+        return f"{name}/{trials}"
+
+    def scores(self, moves):
+        return self._stage(moves, 0)
+
+    def figures(self, moves, *, trials):
+        return self._stage(moves, trials)
+
+
+def _stages(session):
+    from blastradius.workshop.state import Stages
+
+    seen: list = []
+    changed = threading.Condition()
+
+    def publish(progress) -> None:
+        with changed:
+            seen.append(progress)
+            changed.notify_all()
+
+    def until(test) -> None:
+        with changed:
+            assert changed.wait_for(lambda: seen and test(seen[-1]), 20), f"last published: {vars(seen[-1])}"
+
+    return Stages(session, publish, draw=lambda fig: f"chart of {fig}"), seen, until
+
+
+def test_a_room_sees_each_stage_of_its_scenario_in_order_each_as_a_new_state():
+    session = _SlowSession()
+    stages, seen, until = _stages(session)
+    stages.ask("A", ["A"])
+    for trials in (0, 10, 100):
+        session.gate("A", trials).set()
+    until(lambda p: p.figures is not None and p.figures[2] == "A/100")
+    assert [p.asked for p in seen] == ["A"] * 4
+    assert [p.scores for p in seen] == [None, ("A", "A/0"), ("A", "A/0"), ("A", "A/0")]
+    assert [p.figures and p.figures[2:] for p in seen] == [
+        None,
+        None,
+        ("A/10", "chart of A/10"),
+        ("A/100", "chart of A/100"),
+    ]
+    assert len({id(p) for p in seen}) == len(seen)  # a new object each time: the page is drawn again at each
+    stages.close(5)
+    assert not stages._thread.is_alive()
+
+
+def test_a_newer_scenario_supersedes_the_stages_left_of_an_older_one_and_the_older_can_come_back():
+    session = _SlowSession()
+    stages, seen, until = _stages(session)
+    stages.ask("A", ["A"])
+    session.gate("A", 0).set()
+    until(lambda p: p.scores is not None)
+    stages.ask("B", ["B"])  # while A's quick figures are under way
+    session.gate("A", 10).set()
+    for trials in (0, 10, 100):
+        session.gate("B", trials).set()
+    until(lambda p: p.figures is not None and p.figures[2] == "B/100")
+    assert ("A", 100) not in session.computed  # A's final stage was skipped
+    assert seen[-1].asked == "B" and seen[-1].scores == ("B", "B/0")
+    stages.ask("A", ["A"])  # back to A: its stages run to the end
+    session.gate("A", 100).set()
+    until(lambda p: p.figures is not None and p.figures[2] == "A/100")
+    stages.close(5)
+
+
+def test_a_stage_that_fails_is_shown_for_its_scenario_and_the_room_can_go_on():
+    session = _SlowSession(fail="A")
+    stages, seen, until = _stages(session)
+    for trials in (0, 10, 100):
+        session.gate("A", trials).set()
+        session.gate("start", trials).set()
+    stages.ask("A", ["A"])
+    until(lambda p: p.error is not None)
+    assert seen[-1].error[0] == "A" and "cannot compute A" in str(seen[-1].error[1])
+    assert seen[-1].figures[2] == "A/10"  # the figures before the failure stay
+    stages.ask((), [])
+    until(lambda p: p.figures is not None and p.figures[0] == ())
+    stages.close(5)
 
 
 def test_session_sentence_names_its_base():
@@ -246,6 +367,32 @@ def test_session_sentence_names_its_base():
     assert "; enterprise-wide it" in text
     row = fig.effect_of(level="plugin", group="renewal-campaigns")
     assert f"{float(row.baseline_p95):,.0f} → {float(row.controlled_p95):,.0f} records" in text
+
+
+def test_a_room_exports_the_rollout_report_of_its_scenario_and_leaves_the_inventory_alone(tmp_path):
+    import hashlib
+
+    def digest() -> dict[str, str]:
+        return {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(ACME.rglob("*")) if f.is_file()}
+
+    before = digest()
+    w = Workshop(ACME, trials=500, out=tmp_path)
+    s = Session(w)
+    s.set(Move(kind="gate", target=GATE[0], selector=GATE[1]))
+    path = s.export_report("gate chat")
+    assert path.parent == tmp_path and path.suffix == ".html" and path.is_file()
+    written = tmp_path / "acme+gate-chat" / "inventory.yaml"
+    assert written.is_file() and "gating chat.post_message on oncall-assistant" in written.read_text().splitlines()[0]
+    page = path.read_text()
+    assert "Acme Corp" in page and "500 simulated quarters" in page
+    # the scenario's report reads the scenario: the gated tool is gated in the inventory it reports on
+    gated = load_inventory(written.parent)
+    assert score_plugins(gated).set_index("plugin").blast_radius[GATE[0]] == pytest.approx(
+        float(s.scores().set_index("plugin").blast_radius[GATE[0]])
+    )
+    with pytest.raises(Exception, match="refusing to overwrite"):
+        s.export_report("gate chat")
+    assert digest() == before
 
 
 def test_workshop_command_prints_the_url_and_stops_cleanly_on_ctrl_c(tmp_path):

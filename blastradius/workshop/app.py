@@ -22,7 +22,9 @@ from blastradius.workshop.state import (
     Figures,
     Move,
     MoveKind,
+    Progress,
     Session,
+    Stages,
     Workshop,
     actions_of,
     department_moves,
@@ -326,17 +328,6 @@ def Controls(session: Session, moves: tuple[Move, ...], set_moves: Callable[[tup
         )
 
 
-def of_scenario(run: solara.Result[Any], key: Any) -> bool:
-    """Whether a background computation holds the figures of scenario ``key`` (its value is ``(key, ...)``).
-
-    Read from the value, never from ``run.state``: a thread that a newer one replaced can still mark the state
-    cancelled after the newer one finished (Solara's ``use_thread`` sets ``CANCELLED`` from the old thread's
-    ``finally``), and a page that waited for ``FINISHED`` would then wait for ever. The value is set by the newest
-    thread last (a thread waits for the one before it), and it names its scenario, so a stale one is never taken.
-    """
-    return run.value is not None and run.value[0] == key
-
-
 @solara.component
 def Page() -> None:
     w = _workshop()
@@ -349,46 +340,28 @@ def Page() -> None:
     session.restore(moves)
     key = tuple((*m.key, m.value) for m in moves)
 
-    # each figure carries the scenario it is of: what the page labels final is the current scenario's. Each stage
-    # starts when the one before it is done, not beside it, so that each comes as fast as it can.
-    def compute(trials: int) -> tuple[Any, tuple[Move, ...], Figures, str]:
-        fig = session.figures(moves, trials=trials)
-        return key, moves, fig, _chart(fig, w.period)
-
-    # the blast radius first (no simulation), then the outlook from fewer trials, then from the final trials
-    ranked = solara.use_thread(lambda: (key, session.scores(moves)), dependencies=[key], intrusive_cancel=False)
-    ranked_done = ranked.state == solara.ResultState.ERROR or of_scenario(ranked, key)
-    quick = solara.use_thread(
-        lambda: compute(w.quick_trials) if ranked_done else None,
-        dependencies=[key, ranked_done],
-        intrusive_cancel=False,
-    )
-    quick_done = quick.state == solara.ResultState.ERROR or of_scenario(quick, key)
-    full = solara.use_thread(
-        lambda: compute(w.trials) if quick_done else None, dependencies=[key, quick_done], intrusive_cancel=False
-    )
-    last, set_last = solara.use_state(cast(Any, None))  # the newest figures computed, shown while the next ones come
-    best = None
-    for run in (quick, full):
-        value = run.value
-        if value is not None and of_scenario(run, key) and (best is None or value[2].trials > best[2].trials):
-            best = value
-    if best is not None and best is not last:
-        set_last(best)
-    shown_key, shown_moves, fig, chart = best or last or (None, (), None, "")
-    current = best is not None and fig is not None and fig.final
+    # one worker per browser computes the newest scenario asked for, stage after stage (Stages), and hands each
+    # result over as a new Progress: the page is drawn again at every step, and labels final only the figures of
+    # the current scenario from the final trials
+    progress, set_progress = solara.use_state(Progress())
+    stages = solara.use_memo(lambda: Stages(session, set_progress, draw=lambda fig: _chart(fig, w.period)), [])
+    solara.use_effect(lambda: stages.close, [])  # the worker stops with the page
+    solara.use_effect(lambda: stages.ask(key, moves), [key])
+    newest = progress.figures
+    shown_key, shown_moves, fig, chart = newest or (None, (), None, "")
+    simulating = newest is None or shown_key != key  # the outlook shown is of the scenario before this change
+    current = not simulating and fig is not None and fig.final
     scores, ranked_key = None, None
-    if best is not None and fig is not None:
+    if not simulating and fig is not None:
         scores, ranked_key = fig.scores, key
-    elif ranked_done and ranked.value is not None:
-        scores, ranked_key = ranked.value[1], key
+    elif progress.scores is not None and progress.scores[0] == key:
+        scores, ranked_key = progress.scores[1], key
     elif fig is not None:
         scores, ranked_key = fig.scores, shown_key
-    simulating = best is None  # the outlook shown is of the scenario before this change
-    failed = next((run.error for run in (quick, full) if run.state == solara.ResultState.ERROR), None)
+    failed = progress.error[1] if progress.error is not None and progress.error[0] == key else None
 
     def keep() -> None:
-        if fig is not None and fig.final:
+        if current and fig is not None:
             session.keep(fig, moves=moves)
             set_kept_count(kept_count + 1)
 
@@ -401,20 +374,23 @@ def Page() -> None:
 
     exports, set_exports = solara.use_state(0)
 
-    def export() -> str:
+    def export() -> tuple[int, str]:
         if not exports:
-            return ""
+            return exports, ""
         try:
-            return f"report written: {session.export_report(name)}"
+            return exports, f"report written: {session.export_report(name)}"
         except Exception as exc:  # shown to the room
-            return f"no report: {exc}"
+            return exports, f"no report: {exc}"
 
+    # judged by the request its value answers, not by Solara's state (which a replaced thread can still change)
     exported = solara.use_thread(export, dependencies=[exports], intrusive_cancel=False)
-    report = (
-        "building the rollout report of this scenario (a minute or two) ..."
-        if exports and exported.state != solara.ResultState.FINISHED
-        else exported.value or ""
-    )
+    answered = exported.value is not None and exported.value[0] == exports
+    if not exports:
+        report = ""
+    elif answered and exported.value is not None:
+        report = exported.value[1]
+    else:
+        report = "building the rollout report of this scenario (a minute or two) ..."
 
     solara.Style(_CSS)
     solara.Title("blastradius workshop")
@@ -478,9 +454,7 @@ def Page() -> None:
                         for kept in session.kept:
                             solara.Button(kept.name, on_click=lambda kept=kept: set_moves(kept.moves), small=True)
                 with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
-                    solara.Button(
-                        "Keep this scenario", on_click=keep, color="primary", disabled=fig is None or not fig.final
-                    )
+                    solara.Button("Keep this scenario", on_click=keep, color="primary", disabled=not current)
                     solara.Button("Start over", on_click=lambda: set_moves(()))
                 with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
                     solara.InputText("scenario name", value=name, on_value=set_name)

@@ -12,9 +12,10 @@ the same random numbers. The page (:mod:`blastradius.workshop.app`) shows them.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -48,7 +49,9 @@ __all__ = [
     "MoveKind",
     "Kept",
     "Move",
+    "Progress",
     "Session",
+    "Stages",
     "Workshop",
     "apply_moves",
     "change_sentence",
@@ -56,6 +59,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_log = logging.getLogger(__name__)
 
 MoveKind = Literal["gate", "block", "read_only", "row_limit", "alert", "kill_switch", "catch_rate"]
 
@@ -474,3 +478,101 @@ def department_moves(inv: Inventory, department: str, kind: Literal["gate", "blo
     """Gate (or block) ``action`` on every plugin of ``department`` that has a tool of it."""
     plugins = [p.id for p in inv.plugins if inv.department_of(p) == department]
     return [Move(kind=kind, target=p, selector=action) for p in plugins if action in actions_of(inv, [p])]
+
+
+# the background work of a room -------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Progress:
+    """What a room's background work (:class:`Stages`) has computed so far: a new object at every step, so that
+    a page holding it as its state is drawn again at every step. Each figure carries the key of its scenario."""
+
+    asked: Any = None  # the key of the scenario asked for last
+    scores: tuple[Any, pd.DataFrame] | None = None  # (key, its scores): the newest scenario ranked
+    figures: tuple[Any, tuple[Move, ...], Figures, Any] | None = None  # (key, moves, figures, drawing): the newest
+    error: tuple[Any, Exception] | None = None  # (key, why): the newest scenario that could not be computed
+
+
+class Stages:
+    """The figures of the scenario a room asked for last, computed in the background one stage after another:
+    its scores (the blast radius, no simulation), then the outlook from the quick trials, then from the final
+    trials. Each stage's result is handed to ``publish`` as a new :class:`Progress`.
+
+    One worker thread per room, so that figures of one room never race each other. A scenario asked for while
+    another is being computed supersedes it: the stage under way finishes (the workshop keeps its figures for
+    when the scenario comes back), the stages after it are skipped. ``draw`` turns figures into what the page
+    shows beside them (a chart), in the worker, so that the page is never kept waiting for a drawing.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        publish: Callable[[Progress], None],
+        *,
+        draw: Callable[[Figures], Any] = lambda fig: None,
+    ) -> None:
+        self.session = session
+        self.progress = Progress()
+        self._publish = publish
+        self._draw = draw
+        self._changed = threading.Condition()
+        self._asked: tuple[Any, tuple[Move, ...]] | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name="blastradius-workshop-stages", daemon=True)
+        self._thread.start()
+
+    def ask(self, key: Any, moves: Iterable[Move]) -> None:
+        """Compute the scenario ``moves`` (named ``key`` in every :class:`Progress`), superseding any before it."""
+        with self._changed:
+            if self._asked is None or self._asked[0] != key:
+                self._asked = (key, tuple(moves))
+                self._changed.notify()
+
+    def close(self, timeout: float | None = None) -> None:
+        """Stop the worker once the stage under way is done (waiting for it at most ``timeout`` seconds)."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    def _wanted(self, key: Any) -> bool:
+        with self._changed:
+            return not self._closed and self._asked is not None and self._asked[0] == key
+
+    def _put(self, **change: Any) -> None:
+        with self._changed:
+            self.progress = progress = replace(self.progress, **change)
+        self._publish(progress)
+
+    def _work(self) -> None:
+        done: Any = _NOTHING  # the key whose stages all ran
+        while True:
+            with self._changed:
+                while not self._closed and (self._asked is None or self._asked[0] == done):
+                    self._changed.wait()
+                if self._closed or self._asked is None:
+                    return
+                key, moves = self._asked
+            self._put(asked=key)
+            done = key if self._stages(key, moves) else _NOTHING
+
+    def _stages(self, key: Any, moves: tuple[Move, ...]) -> bool:
+        """Run the stages of one scenario; whether they all ran (False: a newer scenario superseded it)."""
+        s, w = self.session, self.session.workshop
+        try:
+            self._put(scores=(key, s.scores(moves)))
+            for trials in dict.fromkeys((w.quick_trials, w.trials)):  # once when they are equal
+                if not self._wanted(key):
+                    return False
+                fig = s.figures(moves, trials=trials)
+                self._put(figures=(key, moves, fig, self._draw(fig)))
+        except Exception as exc:  # shown to the room, who can undo the change
+            if not isinstance(exc, BlastRadiusError):  # a defect, not a change the levers refuse
+                _log.exception("the figures of scenario %r could not be computed", key)
+            self._put(error=(key, exc))
+        return True
+
+
+_NOTHING = object()
