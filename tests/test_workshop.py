@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import urlopen
@@ -52,19 +51,58 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class _Served:
+    """``blastradius workshop`` in a process of its own, as a user runs it (Solara patches ipywidgets and
+    IPython process-wide: in the test process that would leak into other tests). Its standard error goes to a
+    file; :meth:`stacks` has it print where each of its threads is (faulthandler on SIGUSR1)."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.errors = out.parent / f"{out.name}-stderr.txt"
+        port = _free_port()
+        launch = (
+            "import faulthandler, signal, sys; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+            "from blastradius.cli import main; sys.exit(main(sys.argv[1:]))"
+        )
+        args = ["workshop", str(ACME), "--port", str(port), "--out", str(out), "--trials", str(TRIALS)]
+        with self.errors.open("w") as stderr:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", launch, *args],
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        assert f"at http://127.0.0.1:{port}/" in line, f"the workshop did not start: {line}{self.errors.read_text()}"
+        self.url = f"http://127.0.0.1:{port}/"
+
+    def stacks(self) -> str:
+        if self.proc.poll() is not None:
+            return f"the workshop process ended ({self.proc.returncode}):\n{self.errors.read_text()[-20_000:]}"
+        self.proc.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        return self.errors.read_text()[-20_000:]
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+_SERVED: list[_Served] = []
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    from blastradius.workshop.server import Server
-
-    out = tmp_path_factory.mktemp("workshop")
-    srv = Server(ACME, port=_free_port(), out=out, trials=TRIALS)
-    ready = threading.Event()
-    thread = threading.Thread(target=srv.run, kwargs={"on_ready": lambda url: ready.set()}, daemon=True)
-    thread.start()
-    assert ready.wait(60), "the workshop server did not start"
+    srv = _Served(tmp_path_factory.mktemp("workshop") / "out")
+    _SERVED.append(srv)
     yield srv
+    _SERVED.remove(srv)
     srv.stop()
-    thread.join(20)
 
 
 @pytest.fixture(scope="module")
@@ -99,11 +137,7 @@ def _wait(page, selector: str, timeout: float = 120_000) -> None:
         page.screenshot(path=str(ARTIFACTS / "workshop-timeout.png"))
         status = page.eval_on_selector_all("[data-state]", "es => es.map(e => [e.dataset.state, e.dataset.key])")
         sentence = page.eval_on_selector_all(".br-sentence", "es => es.map(e => e.innerText)")
-        stacks = "\n".join(  # the server runs in this process: where each of its threads is
-            f"--- {t.name}\n" + "".join(traceback.format_stack(sys._current_frames()[t.ident]))
-            for t in threading.enumerate()
-            if t.ident in sys._current_frames() and t is not threading.current_thread()
-        )
+        stacks = "\n".join(srv.stacks() for srv in _SERVED)  # where each thread of the server is, and its log
         pytest.fail(
             f"waited {timeout / 1000:.0f} s for {selector}; the page shows status {status}, {sentence}\n{stacks}"
         )
@@ -210,7 +244,7 @@ def test_saved_overlay_is_valid_and_reproduces_the_numbers_shown(room, server, c
     saved = page.inner_text(".br-saved")
     assert saved.startswith("saved ")
     path = Path(saved.removeprefix("saved ").strip())
-    assert path.parent == server.workshop.out and path.is_file()
+    assert path.parent == server.out and path.is_file()
     assert main(["validate", str(ACME), "--overlay", str(path)]) == 0
     capsys.readouterr()
     assert main(["simulate", str(ACME), "--overlay", str(path), "--trials", str(TRIALS), "--format", "json"]) == 0
@@ -249,10 +283,10 @@ def test_the_room_exports_the_rollout_report_of_the_scenario_it_shows(room, serv
     page.get_by_text("Export rollout report").click()
     _wait(page, ".br-report >> text=report written")
     written = Path(page.inner_text(".br-report").removeprefix("report written:").strip())
-    assert written == server.workshop.out / "acme+room-report-rollout-report.html" and written.is_file()
+    assert written == server.out / "acme+room-report-rollout-report.html" and written.is_file()
     assert (
         "gating chat.post_message on oncall-assistant"
-        in (server.workshop.out / "acme+room-report" / "inventory.yaml").read_text()
+        in (server.out / "acme+room-report" / "inventory.yaml").read_text()
     )
 
 
