@@ -203,8 +203,8 @@ def plot_factors(scores: pd.DataFrame, axes: Sequence[Any] | None = None, *, top
     axes[1].set_xlabel("log10(1 + count)")
     axes[1].legend(frameon=False, loc="lower right")
     axes[2].barh(y, df["autonomy"], color="#d35400", height=0.7)
-    axes[2].set_xlim(0, 1)
-    axes[2].set_title("autonomy (share with no human)")
+    axes[2].set_xlim(0, max(1.0, float(df["autonomy"].max()) if len(df) else 1.0))
+    axes[2].set_title("autonomy (actions with no human)")
     for ax in axes:
         ax.spines[["top", "right"]].set_visible(False)
     return axes

@@ -1090,7 +1090,7 @@ def section_ranking(d: ReportData) -> str:
             "capability (score)": [f"{v:,.1f}" for v in df.capability],
             "reach: records": [_about(v) for v in df.reach_records],
             "reach: people": [_about(v) for v in df.reach_people],
-            "autonomy (% of actions with no human)": [f"{100 * v:.0f}%" for v in df.autonomy],
+            "autonomy (actions with no human)": [f"{v:,.1f}" for v in df.autonomy],
             "ungated high-impact actions": df.ungated_high_impact,
         }
     )
@@ -1102,7 +1102,7 @@ def section_ranking(d: ReportData) -> str:
             "capability (score)",
             "reach: records",
             "reach: people",
-            "autonomy (% of actions with no human)",
+            "autonomy (actions with no human)",
             "ungated high-impact actions",
         ],
     ) + _more(len(df), len(d.scores), "plugins", "plugins.csv")

@@ -1082,13 +1082,15 @@ def _score_table(scorer: Scorer) -> pd.DataFrame:
     data_leakage = np.bincount(owner[read], weights=blast[read], minlength=n).astype(float)
     wrong_output = np.fromiter((o.blast_radius for o in outputs), float, n)
     ungated, gated, blocked, _unusable = (_STATUS_ORDER.index(s) for s in _STATUS_ORDER)
-    # autonomy: the capability-weighted share of what it can do that runs with no human. Every action weighs its
-    # tools' highest capability whatever their status, so a gate, a block or read-only access only lowers it.
-    listed_capability = column("listed", float)
-    weighted = listed_capability > 0
+    # autonomy (D2): how many of its actions run with no human in the loop. Each action counts the share of its
+    # capability that does (its most dangerous usable tool's capability x autonomy over its tools' highest
+    # capability whatever their status): 1 ungated, the gates' miss rate gated, 0 blocked or unusable. A count,
+    # not a share of the plugin: a gate, a block, read-only access or a connector taken away can only lower it,
+    # where a share of what is left could rise as access is taken away.
+    full = column("listed", float)
+    acts = full > 0  # actions with a tool that can do something
     free = np.where(status <= gated, autonomy, 0.0)  # each action's own autonomy, before the way out
-    cap_sum = np.bincount(owner[weighted], weights=listed_capability[weighted], minlength=n)
-    free_sum = np.bincount(owner[weighted], weights=(capability * free)[weighted], minlength=n)
+    no_human = np.bincount(owner[acts], weights=(capability * free)[acts] / full[acts], minlength=n)
     usable = status <= gated
     most = np.zeros(n)
     np.maximum.at(most, owner[usable], capability[usable])
@@ -1102,7 +1104,7 @@ def _score_table(scorer: Scorer) -> pd.DataFrame:
         "capability": most,
         "reach_records": reached["records"],
         "reach_people": reached["people"],
-        "autonomy": np.divide(free_sum, cap_sum, out=np.zeros(n), where=cap_sum != 0),
+        "autonomy": no_human,
         "blast_radius": wrong_action + data_leakage + wrong_output,
         "wrong_action": wrong_action,
         "data_leakage": data_leakage,
@@ -1154,8 +1156,11 @@ def score_plugins(source: Analysis | Inventory, *, weights: WeightsLike = None) 
         bound. A control that narrows access never raises the pair
         (``unbounded_datasets``, ``reach_records``) in that order.
     autonomy
-        Capability-weighted share of its actions that run with no human
-        (1 ungated, gate miss rate gated, 0 blocked).
+        How many of its actions (a connector and an action class) run with no
+        human in the loop (D2), each counted by the share of its capability
+        that does: 1 ungated, the gates' miss rate gated, 0 blocked or
+        unusable. A gate, a block, read-only access or a connector taken away
+        never raises it.
     blast_radius
         ``wrong_action + data_leakage + wrong_output``: each the sum of
         capability × reach × autonomy of its actions (and output), the

@@ -10,8 +10,9 @@ with the original's, plugin by plugin (a retired plugin drops out; the others ar
   blast radius and its three classes, capability, autonomy, reach and the records and people reached. Records
   reached are a lower bound while a dataset is unbounded (no size, and no row limit for a read), so a row
   limit may bound one and count its rows: the pair (unbounded datasets, records) never rises, in that order.
-  Autonomy is a share: a plugin's, of what it can do, which taking a connector away may raise (it is not
-  compared then); an action's, of its capability, so capability x autonomy is compared;
+  A plugin's autonomy is how many of its actions run with no human (each by the share of its capability that
+  does), compared always; an action's autonomy is a share of its capability, so capability x autonomy is
+  compared;
 - the simulation, on common random numbers (the same seed: each path's draws are named by its plugin and
   path, so both sides share them): every trial's records, people (in total and for good), incidents and runs
   affected, per plugin and failure class, and the records and people each plugin can touch in a period (the
@@ -95,9 +96,10 @@ STATS = ("mean", "p50", "p90", "p95", "p99")
 #: summarize per plugin, department and the enterprise, per failure class; and the enterprise in total.
 SUMMARIES = (("plugin", True), ("department", True), ("enterprise", True), ("enterprise", False))
 
-#: Columns of score_plugins that never rise (``autonomy``, ``reach_records`` and ``sensitive_records`` apart:
-#: see the module's docstring).
+#: Columns of score_plugins that never rise (``reach_records`` and ``sensitive_records`` apart: see the module's
+#: docstring).
 PLUGIN_SCORES = (
+    "autonomy",
     "blast_radius",
     "wrong_action",
     "data_leakage",
@@ -145,7 +147,7 @@ def figures(inv: Inventory, *, summaries: bool = False, trials: int = TRIALS) ->
                 "unbounded_datasets": float(a.unbounded_datasets),
             }
     table = scorer.table()
-    columns = [*PLUGIN_SCORES, "autonomy", "reach_records", "sensitive_records", "unbounded_datasets"]
+    columns = [*PLUGIN_SCORES, "reach_records", "sensitive_records", "unbounded_datasets"]
     result = simulate_failures(analysis, trials=trials, seed=SEED)
     return Figures(
         plugins={row.plugin: {c: float(getattr(row, c)) for c in columns} for row in table.itertuples()},
@@ -174,11 +176,8 @@ def _bound_widened(after: dict[str, float], before: dict[str, float]) -> bool:
     return _rose(after["reach_records"], before["reach_records"])
 
 
-def risen(before: Figures, after: Figures, *, share_may_rise: bool = False) -> Iterator[str]:
-    """Every figure that rose from ``before`` to ``after``, in words (none when the control added no risk).
-
-    ``share_may_rise``: leave out a plugin's autonomy, a share of what it can do (a connector taken away).
-    """
+def risen(before: Figures, after: Figures) -> Iterator[str]:
+    """Every figure that rose from ``before`` to ``after``, in words (none when the control added no risk)."""
     assert set(after.plugin_ids) <= set(before.plugin_ids), "a lever added a plugin"
     kept = list(after.plugin_ids)
     for pid in kept:
@@ -186,7 +185,6 @@ def risen(before: Figures, after: Figures, *, share_may_rise: bool = False) -> I
         bounded = a["unbounded_datasets"] < b["unbounded_datasets"]  # records counted now that a limit bounds them
         for col in (
             *PLUGIN_SCORES,
-            *(() if share_may_rise else ("autonomy",)),
             *(() if bounded else ("sensitive_records",)),
         ):
             if _rose(a[col], b[col]):
@@ -481,7 +479,7 @@ def check_lever(kind: str, inv: Inventory, before: Figures, numbers: Sequence[in
     widened = [c for c in access_changes(inv, changed) if c.widens]
     assert not widened, f"{what} widens access: {widened}"
     after = figures(changed, summaries=bool(before.summaries))
-    problems = list(risen(before, after, share_may_rise=kind == "remove-connector"))
+    problems = list(risen(before, after))
     assert not problems, f"{what} added risk:\n" + "\n".join(problems[:12])
 
 
@@ -573,12 +571,12 @@ def acme_governed() -> Inventory:
 
 
 def assert_no_risk_added(
-    inv: Inventory, changed: Inventory, what: str, *, before: Figures | None = None, share_may_rise: bool = False
+    inv: Inventory, changed: Inventory, what: str, *, before: Figures | None = None
 ) -> tuple[Figures, Figures]:
     """The figures of ``inv`` (or ``before``) and ``changed``, over :data:`ACME_TRIALS`, having checked none rose."""
     before = before or figures(inv, summaries=True, trials=ACME_TRIALS)
     after = figures(changed, summaries=True, trials=ACME_TRIALS)
-    problems = list(risen(before, after, share_may_rise=share_may_rise))
+    problems = list(risen(before, after))
     assert not problems, f"{what} added risk:\n" + "\n".join(problems[:12])
     return before, after
 
@@ -620,9 +618,7 @@ def test_removing_a_gated_email_connector_raises_no_blast_radius(
     before = figures(inv, summaries=True, trials=ACME_TRIALS)
     for plugin in plugins:
         changed = without_connector(inv, plugin, "email")
-        _, after = assert_no_risk_added(
-            inv, changed, f"removing email from {plugin}", before=before, share_may_rise=True
-        )
+        _, after = assert_no_risk_added(inv, changed, f"removing email from {plugin}", before=before)
         assert after.plugins[plugin]["blast_radius"] <= before.plugins[plugin]["blast_radius"]
         for failure_class in ("wrong_action", "data_leakage", "systematic"):
             for metric in ("records", "people"):

@@ -350,8 +350,8 @@ def test_explain_counts_each_size_not_given_once_as_the_score_table_does(invento
 
 
 @pytest.mark.parametrize("inventory", [ACME, ACME_GOVERNED], ids=["acme", "acme-governed"])
-def test_gating_or_blocking_a_tool_never_raises_the_displayed_autonomy(inventory: Path) -> None:
-    from blastradius.levers import with_approval_gate, with_tool_blocked
+def test_gating_blocking_read_only_or_removing_a_connector_never_raises_the_displayed_autonomy(inventory: Path) -> None:
+    from blastradius.levers import with_approval_gate, with_read_only, with_tool_blocked
 
     inv = load_inventory(inventory)
     autonomy = score_plugins(inv).set_index("plugin").autonomy
@@ -361,3 +361,7 @@ def test_gating_or_blocking_a_tool_never_raises_the_displayed_autonomy(inventory
                 for lever in (with_approval_gate, with_tool_blocked):
                     after = score_plugins(lever(inv, p.id, f"{cid}.{tool.name}")).set_index("plugin").autonomy
                     assert after[p.id] <= autonomy[p.id] + 1e-12, (p.id, lever.__name__, cid, tool.name)
+            # taking the connector away, or making it read-only, never raises it either (it is a count of actions)
+            for changed in (without_connector(inv, p.id, cid), with_read_only(inv, cid)):
+                after = score_plugins(changed).set_index("plugin").autonomy
+                assert (after <= autonomy.loc[after.index] + 1e-12).all(), (p.id, cid)

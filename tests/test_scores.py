@@ -651,8 +651,7 @@ def table_from_plugin_scores(inv, weights) -> pd.DataFrame:
             for tool in conn.tools
         )
         assert tuple(untrusted) == ps.untrusted_inputs, ps.plugin
-        weighted = [a for a in ps.actions if a.listed_capability > 0]  # blocked and unusable ones too, at 0
-        cap_sum = sum(a.listed_capability for a in weighted)
+        acts = [a for a in ps.actions if a.listed_capability > 0]  # blocked and unusable ones too, at 0
         rows.append(
             {
                 "plugin": ps.plugin,
@@ -662,12 +661,11 @@ def table_from_plugin_scores(inv, weights) -> pd.DataFrame:
                 "capability": max((a.capability for a in usable), default=0.0),
                 "reach_records": reach.records,
                 "reach_people": reach.people,
+                # how many actions run with no human, each by the share of its capability that does
                 "autonomy": sum(
-                    a.capability * (a.gate_autonomy if a.status in usable_status else 0.0) for a in weighted
-                )
-                / cap_sum
-                if cap_sum
-                else 0.0,
+                    a.capability * (a.gate_autonomy if a.status in usable_status else 0.0) / a.listed_capability
+                    for a in acts
+                ),
                 "blast_radius": ps.blast_radius,
                 **ps.by_class,
                 "sensitive_records": reach.sensitive_records,
