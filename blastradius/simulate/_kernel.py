@@ -401,10 +401,17 @@ def _poisson_inv(u, mean):
     never below the exact count at :data:`INVERSION_BELOW` for the same ``u``,
     so the handover keeps the order too.
     """
+    return _poisson_from(u, mean, _vexp(-mean))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _poisson_from(u, mean, p0):
+    """:func:`_poisson_inv` given ``p0 = _vexp(-mean)``, the chance of no event, where inversion starts: computed
+    for every trial of a path at once, in SIMD lanes (the one ``exp`` of the kernel's counts)."""
     if not mean > 0.0:
         return np.int64(0)
     if mean < INVERSION_BELOW:
-        term = math.exp(-mean)
+        term = p0
         cdf = term
         k = 0
         while u > cdf and k < _INVERSION_STEPS:  # the bound only stops a sum that rounding keeps just below u
@@ -727,31 +734,6 @@ def _lognormal(median, sigma, z):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _whole_one_off(base, rate, runs, pf, k, cls, acc, row):
-    """One trial's damaging one-off failures of a path whose every event touches its whole bound (where
-    :func:`_by_rows` does not hold; the others are drawn by :func:`_exact_rows`), added to
-    ``acc[row, field, class]``.
-
-    Of a path's wrong calls (Poisson), those no human check stops and that
-    get out do damage (thinning keeps them Poisson); a share of them is
-    undone. Each figure is capped at what the path reaches in a period.
-    """
-    n = _damaging(base, rate, runs, pf, k)
-    if n == 0:
-        return
-    r, rp, p, pp = _whole(_sub(base, _S_SIZES), n, pf[k, F_BOUND_RECORDS], pf[k, F_BOUND_PEOPLE], pf[k, F_RECOVERY])
-    _add_one_off(r, rp, p, pp, n, pf, k, cls, acc, row)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _damaging(base, rate, runs, pf, k):
-    """A path's damaging one-off events in one trial: of its wrong calls (Poisson), those no human check stops
-    and that get out (thinning keeps them Poisson)."""
-    damaging = runs * rate * (1.0 - pf[k, F_CATCH]) * pf[k, F_ESCAPE]
-    return _poisson_inv(_uniform_at(_sub(base, _S_EVENTS), 0), damaging)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
 def _add_one_off(r, rp, p, pp, n, pf, k, cls, acc, row):
     """A path's one-off figures of one trial added to ``acc[row, field, cls]``, each capped at what the path
     reaches in a period."""
@@ -836,8 +818,9 @@ def _exact_rows(
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _systematic(base, onsets, none, plug, i, pf, pi, k, hours, acc, row):
-    """Systematic faults starting on one path in one trial: each repeats until detected and halted.
+def _systematic(base, u, onsets, none, plug, i, pf, pi, k, hours, acc, row):
+    """Systematic faults starting on one path in one trial (``u``: the uniform of their count; ``none`` the
+    plugin's chance of none in the trial, ``_vexp(-onsets)``): each repeats until detected and halted.
 
     Faulty runs arrive at ``rate`` per working hour; each is stopped by a
     human check with probability ``catch`` (which raises the alarm) and
@@ -845,12 +828,9 @@ def _systematic(base, onsets, none, plug, i, pf, pi, k, hours, acc, row):
     halted ``halt`` hours after the alarm: the first of a human check, an
     anomaly alert, the audit log and a person noticing.
     """
-    if not onsets > 0.0:
+    if not onsets > 0.0 or u <= none:  # no fault: what :func:`_poisson_inv` finds first
         return
-    u = _uniform_at(_sub(base, _S_FAULTS), 0)
-    if u <= none:  # no fault: what :func:`_poisson_inv` finds first, with the plugin's exp(-onsets) computed once
-        return
-    faults = _poisson_inv(u, onsets)
+    faults = _poisson_from(u, onsets, none)
     if faults == 0:
         return
     fault_base = _sub(base, _S_FAULT)
@@ -983,6 +963,11 @@ def simulate_block(
         rates = np.empty((n, _PROBABILITY_CLASSES))
         onsets = np.empty(n)
         none = np.empty(n)
+        bases = np.empty(n, dtype=np.uint64)  # a path's stream, trial by trial
+        means = np.empty(n)  # its damaging events' mean count,
+        firsts = np.empty(n)  # the chance of none,
+        events = np.empty(n)  # the uniform of their count,
+        faults = np.empty(n)  # and that of its systematic faults' count
         for row in range(n):
             t = start + row
             for j in range(_PROBABILITY_CLASSES):
@@ -996,8 +981,9 @@ def simulate_block(
                         _stream(root, plugin_keys[i], t, _S_CAUGHT + _CLASSES * j), stopped
                     )
             onsets[row] = _lognormal(plugins[i, P_ONSET_MEDIAN], plugins[i, P_ONSET_SIGMA], z[row, _SYSTEMATIC])
+        for row in range(n):
             # the chance of no fault, where counts are drawn by inversion (its first step); else none is skipped
-            none[row] = math.exp(-onsets[row]) if onsets[row] < INVERSION_BELOW else -1.0
+            none[row] = _vexp(-onsets[row]) if onsets[row] < INVERSION_BELOW else -1.0
         for k in range(path_start[i], path_start[i + 1]):
             cls = path_i[k, I_CLASS]
             keyed = _keyed(root, keys[k])
@@ -1008,14 +994,30 @@ def simulate_block(
             full = path_f[k, F_FULL]
             recovery = path_f[k, F_RECOVERY]
             rows = _by_rows(bound_r, bound_p, full)
+            catch = path_f[k, F_CATCH]
+            escape = path_f[k, F_ESCAPE]
+            # every trial's streams and the uniforms and means of its counts, in SIMD lanes (no branch)
             for row in range(n):
                 base = _mix(keyed ^ counters[row])  # = _stream(root, keys[k], start + row, 0)
+                bases[row] = base
+                states[row] = _sub(base, _S_SIZES)
+                # of a path's wrong calls (Poisson), those no human check stops and that get out do damage
+                # (thinning keeps them Poisson)
+                mean = runs * rates[row, cls] * (1.0 - catch) * escape
+                means[row] = mean
+                firsts[row] = _vexp(-mean)
+                events[row] = _uniform_at(_sub(base, _S_EVENTS), 0)
+                faults[row] = _uniform_at(_sub(base, _S_FAULTS), 0)
+            for row in range(n):
+                count = _poisson_from(events[row], means[row], firsts[row])
                 if rows:  # the events' sizes are drawn below, for every trial at once
-                    counts[row] = _damaging(base, rates[row, cls], runs, path_f, k)
-                    states[row] = _sub(base, _S_SIZES)
-                else:
-                    _whole_one_off(base, rates[row, cls], runs, path_f, k, cls, acc, row)
-                _systematic(base, onsets[row], none[row], plugins, i, path_f, path_i, k, hours, acc, row)
+                    counts[row] = count
+                elif count > 0:
+                    r, rp, p, pp = _whole(states[row], count, bound_r, bound_p, recovery)
+                    _add_one_off(r, rp, p, pp, count, path_f, k, cls, acc, row)
+                _systematic(
+                    bases[row], faults[row], onsets[row], none[row], plugins, i, path_f, path_i, k, hours, acc, row
+                )
             if rows:
                 with_events = _exact_rows(
                     counts,
