@@ -234,6 +234,19 @@ def test_two_browsers_keep_separate_scenarios(browser, server):
     second.close()
 
 
+def test_quick_changes_settle_on_the_last_scenario(browser, server):
+    """Clicks in a row, each superseding the scenario before it: the page ends on the figures of the last."""
+    from blastradius.levers import with_read_only
+
+    context, page, _ = _open(browser, server)
+    gate, read_only = page.get_by_text(f"gate {GATE[1]} (send)"), page.get_by_text("chat read-only")
+    for box in (gate, read_only, gate):  # gated; gated and read-only; read-only alone
+        box.click()
+    _wait(page, f"[data-state=final][data-key*=read_only]:not([data-key*={json.dumps(GATE[1])}])")
+    assert _outlook(page) == _library_outlook(with_read_only(load_inventory(ACME), "chat"))
+    context.close()
+
+
 def test_saved_overlay_is_valid_and_reproduces_the_numbers_shown(room, server, capsys):
     page = room[0]
     shown = _outlook(page)
