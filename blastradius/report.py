@@ -1433,7 +1433,11 @@ GLOSSARY = (
         "The records and people a plugin's actions can touch once its connectors' scopes (allowed tables, "
         "masked columns, row limits, read-only) are applied.",
     ),
-    ("Autonomy", "The share of a plugin's actions that run with no human in the loop."),
+    (
+        "Autonomy",
+        "How many of a plugin's actions run with no human in the loop: an unchecked action counts 1, one behind "
+        "an approval gate the share of mistakes its reviewers miss, a blocked one 0.",
+    ),
     ("Fan-out", "How many records or recipients one call of a tool touches at most."),
     (
         "Connector",
