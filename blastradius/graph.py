@@ -279,7 +279,9 @@ def write_graph(G: nx.DiGraph, path: str | Path) -> Path:
         for u, v, d in G.edges(data=True):
             H.add_edge(_xml_id(u), _xml_id(v), **_xml_safe(_flat(d)))
         buffer = io.BytesIO()
-        nx.write_graphml(H, buffer)
+        # the standard library's writer: nx.write_graphml picks lxml's when it is installed, which lays the same
+        # graph out otherwise, so the file would depend on what else is installed
+        nx.write_graphml_xml(H, buffer)
         data = buffer.getvalue()
     elif suffix == ".json":
         data = (json.dumps(to_node_link(G), indent=1, default=str) + "\n").encode("utf-8")
