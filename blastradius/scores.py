@@ -1087,10 +1087,10 @@ def _score_table(scorer: Scorer) -> pd.DataFrame:
     # capability whatever their status): 1 ungated, the gates' miss rate gated, 0 blocked or unusable. A count,
     # not a share of the plugin: a gate, a block, read-only access or a connector taken away can only lower it,
     # where a share of what is left could rise as access is taken away.
-    full = column("listed", float)
-    acts = full > 0  # actions with a tool that can do something
+    listed_capability = column("listed", float)
+    acts = listed_capability > 0  # actions with a tool that can do something
     free = np.where(status <= gated, autonomy, 0.0)  # each action's own autonomy, before the way out
-    no_human = np.bincount(owner[acts], weights=(capability * free)[acts] / full[acts], minlength=n)
+    no_human = np.bincount(owner[acts], weights=(capability * free)[acts] / listed_capability[acts], minlength=n)
     usable = status <= gated
     most = np.zeros(n)
     np.maximum.at(most, owner[usable], capability[usable])

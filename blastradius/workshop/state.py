@@ -488,7 +488,6 @@ class Progress:
     """What a room's background work (:class:`Stages`) has computed so far: a new object at every step, so that
     a page holding it as its state is drawn again at every step. Each figure carries the key of its scenario."""
 
-    asked: Any = None  # the key of the scenario asked for last
     scores: tuple[Any, pd.DataFrame] | None = None  # (key, its scores): the newest scenario ranked
     figures: tuple[Any, tuple[Move, ...], Figures, Any] | None = None  # (key, moves, figures, drawing): the newest
     error: tuple[Any, Exception] | None = None  # (key, why): the newest scenario that could not be computed
@@ -555,7 +554,6 @@ class Stages:
                 if self._closed or self._asked is None:
                     return
                 key, moves = self._asked
-            self._put(asked=key)
             done = key if self._stages(key, moves) else _NOTHING
 
     def _stages(self, key: Any, moves: tuple[Move, ...]) -> bool:
